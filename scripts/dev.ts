@@ -1,0 +1,158 @@
+/**
+ * `npm start`: the whole stack on one machine, for a newcomer.
+ *
+ * 1. the local KMS (its own process and data directory: key material never enters the API's process),
+ * 2. the API server on SQLite (prints the operator token on its first start),
+ * 3. the portal, built with the current public directory and served beside the API.
+ *
+ * Ctrl-C stops everything. Data lives in `.data/` (git-ignored); delete it to start afresh.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+const { values: opts } = parseArgs({
+  options: {
+    "data-dir": { type: "string", default: process.env.DATA_DIR ?? join(root, ".data") },
+    "kms-port": { type: "string", default: process.env.KMS_PORT ?? "4599" },
+    port: { type: "string", default: process.env.PORT ?? "8080" },
+    "portal-port": { type: "string", default: process.env.PORTAL_PORT ?? "4321" },
+    "skip-portal": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+if (opts.help) {
+  console.log(`Usage: npm start [-- options]
+
+Starts the local KMS, the Kakunin API (SQLite) and the regulator portal.
+
+Options:
+  --data-dir DIR      where the KMS keys and the database live (default .data)
+  --kms-port N        local KMS port (default 4599)
+  --port N            API port (default 8080)
+  --portal-port N     portal port (default 4321)
+  --skip-portal       do not build and serve the portal
+`);
+  process.exit(0);
+}
+
+const dataDir = opts["data-dir"]!;
+const children: ChildProcess[] = [];
+
+/** Starts a TypeScript entry point under tsx and resolves with the first stdout line matching `ready`. */
+function start(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, entry), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    const output: string[] = [];
+    let settled = false;
+    let buffered = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        output.push(line);
+        const match = line.match(ready);
+        if (!settled && match) {
+          settled = true;
+          resolve({ child, match, output });
+        } else if (settled && process.env.KAKUNIN_DEV_VERBOSE) {
+          console.log(`[${name}] ${line}`);
+        }
+      }
+    });
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => process.stderr.write(`[${name}] ${chunk}`));
+    child.on("exit", (code, signal) => {
+      if (!settled) {
+        settled = true;
+        reject(new Error(`${name} exited (${signal ?? code}) before it was ready:\n${output.join("\n")}`));
+      } else if (!shuttingDown) {
+        console.error(`${name} stopped unexpectedly (${signal ?? code}); stopping the stack.`);
+        void shutdown(1);
+      }
+    });
+  });
+}
+
+/** Runs a command to completion, inheriting stdio; rejects on a non-zero exit. */
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: "inherit" });
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(" ")} exited with ${code}`))));
+  });
+}
+
+let shuttingDown = false;
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  for (const child of children.reverse()) child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 300));
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+async function main(): Promise<void> {
+  console.log("Kakunin: starting the local KMS, the API and the portal…");
+
+  const kms = await start(
+    "kms",
+    "scripts/kms/main.ts",
+    ["--port", opts["kms-port"]!, "--data-dir", join(dataDir, "kms")],
+    {},
+    /listening on (http:\/\/\S+)/,
+  );
+  const kmsEndpoint = kms.match[1]!;
+
+  const api = await start(
+    "api",
+    "server/main.ts",
+    [],
+    { KMS_ENDPOINT: kmsEndpoint, DATA_DIR: dataDir, PORT: opts.port!, KAKUNIN_PUBLIC_URL: `http://127.0.0.1:${opts.port}` },
+    /listening on (http:\/\/\S+)/,
+  );
+  const apiUrl = api.match[1]!;
+  // The server prints the operator token only on its very first start (it stores only a hash).
+  const operatorToken = api.output.join("\n").match(/kkn_op_[A-Za-z0-9_-]+/)?.[0];
+
+  let portalUrl: string | undefined;
+  if (!opts["skip-portal"] && existsSync(join(root, "scripts/export-directory.ts"))) {
+    console.log("Building the portal with the current directory…");
+    await run(["--import", "tsx", join(root, "scripts/export-directory.ts"), "--api", apiUrl]);
+    await run([join(root, "node_modules/astro/astro.js"), "build", "--silent"], { KAKUNIN_API_URL: apiUrl });
+    const { serveSite } = await import("./serve-site.js");
+    const site = await serveSite({ dir: join(root, "site/dist"), port: Number(opts["portal-port"]), host: "127.0.0.1" });
+    portalUrl = site.url;
+  }
+
+  console.log(`
+Kakunin is running.
+  API          ${apiUrl}        (OpenAPI: ${apiUrl}/openapi.json, docs: ${apiUrl}/docs)
+  Portal       ${portalUrl ?? "(not built)"}
+  Local KMS    ${kmsEndpoint}   (keys in ${join(dataDir, "kms")})
+  Database     ${join(dataDir, "kakunin.db")}
+  Operator     ${
+    operatorToken
+      ? `${operatorToken}\n               (shown once: the server keeps only its hash. Save it now.)`
+      : "token was printed on the first start; to mint a new one: npm run server -- --new-operator-token"
+  }
+
+Try it (README, "First steps"). Press Ctrl-C to stop.`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  void shutdown(1);
+});

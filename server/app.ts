@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import type { AppDeps } from "./deps.js";
+import type { AppEnv } from "./http/env.js";
+import { defaultHook } from "./http/openapi.js";
+import { onError, problemResponse } from "./http/problem.js";
+import { PayloadTooLargeError } from "./errors.js";
+import { healthRoutes } from "./routes/health.js";
+import { issuerRoutes } from "./routes/issuers.js";
+import { agentRoutes } from "./routes/agents.js";
+import { publicRoutes } from "./routes/public.js";
+import { docsRoutes } from "./routes/docs.js";
+
+export type RouteModule = { prefix: string; app: () => OpenAPIHono<AppEnv> };
+
+/**
+ * Mounted resource sub-apps. Other modules add ONE line here (e.g. the log engineer's
+ * `{ prefix: "/", app: logRoutes }`); everything else (auth, errors, OpenAPI) is shared.
+ */
+export const routeModules: RouteModule[] = [
+  { prefix: "/", app: healthRoutes },
+  { prefix: "/v1/issuers", app: issuerRoutes },
+  { prefix: "/v1/agents", app: agentRoutes },
+  { prefix: "/v1/public", app: publicRoutes },
+  // ---- audit log routes (log engineer) ----
+];
+
+export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook });
+
+  app.use("*", async (c, next) => {
+    const requestId = c.req.header("x-request-id")?.slice(0, 64) || randomUUID();
+    c.set("deps", deps);
+    c.set("requestId", requestId);
+    const started = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    // Request log: method, path, status, duration. Never headers or bodies.
+    deps.logger.info({ reqId: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
+  });
+  app.use("/v1/public/*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }));
+  app.use("/healthz", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }));
+  app.use("*", bodyLimit({
+    maxSize: deps.config.bodyLimit,
+    onError: () => { throw new PayloadTooLargeError(deps.config.bodyLimit); },
+  }));
+
+  for (const m of [...routeModules, ...extraRoutes]) app.route(m.prefix, m.app());
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http", scheme: "bearer", description: "kkn_op_… (operator), kkn_iss_… (issuer) or kkn_agt_… (agent) token",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Kakunin API",
+      version: "1.0.0",
+      description: "Identity authority for AI agents: per-agent KMS keys, X.509 certificates and a signed, hash-chained audit log. Errors are RFC 9457 application/problem+json with a stable `code`.",
+    },
+    servers: [{ url: deps.config.publicUrl }],
+  });
+  app.route("/", docsRoutes());
+
+  app.notFound((c) => problemResponse(c, 404, "ERR_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`));
+  app.onError(onError);
+  return app;
+}

@@ -1,0 +1,46 @@
+import { createMiddleware } from "hono/factory";
+import type { Context } from "hono";
+import type { AppEnv } from "../http/env.js";
+import { ForbiddenError, UnauthorizedError } from "../errors.js";
+import { hashToken } from "./tokens.js";
+import type { Role } from "../db/schema.js";
+
+export type Principal =
+  | { role: "operator" }
+  | { role: "issuer"; issuerId: string }
+  | { role: "agent"; issuerId: string; agentId: string };
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/;
+
+/** Resolve the bearer token to a principal; 401 (with WWW-Authenticate) if missing or unknown. */
+export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
+  const header = c.req.header("authorization");
+  const m = header ? BEARER.exec(header.trim()) : null;
+  if (!m || !m[1]) throw new UnauthorizedError(header ? "Malformed Authorization header (expected Bearer token)" : "A bearer token is required");
+  const { db } = c.get("deps");
+  const row = await db.selectFrom("tokens")
+    .select(["role", "issuer_id", "agent_id"])
+    .where("token_hash", "=", hashToken(m[1]))
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  if (!row) throw new UnauthorizedError("Unknown or revoked token");
+  if (row.role === "operator") return { role: "operator" };
+  if (row.role === "issuer" && row.issuer_id) return { role: "issuer", issuerId: row.issuer_id };
+  if (row.role === "agent" && row.issuer_id && row.agent_id) return { role: "agent", issuerId: row.issuer_id, agentId: row.agent_id };
+  throw new UnauthorizedError("Unknown or revoked token");
+}
+
+/** Route middleware: authenticate and require one of `roles` (403 otherwise). Sets `principal`. */
+export function requireRole(...roles: Role[]) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const principal = await authenticate(c);
+    if (!roles.includes(principal.role)) throw new ForbiddenError(`This route requires the ${roles.join(" or ")} role`);
+    c.set("principal", principal);
+    await next();
+  });
+}
+
+export function issuerOf(p: Principal): string {
+  if (p.role === "operator") throw new ForbiddenError();
+  return p.issuerId;
+}

@@ -1,0 +1,61 @@
+import path from "node:path";
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `sqlite:<file>` style path or a `postgres://` URL. */
+  databaseUrl: string;
+  kmsEndpoint: string | undefined;
+  region: string;
+  allowedRegions: string[];
+  trustDomain: string;
+  publicUrl: string;
+  bodyLimit: number;
+  renewBeforeDays: number;
+  schedulerIntervalMs: number;
+  operatorToken: string | undefined;
+  logLevel: string;
+  agentValidityDays: number;
+  crlValidityDays: number;
+}
+
+const DEFAULT_ALLOWED = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"];
+
+function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`Invalid ${name}: ${JSON.stringify(raw)} (expected an integer >= ${min})`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR || ".data");
+  const port = int(env, "PORT", 8080);
+  const host = env.HOST || "127.0.0.1";
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || "eu-west-1";
+  const allowedRegions = (env.KAKUNIN_ALLOWED_REGIONS || DEFAULT_ALLOWED.join(","))
+    .split(",").map((s) => s.trim()).filter(Boolean);
+  if (!allowedRegions.includes(region)) {
+    throw new Error(`AWS_REGION ${region} is not in KAKUNIN_ALLOWED_REGIONS (${allowedRegions.join(",")})`);
+  }
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl: env.DATABASE_URL || path.join(dataDir, "kakunin.db"),
+    kmsEndpoint: env.KMS_ENDPOINT || undefined,
+    region,
+    allowedRegions,
+    trustDomain: env.KAKUNIN_TRUST_DOMAIN || "kakunin.local",
+    publicUrl: (env.KAKUNIN_PUBLIC_URL || `http://${host}:${port}`).replace(/\/+$/, ""),
+    bodyLimit: int(env, "KAKUNIN_BODY_LIMIT", 1_048_576, 1),
+    renewBeforeDays: int(env, "KAKUNIN_RENEW_BEFORE_DAYS", 30),
+    schedulerIntervalMs: int(env, "KAKUNIN_SCHEDULER_INTERVAL_MS", 3_600_000),
+    operatorToken: env.KAKUNIN_OPERATOR_TOKEN || undefined,
+    logLevel: env.LOG_LEVEL || "info",
+    agentValidityDays: int(env, "KAKUNIN_AGENT_VALIDITY_DAYS", 365, 1),
+    crlValidityDays: int(env, "KAKUNIN_CRL_VALIDITY_DAYS", 7, 1),
+  };
+}

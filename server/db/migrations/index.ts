@@ -1,0 +1,21 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import type { DialectName } from "../connect.js";
+import { makeInitial } from "./001_initial.js";
+
+/** In-code provider: ordered by name. Add new migrations to this list (one line each). */
+export function migrations(dialect: DialectName): Record<string, Migration> {
+  return {
+    "001_initial": makeInitial(dialect),
+    // ---- audit log (log engineer): "002_audit_log": …, ----
+  };
+}
+
+export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error || failed) {
+    throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ""}: ${String((error as Error)?.message ?? error)}`);
+  }
+}

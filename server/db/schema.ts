@@ -1,0 +1,73 @@
+/**
+ * Kysely table types. Portable conventions (SQLite and PostgreSQL): timestamps are ISO-8601 UTC
+ * text with milliseconds, booleans are integers, binary columns are Uint8Array (blob / bytea).
+ * No column ever holds private key material or a plaintext token.
+ */
+export type Role = "operator" | "issuer" | "agent";
+export type KeyPurpose = "agent" | "ca" | "log";
+export type KeyState = "Enabled" | "Disabled" | "PendingCreation";
+export type CertificateStatus = "active" | "superseded" | "revoked";
+export type CertificateRole = "agent" | "ca" | "log";
+
+export interface IssuersTable { id: string; name: string; created_at: string }
+export interface TokensTable {
+  id: string;
+  token_hash: string; // lowercase hex SHA-256 of the token
+  role: Role;
+  issuer_id: string | null;
+  agent_id: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+export interface AgentsTable { id: string; issuer_id: string; name: string; status: "active" | "revoked"; created_at: string }
+export interface KeysTable {
+  arn: string;
+  agent_id: string | null;
+  purpose: KeyPurpose;
+  state: KeyState;
+  public_key: Uint8Array; // DER SubjectPublicKeyInfo
+  created_at: string;
+  disabled_at: string | null;
+}
+export interface CertificatesTable {
+  serial: string; // lowercase hex
+  agent_id: string | null;
+  key_arn: string;
+  role: CertificateRole;
+  der: Uint8Array;
+  not_before: string;
+  not_after: string;
+  status: CertificateStatus;
+  superseded_at: string | null;
+  revoked_at: string | null;
+  revocation_reason: string | null;
+  created_at: string;
+}
+export interface CrlsTable { number: number; der: Uint8Array; this_update: string; next_update: string; created_at: string }
+export type RotationStep = "started" | "key_created" | "certificate_issued" | "old_superseded" | "completed";
+export interface RotationsTable {
+  id: string;
+  agent_id: string;
+  old_serial: string;
+  new_key_arn: string | null;
+  new_serial: string | null;
+  step: RotationStep;
+  created_at: string;
+  completed_at: string | null;
+}
+export interface SystemTable { name: string; value: string }
+export interface LeasesTable { name: string; owner: string; expires_at: string }
+
+export interface Database {
+  issuers: IssuersTable;
+  tokens: TokensTable;
+  agents: AgentsTable;
+  keys: KeysTable;
+  certificates: CertificatesTable;
+  crls: CrlsTable;
+  rotations: RotationsTable;
+  system: SystemTable;
+  leases: LeasesTable;
+  // ---- BEGIN audit log tables (owned by the log engineer; 002_audit_log.ts) ----
+  // ---- END audit log tables ----
+}

@@ -1,0 +1,79 @@
+/**
+ * Domain errors with a stable `code`. The single `app.onError` (server/http/problem.ts) maps every
+ * KakuninError to an RFC 9457 `application/problem+json` response; anything else is a 500 that
+ * never carries internal detail.
+ */
+export class KakuninError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly retryAfter?: number;
+  readonly field?: string;
+  constructor(status: number, code: string, message: string, opts: { retryAfter?: number; field?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    if (opts.retryAfter !== undefined) this.retryAfter = opts.retryAfter;
+    if (opts.field !== undefined) this.field = opts.field;
+  }
+}
+
+/** 400 (malformed request) or 422 (well-formed but semantically invalid). */
+export class ValidationError extends KakuninError {
+  constructor(message: string, opts: { field?: string; status?: 400 | 422; code?: string } = {}) {
+    super(opts.status ?? 400, opts.code ?? "ERR_VALIDATION", message, opts.field === undefined ? {} : { field: opts.field });
+  }
+}
+
+export class UnauthorizedError extends KakuninError {
+  constructor(message = "A valid bearer token is required") {
+    super(401, "ERR_UNAUTHORIZED", message);
+  }
+}
+
+export class ForbiddenError extends KakuninError {
+  constructor(message = "This token's role may not use this route") {
+    super(403, "ERR_FORBIDDEN", message);
+  }
+}
+
+export class NotFoundError extends KakuninError {
+  constructor(message = "Not found", code = "ERR_NOT_FOUND") {
+    super(404, code, message);
+  }
+}
+
+export class ConflictError extends KakuninError {
+  constructor(code: string, message: string) {
+    super(409, code, message);
+  }
+}
+
+export class PayloadTooLargeError extends KakuninError {
+  constructor(limit: number) {
+    super(413, "ERR_PAYLOAD_TOO_LARGE", `Request body exceeds ${limit} bytes`);
+  }
+}
+
+export class KmsUnavailableError extends KakuninError {
+  constructor(message = "KMS is unavailable or throttling; retry later", retryAfter = 1, cause?: unknown) {
+    super(503, "ERR_KMS_UNAVAILABLE", message, { retryAfter, cause });
+  }
+}
+
+export class OverloadedError extends KakuninError {
+  constructor(message = "Server is overloaded; retry later", retryAfter = 1) {
+    super(503, "ERR_OVERLOADED", message, { retryAfter });
+  }
+}
+
+export class KeyStateError extends KakuninError {
+  constructor(message: string, cause?: unknown) {
+    super(409, "ERR_KEY_STATE", message, { cause });
+  }
+}
+
+/** `ERR_ALREADY_REVOKED` → `already-revoked` */
+export function problemType(code: string): string {
+  return `https://kakunin.dev/problems/${code.replace(/^ERR_/, "").toLowerCase().replace(/_/g, "-")}`;
+}

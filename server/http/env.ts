@@ -1,0 +1,10 @@
+import type { AppDeps } from "../deps.js";
+import type { Principal } from "../auth/middleware.js";
+
+export type AppEnv = {
+  Variables: {
+    deps: AppDeps;
+    principal: Principal;
+    requestId: string;
+  };
+};

@@ -1,0 +1,50 @@
+import { randomBytes } from "node:crypto";
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireRole } from "../auth/middleware.js";
+import { mintToken } from "../auth/tokens.js";
+import { bearerSecurity, errorResponses, router } from "../http/openapi.js";
+
+export const CreateIssuerBody = z.object({
+  name: z.string().trim().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters")
+    .openapi({ example: "Acme Robotics GmbH", description: "Becomes O= in agent certificates" }),
+}).strict().openapi("CreateIssuer");
+
+export const IssuerCreated = z.object({
+  id: z.string().openapi({ example: "iss_0f3c…" }),
+  name: z.string(),
+  token: z.string().openapi({ description: "Issuer bearer token (kkn_iss_…). Shown once; only its hash is stored." }),
+}).openapi("IssuerCreated");
+
+const create = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["issuers"],
+  summary: "Create an issuer (operator)",
+  security: bearerSecurity,
+  middleware: [requireRole("operator")] as const,
+  request: { body: { required: true, content: { "application/json": { schema: CreateIssuerBody } } } },
+  responses: {
+    201: { description: "Issuer created", content: { "application/json": { schema: IssuerCreated } } },
+    400: errorResponses[400], 401: errorResponses[401], 403: errorResponses[403], 413: errorResponses[413],
+  },
+});
+
+export function newId(prefix: "iss" | "agt" | "rot"): string {
+  return `${prefix}_${randomBytes(16).toString("hex")}`;
+}
+
+export function issuerRoutes() {
+  const app = router();
+  app.openapi(create, async (c) => {
+    const { db, now } = c.get("deps");
+    const { name } = c.req.valid("json");
+    const id = newId("iss");
+    const t = now();
+    const token = await db.transaction().execute(async (trx) => {
+      await trx.insertInto("issuers").values({ id, name, created_at: t.toISOString() }).execute();
+      return mintToken(trx, "issuer", { issuerId: id }, t);
+    });
+    return c.json({ id, name, token }, 201);
+  });
+  return app;
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from "node:crypto";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+
+/**
+ * One CloudTrail-shaped JSON line per call. Only whitelisted, non-secret parameters are
+ * recorded: never Message, Signature or Policy bytes.
+ */
+const LOGGED_PARAMETERS: Record<string, string> = {
+  KeyId: "keyId",
+  TargetKeyId: "targetKeyId",
+  AliasName: "aliasName",
+  SigningAlgorithm: "signingAlgorithm",
+  MessageType: "messageType",
+  KeySpec: "keySpec",
+  CustomerMasterKeySpec: "customerMasterKeySpec",
+  KeyUsage: "keyUsage",
+  Origin: "origin",
+  Description: "description",
+  PendingWindowInDays: "pendingWindowInDays",
+  PolicyName: "policyName",
+  Limit: "limit",
+  Marker: "marker",
+  Tags: "tags",
+  DryRun: "dryRun",
+};
+
+export function loggedParameters(body: Record<string, unknown> | undefined): Record<string, unknown> | null {
+  if (!body) return null;
+  const out: Record<string, unknown> = {};
+  for (const [name, logName] of Object.entries(LOGGED_PARAMETERS)) {
+    const value = body[name];
+    if (value === undefined) continue;
+    // Scalars only (Tags excepted): a client could smuggle arbitrary payloads into unexpected types.
+    if (name === "Tags" ? Array.isArray(value) : ["string", "number", "boolean"].includes(typeof value)) out[logName] = value;
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+export interface AccessLogEntry {
+  eventName: string;
+  requestId: string;
+  accessKeyId: string | undefined;
+  sourceIp: string | undefined;
+  userAgent: string | undefined;
+  requestParameters: Record<string, unknown> | null;
+  resources: string[];
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export class AccessLog {
+  private constructor(
+    private readonly stream: WriteStream,
+    private readonly region: string,
+    private readonly account: string,
+  ) {}
+
+  static async open(path: string, region: string, account: string): Promise<AccessLog> {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const stream = createWriteStream(path, { flags: "a", mode: 0o600 });
+    await new Promise<void>((resolve, reject) => stream.once("open", () => resolve()).once("error", reject));
+    stream.on("error", (err) => console.error("local KMS: access log write failed", err));
+    return new AccessLog(stream, region, account);
+  }
+
+  record(entry: AccessLogEntry): void {
+    const line = {
+      eventVersion: "1.08",
+      userIdentity: { type: "IAMUser", accountId: this.account, accessKeyId: entry.accessKeyId ?? null },
+      eventTime: new Date().toISOString(),
+      eventSource: "kms.amazonaws.com",
+      eventName: entry.eventName,
+      awsRegion: this.region,
+      sourceIPAddress: entry.sourceIp ?? null,
+      userAgent: entry.userAgent ?? null,
+      ...(entry.errorCode ? { errorCode: entry.errorCode, errorMessage: entry.errorMessage ?? "" } : {}),
+      requestParameters: entry.requestParameters,
+      responseElements: null,
+      requestID: entry.requestId,
+      eventID: randomUUID(),
+      readOnly: READ_ONLY.has(entry.eventName),
+      resources: entry.resources.map((ARN) => ({ accountId: this.account, type: "AWS::KMS::Key", ARN })),
+      eventType: "AwsApiCall",
+      managementEvent: true,
+      recipientAccountId: this.account,
+      eventCategory: "Management",
+    };
+    this.stream.write(JSON.stringify(line) + "\n");
+  }
+
+  /** Flushes buffered lines to disk and closes the file. */
+  close(): Promise<void> {
+    return new Promise((resolve) => this.stream.end(() => resolve()));
+  }
+}
+
+const READ_ONLY = new Set(["DescribeKey", "GetPublicKey", "ListKeys", "ListAliases", "ListResourceTags", "GetKeyPolicy", "Sign", "Verify"]);

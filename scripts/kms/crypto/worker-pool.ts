@@ -1,0 +1,122 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { SigningAlgorithm } from "../key-specs.js";
+import type { MessageType } from "./sign.js";
+import type { WorkerJob, WorkerReply, WorkerRequest } from "./worker-protocol.js";
+
+/**
+ * A small pool of worker threads doing the private-key operations, so the HTTP event loop
+ * never blocks on RSA. Each worker caches parsed keys; key material is sent to a worker
+ * only the first time it needs that key.
+ */
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  loadedKeys: Set<string>;
+  pending: Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>;
+}
+
+export interface PoolJob {
+  keyId: string;
+  privateKeyDer: Buffer;
+  algorithm: SigningAlgorithm;
+  messageType: MessageType;
+  message: Buffer;
+}
+
+export class SigningPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(readonly size = Math.max(1, availableParallelism())) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  /** Resolves once every worker has loaded its module (so the first request is not slowed). */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
+  async sign(job: PoolJob): Promise<Buffer> {
+    const reply = await this.run({ op: "sign", ...job });
+    if (!("signature" in reply) || !reply.signature) throw new Error("worker returned no signature");
+    return Buffer.from(reply.signature);
+  }
+
+  async verify(job: PoolJob & { signature: Buffer }): Promise<boolean> {
+    const reply = await this.run({ op: "verify", ...job });
+    return "valid" in reply && reply.valid === true;
+  }
+
+  /** Drops a deleted key from every worker's cache. */
+  forget(keyId: string): void {
+    for (const slot of this.slots) {
+      if (slot.loadedKeys.delete(keyId)) slot.worker.postMessage({ id: -1, op: "forget", keyId } satisfies WorkerRequest);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private async run(job: Omit<WorkerJob, "id"> & { privateKeyDer: Buffer }): Promise<WorkerReply & { ok: true }> {
+    if (this.closed) throw new Error("signing pool closed");
+    // Least-loaded worker: keeps both cores busy under concurrent load.
+    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    await slot.ready;
+    const id = this.nextId++;
+    const request: WorkerJob = { ...job, id, privateKeyDer: undefined };
+    if (!slot.loadedKeys.has(job.keyId)) {
+      request.privateKeyDer = job.privateKeyDer;
+      slot.loadedKeys.add(job.keyId);
+    }
+    const reply = await new Promise<WorkerReply>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage(request);
+    });
+    if ("ok" in reply && reply.ok) return reply;
+    throw new Error(`signing worker failed: ${"error" in reply ? reply.error : "unknown"}`);
+  }
+
+  private spawn(): Slot {
+    // Workers do not inherit tsx's loader hooks, so register tsx inside the worker before
+    // importing the TypeScript worker module.
+    const tsxApi = import.meta.resolve("tsx/esm/api");
+    const entry = new URL("./sign-worker.ts", import.meta.url).href;
+    const source = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+    const worker = new Worker(source, { eval: true });
+    worker.unref();
+    let markReady!: () => void;
+    let failReady!: (e: Error) => void;
+    const slot: Slot = {
+      worker,
+      ready: new Promise<void>((res, rej) => ((markReady = res), (failReady = rej))),
+      loadedKeys: new Set(),
+      pending: new Map(),
+    };
+    slot.ready.catch(() => {}); // surfaced through run() instead
+    worker.on("message", (reply: WorkerReply) => {
+      if ("ready" in reply) return markReady();
+      const waiter = slot.pending.get(reply.id);
+      slot.pending.delete(reply.id);
+      waiter?.resolve(reply);
+    });
+    let dead = false;
+    const onDeath = (err: Error) => {
+      if (dead) return; // "error" is followed by "exit"
+      dead = true;
+      failReady(err);
+      for (const waiter of slot.pending.values()) waiter.reject(err);
+      slot.pending.clear();
+      if (this.closed) return;
+      // Replace a crashed worker so one bad job cannot take the pool down.
+      const index = this.slots.indexOf(slot);
+      if (index >= 0) this.slots[index] = this.spawn();
+    };
+    worker.on("error", onDeath);
+    worker.on("exit", (code) => onDeath(new Error(`signing worker exited with code ${code}`)));
+    return slot;
+  }
+}

@@ -1,0 +1,28 @@
+import type { SigningAlgorithm } from "../key-specs.js";
+import type { MessageType } from "./sign.js";
+
+/** Messages between the main thread and the signing workers. */
+export interface WorkerJob {
+  id: number;
+  op: "sign" | "verify";
+  keyId: string;
+  /** PKCS#8 DER, sent only the first time this worker sees the key (it caches the KeyObject). */
+  privateKeyDer?: Uint8Array;
+  algorithm: SigningAlgorithm;
+  messageType: MessageType;
+  message: Uint8Array;
+  signature?: Uint8Array;
+}
+
+export interface ForgetKey {
+  id: -1;
+  op: "forget";
+  keyId: string;
+}
+
+export type WorkerRequest = WorkerJob | ForgetKey;
+
+export type WorkerReply =
+  | { id: number; ok: true; signature?: Uint8Array; valid?: boolean }
+  | { id: number; ok: false; error: string }
+  | { id: 0; ready: true };

@@ -1,0 +1,268 @@
+/**
+ * KeyCustody — the only module that talks to KMS. It holds key ARNs, never key material: KMS keys
+ * are created non-exportable (RSA_2048, SIGN_VERIFY) and used through Sign with MessageType=DIGEST.
+ * Every SDK error is mapped to a typed error (server/kms/errors.ts).
+ */
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  GetPublicKeyCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  PutKeyPolicyCommand,
+  SignCommand,
+  type KMSClient,
+  type Tag,
+} from "@aws-sdk/client-kms";
+import { KmsFailureError, KmsNotFoundError, RegionNotAllowedError, mapKmsError } from "./errors.js";
+import { buildKeyPolicy, type KeyPolicyContext } from "./policy.js";
+
+export type SigningAlgorithm = "RSASSA_PSS_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_256";
+export type KeyPurpose = "agent" | "ca" | "log";
+export type { KeyPolicyContext } from "./policy.js";
+
+export const CA_KEY_ALIAS = "alias/kakunin/ca";
+export const LOG_KEY_ALIAS = "alias/kakunin/log";
+
+export interface KeyCustodyOptions {
+  /** The region the client talks to; refused unless it is in allowedRegions. */
+  region: string;
+  allowedRegions: string[];
+  /** Builds the key policy JSON at CreateKey. Default: buildKeyPolicy (least privilege). */
+  keyPolicy?: (ctx: KeyPolicyContext) => string;
+  /** The IAM role the service runs as (KAKUNIN_SERVICE_ROLE_ARN). Default arn:aws:iam::<account>:role/kakunin-service. */
+  serviceRoleArn?: string;
+  /**
+   * The AWS account id, for the key policy at creation. If neither this nor serviceRoleArn is given,
+   * the first key is created with KMS's default policy and immediately given the least-privilege
+   * policy (PutKeyPolicy) once its ARN reveals the account; later keys get it at creation.
+   */
+  accountId?: string;
+}
+
+export interface KeyDescription {
+  arn: string;
+  state: string;
+  enabled: boolean;
+}
+
+const ARN_RE = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key\/[A-Za-z0-9-]+$/;
+const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::(\d{12}):role\/.+$/;
+const ALIAS_RE = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
+
+export function parseKeyArn(arn: string): { region: string; accountId: string } | undefined {
+  const m = ARN_RE.exec(arn);
+  return m ? { region: m[1]!, accountId: m[2]! } : undefined;
+}
+
+export function assertRegionAllowed(region: string, allowedRegions: readonly string[]): void {
+  if (!allowedRegions.includes(region)) throw new RegionNotAllowedError(region, allowedRegions);
+}
+
+export class KeyCustody {
+  readonly region: string;
+  private readonly allowedRegions: string[];
+  private readonly keyPolicy: (ctx: KeyPolicyContext) => string;
+  private readonly serviceRoleArnOption: string | undefined;
+  private accountId: string | undefined;
+
+  constructor(
+    private readonly client: KMSClient,
+    opts: KeyCustodyOptions,
+  ) {
+    this.region = opts.region;
+    this.allowedRegions = [...opts.allowedRegions];
+    this.keyPolicy = opts.keyPolicy ?? buildKeyPolicy;
+    this.serviceRoleArnOption = opts.serviceRoleArn;
+    if (opts.serviceRoleArn !== undefined && !ROLE_ARN_RE.test(opts.serviceRoleArn)) {
+      throw new Error(`serviceRoleArn is not an IAM role ARN: ${opts.serviceRoleArn}`);
+    }
+    if (opts.accountId !== undefined && !/^\d{12}$/.test(opts.accountId)) {
+      throw new Error(`accountId must be 12 digits: ${opts.accountId}`);
+    }
+    this.accountId = opts.accountId ?? (opts.serviceRoleArn ? ROLE_ARN_RE.exec(opts.serviceRoleArn)?.[1] : undefined);
+  }
+
+  /** Creates a non-exportable RSA_2048 SIGN_VERIFY key with tags, a least-privilege policy and an optional alias. */
+  async createSigningKey(opts: {
+    purpose: KeyPurpose;
+    tags: Record<string, string>;
+    description: string;
+    alias?: string;
+  }): Promise<{ arn: string }> {
+    await this.assertRegions();
+    if (opts.alias !== undefined && !ALIAS_RE.test(opts.alias)) throw new Error(`Invalid KMS alias: ${opts.alias}`);
+    if (opts.alias?.startsWith("alias/aws/")) throw new Error("alias/aws/ is reserved for AWS managed keys");
+    const tags: Tag[] = [{ TagKey: "kakunin:purpose", TagValue: opts.purpose }];
+    for (const [k, v] of Object.entries(opts.tags)) {
+      if (k === "kakunin:purpose") continue;
+      tags.push({ TagKey: k, TagValue: v });
+    }
+
+    const policyKnown = this.accountId !== undefined;
+    const created = await this.call("CreateKey", () =>
+      this.client.send(
+        new CreateKeyCommand({
+          KeySpec: "RSA_2048",
+          KeyUsage: "SIGN_VERIFY",
+          Origin: "AWS_KMS",
+          Description: opts.description,
+          Tags: tags,
+          ...(policyKnown
+            ? {
+                Policy: this.policyFor(opts.purpose),
+                // The policy deliberately denies the creating role PutKeyPolicy; the account root keeps
+                // administration, so the key cannot become unmanageable.
+                BypassPolicyLockoutSafetyCheck: true,
+              }
+            : {}),
+        }),
+      ),
+    );
+    const arn = created.KeyMetadata?.Arn;
+    if (!arn) throw new KmsFailureError("InvalidResponse", "KMS CreateKey returned no key ARN");
+
+    try {
+      const parsed = parseKeyArn(arn);
+      if (!parsed) throw new KmsFailureError("InvalidResponse", `KMS CreateKey returned an unexpected ARN: ${arn}`);
+      assertRegionAllowed(parsed.region, this.allowedRegions);
+      if (!policyKnown) {
+        this.accountId = parsed.accountId;
+        await this.call("PutKeyPolicy", () =>
+          this.client.send(
+            new PutKeyPolicyCommand({
+              KeyId: arn,
+              PolicyName: "default",
+              Policy: this.policyFor(opts.purpose),
+              BypassPolicyLockoutSafetyCheck: true,
+            }),
+          ),
+        );
+      }
+      if (opts.alias !== undefined) {
+        const alias = opts.alias;
+        try {
+          await this.call("CreateAlias", () => this.client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: arn })));
+        } catch (err) {
+          if (err instanceof KmsFailureError && err.awsCode === "AlreadyExistsException") {
+            // Lost a race: someone else created the aliased key. Keep theirs, retire ours.
+            const existing = await this.findKeyByAlias(alias);
+            if (existing === undefined) throw err;
+            await this.disableKey(arn).catch(() => undefined);
+            return { arn: existing };
+          }
+          throw err;
+        }
+      }
+    } catch (err) {
+      // Invariant 6: no orphan enabled key. Best effort; the original error wins.
+      await this.disableKey(arn).catch(() => undefined);
+      throw err;
+    }
+    return { arn };
+  }
+
+  /** DER SubjectPublicKeyInfo of the key. */
+  async getPublicKey(arn: string): Promise<Uint8Array> {
+    const out = await this.call("GetPublicKey", () => this.client.send(new GetPublicKeyCommand({ KeyId: arn })));
+    if (!out.PublicKey || out.PublicKey.length === 0) throw new KmsFailureError("InvalidResponse", "KMS GetPublicKey returned no public key");
+    return new Uint8Array(out.PublicKey);
+  }
+
+  /** Signs a precomputed SHA-256 digest (MessageType=DIGEST) inside KMS. */
+  async signDigest(arn: string, digest: Uint8Array, alg: SigningAlgorithm): Promise<Uint8Array> {
+    if (alg !== "RSASSA_PSS_SHA_256" && alg !== "RSASSA_PKCS1_V1_5_SHA_256") throw new Error(`Unsupported signing algorithm: ${String(alg)}`);
+    if (digest.length !== 32) throw new Error(`A SHA-256 digest is 32 bytes, got ${digest.length}`);
+    const out = await this.call("Sign", () =>
+      this.client.send(new SignCommand({ KeyId: arn, Message: digest, MessageType: "DIGEST", SigningAlgorithm: alg })),
+    );
+    if (!out.Signature || out.Signature.length === 0) throw new KmsFailureError("InvalidResponse", "KMS Sign returned no signature");
+    return new Uint8Array(out.Signature);
+  }
+
+  /** Disables the key. Idempotent: an already disabled key is fine. Never deletes. */
+  async disableKey(arn: string): Promise<void> {
+    await this.call("DisableKey", () => this.client.send(new DisableKeyCommand({ KeyId: arn })));
+  }
+
+  async describeKey(arn: string): Promise<KeyDescription> {
+    const out = await this.call("DescribeKey", () => this.client.send(new DescribeKeyCommand({ KeyId: arn })));
+    const meta = out.KeyMetadata;
+    if (!meta?.Arn) throw new KmsFailureError("InvalidResponse", "KMS DescribeKey returned no metadata");
+    return { arn: meta.Arn, state: meta.KeyState ?? "Unknown", enabled: meta.Enabled === true };
+  }
+
+  /** The ARN of the key the alias points to, or undefined if the alias does not exist. */
+  async findKeyByAlias(alias: string): Promise<string | undefined> {
+    if (!ALIAS_RE.test(alias)) throw new Error(`Invalid KMS alias: ${alias}`);
+    try {
+      const d = await this.describeKey(alias);
+      this.learnAccount(d.arn);
+      return d.arn;
+    } catch (err) {
+      if (err instanceof KmsNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** ARNs of keys carrying tag key=value (ListKeys + ListResourceTags). Keys that vanish mid-scan are skipped. */
+  async findKeysByTag(key: string, value: string): Promise<string[]> {
+    const found: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.call("ListKeys", () => this.client.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) })));
+      for (const k of page.Keys ?? []) {
+        const id = k.KeyArn ?? k.KeyId;
+        if (!id) continue;
+        if (await this.hasTag(id, key, value)) found.push(k.KeyArn ?? id);
+      }
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker);
+    return found;
+  }
+
+  private async hasTag(keyId: string, key: string, value: string): Promise<boolean> {
+    let marker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.call("ListResourceTags", () =>
+          this.client.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, ...(marker ? { Marker: marker } : {}) })),
+        );
+      } catch (err) {
+        if (err instanceof KmsNotFoundError) return false;
+        if (err instanceof KmsFailureError && err.awsCode === "AccessDeniedException") return false; // keys we may not read are not ours
+        throw err;
+      }
+      if ((page.Tags ?? []).some((t) => t.TagKey === key && t.TagValue === value)) return true;
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker);
+    return false;
+  }
+
+  private policyFor(purpose: KeyPurpose): string {
+    const accountId = this.accountId!;
+    const serviceRoleArn = this.serviceRoleArnOption ?? `arn:aws:iam::${accountId}:role/kakunin-service`;
+    return this.keyPolicy({ accountId, serviceRoleArn, purpose, region: this.region });
+  }
+
+  private learnAccount(arn: string): void {
+    if (this.accountId === undefined) this.accountId = parseKeyArn(arn)?.accountId;
+  }
+
+  private async assertRegions(): Promise<void> {
+    assertRegionAllowed(this.region, this.allowedRegions);
+    const clientRegion = await this.client.config.region();
+    if (clientRegion !== this.region) assertRegionAllowed(clientRegion, this.allowedRegions);
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapKmsError(err, operation);
+    }
+  }
+}

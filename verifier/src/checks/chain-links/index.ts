@@ -1,0 +1,45 @@
+/**
+ * Chain links, checked in one pass on the main thread: every entry belongs to the export's issuer,
+ * seq is contiguous, and prevHash is the previous entry's hash (header.prevHash for the first).
+ * After a break the linker resynchronises on the entry seen, so one deletion is one finding.
+ */
+import { ChainBrokenError, WrongIssuerError } from "../../errors.js";
+import { failed, type Problem } from "../problem.js";
+
+export class ChainLinker {
+  #issuer: string;
+  #expectedSeq: number | null;
+  #prevHash: string | null;
+  /** Last linked entry (seq and claimed hash). */
+  last: { seq: number; hash: string } | null = null;
+
+  constructor(issuer: string, fromSeq: number, prevHash: string) {
+    this.#issuer = issuer;
+    this.#expectedSeq = fromSeq;
+    this.#prevHash = prevHash;
+  }
+
+  /** Checks one entry against its predecessor and advances. */
+  next(e: { seq: number; prevHash: string; hash: string; issuer: string }): Problem[] {
+    const problems: Problem[] = [];
+    if (e.issuer !== this.#issuer) {
+      problems.push(failed("WRONG_ISSUER", new WrongIssuerError(`entry ${e.seq} belongs to issuer ${e.issuer}, not ${this.#issuer}`, { seq: e.seq })));
+    }
+    if (this.#expectedSeq !== null && e.seq !== this.#expectedSeq) {
+      problems.push(failed("CHAIN_BROKEN", new ChainBrokenError(
+        `expected seq ${this.#expectedSeq}, found ${e.seq} (entry missing, inserted, duplicated or reordered)`, { seq: e.seq })));
+    } else if (this.#prevHash !== null && e.prevHash !== this.#prevHash) {
+      problems.push(failed("CHAIN_BROKEN", new ChainBrokenError(`entry ${e.seq}: prevHash is not the hash of the previous entry`, { seq: e.seq })));
+    }
+    this.#expectedSeq = e.seq + 1;
+    this.#prevHash = e.hash;
+    this.last = { seq: e.seq, hash: e.hash };
+    return problems;
+  }
+
+  /** The previous line was unreadable: accept the next entry's links as given. */
+  reset(): void {
+    this.#expectedSeq = null;
+    this.#prevHash = null;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The checkpoint: signed by the log signer over JCS(checkpoint without sig); its size and head
+ * must match the last entry. Missing, or larger than what is present → ERR_TRUNCATED.
+ */
+import { CheckpointError, KakuninError, MalformedError, TruncatedError } from "../../errors.js";
+import { parseCheckpoint, type CheckpointFields } from "../../parse/entry.js";
+import type { Json } from "../../parse/fields.js";
+import { checkpointCanonicalBytes } from "../../util/canonical.js";
+import type { LineVerifier } from "../../worker-core.js";
+import type { CheckedCert } from "../cert-path/index.js";
+import { failed, type Problem } from "../problem.js";
+
+/** Authenticates a checkpoint (attacker-controlled). Returns its fields when authentic, plus problems. */
+export async function authenticateCheckpoint(
+  raw: unknown,
+  issuer: string,
+  certs: ReadonlyMap<string, CheckedCert>,
+  verifier: LineVerifier,
+): Promise<{ checkpoint?: CheckpointFields; problems: Problem[] }> {
+  let cp: CheckpointFields;
+  try {
+    cp = parseCheckpoint(raw);
+  } catch (e) {
+    return { problems: [failed("FORMAT_FAILURE", e instanceof KakuninError ? e : new MalformedError(String(e)))] };
+  }
+  const problems: Problem[] = [];
+  const bad = (msg: string) => problems.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint: ${msg}`)));
+  const cert = certs.get(cp.signer.cert);
+  if (!cert) bad(`signer certificate ${cp.signer.cert} is not in the input`);
+  else {
+    if (cert.role !== "log") bad(`signed by ${cert.role} certificate ${cert.serial}, not the log signer`);
+    if (cert.pathError) bad(`log signer certificate: ${cert.pathError.message}`);
+    if (cp.time < cert.notBefore || cp.time > cert.notAfter) bad("time is outside the log signer certificate's validity");
+    let bytes;
+    try {
+      bytes = checkpointCanonicalBytes(raw as Json);
+    } catch (e) {
+      return { problems: [failed("FORMAT_FAILURE", e as KakuninError)] };
+    }
+    const ok = await verifier.verifySigned(bytes, cp.signer.cert, cp.signer.alg, cp.sig);
+    if (!ok) bad("signature does not verify with the log signer certificate");
+  }
+  if (cp.issuer !== issuer) bad(`issuer ${cp.issuer} is not ${issuer}`);
+  return problems.length ? { problems } : { checkpoint: cp, problems };
+}
+
+/** Compares an authentic checkpoint with the chain's tail (`last` = last entry seen, null if none). */
+export function checkpointCoverage(cp: CheckpointFields, last: { seq: number; hash: string } | null, fromSeq: number): Problem[] {
+  const present = last ? last.seq + 1 : fromSeq;
+  if (cp.size > present) {
+    return [failed("TRUNCATED", new TruncatedError(`checkpoint says ${cp.size} entries but the export ends at ${present}`, { seq: present }))];
+  }
+  if (cp.size < present) {
+    return [failed("CHECKPOINT_FAILURE", new CheckpointError(`entries beyond the checkpoint (size ${cp.size}, found up to seq ${present - 1})`, { seq: cp.size }))];
+  }
+  const head = last ? last.hash : null;
+  if (head !== null && head !== cp.head) {
+    return [failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint head is not the hash of entry ${present - 1}`, { seq: present - 1 }))];
+  }
+  return [];
+}

@@ -1,0 +1,40 @@
+/**
+ * @kakunin/verifier — offline verification of Kakunin receipts, bare signatures and exported
+ * audit logs. WebCrypto only, no I/O: runs unchanged in Node and in browsers.
+ * @packageDocumentation
+ */
+
+/** Verify one `kakunin-receipt/1`. */
+export { verifyReceipt, RECEIPT_FORMAT, type VerifyReceiptOptions } from "./verify-receipt.js";
+/** Verify a `kakunin-log/1` export, streaming. */
+export { verifyExport, type VerifyExportOptions } from "./verify-export.js";
+/** Verify a bare signature with a certificate. */
+export { verifySignature, type VerifySignatureOptions } from "./verify-signature.js";
+/** Render a report as text. */
+export { formatReport } from "./format.js";
+/** Report types. */
+export type { Report, Finding, Step, Verdict, Reason, ReportError, ReportSubject } from "./report.js";
+/** The pinned trust anchor and fingerprint normalisation. */
+export { normaliseFingerprint, type TrustAnchor } from "./trust/anchor.js";
+/** The pool interface for parallel verification, and the in-thread default. */
+export { InThreadPool, type SignaturePool } from "./pool.js";
+/** What a worker (Node or Web Worker) runs: pkijs-free per-line verification. */
+export { LineVerifier, parseLine, MAX_LINE_LENGTH, type KeyTable, type LineResult } from "./worker-core.js";
+/** Error classes with stable codes. */
+export {
+  KakuninError, MalformedError, UntrustedRootError, CertPathError, CrlError, ChainBrokenError,
+  WrongIssuerError, HashMismatchError, SignatureInvalidError, UnknownSignerError, SignerMismatchError,
+  RevokedError, ExpiredError, NotYetValidError, SupersededError, TruncatedError, CheckpointError,
+  PayloadMismatchError, NoPoeError, UnsupportedError, ERROR_CODES, type ErrorLocation,
+} from "./errors.js";
+/** Canonical form and hashing (the server uses these to produce what this verifies). */
+export {
+  canonicalBytes, entryCanonicalBytes, checkpointCanonicalBytes, entryHash, payloadHash, sha256Hex, ZERO_HASH,
+} from "./util/canonical.js";
+/** Byte, base64, hex and PEM helpers. */
+export { utf8Encode, utf8Decode, hexEncode, hexDecode, base64Encode, base64Decode, bytesEqual, type Bytes } from "./util/bytes.js";
+export { pemEncode, pemDecode, pemDecodeAll, type PemBlock } from "./util/pem.js";
+/** Signature verification primitives. */
+export { KeyCache, verifyRsa, type SigningAlgorithm } from "./crypto.js";
+/** Entry/checkpoint shape checks. */
+export { parseEntry, parseCheckpoint, type EntryFields, type CheckpointFields } from "./parse/entry.js";

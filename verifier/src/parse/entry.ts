@@ -1,0 +1,98 @@
+/** Shape checks for entries and checkpoints (FORMATS.md "Entry", "Checkpoint"). pkijs-free: workers use it. */
+import { MalformedError } from "../errors.js";
+import { B64_RE, HASH_RE, SERIAL_RE, int, isObject, obj, str, time, type Json } from "./fields.js";
+
+/** The signer block of an entry or checkpoint. */
+export interface Signer {
+  cert: string;
+  key: string;
+  alg: string;
+}
+
+/** The fields of an entry the verifier relies on (the raw object is what gets hashed). */
+export interface EntryFields {
+  seq: number;
+  time: number;
+  type: string;
+  issuer: string;
+  agent: string;
+  signer: Signer;
+  payloadHash: string;
+  prevHash: string;
+  hash: string;
+  sig: string;
+  /** Lifecycle details (absent for agent.operation). */
+  details?: LifecycleDetails;
+}
+
+/** What lifecycle entries say (FORMATS.md table). */
+export type LifecycleDetails =
+  | { type: "agent.registered"; cert: string }
+  | { type: "key.rotated"; oldCert: string; newCert: string }
+  | { type: "certificate.revoked"; cert: string; reason: string };
+
+/** Lifecycle entry types, signed by the log signer. */
+export const LIFECYCLE_TYPES = new Set(["agent.registered", "key.rotated", "certificate.revoked"]);
+
+function signer(parent: Json, path: string): Signer {
+  const s = obj(parent, "signer", path);
+  const p = `${path}.signer`;
+  return { cert: str(s, "cert", p, SERIAL_RE), key: str(s, "key", p), alg: str(s, "alg", p) };
+}
+
+/** Validates an entry object (attacker-controlled) and returns its typed fields. Throws ERR_MALFORMED. */
+export function parseEntry(e: unknown, path = "entry"): EntryFields {
+  if (!isObject(e)) throw new MalformedError(`${path} must be an object`, { field: path });
+  if (e.v !== 1) throw new MalformedError(`${path}.v must be 1`, { field: `${path}.v` });
+  const type = str(e, "type", path, /^[a-z][a-z0-9._-]{0,63}$/);
+  const out: EntryFields = {
+    seq: int(e, "seq", path),
+    time: time(e, "time", path),
+    type,
+    issuer: str(e, "issuer", path, /^.{1,256}$/),
+    agent: str(e, "agent", path, /^.{1,256}$/),
+    signer: signer(e, path),
+    payloadHash: str(e, "payloadHash", path, HASH_RE),
+    prevHash: str(e, "prevHash", path, HASH_RE),
+    hash: str(e, "hash", path, HASH_RE),
+    sig: str(e, "sig", path, B64_RE),
+  };
+  if (e.details !== undefined && !isObject(e.details)) {
+    throw new MalformedError(`${path}.details must be an object`, { field: `${path}.details` });
+  }
+  const dp = `${path}.details`;
+  if (type === "agent.registered") {
+    const d = obj(e, "details", path);
+    out.details = { type, cert: str(d, "cert", dp, SERIAL_RE) };
+  } else if (type === "key.rotated") {
+    const d = obj(e, "details", path);
+    out.details = { type, oldCert: str(d, "oldCert", dp, SERIAL_RE), newCert: str(d, "newCert", dp, SERIAL_RE) };
+  } else if (type === "certificate.revoked") {
+    const d = obj(e, "details", path);
+    out.details = { type, cert: str(d, "cert", dp, SERIAL_RE), reason: str(d, "reason", dp) };
+  }
+  return out;
+}
+
+/** The fields of a checkpoint. */
+export interface CheckpointFields {
+  issuer: string;
+  size: number;
+  head: string;
+  time: number;
+  signer: Signer;
+  sig: string;
+}
+
+/** Validates a checkpoint object (attacker-controlled). Throws ERR_MALFORMED. */
+export function parseCheckpoint(c: unknown, path = "checkpoint"): CheckpointFields {
+  if (!isObject(c)) throw new MalformedError(`${path} must be an object`, { field: path });
+  return {
+    issuer: str(c, "issuer", path),
+    size: int(c, "size", path),
+    head: str(c, "head", path, HASH_RE),
+    time: time(c, "time", path),
+    signer: signer(c, path),
+    sig: str(c, "sig", path, B64_RE),
+  };
+}

@@ -1,0 +1,30 @@
+/** Where the per-entry work runs. The main thread only checks order and links. */
+import { LineVerifier, type KeyTable, type LineResult } from "./worker-core.js";
+
+/**
+ * A pool that verifies batches of export lines. Implementations: {@link InThreadPool} (default),
+ * the Node worker_threads pool (`src/node/worker-pool.ts`), and the portal's Web Worker pool.
+ * Each worker should run a {@link LineVerifier} from `worker-core.ts`.
+ */
+export interface SignaturePool {
+  /** Sets the signer keys (serial → SPKI DER) that following batches verify against. */
+  setKeys(keys: KeyTable): Promise<void> | void;
+  /** Verifies a batch of raw lines; resolves with one result per line, in order. */
+  verifyLines(lines: string[]): Promise<LineResult[]>;
+  /** Suggested number of batches in flight (e.g. 2 × workers). */
+  readonly concurrency?: number;
+  /** Releases workers. verifyExport does not call it: the pool's owner does. */
+  close?(): Promise<void> | void;
+}
+
+/** Runs the work on the calling thread (WebCrypto still overlaps operations asynchronously). */
+export class InThreadPool implements SignaturePool {
+  readonly concurrency = 2;
+  #v = new LineVerifier();
+  setKeys(keys: KeyTable): void {
+    this.#v.setKeys(keys);
+  }
+  verifyLines(lines: string[]): Promise<LineResult[]> {
+    return this.#v.verifyLines(lines);
+  }
+}

@@ -1,0 +1,139 @@
+/** The report every verify* function returns, and the builder that keeps its memory bounded. */
+import type { KakuninError } from "./errors.js";
+
+/** ETSI EN 319 102-1 main indication. */
+export type Verdict = "PASSED" | "FAILED" | "INDETERMINATE";
+
+/** ETSI-style sub-indication explaining a non-PASSED verdict. */
+export type Reason =
+  | "FORMAT_FAILURE" | "UNTRUSTED_ROOT" | "CERT_PATH_FAILURE" | "REVOCATION_UNKNOWN"
+  | "WRONG_ISSUER" | "CHAIN_BROKEN" | "HASH_FAILURE" | "UNKNOWN_SIGNER" | "SIG_CRYPTO_FAILURE"
+  | "SIGNER_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "REVOKED" | "SUPERSEDED" | "NO_POE"
+  | "PAYLOAD_MISMATCH" | "TRUNCATED" | "CHECKPOINT_FAILURE";
+
+/** One performed (or skipped) step of the ordered checks. */
+export interface Step {
+  name: string;
+  status: "passed" | "failed" | "skipped" | "indeterminate";
+  detail?: string;
+}
+
+/** A coded problem, located by line and/or seq where it applies. */
+export interface ReportError {
+  code: string;
+  message: string;
+  line?: number;
+  seq?: number;
+  field?: string;
+}
+
+/** The verdict on one entry (or on the receipt/signature as a whole). */
+export interface Finding {
+  seq?: number;
+  line?: number;
+  verdict: Verdict;
+  reason?: Reason;
+  /** `OK` for PASSED, else the ERR_… code of the deciding problem. */
+  code: string;
+  message: string;
+}
+
+/** Facts about what was verified, for display. */
+export interface ReportSubject {
+  issuer?: string;
+  agent?: string;
+  entryType?: string;
+  seq?: number;
+  time?: string;
+  ca?: { subject?: string; fingerprint: string };
+  certificate?: {
+    serial: string;
+    subject?: string;
+    role?: string;
+    notBefore: string;
+    notAfter: string;
+    fingerprint: string;
+  };
+  revocation?: { status: "good" | "revoked" | "unknown"; date?: string; reason?: string; crlNumber?: string };
+  checkpoint?: { size: number; head: string; time: string };
+  range?: { from: number; to: number };
+  exportedAt?: string;
+}
+
+/** The result of verifyReceipt, verifyExport or verifySignature. */
+export interface Report {
+  kind: "receipt" | "export" | "signature";
+  verdict: Verdict;
+  steps: Step[];
+  counts: { entries: number; passed: number; failed: number; indeterminate: number };
+  /** Non-PASSED entries (for a receipt/signature also its one PASSED finding). Capped; see findingsOmitted. */
+  findings: Finding[];
+  findingsOmitted?: number;
+  errors: ReportError[];
+  errorsOmitted?: number;
+  subject?: ReportSubject;
+}
+
+/** Caps so a hostile export of millions of bad lines cannot exhaust memory. */
+export const MAX_FINDINGS = 10_000;
+export const MAX_ERRORS = 10_000;
+
+/** Builds a Report; the overall verdict is derived, never set by hand. */
+export class ReportBuilder {
+  readonly report: Report;
+  #failed = false;
+  #indeterminate = false;
+
+  constructor(kind: Report["kind"]) {
+    this.report = { kind, verdict: "PASSED", steps: [], counts: { entries: 0, passed: 0, failed: 0, indeterminate: 0 }, findings: [], errors: [] };
+  }
+
+  step(name: string, status: Step["status"], detail?: string): void {
+    this.report.steps.push(detail === undefined ? { name, status } : { name, status, detail });
+    if (status === "failed") this.#failed = true;
+    if (status === "indeterminate") this.#indeterminate = true;
+  }
+
+  /** Records a coded problem at the given level. */
+  error(e: KakuninError, level: "failed" | "indeterminate" = "failed", where: { line?: number; seq?: number } = {}): void {
+    if (level === "failed") this.#failed = true;
+    else this.#indeterminate = true;
+    if (this.report.errors.length >= MAX_ERRORS) {
+      this.report.errorsOmitted = (this.report.errorsOmitted ?? 0) + 1;
+      return;
+    }
+    const r: ReportError = { code: e.code, message: e.message };
+    const line = where.line ?? e.line;
+    const seq = where.seq ?? e.seq;
+    if (line !== undefined) r.line = line;
+    if (seq !== undefined) r.seq = seq;
+    if (e.field !== undefined) r.field = e.field;
+    this.report.errors.push(r);
+  }
+
+  /** Counts an entry verdict; stores the finding unless it is a PASSED entry of an export. */
+  finding(f: Finding, keepPassed = false): void {
+    const c = this.report.counts;
+    c.entries++;
+    if (f.verdict === "PASSED") c.passed++;
+    else if (f.verdict === "FAILED") c.failed++;
+    else c.indeterminate++;
+    if (f.verdict === "PASSED" && !keepPassed) return;
+    if (this.report.findings.length >= MAX_FINDINGS) {
+      this.report.findingsOmitted = (this.report.findingsOmitted ?? 0) + 1;
+      return;
+    }
+    this.report.findings.push(f);
+  }
+
+  /** True once anything FAILED. */
+  get failed(): boolean {
+    return this.#failed || this.report.counts.failed > 0;
+  }
+
+  build(): Report {
+    const c = this.report.counts;
+    this.report.verdict = this.failed ? "FAILED" : this.#indeterminate || c.indeterminate > 0 ? "INDETERMINATE" : "PASSED";
+    return this.report;
+  }
+}

@@ -1,0 +1,119 @@
+/** Shared steps for single-signature verification (receipts and bare signatures). */
+import { CertPathError, CrlError, KakuninError, MalformedError, NoPoeError } from "./errors.js";
+import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
+import { loadCrls, type CrlInfo } from "./checks/crl/index.js";
+import { failed, indeterminate, type Problem } from "./checks/problem.js";
+import type { ReportBuilder, ReportSubject, Step } from "./report.js";
+import { resolveTrustAnchor, type TrustAnchor } from "./trust/anchor.js";
+import { pemDecodeAll } from "./util/pem.js";
+import { parseCertificateDer, type CertInfo } from "./x509/certificate.js";
+
+/** Collects problems and step outcomes, then turns them into one finding. */
+export class SingleCheck {
+  problems: Problem[] = [];
+  constructor(readonly rb: ReportBuilder, readonly seq?: number) {}
+
+  /** Runs a step: problems it returns (or throws) decide its status. */
+  step(name: string, detail: string, problems: Problem[]): boolean {
+    for (const p of problems) {
+      this.problems.push(p);
+      this.rb.error(p.error, p.level, this.seq === undefined ? {} : { seq: this.seq });
+    }
+    const status: Step["status"] = problems.some((p) => p.level === "failed") ? "failed" : problems.length ? "indeterminate" : "passed";
+    this.rb.step(name, status, problems[0]?.error.message ?? detail);
+    return status === "passed";
+  }
+
+  skip(name: string, detail: string): void {
+    this.rb.step(name, "skipped", detail);
+  }
+
+  /** Emits the single finding (kept even when PASSED) and builds the report. */
+  finish(passMessage: string) {
+    const first = this.problems.find((p) => p.level === "failed") ?? this.problems[0];
+    const seq = this.seq === undefined ? {} : { seq: this.seq };
+    this.rb.finding(first
+      ? { ...seq, verdict: first.level === "failed" ? "FAILED" : "INDETERMINATE", reason: first.reason, code: first.error.code, message: first.error.message }
+      : { ...seq, verdict: "PASSED", code: "OK", message: passMessage }, true);
+    return this.rb.build();
+  }
+}
+
+export function asProblem(e: unknown, reason: Problem["reason"] = "FORMAT_FAILURE"): Problem {
+  return failed(reason, e instanceof KakuninError ? e : new MalformedError(String(e)));
+}
+
+/** Parses every certificate in a list of PEM strings (each may hold several blocks). */
+export async function parseCertificates(pems: readonly string[], field: string): Promise<CertInfo[]> {
+  const out: CertInfo[] = [];
+  for (let i = 0; i < pems.length; i++) {
+    for (const b of pemDecodeAll(pems[i]!, `${field}[${i}]`)) {
+      if (b.label !== "CERTIFICATE") throw new MalformedError(`${field}[${i}] holds a PEM ${b.label}, not CERTIFICATE`, { field: `${field}[${i}]` });
+      out.push(await parseCertificateDer(b.der, `${field}[${i}]`));
+    }
+  }
+  return out;
+}
+
+/** Trust root → certificate path and profile → CRL, for the leaf with `serial` (or the first non-CA). */
+export async function trustAndPath(
+  sc: SingleCheck,
+  trust: TrustAnchor,
+  certs: readonly CertInfo[],
+  leafSerial: string | undefined,
+  crlInputs: { text: string; field: string }[],
+  now: Date,
+): Promise<{ ca?: CertInfo; leaf?: CheckedCert; crl?: CrlInfo; others: CheckedCert[] }> {
+  const cas = certs.filter((c) => c.basicConstraints.ca);
+  let ca: CertInfo | undefined;
+  try {
+    ca = await resolveTrustAnchor(trust, cas);
+    sc.step("trust root", `pinned CA sha256:${ca.fingerprint}`, []);
+  } catch (e) {
+    sc.step("trust root", "", [asProblem(e, "UNTRUSTED_ROOT")]);
+    if (trust && "caCertificate" in trust) ca = await resolveTrustAnchor(trust, []).catch(() => undefined);
+  }
+  const subject: ReportSubject = sc.rb.report.subject ?? {};
+  sc.rb.report.subject = subject;
+  if (ca) subject.ca = { ...(ca.subjectCN ? { subject: ca.subjectCN } : {}), fingerprint: `sha256:${ca.fingerprint}` };
+  const leafInfo = certs.find((c) => (leafSerial === undefined ? !c.basicConstraints.ca : c.serial === leafSerial));
+  const others: CheckedCert[] = [];
+  let leaf: CheckedCert | undefined;
+  if (leafInfo) {
+    leaf = ca ? await checkCertificate(leafInfo, ca) : { ...leafInfo, role: "unknown", pathError: new CertPathError("no trusted CA to check the certificate against") };
+    subject.certificate = {
+      serial: leaf.serial,
+      ...(leaf.subjectCN ? { subject: leaf.subjectCN } : {}),
+      role: leaf.role,
+      notBefore: new Date(leaf.notBefore).toISOString(),
+      notAfter: new Date(leaf.notAfter).toISOString(),
+      fingerprint: `sha256:${leaf.fingerprint}`,
+    };
+    sc.step("certificate path", `certificate ${leaf.serial} issued by the pinned CA; profile checked`, leaf.pathError ? [failed("CERT_PATH_FAILURE", leaf.pathError)] : []);
+  }
+  if (ca) {
+    for (const c of certs) if (c !== leafInfo && !c.basicConstraints.ca) others.push(await checkCertificate(c, ca));
+  }
+  let crl: CrlInfo | undefined;
+  if (!ca) sc.skip("CRL", "no trusted CA");
+  else if (crlInputs.length === 0) {
+    sc.step("CRL", "", [indeterminate("REVOCATION_UNKNOWN", new CrlError("no CRL supplied: revocation status unknown"))]);
+  } else {
+    const r = await loadCrls(crlInputs, ca, now);
+    const ps = r.errors.map((e) => failed("REVOCATION_UNKNOWN", e));
+    if (r.crl) crl = r.crl;
+    sc.step("CRL", crl ? `CRL #${crl.crlNumber} signed by the pinned CA` : "", ps);
+  }
+  if (leaf && crl) {
+    const rev = crl.revoked.get(leaf.serial);
+    subject.revocation = rev
+      ? { status: "revoked", date: new Date(rev.date).toISOString(), ...(rev.reason ? { reason: rev.reason } : {}), crlNumber: crl.crlNumber.toString() }
+      : { status: "good", crlNumber: crl.crlNumber.toString() };
+  } else if (leaf) subject.revocation = { status: "unknown" };
+  return { ...(ca ? { ca } : {}), ...(leaf ? { leaf } : {}), ...(crl ? { crl } : {}), others };
+}
+
+/** A revoked certificate with nothing proving the signature came first. */
+export function noPoe(serial: string, seq?: number): Problem {
+  return indeterminate("NO_POE", new NoPoeError(`certificate ${serial} is revoked and nothing proves the signature was made before the revocation`, seq === undefined ? {} : { seq }));
+}

@@ -1,0 +1,125 @@
+/** verifyReceipt: one `kakunin-receipt/1` (what signing returns; what a regulator pastes). */
+import { CheckpointError, MalformedError, UnknownSignerError } from "./errors.js";
+import { authenticateCheckpoint } from "./checks/checkpoint/index.js";
+import { payloadProblems } from "./checks/payload/index.js";
+import { failed, type Problem } from "./checks/problem.js";
+import { signatureProblems } from "./checks/signatures/index.js";
+import { validityProblems } from "./checks/verdict/index.js";
+import { parseEntry, type EntryFields } from "./parse/entry.js";
+import { isObject, type Json } from "./parse/fields.js";
+import { ReportBuilder, type Report } from "./report.js";
+import { asProblem, noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
+import type { TrustAnchor } from "./trust/anchor.js";
+import { entryCanonicalBytes, payloadHash, sha256Hex } from "./util/canonical.js";
+import { LineVerifier, MAX_LINE_LENGTH } from "./worker-core.js";
+import type { CertInfo } from "./x509/certificate.js";
+
+export const RECEIPT_FORMAT = "kakunin-receipt/1";
+
+/** Options for {@link verifyReceipt}. */
+export interface VerifyReceiptOptions {
+  /** The pinned CA; the CA inside the receipt is informative only. */
+  trust: TrustAnchor;
+  /** The payload, to compare with entry.payloadHash: raw bytes, or `{ json }` hashed over its JCS bytes. */
+  payload?: Uint8Array | { json: unknown };
+  /** Extra CRLs (PEM or base64 DER); the highest valid cRLNumber among these and the receipt's wins. */
+  crls?: string[];
+  /** Time for CRL freshness; default now. */
+  now?: Date;
+}
+
+/**
+ * Verifies a receipt given as parsed JSON or as a string. The receipt is attacker-controlled;
+ * problems are reported, never thrown. A revoked signer certificate gives INDETERMINATE NO_POE
+ * unless the receipt's checkpoint proves the entry was logged before the revocation.
+ */
+export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions): Promise<Report> {
+  const rb = new ReportBuilder("receipt");
+  const now = opts.now ?? new Date();
+  // Parse.
+  let r: Json;
+  let entry: EntryFields;
+  let certs: CertInfo[];
+  try {
+    let v = receipt;
+    if (typeof v === "string") {
+      if (v.length > 4 * MAX_LINE_LENGTH) throw new MalformedError("receipt too large", { field: "(receipt)" });
+      try {
+        v = JSON.parse(v);
+      } catch {
+        throw new MalformedError("receipt is not valid JSON", { field: "(receipt)" });
+      }
+    }
+    if (!isObject(v)) throw new MalformedError("receipt must be a JSON object", { field: "(receipt)" });
+    r = v;
+    if (r.format !== RECEIPT_FORMAT) throw new MalformedError(`receipt.format must be ${RECEIPT_FORMAT}`, { field: "format" });
+    entry = parseEntry(r.entry, "entry");
+    if (!Array.isArray(r.certificates) || r.certificates.length === 0 || !r.certificates.every((c) => typeof c === "string")) {
+      throw new MalformedError("receipt.certificates must be a non-empty array of PEM strings", { field: "certificates" });
+    }
+    if (r.crl !== undefined && r.crl !== null && typeof r.crl !== "string") throw new MalformedError("receipt.crl must be a PEM string", { field: "crl" });
+    certs = await parseCertificates(r.certificates as string[], "certificates");
+  } catch (e) {
+    const sc = new SingleCheck(rb);
+    sc.step("parse", "", [asProblem(e)]);
+    return sc.finish("");
+  }
+  const sc = new SingleCheck(rb, entry.seq);
+  sc.step("parse", "receipt is kakunin-receipt/1 with a well-formed entry", []);
+  rb.report.subject = { issuer: entry.issuer, agent: entry.agent, entryType: entry.type, seq: entry.seq, time: new Date(entry.time).toISOString() };
+
+  const crlInputs = [
+    ...(typeof r.crl === "string" ? [{ text: r.crl, field: "crl" }] : []),
+    ...(opts.crls ?? []).map((text, i) => ({ text, field: `crls[${i}]` })),
+  ];
+  const { leaf, crl, others } = await trustAndPath(sc, opts.trust, certs, entry.signer.cert, crlInputs, now);
+
+  // Entry hash and signature (same code path as the export's workers).
+  const bytes = entryCanonicalBytes(r.entry as Json);
+  const hashOk = (await sha256Hex(bytes)) === entry.hash;
+  const verifier = new LineVerifier(new Map([...certs.map((c) => [c.serial, c.spki] as const)]));
+  const sigOk = leaf ? await verifier.verifySigned(bytes, entry.signer.cert, entry.signer.alg, entry.sig) : null;
+  const sigProblems = signatureProblems(entry, hashOk, sigOk, leaf).filter((p) => p.reason !== "CERT_PATH_FAILURE");
+  if (!leaf && !sigProblems.some((p) => p.reason === "UNKNOWN_SIGNER")) {
+    sigProblems.push(failed("UNKNOWN_SIGNER", new UnknownSignerError(`signer certificate ${entry.signer.cert} is not in the receipt`, { seq: entry.seq })));
+  }
+  const authentic = sc.step("entry signature", "hash of canonical bytes and RSASSA-PSS signature verify; signer matches the agent", sigProblems);
+
+  // Validity and revocation at the entry's position.
+  if (leaf && authentic) {
+    const ps: Problem[] = validityProblems(entry.seq, entry.time, leaf);
+    const rev = crl?.revoked.get(leaf.serial);
+    let proven = false;
+    // Checkpoint (optional; verifiable only if the log signer certificate is included).
+    const cp = r.checkpoint;
+    const logCert = others.find((c) => c.role === "log");
+    if (cp === undefined || cp === null) sc.skip("checkpoint", "no checkpoint in the receipt");
+    else if (!logCert) sc.skip("checkpoint", "the receipt does not include the log signer certificate");
+    else {
+      const certMap = new Map([...others, leaf].map((c) => [c.serial, c]));
+      const a = await authenticateCheckpoint(cp, entry.issuer, certMap, verifier);
+      const cps = [...a.problems];
+      if (a.checkpoint && (a.checkpoint.size !== entry.seq + 1 || a.checkpoint.head !== entry.hash)) {
+        if (a.checkpoint.size <= entry.seq) cps.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint size ${a.checkpoint.size} does not cover seq ${entry.seq}`, { seq: entry.seq })));
+      } else if (a.checkpoint && rev && a.checkpoint.time < rev.date) proven = true;
+      if (a.checkpoint) rb.report.subject.checkpoint = { size: a.checkpoint.size, head: a.checkpoint.head, time: new Date(a.checkpoint.time).toISOString() };
+      sc.step("checkpoint", "signed by the log signer and covers the entry", cps);
+    }
+    if (rev && !proven) ps.push(noPoe(leaf.serial, entry.seq));
+    sc.step("certificate status", "entry time within the certificate's validity; not revoked (CRL)", ps);
+  } else {
+    sc.skip("certificate status", "the signature was not verified");
+  }
+
+  // Payload.
+  if (opts.payload !== undefined) {
+    let ps: Problem[];
+    try {
+      ps = payloadProblems(entry.seq, entry.payloadHash, await payloadHash(opts.payload));
+    } catch (e) {
+      ps = [asProblem(e)];
+    }
+    sc.step("payload", "SHA-256 of the payload equals entry.payloadHash", ps);
+  } else sc.skip("payload", "no payload supplied");
+  return sc.finish("receipt verified");
+}

@@ -1,0 +1,68 @@
+/** verifySignature: a bare signature over message bytes with a certificate. */
+import { MalformedError, SignatureInvalidError } from "./errors.js";
+import { failed, type Problem } from "./checks/problem.js";
+import { validityProblems } from "./checks/verdict/index.js";
+import { KeyCache, SUPPORTED_ALGS, verifyRsa, type SigningAlgorithm } from "./crypto.js";
+import { ReportBuilder, type Report } from "./report.js";
+import { asProblem, noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
+import type { TrustAnchor } from "./trust/anchor.js";
+import { base64Decode, toBytes, type Bytes } from "./util/bytes.js";
+
+/** Options for {@link verifySignature}. */
+export interface VerifySignatureOptions {
+  message: Uint8Array;
+  /** Raw signature bytes or standard base64. */
+  signature: Uint8Array | string;
+  /** Signer certificate PEM; may be followed by the CA PEM (needed when trust is a fingerprint). */
+  certificate: string;
+  trust: TrustAnchor;
+  /** CRLs, PEM or base64 DER. Without one, revocation is unknown (INDETERMINATE). */
+  crls?: string[];
+  /** Default RSASSA_PSS_SHA_256 (salt 32). */
+  alg?: SigningAlgorithm;
+  /** Claimed signing time, checked against the certificate's validity; default now. */
+  at?: Date;
+  /** Time for CRL freshness; default now. */
+  now?: Date;
+}
+
+/**
+ * Verifies a signature made by an agent or the log signer. A bare signature carries no proof of
+ * when it was made, so a revoked certificate gives INDETERMINATE NO_POE.
+ */
+export async function verifySignature(opts: VerifySignatureOptions): Promise<Report> {
+  const rb = new ReportBuilder("signature");
+  const sc = new SingleCheck(rb);
+  const now = opts.now ?? new Date();
+  const alg = opts.alg ?? "RSASSA_PSS_SHA_256";
+  let sig: Bytes;
+  let message: Bytes;
+  let certs;
+  try {
+    if (!SUPPORTED_ALGS.has(alg)) throw new MalformedError(`unsupported alg ${String(alg)}`, { field: "alg" });
+    if (!(opts.message instanceof Uint8Array)) throw new MalformedError("message must be bytes", { field: "message" });
+    message = toBytes(opts.message);
+    sig = typeof opts.signature === "string" ? base64Decode(opts.signature.trim(), "signature", true) : toBytes(opts.signature);
+    certs = await parseCertificates([opts.certificate], "certificate");
+  } catch (e) {
+    sc.step("parse", "", [asProblem(e)]);
+    return sc.finish("");
+  }
+  sc.step("parse", "certificate, signature and message read", []);
+  const crlInputs = (opts.crls ?? []).map((text, i) => ({ text, field: `crls[${i}]` }));
+  const { leaf, crl } = await trustAndPath(sc, opts.trust, certs, undefined, crlInputs, now);
+  if (!leaf) {
+    sc.step("signature", "", [asProblem(new MalformedError("no end-entity certificate given", { field: "certificate" }))]);
+    return sc.finish("");
+  }
+  const key = await new KeyCache().get(leaf.spki, alg);
+  const ok = key ? await verifyRsa(key, alg, message, sig) : false;
+  const ps: Problem[] = ok ? [] : [failed("SIG_CRYPTO_FAILURE", new SignatureInvalidError(`signature does not verify with certificate ${leaf.serial} (${alg})`))];
+  if (sc.step("signature", `${alg} over the message verifies`, ps)) {
+    const at = (opts.at ?? now).getTime();
+    const status = validityProblems(undefined, at, leaf);
+    if (crl?.revoked.has(leaf.serial)) status.push(noPoe(leaf.serial));
+    sc.step("certificate status", "signing time within the certificate's validity; not revoked (CRL)", status);
+  }
+  return sc.finish("signature verified");
+}

@@ -1,0 +1,126 @@
+/**
+ * The per-line work of export verification, meant to run inside a worker (Node worker_threads or a
+ * browser Web Worker): parse a line → canonicalise → SHA-256 → verify the RSA signature with a
+ * cached key. pkijs-free and I/O-free. Order and link checks stay on the main thread.
+ */
+import { KeyCache, verifyRsa, type SigningAlgorithm } from "./crypto.js";
+import { KakuninError, MalformedError } from "./errors.js";
+import { parseEntry, type EntryFields } from "./parse/entry.js";
+import { isObject, int, type Json } from "./parse/fields.js";
+import { base64Decode, type Bytes } from "./util/bytes.js";
+import { canonicalBytes, entryCanonicalBytes, sha256Hex } from "./util/canonical.js";
+
+/** Longest line accepted (1 MiB); longer lines are ERR_MALFORMED without being parsed. */
+export const MAX_LINE_LENGTH = 1 << 20;
+
+/** Signer public keys: certificate serial (lowercase hex) → SubjectPublicKeyInfo DER. */
+export type KeyTable = ReadonlyMap<string, Uint8Array>;
+
+/** An `entry` line after the heavy work. */
+export interface EntryLineResult {
+  kind: "entry";
+  entry: EntryFields;
+  /** SHA-256 of the canonical bytes, as recomputed. */
+  computedHash: string;
+  /** computedHash === entry.hash */
+  hashOk: boolean;
+  /** Signature verdict; null when the signer's key is not in the key table. */
+  sigOk: boolean | null;
+}
+/** A `payload` line: its seq and the SHA-256 of its content (JCS bytes for json, raw for base64). */
+export interface PayloadLineResult {
+  kind: "payload";
+  seq: number;
+  hash: string;
+}
+/** Any other kind: the parsed object, handled by the main thread (checkpoint, misplaced header…). */
+export interface OtherLineResult {
+  kind: "other";
+  value: Json;
+}
+/** The line could not be parsed or failed a shape check. */
+export interface MalformedLineResult {
+  kind: "malformed";
+  message: string;
+  field?: string;
+}
+export type LineResult = EntryLineResult | PayloadLineResult | OtherLineResult | MalformedLineResult;
+
+/** Parses one export line (attacker-controlled) as JSON object, bounded in length. Throws ERR_MALFORMED. */
+export function parseLine(line: string): Json {
+  if (line.length > MAX_LINE_LENGTH) throw new MalformedError(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" });
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new MalformedError("line is not valid JSON", { field: "(line)" });
+  }
+  if (!isObject(value)) throw new MalformedError("line is not a JSON object", { field: "(line)" });
+  if (typeof value.kind !== "string") throw new MalformedError("line has no string `kind`", { field: "kind" });
+  return value;
+}
+
+/** Does the per-line work with keys cached across calls. One instance per worker. */
+export class LineVerifier {
+  #spki = new Map<string, Bytes>();
+  #cache = new KeyCache();
+
+  constructor(keys?: KeyTable) {
+    if (keys) this.setKeys(keys);
+  }
+
+  /** Replaces the key table (call once per export, before the entry lines). */
+  setKeys(keys: KeyTable): void {
+    this.#spki = new Map([...keys].map(([serial, der]) => [serial, new Uint8Array(der) as Bytes]));
+    this.#cache.clear();
+  }
+
+  async #key(serial: string, alg: SigningAlgorithm): Promise<CryptoKey | null> {
+    const spki = this.#spki.get(serial);
+    return spki ? this.#cache.get(spki, alg, serial) : null;
+  }
+
+  /** Verifies the signature of a parsed entry or checkpoint under the key table. */
+  async verifySigned(message: Bytes, signerSerial: string, alg: string, sigB64: string): Promise<boolean | null> {
+    if (alg !== "RSASSA_PSS_SHA_256") return false; // FORMATS.md: entries and checkpoints are PSS only.
+    const key = await this.#key(signerSerial, alg);
+    if (!key) return this.#spki.has(signerSerial) ? false : null;
+    let sig: Bytes;
+    try {
+      sig = base64Decode(sigB64, "sig");
+    } catch {
+      return false;
+    }
+    return verifyRsa(key, alg, message, sig);
+  }
+
+  /** Processes one line. Never throws: problems come back as `malformed`. */
+  async verifyLine(line: string): Promise<LineResult> {
+    try {
+      const value = parseLine(line);
+      if (value.kind === "entry") {
+        const entry = parseEntry(value.entry, "entry");
+        const raw = value.entry as Json;
+        const bytes = entryCanonicalBytes(raw);
+        const computedHash = await sha256Hex(bytes);
+        const sigOk = await this.verifySigned(bytes, entry.signer.cert, entry.signer.alg, entry.sig);
+        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk };
+      }
+      if (value.kind === "payload") {
+        const seq = int(value, "seq", "payload");
+        if (typeof value.base64 === "string") return { kind: "payload", seq, hash: await sha256Hex(base64Decode(value.base64, "payload.base64")) };
+        if ("json" in value) return { kind: "payload", seq, hash: await sha256Hex(canonicalBytes(value.json)) };
+        throw new MalformedError("payload line has neither json nor base64", { field: "payload.json" });
+      }
+      return { kind: "other", value };
+    } catch (e) {
+      if (e instanceof KakuninError) return { kind: "malformed", message: e.message, ...(e.field ? { field: e.field } : {}) };
+      return { kind: "malformed", message: `unexpected: ${String(e)}` };
+    }
+  }
+
+  /** Processes a batch concurrently (WebCrypto work overlaps); results in input order. */
+  verifyLines(lines: readonly string[]): Promise<LineResult[]> {
+    return Promise.all(lines.map((l) => this.verifyLine(l)));
+  }
+}

@@ -1,0 +1,117 @@
+/** X.509 parsing with pkijs into the facts the checks need. Input is attacker-controlled DER. */
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { MalformedError } from "../errors.js";
+import { hexEncode, toBytes, type Bytes } from "../util/bytes.js";
+import { sha256Hex } from "../util/canonical.js";
+import { pemDecode } from "../util/pem.js";
+
+export const OID_CN = "2.5.4.3";
+export const OID_O = "2.5.4.10";
+export const OID_EKU_DOCUMENT_SIGNING = "1.3.6.1.5.5.7.3.36";
+const OID_KEY_USAGE = "2.5.29.15";
+const OID_EKU = "2.5.29.37";
+const OID_SAN = "2.5.29.17";
+const OID_BASIC_CONSTRAINTS = "2.5.29.19";
+
+/** A parsed certificate. */
+export interface CertInfo {
+  der: Bytes;
+  pkijs: pkijs.Certificate;
+  /** Lowercase hex serial without the sign byte (FORMATS.md). */
+  serial: string;
+  /** SHA-256 of the DER, lowercase hex. */
+  fingerprint: string;
+  subjectCN: string | undefined;
+  subjectO: string | undefined;
+  issuerCN: string | undefined;
+  notBefore: number;
+  notAfter: number;
+  /** SubjectPublicKeyInfo DER, for WebCrypto importKey("spki"). */
+  spki: Bytes;
+  /** URI SANs; `sanCount` counts every SAN of any type. */
+  sanUris: string[];
+  sanCount: number;
+  /** Extended key usages, or null if the extension is absent. */
+  eku: string[] | null;
+  keyUsage: { present: boolean; critical: boolean; digitalSignature: boolean; keyCertSign: boolean; crlSign: boolean };
+  basicConstraints: { present: boolean; critical: boolean; ca: boolean };
+  signatureAlgorithm: string;
+}
+
+/** Lowercase hex of a DER INTEGER's magnitude, dropping the 00 sign byte. */
+export function serialHex(value: Uint8Array): string {
+  let v = value;
+  if (v.length > 1 && v[0] === 0 && (v[1]! & 0x80) !== 0) v = v.subarray(1);
+  return hexEncode(v);
+}
+
+function attr(name: pkijs.RelativeDistinguishedNames, oid: string): string | undefined {
+  const tv = name.typesAndValues.find((t) => t.type === oid);
+  const v = tv?.value?.valueBlock?.value;
+  return typeof v === "string" ? v : undefined;
+}
+
+/** Parses DER. Throws ERR_MALFORMED (never a pkijs/asn1js exception). */
+export async function parseCertificateDer(der: Bytes, field = "certificate"): Promise<CertInfo> {
+  let cert: pkijs.Certificate;
+  try {
+    const asn1 = asn1js.fromBER(der);
+    if (asn1.offset === -1 || asn1.offset !== der.byteLength) throw new Error("bad BER");
+    cert = new pkijs.Certificate({ schema: asn1.result });
+  } catch {
+    throw new MalformedError(`${field} is not a valid X.509 certificate`, { field });
+  }
+  try {
+    const exts = cert.extensions ?? [];
+    const ext = (oid: string) => exts.find((e) => e.extnID === oid);
+    const ku = ext(OID_KEY_USAGE);
+    let kuBits = 0;
+    if (ku) {
+      const bs = asn1js.fromBER(ku.extnValue.valueBlock.valueHexView).result as asn1js.BitString;
+      const bytes = bs.valueBlock.valueHexView;
+      kuBits = ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
+    }
+    const eku = ext(OID_EKU);
+    const san = ext(OID_SAN);
+    const altNames = san ? ((san.parsedValue as pkijs.AltName | undefined)?.altNames ?? []) : [];
+    const bc = ext(OID_BASIC_CONSTRAINTS);
+    const spki = toBytes(cert.subjectPublicKeyInfo.toSchema().toBER(false));
+    return {
+      der,
+      pkijs: cert,
+      serial: serialHex(cert.serialNumber.valueBlock.valueHexView),
+      fingerprint: await sha256Hex(der),
+      subjectCN: attr(cert.subject, OID_CN),
+      subjectO: attr(cert.subject, OID_O),
+      issuerCN: attr(cert.issuer, OID_CN),
+      notBefore: cert.notBefore.value.getTime(),
+      notAfter: cert.notAfter.value.getTime(),
+      spki,
+      sanUris: altNames.filter((n) => n.type === 6 && typeof n.value === "string").map((n) => n.value as string),
+      sanCount: altNames.length,
+      eku: eku ? ((eku.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? []) : null,
+      keyUsage: {
+        present: !!ku,
+        critical: !!ku?.critical,
+        digitalSignature: (kuBits & 0x8000) !== 0,
+        keyCertSign: (kuBits & 0x0400) !== 0,
+        crlSign: (kuBits & 0x0200) !== 0,
+      },
+      basicConstraints: {
+        present: !!bc,
+        critical: !!bc?.critical,
+        ca: !!(bc?.parsedValue as pkijs.BasicConstraints | undefined)?.cA,
+      },
+      signatureAlgorithm: cert.signatureAlgorithm.algorithmId,
+    };
+  } catch (e) {
+    if (e instanceof MalformedError) throw e;
+    throw new MalformedError(`${field}: unreadable certificate extension`, { field });
+  }
+}
+
+/** Parses a PEM `CERTIFICATE`. Throws ERR_MALFORMED. */
+export function parseCertificatePem(pem: string, field = "certificate"): Promise<CertInfo> {
+  return parseCertificateDer(pemDecode(pem, "CERTIFICATE", field), field);
+}

@@ -26,9 +26,11 @@ const LOGGED_PARAMETERS: Record<string, string> = {
   DryRun: "dryRun",
 };
 
-export function loggedParameters(body: Record<string, unknown> | undefined): Record<string, unknown> | null {
+export function loggedParameters(eventName: string, body: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (!body) return null;
   const out: Record<string, unknown> = {};
+  // CloudTrail shows the effective message type, including the RAW default.
+  if (eventName === "Sign" || eventName === "Verify") out.messageType = "RAW";
   for (const [name, logName] of Object.entries(LOGGED_PARAMETERS)) {
     const value = body[name];
     if (value === undefined) continue;

@@ -72,7 +72,7 @@ export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
       accessKeyId: accessKeyIdOf(req.headers.authorization),
       sourceIp: req.socket.remoteAddress,
       userAgent: typeof req.headers["user-agent"] === "string" ? req.headers["user-agent"].slice(0, 512) : undefined,
-      requestParameters: loggedParameters(rawBody),
+      requestParameters: loggedParameters(eventName, rawBody),
       resources,
       ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
     });

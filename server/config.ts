@@ -18,6 +18,8 @@ export interface Config {
   logLevel: string;
   agentValidityDays: number;
   crlValidityDays: number;
+  /** IAM role the service runs as; agent key policies grant only this role (KAKUNIN_SERVICE_ROLE_ARN). */
+  serviceRoleArn: string | undefined;
 }
 
 const DEFAULT_ALLOWED = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"];
@@ -57,5 +59,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || "info",
     agentValidityDays: int(env, "KAKUNIN_AGENT_VALIDITY_DAYS", 365, 1),
     crlValidityDays: int(env, "KAKUNIN_CRL_VALIDITY_DAYS", 7, 1),
+    serviceRoleArn: env.KAKUNIN_SERVICE_ROLE_ARN || undefined,
   };
 }

@@ -44,7 +44,8 @@ export interface CertificatesTable {
   created_at: string;
 }
 export interface CrlsTable { number: number; der: Uint8Array; this_update: string; next_update: string; created_at: string }
-export type RotationStep = "started" | "key_created" | "certificate_issued" | "old_superseded" | "completed";
+/** Rotation progress (DESIGN order): new key created+stored → new cert issued and old superseded → old key disabled → logged. */
+export type RotationStep = "started" | "key_created" | "old_superseded" | "old_key_disabled" | "completed";
 export interface RotationsTable {
   id: string;
   agent_id: string;
@@ -53,6 +54,17 @@ export interface RotationsTable {
   new_serial: string | null;
   step: RotationStep;
   created_at: string;
+  completed_at: string | null;
+}
+/** Revocation progress: cert revoked → key disabled → CRL published → logged. */
+export type RevocationStep = "revoked" | "key_disabled" | "crl_published" | "completed";
+export interface RevocationsTable {
+  serial: string;
+  agent_id: string;
+  reason: string;
+  revoked_at: string;
+  step: RevocationStep;
+  crl_number: number | null;
   completed_at: string | null;
 }
 export interface SystemTable { name: string; value: string }
@@ -66,6 +78,7 @@ export interface Database {
   certificates: CertificatesTable;
   crls: CrlsTable;
   rotations: RotationsTable;
+  revocations: RevocationsTable;
   system: SystemTable;
   leases: LeasesTable;
   // ---- BEGIN audit log tables (owned by the log engineer; 002_audit_log.ts) ----

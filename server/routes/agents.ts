@@ -1,5 +1,138 @@
-import { router } from "../http/openapi.js";
+import { createRoute, z } from "@hono/zod-openapi";
+import { issuerOf, requireRole } from "../auth/middleware.js";
+import { mintToken } from "../auth/tokens.js";
+import type { AppDeps } from "../deps.js";
+import { agentViews } from "../db/views.js";
+import { ConflictError, NotFoundError } from "../errors.js";
+import { bearerSecurity, errorResponses as E, router } from "../http/openapi.js";
+import { AgentId, AgentView, RevocationReason } from "../http/schemas.js";
+import { registerAgent, revokeAgent, rotateAgent } from "./lifecycle.js";
+
+const Name = z.string().trim().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters");
+const CreateAgentBody = z.object({ name: Name.openapi({ example: "invoice-bot" }) }).strict().openapi("CreateAgent");
+const AgentCreated = z.object({
+  id: z.string(),
+  name: z.string(),
+  keyArn: z.string(),
+  certificate: z.object({ serial: z.string(), pem: z.string(), notBefore: z.string(), notAfter: z.string() }),
+}).openapi("AgentCreated");
+const IdParam = z.object({ id: AgentId.openapi({ param: { name: "id", in: "path" } }) });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
+const issuerOnly = [requireRole("issuer")];
+
+const create = createRoute({
+  method: "post", path: "/", tags: ["agents"], summary: "Register an agent: new KMS key + certificate", security: bearerSecurity,
+  middleware: issuerOnly, request: body(CreateAgentBody),
+  responses: { 201: json(AgentCreated, "Agent registered"), 400: E[400], 401: E[401], 403: E[403], 413: E[413], 503: E[503] },
+});
+
+const list = createRoute({
+  method: "get", path: "/", tags: ["agents"], summary: "List the issuer's agents with certificate history", security: bearerSecurity,
+  middleware: issuerOnly,
+  request: {
+    query: z.object({
+      expiring: z.string().regex(/^\d{1,4}d$/, "must be a number of days like 30d").optional()
+        .openapi({ param: { name: "expiring", in: "query" }, example: "30d", description: "Only agents whose active certificate expires within this many days" }),
+    }),
+  },
+  responses: { 200: json(z.object({ agents: z.array(AgentView) }), "Agents"), 400: E[400], 401: E[401], 403: E[403] },
+});
+
+const get = createRoute({
+  method: "get", path: "/{id}", tags: ["agents"], summary: "One agent with full certificate and key history", security: bearerSecurity,
+  middleware: issuerOnly, request: { params: IdParam },
+  responses: { 200: json(AgentView, "Agent"), 400: E[400], 401: E[401], 403: E[403], 404: E[404] },
+});
+
+const RotationResult = z.object({
+  agent: AgentView,
+  rotation: z.object({ id: z.string(), oldSerial: z.string(), newSerial: z.string(), newKeyArn: z.string(), resumed: z.boolean() }),
+}).openapi("RotationResult");
+
+const rotate = createRoute({
+  method: "post", path: "/{id}/rotate", tags: ["agents"], summary: "Rotate: new key and certificate, old superseded and disabled (resumable)",
+  security: bearerSecurity, middleware: issuerOnly, request: { params: IdParam },
+  responses: { 200: json(RotationResult, "Rotated (or an interrupted rotation finished)"), 400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409], 503: E[503] },
+});
+
+const RevokeBody = z.object({ reason: RevocationReason }).strict().openapi("Revoke");
+const RevocationResult = z.object({
+  agent: AgentView,
+  revocation: z.object({ serial: z.string(), reason: RevocationReason, revokedAt: z.string(), crlNumber: z.number().int(), resumed: z.boolean() }),
+}).openapi("RevocationResult");
+
+const revoke = createRoute({
+  method: "post", path: "/{id}/revoke", tags: ["agents"], summary: "Revoke: certificate revoked, key disabled, new CRL", security: bearerSecurity,
+  middleware: issuerOnly, request: { params: IdParam, ...body(RevokeBody) },
+  responses: { 200: json(RevocationResult, "Revoked"), 400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409], 413: E[413], 503: E[503] },
+});
+
+const tokens = createRoute({
+  method: "post", path: "/{id}/tokens", tags: ["agents"], summary: "Mint an agent-scoped token (shown once)", security: bearerSecurity,
+  middleware: issuerOnly, request: { params: IdParam },
+  responses: {
+    201: json(z.object({ token: z.string().openapi({ description: "kkn_agt_… — may only sign for this agent" }), agent: z.string() }).openapi("AgentToken"), "Token minted"),
+    400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409],
+  },
+});
+
+async function ownedAgentView(c: { get: (k: "deps") => AppDeps }, issuerId: string, id: string) {
+  const [view] = await agentViews(c.get("deps").db, { issuerId, agentId: id });
+  if (!view) throw new NotFoundError(`Agent ${id} not found`, "ERR_AGENT_NOT_FOUND");
+  return view;
+}
+
 export function agentRoutes() {
   const app = router();
+
+  app.openapi(create, async (c) => {
+    const issuerId = issuerOf(c.get("principal"));
+    const created = await registerAgent(c.get("deps"), issuerId, c.req.valid("json").name);
+    return c.json(created, 201);
+  });
+
+  app.openapi(list, async (c) => {
+    const deps = c.get("deps");
+    const issuerId = issuerOf(c.get("principal"));
+    const { expiring } = c.req.valid("query");
+    const expiringBefore = expiring ? new Date(deps.now().getTime() + Number(expiring.slice(0, -1)) * 86_400_000) : undefined;
+    const agents = await agentViews(deps.db, expiringBefore ? { issuerId, expiringBefore } : { issuerId });
+    return c.json({ agents }, 200);
+  });
+
+  app.openapi(get, async (c) => {
+    const view = await ownedAgentView(c, issuerOf(c.get("principal")), c.req.valid("param").id);
+    return c.json(view, 200);
+  });
+
+  app.openapi(rotate, async (c) => {
+    const issuerId = issuerOf(c.get("principal"));
+    const { id } = c.req.valid("param");
+    const r = await rotateAgent(c.get("deps"), issuerId, id);
+    const agent = await ownedAgentView(c, issuerId, id);
+    return c.json({ agent, rotation: { id: r.rotationId, oldSerial: r.oldSerial, newSerial: r.newSerial, newKeyArn: r.newKeyArn, resumed: r.resumed } }, 200);
+  });
+
+  app.openapi(revoke, async (c) => {
+    const issuerId = issuerOf(c.get("principal"));
+    const { id } = c.req.valid("param");
+    const r = await revokeAgent(c.get("deps"), issuerId, id, c.req.valid("json").reason);
+    const agent = await ownedAgentView(c, issuerId, id);
+    return c.json({ agent, revocation: r }, 200);
+  });
+
+  app.openapi(tokens, async (c) => {
+    const deps = c.get("deps");
+    const issuerId = issuerOf(c.get("principal"));
+    const { id } = c.req.valid("param");
+    const agent = await ownedAgentView(c, issuerId, id);
+    if (agent.status === "revoked") {
+      throw new ConflictError("ERR_AGENT_REVOKED", "The agent is revoked; no tokens can be issued for it");
+    }
+    const token = await mintToken(deps.db, "agent", { issuerId, agentId: id }, deps.now());
+    return c.json({ token, agent: id }, 201);
+  });
+
   return app;
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRole } from "../auth/middleware.js";
 import { mintToken } from "../auth/tokens.js";
+import { newId } from "./ids.js";
 import { bearerSecurity, errorResponses, router } from "../http/openapi.js";
 
 export const CreateIssuerBody = z.object({
@@ -21,17 +21,13 @@ const create = createRoute({
   tags: ["issuers"],
   summary: "Create an issuer (operator)",
   security: bearerSecurity,
-  middleware: [requireRole("operator")] as const,
+  middleware: [requireRole("operator")],
   request: { body: { required: true, content: { "application/json": { schema: CreateIssuerBody } } } },
   responses: {
     201: { description: "Issuer created", content: { "application/json": { schema: IssuerCreated } } },
     400: errorResponses[400], 401: errorResponses[401], 403: errorResponses[403], 413: errorResponses[413],
   },
 });
-
-export function newId(prefix: "iss" | "agt" | "rot"): string {
-  return `${prefix}_${randomBytes(16).toString("hex")}`;
-}
 
 export function issuerRoutes() {
   const app = router();

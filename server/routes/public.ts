@@ -1,5 +1,101 @@
-import { router } from "../http/openapi.js";
+import { createRoute, z } from "@hono/zod-openapi";
+import { agentViews, certificateView, latestCrl } from "../db/views.js";
+import { NotFoundError } from "../errors.js";
+import { derToPem, sha256Hex } from "../http/pem.js";
+import { publicErrorResponses as E, router } from "../http/openapi.js";
+import { AgentId, AgentView, PublicCertificateView, Serial } from "../http/schemas.js";
+import type { AppDeps } from "../deps.js";
+
+const text = (type: string, description: string) => ({ description, content: { [type]: { schema: z.string() } } });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const CACHE = "public, max-age=60";
+
+const caPem = createRoute({ method: "get", path: "/ca.pem", tags: ["public"], summary: "CA certificate (PEM)", responses: { 200: text("application/x-pem-file", "CA certificate") } });
+const crlDer = createRoute({ method: "get", path: "/crl", tags: ["public"], summary: "Current CRL (DER)", responses: { 200: { description: "CRL", content: { "application/pkix-crl": { schema: z.string().openapi({ format: "binary" }) } } }, 404: E[404] } });
+const crlPem = createRoute({ method: "get", path: "/crl.pem", tags: ["public"], summary: "Current CRL (PEM, label X509 CRL)", responses: { 200: text("application/x-pem-file", "CRL"), 404: E[404] } });
+const agent = createRoute({
+  method: "get", path: "/agents/{id}", tags: ["public"], summary: "An agent's certificates, statuses, key states and dates",
+  request: { params: z.object({ id: AgentId.openapi({ param: { name: "id", in: "path" } }) }) },
+  responses: { 200: json(AgentView, "Agent"), ...E },
+});
+const certificate = createRoute({
+  method: "get", path: "/certificates/{serial}", tags: ["public"], summary: "A certificate by serial (lowercase hex)",
+  request: { params: z.object({ serial: Serial.openapi({ param: { name: "serial", in: "path" } }) }) },
+  responses: { 200: json(PublicCertificateView, "Certificate"), ...E },
+});
+
+const Directory = z.object({
+  format: z.literal("kakunin-directory/1"),
+  generatedAt: z.string(),
+  trustDomain: z.string(),
+  ca: z.object({ serial: z.string(), pem: z.string(), fingerprintSha256: z.string().openapi({ description: "lowercase hex SHA-256 of the CA certificate DER" }) }),
+  logSigner: z.object({ serial: z.string(), keyArn: z.string(), pem: z.string(), status: z.string(), notBefore: z.string(), notAfter: z.string() }),
+  crl: z.object({ number: z.number().int(), thisUpdate: z.string(), nextUpdate: z.string(), pem: z.string() }).nullable(),
+  issuers: z.array(z.object({ id: z.string(), name: z.string() })),
+  agents: z.array(AgentView),
+}).openapi("Directory");
+const directory = createRoute({ method: "get", path: "/directory", tags: ["public"], summary: "Everything the static portal needs, one document", responses: { 200: json(Directory, "Directory") } });
+
+async function caCertificate(deps: AppDeps): Promise<{ serial: string; der: Uint8Array }> {
+  const row = await deps.db.selectFrom("certificates").innerJoin("system", "system.value", "certificates.serial")
+    .select(["certificates.serial", "certificates.der"]).where("system.name", "=", "ca_cert_serial").executeTakeFirst();
+  if (!row) throw new NotFoundError("CA not bootstrapped");
+  return { serial: row.serial, der: new Uint8Array(row.der) };
+}
+
 export function publicRoutes() {
   const app = router();
+
+  app.openapi(caPem, async (c) => {
+    const { der } = await caCertificate(c.get("deps"));
+    return c.body(derToPem(der, "CERTIFICATE"), 200, { "content-type": "application/x-pem-file", "cache-control": CACHE });
+  });
+
+  app.openapi(crlDer, async (c) => {
+    const crl = await latestCrl(c.get("deps").db);
+    if (!crl) throw new NotFoundError("No CRL published yet");
+    return c.body(new Uint8Array(crl.der), 200, { "content-type": "application/pkix-crl", "cache-control": CACHE });
+  });
+
+  app.openapi(crlPem, async (c) => {
+    const crl = await latestCrl(c.get("deps").db);
+    if (!crl) throw new NotFoundError("No CRL published yet");
+    return c.body(derToPem(crl.der, "X509 CRL"), 200, { "content-type": "application/x-pem-file", "cache-control": CACHE });
+  });
+
+  app.openapi(agent, async (c) => {
+    const [view] = await agentViews(c.get("deps").db, { agentId: c.req.valid("param").id });
+    if (!view) throw new NotFoundError("Agent not found", "ERR_AGENT_NOT_FOUND");
+    return c.json(view, 200);
+  });
+
+  app.openapi(certificate, async (c) => {
+    const view = await certificateView(c.get("deps").db, c.req.valid("param").serial);
+    if (!view) throw new NotFoundError("Certificate not found", "ERR_CERTIFICATE_NOT_FOUND");
+    return c.json(view, 200);
+  });
+
+  app.openapi(directory, async (c) => {
+    const deps = c.get("deps");
+    const ca = await caCertificate(deps);
+    const log = await certificateView(deps.db, deps.logSigner.certSerial);
+    const crl = await latestCrl(deps.db);
+    const issuers = await deps.db.selectFrom("issuers").select(["id", "name"]).orderBy("created_at").orderBy("id").execute();
+    const agents = await agentViews(deps.db);
+    return c.json({
+      format: "kakunin-directory/1" as const,
+      generatedAt: deps.now().toISOString(),
+      trustDomain: deps.config.trustDomain,
+      ca: { serial: ca.serial, pem: derToPem(ca.der, "CERTIFICATE"), fingerprintSha256: sha256Hex(ca.der) },
+      logSigner: {
+        serial: deps.logSigner.certSerial, keyArn: deps.logSigner.keyArn, pem: deps.logSigner.certificatePem,
+        status: log?.status ?? "active", notBefore: log?.notBefore ?? "", notAfter: log?.notAfter ?? "",
+      },
+      crl: crl ? { number: Number(crl.number), thisUpdate: crl.this_update, nextUpdate: crl.next_update, pem: derToPem(crl.der, "X509 CRL") } : null,
+      issuers,
+      agents,
+    }, 200);
+  });
+
   return app;
 }

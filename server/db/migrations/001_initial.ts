@@ -71,6 +71,15 @@ export function makeInitial(dialect: DialectName) {
         .addColumn("completed_at", "text")
         .execute();
       await db.schema.createIndex("rotations_agent_idx").on("rotations").column("agent_id").execute();
+      await db.schema.createTable("revocations")
+        .addColumn("serial", "text", (c) => c.primaryKey().references("certificates.serial"))
+        .addColumn("agent_id", "text", (c) => c.notNull().references("agents.id"))
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("revoked_at", "text", (c) => c.notNull())
+        .addColumn("step", "text", (c) => c.notNull())
+        .addColumn("crl_number", "integer")
+        .addColumn("completed_at", "text")
+        .execute();
       await db.schema.createTable("system")
         .addColumn("name", "text", (c) => c.primaryKey())
         .addColumn("value", "text", (c) => c.notNull())
@@ -82,7 +91,7 @@ export function makeInitial(dialect: DialectName) {
         .execute();
     },
     async down(db: Kysely<any>): Promise<void> {
-      for (const t of ["leases", "system", "rotations", "crls", "certificates", "keys", "tokens", "agents", "issuers"]) {
+      for (const t of ["leases", "system", "revocations", "rotations", "crls", "certificates", "keys", "tokens", "agents", "issuers"]) {
         await db.schema.dropTable(t).ifExists().execute();
       }
     },

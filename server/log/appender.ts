@@ -1,0 +1,214 @@
+/**
+ * Appender: drives each issuer's pipeline — sequencer → signer → committer → checkpoint publisher.
+ *
+ * One batch per issuer is in flight at a time; while it is being signed and committed new requests
+ * queue, and the next batch takes everything queued (up to `maxBatch`). So the chain never waits for
+ * one signature before sequencing the next entry, and each batch costs one KMS round trip (its
+ * signatures run concurrently) plus one database transaction.
+ *
+ * If signature i of a batch fails, entries < i are committed (their links are intact) and entries
+ * ≥ i are re-queued to be re-sequenced on the new head — never committed with a stale prevHash.
+ * A request whose own signature failed is retried a bounded number of times, then fails with the
+ * KMS error (503 + Retry-After). A request is resolved only after its commit transaction returned.
+ */
+import type { Kysely } from "kysely";
+import type { DialectName } from "../db/connect.js";
+import { ConflictError, KakuninError, KeyStateError, KmsUnavailableError, OverloadedError } from "../errors.js";
+import type { CheckpointPublisher } from "./checkpoints.js";
+import { resolveAgentSigners } from "./certificates.js";
+import { ChainConflictError, commitBatch, readHead, type CommitItem } from "./committer.js";
+import { IssuerQueue, sequenceBatch, type AppendRequest, type Appended, type Pending, type ResolvedSigner } from "./sequencer.js";
+import type { LogDb } from "./schema.js";
+import { firstFailure, signBatch } from "./signer.js";
+import { ENTRY_ALG, type DigestSigner, type LogEntry, type LogSignerInfo } from "./types.js";
+
+export interface AppenderOptions {
+  db: Kysely<LogDb>;
+  dialect: DialectName;
+  custody: DigestSigner;
+  logSigner: LogSignerInfo;
+  publisher: CheckpointPublisher;
+  now: () => Date;
+  /** entries per batch (default 256) */
+  maxBatch?: number;
+  /** pending requests per issuer before OverloadedError (default 4096) */
+  maxQueue?: number;
+  /** signing attempts per request before failing it (default 3) */
+  maxAttempts?: number;
+  /** head conflicts per request before failing it (default 20) */
+  maxConflicts?: number;
+  logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Appender {
+  private readonly queues = new Map<string, IssuerQueue>();
+  private readonly idle = new Set<() => void>();
+  private readonly maxBatch: number;
+  private readonly maxQueue: number;
+  private readonly maxAttempts: number;
+  private readonly maxConflicts: number;
+
+  constructor(private readonly o: AppenderOptions) {
+    this.maxBatch = o.maxBatch ?? 256;
+    this.maxQueue = o.maxQueue ?? 4096;
+    this.maxAttempts = o.maxAttempts ?? 3;
+    this.maxConflicts = o.maxConflicts ?? 20;
+  }
+
+  /** Queue one append; resolves once the entry is durably committed. */
+  append(req: AppendRequest): Promise<Appended> {
+    let q = this.queues.get(req.issuerId);
+    if (!q) {
+      q = new IssuerQueue(req.issuerId, this.maxQueue);
+      this.queues.set(req.issuerId, q);
+    }
+    const queue = q;
+    return new Promise<Appended>((resolve, reject) => {
+      queue.push({ req, attempts: 0, conflicts: 0, resolve, reject }); // throws OverloadedError when full
+      if (!queue.running) {
+        queue.running = true;
+        void this.run(queue);
+      }
+    });
+  }
+
+  /** Resolves when no issuer has pending or in-flight appends. */
+  async drain(): Promise<void> {
+    while ([...this.queues.values()].some((q) => q.running)) await new Promise<void>((r) => this.idle.add(r));
+  }
+
+  private async run(q: IssuerQueue): Promise<void> {
+    try {
+      while (q.length > 0) {
+        const batch = q.take(this.maxBatch);
+        let backoffMs = 0;
+        try {
+          backoffMs = await this.processBatch(q, batch);
+        } catch (e) {
+          // Should not happen (processBatch settles every request); never leave a request hanging.
+          q.head = undefined;
+          this.o.logger?.error({ err: e, issuer: q.issuerId }, "log batch failed");
+          for (const p of batch) p.reject(e);
+        }
+        if (backoffMs > 0) await sleep(backoffMs);
+      }
+    } finally {
+      q.running = false;
+      for (const r of this.idle) r();
+      this.idle.clear();
+    }
+  }
+
+  /** Returns a back-off delay (ms) before the next batch; settles or re-queues every request. */
+  private async processBatch(q: IssuerQueue, batch: Pending[]): Promise<number> {
+    const { o } = this;
+    // 1. Who signs each entry: the agent's ACTIVE certificate now, or the log signer.
+    const opAgents = [...new Set(batch.filter((p) => p.req.type === "agent.operation").map((p) => p.req.agent))];
+    let agentSigners: Map<string, ResolvedSigner>;
+    try {
+      agentSigners = await resolveAgentSigners(o.db, q.issuerId, opAgents);
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return 0;
+    }
+    const logSigner: ResolvedSigner = {
+      ref: { cert: o.logSigner.certSerial, key: o.logSigner.keyArn, alg: ENTRY_ALG },
+      certificatePem: o.logSigner.certificatePem,
+    };
+    const ready: { pending: Pending; signer: ResolvedSigner }[] = [];
+    for (const p of batch) {
+      if (p.req.type !== "agent.operation") {
+        ready.push({ pending: p, signer: logSigner });
+        continue;
+      }
+      const s = agentSigners.get(p.req.agent);
+      if (s) ready.push({ pending: p, signer: s });
+      else p.reject(new ConflictError("ERR_NO_ACTIVE_CERTIFICATE", `Agent ${p.req.agent} has no active certificate`));
+    }
+    if (ready.length === 0) return 0;
+
+    // 2. Sequence on the committed head.
+    let head = q.head;
+    if (!head) {
+      try {
+        head = await readHead(o.db, q.issuerId);
+      } catch (e) {
+        for (const r of ready) r.pending.reject(e);
+        return 0;
+      }
+    }
+    const { entries } = sequenceBatch(head, ready, o.now());
+
+    // 3. Sign concurrently.
+    const sigs = await signBatch(o.custody, entries);
+    const k = firstFailure(sigs);
+
+    // 4. Commit the intact prefix.
+    if (k > 0) {
+      const items: (CommitItem & { appended: Appended; pending: Pending })[] = [];
+      for (let i = 0; i < k; i++) {
+        const e = entries[i]!;
+        const s = sigs[i]!;
+        const entry: LogEntry = { ...e.unsigned, hash: e.hash, sig: s.ok ? s.sig : "" };
+        const item: CommitItem & { appended: Appended; pending: Pending } = { entry, appended: { entry, signer: e.signer }, pending: e.pending };
+        if (e.pending.req.payload) item.payload = e.pending.req.payload;
+        items.push(item);
+      }
+      try {
+        q.head = await commitBatch(o.db, o.dialect, q.issuerId, head, items);
+      } catch (e) {
+        q.head = undefined;
+        if (e instanceof ChainConflictError) {
+          // Another process appended: re-sequence everything on the new head.
+          const again: Pending[] = [];
+          for (const r of ready) {
+            r.pending.conflicts++;
+            if (r.pending.conflicts > this.maxConflicts) r.pending.reject(new OverloadedError("The log is contended; retry later", 1));
+            else again.push(r.pending);
+          }
+          q.requeueFront(again);
+          return 5;
+        }
+        o.logger?.error({ err: e, issuer: q.issuerId }, "log commit failed");
+        for (const r of ready) r.pending.reject(e);
+        return 0;
+      }
+      for (const it of items) it.pending.resolve(it.appended);
+      o.publisher.notify(q.issuerId);
+    }
+    if (k === entries.length) return 0;
+
+    // 5. Entries ≥ k: fail those whose own signature failed too often, re-queue the rest.
+    const again: Pending[] = [];
+    let worstAttempts = 0;
+    for (let i = k; i < entries.length; i++) {
+      const p = entries[i]!.pending;
+      const s = sigs[i]!;
+      if (!s.ok) {
+        p.attempts++;
+        worstAttempts = Math.max(worstAttempts, p.attempts);
+        if (!retryable(s.error, p) || p.attempts >= this.maxAttempts) {
+          o.logger?.warn({ err: s.error, issuer: q.issuerId, code: s.error.code }, "log append failed to sign");
+          p.reject(s.error);
+          continue;
+        }
+      }
+      again.push(p);
+    }
+    q.requeueFront(again);
+    return again.length ? Math.min(400, 20 * 2 ** worstAttempts) : 0;
+  }
+}
+
+/**
+ * KMS unavailability is retried. A key-state error on an agent's key means its certificate was
+ * superseded or revoked while the request waited: retry once (the next batch re-resolves the
+ * agent's active certificate). Anything else fails the request.
+ */
+function retryable(e: KakuninError, p: Pending): boolean {
+  if (e instanceof KmsUnavailableError) return true;
+  if (e instanceof KeyStateError) return p.req.type === "agent.operation" && p.attempts < 2;
+  return false;
+}

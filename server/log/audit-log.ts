@@ -1,0 +1,210 @@
+/**
+ * AuditLog: the log's facade for routes and the lifecycle code — append (operations and lifecycle
+ * entries), read, checkpoints, export and payload erasure. The appending machinery lives in
+ * appender.ts (sequencer → signer → committer → checkpoint publisher).
+ */
+import type { Kysely } from "kysely";
+import type { DialectName } from "../db/connect.js";
+import { NotFoundError, ValidationError } from "../errors.js";
+import { Appender } from "./appender.js";
+import { canonicalBytes, sha256Hex } from "./canonical.js";
+import { currentCrlPem } from "./certificates.js";
+import { CheckpointPublisher } from "./checkpoints.js";
+import { readHead } from "./committer.js";
+import { exportLines, planExport, type ExportOptions, type ExportPlan } from "./export.js";
+import type { LogDb } from "./schema.js";
+import type { Checkpoint, DigestSigner, LifecycleType, LogEntry, LogSignerInfo, Receipt, StoredPayload } from "./types.js";
+
+export interface AuditLogOptions {
+  db: Kysely<any>;
+  dialect: DialectName;
+  custody: DigestSigner;
+  /** the CA certificate PEM (receipts and export headers carry it, informatively) */
+  caCertificatePem: string | (() => string);
+  logSigner: LogSignerInfo;
+  now?: () => Date;
+  logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
+  /** checkpoint debounce after appends, ms (default 1000; 0 = only on demand) */
+  checkpointDebounceMs?: number;
+  maxBatch?: number;
+  maxQueue?: number;
+  maxAttempts?: number;
+}
+
+export type OperationPayload = { json: unknown } | { bytes: Uint8Array };
+
+export interface EntriesPage {
+  issuer: string;
+  /** current chain size */
+  size: number;
+  entries: LogEntry[];
+  /** `from` of the next page, or null */
+  next: number | null;
+}
+
+export const MAX_PAGE = 1000;
+
+export class AuditLog {
+  readonly publisher: CheckpointPublisher;
+  private readonly appender: Appender;
+  private readonly db: Kysely<LogDb>;
+  private readonly now: () => Date;
+  private crlFlight: Promise<string | undefined> | undefined;
+
+  constructor(private readonly o: AuditLogOptions) {
+    this.db = o.db as Kysely<LogDb>;
+    this.now = o.now ?? (() => new Date());
+    const pubOpts: ConstructorParameters<typeof CheckpointPublisher>[0] = {
+      db: this.db,
+      custody: o.custody,
+      logSigner: o.logSigner,
+      now: this.now,
+      onError: (e) => o.logger?.warn({ err: e }, "checkpoint publication failed"),
+    };
+    if (o.checkpointDebounceMs !== undefined) pubOpts.debounceMs = o.checkpointDebounceMs;
+    this.publisher = new CheckpointPublisher(pubOpts);
+    const appOpts: ConstructorParameters<typeof Appender>[0] = {
+      db: this.db,
+      dialect: o.dialect,
+      custody: o.custody,
+      logSigner: o.logSigner,
+      publisher: this.publisher,
+      now: this.now,
+    };
+    if (o.logger) appOpts.logger = o.logger;
+    if (o.maxBatch !== undefined) appOpts.maxBatch = o.maxBatch;
+    if (o.maxQueue !== undefined) appOpts.maxQueue = o.maxQueue;
+    if (o.maxAttempts !== undefined) appOpts.maxAttempts = o.maxAttempts;
+    this.appender = new Appender(appOpts);
+  }
+
+  private get caPem(): string {
+    return typeof this.o.caCertificatePem === "function" ? this.o.caCertificatePem() : this.o.caCertificatePem;
+  }
+
+  /** Lifecycle entry signed by the log key; `payloadHash` = SHA-256(JCS(details)). */
+  async appendLifecycle(issuerId: string, e: { type: LifecycleType; agent: string; details: Record<string, unknown> }): Promise<LogEntry> {
+    const { entry } = await this.appender.append({
+      issuerId,
+      type: e.type,
+      agent: e.agent,
+      details: e.details,
+      payloadHash: sha256Hex(canonicalBytes(e.details)),
+    });
+    return entry;
+  }
+
+  /** Is there already a lifecycle entry of `type` for `agent` whose details contain `match`? (idempotent retries) */
+  async findLifecycle(issuerId: string, type: LifecycleType, agent: string, match: Record<string, string> = {}): Promise<LogEntry | undefined> {
+    const rows = await this.db.selectFrom("entries").select("body")
+      .where("issuer_id", "=", issuerId).where("type", "=", type).where("agent_id", "=", agent)
+      .orderBy("seq", "asc").execute();
+    for (const r of rows) {
+      const e = JSON.parse(r.body) as LogEntry;
+      if (Object.entries(match).every(([k, v]) => e.details?.[k] === v)) return e;
+    }
+    return undefined;
+  }
+
+  /** An operation signed by the agent's own (active) key; resolves after the durable commit. */
+  async appendOperation(issuerId: string, agentId: string, payload: OperationPayload, opts: { contentType?: string } = {}): Promise<{ entry: LogEntry; receipt: Receipt }> {
+    let stored: StoredPayload;
+    if ("bytes" in payload) stored = { kind: "bytes", data: payload.bytes };
+    else {
+      let bytes: Buffer;
+      try {
+        bytes = canonicalBytes(payload.json);
+      } catch {
+        throw new ValidationError("payload is not representable as JSON", { field: "payload" });
+      }
+      stored = { kind: "json", data: bytes };
+    }
+    const appended = await this.appender.append({
+      issuerId,
+      type: "agent.operation",
+      agent: agentId,
+      payloadHash: sha256Hex(stored.data),
+      payload: stored,
+      ...(opts.contentType !== undefined ? { details: { contentType: opts.contentType } } : {}),
+    });
+    const receipt: Receipt = {
+      format: "kakunin-receipt/1",
+      entry: appended.entry,
+      certificates: [appended.signer.certificatePem, this.caPem],
+    };
+    const crl = await this.currentCrl();
+    if (crl !== undefined) receipt.crl = crl;
+    return { entry: appended.entry, receipt };
+  }
+
+  /** The latest CRL; concurrent callers (a whole committed batch) share one query. */
+  private currentCrl(): Promise<string | undefined> {
+    if (!this.crlFlight) {
+      this.crlFlight = currentCrlPem(this.db).finally(() => {
+        this.crlFlight = undefined;
+      });
+    }
+    return this.crlFlight;
+  }
+
+  async size(issuerId: string): Promise<number> {
+    return (await readHead(this.db, issuerId)).size;
+  }
+
+  /** Entries [from, to] (inclusive), at most `limit` (≤ MAX_PAGE). */
+  async entries(issuerId: string, opts: { from?: number; to?: number; limit?: number } = {}): Promise<EntriesPage> {
+    const size = await this.size(issuerId);
+    const from = opts.from ?? 0;
+    const limit = Math.min(opts.limit ?? MAX_PAGE, MAX_PAGE);
+    const to = Math.min(opts.to ?? size - 1, size - 1, from + limit - 1);
+    if (from > to) return { issuer: issuerId, size, entries: [], next: null };
+    const rows = await this.db.selectFrom("entries").select("body")
+      .where("issuer_id", "=", issuerId).where("seq", ">=", from).where("seq", "<=", to)
+      .orderBy("seq", "asc").execute();
+    const last = Math.min(opts.to ?? size - 1, size - 1);
+    return { issuer: issuerId, size, entries: rows.map((r) => JSON.parse(r.body) as LogEntry), next: to < last ? to + 1 : null };
+  }
+
+  async entry(issuerId: string, seq: number): Promise<LogEntry | undefined> {
+    const row = await this.db.selectFrom("entries").select("body").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
+    return row ? (JSON.parse(row.body) as LogEntry) : undefined;
+  }
+
+  /** A signed checkpoint of the current head (signed now if the stored one is behind). */
+  checkpoint(issuerId: string): Promise<Checkpoint> {
+    return this.publisher.current(issuerId);
+  }
+
+  /** What the public endpoint serves: the latest published checkpoint (or one made now). */
+  async publicCheckpoint(issuerId: string): Promise<Checkpoint> {
+    return (await this.publisher.latest(issuerId)) ?? this.publisher.current(issuerId);
+  }
+
+  /** Validate an export and fetch what must exist before streaming (checkpoint, certificates). */
+  planExport(issuerId: string, opts: ExportOptions): Promise<ExportPlan> {
+    return planExport(
+      { db: this.db, publisher: this.publisher, logSigner: this.o.logSigner, caCertificatePem: this.caPem, now: this.now },
+      issuerId,
+      opts,
+    );
+  }
+
+  /** NDJSON lines (each ending in "\n") of a planned export, read from the database in keyset pages. */
+  exportLines(plan: ExportPlan): AsyncGenerator<string> {
+    return exportLines(this.db, plan);
+  }
+
+  /** Erase a stored payload. The entry and the chain are untouched. False if it was already erased. */
+  async erasePayload(issuerId: string, seq: number): Promise<boolean> {
+    const entry = await this.db.selectFrom("entries").select("seq").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
+    if (!entry) throw new NotFoundError(`No entry ${seq} in this log`);
+    const res = await this.db.deleteFrom("payloads").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  /** Wait for pending appends, stop publishing. */
+  async close(): Promise<void> {
+    await this.appender.drain();
+    this.publisher.close();
+  }
+}

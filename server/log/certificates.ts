@@ -1,0 +1,91 @@
+/**
+ * Certificate reads the log needs: the signer of an agent's operations (its ACTIVE agent
+ * certificate — never a superseded or revoked one), the current CRL, and certificate metadata for
+ * exports.
+ */
+import type { Kysely } from "kysely";
+import { derToPem } from "./canonical.js";
+import type { LogDb } from "./schema.js";
+import type { ResolvedSigner } from "./sequencer.js";
+import { ENTRY_ALG } from "./types.js";
+
+/** Active agent certificates of `agentIds` within `issuerId` (newest first wins if two are active mid-rotation). */
+export async function resolveAgentSigners(db: Kysely<LogDb>, issuerId: string, agentIds: string[]): Promise<Map<string, ResolvedSigner>> {
+  const out = new Map<string, ResolvedSigner>();
+  if (agentIds.length === 0) return out;
+  const rows = await db.selectFrom("certificates")
+    .innerJoin("agents", "agents.id", "certificates.agent_id")
+    .select(["certificates.serial", "certificates.agent_id", "certificates.key_arn", "certificates.der", "certificates.created_at"])
+    .where("agents.issuer_id", "=", issuerId)
+    .where("certificates.agent_id", "in", agentIds)
+    .where("certificates.role", "=", "agent")
+    .where("certificates.status", "=", "active")
+    .orderBy("certificates.created_at", "asc")
+    .execute();
+  for (const r of rows) {
+    // later rows (newer certificates) overwrite earlier ones
+    out.set(r.agent_id!, {
+      ref: { cert: r.serial, key: r.key_arn, alg: ENTRY_ALG },
+      certificatePem: derToPem(r.der, "CERTIFICATE"),
+    });
+  }
+  return out;
+}
+
+export async function currentCrlPem(db: Kysely<LogDb>): Promise<string | undefined> {
+  const row = await db.selectFrom("crls").select("der").orderBy("number", "desc").limit(1).executeTakeFirst();
+  return row ? derToPem(row.der, "X509 CRL") : undefined;
+}
+
+/** One `certificate` line of an export (FORMATS.md, export item 2). */
+export interface CertificateLine {
+  kind: "certificate";
+  serial: string;
+  pem: string;
+  role: "agent" | "log";
+  agent: string | null;
+  status: "active" | "superseded" | "revoked";
+  notBefore: string;
+  notAfter: string;
+  keyArn: string;
+  keyState: "Enabled" | "Disabled";
+  disabledAt: string | null;
+  supersededAt: string | null;
+  revokedAt: string | null;
+  revocationReason: string | null;
+}
+
+export async function certificateLines(db: Kysely<LogDb>, serials: string[]): Promise<CertificateLine[]> {
+  const out: CertificateLine[] = [];
+  for (let i = 0; i < serials.length; i += 200) {
+    const rows = await db.selectFrom("certificates")
+      .leftJoin("keys", "keys.arn", "certificates.key_arn")
+      .select([
+        "certificates.serial", "certificates.der", "certificates.role", "certificates.agent_id", "certificates.status",
+        "certificates.not_before", "certificates.not_after", "certificates.key_arn", "certificates.superseded_at",
+        "certificates.revoked_at", "certificates.revocation_reason", "keys.state", "keys.disabled_at",
+      ])
+      .where("certificates.serial", "in", serials.slice(i, i + 200))
+      .orderBy("certificates.created_at", "asc")
+      .execute();
+    for (const r of rows) {
+      out.push({
+        kind: "certificate",
+        serial: r.serial,
+        pem: derToPem(r.der, "CERTIFICATE"),
+        role: r.role === "log" ? "log" : "agent",
+        agent: r.agent_id ?? null,
+        status: r.status,
+        notBefore: r.not_before,
+        notAfter: r.not_after,
+        keyArn: r.key_arn,
+        keyState: r.state === "Disabled" ? "Disabled" : "Enabled",
+        disabledAt: r.disabled_at ?? null,
+        supersededAt: r.superseded_at ?? null,
+        revokedAt: r.revoked_at ?? null,
+        revocationReason: r.revocation_reason ?? null,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+/**
+ * Checkpoint publisher: signs `{issuer,size,head,time,signer}` with the log key and stores it.
+ * Publishes after committed batches (debounced per issuer), and on demand (latest, or for an exact
+ * size when an export needs a checkpoint covering its last entry). Concurrent requests for the same
+ * checkpoint share one KMS call.
+ */
+import type { Kysely } from "kysely";
+import { canonicalBytes, sha256, toBase64, ZERO_HASH } from "./canonical.js";
+import { readHead } from "./committer.js";
+import type { LogDb } from "./schema.js";
+import { ENTRY_ALG, type Checkpoint, type DigestSigner, type LogSignerInfo, type UnsignedCheckpoint } from "./types.js";
+
+export interface CheckpointPublisherOptions {
+  db: Kysely<LogDb>;
+  custody: DigestSigner;
+  logSigner: LogSignerInfo;
+  now: () => Date;
+  /** publish at most once per this many ms per issuer after appends (0 = publish only on demand) */
+  debounceMs?: number;
+  onError?: (e: unknown) => void;
+}
+
+export class CheckpointPublisher {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly inflight = new Map<string, Promise<Checkpoint>>();
+  private closed = false;
+
+  constructor(private readonly o: CheckpointPublisherOptions) {}
+
+  /** Called after a batch is committed: publish a checkpoint soon (trailing debounce). */
+  notify(issuerId: string): void {
+    const ms = this.o.debounceMs ?? 1000;
+    if (this.closed || ms <= 0 || this.timers.has(issuerId)) return;
+    const t = setTimeout(() => {
+      this.timers.delete(issuerId);
+      this.current(issuerId).catch((e) => this.o.onError?.(e));
+    }, ms);
+    t.unref();
+    this.timers.set(issuerId, t);
+  }
+
+  /** The latest stored checkpoint (what the public endpoint serves), or undefined. */
+  async latest(issuerId: string): Promise<Checkpoint | undefined> {
+    const row = await this.o.db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId)
+      .orderBy("size", "desc").limit(1).executeTakeFirst();
+    return row ? (JSON.parse(row.body) as Checkpoint) : undefined;
+  }
+
+  /** A checkpoint covering the chain's current head: the stored one if it does, else a fresh one. */
+  async current(issuerId: string): Promise<Checkpoint> {
+    const head = await readHead(this.o.db, issuerId);
+    return this.forSize(issuerId, head.size, head.head);
+  }
+
+  /** A checkpoint of exactly `size` entries (stored, or signed now and stored). */
+  async forSize(issuerId: string, size: number, knownHead?: string): Promise<Checkpoint> {
+    const key = `${issuerId}\u0000${size}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = this.loadOrSign(issuerId, size, knownHead).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private async loadOrSign(issuerId: string, size: number, knownHead?: string): Promise<Checkpoint> {
+    const { db } = this.o;
+    const stored = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "=", size).executeTakeFirst();
+    if (stored) return JSON.parse(stored.body) as Checkpoint;
+    let head = knownHead;
+    if (head === undefined) {
+      if (size === 0) head = ZERO_HASH;
+      else {
+        const row = await db.selectFrom("entries").select("hash").where("issuer_id", "=", issuerId).where("seq", "=", size - 1).executeTakeFirst();
+        if (!row) throw new Error(`no entry ${size - 1} in the chain of ${issuerId}`);
+        head = row.hash;
+      }
+    }
+    const { logSigner } = this.o;
+    const unsigned: UnsignedCheckpoint = {
+      issuer: issuerId,
+      size,
+      head,
+      time: this.o.now().toISOString(),
+      signer: { cert: logSigner.certSerial, key: logSigner.keyArn, alg: ENTRY_ALG },
+    };
+    const sig = await this.o.custody.signDigest(logSigner.keyArn, sha256(canonicalBytes(unsigned)), ENTRY_ALG);
+    const cp: Checkpoint = { ...unsigned, sig: toBase64(sig) };
+    await db.insertInto("checkpoints")
+      .values({ issuer_id: issuerId, size, head, time: cp.time, body: JSON.stringify(cp) })
+      .onConflict((oc) => oc.columns(["issuer_id", "size"]).doNothing())
+      .execute();
+    // Another process may have stored one for this size first: serve the stored one.
+    const row = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "=", size).executeTakeFirst();
+    return row ? (JSON.parse(row.body) as Checkpoint) : cp;
+  }
+}

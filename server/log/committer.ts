@@ -1,0 +1,85 @@
+/**
+ * Committer: one database transaction per signed batch. Inserts the entries and their payloads and
+ * advances `chain_heads` with a compare-and-swap on the previous size and head, so two processes
+ * appending to the same issuer can never fork its chain: the loser gets ChainConflictError,
+ * re-reads the head and re-sequences. PostgreSQL additionally locks the head row FOR UPDATE;
+ * SQLite's single writer serialises the transaction (its first statement is a write).
+ */
+import type { Kysely } from "kysely";
+import type { DialectName } from "../db/connect.js";
+import type { LogDb } from "./schema.js";
+import type { ChainHead } from "./sequencer.js";
+import type { LogEntry, StoredPayload } from "./types.js";
+
+export class ChainConflictError extends Error {
+  constructor(issuerId: string) {
+    super(`chain head of ${issuerId} moved (another writer appended first)`);
+  }
+}
+
+export interface CommitItem {
+  entry: LogEntry;
+  payload?: StoredPayload;
+}
+
+const CHUNK = 100; // rows per INSERT (well under SQLite's bound-parameter limit)
+
+export async function readHead(db: Kysely<LogDb>, issuerId: string): Promise<ChainHead> {
+  const row = await db.selectFrom("chain_heads").select(["size", "head", "time"]).where("issuer_id", "=", issuerId).executeTakeFirst();
+  return row ? { size: Number(row.size), head: row.head, time: row.time } : { size: 0, head: "0".repeat(64), time: "" };
+}
+
+export async function commitBatch(
+  db: Kysely<LogDb>,
+  dialect: DialectName,
+  issuerId: string,
+  expected: ChainHead,
+  items: CommitItem[],
+): Promise<ChainHead> {
+  const last = items[items.length - 1];
+  if (!last) return expected;
+  const next: ChainHead = { size: expected.size + items.length, head: last.entry.hash, time: last.entry.time };
+  await db.transaction().execute(async (trx) => {
+    if (dialect === "postgres") {
+      await trx.selectFrom("chain_heads").select("size").where("issuer_id", "=", issuerId).forUpdate().executeTakeFirst();
+    }
+    const upd = await trx.updateTable("chain_heads")
+      .set({ size: next.size, head: next.head, time: next.time })
+      .where("issuer_id", "=", issuerId)
+      .where("size", "=", expected.size)
+      .where("head", "=", expected.head)
+      .executeTakeFirst();
+    if (Number(upd.numUpdatedRows) !== 1) {
+      if (expected.size !== 0) throw new ChainConflictError(issuerId);
+      const ins = await trx.insertInto("chain_heads")
+        .values({ issuer_id: issuerId, size: next.size, head: next.head, time: next.time })
+        .onConflict((oc) => oc.column("issuer_id").doNothing())
+        .executeTakeFirst();
+      if (Number(ins.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new ChainConflictError(issuerId);
+    }
+    for (let i = 0; i < items.length; i += CHUNK) {
+      const chunk = items.slice(i, i + CHUNK);
+      await trx.insertInto("entries").values(chunk.map(({ entry: e }) => ({
+        issuer_id: issuerId,
+        seq: e.seq,
+        hash: e.hash,
+        prev_hash: e.prevHash,
+        type: e.type,
+        agent_id: e.agent,
+        signer_cert: e.signer.cert,
+        time: e.time,
+        body: JSON.stringify(e),
+      }))).execute();
+      const payloads = chunk.filter((c) => c.payload !== undefined);
+      if (payloads.length) {
+        await trx.insertInto("payloads").values(payloads.map((c) => ({
+          issuer_id: issuerId,
+          seq: c.entry.seq,
+          kind: c.payload!.kind,
+          data: c.payload!.data,
+        }))).execute();
+      }
+    }
+  });
+  return next;
+}

@@ -1,0 +1,140 @@
+/**
+ * Export (`kakunin-log/1`, NDJSON): header, certificates, CRL, entries (+ payloads), checkpoint.
+ * Everything that can fail (range validation, the covering checkpoint, which may need a KMS
+ * signature) is done in planExport before the first byte is sent; exportLines then reads the
+ * entries in keyset pages, so memory stays constant whatever the log's size.
+ */
+import type { Kysely } from "kysely";
+import { ValidationError } from "../errors.js";
+import { ZERO_HASH } from "./canonical.js";
+import { certificateLines, currentCrlPem, type CertificateLine } from "./certificates.js";
+import type { CheckpointPublisher } from "./checkpoints.js";
+import { readHead } from "./committer.js";
+import type { LogDb } from "./schema.js";
+import type { Checkpoint, LogEntry, LogSignerInfo } from "./types.js";
+
+export interface ExportOptions {
+  from?: number;
+  to?: number;
+  payloads?: boolean;
+}
+
+export interface ExportPlan {
+  issuer: string;
+  from: number;
+  /** inclusive; -1 for an empty range */
+  to: number;
+  payloads: boolean;
+  header: Record<string, unknown>;
+  certificates: CertificateLine[];
+  crlPem: string | undefined;
+  checkpoint: Checkpoint;
+}
+
+const PAGE = 500;
+
+export async function planExport(
+  ctx: { db: Kysely<LogDb>; publisher: CheckpointPublisher; logSigner: LogSignerInfo; caCertificatePem: string; now: () => Date },
+  issuerId: string,
+  opts: ExportOptions,
+): Promise<ExportPlan> {
+  const { db } = ctx;
+  const head = await readHead(db, issuerId);
+  let from = opts.from ?? 0;
+  let to = opts.to ?? head.size - 1;
+  if (from < 0 || !Number.isInteger(from)) throw new ValidationError("from must be a non-negative integer", { field: "from" });
+  if (!Number.isInteger(to) || to < -1) throw new ValidationError("to must be a non-negative integer", { field: "to" });
+  if (to > head.size - 1) to = head.size - 1;
+  if (head.size === 0) {
+    from = 0;
+    to = -1;
+  } else if (from > to) {
+    throw new ValidationError(`from (${from}) is beyond to (${to}); the log has ${head.size} entries`, { field: "from" });
+  }
+
+  let prevHash = ZERO_HASH;
+  if (from > 0) {
+    const row = await db.selectFrom("entries").select("hash").where("issuer_id", "=", issuerId).where("seq", "=", from - 1).executeTakeFirstOrThrow();
+    prevHash = row.hash;
+  }
+  let lastHash = ZERO_HASH;
+  if (to >= 0) {
+    const row = await db.selectFrom("entries").select("hash").where("issuer_id", "=", issuerId).where("seq", "=", to).executeTakeFirstOrThrow();
+    lastHash = row.hash;
+  }
+
+  // Every certificate any exported entry references: signers, plus certificates named in lifecycle details.
+  const serials = new Set<string>([ctx.logSigner.certSerial]);
+  if (to >= from) {
+    const signers = await db.selectFrom("entries").select("signer_cert").distinct()
+      .where("issuer_id", "=", issuerId).where("seq", ">=", from).where("seq", "<=", to).execute();
+    for (const s of signers) serials.add(s.signer_cert);
+    let cursor = from;
+    for (;;) {
+      const rows = await db.selectFrom("entries").select(["seq", "body"])
+        .where("issuer_id", "=", issuerId).where("type", "in", ["agent.registered", "key.rotated", "certificate.revoked"])
+        .where("seq", ">=", cursor).where("seq", "<=", to).orderBy("seq", "asc").limit(PAGE).execute();
+      for (const r of rows) {
+        const d = (JSON.parse(r.body) as LogEntry).details ?? {};
+        for (const k of ["cert", "oldCert", "newCert"]) if (typeof d[k] === "string") serials.add(d[k] as string);
+      }
+      if (rows.length < PAGE) break;
+      cursor = Number(rows[rows.length - 1]!.seq) + 1;
+    }
+  }
+  const certificates = await certificateLines(db, [...serials]);
+  const crlPem = await currentCrlPem(db);
+  const checkpoint = await ctx.publisher.forSize(issuerId, to + 1, lastHash);
+  const payloads = opts.payloads === true;
+  return {
+    issuer: issuerId,
+    from,
+    to,
+    payloads,
+    header: {
+      kind: "header",
+      format: "kakunin-log/1",
+      issuer: issuerId,
+      exportedAt: ctx.now().toISOString(),
+      range: { from, to },
+      prevHash,
+      caCertificate: ctx.caCertificatePem,
+      payloads,
+    },
+    certificates,
+    crlPem,
+    checkpoint,
+  };
+}
+
+export async function* exportLines(db: Kysely<LogDb>, plan: ExportPlan): AsyncGenerator<string> {
+  yield JSON.stringify(plan.header) + "\n";
+  for (const c of plan.certificates) yield JSON.stringify(c) + "\n";
+  if (plan.crlPem !== undefined) yield JSON.stringify({ kind: "crl", pem: plan.crlPem }) + "\n";
+  let cursor = plan.from;
+  while (cursor <= plan.to) {
+    const base = db.selectFrom("entries")
+      .where("entries.issuer_id", "=", plan.issuer).where("entries.seq", ">=", cursor).where("entries.seq", "<=", plan.to)
+      .orderBy("entries.seq", "asc").limit(PAGE);
+    const rows: { seq: number; body: string; kind?: string | null; data?: Uint8Array | null }[] = plan.payloads
+      ? await base
+        .leftJoin("payloads", (j) => j.onRef("payloads.issuer_id", "=", "entries.issuer_id").onRef("payloads.seq", "=", "entries.seq"))
+        .select(["entries.seq", "entries.body", "payloads.kind", "payloads.data"]).execute()
+      : await base.select(["entries.seq", "entries.body"]).execute();
+    if (rows.length === 0) break;
+    let chunk = "";
+    for (const r of rows) {
+      const seq = Number(r.seq);
+      chunk += `{"kind":"entry","entry":${r.body}}\n`;
+      if (plan.payloads && r.kind && r.data) {
+        const data = Buffer.from(r.data);
+        chunk += r.kind === "json"
+          ? `{"kind":"payload","seq":${seq},"json":${data.toString("utf8")}}\n`
+          : `{"kind":"payload","seq":${seq},"base64":"${data.toString("base64")}"}\n`;
+      }
+    }
+    yield chunk;
+    cursor = Number(rows[rows.length - 1]!.seq) + 1;
+  }
+  yield JSON.stringify({ kind: "checkpoint", checkpoint: plan.checkpoint }) + "\n";
+}

@@ -1,0 +1,122 @@
+/**
+ * Sequencer: the per-issuer queue, and the step that turns a batch of requests into entries in
+ * order — assigning `seq`, `prevHash` and `time`, and computing each entry's canonical bytes and
+ * hash. Pure and synchronous apart from the queue, so the chain never waits on KMS to sequence.
+ */
+import { OverloadedError } from "../errors.js";
+import { canonicalBytes, sha256 } from "./canonical.js";
+import type { EntryType, LogEntry, SignerRef, StoredPayload, UnsignedEntry } from "./types.js";
+
+/** The committed tip of an issuer's chain. */
+export interface ChainHead {
+  size: number;
+  /** hash of entry size-1, or 64 zeros */
+  head: string;
+  /** time of entry size-1 ("" when empty); entry times never go backwards */
+  time: string;
+}
+
+/** Everything a request contributes to an entry; seq/prevHash/time come from the sequencer. */
+export interface AppendRequest {
+  issuerId: string;
+  type: EntryType;
+  agent: string;
+  payloadHash: string;
+  details?: Record<string, unknown>;
+  payload?: StoredPayload;
+}
+
+/** Resolved signer for one entry: the certificate + key that will sign it. */
+export interface ResolvedSigner {
+  ref: SignerRef;
+  /** PEM of the signer's certificate (for receipts) */
+  certificatePem: string;
+}
+
+export interface Appended {
+  entry: LogEntry;
+  signer: ResolvedSigner;
+}
+
+/** A queued request with its promise and retry counters. */
+export interface Pending {
+  req: AppendRequest;
+  /** signing attempts that failed */
+  attempts: number;
+  /** chain-head compare-and-swap conflicts (another process appended first) */
+  conflicts: number;
+  resolve(a: Appended): void;
+  reject(e: unknown): void;
+}
+
+export interface SequencedEntry {
+  pending: Pending;
+  signer: ResolvedSigner;
+  unsigned: UnsignedEntry;
+  /** SHA-256 of the canonical bytes (what KMS signs, MessageType=DIGEST) */
+  digest: Buffer;
+  hash: string;
+}
+
+/** FIFO queue of one issuer's pending appends; batches are taken from the front. */
+export class IssuerQueue {
+  private items: Pending[] = [];
+  running = false;
+  /** cached committed head; undefined = read it from the database */
+  head: ChainHead | undefined;
+
+  constructor(readonly issuerId: string, private readonly maxQueue: number) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  push(p: Pending): void {
+    if (this.items.length >= this.maxQueue) throw new OverloadedError(`Too many pending log appends for issuer ${this.issuerId}; retry later`, 1);
+    this.items.push(p);
+  }
+
+  /** Put requests back at the front, in their original order (they were sequenced first). */
+  requeueFront(ps: Pending[]): void {
+    this.items.unshift(...ps);
+  }
+
+  take(max: number): Pending[] {
+    return this.items.splice(0, max);
+  }
+}
+
+/** Assign seq/prevHash/time in order and hash each entry. */
+export function sequenceBatch(
+  head: ChainHead,
+  items: { pending: Pending; signer: ResolvedSigner }[],
+  now: Date,
+): { entries: SequencedEntry[]; head: ChainHead } {
+  let seq = head.size;
+  let prev = head.head;
+  const nowIso = now.toISOString();
+  // ISO-8601 UTC strings with milliseconds compare lexicographically.
+  const time = head.time > nowIso ? head.time : nowIso;
+  const entries: SequencedEntry[] = [];
+  for (const { pending, signer } of items) {
+    const r = pending.req;
+    const unsigned: UnsignedEntry = {
+      v: 1,
+      seq,
+      time,
+      type: r.type,
+      issuer: r.issuerId,
+      agent: r.agent,
+      signer: signer.ref,
+      payloadHash: r.payloadHash,
+      prevHash: prev,
+    };
+    if (r.details !== undefined) unsigned.details = r.details;
+    const digest = sha256(canonicalBytes(unsigned));
+    const hash = digest.toString("hex");
+    entries.push({ pending, signer, unsigned, digest, hash });
+    prev = hash;
+    seq++;
+  }
+  return { entries, head: { size: seq, head: prev, time: entries.length ? time : head.time } };
+}

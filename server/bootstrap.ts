@@ -174,7 +174,13 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       });
     }
     // ---- end audit log wiring ----
-    return { ...result, close: async () => { await db.destroy(); } };
+    return {
+      ...result,
+      close: async () => {
+        await result.deps.log?.close();
+        await db.destroy();
+      },
+    };
   } catch (e) {
     await db.destroy();
     throw e;

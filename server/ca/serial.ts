@@ -13,12 +13,3 @@ export function newSerial(): string {
   }
 }
 
-/** Canonical lowercase hex of a serial as X.509 libraries print it (no leading 00 sign octet). */
-export function normalizeSerial(hex: string): string {
-  let s = hex.toLowerCase();
-  if (!/^[0-9a-f]+$/.test(s)) throw new Error(`Not a hex serial: ${hex}`);
-  if (s.length % 2) s = `0${s}`;
-  while (s.length > 2 && s.startsWith("00") && parseInt(s.slice(2, 4), 16) < 0x80) s = s.slice(2);
-  if (s.length > 2 && s.startsWith("00") && parseInt(s.slice(2, 4), 16) >= 0x80) s = s.slice(2);
-  return s;
-}

@@ -100,6 +100,21 @@ describe("KMS custody", () => {
     for (const forbidden of ["kms:*", "kms:Sign", "kms:ScheduleKeyDeletion", "kms:Schedule*"]) expect(rootAllow).not.toContain(forbidden);
   });
 
+  it("gives the first key (created before the account id was known) the same policy; honours a configured service role", async () => {
+    const caPolicy = JSON.parse((await client.send(new GetKeyPolicyCommand({ KeyId: caArn, PolicyName: "default" }))).Policy!);
+    const caRoleActions = (caPolicy.Statement as { Effect: string; Principal: { AWS: string }; Action: string[] }[])
+      .filter((s) => s.Effect === "Allow" && s.Principal.AWS === "arn:aws:iam::111122223333:role/kakunin-service")
+      .flatMap((s) => s.Action);
+    expect(caRoleActions.sort()).toEqual(["kms:DescribeKey", "kms:DisableKey", "kms:GetPublicKey", "kms:Sign"]);
+
+    const role = "arn:aws:iam::111122223333:role/custom-kakunin";
+    const withRole = new KeyCustody(client, { region: kms.region, allowedRegions: ["eu-west-1"], serviceRoleArn: role });
+    const { arn } = await withRole.createSigningKey({ purpose: "agent", tags: { "kakunin:agent": "agt_role", "kakunin:issuer": "iss_test" }, description: "role test" });
+    const policy = JSON.parse((await client.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" }))).Policy!);
+    const principals = new Set((policy.Statement as { Principal: { AWS: string } }[]).map((s) => s.Principal.AWS));
+    expect(principals).toEqual(new Set(["arn:aws:iam::111122223333:root", role]));
+  });
+
   it("resolves aliases and tags; an alias race keeps the existing key and disables the loser", async () => {
     expect(await custody.findKeyByAlias(CA_KEY_ALIAS)).toBe(caArn);
     expect(await custody.findKeyByAlias(LOG_KEY_ALIAS)).toBe(logArn);

@@ -12,6 +12,8 @@ import { issuerRoutes } from "./routes/issuers.js";
 import { agentRoutes } from "./routes/agents.js";
 import { publicRoutes } from "./routes/public.js";
 import { docsRoutes } from "./routes/docs.js";
+import { operationRoutes } from "./routes/operations.js"; // audit log (log engineer)
+import { logRoutes } from "./routes/log.js"; // audit log (log engineer)
 
 export type RouteModule = { prefix: string; app: () => OpenAPIHono<AppEnv> };
 
@@ -25,6 +27,8 @@ export const routeModules: RouteModule[] = [
   { prefix: "/v1/agents", app: agentRoutes },
   { prefix: "/v1/public", app: publicRoutes },
   // ---- audit log routes (log engineer) ----
+  { prefix: "/", app: operationRoutes },
+  { prefix: "/", app: logRoutes },
 ];
 
 export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenAPIHono<AppEnv> {

@@ -82,5 +82,9 @@ export interface Database {
   system: SystemTable;
   leases: LeasesTable;
   // ---- BEGIN audit log tables (owned by the log engineer; 002_audit_log.ts) ----
+  entries: import("../log/schema.js").EntriesTable;
+  payloads: import("../log/schema.js").PayloadsTable;
+  checkpoints: import("../log/schema.js").CheckpointsTable;
+  chain_heads: import("../log/schema.js").ChainHeadsTable;
   // ---- END audit log tables ----
 }

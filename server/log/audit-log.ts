@@ -84,12 +84,13 @@ export class AuditLog {
 
   /** Lifecycle entry signed by the log key; `payloadHash` = SHA-256(JCS(details)). */
   async appendLifecycle(issuerId: string, e: { type: LifecycleType; agent: string; details: Record<string, unknown> }): Promise<LogEntry> {
+    const details = contractDetails(e.type, e.details);
     const { entry } = await this.appender.append({
       issuerId,
       type: e.type,
       agent: e.agent,
-      details: e.details,
-      payloadHash: sha256Hex(canonicalBytes(e.details)),
+      details,
+      payloadHash: sha256Hex(canonicalBytes(details)),
     });
     return entry;
   }
@@ -207,4 +208,27 @@ export class AuditLog {
     await this.appender.drain();
     this.publisher.close();
   }
+}
+
+/**
+ * FORMATS.md fixes the detail fields verifiers read: `cert` (agent.registered), `oldCert`/`newCert`
+ * (key.rotated), `cert`/`reason` (certificate.revoked). Callers may pass them under the longer names
+ * (`certificate`, `oldCertificate`, `newCertificate`); the contract names are added (extra fields are
+ * kept — they are covered by the signature too). A lifecycle entry without them is refused.
+ */
+export function contractDetails(type: LifecycleType, d: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...d };
+  const alias = (name: string, long: string) => {
+    if (out[name] === undefined && typeof d[long] === "string") out[name] = d[long];
+    if (typeof out[name] !== "string") throw new Error(`${type} details need "${name}" (FORMATS.md)`);
+  };
+  if (type === "agent.registered") alias("cert", "certificate");
+  else if (type === "key.rotated") {
+    alias("oldCert", "oldCertificate");
+    alias("newCert", "newCertificate");
+  } else {
+    alias("cert", "certificate");
+    alias("reason", "revocationReason");
+  }
+  return out;
 }

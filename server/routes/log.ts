@@ -1,0 +1,141 @@
+/**
+ * Audit log routes (log engineer): reading entries, checkpoints (issuer and public), the NDJSON
+ * export, and payload erasure.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { issuerOf, requireRole } from "../auth/middleware.js";
+import type { AppDeps } from "../deps.js";
+import { NotFoundError } from "../errors.js";
+import { bearerSecurity, errorResponses as E, publicErrorResponses as PE, router } from "../http/openapi.js";
+import { MAX_PAGE } from "../log/audit-log.js";
+import { CheckpointSchema, LogEntrySchema } from "../log/wire-schemas.js";
+
+const Seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const issuerOnly = [requireRole("issuer")];
+
+const entries = createRoute({
+  method: "get", path: "/v1/log/entries", tags: ["log"], summary: "Entries of the issuer's chain, by seq (inclusive, paged)", security: bearerSecurity,
+  middleware: issuerOnly,
+  request: {
+    query: z.object({
+      from: Seq.optional().openapi({ param: { name: "from", in: "query" }, example: 0 }),
+      to: Seq.optional().openapi({ param: { name: "to", in: "query" }, description: "inclusive; default the last entry" }),
+      limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional().openapi({ param: { name: "limit", in: "query" }, description: `at most ${MAX_PAGE}` }),
+    }),
+  },
+  responses: {
+    200: json(z.object({ issuer: z.string(), size: z.number().int(), entries: z.array(LogEntrySchema), next: z.number().int().nullable() }).openapi("EntriesPage"), "A page of entries; `next` is the `from` of the next page"),
+    400: E[400], 401: E[401], 403: E[403],
+  },
+});
+
+const checkpoint = createRoute({
+  method: "get", path: "/v1/log/checkpoint", tags: ["log"], summary: "A signed checkpoint of the chain's current head", security: bearerSecurity,
+  middleware: issuerOnly,
+  responses: { 200: json(CheckpointSchema, "Checkpoint (signed by the log key)"), 401: E[401], 403: E[403], 503: E[503] },
+});
+
+const publicCheckpoint = createRoute({
+  method: "get", path: "/v1/public/issuers/{id}/checkpoint", tags: ["public"], summary: "The issuer's latest signed checkpoint (public)",
+  request: { params: z.object({ id: z.string().regex(/^iss_[0-9a-f]{32}$/, "must be an issuer id (iss_…)").openapi({ param: { name: "id", in: "path" } }) }) },
+  responses: { 200: json(CheckpointSchema, "Latest checkpoint"), ...PE, 503: E[503] },
+});
+
+const exportRoute = createRoute({
+  method: "get", path: "/v1/log/export", tags: ["log"], summary: "Export the chain as NDJSON (kakunin-log/1), streamed", security: bearerSecurity,
+  middleware: issuerOnly,
+  request: {
+    query: z.object({
+      from: Seq.optional().openapi({ param: { name: "from", in: "query" } }),
+      to: Seq.optional().openapi({ param: { name: "to", in: "query" }, description: "inclusive; default the last entry" }),
+      payloads: z.enum(["true", "false"]).optional().openapi({ param: { name: "payloads", in: "query" }, description: "include stored payloads as `payload` lines" }),
+    }),
+  },
+  responses: {
+    200: { description: "NDJSON: header, certificates, crl, entries (+ payloads), checkpoint", content: { "application/x-ndjson": { schema: z.string() } } },
+    400: E[400], 401: E[401], 403: E[403], 503: E[503],
+  },
+});
+
+const erase = createRoute({
+  method: "delete", path: "/v1/log/entries/{seq}/payload", tags: ["log"], summary: "Erase an entry's stored payload (the chain is untouched)", security: bearerSecurity,
+  middleware: issuerOnly,
+  request: { params: z.object({ seq: Seq.openapi({ param: { name: "seq", in: "path" } }) }) },
+  responses: { 204: { description: "Erased (or already erased)" }, 400: E[400], 401: E[401], 403: E[403], 404: E[404] },
+});
+
+function logOf(deps: AppDeps) {
+  if (!deps.log) throw new NotFoundError("The audit log is not enabled");
+  return deps.log;
+}
+
+export function logRoutes() {
+  const app = router();
+
+  app.openapi(entries, async (c) => {
+    const log = logOf(c.get("deps"));
+    const q = c.req.valid("query");
+    const opts: { from?: number; to?: number; limit?: number } = {};
+    if (q.from !== undefined) opts.from = q.from;
+    if (q.to !== undefined) opts.to = q.to;
+    if (q.limit !== undefined) opts.limit = q.limit;
+    return c.json(await log.entries(issuerOf(c.get("principal")), opts), 200);
+  });
+
+  app.openapi(checkpoint, async (c) => {
+    const log = logOf(c.get("deps"));
+    return c.json(await log.checkpoint(issuerOf(c.get("principal"))), 200);
+  });
+
+  app.openapi(publicCheckpoint, async (c) => {
+    const deps = c.get("deps");
+    const log = logOf(deps);
+    const { id } = c.req.valid("param");
+    const issuer = await deps.db.selectFrom("issuers").select("id").where("id", "=", id).executeTakeFirst();
+    if (!issuer) throw new NotFoundError(`Issuer ${id} not found`, "ERR_ISSUER_NOT_FOUND");
+    return c.json(await log.publicCheckpoint(id), 200);
+  });
+
+  app.openapi(exportRoute, async (c) => {
+    const log = logOf(c.get("deps"));
+    const q = c.req.valid("query");
+    const opts: { from?: number; to?: number; payloads?: boolean } = { payloads: q.payloads === "true" };
+    if (q.from !== undefined) opts.from = q.from;
+    if (q.to !== undefined) opts.to = q.to;
+    const issuerId = issuerOf(c.get("principal"));
+    const plan = await log.planExport(issuerId, opts); // validation and the covering checkpoint happen before any byte is sent
+    const lines = log.exportLines(plan);
+    const enc = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctrl) {
+        try {
+          const { value, done } = await lines.next();
+          if (done) ctrl.close();
+          else ctrl.enqueue(enc.encode(value));
+        } catch (e) {
+          ctrl.error(e);
+        }
+      },
+      async cancel() {
+        await lines.return(undefined);
+      },
+    });
+    return new Response(body, {
+      status: 200,
+      headers: {
+        "content-type": "application/x-ndjson",
+        "content-disposition": `attachment; filename="${issuerId}-${plan.from}-${plan.to}.ndjson"`,
+        "cache-control": "no-store",
+      },
+    }) as never;
+  });
+
+  app.openapi(erase, async (c) => {
+    const log = logOf(c.get("deps"));
+    await log.erasePayload(issuerOf(c.get("principal")), c.req.valid("param").seq);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

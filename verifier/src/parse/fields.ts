@@ -34,7 +34,8 @@ export function int(parent: Json, key: string, path: string, min = 0): number {
 
 export const HASH_RE = /^[0-9a-f]{64}$/;
 export const SERIAL_RE = /^[0-9a-f]{1,64}$/;
-export const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+// Standard base64 with padding, non-empty; unambiguous, so linear on hostile input.
+export const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/;
 // RFC 3339 UTC with milliseconds, as Date#toISOString() writes it.
 export const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,0 +1,69 @@
+/** SignaturePool over Node worker_threads: one worker per core, batches round-robin. */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { SignaturePool } from "../pool.js";
+import type { KeyTable, LineResult } from "../worker-core.js";
+
+interface Pending {
+  resolve(r: LineResult[]): void;
+  reject(e: Error): void;
+}
+
+export class NodeWorkerPool implements SignaturePool {
+  readonly size: number;
+  readonly concurrency: number;
+  #workers: Worker[] = [];
+  #pending = new Map<number, Pending>();
+  #nextId = 0;
+  #rr = 0;
+
+  constructor(size = availableParallelism()) {
+    this.size = Math.max(1, size);
+    this.concurrency = this.size * 2;
+    const url = new URL("./worker-entry.mjs", import.meta.url);
+    for (let i = 0; i < this.size; i++) {
+      const w = new Worker(url);
+      w.on("message", (m: { id: number; results?: LineResult[]; error?: string }) => {
+        const p = this.#pending.get(m.id);
+        if (!p) return;
+        this.#pending.delete(m.id);
+        if (m.error !== undefined) p.reject(new Error(m.error));
+        else p.resolve(m.results ?? []);
+      });
+      w.on("error", (e) => this.#failAll(e));
+      w.unref();
+      this.#workers.push(w);
+    }
+  }
+
+  #failAll(e: Error): void {
+    for (const p of this.#pending.values()) p.reject(e);
+    this.#pending.clear();
+  }
+
+  #send(w: Worker, msg: object): Promise<LineResult[]> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      w.ref();
+      w.postMessage({ id, ...msg });
+    }).finally(() => {
+      if (this.#pending.size === 0) for (const x of this.#workers) x.unref();
+    }) as Promise<LineResult[]>;
+  }
+
+  async setKeys(keys: KeyTable): Promise<void> {
+    const list = [...keys].map(([k, v]) => [k, new Uint8Array(v)] as [string, Uint8Array]);
+    await Promise.all(this.#workers.map((w) => this.#send(w, { type: "keys", keys: list })));
+  }
+
+  verifyLines(lines: string[]): Promise<LineResult[]> {
+    const w = this.#workers[this.#rr++ % this.#workers.length]!;
+    return this.#send(w, { type: "lines", lines });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+    this.#workers = [];
+  }
+}

@@ -39,6 +39,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof HTTPException) {
     const status = err.status;
     if (status === 413) return problemResponse(c, 413, "ERR_PAYLOAD_TOO_LARGE", "Request body too large");
+    if (status === 415) return problemResponse(c, 415, "ERR_UNSUPPORTED_MEDIA_TYPE", "Request body must be application/json");
     if (status < 500) {
       const malformed = /json/i.test(err.message);
       return problemResponse(c, status, malformed ? "ERR_MALFORMED_JSON" : "ERR_BAD_REQUEST", malformed ? "Request body is not valid JSON" : err.message || "Bad request");

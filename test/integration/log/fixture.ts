@@ -1,0 +1,175 @@
+/**
+ * Log test fixture: a real local KMS process, a real SQLite file, the real bootstrap (CA, log key,
+ * log signer certificate) and createApp(deps), called through app.request(). Plus helpers to check
+ * chains independently: links recomputed here, signatures with the openssl CLI.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import canonicalize from "canonicalize";
+import { startLocalKms, type LocalKms, type StartLocalKmsOptions } from "../../helpers/kms.js";
+import { loadConfig } from "../../../server/config.js";
+import { createLogger } from "../../../server/logger.js";
+import { startServices, type Services } from "../../../server/bootstrap.js";
+import { createApp } from "../../../server/app.js";
+
+export const OPERATOR_TOKEN = "kkn_op_log-fixture-operator-token-0123456789abcdef";
+
+export interface CallResult { status: number; headers: Headers; text: string; json: any }
+export type Call = (method: string, path: string, o?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }) => Promise<CallResult>;
+
+export interface LogFixture {
+  kms: LocalKms;
+  dir: string;
+  services: Services;
+  call: Call;
+  close(): Promise<void>;
+}
+
+export async function createLogFixture(opts: { kms?: StartLocalKmsOptions; env?: Record<string, string>; kmsMaxAttempts?: number } = {}): Promise<LogFixture> {
+  const kms = await startLocalKms(opts.kms ?? {});
+  const dir = await mkdtemp(join(tmpdir(), "kakunin-log-"));
+  const config = loadConfig({
+    DATA_DIR: dir, KMS_ENDPOINT: kms.endpoint, KAKUNIN_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", ...opts.env,
+  });
+  const services = await startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: opts.kmsMaxAttempts ?? 1 }) });
+  const app = createApp(services.deps);
+  const call: Call = async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    const body = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
+    if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
+    const res = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
+    return parse(res);
+  };
+  return {
+    kms, dir, services, call,
+    close: async () => {
+      await services.deps.log?.close();
+      await services.close();
+      await kms.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function parse(res: Response): Promise<CallResult> {
+  const text = await res.text();
+  let json: any;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Over HTTP (fetch) against a running server. */
+export function httpCaller(baseUrl: string): Call {
+  return async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    const body = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
+    if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
+    return parse(await fetch(baseUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) }));
+  };
+}
+
+/** Operator → issuer → `n` agents, each with an agent token. */
+export async function setupIssuer(call: Call, operatorToken: string, n: number, name = "Acme Robotics") {
+  const iss = await call("POST", "/v1/issuers", { token: operatorToken, body: { name } });
+  if (iss.status !== 201) throw new Error(`issuer: ${iss.status} ${iss.text}`);
+  const agents: { id: string; token: string; serial: string; pem: string }[] = [];
+  for (let i = 0; i < n; i++) agents.push(await addAgent(call, iss.json.token, `agent-${i}`));
+  return { issuerId: iss.json.id as string, issuerToken: iss.json.token as string, agents };
+}
+
+export async function addAgent(call: Call, issuerToken: string, name: string) {
+  const ag = await call("POST", "/v1/agents", { token: issuerToken, body: { name } });
+  if (ag.status !== 201) throw new Error(`agent: ${ag.status} ${ag.text}`);
+  const tok = await call("POST", `/v1/agents/${ag.json.id}/tokens`, { token: issuerToken });
+  if (tok.status !== 201) throw new Error(`token: ${tok.status} ${tok.text}`);
+  return { id: ag.json.id as string, token: tok.json.token as string, serial: ag.json.certificate.serial as string, pem: ag.json.certificate.pem as string };
+}
+
+/** Parse an NDJSON export. */
+export function parseExport(text: string) {
+  const lines = text.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l));
+  return {
+    lines,
+    header: lines[0],
+    certificates: lines.filter((l) => l.kind === "certificate"),
+    crl: lines.find((l) => l.kind === "crl"),
+    entries: lines.filter((l) => l.kind === "entry").map((l) => l.entry),
+    payloads: lines.filter((l) => l.kind === "payload"),
+    checkpoint: lines.find((l) => l.kind === "checkpoint")?.checkpoint,
+  };
+}
+
+export function jcs(value: unknown): Buffer {
+  return Buffer.from(canonicalize(value)!, "utf8");
+}
+
+export function withoutHashSig(e: Record<string, unknown>): Record<string, unknown> {
+  const { hash: _h, sig: _s, ...rest } = e;
+  return rest;
+}
+
+/** Recompute hashes and links independently; returns problems (empty = the chain links). */
+export function chainProblems(entries: any[], from = 0, prev = "0".repeat(64)): string[] {
+  const problems: string[] = [];
+  entries.forEach((e, i) => {
+    if (e.seq !== from + i) problems.push(`seq ${e.seq} at position ${i} (expected ${from + i})`);
+    if (e.prevHash !== prev) problems.push(`seq ${e.seq}: prevHash does not link`);
+    const h = createHash("sha256").update(jcs(withoutHashSig(e))).digest("hex");
+    if (h !== e.hash) problems.push(`seq ${e.seq}: hash mismatch`);
+    prev = e.hash;
+  });
+  return problems;
+}
+
+/**
+ * Verify signatures with the openssl CLI over each object's RFC 8785 bytes (without hash/sig for
+ * entries, without sig for checkpoints), using the public key extracted from the signer's
+ * certificate (`openssl x509 -pubkey`). Returns the seqs/indices that did NOT verify.
+ */
+export function opensslVerifyAll(objects: { id: string | number; jcs: Buffer; sig: string; certPem: string }[]): (string | number)[] {
+  const dir = mkdtempSync(join(tmpdir(), "kakunin-log-openssl-"));
+  try {
+    const pubs = new Map<string, string>();
+    let script = "set -u\n";
+    objects.forEach((o, i) => {
+      let pub = pubs.get(o.certPem);
+      if (!pub) {
+        pub = `pub${pubs.size}.pem`;
+        writeFileSync(join(dir, `cert${pubs.size}.pem`), o.certPem);
+        execFileSync("openssl", ["x509", "-pubkey", "-noout", "-in", `cert${pubs.size}.pem`, "-out", pub], { cwd: dir });
+        pubs.set(o.certPem, pub);
+      }
+      writeFileSync(join(dir, `m${i}.jcs`), o.jcs);
+      writeFileSync(join(dir, `s${i}.bin`), Buffer.from(o.sig, "base64"));
+      script += `openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -verify ${pub} -signature s${i}.bin m${i}.jcs >/dev/null 2>&1 && echo "OK ${i}" || echo "BAD ${i}"\n`;
+    });
+    writeFileSync(join(dir, "run.sh"), script);
+    const r = spawnSync("sh", ["run.sh"], { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
+    const ok = new Set(r.stdout.split("\n").filter((l) => l.startsWith("OK ")).map((l) => Number(l.slice(3))));
+    return objects.filter((_, i) => !ok.has(i)).map((o) => o.id);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** openssl-verify every entry of a parsed export against the certificate its signer names. */
+export function opensslVerifyExport(exp: ReturnType<typeof parseExport>): (string | number)[] {
+  const pemBySerial = new Map<string, string>(exp.certificates.map((c: any) => [c.serial, c.pem]));
+  const objs = exp.entries.map((e: any) => ({ id: e.seq, jcs: jcs(withoutHashSig(e)), sig: e.sig, certPem: pemBySerial.get(e.signer.cert) ?? "" }));
+  if (exp.checkpoint) {
+    const { sig, ...rest } = exp.checkpoint;
+    objs.push({ id: "checkpoint", jcs: jcs(rest), sig, certPem: pemBySerial.get(exp.checkpoint.signer.cert) ?? "" });
+  }
+  return opensslVerifyAll(objs);
+}
+
+export function caPem(services: Services): string {
+  return services.deps.ca.certificatePem;
+}

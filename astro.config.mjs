@@ -1,16 +1,30 @@
 // The regulator portal: a static Astro site whose verification runs in the browser.
 // `npx astro build` writes plain files to site/dist (any web server or object store can host them).
 //
-// Build-time inputs (environment):
-//   KAKUNIN_API_URL     optional. When set, pages refresh the directory and CRL from this API at load
-//                       time (never during verification) and say how fresh the data is.
-//   KAKUNIN_PORTAL_BASE optional base path when the site is published under a sub-path (default "/").
+// Build-time inputs (environment, all optional):
+//   KAKUNIN_DIRECTORY_FILE  the directory JSON to pin (default site/src/data/directory.json, written by
+//                           scripts/export-directory.ts; without it the empty directory.example.json is used
+//                           and the portal says it pins no CA).
+//   KAKUNIN_API_URL         when set, pages refresh certificate statuses and the CRL from this API at load
+//                           time (never during verification) and say how fresh the data is.
+//   KAKUNIN_PORTAL_OUT_DIR  where to write the site (default site/dist).
+//   KAKUNIN_PORTAL_BASE     base path when the site is published under a sub-path (default "/").
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { defineConfig } from "astro/config";
+
+const directoryFile = resolve(process.env.KAKUNIN_DIRECTORY_FILE || "site/src/data/directory.json");
+let directory = null;
+if (existsSync(directoryFile)) {
+  directory = JSON.parse(readFileSync(directoryFile, "utf8"));
+} else if (process.env.KAKUNIN_DIRECTORY_FILE) {
+  throw new Error(`KAKUNIN_DIRECTORY_FILE=${process.env.KAKUNIN_DIRECTORY_FILE} does not exist`);
+}
 
 export default defineConfig({
   srcDir: "./site/src",
   publicDir: "./site/public",
-  outDir: "./site/dist",
+  outDir: process.env.KAKUNIN_PORTAL_OUT_DIR || "./site/dist",
   cacheDir: "./site/.astro",
   output: "static",
   base: process.env.KAKUNIN_PORTAL_BASE || "/",
@@ -23,6 +37,7 @@ export default defineConfig({
     build: { assetsInlineLimit: 0, chunkSizeWarningLimit: 1500 },
     define: {
       "import.meta.env.KAKUNIN_API_URL": JSON.stringify(process.env.KAKUNIN_API_URL ?? ""),
+      __KAKUNIN_DIRECTORY__: JSON.stringify(directory),
     },
   },
 });

@@ -1,20 +1,18 @@
 /**
- * Build-time access to the directory. `scripts/export-directory.ts` writes
- * site/src/data/directory.json (git-ignored); without it the committed, empty
- * directory.example.json keeps `astro build` working.
+ * Build-time access to the directory. astro.config.mjs reads KAKUNIN_DIRECTORY_FILE (default
+ * site/src/data/directory.json, written by scripts/export-directory.ts, git-ignored) into
+ * __KAKUNIN_DIRECTORY__; without it the committed, empty directory.example.json keeps the build working.
  */
+import example from "../data/directory.example.json";
 import { normaliseDirectory, type Directory } from "./directory";
 
-const files = import.meta.glob<{ default: unknown }>("../data/directory*.json", { eager: true });
-const real = files["../data/directory.json"];
-const example = files["../data/directory.example.json"];
+declare const __KAKUNIN_DIRECTORY__: unknown;
+const pinnedDoc: unknown = typeof __KAKUNIN_DIRECTORY__ === "undefined" ? null : __KAKUNIN_DIRECTORY__;
 
-export const directory: Directory = real
-  ? normaliseDirectory(real.default, "build")
-  : normaliseDirectory(example?.default ?? {}, "example");
+export const directory: Directory = pinnedDoc ? normaliseDirectory(pinnedDoc, "build") : normaliseDirectory(example, "example");
 
 /** The API URL the site was built with (enables the load-time refresh), or "". */
-export const apiUrl: string = (import.meta.env.KAKUNIN_API_URL as string | undefined)?.replace(/\/+$/, "") ?? "";
+export const apiUrl: string = ((import.meta.env.KAKUNIN_API_URL as string | undefined) ?? "").replace(/\/+$/, "");
 
 /** The data embedded in every page for the client scripts. */
 export function clientData(): string {

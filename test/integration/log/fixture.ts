@@ -29,8 +29,8 @@ export interface LogFixture {
   close(): Promise<void>;
 }
 
-export async function createLogFixture(opts: { kms?: StartLocalKmsOptions; env?: Record<string, string>; kmsMaxAttempts?: number } = {}): Promise<LogFixture> {
-  const kms = await startLocalKms(opts.kms ?? {});
+export async function createLogFixture(opts: { kms?: StartLocalKmsOptions; existingKms?: LocalKms; env?: Record<string, string>; kmsMaxAttempts?: number } = {}): Promise<LogFixture> {
+  const kms = opts.existingKms ?? (await startLocalKms(opts.kms ?? {}));
   const dir = await mkdtemp(join(tmpdir(), "kakunin-log-"));
   const config = loadConfig({
     DATA_DIR: dir, KMS_ENDPOINT: kms.endpoint, KAKUNIN_OPERATOR_TOKEN: OPERATOR_TOKEN,
@@ -51,7 +51,7 @@ export async function createLogFixture(opts: { kms?: StartLocalKmsOptions; env?:
     close: async () => {
       await services.deps.log?.close();
       await services.close();
-      await kms.stop();
+      if (!opts.existingKms) await kms.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

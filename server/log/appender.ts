@@ -42,7 +42,18 @@ export interface AppenderOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export interface AppenderStats {
+  batches: number;
+  committed: number;
+  /** chain-head compare-and-swap conflicts (another writer appended first) */
+  conflicts: number;
+  /** failed KMS signatures (retried or failed) */
+  signFailures: number;
+  largestBatch: number;
+}
+
 export class Appender {
+  readonly stats: AppenderStats = { batches: 0, committed: 0, conflicts: 0, signFailures: 0, largestBatch: 0 };
   private readonly queues = new Map<string, IssuerQueue>();
   private readonly idle = new Set<() => void>();
   private readonly maxBatch: number;
@@ -140,6 +151,8 @@ export class Appender {
       }
     }
     const { entries } = sequenceBatch(head, ready, o.now());
+    this.stats.batches++;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, entries.length);
 
     // 3. Sign concurrently.
     const sigs = await signBatch(o.custody, entries);
@@ -161,6 +174,7 @@ export class Appender {
       } catch (e) {
         q.head = undefined;
         if (e instanceof ChainConflictError) {
+          this.stats.conflicts++;
           // Another process appended: re-sequence everything on the new head.
           const again: Pending[] = [];
           for (const r of ready) {
@@ -175,6 +189,7 @@ export class Appender {
         for (const r of ready) r.pending.reject(e);
         return 0;
       }
+      this.stats.committed += items.length;
       for (const it of items) it.pending.resolve(it.appended);
       o.publisher.notify(q.issuerId);
     }
@@ -187,6 +202,7 @@ export class Appender {
       const p = entries[i]!.pending;
       const s = sigs[i]!;
       if (!s.ok) {
+        this.stats.signFailures++;
         p.attempts++;
         worstAttempts = Math.max(worstAttempts, p.attempts);
         if (!retryable(s.error, p) || p.attempts >= this.maxAttempts) {

@@ -78,6 +78,11 @@ export class AuditLog {
     this.appender = new Appender(appOpts);
   }
 
+  /** Appender counters (batches, commits, head conflicts, signature failures). */
+  get stats() {
+    return this.appender.stats;
+  }
+
   private get caPem(): string {
     return typeof this.o.caCertificatePem === "function" ? this.o.caCertificatePem() : this.o.caCertificatePem;
   }

@@ -42,6 +42,8 @@ Options:
 }
 
 const dataDir = opts["data-dir"]!;
+// The AWS SDK warns on every start that its 2027 releases will need Node 22; we pin Node 20 knowingly.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const children: ChildProcess[] = [];
 
 /** Starts a TypeScript entry point under tsx and resolves with the first stdout line matching `ready`. */
@@ -124,7 +126,9 @@ async function main(): Promise<void> {
     /listening on (http:\/\/\S+)/,
   );
   const apiUrl = api.match[1]!;
-  // The server prints the operator token only on its very first start (it stores only a hash).
+  // The server prints the operator token (only on its very first start: it stores only a hash)
+  // right after its "listening" line; give that line a moment to arrive.
+  await new Promise((r) => setTimeout(r, 300));
   const operatorToken = api.output.join("\n").match(/kkn_op_[A-Za-z0-9_-]+/)?.[0];
 
   let portalUrl: string | undefined;

@@ -45,8 +45,12 @@ export function operationRoutes() {
     const { id } = c.req.valid("param");
     if (principal.role === "agent" && principal.agentId !== id) throw new ForbiddenError("An agent token may only sign for its own agent");
     const issuerId = principal.role === "operator" ? "" : principal.issuerId;
-    const agent = await deps.db.selectFrom("agents").select("id").where("id", "=", id).where("issuer_id", "=", issuerId).executeTakeFirst();
-    if (!agent) throw new NotFoundError(`Agent ${id} not found`, "ERR_AGENT_NOT_FOUND");
+    // An agent token is bound to its agent and issuer; an issuer token must name one of its own agents.
+    // (The appender resolves the agent's active certificate within the issuer either way.)
+    if (principal.role !== "agent") {
+      const agent = await deps.db.selectFrom("agents").select("id").where("id", "=", id).where("issuer_id", "=", issuerId).executeTakeFirst();
+      if (!agent) throw new NotFoundError(`Agent ${id} not found`, "ERR_AGENT_NOT_FOUND");
+    }
 
     const body = c.req.valid("json");
     const hasJson = body.payload !== undefined;

@@ -1,0 +1,179 @@
+/**
+ * Append throughput and latency for one issuer: a real server process (server/main.ts) and a real
+ * local KMS process (scripts/kms), keep-alive fetch clients, KMS at 0 ms and 15 ms injected latency,
+ * 1/16/128 concurrent clients. Beside it the physical ceilings on this machine: openssl RSA-2048
+ * sign rate (1 core and -multi), the local KMS's own Sign rate, and SQLite commit rates.
+ *
+ *   npm run bench -- append [--duration 5] [--latency 0,15] [--clients 1,16,128] [--agents 8]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { CreateKeyCommand, SignCommand } from "@aws-sdk/client-kms";
+import { startLocalKms } from "../../test/helpers/kms.js";
+import { startServer } from "../../test/helpers/server.js";
+import { cores, cpuSeconds, fmt, opensslRsaSignRate, percentile, pidsByCmdline, table } from "./lib.js";
+
+export const description = "audit-log appends/s and p50/p99 latency vs KMS latency and client concurrency";
+
+interface Row { kmsMs: number; clients: number; ok: number; errors: number; seconds: number; lat: number[]; serverCpuMs: number; kmsCpuMs: number; clientCpuMs: number }
+
+async function post(url: string, token: string, body: string): Promise<number> {
+  const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function load(baseUrl: string, agents: { id: string; token: string }[], clients: number, seconds: number): Promise<Omit<Row, "kmsMs" | "serverCpuMs" | "kmsCpuMs" | "clientCpuMs">> {
+  const lat: number[] = [];
+  let ok = 0;
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    for (let k = 0; performance.now() < end; k++) {
+      const a = agents[(c + k) % agents.length]!;
+      const t0 = performance.now();
+      const status = await post(`${baseUrl}/v1/agents/${a.id}/operations`, a.token, JSON.stringify({ payload: { c, k, note: "benchmark operation" } }));
+      const t1 = performance.now();
+      if (status === 201) {
+        ok++;
+        lat.push(t1 - t0);
+      } else errors++;
+    }
+  }));
+  return { clients, ok, errors, seconds: (performance.now() - started) / 1000, lat: lat.sort((x, y) => x - y) };
+}
+
+async function kmsSignRate(endpoint: string, client: ReturnType<Awaited<ReturnType<typeof startLocalKms>>["client"]>, seconds: number, concurrency: number): Promise<number> {
+  void endpoint;
+  const key = await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }));
+  const digest = new Uint8Array(32).fill(7);
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      await client.send(new SignCommand({ KeyId: key.KeyMetadata!.Arn!, Message: digest, MessageType: "DIGEST", SigningAlgorithm: "RSASSA_PSS_SHA_256" }));
+      n++;
+    }
+  }));
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function sqliteCommitRate(synchronous: "NORMAL" | "FULL", seconds: number): Promise<number> {
+  const { default: SQLite } = await import("better-sqlite3");
+  const dir = mkdtempSync(join(tmpdir(), "kakunin-bench-sqlite-"));
+  try {
+    const db = new SQLite(join(dir, "b.db"));
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${synchronous}`);
+    db.exec("create table t (k integer primary key, v text)");
+    const ins = db.prepare("insert into t (v) values (?)");
+    const body = "x".repeat(900);
+    let n = 0;
+    const end = performance.now() + seconds * 1000;
+    const t0 = performance.now();
+    while (performance.now() < end) {
+      db.transaction(() => ins.run(body))();
+      n++;
+    }
+    const rate = n / ((performance.now() - t0) / 1000);
+    db.close();
+    return rate;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: "string", default: "5" },
+      latency: { type: "string", default: "0,15" },
+      clients: { type: "string", default: "1,16,128" },
+      agents: { type: "string", default: "8" },
+    },
+  });
+  const seconds = Number(values.duration);
+  const latencies = values.latency!.split(",").map(Number);
+  const clientCounts = values.clients!.split(",").map(Number);
+  const nAgents = Number(values.agents);
+
+  console.log(`machine: ${cores} cores; client, server and KMS processes share them. ${seconds}s per cell.`);
+  const rows: Row[] = [];
+  const kmsRates: [number, number][] = [];
+  for (const kmsMs of latencies) {
+    const kms = await startLocalKms({ latencyMs: kmsMs });
+    const server = await startServer({ kmsEndpoint: kms.endpoint, env: { LOG_LEVEL: "warn" } });
+    try {
+      const j = async (method: string, path: string, token: string, body?: unknown) => {
+        const res = await fetch(server.url + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, ...(body ? { body: JSON.stringify(body) } : {}) });
+        const json = (await res.json()) as any;
+        if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+        return json;
+      };
+      const iss = await j("POST", "/v1/issuers", server.operatorToken, { name: "Bench Corp" });
+      const agents: { id: string; token: string }[] = [];
+      for (let i = 0; i < nAgents; i++) {
+        const ag = await j("POST", "/v1/agents", iss.token, { name: `bench-${i}` });
+        const tok = await j("POST", `/v1/agents/${ag.id}/tokens`, iss.token);
+        agents.push({ id: ag.id, token: tok.token });
+      }
+      await load(server.url, agents, 16, 1); // warm-up (JIT, connections)
+      const serverPid = pidsByCmdline("server/main.ts", `DATA_DIR=${server.dataDir}\u0000`)[0];
+      const kmsPid = pidsByCmdline(kms.dataDir)[0];
+      const cpu = () => ({ s: serverPid ? cpuSeconds(serverPid) : NaN, k: kmsPid ? cpuSeconds(kmsPid) : NaN, c: process.cpuUsage() });
+      for (const clients of clientCounts) {
+        const before = cpu();
+        const r = await load(server.url, agents, clients, seconds);
+        const after = cpu();
+        const perAppend = (sec: number) => (r.ok ? (sec * 1000) / r.ok : NaN);
+        const cu = process.cpuUsage(before.c);
+        const row: Row = {
+          kmsMs, ...r,
+          serverCpuMs: perAppend(after.s - before.s),
+          kmsCpuMs: perAppend(after.k - before.k),
+          clientCpuMs: perAppend((cu.user + cu.system) / 1e6),
+        };
+        rows.push(row);
+        console.log(`  kms ${kmsMs} ms, ${clients} clients: ${fmt(r.ok / r.seconds)} appends/s, p50 ${fmt(percentile(r.lat, 50), 1)} ms, p99 ${fmt(percentile(r.lat, 99), 1)} ms, errors ${r.errors}; CPU ms/append: server ${fmt(row.serverCpuMs, 2)}, KMS ${fmt(row.kmsCpuMs, 2)}, client ${fmt(row.clientCpuMs, 2)}`);
+      }
+      // sanity: the chain is complete
+      const cp = await j("GET", "/v1/log/checkpoint", iss.token);
+      console.log(`  chain size after the runs: ${cp.size}`);
+      kmsRates.push([kmsMs, await kmsSignRate(kms.endpoint, kms.client({ maxAttempts: 1 }), 3, 128)]);
+    } finally {
+      await server.stop();
+      await kms.stop();
+    }
+  }
+
+  console.log("\nAppend (POST /v1/agents/{id}/operations → 201 after durable commit), one issuer:");
+  console.log(table(
+    ["KMS latency", "clients", "appends/s", "p50 ms", "p99 ms", "errors", "server CPU ms/append", "KMS CPU ms/append", "client CPU ms/append"],
+    rows.map((r) => [`${r.kmsMs} ms`, r.clients, fmt(r.ok / r.seconds), fmt(percentile(r.lat, 50), 1), fmt(percentile(r.lat, 99), 1), r.errors,
+      fmt(r.serverCpuMs, 2), fmt(r.kmsCpuMs, 2), fmt(r.clientCpuMs, 2)]),
+  ));
+
+  const best = rows.filter((r) => r.clients === Math.max(...clientCounts));
+  for (const r of best) {
+    const total = r.serverCpuMs + r.kmsCpuMs + r.clientCpuMs;
+    console.log(`CPU budget at ${r.kmsMs} ms/${r.clients} clients: ${fmt(total, 2)} ms per append across processes → ≤ ${fmt((cores * 1000) / total)} appends/s on ${cores} cores if CPU-bound (server ${fmt(r.serverCpuMs, 2)}, KMS ${fmt(r.kmsCpuMs, 2)}, load generator ${fmt(r.clientCpuMs, 2)}).`);
+  }
+  console.log(`Load average now: ${loadavg().map((x) => x.toFixed(2)).join(" ")} (other processes on the machine skew every figure).`);
+  console.log("\nCeilings on this machine:");
+  const single = opensslRsaSignRate(3, 1);
+  const multi = opensslRsaSignRate(3, Math.max(2, cores));
+  const normal = await sqliteCommitRate("NORMAL", 2);
+  const full = await sqliteCommitRate("FULL", 2);
+  console.log(table(["what", "per second"], [
+    ["openssl speed -seconds 3 rsa2048 (1 core), signs", fmt(single)],
+    [`openssl speed -seconds 3 -multi ${Math.max(2, cores)} rsa2048, signs`, fmt(multi)],
+    ...kmsRates.map(([ms, r]): [string, string] => [`local KMS Sign via SDK, 128 concurrent, ${ms} ms latency`, fmt(r)]),
+    ["SQLite WAL commits, synchronous=NORMAL (1 row each)", fmt(normal)],
+    ["SQLite WAL commits, synchronous=FULL (1 row each)", fmt(full)],
+  ]));
+}

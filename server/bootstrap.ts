@@ -13,7 +13,7 @@ import { generateToken, hashToken, storeTokenHash } from "./auth/tokens.js";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { KeyCustody } from "./kms/custody.js";
 import { createDb } from "./db/connect.js";
-import { migrateToLatest } from "./db/migrations/index.js";
+import { migrate } from "./db/migrations/index.js";
 import { CertificateAuthority } from "./ca/authority.js";
 import type { AppDeps } from "./deps.js";
 import { publishCrl } from "./routes/lifecycle.js";
@@ -152,9 +152,10 @@ export interface Services extends BootstrapResult {
 
 /** Everything main.ts (and tests) need: db + migrations, KMS custody, bootstrap, audit log. */
 export async function startServices(config: Config, logger: Logger, opts: { kms?: KMSClient; now?: () => Date; /** tests only: run without the audit log */ auditLog?: boolean } = {}): Promise<Services> {
-  const { db, dialect } = await createDb(config.databaseUrl);
+  const handle = await createDb(config.databaseUrl);
+  const { db, dialect } = handle;
   try {
-    await migrateToLatest(db, dialect);
+    await migrate(handle);
     const kms = opts.kms ?? createKmsClient(config);
     const custody = new KeyCustody(kms, {
       region: config.region,

@@ -8,19 +8,70 @@ export type DialectName = "sqlite" | "postgres";
 export interface Db {
   db: Kysely<Database>;
   dialect: DialectName;
+  /**
+   * Run `fn` (the migrator) while holding a cross-process lock, so instances starting at the same
+   * moment migrate one after another. PostgreSQL: a session-level advisory lock on a dedicated
+   * connection. SQLite: `BEGIN IMMEDIATE` on the one connection Kysely uses — the migrator runs no
+   * transactions of its own on SQLite, so all of its DDL and bookkeeping commit atomically, and a
+   * second process waits (busy_timeout) and then finds nothing left to do. `fn` must not open
+   * a transaction itself.
+   */
+  withMigrationLock<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+/** A stable signed 64-bit advisory-lock key for a name (FNV-1a 64). */
+export function advisoryKey(name: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(`kakunin:${name}`, "utf8")) {
+    h ^= BigInt(b);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return BigInt.asIntN(64, h);
 }
 
 /**
  * `url` is a `postgres://` / `postgresql://` URL or a SQLite file path (optionally `sqlite:` / `file:`
  * prefixed). All dialect-specific setup lives here and in the migrations' column types.
+ *
+ * PostgreSQL: a `pg` Pool (size `KAKUNIN_DB_POOL_MAX`, default 10). int8 (bigint, used for `seq`
+ * and `size`) and numeric `count(*)` results are parsed as JS numbers — chains stay far below 2^53.
  */
-export async function createDb(url: string): Promise<Db> {
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    const pg = await import("pg");
-    const Pool = pg.default.Pool;
-    // Keep bigint-ish and numeric values readable; timestamps are text in our schema anyway.
-    const pool = new Pool({ connectionString: url, max: 10 });
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: "postgres" };
+export async function createDb(url: string, opts: { poolMax?: number } = {}): Promise<Db> {
+  if (isPostgresUrl(url)) {
+    const pg = (await import("pg")).default;
+    const INT8 = 20;
+    const types = {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    };
+    // At least 2: withMigrationLock holds one connection while the locked work uses others.
+    const max = Math.max(2, opts.poolMax ?? (Number(process.env.KAKUNIN_DB_POOL_MAX) || 10));
+    const pool = new pg.Pool({ connectionString: url, max, types });
+    // An idle client losing its connection (e.g. a failover) must not crash the process.
+    pool.on("error", () => undefined);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      dialect: "postgres",
+      async withMigrationLock(fn) {
+        const client = await pool.connect();
+        const key = advisoryKey("migrate").toString();
+        try {
+          await client.query("select pg_advisory_lock($1::bigint)", [key]);
+          try {
+            return await fn();
+          } finally {
+            await client.query("select pg_advisory_unlock($1::bigint)", [key]).catch(() => undefined);
+          }
+        } finally {
+          client.release();
+        }
+      },
+    };
   }
   const file = url.replace(/^(sqlite|file):(\/\/)?/, "");
   if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -30,5 +81,35 @@ export async function createDb(url: string): Promise<Db> {
   sqlite.pragma("busy_timeout = 10000");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("synchronous = NORMAL");
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: "sqlite" };
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    dialect: "sqlite",
+    async withMigrationLock(fn) {
+      // Poll without blocking the event loop (busy_timeout would block the whole thread — and with
+      // it a lock holder in the same process).
+      const deadline = Date.now() + 120_000;
+      sqlite.pragma("busy_timeout = 0");
+      try {
+        for (;;) {
+          try {
+            sqlite.exec("BEGIN IMMEDIATE");
+            break;
+          } catch (e) {
+            if ((e as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw e;
+            await new Promise((r) => setTimeout(r, 25));
+          }
+        }
+      } finally {
+        sqlite.pragma("busy_timeout = 10000");
+      }
+      try {
+        const out = await fn();
+        sqlite.exec("COMMIT");
+        return out;
+      } catch (e) {
+        if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+        throw e;
+      }
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
-import type { DialectName } from "../connect.js";
+import type { Db, DialectName } from "../connect.js";
 import { makeInitial } from "./001_initial.js";
 import { makeAuditLog } from "./002_audit_log.js"; // audit log (log engineer)
 
@@ -20,4 +20,14 @@ export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Pr
   if (error || failed) {
     throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ""}: ${String((error as Error)?.message ?? error)}`);
   }
+}
+
+/**
+ * Migrate under a cross-process lock (PostgreSQL: advisory lock; SQLite: BEGIN IMMEDIATE — Kysely's
+ * own migration lock is a no-op on SQLite), so several instances starting at the same moment migrate
+ * one after another; the later ones find nothing left to do. On PostgreSQL the outer lock also covers
+ * the creation of Kysely's bookkeeping tables.
+ */
+export async function migrate(handle: Db): Promise<void> {
+  await handle.withMigrationLock(() => migrateToLatest(handle.db, handle.dialect));
 }

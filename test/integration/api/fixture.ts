@@ -1,14 +1,28 @@
-/** In-process fixture: a real local KMS process, a real SQLite file, the real CA, createApp(deps). */
+/**
+ * In-process fixture: a real local KMS process, a real database (a SQLite file, or a throwaway
+ * PostgreSQL database from test/helpers/postgres.ts), the real CA, createApp(deps).
+ */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
+import { createTestDatabase } from "../../helpers/postgres.js";
 import { loadConfig } from "../../../server/config.js";
 import { createLogger } from "../../../server/logger.js";
 import { startServices, type Services } from "../../../server/bootstrap.js";
 import { createApp } from "../../../server/app.js";
 
+export type DbKind = "sqlite" | "postgres";
+
+/** A database for one suite: SQLite → a file under `dir` (no URL needed); PostgreSQL → a fresh database. */
+export async function testDatabase(kind: DbKind): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (kind === "sqlite") return { env: {}, drop: async () => undefined };
+  const t = await createTestDatabase();
+  return { env: { DATABASE_URL: t.url }, drop: t.drop };
+}
+
 export interface Fixture {
+  kind: DbKind;
   kms: LocalKms;
   dir: string;
   services: Services;
@@ -27,10 +41,12 @@ export function configFor(dir: string, kmsEndpoint: string, extra: Record<string
   });
 }
 
-export async function createFixture(opts: { kms?: LocalKms; env?: Record<string, string> } = {}): Promise<Fixture> {
+export async function createFixture(opts: { kms?: LocalKms; env?: Record<string, string>; db?: DbKind } = {}): Promise<Fixture> {
+  const kind = opts.db ?? "sqlite";
   const kms = opts.kms ?? (await startLocalKms());
   const dir = await mkdtemp(join(tmpdir(), "kakunin-api-"));
-  const config = configFor(dir, kms.endpoint, opts.env);
+  const database = await testDatabase(kind);
+  const config = configFor(dir, kms.endpoint, { ...database.env, ...opts.env });
   const services = await startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: 1 }) });
   const app = createApp(services.deps);
   const call: Fixture["call"] = async (method, path, o = {}) => {
@@ -47,9 +63,10 @@ export async function createFixture(opts: { kms?: LocalKms; env?: Record<string,
     return { status: res.status, headers: res.headers, text, json };
   };
   return {
-    kms, dir, services, app, operatorToken: OPERATOR_TOKEN, call,
+    kind, kms, dir, services, app, operatorToken: OPERATOR_TOKEN, call,
     close: async () => {
       await services.close();
+      await database.drop();
       if (!opts.kms) await kms.stop();
       await rm(dir, { recursive: true, force: true });
     },

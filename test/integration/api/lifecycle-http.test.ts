@@ -1,5 +1,6 @@
 /**
- * The whole lifecycle through real HTTP against the real local KMS and a real SQLite file:
+ * The whole lifecycle through real HTTP against the real local KMS and a real database (a SQLite
+ * file, and PostgreSQL when it answers):
  * issuer → agent → rotate → revoke; openssl verification of what the public endpoints serve;
  * the agent certificate's key equals KMS GetPublicKey; invariant 1 scan (DB file, server log, responses).
  */
@@ -9,6 +10,8 @@ import { join } from "node:path";
 import { X509Certificate, createPublicKey } from "node:crypto";
 import { GetPublicKeyCommand, ListKeysCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseKinds } from "../../helpers/postgres.js";
+import { testDatabase } from "./fixture.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 
@@ -36,202 +39,223 @@ function openssl(args: string[]) {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-beforeAll(async () => {
-  kms = await startLocalKms();
-  server = await startServer({ kmsEndpoint: kms.endpoint });
-});
+let database: Awaited<ReturnType<typeof testDatabase>>;
 
-afterAll(async () => {
-  await server?.stop();
-  await kms?.stop();
-});
+/** What is stored: the SQLite files, or a pg_dump of the PostgreSQL database (bytea as hex). */
+function storedBytes(): [string, Buffer][] {
+  if (database.env.DATABASE_URL) {
+    const dump = execFileSync("pg_dump", ["--data-only", "--no-owner", database.env.DATABASE_URL], { maxBuffer: 256 << 20 });
+    return [["pg_dump", dump]];
+  }
+  const files = readdirSync(server.dataDir).filter((f) => /^kakunin\.db/.test(f)).map((f) => join(server.dataDir, f));
+  expect(files.length).toBeGreaterThan(0);
+  return files.map((f) => [f, readFileSync(f)] as [string, Buffer]);
+}
 
-describe("agent lifecycle over HTTP", () => {
-  let issuerToken = "";
-  let agentId = "";
-  const serials: string[] = [];
-  const agentArns: string[] = [];
+// Runs against SQLite and, when it answers, PostgreSQL (named [postgres]; skipped loudly otherwise).
+const KINDS = await databaseKinds("api/lifecycle-http");
 
-  it("creates an issuer (operator) and registers an agent with its own KMS key", async () => {
-    const iss = await http("POST", "/v1/issuers", { token: server.operatorToken, body: { name: "Acme Robotics" } });
-    expect(iss.status).toBe(201);
-    expect(iss.json).toMatchObject({ id: expect.stringMatching(/^iss_/), name: "Acme Robotics", token: expect.stringMatching(/^kkn_iss_/) });
-    issuerToken = iss.json.token;
-    issuedTokens.push(issuerToken);
-
-    const ag = await http("POST", "/v1/agents", { token: issuerToken, body: { name: "invoice-bot" } });
-    expect(ag.status).toBe(201);
-    expect(ag.json).toMatchObject({ id: expect.stringMatching(/^agt_/), name: "invoice-bot", keyArn: expect.stringMatching(/^arn:aws:kms:eu-west-1:/) });
-    agentId = ag.json.id;
-    serials.push(ag.json.certificate.serial);
-    agentArns.push(ag.json.keyArn);
-
-    // The certificate's public key is exactly what KMS GetPublicKey returns.
-    const pk = await kms.client().send(new GetPublicKeyCommand({ KeyId: ag.json.keyArn }));
-    const cert = new X509Certificate(ag.json.certificate.pem);
-    const certSpki = cert.publicKey.export({ type: "spki", format: "der" });
-    expect(Buffer.from(certSpki).equals(Buffer.from(pk.PublicKey!))).toBe(true);
-    expect(cert.serialNumber.toLowerCase()).toBe(ag.json.certificate.serial);
-    expect(cert.subject).toContain(`CN=${agentId}`);
-    expect(cert.subject).toContain("O=Acme Robotics");
-    expect(cert.subjectAltName).toBe(`URI:spiffe://kakunin.local/agent/${agentId}`);
-
-    const tok = await http("POST", `/v1/agents/${agentId}/tokens`, { token: issuerToken });
-    expect(tok.status).toBe(201);
-    expect(tok.json.token).toMatch(/^kkn_agt_/);
-    issuedTokens.push(tok.json.token);
+for (const kind of KINDS) describe(`[${kind}]`, () => {
+  beforeAll(async () => {
+    responses.length = 0;
+    issuedTokens.length = 0;
+    database = await testDatabase(kind);
+    kms = await startLocalKms();
+    server = await startServer({ kmsEndpoint: kms.endpoint, env: database.env });
   });
 
-  it("rotates: new key and certificate, old one superseded and its key disabled", async () => {
-    const rot = await http("POST", `/v1/agents/${agentId}/rotate`, { token: issuerToken });
-    expect(rot.status).toBe(200);
-    expect(rot.json.rotation.oldSerial).toBe(serials[0]);
-    serials.push(rot.json.rotation.newSerial);
-    agentArns.push(rot.json.rotation.newKeyArn);
-    expect(rot.json.rotation.newKeyArn).not.toBe(agentArns[0]);
-    const certs = rot.json.agent.certificates;
-    expect(certs.map((c: any) => c.status)).toEqual(["superseded", "active"]);
-    expect(certs[0].key.state).toBe("Disabled");
-    expect(certs[0].key.disabledAt).toBeTruthy();
-    expect(certs[0].supersededAt).toBeTruthy();
-    expect(certs[1].key.state).toBe("Enabled");
-
-    const pk = await kms.client().send(new GetPublicKeyCommand({ KeyId: rot.json.rotation.newKeyArn }));
-    const cert = new X509Certificate(certs[1].pem);
-    expect(Buffer.from(cert.publicKey.export({ type: "spki", format: "der" })).equals(Buffer.from(pk.PublicKey!))).toBe(true);
-    // Real KMS semantics: the old key is disabled.
-    await expect(kms.client().send(new GetPublicKeyCommand({ KeyId: agentArns[0] }))).rejects.toMatchObject({ name: "DisabledException" });
+  afterAll(async () => {
+    await server?.stop();
+    await kms?.stop();
+    await database?.drop();
   });
 
-  it("serves CA, CRL and certificates that pass openssl verify -x509_strict -crl_check", async () => {
-    const dir = server.dataDir;
-    const ca = await http("GET", "/v1/public/ca.pem");
-    expect(ca.status).toBe(200);
-    expect(ca.headers.get("access-control-allow-origin")).toBe("*");
-    writeFileSync(join(dir, "ca.pem"), ca.text);
-    const crlDer = await http("GET", "/v1/public/crl");
-    expect(crlDer.headers.get("content-type")).toBe("application/pkix-crl");
-    writeFileSync(join(dir, "crl.der"), crlDer.buf);
-    const crlPem = await http("GET", "/v1/public/crl.pem");
-    expect(crlPem.text).toMatch(/^-----BEGIN X509 CRL-----\n/);
-    writeFileSync(join(dir, "crl.pem"), crlPem.text);
-    // DER and PEM are the same CRL.
-    const conv = execFileSync("openssl", ["crl", "-inform", "DER", "-in", join(dir, "crl.der"), "-outform", "PEM"], { encoding: "utf8" });
-    expect(conv.trim()).toBe(crlPem.text.trim());
-    expect(openssl(["crl", "-in", join(dir, "crl.pem"), "-CAfile", join(dir, "ca.pem"), "-noout"]).out).toContain("verify OK");
+  describe("agent lifecycle over HTTP", () => {
+    let issuerToken = "";
+    let agentId = "";
+    const serials: string[] = [];
+    const agentArns: string[] = [];
 
-    for (const serial of serials) {
-      const c = await http("GET", `/v1/public/certificates/${serial}`);
-      expect(c.status).toBe(200);
-      expect(c.json.agent.id).toBe(agentId);
-      writeFileSync(join(dir, `${serial}.pem`), c.json.pem);
-      const v = openssl(["verify", "-x509_strict", "-crl_check", "-CAfile", join(dir, "ca.pem"), "-CRLfile", join(dir, "crl.pem"), "-purpose", "any", join(dir, `${serial}.pem`)]);
-      expect(v.out).toContain(": OK");
-      expect(v.code).toBe(0);
-    }
-    const caV = openssl(["verify", "-x509_strict", "-CAfile", join(dir, "ca.pem"), join(dir, "ca.pem")]);
-    expect(caV.code).toBe(0);
-  });
+    it("creates an issuer (operator) and registers an agent with its own KMS key", async () => {
+      const iss = await http("POST", "/v1/issuers", { token: server.operatorToken, body: { name: "Acme Robotics" } });
+      expect(iss.status).toBe(201);
+      expect(iss.json).toMatchObject({ id: expect.stringMatching(/^iss_/), name: "Acme Robotics", token: expect.stringMatching(/^kkn_iss_/) });
+      issuerToken = iss.json.token;
+      issuedTokens.push(issuerToken);
 
-  it("revokes: certificate revoked, key disabled, new CRL with the next cRLNumber; twice is 409", async () => {
-    const before = await http("GET", "/v1/public/directory");
-    const crlNumberBefore = before.json.crl.number;
-    const bad = await http("POST", `/v1/agents/${agentId}/revoke`, { token: issuerToken, body: { reason: "stolen" } });
-    expect(bad.status).toBe(400);
-    expect(bad.json.code).toBe("ERR_VALIDATION");
+      const ag = await http("POST", "/v1/agents", { token: issuerToken, body: { name: "invoice-bot" } });
+      expect(ag.status).toBe(201);
+      expect(ag.json).toMatchObject({ id: expect.stringMatching(/^agt_/), name: "invoice-bot", keyArn: expect.stringMatching(/^arn:aws:kms:eu-west-1:/) });
+      agentId = ag.json.id;
+      serials.push(ag.json.certificate.serial);
+      agentArns.push(ag.json.keyArn);
 
-    const rev = await http("POST", `/v1/agents/${agentId}/revoke`, { token: issuerToken, body: { reason: "keyCompromise" } });
-    expect(rev.status).toBe(200);
-    expect(rev.json.revocation).toMatchObject({ serial: serials[1], reason: "keyCompromise", crlNumber: crlNumberBefore + 1 });
-    expect(rev.json.agent.status).toBe("revoked");
-    const active = rev.json.agent.certificates[1];
-    expect(active).toMatchObject({ status: "revoked", revocationReason: "keyCompromise" });
-    expect(active.key.state).toBe("Disabled");
+      // The certificate's public key is exactly what KMS GetPublicKey returns.
+      const pk = await kms.client().send(new GetPublicKeyCommand({ KeyId: ag.json.keyArn }));
+      const cert = new X509Certificate(ag.json.certificate.pem);
+      const certSpki = cert.publicKey.export({ type: "spki", format: "der" });
+      expect(Buffer.from(certSpki).equals(Buffer.from(pk.PublicKey!))).toBe(true);
+      expect(cert.serialNumber.toLowerCase()).toBe(ag.json.certificate.serial);
+      expect(cert.subject).toContain(`CN=${agentId}`);
+      expect(cert.subject).toContain("O=Acme Robotics");
+      expect(cert.subjectAltName).toBe(`URI:spiffe://kakunin.local/agent/${agentId}`);
 
-    const again = await http("POST", `/v1/agents/${agentId}/revoke`, { token: issuerToken, body: { reason: "keyCompromise" } });
-    expect(again.status).toBe(409);
-    expect(again.json.code).toBe("ERR_ALREADY_REVOKED");
-    expect(again.headers.get("content-type")).toBe("application/problem+json");
+      const tok = await http("POST", `/v1/agents/${agentId}/tokens`, { token: issuerToken });
+      expect(tok.status).toBe(201);
+      expect(tok.json.token).toMatch(/^kkn_agt_/);
+      issuedTokens.push(tok.json.token);
+    });
 
-    const dir = server.dataDir;
-    const crlPem = await http("GET", "/v1/public/crl.pem");
-    writeFileSync(join(dir, "crl2.pem"), crlPem.text);
-    const text = execFileSync("openssl", ["crl", "-in", join(dir, "crl2.pem"), "-noout", "-text"], { encoding: "utf8" });
-    expect(text).toContain(serials[1]!.toUpperCase());
-    expect(text).toContain("Key Compromise");
-    const v = openssl(["verify", "-x509_strict", "-crl_check", "-CAfile", join(dir, "ca.pem"), "-CRLfile", join(dir, "crl2.pem"), "-purpose", "any", join(dir, `${serials[1]}.pem`)]);
-    expect(v.code).not.toBe(0);
-    expect(v.out).toContain("certificate revoked");
-    // The superseded (not revoked) certificate still verifies against the new CRL.
-    const v0 = openssl(["verify", "-x509_strict", "-crl_check", "-CAfile", join(dir, "ca.pem"), "-CRLfile", join(dir, "crl2.pem"), "-purpose", "any", join(dir, `${serials[0]}.pem`)]);
-    expect(v0.code).toBe(0);
+    it("rotates: new key and certificate, old one superseded and its key disabled", async () => {
+      const rot = await http("POST", `/v1/agents/${agentId}/rotate`, { token: issuerToken });
+      expect(rot.status).toBe(200);
+      expect(rot.json.rotation.oldSerial).toBe(serials[0]);
+      serials.push(rot.json.rotation.newSerial);
+      agentArns.push(rot.json.rotation.newKeyArn);
+      expect(rot.json.rotation.newKeyArn).not.toBe(agentArns[0]);
+      const certs = rot.json.agent.certificates;
+      expect(certs.map((c: any) => c.status)).toEqual(["superseded", "active"]);
+      expect(certs[0].key.state).toBe("Disabled");
+      expect(certs[0].key.disabledAt).toBeTruthy();
+      expect(certs[0].supersededAt).toBeTruthy();
+      expect(certs[1].key.state).toBe("Enabled");
 
-    await expect(kms.client().send(new GetPublicKeyCommand({ KeyId: agentArns[1] }))).rejects.toMatchObject({ name: "DisabledException" });
-  });
+      const pk = await kms.client().send(new GetPublicKeyCommand({ KeyId: rot.json.rotation.newKeyArn }));
+      const cert = new X509Certificate(certs[1].pem);
+      expect(Buffer.from(cert.publicKey.export({ type: "spki", format: "der" })).equals(Buffer.from(pk.PublicKey!))).toBe(true);
+      // Real KMS semantics: the old key is disabled.
+      await expect(kms.client().send(new GetPublicKeyCommand({ KeyId: agentArns[0] }))).rejects.toMatchObject({ name: "DisabledException" });
+    });
 
-  it("publishes one directory document and per-agent history", async () => {
-    const d = await http("GET", "/v1/public/directory");
-    expect(d.status).toBe(200);
-    expect(d.json.ca.fingerprintSha256).toMatch(/^[0-9a-f]{64}$/);
-    const fp = execFileSync("openssl", ["x509", "-in", join(server.dataDir, "ca.pem"), "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" });
-    expect(fp.split("=")[1]!.trim().replace(/:/g, "").toLowerCase()).toBe(d.json.ca.fingerprintSha256);
-    expect(d.json.logSigner.pem).toMatch(/BEGIN CERTIFICATE/);
-    expect(d.json.issuers).toEqual([expect.objectContaining({ name: "Acme Robotics" })]);
-    const agent = d.json.agents.find((a: any) => a.id === agentId);
-    expect(agent.certificates).toHaveLength(2);
-    const pub = await http("GET", `/v1/public/agents/${agentId}`);
-    expect(pub.json.certificates.map((c: any) => c.status)).toEqual(["superseded", "revoked"]);
-    expect((await http("GET", "/healthz")).json.status).toBe("ok");
-    const spec = await http("GET", "/openapi.json");
-    for (const p of ["/v1/issuers", "/v1/agents", "/v1/agents/{id}", "/v1/agents/{id}/rotate", "/v1/agents/{id}/revoke", "/v1/agents/{id}/tokens",
-      "/v1/public/ca.pem", "/v1/public/crl", "/v1/public/crl.pem", "/v1/public/agents/{id}", "/v1/public/certificates/{serial}", "/v1/public/directory", "/healthz"]) {
-      expect(spec.json.paths, p).toHaveProperty([p]);
-    }
-    const docs = await http("GET", "/docs");
-    expect(docs.status).toBe(200);
-    expect(docs.text).not.toMatch(/https?:\/\/(cdn|unpkg|fonts)/);
-  });
+    it("serves CA, CRL and certificates that pass openssl verify -x509_strict -crl_check", async () => {
+      const dir = server.dataDir;
+      const ca = await http("GET", "/v1/public/ca.pem");
+      expect(ca.status).toBe(200);
+      expect(ca.headers.get("access-control-allow-origin")).toBe("*");
+      writeFileSync(join(dir, "ca.pem"), ca.text);
+      const crlDer = await http("GET", "/v1/public/crl");
+      expect(crlDer.headers.get("content-type")).toBe("application/pkix-crl");
+      writeFileSync(join(dir, "crl.der"), crlDer.buf);
+      const crlPem = await http("GET", "/v1/public/crl.pem");
+      expect(crlPem.text).toMatch(/^-----BEGIN X509 CRL-----\n/);
+      writeFileSync(join(dir, "crl.pem"), crlPem.text);
+      // DER and PEM are the same CRL.
+      const conv = execFileSync("openssl", ["crl", "-inform", "DER", "-in", join(dir, "crl.der"), "-outform", "PEM"], { encoding: "utf8" });
+      expect(conv.trim()).toBe(crlPem.text.trim());
+      expect(openssl(["crl", "-in", join(dir, "crl.pem"), "-CAfile", join(dir, "ca.pem"), "-noout"]).out).toContain("verify OK");
 
-  it("serials are unique and carry at least 64 random bits", async () => {
-    const d = await http("GET", "/v1/public/directory");
-    const all = [d.json.ca.serial, d.json.logSigner.serial, ...d.json.agents.flatMap((a: any) => a.certificates.map((c: any) => c.serial))];
-    expect(new Set(all).size).toBe(all.length);
-    for (const s of all) expect(BigInt(`0x${s}`) >= 2n ** 64n).toBe(true);
-  });
+      for (const serial of serials) {
+        const c = await http("GET", `/v1/public/certificates/${serial}`);
+        expect(c.status).toBe(200);
+        expect(c.json.agent.id).toBe(agentId);
+        writeFileSync(join(dir, `${serial}.pem`), c.json.pem);
+        const v = openssl(["verify", "-x509_strict", "-crl_check", "-CAfile", join(dir, "ca.pem"), "-CRLfile", join(dir, "crl.pem"), "-purpose", "any", join(dir, `${serial}.pem`)]);
+        expect(v.out).toContain(": OK");
+        expect(v.code).toBe(0);
+      }
+      const caV = openssl(["verify", "-x509_strict", "-CAfile", join(dir, "ca.pem"), join(dir, "ca.pem")]);
+      expect(caV.code).toBe(0);
+    });
 
-  it("each agent certificate has its own KMS key, never shared", async () => {
-    const keys = await kms.client().send(new ListKeysCommand({}));
-    const arns = (keys.Keys ?? []).map((k) => k.KeyArn);
-    for (const a of agentArns) expect(arns).toContain(a);
-    expect(new Set(agentArns).size).toBe(agentArns.length);
-  });
+    it("revokes: certificate revoked, key disabled, new CRL with the next cRLNumber; twice is 409", async () => {
+      const before = await http("GET", "/v1/public/directory");
+      const crlNumberBefore = before.json.crl.number;
+      const bad = await http("POST", `/v1/agents/${agentId}/revoke`, { token: issuerToken, body: { reason: "stolen" } });
+      expect(bad.status).toBe(400);
+      expect(bad.json.code).toBe("ERR_VALIDATION");
 
-  it("invariant 1: no private key material and no plaintext token in the DB, logs or responses", async () => {
-    // Bad input on the way (must also leave nothing behind).
-    const malformed = await http("POST", "/v1/agents", { token: issuerToken, raw: "{not json" });
-    expect(malformed.status).toBe(400);
-    await server.stop();
-    const files = readdirSync(server.dataDir).filter((f) => /^kakunin\.db/.test(f)).map((f) => join(server.dataDir, f));
-    expect(files.length).toBeGreaterThan(0);
-    const blobs: [string, Buffer][] = [
-      ...files.map((f) => [f, readFileSync(f)] as [string, Buffer]),
-      [server.logPath, readFileSync(server.logPath)],
-      ...responses.map((r, i) => [`response ${i}`, Buffer.from(r, "latin1")] as [string, Buffer]),
-    ];
-    // PKCS#8 RSA private key DER prefix: SEQUENCE, INTEGER 0, AlgorithmIdentifier rsaEncryption.
-    const pkcs8Rsa = Buffer.from("020100300d06092a864886f70d0101010500", "hex");
-    for (const [name, bytes] of blobs) {
-      expect(bytes.includes("PRIVATE KEY"), name).toBe(false);
-      expect(bytes.includes(pkcs8Rsa), name).toBe(false);
-      if (name.startsWith("response")) continue;
-      for (const t of [...issuedTokens, server.operatorToken]) expect(bytes.includes(t), `${name} contains a token`).toBe(false);
-    }
-    const log = readFileSync(server.logPath, "utf8");
-    expect(log).toContain('"msg":"request"');
-    // Restart reuses the same CA (and prints no operator token).
-    const caBefore = readFileSync(join(server.dataDir, "ca.pem"), "utf8");
-    server = await startServer({ kmsEndpoint: kms.endpoint, dataDir: server.dataDir, operatorToken: server.operatorToken });
-    const ca = await http("GET", "/v1/public/ca.pem");
-    expect(ca.text).toBe(caBefore);
+      const rev = await http("POST", `/v1/agents/${agentId}/revoke`, { token: issuerToken, body: { reason: "keyCompromise" } });
+      expect(rev.status).toBe(200);
+      expect(rev.json.revocation).toMatchObject({ serial: serials[1], reason: "keyCompromise", crlNumber: crlNumberBefore + 1 });
+      expect(rev.json.agent.status).toBe("revoked");
+      const active = rev.json.agent.certificates[1];
+      expect(active).toMatchObject({ status: "revoked", revocationReason: "keyCompromise" });
+      expect(active.key.state).toBe("Disabled");
+
+      const again = await http("POST", `/v1/agents/${agentId}/revoke`, { token: issuerToken, body: { reason: "keyCompromise" } });
+      expect(again.status).toBe(409);
+      expect(again.json.code).toBe("ERR_ALREADY_REVOKED");
+      expect(again.headers.get("content-type")).toBe("application/problem+json");
+
+      const dir = server.dataDir;
+      const crlPem = await http("GET", "/v1/public/crl.pem");
+      writeFileSync(join(dir, "crl2.pem"), crlPem.text);
+      const text = execFileSync("openssl", ["crl", "-in", join(dir, "crl2.pem"), "-noout", "-text"], { encoding: "utf8" });
+      expect(text).toContain(serials[1]!.toUpperCase());
+      expect(text).toContain("Key Compromise");
+      const v = openssl(["verify", "-x509_strict", "-crl_check", "-CAfile", join(dir, "ca.pem"), "-CRLfile", join(dir, "crl2.pem"), "-purpose", "any", join(dir, `${serials[1]}.pem`)]);
+      expect(v.code).not.toBe(0);
+      expect(v.out).toContain("certificate revoked");
+      // The superseded (not revoked) certificate still verifies against the new CRL.
+      const v0 = openssl(["verify", "-x509_strict", "-crl_check", "-CAfile", join(dir, "ca.pem"), "-CRLfile", join(dir, "crl2.pem"), "-purpose", "any", join(dir, `${serials[0]}.pem`)]);
+      expect(v0.code).toBe(0);
+
+      await expect(kms.client().send(new GetPublicKeyCommand({ KeyId: agentArns[1] }))).rejects.toMatchObject({ name: "DisabledException" });
+    });
+
+    it("publishes one directory document and per-agent history", async () => {
+      const d = await http("GET", "/v1/public/directory");
+      expect(d.status).toBe(200);
+      expect(d.json.ca.fingerprintSha256).toMatch(/^[0-9a-f]{64}$/);
+      const fp = execFileSync("openssl", ["x509", "-in", join(server.dataDir, "ca.pem"), "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" });
+      expect(fp.split("=")[1]!.trim().replace(/:/g, "").toLowerCase()).toBe(d.json.ca.fingerprintSha256);
+      expect(d.json.logSigner.pem).toMatch(/BEGIN CERTIFICATE/);
+      expect(d.json.issuers).toEqual([expect.objectContaining({ name: "Acme Robotics" })]);
+      const agent = d.json.agents.find((a: any) => a.id === agentId);
+      expect(agent.certificates).toHaveLength(2);
+      const pub = await http("GET", `/v1/public/agents/${agentId}`);
+      expect(pub.json.certificates.map((c: any) => c.status)).toEqual(["superseded", "revoked"]);
+      expect((await http("GET", "/healthz")).json.status).toBe("ok");
+      const spec = await http("GET", "/openapi.json");
+      for (const p of ["/v1/issuers", "/v1/agents", "/v1/agents/{id}", "/v1/agents/{id}/rotate", "/v1/agents/{id}/revoke", "/v1/agents/{id}/tokens",
+        "/v1/public/ca.pem", "/v1/public/crl", "/v1/public/crl.pem", "/v1/public/agents/{id}", "/v1/public/certificates/{serial}", "/v1/public/directory", "/healthz"]) {
+        expect(spec.json.paths, p).toHaveProperty([p]);
+      }
+      const docs = await http("GET", "/docs");
+      expect(docs.status).toBe(200);
+      expect(docs.text).not.toMatch(/https?:\/\/(cdn|unpkg|fonts)/);
+    });
+
+    it("serials are unique and carry at least 64 random bits", async () => {
+      const d = await http("GET", "/v1/public/directory");
+      const all = [d.json.ca.serial, d.json.logSigner.serial, ...d.json.agents.flatMap((a: any) => a.certificates.map((c: any) => c.serial))];
+      expect(new Set(all).size).toBe(all.length);
+      for (const s of all) expect(BigInt(`0x${s}`) >= 2n ** 64n).toBe(true);
+    });
+
+    it("each agent certificate has its own KMS key, never shared", async () => {
+      const keys = await kms.client().send(new ListKeysCommand({}));
+      const arns = (keys.Keys ?? []).map((k) => k.KeyArn);
+      for (const a of agentArns) expect(arns).toContain(a);
+      expect(new Set(agentArns).size).toBe(agentArns.length);
+    });
+
+    it("invariant 1: no private key material and no plaintext token in the DB, logs or responses", async () => {
+      // Bad input on the way (must also leave nothing behind).
+      const malformed = await http("POST", "/v1/agents", { token: issuerToken, raw: "{not json" });
+      expect(malformed.status).toBe(400);
+      await server.stop();
+      const blobs: [string, Buffer][] = [
+        ...storedBytes(),
+        [server.logPath, readFileSync(server.logPath)],
+        ...responses.map((r, i) => [`response ${i}`, Buffer.from(r, "latin1")] as [string, Buffer]),
+      ];
+      // PKCS#8 RSA private key DER prefix: SEQUENCE, INTEGER 0, AlgorithmIdentifier rsaEncryption.
+      const pkcs8Rsa = Buffer.from("020100300d06092a864886f70d0101010500", "hex");
+      for (const [name, bytes] of blobs) {
+        expect(bytes.includes("PRIVATE KEY"), name).toBe(false);
+        expect(bytes.includes(pkcs8Rsa), name).toBe(false);
+        expect(bytes.includes(pkcs8Rsa.toString("hex")), `${name} (hex)`).toBe(false);
+        if (name.startsWith("response")) continue;
+        for (const t of [...issuedTokens, server.operatorToken]) expect(bytes.includes(t), `${name} contains a token`).toBe(false);
+      }
+      const log = readFileSync(server.logPath, "utf8");
+      expect(log).toContain('"msg":"request"');
+      // Restart reuses the same CA (and prints no operator token).
+      const caBefore = readFileSync(join(server.dataDir, "ca.pem"), "utf8");
+      server = await startServer({ kmsEndpoint: kms.endpoint, dataDir: server.dataDir, operatorToken: server.operatorToken, env: database.env });
+      const ca = await http("GET", "/v1/public/ca.pem");
+      expect(ca.text).toBe(caBefore);
+    });
   });
 });

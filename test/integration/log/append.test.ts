@@ -257,3 +257,20 @@ describe("reading, checkpoints, export and erasure", () => {
     }
   });
 });
+
+describe("overload", () => {
+  it("a full per-issuer queue fails fast with ERR_OVERLOADED (503 + Retry-After) and the chain stays whole", async () => {
+    const { AuditLog } = await import("../../../server/log/audit-log.js");
+    const d = fx.services.deps;
+    const small = new AuditLog({ db: d.db, dialect: d.dialect, custody: d.custody, caCertificatePem: d.ca.certificatePem, logSigner: d.logSigner, maxQueue: 4, checkpointDebounceMs: 0 });
+    const a = issuer.agents[5]!;
+    const settled = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => small.appendOperation(issuer.issuerId, a.id, { json: { i } })));
+    const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
+    expect(rejected.length).toBeGreaterThan(0);
+    for (const r of rejected) expect(r.reason).toMatchObject({ status: 503, code: "ERR_OVERLOADED", retryAfter: 1 });
+    expect(settled.some((s) => s.status === "fulfilled")).toBe(true);
+    await small.close();
+    const { exp } = await exportAll();
+    expect(chainProblems(exp.entries)).toEqual([]);
+  });
+});

@@ -1,24 +1,35 @@
 /**
- * Two writers (two independent service instances — own SQLite connection, own AuditLog, own cached
- * head — on the same database file) appending to the same issuer at once: the compare-and-swap on
- * chain_heads makes the loser re-sequence, so there is one contiguous chain, never a fork.
+ * Two writers (two independent service instances — own database connection(s), own AuditLog, own
+ * cached head — on the same database) appending to the same issuer at once: the compare-and-swap on
+ * chain_heads (plus FOR UPDATE on PostgreSQL) makes the loser re-sequence, so there is one
+ * contiguous chain, never a fork. Runs on SQLite, and on PostgreSQL when one answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../../server/app.js";
 import { startServices, type Services } from "../../../server/bootstrap.js";
 import { loadConfig } from "../../../server/config.js";
 import { createLogger } from "../../../server/logger.js";
+import { createTestDatabase, databaseKinds } from "../../helpers/postgres.js";
 import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parse, parseExport, setupIssuer, type Call, type LogFixture } from "./fixture.js";
 
+const kinds = await databaseKinds("log: two writers on one database");
+
+describe.each(kinds)("two writers on one database (%s)", (kind) => {
 let fx: LogFixture;
 let second: Services;
 let call2: Call;
+let pgDb: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 
 beforeAll(async () => {
-  fx = await createLogFixture();
+  const env: Record<string, string> = {};
+  if (kind === "postgres") {
+    pgDb = await createTestDatabase();
+    env.DATABASE_URL = pgDb.url;
+  }
+  fx = await createLogFixture({ env });
   const config = loadConfig({
     DATA_DIR: fx.dir, KMS_ENDPOINT: fx.kms.endpoint, KAKUNIN_OPERATOR_TOKEN: OPERATOR_TOKEN,
-    KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0",
+    KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", ...env,
   });
   second = await startServices(config, createLogger("silent"), { kms: fx.kms.client({ maxAttempts: 1 }) });
   const app2 = createApp(second.deps);
@@ -32,9 +43,9 @@ afterAll(async () => {
   await second?.deps.log?.close();
   await second?.close();
   await fx?.close();
+  await pgDb?.drop();
 });
 
-describe("two writers on one database", () => {
   it("interleave into one contiguous chain", async () => {
     const issuer = await setupIssuer(fx.call, OPERATOR_TOKEN, 4);
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => {

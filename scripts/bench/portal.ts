@@ -149,7 +149,7 @@ export async function run_(args: string[]): Promise<void> {
     const outDir = join(tmp, "dist");
     console.log("Portal: astro build …");
     const build = await run(process.execPath, [join(ROOT, "node_modules/astro/astro.js"), "build", "--silent"], {
-      ASTRO_TELEMETRY_DISABLED: "1", KAKUNIN_DIRECTORY_FILE: directoryFile, KAKUNIN_PORTAL_OUT_DIR: outDir, KAKUNIN_API_URL: "",
+      ASTRO_TELEMETRY_DISABLED: "1", NODE_ENV: "production", KAKUNIN_DIRECTORY_FILE: directoryFile, KAKUNIN_PORTAL_OUT_DIR: outDir, KAKUNIN_API_URL: "",
     });
     if (build.code !== 0) throw new Error(`astro build failed:\n${build.out}`);
     const { serveSite } = await import("../serve-site.js");

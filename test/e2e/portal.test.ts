@@ -91,6 +91,20 @@ describe("portal pages", () => {
       expect(fingerprintHex((await page.locator("footer .fp").textContent()) ?? "")).toBe(fp);
       expect(await page.locator("#freshness").textContent()).toContain("refreshed from");
       expect(await page.context().cookies()).toEqual([]);
+      // Every form control has a label; every image has alt text; there is one h1.
+      const unlabelled = await page.$$eval("input:not([type=hidden]), textarea, select", (els) =>
+        els.filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute("aria-label")).map((e) => e.id || e.outerHTML.slice(0, 60)),
+      );
+      expect(unlabelled, path).toEqual([]);
+      expect(await page.locator("img:not([alt])").count(), path).toBe(0);
+      expect(await page.locator("h1").count(), path).toBe(1);
+      // A strict CSP: the page's scripts may reach only the API (for the load-time refresh).
+      const csp = (await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content")) ?? "";
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain(`connect-src ${new URL(stack.server.url).origin}`);
+      // Keyboard: the skip link is the first stop and takes focus to the content.
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate(() => document.activeElement?.className)).toBe("skip");
       expect(problems, path).toEqual([]);
       await page.close();
     }

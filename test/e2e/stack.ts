@@ -41,14 +41,19 @@ export class Api {
   }
 }
 
+const VITEST_ENV = new Set(["MODE", "DEV", "PROD", "SSR", "BASE_URL", "TEST", "NODE_ENV"]);
+
 /** Runs `astro build` with the given directory file into outDir. */
 export function buildPortal(opts: { directoryFile: string; outDir: string; apiUrl?: string }): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, "node_modules/astro/astro.js"), "build"], {
       cwd: ROOT,
       env: {
-        ...process.env,
+        // Not vitest's import.meta.env mirror (MODE, DEV, PROD, SSR, BASE_URL, TEST, NODE_ENV=test):
+        // Astro would read them and build a non-production site (no CSP meta, wrong base).
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !VITEST_ENV.has(k) && !k.startsWith("VITEST"))),
         ASTRO_TELEMETRY_DISABLED: "1",
+        NODE_ENV: "production",
         KAKUNIN_DIRECTORY_FILE: opts.directoryFile,
         KAKUNIN_PORTAL_OUT_DIR: opts.outDir,
         KAKUNIN_API_URL: opts.apiUrl ?? "",

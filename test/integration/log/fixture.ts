@@ -84,8 +84,17 @@ export async function setupIssuer(call: Call, operatorToken: string, n: number, 
   return { issuerId: iss.json.id as string, issuerToken: iss.json.token as string, agents };
 }
 
+/** Retries a 503 (KMS unavailable: e.g. slow RSA key generation on a loaded machine) as a client should. */
+async function with503Retry(f: () => Promise<CallResult>): Promise<CallResult> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await f();
+    if (r.status !== 503 || attempt >= 4) return r;
+    await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get("retry-after") ?? 1)));
+  }
+}
+
 export async function addAgent(call: Call, issuerToken: string, name: string) {
-  const ag = await call("POST", "/v1/agents", { token: issuerToken, body: { name } });
+  const ag = await with503Retry(() => call("POST", "/v1/agents", { token: issuerToken, body: { name } }));
   if (ag.status !== 201) throw new Error(`agent: ${ag.status} ${ag.text}`);
   const tok = await call("POST", `/v1/agents/${ag.json.id}/tokens`, { token: issuerToken });
   if (tok.status !== 201) throw new Error(`token: ${tok.status} ${tok.text}`);

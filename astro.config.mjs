@@ -4,7 +4,7 @@
 // Build-time inputs (environment, all optional):
 //   KAKUNIN_DIRECTORY_FILE  the directory JSON to pin (default site/src/data/directory.json, written by
 //                           scripts/export-directory.ts; without it the empty directory.example.json is used
-//                           and the portal says it pins no CA).
+//                           and the portal says it pins no CA). "none" forces that empty fallback.
 //   KAKUNIN_API_URL         when set, pages refresh certificate statuses and the CRL from this API at load
 //                           time (never during verification) and say how fresh the data is.
 //   KAKUNIN_PORTAL_OUT_DIR  where to write the site (default site/dist).
@@ -13,9 +13,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineConfig } from "astro/config";
 
-const directoryFile = resolve(process.env.KAKUNIN_DIRECTORY_FILE || "site/src/data/directory.json");
+const directoryEnv = process.env.KAKUNIN_DIRECTORY_FILE;
+const directoryFile = resolve(directoryEnv || "site/src/data/directory.json");
 let directory = null;
-if (existsSync(directoryFile)) {
+if (directoryEnv === "none") {
+  directory = null;
+} else if (existsSync(directoryFile)) {
   directory = JSON.parse(readFileSync(directoryFile, "utf8"));
 } else if (process.env.KAKUNIN_DIRECTORY_FILE) {
   throw new Error(`KAKUNIN_DIRECTORY_FILE=${process.env.KAKUNIN_DIRECTORY_FILE} does not exist`);

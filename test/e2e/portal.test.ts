@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright";
 import { entryCanonicalBytes, verifyExport, verifyReceipt } from "@kakunin/verifier";
-import { ROOT, startPortalStack, type Json, type PortalStack } from "./stack.js";
+import { serveSite } from "../../scripts/serve-site.js";
+import { buildPortal, ROOT, startPortalStack, type Json, type PortalStack } from "./stack.js";
 
 const SHOTS = join(ROOT, "test-results", "e2e");
 const CHROMIUM = process.env.KAKUNIN_CHROMIUM ?? "/usr/bin/chromium";
@@ -433,6 +434,33 @@ describe("verify a log", () => {
 });
 
 describe("the built site", () => {
+  it("builds without a directory, says no CA is pinned, and refuses to verify without a console error", async () => {
+    const outDir = join(stack.tmp, "dist-empty");
+    await buildPortal({ directoryFile: "none", outDir });
+    const site = await serveSite({ dir: outDir, port: 0 });
+    try {
+      for (const path of ["/", "/verify/receipt/", "/verify/signature/", "/verify/log/", "/agents/", "/ca/"]) {
+        const page = await context.newPage();
+        const problems: string[] = [];
+        page.on("console", (m) => (m.type() === "error" || m.type() === "warning") && problems.push(m.text()));
+        page.on("pageerror", (e) => problems.push(e.message));
+        await page.goto(site.url + path, { waitUntil: "networkidle" });
+        expect(await page.locator("footer").textContent()).toContain("no CA is pinned");
+        expect(await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content")).toContain("connect-src 'none'");
+        if (path === "/verify/receipt/") {
+          await page.fill("#receipt", JSON.stringify(stack.receipts.fresh));
+          await page.click("#verify");
+          await expect.poll(() => page.locator("#receipt-error").textContent()).toContain("pins no certificate authority");
+          await shot(page, "no-directory-receipt");
+        }
+        expect(problems, path).toEqual([]);
+        await page.close();
+      }
+    } finally {
+      await site.close();
+    }
+  });
+
   it("ships at most 200 KB of gzipped JavaScript per verify page", async () => {
     const { gzipSync } = await import("node:zlib");
     const sizes: Record<string, number> = {};

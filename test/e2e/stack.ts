@@ -44,7 +44,7 @@ export class Api {
 const VITEST_ENV = new Set(["MODE", "DEV", "PROD", "SSR", "BASE_URL", "TEST", "NODE_ENV"]);
 
 /** Runs `astro build` with the given directory file into outDir. */
-export function buildPortal(opts: { directoryFile: string; outDir: string; apiUrl?: string }): Promise<string> {
+export function buildPortal(opts: { /** a file, or "none" for the empty fallback */ directoryFile: string; outDir: string; apiUrl?: string }): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, "node_modules/astro/astro.js"), "build"], {
       cwd: ROOT,

@@ -141,6 +141,9 @@ describe("rotation in the middle of a stream", () => {
 
   it("a revoked agent (no active certificate) gets 409 and nothing is written", async () => {
     const a = await addAgent(fx.call, issuer.issuerToken, "doomed-bot");
+    for (let i = 0; i < 3; i++) {
+      expect((await fx.call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { before: i } } })).status).toBe(201);
+    }
     const rev = await fx.call("POST", `/v1/agents/${a.id}/revoke`, { token: issuer.issuerToken, body: { reason: "keyCompromise" } });
     expect(rev.status).toBe(200);
     const n = await size();
@@ -149,6 +152,14 @@ describe("rotation in the middle of a stream", () => {
     expect(res.headers.get("content-type")).toContain("application/problem+json");
     expect(res.json.code).toBe("ERR_NO_ACTIVE_CERTIFICATE");
     expect(await size()).toBe(n);
+    // Entries signed before the revocation (lower seq than certificate.revoked) still verify.
+    const { exp, text } = await exportAll();
+    const revoked = exp.entries.find((e: any) => e.type === "certificate.revoked" && e.agent === a.id);
+    expect(revoked.details).toMatchObject({ cert: a.serial, reason: "keyCompromise" });
+    expect(exp.certificates.find((c: any) => c.serial === a.serial)).toMatchObject({ status: "revoked", keyState: "Disabled", revocationReason: "keyCompromise" });
+    const report = await verifyExport(text.split("\n").filter(Boolean), { trust: { caCertificate: caPem(fx.services) } });
+    expect(report.errors).toEqual([]);
+    expect(report.verdict).toBe("PASSED");
   });
 });
 

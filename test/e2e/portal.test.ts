@@ -181,6 +181,17 @@ describe("verify a receipt", () => {
     const report = JSON.parse(await (await import("node:fs/promises")).readFile((await download.path())!, "utf8"));
     expect(report.verdict).toBe("PASSED");
     expect(report.kind).toBe("receipt");
+
+    // Keyboard only, with the receipt chosen as a file: Clear, pick the file, Enter on the button.
+    await page.click("button[type=reset]");
+    expect(await page.locator("#result").isHidden()).toBe(true);
+    await page.setInputFiles("#receipt-file", { name: "receipt.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(stack.receipts.fresh)) });
+    await expect.poll(() => page.locator("#receipt-status").textContent()).toContain("receipt.json");
+    await page.focus("#verify");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#verdict").getAttribute("data-verdict")).toBe("PASSED");
+    // Focus moves to the result for keyboard and screen-reader users.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("result");
     expect(problems).toEqual([]);
     await page.close();
   });

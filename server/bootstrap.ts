@@ -18,6 +18,7 @@ import { CertificateAuthority } from "./ca/authority.js";
 import type { AppDeps } from "./deps.js";
 import { publishCrl } from "./routes/lifecycle.js";
 import { derToPem } from "./http/pem.js";
+import { ChainGuard, FileWitness, WitnessedAuditLog } from "./scheduler/witness.js";
 
 export const CA_ALIAS = "alias/kakunin/ca";
 export const LOG_ALIAS = "alias/kakunin/log";
@@ -151,7 +152,8 @@ export interface Services extends BootstrapResult {
 }
 
 /** Everything main.ts (and tests) need: db + migrations, KMS custody, bootstrap, audit log. */
-export async function startServices(config: Config, logger: Logger, opts: { kms?: KMSClient; now?: () => Date; /** tests only: run without the audit log */ auditLog?: boolean } = {}): Promise<Services> {
+export async function startServices(config: Config, logger: Logger, opts: { kms?: KMSClient; now?: () => Date; /** tests only: run without the audit log */ auditLog?: boolean;
+    /** main.ts: checkpoints are published by the cluster-wide job (startCheckpointScheduler), not per instance */ scheduledCheckpoints?: boolean } = {}): Promise<Services> {
   const handle = await createDb(config.databaseUrl);
   const { db, dialect } = handle;
   try {
@@ -165,14 +167,20 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
     const result = await bootstrap({ config, db, dialect, custody, logger, ...(opts.now ? { now: opts.now } : {}) });
     // ---- audit log wiring (log engineer may adjust) ----
     if (opts.auditLog !== false) {
-      const { AuditLog } = await import("./log/audit-log.js");
-      result.deps.log = new AuditLog({
+      // The log with fork detection around it (server/scheduler/witness.ts): appends are refused on
+      // an issuer whose chain disagrees with the witnessed checkpoints; published checkpoints are witnessed.
+      const witness = new FileWitness(config.witnessDir);
+      const guard = new ChainGuard({ db, witness, logger });
+      result.deps.log = new WitnessedAuditLog({
         db, dialect, custody,
         caCertificatePem: result.deps.ca.certificatePem,
         logSigner: result.deps.logSigner,
         now: result.deps.now,
         logger,
-      });
+        // Cluster-wide publication (server/scheduler/checkpoints.ts) replaces the per-instance debounce.
+        ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
+      }, guard, witness);
+      for (const f of await guard.checkAll()) logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
     }
     // ---- end audit log wiring ----
     return {

@@ -20,6 +20,10 @@ export interface Config {
   crlValidityDays: number;
   /** IAM role the service runs as; agent key policies grant only this role (KAKUNIN_SERVICE_ROLE_ARN). */
   serviceRoleArn: string | undefined;
+  /** Where published checkpoints are witnessed outside the database (KAKUNIN_WITNESS_DIR, default <DATA_DIR>/witness). */
+  witnessDir: string;
+  /** Cluster-wide checkpoint publication period, ms (KAKUNIN_CHECKPOINT_INTERVAL_MS, default 1000; 0 = per-instance debounce). */
+  checkpointIntervalMs: number;
 }
 
 const DEFAULT_ALLOWED = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"];
@@ -60,5 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     agentValidityDays: int(env, "KAKUNIN_AGENT_VALIDITY_DAYS", 365, 1),
     crlValidityDays: int(env, "KAKUNIN_CRL_VALIDITY_DAYS", 7, 1),
     serviceRoleArn: env.KAKUNIN_SERVICE_ROLE_ARN || undefined,
+    witnessDir: path.resolve(env.KAKUNIN_WITNESS_DIR || path.join(dataDir, "witness")),
+    checkpointIntervalMs: int(env, "KAKUNIN_CHECKPOINT_INTERVAL_MS", 1000),
   };
 }

@@ -3,6 +3,10 @@
  *
  *   npm run server                              # start (prints the operator token on first start only)
  *   npm run server -- --new-operator-token      # revoke all operator tokens, print a new one, start
+ *   npm run server -- --acknowledge-fork <issuer id> [--reason "<text>"]
+ *       # an issuer's chain is frozen (ERR_CHAIN_FORK_SUSPECTED: the database disagrees with the
+ *       # witnessed checkpoints): record, in the witness, that the chain continues from the database's
+ *       # current head, print the record and exit. See server/deploy/README.md ("Backups and restores").
  */
 import { serve } from "@hono/node-server";
 import { loadConfig } from "./config.js";
@@ -10,17 +14,37 @@ import { createLogger } from "./logger.js";
 import { rotateOperatorToken, startServices } from "./bootstrap.js";
 import { createApp } from "./app.js";
 import { startScheduler } from "./scheduler/renewal.js";
+import { publishDueCheckpoints, startCheckpointScheduler } from "./scheduler/checkpoints.js";
+import { WitnessedAuditLog, acknowledgeFork } from "./scheduler/witness.js";
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const services = await startServices(config, logger);
+  const services = await startServices(config, logger, { scheduledCheckpoints: true });
   const { deps } = services;
   let operatorToken = services.newOperatorToken;
   if (process.argv.includes("--new-operator-token")) operatorToken = await rotateOperatorToken(deps.db, deps.now());
+  const forked = argValue("--acknowledge-fork");
+  if (forked !== undefined) {
+    if (!(deps.log instanceof WitnessedAuditLog)) throw new Error("--acknowledge-fork needs the audit log");
+    const ack = await acknowledgeFork(deps.db, deps.log.witness, forked, argValue("--reason") ?? "acknowledged by the operator", deps.now());
+    logger.warn({ ack }, "fork acknowledged: the chain continues from the database's current head; checkpoints handed out beyond it no longer match");
+    deps.log.guard.forget(forked);
+    const still = await deps.log.guard.status(forked, true);
+    if (still) throw new Error(`issuer ${forked} is still frozen after the acknowledgement: ${still}`);
+    process.stdout.write(`Fork acknowledged in the witness:\n${JSON.stringify(ack)}\n`);
+    await services.close();
+    process.exit(0);
+  }
 
   const app = createApp(deps);
   const stopScheduler = startScheduler(deps);
+  const stopCheckpoints = startCheckpointScheduler(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const host = info.address.includes(":") ? `[${info.address}]` : info.address;
     // Plain stdout lines (not log records): tools and tests parse them.
@@ -42,6 +66,10 @@ async function main(): Promise<void> {
     force.unref();
     server.close(async () => {
       await stopScheduler();
+      await stopCheckpoints();
+      await deps.log?.close(); // drain in-flight appends
+      // A last checkpoint (witnessed) covering everything acknowledged before the shutdown.
+      await publishDueCheckpoints(deps).catch((e) => logger.warn({ err: String(e) }, "final checkpoint failed"));
       await services.close();
       process.exit(0);
     });

@@ -5,6 +5,7 @@
  */
 import type { AppDeps } from "../deps.js";
 import { LeaseBusyError, withLease } from "../db/lease.js";
+import { every, runOnceAcrossInstances } from "./once.js";
 import { latestCrl } from "../db/views.js";
 import { publishCrl, revokeAgent, rotateAgent, type RevocationReasonName } from "../routes/lifecycle.js";
 
@@ -68,24 +69,14 @@ export async function runMaintenance(deps: AppDeps): Promise<MaintenanceReport> 
   }
 }
 
-/** Start the periodic job; returns a stop function. interval 0 = off. */
+/**
+ * Start the periodic job; returns a stop function. interval 0 = off. Every instance ticks, but the
+ * job runs about once per interval across all of them (lease + last-run time in the database).
+ */
 export function startScheduler(deps: AppDeps): () => Promise<void> {
   const interval = deps.config.schedulerIntervalMs;
   if (interval <= 0) return async () => undefined;
-  let running: Promise<unknown> | undefined;
-  const tick = () => {
-    if (running) return;
-    running = runMaintenance(deps)
-      .catch((e) => deps.logger.error({ err: { name: (e as Error).name, message: (e as Error).message } }, "maintenance run failed"))
-      .finally(() => { running = undefined; });
-  };
-  const first = setTimeout(tick, Math.min(interval, 5_000));
-  const timer = setInterval(tick, interval);
-  first.unref?.();
-  timer.unref?.();
-  return async () => {
-    clearTimeout(first);
-    clearInterval(timer);
-    await running;
-  };
+  return every(interval, Math.min(interval, 5_000), () =>
+    runOnceAcrossInstances(deps.db, "scheduler:maintenance-period", interval, () => runMaintenance(deps), { ttlMs: 10 * 60_000 })
+      .catch((e) => deps.logger.error({ err: { name: (e as Error).name, message: (e as Error).message } }, "maintenance run failed")));
 }

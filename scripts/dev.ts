@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   if (!opts["skip-portal"] && existsSync(join(root, "scripts/export-directory.ts"))) {
     console.log("Building the portal with the current directory…");
     await run(["--import", "tsx", join(root, "scripts/export-directory.ts"), "--api", apiUrl]);
-    await run([join(root, "node_modules/astro/astro.js"), "build", "--silent"], { KAKUNIN_API_URL: apiUrl });
+    await run([join(root, "node_modules/astro/astro.js"), "build", "--silent"], { KAKUNIN_API_URL: apiUrl, ASTRO_TELEMETRY_DISABLED: "1" });
     const { serveSite } = await import("./serve-site.js");
     const site = await serveSite({ dir: join(root, "site/dist"), port: Number(opts["portal-port"]), host: "127.0.0.1" });
     portalUrl = site.url;

@@ -1,0 +1,116 @@
+/**
+ * Append throughput on PostgreSQL with one and with three server instances (real server processes,
+ * one local KMS process at 15 ms injected latency, 128 keep-alive clients, one issuer), beside SQLite
+ * with one instance. Clients are spread round-robin over the instances, as a load balancer would.
+ * After each cell the chain is exported and its links checked (contiguous seq, prevHash = previous hash).
+ *
+ *   npm run bench -- postgres [--duration 5] [--latency 15] [--clients 128] [--agents 8]
+ *
+ * Needs PostgreSQL at KAKUNIN_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres);
+ * without it the PostgreSQL rows are reported as skipped.
+ */
+import { parseArgs } from "node:util";
+import { startLocalKms } from "../../test/helpers/kms.js";
+import { createTestDatabase, postgresAvailable } from "../../test/helpers/postgres.js";
+import { startServer, type RunningServer } from "../../test/helpers/server.js";
+import { cores, fmt, percentile, table } from "./lib.js";
+
+export const description = "append throughput: PostgreSQL with 1 and 3 instances vs SQLite with 1, KMS at 15 ms";
+
+interface Cell { db: string; instances: number; ok: number; errors: number; seconds: number; lat: number[]; chain: string }
+
+async function j(base: string, method: string, path: string, token: string, body?: unknown) {
+  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return path.includes("/export") ? text : JSON.parse(text);
+}
+
+async function load(urls: string[], agents: { id: string; token: string }[], clients: number, seconds: number) {
+  const lat: number[] = [];
+  let ok = 0;
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    const base = urls[c % urls.length]!;
+    for (let k = 0; performance.now() < end; k++) {
+      const a = agents[(c + k) % agents.length]!;
+      const s = performance.now();
+      try {
+        const res = await fetch(`${base}/v1/agents/${a.id}/operations`, {
+          method: "POST", headers: { authorization: `Bearer ${a.token}`, "content-type": "application/json" },
+          body: JSON.stringify({ payload: { c, k, note: "benchmark operation" } }),
+        });
+        await res.arrayBuffer();
+        if (res.status === 201) {
+          ok++;
+          lat.push(performance.now() - s);
+        } else errors++;
+      } catch {
+        errors++;
+      }
+    }
+  }));
+  return { ok, errors, seconds: (performance.now() - t0) / 1000, lat: lat.sort((x, y) => x - y) };
+}
+
+async function cell(db: "sqlite" | "postgres", instances: number, o: { latency: number; clients: number; seconds: number; agents: number }): Promise<Cell> {
+  const kms = await startLocalKms({ latencyMs: o.latency });
+  const database = db === "postgres" ? await createTestDatabase() : undefined;
+  const servers: RunningServer[] = [];
+  try {
+    const env: Record<string, string> = { LOG_LEVEL: "warn", ...(database ? { DATABASE_URL: database.url } : {}) };
+    const first = await startServer({ kmsEndpoint: kms.endpoint, env });
+    servers.push(first);
+    for (let i = 1; i < instances; i++) servers.push(await startServer({ kmsEndpoint: kms.endpoint, env, operatorToken: first.operatorToken }));
+    const iss = await j(first.url, "POST", "/v1/issuers", first.operatorToken, { name: "Bench Corp" });
+    const agents: { id: string; token: string }[] = [];
+    for (let i = 0; i < o.agents; i++) {
+      const ag = await j(first.url, "POST", "/v1/agents", iss.token, { name: `bench-${i}` });
+      agents.push({ id: ag.id, token: (await j(first.url, "POST", `/v1/agents/${ag.id}/tokens`, iss.token)).token });
+    }
+    const urls = servers.map((s) => s.url);
+    await load(urls, agents, 16, 1); // warm-up
+    const r = await load(urls, agents, o.clients, o.seconds);
+    // The chain is one contiguous chain with intact links.
+    const exp = (await j(urls[0]!, "GET", "/v1/log/export", iss.token)) as string;
+    const entries = exp.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.kind === "entry").map((l) => l.entry);
+    let okChain = true;
+    entries.forEach((e, i) => { if (e.seq !== i || (i > 0 && e.prevHash !== entries[i - 1].hash)) okChain = false; });
+    return { db, instances, ...r, chain: `${entries.length} entries, ${okChain ? "links OK" : "BROKEN"}` };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await kms.stop();
+    await database?.drop();
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: "string", default: "5" },
+      latency: { type: "string", default: "15" },
+      clients: { type: "string", default: "128" },
+      agents: { type: "string", default: "8" },
+    },
+  });
+  const o = { seconds: Number(values.duration), latency: Number(values.latency), clients: Number(values.clients), agents: Number(values.agents) };
+  const pg = await postgresAvailable();
+  console.log(`machine: ${cores} cores shared by the clients, every server instance, the KMS and PostgreSQL; ${o.seconds}s per cell, KMS ${o.latency} ms, ${o.clients} clients, one issuer.`);
+  const plan: ["sqlite" | "postgres", number][] = [["sqlite", 1], ["postgres", 1], ["postgres", 3]];
+  const cells: Cell[] = [];
+  for (const [db, n] of plan) {
+    if (db === "postgres" && !pg) {
+      console.log(`  ${db} × ${n}: SKIPPED (no PostgreSQL answers)`);
+      continue;
+    }
+    const c = await cell(db, n, o);
+    cells.push(c);
+    console.log(`  ${db} × ${n}: ${fmt(c.ok / c.seconds)} appends/s, p50 ${fmt(percentile(c.lat, 50), 1)} ms, p99 ${fmt(percentile(c.lat, 99), 1)} ms, errors ${c.errors}; ${c.chain}`);
+  }
+  console.log(`\nAppend (201 after durable commit), KMS ${o.latency} ms, ${o.clients} clients, one issuer:`);
+  console.log(table(["database", "instances", "appends/s", "p50 ms", "p99 ms", "errors", "chain"],
+    cells.map((c) => [c.db, c.instances, fmt(c.ok / c.seconds), fmt(percentile(c.lat, 50), 1), fmt(percentile(c.lat, 99), 1), c.errors, c.chain])));
+}

@@ -1,0 +1,83 @@
+/**
+ * Scheduled work runs once across instances: three service instances on one PostgreSQL database run
+ * the maintenance job (renewals, CRL refresh) and the checkpoint job at the same moment — one runs
+ * it, the others skip (lease busy, or it ran recently). PostgreSQL only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
+import { createTestDatabase, shouldRunPostgres } from "../../helpers/postgres.js";
+import { createApp } from "../../../server/app.js";
+import { startServices, type Services } from "../../../server/bootstrap.js";
+import { createLogger } from "../../../server/logger.js";
+import { runMaintenance } from "../../../server/scheduler/renewal.js";
+import { publishDueCheckpoints } from "../../../server/scheduler/checkpoints.js";
+import { runOnceAcrossInstances } from "../../../server/scheduler/once.js";
+import { configFor } from "../api/fixture.js";
+import { parse, setupIssuer, type Call } from "../log/fixture.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const RUN = await shouldRunPostgres("scale/scheduler (scheduled work once across instances)");
+
+describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => {
+  let kms: LocalKms;
+  let drop: () => Promise<void>;
+  const inst: Services[] = [];
+  let call: Call;
+
+  beforeAll(async () => {
+    kms = await startLocalKms();
+    const t = await createTestDatabase();
+    drop = t.drop;
+    const dir = mkdtempSync(join(tmpdir(), "kakunin-sched-"));
+    const config = configFor(dir, kms.endpoint, { DATABASE_URL: t.url, KAKUNIN_CHECKPOINT_INTERVAL_MS: "1000" });
+    for (const s of await Promise.all([0, 1, 2].map(() => startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: 1 }), scheduledCheckpoints: true })))) inst.push(s);
+    const app = createApp(inst[0]!.deps);
+    call = async (method, path, o = {}) => {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (o.token) headers.authorization = `Bearer ${o.token}`;
+      return parse(await app.request(path, { method, headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}) }));
+    };
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of inst) await s.close();
+    await kms?.stop();
+    await drop?.();
+  });
+
+  it("renewal and CRL refresh run once, not once per instance", async () => {
+    const { OPERATOR_TOKEN } = await import("../api/fixture.js");
+    const issuer = await setupIssuer(call, OPERATOR_TOKEN, 2, "Sched AG");
+    const db = inst[0]!.deps.db;
+    const crlsBefore = (await db.selectFrom("crls").select("number").execute()).length;
+    const future = new Date(Date.now() + 350 * 86_400_000);
+    const runs = await Promise.all(inst.map((s) =>
+      runOnceAcrossInstances(s.deps.db, "scheduler:maintenance-period", 3_600_000, () => runMaintenance({ ...s.deps, now: () => future }))));
+    expect(runs.filter((r) => r.ran)).toHaveLength(1);
+    expect(runs.filter((r) => !r.ran).map((r) => (r as { why: string }).why).every((w) => w === "lease-busy" || w === "ran-recently")).toBe(true);
+    const ran = runs.find((r) => r.ran) as { value: Awaited<ReturnType<typeof runMaintenance>> };
+    expect(ran.value.renewed.map((r) => r.agent).sort()).toEqual(issuer.agents.map((a) => a.id).sort());
+    for (const a of issuer.agents) {
+      const certs = await db.selectFrom("certificates").select("status").where("agent_id", "=", a.id).execute();
+      expect(certs.map((c) => c.status).sort()).toEqual(["active", "superseded"]); // rotated exactly once
+    }
+    expect((await db.selectFrom("crls").select("number").execute()).length).toBe(crlsBefore + 1);
+    // A second round within the period does nothing anywhere.
+    const again = await Promise.all(inst.map((s) => runOnceAcrossInstances(s.deps.db, "scheduler:maintenance-period", 3_600_000, () => runMaintenance(s.deps))));
+    expect(again.filter((r) => r.ran)).toHaveLength(0);
+  });
+
+  it("checkpoint publication runs once across instances", async () => {
+    const { OPERATOR_TOKEN } = await import("../api/fixture.js");
+    const issuer = await setupIssuer(call, OPERATOR_TOKEN, 1, "Checkpoint BV");
+    const a = issuer.agents[0]!;
+    for (let i = 0; i < 3; i++) expect((await call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } })).status).toBe(201);
+    const db = inst[0]!.deps.db;
+    const n = async () => (await db.selectFrom("checkpoints").select("size").where("issuer_id", "=", issuer.issuerId).execute()).length;
+    expect(await n()).toBe(0); // no per-instance debounced publication in scheduled mode
+    const runs = await Promise.all(inst.map((s) => runOnceAcrossInstances(s.deps.db, "scheduler:checkpoints", 60_000, () => publishDueCheckpoints(s.deps))));
+    expect(runs.filter((r) => r.ran)).toHaveLength(1);
+    expect(await n()).toBe(1);
+  });
+});

@@ -217,23 +217,17 @@ export class AuditLog {
 
 /**
  * FORMATS.md fixes the detail fields verifiers read: `cert` (agent.registered), `oldCert`/`newCert`
- * (key.rotated), `cert`/`reason` (certificate.revoked). Callers may pass them under the longer names
- * (`certificate`, `oldCertificate`, `newCertificate`); the contract names are added (extra fields are
- * kept — they are covered by the signature too). A lifecycle entry without them is refused.
+ * (key.rotated), `cert`/`reason` (certificate.revoked). Extra fields are kept (the signature covers
+ * them too); a lifecycle entry without the contract fields is refused before anything is signed.
  */
 export function contractDetails(type: LifecycleType, d: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...d };
-  const alias = (name: string, long: string) => {
-    if (out[name] === undefined && typeof d[long] === "string") out[name] = d[long];
-    if (typeof out[name] !== "string") throw new Error(`${type} details need "${name}" (FORMATS.md)`);
+  const required: Record<LifecycleType, string[]> = {
+    "agent.registered": ["cert"],
+    "key.rotated": ["oldCert", "newCert"],
+    "certificate.revoked": ["cert", "reason"],
   };
-  if (type === "agent.registered") alias("cert", "certificate");
-  else if (type === "key.rotated") {
-    alias("oldCert", "oldCertificate");
-    alias("newCert", "newCertificate");
-  } else {
-    alias("cert", "certificate");
-    alias("reason", "revocationReason");
+  for (const name of required[type]) {
+    if (typeof d[name] !== "string") throw new Error(`${type} details need "${name}" (FORMATS.md)`);
   }
-  return out;
+  return d;
 }

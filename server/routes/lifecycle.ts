@@ -85,7 +85,7 @@ export async function registerAgent(deps: AppDeps, issuerId: string, name: strin
     if (deps.log) {
       await deps.log.appendLifecycle(issuerId, {
         type: "agent.registered", agent: agentId,
-        details: { name, certificate: cert.serial, key: arn, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString() },
+        details: { name, cert: cert.serial, key: arn, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString() },
       });
     }
     return {
@@ -215,7 +215,7 @@ async function runRotation(
       const old = await db.selectFrom("certificates").select("key_arn").where("serial", "=", rot.old_serial).executeTakeFirstOrThrow();
       await deps.log.appendLifecycle(agent.issuer_id, {
         type: "key.rotated", agent: agent.id,
-        details: { rotation: rotationId, oldCertificate: rot.old_serial, oldKey: old.key_arn, newCertificate: rot.new_serial, newKey: rot.new_key_arn },
+        details: { rotation: rotationId, oldCert: rot.old_serial, oldKey: old.key_arn, newCert: rot.new_serial, newKey: rot.new_key_arn },
       });
     }
     await db.updateTable("rotations").set({ step: "completed", completed_at: deps.now().toISOString() }).where("id", "=", rotationId).execute();
@@ -282,11 +282,11 @@ export async function revokeAgent(
       if (opts.stopAfter === "crl_published") throw new SimulatedCrash("crl_published");
     }
     if (rev.step === "crl_published") {
-      if (deps.log && !(await deps.log.findLifecycle(agent.issuer_id, "certificate.revoked", agentId, { certificate: serial }))) {
+      if (deps.log && !(await deps.log.findLifecycle(agent.issuer_id, "certificate.revoked", agentId, { cert: serial }))) {
         const cert = await db.selectFrom("certificates").select("key_arn").where("serial", "=", serial).executeTakeFirstOrThrow();
         await deps.log.appendLifecycle(agent.issuer_id, {
           type: "certificate.revoked", agent: agentId,
-          details: { certificate: serial, key: cert.key_arn, reason: rev.reason, revokedAt: rev.revoked_at, crlNumber: rev.crl_number },
+          details: { cert: serial, key: cert.key_arn, reason: rev.reason, revokedAt: rev.revoked_at, crlNumber: rev.crl_number },
         });
       }
       await db.updateTable("revocations").set({ step: "completed", completed_at: deps.now().toISOString() }).where("serial", "=", serial).execute();

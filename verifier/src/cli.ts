@@ -62,7 +62,9 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
   trustOptions(p.command("log").argument("<export>", "kakunin-log/1 NDJSON file").description("verify an exported log (streamed, all cores)"))
     .option("--workers <n>", "worker threads (default: all cores)", (v) => parseInt(v, 10))
     .option("--no-progress", "no progress bar")
+    .addOption(new Option("--stats", "print resource usage (peak RSS, CPU, wall time) to stderr").hideHelp())
     .action(async (file: string, o) => {
+      const started = performance.now();
       const trust = trustFrom(o);
       let size = 0;
       try {
@@ -90,6 +92,11 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
         });
         bar?.stop();
         process.exitCode = output(report, o.json, file);
+        if (o.stats) {
+          const u = process.resourceUsage();
+          const stats = { entries: report.counts.entries, wallMs: Math.round(performance.now() - started), maxRssKb: u.maxRSS, cpuUserMs: Math.round(u.userCPUTime / 1000), cpuSystemMs: Math.round(u.systemCPUTime / 1000), workers: pool.size };
+          process.stderr.write(`kakunin-verify stats: ${JSON.stringify(stats)}\n`);
+        }
       } finally {
         bar?.stop();
         await pool.close();

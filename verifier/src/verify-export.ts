@@ -33,6 +33,8 @@ export interface VerifyExportOptions {
   now?: Date;
   /** Lines per batch sent to the pool (default 512). */
   batchSize?: number;
+  /** A batch is also sent once its lines reach this many characters (default 1 MiB), so memory stays bounded with long lines. */
+  batchChars?: number;
 }
 
 const STEP = {
@@ -310,6 +312,8 @@ class ExportVerifier {
 export async function verifyExport(lines: AsyncIterable<string> | Iterable<string>, opts: VerifyExportOptions): Promise<Report> {
   const v = new ExportVerifier(opts);
   const batchSize = opts.batchSize ?? 512;
+  const batchChars = opts.batchChars ?? 1 << 20;
+  let chars = 0;
   const maxInflight = Math.max(2, v.pool.concurrency ?? 2);
   const inflight: Promise<{ first: number; lineNos: number[]; results: LineResult[] }>[] = [];
   let batch: string[] = [];
@@ -327,6 +331,7 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
     const lineNos = batchLines;
     batch = [];
     batchLines = [];
+    chars = 0;
     inflight.push(v.pool.verifyLines(lines).then((results) => ({ first: lineNos[0]!, lineNos, results })));
     while (inflight.length >= maxInflight) await drainOne();
   };
@@ -369,7 +374,8 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
     }
     batch.push(line);
     batchLines.push(lineNo);
-    if (batch.length >= batchSize) await dispatch();
+    chars += line.length;
+    if (batch.length >= batchSize || chars >= batchChars) await dispatch();
   }
   if (v.header && !v.body) await v.finishPreamble();
   await dispatch();

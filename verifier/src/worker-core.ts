@@ -60,12 +60,32 @@ export function parseLine(line: string): Json {
   return value;
 }
 
+/**
+ * The hashing and RSASSA-PSS verification a {@link LineVerifier} uses. Default: WebCrypto (browsers,
+ * Node). A host may pass a faster implementation, e.g. the Node CLI's workers use synchronous
+ * `node:crypto` (`src/node/node-crypto.ts`), which avoids WebCrypto's per-call overhead.
+ */
+export interface LineCrypto {
+  /** Lowercase hex SHA-256. */
+  sha256Hex(bytes: Bytes): string | Promise<string>;
+  /**
+   * RSASSA-PSS (SHA-256, MGF1-SHA-256, salt 32) over `message` with the key `spki` (SubjectPublicKeyInfo
+   * DER, identified by `serial` for caching). False on a bad signature or an unusable key; never throws.
+   */
+  verifyPss(spki: Bytes, serial: string, message: Bytes, signature: Bytes): boolean | Promise<boolean>;
+  /** Drops cached keys (the key table changed). */
+  clear?(): void;
+}
+
 /** Does the per-line work with keys cached across calls. One instance per worker. */
 export class LineVerifier {
   #spki = new Map<string, Bytes>();
   #cache = new KeyCache();
+  #crypto: LineCrypto | undefined;
 
-  constructor(keys?: KeyTable) {
+  /** `crypto`: an alternative to WebCrypto for hashing and verifying (see {@link LineCrypto}). */
+  constructor(keys?: KeyTable, crypto?: LineCrypto) {
+    this.#crypto = crypto;
     if (keys) this.setKeys(keys);
   }
 
@@ -73,6 +93,11 @@ export class LineVerifier {
   setKeys(keys: KeyTable): void {
     this.#spki = new Map([...keys].map(([serial, der]) => [serial, new Uint8Array(der) as Bytes]));
     this.#cache.clear();
+    this.#crypto?.clear?.();
+  }
+
+  #sha256(bytes: Bytes): string | Promise<string> {
+    return this.#crypto ? this.#crypto.sha256Hex(bytes) : sha256Hex(bytes);
   }
 
   async #key(serial: string, alg: SigningAlgorithm): Promise<CryptoKey | null> {
@@ -83,6 +108,17 @@ export class LineVerifier {
   /** Verifies the signature of a parsed entry or checkpoint under the key table. */
   async verifySigned(message: Bytes, signerSerial: string, alg: string, sigB64: string): Promise<boolean | null> {
     if (alg !== "RSASSA_PSS_SHA_256") return false; // FORMATS.md: entries and checkpoints are PSS only.
+    if (this.#crypto) {
+      const spki = this.#spki.get(signerSerial);
+      if (!spki) return null;
+      let sig: Bytes;
+      try {
+        sig = base64Decode(sigB64, "sig");
+      } catch {
+        return false;
+      }
+      return this.#crypto.verifyPss(spki, signerSerial, message, sig);
+    }
     const key = await this.#key(signerSerial, alg);
     if (!key) return this.#spki.has(signerSerial) ? false : null;
     let sig: Bytes;
@@ -102,14 +138,14 @@ export class LineVerifier {
         const entry = parseEntry(value.entry, "entry");
         const raw = value.entry as Json;
         const bytes = entryCanonicalBytes(raw);
-        const computedHash = await sha256Hex(bytes);
+        const computedHash = await this.#sha256(bytes);
         const sigOk = await this.verifySigned(bytes, entry.signer.cert, entry.signer.alg, entry.sig);
         return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk };
       }
       if (value.kind === "payload") {
         const seq = int(value, "seq", "payload");
-        if (typeof value.base64 === "string") return { kind: "payload", seq, hash: await sha256Hex(base64Decode(value.base64, "payload.base64")) };
-        if ("json" in value) return { kind: "payload", seq, hash: await sha256Hex(canonicalBytes(value.json)) };
+        if (typeof value.base64 === "string") return { kind: "payload", seq, hash: await this.#sha256(base64Decode(value.base64, "payload.base64")) };
+        if ("json" in value) return { kind: "payload", seq, hash: await this.#sha256(canonicalBytes(value.json)) };
         throw new MalformedError("payload line has neither json nor base64", { field: "payload.json" });
       }
       return { kind: "other", value };

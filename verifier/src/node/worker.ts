@@ -1,8 +1,9 @@
 /** worker_threads entry: runs worker-core's LineVerifier on batches posted by NodeWorkerPool. */
 import { parentPort } from "node:worker_threads";
 import { LineVerifier } from "../worker-core.js";
+import { nodeLineCrypto } from "./node-crypto.js";
 
-const verifier = new LineVerifier();
+const verifier = new LineVerifier(undefined, nodeLineCrypto());
 const port = parentPort!;
 
 port.on("message", (msg: { id: number; type: "keys"; keys: [string, Uint8Array][] } | { id: number; type: "lines"; lines: string[] }) => {

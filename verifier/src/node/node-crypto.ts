@@ -1,0 +1,37 @@
+/**
+ * A synchronous node:crypto implementation of worker-core's LineCrypto for the CLI's worker threads:
+ * same checks as the WebCrypto default (SHA-256; RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32),
+ * without WebCrypto's per-call promise and job overhead. Keys are parsed once per serial.
+ */
+import { constants, createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
+import type { LineCrypto } from "../worker-core.js";
+
+export function nodeLineCrypto(): LineCrypto {
+  const keys = new Map<string, KeyObject | null>();
+  const keyFor = (spki: Uint8Array, serial: string): KeyObject | null => {
+    let k = keys.get(serial);
+    if (k === undefined) {
+      try {
+        k = createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: "der", type: "spki" });
+        if (k.asymmetricKeyType !== "rsa" && k.asymmetricKeyType !== "rsa-pss") k = null;
+      } catch {
+        k = null;
+      }
+      keys.set(serial, k);
+    }
+    return k;
+  };
+  return {
+    sha256Hex: (bytes) => createHash("sha256").update(bytes).digest("hex"),
+    verifyPss(spki, serial, message, signature) {
+      const key = keyFor(spki, serial);
+      if (!key) return false;
+      try {
+        return verify("sha256", message, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
+      } catch {
+        return false;
+      }
+    },
+    clear: () => keys.clear(),
+  };
+}

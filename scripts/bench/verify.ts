@@ -261,5 +261,5 @@ export async function run(args: string[]): Promise<void> {
       [`shell loop of openssl dgst -verify (${values.sample} sampled)`, fmt(loop, 1), `${fmt((loop / osslAll) * 100, 2)}%`, "-", `${fmt(n / loop / 3600, 1)} h for ${n}`],
     ],
   ));
-  console.log(`kakunin-verify: ${fmt(cli.seconds, 1)} s wall${cli.stats ? `, ${fmt((cli.stats.cpuUserMs + cli.stats.cpuSystemMs) / 1000, 1)} s CPU` : ""}`);
+  console.log(`kakunin-verify: ${fmt(cli.seconds, 1)} s wall${cli.stats ? `, ${fmt(((cli.stats.cpuUserMs ?? 0) + (cli.stats.cpuSystemMs ?? 0)) / 1000, 1)} s CPU` : ""}`);
 }

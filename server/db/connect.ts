@@ -80,7 +80,8 @@ export async function createDb(url: string, opts: { poolMax?: number } = {}): Pr
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 10000");
   sqlite.pragma("foreign_keys = ON");
-  sqlite.pragma("synchronous = NORMAL");
+  // FULL: a 201 means the entry survives power loss, not just a killed process (one fsync per batch).
+  sqlite.pragma("synchronous = FULL");
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
     dialect: "sqlite",

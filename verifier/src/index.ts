@@ -19,7 +19,7 @@ export { normaliseFingerprint, type TrustAnchor } from "./trust/anchor.js";
 /** The pool interface for parallel verification, and the in-thread default. */
 export { InThreadPool, type SignaturePool } from "./pool.js";
 /** What a worker (Node or Web Worker) runs: pkijs-free per-line verification. */
-export { LineVerifier, parseLine, MAX_LINE_LENGTH, type KeyTable, type LineResult } from "./worker-core.js";
+export { LineVerifier, parseLine, MAX_LINE_LENGTH, type KeyTable, type LineResult, type LineCrypto } from "./worker-core.js";
 /** Error classes with stable codes. */
 export {
   KakuninError, MalformedError, UntrustedRootError, CertPathError, CrlError, ChainBrokenError,

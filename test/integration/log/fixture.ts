@@ -1,7 +1,8 @@
 /**
- * Log test fixture: a real local KMS process, a real SQLite file, the real bootstrap (CA, log key,
- * log signer certificate) and createApp(deps), called through app.request(). Plus helpers to check
- * chains independently: links recomputed here, signatures with the openssl CLI.
+ * Log test fixture: a real local KMS process, a real database (a SQLite file, or a throwaway
+ * PostgreSQL database from test/helpers/postgres.ts), the real bootstrap (CA, log key, log signer
+ * certificate) and createApp(deps), called through app.request(). Plus helpers to check chains
+ * independently: links recomputed here, signatures with the openssl CLI.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -11,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import canonicalize from "canonicalize";
 import { startLocalKms, type LocalKms, type StartLocalKmsOptions } from "../../helpers/kms.js";
+import { createTestDatabase } from "../../helpers/postgres.js";
 import { loadConfig } from "../../../server/config.js";
 import { createLogger } from "../../../server/logger.js";
 import { startServices, type Services } from "../../../server/bootstrap.js";
@@ -21,7 +23,22 @@ export const OPERATOR_TOKEN = "kkn_op_log-fixture-operator-token-0123456789abcde
 export interface CallResult { status: number; headers: Headers; text: string; json: any }
 export type Call = (method: string, path: string, o?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }) => Promise<CallResult>;
 
+export type DbKind = "sqlite" | "postgres";
+
+/**
+ * A database for one suite: SQLite → a file under the data directory (no URL needed);
+ * PostgreSQL → a fresh database (`env.DATABASE_URL`), removed by `drop()`.
+ */
+export async function testDatabase(kind: DbKind): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (kind === "sqlite") return { env: {}, drop: async () => undefined };
+  const t = await createTestDatabase();
+  return { env: { DATABASE_URL: t.url }, drop: t.drop };
+}
+
 export interface LogFixture {
+  kind: DbKind;
+  /** DATABASE_URL for PostgreSQL, nothing for SQLite: what a second instance on the same database needs. */
+  dbEnv: Record<string, string>;
   kms: LocalKms;
   dir: string;
   services: Services;
@@ -29,14 +46,24 @@ export interface LogFixture {
   close(): Promise<void>;
 }
 
-export async function createLogFixture(opts: { kms?: StartLocalKmsOptions; existingKms?: LocalKms; env?: Record<string, string>; kmsMaxAttempts?: number } = {}): Promise<LogFixture> {
+export async function createLogFixture(opts: { db?: DbKind; kms?: StartLocalKmsOptions; existingKms?: LocalKms; env?: Record<string, string>; kmsMaxAttempts?: number } = {}): Promise<LogFixture> {
+  const kind = opts.db ?? "sqlite";
   const kms = opts.existingKms ?? (await startLocalKms(opts.kms ?? {}));
   const dir = await mkdtemp(join(tmpdir(), "kakunin-log-"));
+  const database = await testDatabase(kind);
   const config = loadConfig({
     DATA_DIR: dir, KMS_ENDPOINT: kms.endpoint, KAKUNIN_OPERATOR_TOKEN: OPERATOR_TOKEN,
-    KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", ...opts.env,
+    KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", ...database.env, ...opts.env,
   });
-  const services = await startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: opts.kmsMaxAttempts ?? 1 }) });
+  let services: Services;
+  try {
+    services = await startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: opts.kmsMaxAttempts ?? 1 }) });
+  } catch (e) {
+    await database.drop();
+    if (!opts.existingKms) await kms.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   const app = createApp(services.deps);
   const call: Call = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };
@@ -47,10 +74,11 @@ export async function createLogFixture(opts: { kms?: StartLocalKmsOptions; exist
     return parse(res);
   };
   return {
-    kms, dir, services, call,
+    kind, dbEnv: database.env, kms, dir, services, call,
     close: async () => {
       await services.deps.log?.close();
       await services.close();
+      await database.drop();
       if (!opts.existingKms) await kms.stop();
       await rm(dir, { recursive: true, force: true });
     },

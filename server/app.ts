@@ -12,21 +12,18 @@ import { issuerRoutes } from "./routes/issuers.js";
 import { agentRoutes } from "./routes/agents.js";
 import { publicRoutes } from "./routes/public.js";
 import { docsRoutes } from "./routes/docs.js";
-import { operationRoutes } from "./routes/operations.js"; // audit log (log engineer)
-import { logRoutes } from "./routes/log.js"; // audit log (log engineer)
+import { operationRoutes } from "./routes/operations.js";
+import { logRoutes } from "./routes/log.js";
 
 export type RouteModule = { prefix: string; app: () => OpenAPIHono<AppEnv> };
 
-/**
- * Mounted resource sub-apps. Other modules add ONE line here (e.g. the log engineer's
- * `{ prefix: "/", app: logRoutes }`); everything else (auth, errors, OpenAPI) is shared.
- */
+/** Mounted resource sub-apps, one per resource; auth, errors and OpenAPI are shared by all. */
 export const routeModules: RouteModule[] = [
   { prefix: "/", app: healthRoutes },
   { prefix: "/v1/issuers", app: issuerRoutes },
   { prefix: "/v1/agents", app: agentRoutes },
   { prefix: "/v1/public", app: publicRoutes },
-  // ---- audit log routes (log engineer) ----
+  // The audit log's routes span several prefixes (/v1/agents/{id}/operations, /v1/log, /v1/public/issuers).
   { prefix: "/", app: operationRoutes },
   { prefix: "/", app: logRoutes },
 ];

@@ -165,7 +165,7 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       ...(config.serviceRoleArn ? { serviceRoleArn: config.serviceRoleArn } : {}),
     });
     const result = await bootstrap({ config, db, dialect, custody, logger, ...(opts.now ? { now: opts.now } : {}) });
-    // ---- audit log wiring (log engineer may adjust) ----
+    // Audit log wiring: lifecycle routes append their entries through it.
     if (opts.auditLog !== false) {
       // The log with fork detection around it (server/scheduler/witness.ts): appends are refused on
       // an issuer whose chain disagrees with the witnessed checkpoints; published checkpoints are witnessed.

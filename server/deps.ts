@@ -15,7 +15,7 @@ export interface AppDeps {
   custody: KeyCustody;
   ca: CertificateAuthority;
   logSigner: { keyArn: string; certSerial: string; certificatePem: string };
-  /** Wired by the log engineer; lifecycle routes call `appendLifecycle` as their last step if set. */
+  /** The audit log; lifecycle routes call `appendLifecycle` as their last step (unset only in tests of the API alone). */
   log?: AuditLog;
   logger: Logger;
   now: () => Date;

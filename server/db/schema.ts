@@ -81,7 +81,7 @@ export interface Database {
   revocations: RevocationsTable;
   system: SystemTable;
   leases: LeasesTable;
-  // ---- BEGIN audit log tables (owned by the log engineer; 002_audit_log.ts) ----
+  // ---- BEGIN audit log tables (002_audit_log.ts) ----
   entries: import("../log/schema.js").EntriesTable;
   payloads: import("../log/schema.js").PayloadsTable;
   checkpoints: import("../log/schema.js").CheckpointsTable;

@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { DialectName } from "../connect.js";
 
 /**
- * Audit log tables (log engineer). One hash chain per issuer:
+ * Audit log tables. One hash chain per issuer:
  * - entries: the signed entries; `body` is the full entry JSON exactly as served/exported.
  * - payloads: kept apart from the chain (erasable without touching an entry).
  * - checkpoints: signed {issuer,size,head,time,signer}.

@@ -1,13 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
 import type { Db, DialectName } from "../connect.js";
 import { makeInitial } from "./001_initial.js";
-import { makeAuditLog } from "./002_audit_log.js"; // audit log (log engineer)
+import { makeAuditLog } from "./002_audit_log.js";
 
 /** In-code provider: ordered by name. Add new migrations to this list (one line each). */
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     "001_initial": makeInitial(dialect),
-    // ---- audit log (log engineer) ----
+    // The audit log: entries, payloads, checkpoints, chain heads.
     "002_audit_log": makeAuditLog(dialect),
   };
 }

@@ -16,10 +16,10 @@ import type { DialectName } from "../db/connect.js";
 import { ConflictError, KakuninError, KeyStateError, KmsUnavailableError, OverloadedError } from "../errors.js";
 import type { CheckpointPublisher } from "./checkpoints.js";
 import { resolveAgentSigners } from "./certificates.js";
-import { ChainConflictError, commitBatch, readHead, type CommitItem } from "./committer.js";
-import { IssuerQueue, sequenceBatch, type AppendRequest, type Appended, type Pending, type ResolvedSigner } from "./sequencer.js";
+import { ChainConflictError, commitBatch, lockChain, readHead, writeBatch, type CommitItem } from "./committer.js";
+import { IssuerQueue, sequenceBatch, type AppendRequest, type Appended, type ChainHead, type Pending, type ResolvedSigner, type SequencedEntry } from "./sequencer.js";
 import type { LogDb } from "./schema.js";
-import { firstFailure, signBatch } from "./signer.js";
+import { firstFailure, signBatch, type SignResult } from "./signer.js";
 import { ENTRY_ALG, type DigestSigner, type LogEntry, type LogSignerInfo } from "./types.js";
 
 export interface AppenderOptions {
@@ -140,6 +140,29 @@ export class Appender {
     }
     if (ready.length === 0) return 0;
 
+    // PostgreSQL (several instances may append to one chain): the whole batch — head read,
+    // sequencing, signing, commit — runs in one transaction holding the issuer's chain lock
+    // (lockChain), so another instance's batch waits rather than losing the head CAS and being
+    // re-signed. The CAS in writeBatch stays as the safety net. SQLite: one writer; the committed
+    // head is cached between batches.
+    if (o.dialect === "postgres") {
+      let signed: Signed;
+      let next: ChainHead | undefined;
+      try {
+        signed = await o.db.transaction().execute(async (trx) => {
+          await lockChain(trx, o.dialect, q.issuerId);
+          const head = await readHead(trx, q.issuerId);
+          const s = await this.sequenceAndSign(head, ready);
+          if (s.items.length > 0) next = await writeBatch(trx, o.dialect, q.issuerId, head, s.items);
+          return s;
+        });
+      } catch (e) {
+        return this.commitFailed(q, ready, e);
+      }
+      q.head = next ?? q.head;
+      return this.settle(q, signed);
+    }
+
     // 2. Sequence on the committed head.
     let head = q.head;
     if (!head) {
@@ -150,46 +173,64 @@ export class Appender {
         return 0;
       }
     }
-    const { entries } = sequenceBatch(head, ready, o.now());
+    // 3. Sign concurrently.
+    const signed = await this.sequenceAndSign(head, ready);
+    // 4. Commit the intact prefix.
+    if (signed.items.length > 0) {
+      try {
+        q.head = await commitBatch(o.db, o.dialect, q.issuerId, head, signed.items);
+      } catch (e) {
+        return this.commitFailed(q, ready, e);
+      }
+    }
+    return this.settle(q, signed);
+  }
+
+  /** Sequence `ready` on `head`, sign every entry concurrently; the committable prefix is the entries before the first failed signature. */
+  private async sequenceAndSign(head: ChainHead, ready: { pending: Pending; signer: ResolvedSigner }[]): Promise<Signed> {
+    const { entries } = sequenceBatch(head, ready, this.o.now());
     this.stats.batches++;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, entries.length);
-
-    // 3. Sign concurrently.
-    const sigs = await signBatch(o.custody, entries);
+    const sigs = await signBatch(this.o.custody, entries);
     const k = firstFailure(sigs);
+    const items: SignedItem[] = [];
+    for (let i = 0; i < k; i++) {
+      const e = entries[i]!;
+      const s = sigs[i]!;
+      const entry: LogEntry = { ...e.unsigned, hash: e.hash, sig: s.ok ? s.sig : "" };
+      const item: SignedItem = { entry, appended: { entry, signer: e.signer }, pending: e.pending };
+      if (e.pending.req.payload) item.payload = e.pending.req.payload;
+      items.push(item);
+    }
+    return { entries, sigs, items };
+  }
 
-    // 4. Commit the intact prefix.
+  /** The commit transaction failed (nothing of this batch is committed): re-queue on a head conflict, else fail the batch. */
+  private commitFailed(q: IssuerQueue, ready: { pending: Pending }[], e: unknown): number {
+    q.head = undefined;
+    if (e instanceof ChainConflictError) {
+      this.stats.conflicts++;
+      // Another process appended: re-sequence everything on the new head.
+      const again: Pending[] = [];
+      for (const r of ready) {
+        r.pending.conflicts++;
+        if (r.pending.conflicts > this.maxConflicts) r.pending.reject(new OverloadedError("The log is contended; retry later", 1));
+        else again.push(r.pending);
+      }
+      q.requeueFront(again);
+      return 5;
+    }
+    this.o.logger?.error({ err: e, issuer: q.issuerId }, "log commit failed");
+    for (const r of ready) r.pending.reject(e);
+    return 0;
+  }
+
+  /** After the commit returned: resolve the committed prefix; fail or re-queue entries ≥ k. Returns a back-off (ms). */
+  private settle(q: IssuerQueue, { entries, sigs, items }: Signed): number {
+    const { o } = this;
+    const k = items.length;
     if (k > 0) {
-      const items: (CommitItem & { appended: Appended; pending: Pending })[] = [];
-      for (let i = 0; i < k; i++) {
-        const e = entries[i]!;
-        const s = sigs[i]!;
-        const entry: LogEntry = { ...e.unsigned, hash: e.hash, sig: s.ok ? s.sig : "" };
-        const item: CommitItem & { appended: Appended; pending: Pending } = { entry, appended: { entry, signer: e.signer }, pending: e.pending };
-        if (e.pending.req.payload) item.payload = e.pending.req.payload;
-        items.push(item);
-      }
-      try {
-        q.head = await commitBatch(o.db, o.dialect, q.issuerId, head, items);
-      } catch (e) {
-        q.head = undefined;
-        if (e instanceof ChainConflictError) {
-          this.stats.conflicts++;
-          // Another process appended: re-sequence everything on the new head.
-          const again: Pending[] = [];
-          for (const r of ready) {
-            r.pending.conflicts++;
-            if (r.pending.conflicts > this.maxConflicts) r.pending.reject(new OverloadedError("The log is contended; retry later", 1));
-            else again.push(r.pending);
-          }
-          q.requeueFront(again);
-          return 5;
-        }
-        o.logger?.error({ err: e, issuer: q.issuerId }, "log commit failed");
-        for (const r of ready) r.pending.reject(e);
-        return 0;
-      }
-      this.stats.committed += items.length;
+      this.stats.committed += k;
       for (const it of items) it.pending.resolve(it.appended);
       o.publisher.notify(q.issuerId);
     }
@@ -216,6 +257,15 @@ export class Appender {
     q.requeueFront(again);
     return again.length ? Math.min(400, 20 * 2 ** worstAttempts) : 0;
   }
+}
+
+type SignedItem = CommitItem & { appended: Appended; pending: Pending };
+
+/** A sequenced and signed batch: `items` = the committable prefix (entries before the first failed signature). */
+interface Signed {
+  entries: SequencedEntry[];
+  sigs: SignResult[];
+  items: SignedItem[];
 }
 
 /**

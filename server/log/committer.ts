@@ -2,10 +2,13 @@
  * Committer: one database transaction per signed batch. Inserts the entries and their payloads and
  * advances `chain_heads` with a compare-and-swap on the previous size and head, so two processes
  * appending to the same issuer can never fork its chain: the loser gets ChainConflictError,
- * re-reads the head and re-sequences. PostgreSQL additionally locks the head row FOR UPDATE;
+ * re-reads the head and re-sequences. PostgreSQL additionally locks the head row FOR UPDATE, and the
+ * appender holds the issuer's chain lock (`lockChain`, an advisory transaction lock) from reading the
+ * head to the commit, so instances queue instead of colliding; the CAS stays as the safety net.
  * SQLite's single writer serialises the transaction (its first statement is a write).
  */
-import type { Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
+import { advisoryKey } from "../db/connect.js";
 import type { DialectName } from "../db/connect.js";
 import type { LogDb } from "./schema.js";
 import type { ChainHead } from "./sequencer.js";
@@ -24,7 +27,7 @@ export interface CommitItem {
 
 const CHUNK = 100; // rows per INSERT (well under SQLite's bound-parameter limit)
 
-export async function readHead(db: Kysely<LogDb>, issuerId: string): Promise<ChainHead> {
+export async function readHead(db: Kysely<LogDb> | Transaction<LogDb>, issuerId: string): Promise<ChainHead> {
   const row = await db.selectFrom("chain_heads").select(["size", "head", "time"]).where("issuer_id", "=", issuerId).executeTakeFirst();
   return row ? { size: Number(row.size), head: row.head, time: row.time } : { size: 0, head: "0".repeat(64), time: "" };
 }
@@ -38,48 +41,74 @@ export async function commitBatch(
 ): Promise<ChainHead> {
   const last = items[items.length - 1];
   if (!last) return expected;
-  const next: ChainHead = { size: expected.size + items.length, head: last.entry.hash, time: last.entry.time };
+  let next = expected;
   await db.transaction().execute(async (trx) => {
-    if (dialect === "postgres") {
-      await trx.selectFrom("chain_heads").select("size").where("issuer_id", "=", issuerId).forUpdate().executeTakeFirst();
-    }
-    const upd = await trx.updateTable("chain_heads")
-      .set({ size: next.size, head: next.head, time: next.time })
-      .where("issuer_id", "=", issuerId)
-      .where("size", "=", expected.size)
-      .where("head", "=", expected.head)
-      .executeTakeFirst();
-    if (Number(upd.numUpdatedRows) !== 1) {
-      if (expected.size !== 0) throw new ChainConflictError(issuerId);
-      const ins = await trx.insertInto("chain_heads")
-        .values({ issuer_id: issuerId, size: next.size, head: next.head, time: next.time })
-        .onConflict((oc) => oc.column("issuer_id").doNothing())
-        .executeTakeFirst();
-      if (Number(ins.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new ChainConflictError(issuerId);
-    }
-    for (let i = 0; i < items.length; i += CHUNK) {
-      const chunk = items.slice(i, i + CHUNK);
-      await trx.insertInto("entries").values(chunk.map(({ entry: e }) => ({
-        issuer_id: issuerId,
-        seq: e.seq,
-        hash: e.hash,
-        prev_hash: e.prevHash,
-        type: e.type,
-        agent_id: e.agent,
-        signer_cert: e.signer.cert,
-        time: e.time,
-        body: JSON.stringify(e),
-      }))).execute();
-      const payloads = chunk.filter((c) => c.payload !== undefined);
-      if (payloads.length) {
-        await trx.insertInto("payloads").values(payloads.map((c) => ({
-          issuer_id: issuerId,
-          seq: c.entry.seq,
-          kind: c.payload!.kind,
-          data: c.payload!.data,
-        }))).execute();
-      }
-    }
+    next = await writeBatch(trx, dialect, issuerId, expected, items);
   });
+  return next;
+}
+
+/**
+ * PostgreSQL: take the issuer's chain lock for the rest of `trx` — a transaction-scoped advisory
+ * lock, so it is released by the COMMIT/ROLLBACK itself and can never leak into a pooled session.
+ * Held from reading the head, through sequencing and signing, to the commit: a batch from another
+ * instance waits instead of colliding on the head (and being re-signed). SQLite: a no-op (one writer).
+ */
+export async function lockChain(trx: Transaction<LogDb>, dialect: DialectName, issuerId: string): Promise<void> {
+  if (dialect !== "postgres") return;
+  await sql`select pg_advisory_xact_lock(${advisoryKey(`chain:${issuerId}`).toString()}::bigint)`.execute(trx);
+}
+
+/** The statements of a commit, inside the caller's transaction (head CAS, entries, payloads). */
+export async function writeBatch(
+  trx: Transaction<LogDb>,
+  dialect: DialectName,
+  issuerId: string,
+  expected: ChainHead,
+  items: CommitItem[],
+): Promise<ChainHead> {
+  const last = items[items.length - 1];
+  if (!last) return expected;
+  const next: ChainHead = { size: expected.size + items.length, head: last.entry.hash, time: last.entry.time };
+  if (dialect === "postgres") {
+    await trx.selectFrom("chain_heads").select("size").where("issuer_id", "=", issuerId).forUpdate().executeTakeFirst();
+  }
+  const upd = await trx.updateTable("chain_heads")
+    .set({ size: next.size, head: next.head, time: next.time })
+    .where("issuer_id", "=", issuerId)
+    .where("size", "=", expected.size)
+    .where("head", "=", expected.head)
+    .executeTakeFirst();
+  if (Number(upd.numUpdatedRows) !== 1) {
+    if (expected.size !== 0) throw new ChainConflictError(issuerId);
+    const ins = await trx.insertInto("chain_heads")
+      .values({ issuer_id: issuerId, size: next.size, head: next.head, time: next.time })
+      .onConflict((oc) => oc.column("issuer_id").doNothing())
+      .executeTakeFirst();
+    if (Number(ins.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new ChainConflictError(issuerId);
+  }
+  for (let i = 0; i < items.length; i += CHUNK) {
+    const chunk = items.slice(i, i + CHUNK);
+    await trx.insertInto("entries").values(chunk.map(({ entry: e }) => ({
+      issuer_id: issuerId,
+      seq: e.seq,
+      hash: e.hash,
+      prev_hash: e.prevHash,
+      type: e.type,
+      agent_id: e.agent,
+      signer_cert: e.signer.cert,
+      time: e.time,
+      body: JSON.stringify(e),
+    }))).execute();
+    const payloads = chunk.filter((c) => c.payload !== undefined);
+    if (payloads.length) {
+      await trx.insertInto("payloads").values(payloads.map((c) => ({
+        issuer_id: issuerId,
+        seq: c.entry.seq,
+        kind: c.payload!.kind,
+        data: c.payload!.data,
+      }))).execute();
+    }
+  }
   return next;
 }

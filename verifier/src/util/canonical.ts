@@ -6,16 +6,79 @@ import canonicalize from "canonicalize";
 import { MalformedError } from "../errors.js";
 import { hexEncode, utf8Encode, type Bytes } from "./bytes.js";
 
-/** UTF-8 bytes of the RFC 8785 (JCS) serialisation of `value`. Throws ERR_MALFORMED if not serialisable (NaN, lone surrogate, cycle…). */
-export function canonicalBytes(value: unknown): Bytes {
+const SURROGATE = /[\uD800-\uDFFF]/;
+const MAX_FAST_DEPTH = 256;
+
+/**
+ * RFC 8785 for the values JSON.parse produces (plain objects, arrays, strings, finite numbers,
+ * booleans, null): sorted keys (UTF-16 code units), ECMAScript JSON.stringify for strings and
+ * numbers. Returns undefined for anything else (surrogates, non-finite numbers, undefined, class
+ * instances, toJSON, deep nesting) so the caller falls back to `canonicalize`, the reference.
+ * `skip`: top-level keys to leave out (an entry's `hash` and `sig`).
+ */
+function fastJcs(v: unknown, depth: number, skip?: readonly string[]): string | undefined {
+  switch (typeof v) {
+    case "string":
+      return SURROGATE.test(v) ? undefined : JSON.stringify(v);
+    case "number":
+      return Number.isFinite(v) ? JSON.stringify(v) : undefined;
+    case "boolean":
+      return v ? "true" : "false";
+    case "object": {
+      if (v === null) return "null";
+      if (depth > MAX_FAST_DEPTH) return undefined;
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) return undefined;
+        let out = "[";
+        for (let i = 0; i < v.length; i++) {
+          const s = fastJcs(v[i], depth + 1);
+          if (s === undefined) return undefined;
+          out += i === 0 ? s : `,${s}`;
+        }
+        return `${out}]`;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return undefined;
+      const o = v as Record<string, unknown>;
+      if (typeof o.toJSON === "function") return undefined;
+      const keys = Object.keys(o).sort();
+      let out = "{";
+      let first = true;
+      for (const k of keys) {
+        if (skip && skip.includes(k)) continue;
+        if (SURROGATE.test(k)) return undefined;
+        const s = fastJcs(o[k], depth + 1);
+        if (s === undefined) return undefined;
+        out += first ? `${JSON.stringify(k)}:${s}` : `,${JSON.stringify(k)}:${s}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** RFC 8785 (JCS) text of `value`; throws what `canonicalize` throws (NaN, lone surrogate, cycle…). */
+export function canonicalJson(value: unknown): string | undefined {
+  return fastJcs(value, 0) ?? canonicalize(value);
+}
+
+function toCanonicalBytes(fast: string | undefined, slow: () => unknown): Bytes {
+  if (fast !== undefined) return utf8Encode(fast);
   let text: string | undefined;
   try {
-    text = canonicalize(value);
+    text = canonicalize(slow());
   } catch (e) {
     throw new MalformedError(`cannot canonicalise: ${(e as Error).message}`);
   }
   if (text === undefined) throw new MalformedError("cannot canonicalise undefined");
   return utf8Encode(text);
+}
+
+/** UTF-8 bytes of the RFC 8785 (JCS) serialisation of `value`. Throws ERR_MALFORMED if not serialisable (NaN, lone surrogate, cycle…). */
+export function canonicalBytes(value: unknown): Bytes {
+  return toCanonicalBytes(fastJcs(value, 0), () => value);
 }
 
 /** Lowercase hex SHA-256 of `bytes` (WebCrypto). */
@@ -29,14 +92,16 @@ export function withoutFields(obj: Record<string, unknown>, ...fields: string[])
   return Object.fromEntries(Object.entries(obj).filter(([k]) => !fields.includes(k)));
 }
 
+const ENTRY_UNSIGNED = ["hash", "sig"] as const;
+
 /** Canonical bytes of an entry: JCS of the entry without `hash` and `sig`. */
 export function entryCanonicalBytes(entry: Record<string, unknown>): Bytes {
-  return canonicalBytes(withoutFields(entry, "hash", "sig"));
+  return toCanonicalBytes(fastJcs(entry, 0, ENTRY_UNSIGNED), () => withoutFields(entry, "hash", "sig"));
 }
 
 /** Canonical bytes of a checkpoint: JCS of the checkpoint without `sig`. */
 export function checkpointCanonicalBytes(checkpoint: Record<string, unknown>): Bytes {
-  return canonicalBytes(withoutFields(checkpoint, "sig"));
+  return toCanonicalBytes(fastJcs(checkpoint, 0, ["sig"]), () => withoutFields(checkpoint, "sig"));
 }
 
 /** An entry's hash: lowercase hex SHA-256 of its canonical bytes. */

@@ -47,13 +47,15 @@ export interface AppenderStats {
   committed: number;
   /** chain-head compare-and-swap conflicts (another writer appended first) */
   conflicts: number;
+  /** PostgreSQL: batches that waited for the issuer's chain lock (another instance's batch held it) */
+  chainLockWaits: number;
   /** failed KMS signatures (retried or failed) */
   signFailures: number;
   largestBatch: number;
 }
 
 export class Appender {
-  readonly stats: AppenderStats = { batches: 0, committed: 0, conflicts: 0, signFailures: 0, largestBatch: 0 };
+  readonly stats: AppenderStats = { batches: 0, committed: 0, conflicts: 0, chainLockWaits: 0, signFailures: 0, largestBatch: 0 };
   private readonly queues = new Map<string, IssuerQueue>();
   private readonly idle = new Set<() => void>();
   private readonly maxBatch: number;
@@ -150,7 +152,7 @@ export class Appender {
       let next: ChainHead | undefined;
       try {
         signed = await o.db.transaction().execute(async (trx) => {
-          await lockChain(trx, o.dialect, q.issuerId);
+          if ((await lockChain(trx, o.dialect, q.issuerId)).waited) this.stats.chainLockWaits++;
           const head = await readHead(trx, q.issuerId);
           const s = await this.sequenceAndSign(head, ready);
           if (s.items.length > 0) next = await writeBatch(trx, o.dialect, q.issuerId, head, s.items);

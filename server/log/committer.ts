@@ -54,9 +54,14 @@ export async function commitBatch(
  * Held from reading the head, through sequencing and signing, to the commit: a batch from another
  * instance waits instead of colliding on the head (and being re-signed). SQLite: a no-op (one writer).
  */
-export async function lockChain(trx: Transaction<LogDb>, dialect: DialectName, issuerId: string): Promise<void> {
-  if (dialect !== "postgres") return;
-  await sql`select pg_advisory_xact_lock(${advisoryKey(`chain:${issuerId}`).toString()}::bigint)`.execute(trx);
+export async function lockChain(trx: Transaction<LogDb>, dialect: DialectName, issuerId: string): Promise<{ waited: boolean }> {
+  if (dialect !== "postgres") return { waited: false };
+  const key = advisoryKey(`chain:${issuerId}`).toString();
+  // Try first, so contention is observable (AppenderStats.chainLockWaits); then wait for it.
+  const got = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${key}::bigint) as ok`.execute(trx);
+  if (got.rows[0]?.ok === true) return { waited: false };
+  await sql`select pg_advisory_xact_lock(${key}::bigint)`.execute(trx);
+  return { waited: true };
 }
 
 /** The statements of a commit, inside the caller's transaction (head CAS, entries, payloads). */

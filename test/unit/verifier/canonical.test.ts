@@ -94,3 +94,22 @@ describe("fast RFC 8785 canonicalisation", () => {
     expect(() => canonicalBytes("\uD800")).toThrow(expect.objectContaining({ code: "ERR_MALFORMED" }));
   });
 });
+
+describe("hand-written field matchers", () => {
+  it("HASH and B64 accept exactly what HASH_RE and B64_RE accept", async () => {
+    const { B64, B64_RE, HASH, HASH_RE } = await import("../../../verifier/src/parse/fields.js");
+    const r = rng(64);
+    const alphabet = "AZaz09+/=-_0f9aFx \n\u00e9";
+    for (let i = 0; i < 50_000; i++) {
+      let s = "";
+      const len = r() < 0.5 ? Math.floor(r() * 12) : 64 + Math.floor(r() * 3) - 1;
+      for (let j = 0; j < len; j++) s += alphabet[Math.floor(r() * alphabet.length)]!;
+      expect(B64.test(s), s).toBe(B64_RE.test(s));
+      expect(HASH.test(s), s).toBe(HASH_RE.test(s));
+      const hex = Array.from({ length: 64 }, () => "0123456789abcdefA"[Math.floor(r() * 17)]).join("");
+      expect(HASH.test(hex), hex).toBe(HASH_RE.test(hex));
+      const b = Array.from({ length: 4 * (1 + Math.floor(r() * 3)) }, () => "ABab09+/="[Math.floor(r() * 9)]).join("");
+      expect(B64.test(b), b).toBe(B64_RE.test(b));
+    }
+  });
+});

@@ -1,6 +1,6 @@
 /** Shape checks for entries and checkpoints (FORMATS.md "Entry", "Checkpoint"). pkijs-free: workers use it. */
 import { MalformedError } from "../errors.js";
-import { B64_RE, HASH_RE, SERIAL_RE, int, isObject, obj, str, time, type Json } from "./fields.js";
+import { B64, HASH, SERIAL_RE, int, isObject, obj, str, time, type Json } from "./fields.js";
 
 /** The signer block of an entry or checkpoint. */
 export interface Signer {
@@ -52,10 +52,10 @@ export function parseEntry(e: unknown, path = "entry"): EntryFields {
     issuer: str(e, "issuer", path, /^.{1,256}$/),
     agent: str(e, "agent", path, /^.{1,256}$/),
     signer: signer(e, path),
-    payloadHash: str(e, "payloadHash", path, HASH_RE),
-    prevHash: str(e, "prevHash", path, HASH_RE),
-    hash: str(e, "hash", path, HASH_RE),
-    sig: str(e, "sig", path, B64_RE),
+    payloadHash: str(e, "payloadHash", path, HASH),
+    prevHash: str(e, "prevHash", path, HASH),
+    hash: str(e, "hash", path, HASH),
+    sig: str(e, "sig", path, B64),
   };
   if (e.details !== undefined && !isObject(e.details)) {
     throw new MalformedError(`${path}.details must be an object`, { field: `${path}.details` });
@@ -90,9 +90,9 @@ export function parseCheckpoint(c: unknown, path = "checkpoint"): CheckpointFiel
   return {
     issuer: str(c, "issuer", path),
     size: int(c, "size", path),
-    head: str(c, "head", path, HASH_RE),
+    head: str(c, "head", path, HASH),
     time: time(c, "time", path),
     signer: signer(c, path),
-    sig: str(c, "sig", path, B64_RE),
+    sig: str(c, "sig", path, B64),
   };
 }

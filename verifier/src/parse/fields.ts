@@ -13,7 +13,12 @@ export function obj(parent: Json, key: string, path: string): Json {
   return v;
 }
 
-export function str(parent: Json, key: string, path: string, pattern?: RegExp): string {
+/** A RegExp, or a hand-written matcher equivalent to one (hot fields). */
+export interface Pattern {
+  test(s: string): boolean;
+}
+
+export function str(parent: Json, key: string, path: string, pattern?: Pattern): string {
   const v = parent[key];
   if (typeof v !== "string") throw new MalformedError(`${path}.${key} must be a string`, { field: `${path}.${key}` });
   if (pattern && !pattern.test(v)) throw new MalformedError(`${path}.${key} has an invalid format`, { field: `${path}.${key}` });
@@ -36,6 +41,35 @@ export const HASH_RE = /^[0-9a-f]{64}$/;
 export const SERIAL_RE = /^[0-9a-f]{1,64}$/;
 // Standard base64 with padding, non-empty; unambiguous, so linear on hostile input.
 export const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/;
+
+/** Same language as HASH_RE, without the regex engine (three per entry). */
+export const HASH: Pattern = {
+  test(s: string): boolean {
+    if (s.length !== 64) return false;
+    for (let i = 0; i < 64; i++) {
+      const c = s.charCodeAt(i);
+      if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    }
+    return true;
+  },
+};
+
+const B64_CHAR = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") B64_CHAR[ch.charCodeAt(0)] = 1;
+const isB64Char = (c: number) => c < 128 && B64_CHAR[c] === 1;
+
+/** Same language as B64_RE (non-empty, padded standard base64), without the regex engine. */
+export const B64: Pattern = {
+  test(s: string): boolean {
+    const n = s.length;
+    if (n === 0 || n % 4 !== 0) return false;
+    let end = n;
+    if (s.charCodeAt(n - 1) === 61) end = s.charCodeAt(n - 2) === 61 ? n - 2 : n - 1;
+    for (let i = 0; i < end; i++) if (!isB64Char(s.charCodeAt(i))) return false;
+    return true;
+  },
+};
+
 // RFC 3339 UTC with milliseconds, as Date#toISOString() writes it.
 export const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,6 +1,8 @@
 /**
- * kakunin-verify: the offline CLI. Never touches the network. Exit codes: 0 PASSED, 1 FAILED,
- * 3 INDETERMINATE, 2 usage error or unreadable/malformed input.
+ * kakunin-verify: the offline CLI. Never touches the network. Exit codes: 0 PASSED, 1 FAILED
+ * (any failed finding, including a malformed line inside a readable input), 3 INDETERMINATE,
+ * 2 usage error or input that cannot be read at all (missing file; not the format from its first
+ * line; no header).
  */
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
@@ -35,7 +37,7 @@ function output(report: Report, json: boolean, file: string): number {
   for (const e of malformed.slice(0, 20)) {
     process.stderr.write(`${file}${e.line !== undefined ? `:${e.line}` : ""}${e.field ? ` field ${e.field}` : ""}: ${e.message}\n`);
   }
-  if (malformed.length) return EXIT.USAGE;
+  if (report.unreadable) return EXIT.USAGE;
   return EXIT[report.verdict];
 }
 

@@ -120,6 +120,15 @@ export class NoPoeError extends KakuninError {
   static override code = "ERR_NO_POE";
   override code = "ERR_NO_POE";
 }
+/**
+ * A lifecycle entry contradicts the certificates: `agent.registered` `cert`, or `key.rotated`
+ * `oldCert`/`newCert`, is not a certificate of that agent; or an agent's entry after its
+ * registration/rotation is signed by a certificate other than the one that entry names.
+ */
+export class LifecycleError extends KakuninError {
+  static override code = "ERR_LIFECYCLE";
+  override code = "ERR_LIFECYCLE";
+}
 /** An algorithm or format version this verifier does not implement. */
 export class UnsupportedError extends KakuninError {
   static override code = "ERR_UNSUPPORTED";
@@ -131,5 +140,5 @@ export const ERROR_CODES = [
   MalformedError, UntrustedRootError, CertPathError, CrlError, ChainBrokenError, WrongIssuerError,
   HashMismatchError, SignatureInvalidError, UnknownSignerError, SignerMismatchError, RevokedError,
   ExpiredError, NotYetValidError, SupersededError, TruncatedError, CheckpointError,
-  PayloadMismatchError, NoPoeError, UnsupportedError,
+  PayloadMismatchError, NoPoeError, LifecycleError, UnsupportedError,
 ].map((c) => c.code);

@@ -25,7 +25,7 @@ export {
   KakuninError, MalformedError, UntrustedRootError, CertPathError, CrlError, ChainBrokenError,
   WrongIssuerError, HashMismatchError, SignatureInvalidError, UnknownSignerError, SignerMismatchError,
   RevokedError, ExpiredError, NotYetValidError, SupersededError, TruncatedError, CheckpointError,
-  PayloadMismatchError, NoPoeError, UnsupportedError, ERROR_CODES, type ErrorLocation,
+  PayloadMismatchError, NoPoeError, LifecycleError, UnsupportedError, ERROR_CODES, type ErrorLocation,
 } from "./errors.js";
 /** Canonical form and hashing (the server uses these to produce what this verifies). */
 export {

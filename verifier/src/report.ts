@@ -9,7 +9,7 @@ export type Reason =
   | "FORMAT_FAILURE" | "UNTRUSTED_ROOT" | "CERT_PATH_FAILURE" | "REVOCATION_UNKNOWN"
   | "WRONG_ISSUER" | "CHAIN_BROKEN" | "HASH_FAILURE" | "UNKNOWN_SIGNER" | "SIG_CRYPTO_FAILURE"
   | "SIGNER_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "REVOKED" | "SUPERSEDED" | "NO_POE"
-  | "PAYLOAD_MISMATCH" | "TRUNCATED" | "CHECKPOINT_FAILURE";
+  | "PAYLOAD_MISMATCH" | "TRUNCATED" | "CHECKPOINT_FAILURE" | "LIFECYCLE_MISMATCH";
 
 /** One performed (or skipped) step of the ordered checks. */
 export interface Step {
@@ -69,6 +69,8 @@ export interface Report {
   /** Non-PASSED entries (for a receipt/signature also its one PASSED finding). Capped; see findingsOmitted. */
   findings: Finding[];
   findingsOmitted?: number;
+  /** Set when the input could not be read at all (not the format from its first line, no header), so nothing was judged. */
+  unreadable?: boolean;
   errors: ReportError[];
   errorsOmitted?: number;
   subject?: ReportSubject;

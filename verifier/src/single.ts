@@ -1,7 +1,7 @@
 /** Shared steps for single-signature verification (receipts and bare signatures). */
 import { CertPathError, CrlError, KakuninError, MalformedError, NoPoeError } from "./errors.js";
 import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
-import { loadCrls, type CrlInfo } from "./checks/crl/index.js";
+import { loadCrls, staleCrlError, type CrlInfo } from "./checks/crl/index.js";
 import { failed, indeterminate, type Problem } from "./checks/problem.js";
 import type { ReportBuilder, ReportSubject, Step } from "./report.js";
 import { resolveTrustAnchor, type TrustAnchor } from "./trust/anchor.js";
@@ -102,6 +102,8 @@ export async function trustAndPath(
     const r = await loadCrls(crlInputs, ca, now);
     const ps = r.errors.map((e) => failed("REVOCATION_UNKNOWN", e));
     if (r.crl) crl = r.crl;
+    // A stale CRL still proves what it lists; only a signer it does not list is of unknown status.
+    if (crl?.stale && !(leaf && crl.revoked.has(leaf.serial))) ps.push(indeterminate("REVOCATION_UNKNOWN", staleCrlError(crl)));
     sc.step("CRL", crl ? `CRL #${crl.crlNumber} signed by the pinned CA` : "", ps);
   }
   if (leaf && crl) {

@@ -7,11 +7,11 @@ import { CertPathError, CrlError, KakuninError, MalformedError, TruncatedError, 
 import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
 import { ChainLinker } from "./checks/chain-links/index.js";
 import { authenticateCheckpoint, checkpointCoverage } from "./checks/checkpoint/index.js";
-import { loadCrls, type CrlInfo } from "./checks/crl/index.js";
+import { loadCrls, staleCrlError, type CrlInfo } from "./checks/crl/index.js";
 import { payloadProblems } from "./checks/payload/index.js";
-import { failed, type Problem } from "./checks/problem.js";
+import { failed, indeterminate, type Problem } from "./checks/problem.js";
 import { signatureProblems } from "./checks/signatures/index.js";
-import { CertStatusTracker, validityProblems } from "./checks/verdict/index.js";
+import { CertStatusTracker, lifecycleProblems, validityProblems } from "./checks/verdict/index.js";
 import type { EntryFields } from "./parse/entry.js";
 import { parseCertificateLine, parseCrlLine, parseHeader, type ExportHeader } from "./parse/export.js";
 import type { Json } from "./parse/fields.js";
@@ -157,6 +157,7 @@ class ExportVerifier {
       const { crl, errors } = await loadCrls(this.crlLines, this.ca, this.now);
       for (const e of errors) this.problem(STEP.crl, failed("REVOCATION_UNKNOWN", e));
       if (crl) this.crl = crl;
+      if (crl?.stale) this.problem(STEP.crl, indeterminate("REVOCATION_UNKNOWN", staleCrlError(crl)));
     }
     this.linker = new ChainLinker(h.issuer, h.from, h.prevHash);
     this.tracker = new CertStatusTracker(this.crl);
@@ -201,6 +202,7 @@ class ExportVerifier {
     let pending = false;
     if (cert && problems.length === 0) {
       add(STEP.status, validityProblems(e.seq, e.time, cert));
+      if (e.details) add(STEP.status, lifecycleProblems(e, this.certs));
       const status = this.tracker!.assess(e, cert, line);
       if (status === "pending") pending = true;
       else add(STEP.status, status);
@@ -247,6 +249,7 @@ class ExportVerifier {
     if (!h) {
       this.problem(STEP.parse, failed("FORMAT_FAILURE", new MalformedError("empty export: no header line", { field: "kind", line: 1 })));
       rb.step(STEP.parse, "failed", "no header");
+      rb.report.unreadable = true;
       return rb.build();
     }
     // Checkpoint.
@@ -287,10 +290,12 @@ class ExportVerifier {
       [STEP.parse]: "every line is JSON of the kakunin-log/1 shape",
       [STEP.trust]: `export CA pinned${this.ca ? ` (sha256:${this.ca.fingerprint})` : ""}`,
       [STEP.certs]: `${this.certs.size} certificate(s) issued by the pinned CA, profile checked (EKU documentSigning, keyUsage, CA:FALSE, SPIFFE SAN = CN)`,
-      [STEP.crl]: this.crl ? `CRL #${this.crl.crlNumber} signed by the pinned CA, ${this.crl.revoked.size} revoked` : "no valid CRL",
+      [STEP.crl]: this.crl
+        ? `CRL #${this.crl.crlNumber} signed by the pinned CA, ${this.crl.revoked.size} revoked${this.crl.stale ? `; STALE: past its nextUpdate ${new Date(this.crl.nextUpdate!).toISOString()}, later revocations unknown` : ""}`
+        : "no valid CRL",
       [STEP.links]: `${this.entries} entries: seq contiguous, prevHash links, issuer`,
       [STEP.sigs]: "hash of canonical bytes (JCS) and RSASSA-PSS signature per entry, signer allowed",
-      [STEP.status]: "entry time within certificate validity; position vs rotation/revocation",
+      [STEP.status]: "entry time within certificate validity; position vs rotation/revocation; lifecycle details name the agent's certificates",
       [STEP.payloads]: `${this.payloadLines} payload(s) hashed and compared`,
       [STEP.checkpoint]: "signed by the log signer; size and head match the last entry",
     };

@@ -40,6 +40,7 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
   let r: Json;
   let entry: EntryFields;
   let certs: CertInfo[];
+  let readable = false;
   try {
     let v = receipt;
     if (typeof v === "string") {
@@ -53,6 +54,7 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
     if (!isObject(v)) throw new MalformedError("receipt must be a JSON object", { field: "(receipt)" });
     r = v;
     if (r.format !== RECEIPT_FORMAT) throw new MalformedError(`receipt.format must be ${RECEIPT_FORMAT}`, { field: "format" });
+    readable = true;
     entry = parseEntry(r.entry, "entry");
     if (!Array.isArray(r.certificates) || r.certificates.length === 0 || !r.certificates.every((c) => typeof c === "string")) {
       throw new MalformedError("receipt.certificates must be a non-empty array of PEM strings", { field: "certificates" });
@@ -62,6 +64,7 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
   } catch (e) {
     const sc = new SingleCheck(rb);
     sc.step("parse", "", [asProblem(e)]);
+    if (!readable) rb.report.unreadable = true;
     return sc.finish("");
   }
   const sc = new SingleCheck(rb, entry.seq);

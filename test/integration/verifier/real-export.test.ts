@@ -495,10 +495,11 @@ describe("kakunin-verify CLI on the real export", () => {
     expect(tr.status).toBe(1);
     expect(JSON.parse(tr.stdout).errors).toContainEqual(expect.objectContaining({ code: "ERR_TRUNCATED" }));
   });
-  it("2 on a malformed line, naming file:line and field", () => {
+  it("1 on a malformed line inside a readable export, naming file:line and field; 2 when unreadable", () => {
     const seq = at.withDetails;
     const r = cli("log", file("mal.ndjson", t.flipEntryField(A, seq, "v")), "--ca-fingerprint", caFp);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
+    expect(cli("log", file("unreadable.ndjson", `garbage\n${A.join("\n")}`), "--ca-fingerprint", caFp).status).toBe(2);
     expect(r.stderr).toContain(`mal.ndjson:${t.entryIndex(A, seq) + 1} field entry.v`);
   });
 });

@@ -13,6 +13,8 @@ const OID_KEY_USAGE = "2.5.29.15";
 const OID_EKU = "2.5.29.37";
 const OID_SAN = "2.5.29.17";
 const OID_BASIC_CONSTRAINTS = "2.5.29.19";
+const OID_SKI = "2.5.29.14";
+const OID_AKI = "2.5.29.35";
 
 /** A parsed certificate. */
 export interface CertInfo {
@@ -37,6 +39,10 @@ export interface CertInfo {
   keyUsage: { present: boolean; critical: boolean; digitalSignature: boolean; keyCertSign: boolean; crlSign: boolean };
   basicConstraints: { present: boolean; critical: boolean; ca: boolean };
   signatureAlgorithm: string;
+  /** subjectKeyIdentifier (lowercase hex), if present. */
+  ski?: string;
+  /** authorityKeyIdentifier keyIdentifier (lowercase hex), if present. */
+  akiKeyId?: string;
 }
 
 /** Lowercase hex of a DER INTEGER's magnitude, dropping the 00 sign byte. */
@@ -76,6 +82,19 @@ export async function parseCertificateDer(der: Bytes, field = "certificate"): Pr
     const san = ext(OID_SAN);
     const altNames = san ? ((san.parsedValue as pkijs.AltName | undefined)?.altNames ?? []) : [];
     const bc = ext(OID_BASIC_CONSTRAINTS);
+    const skiExt = ext(OID_SKI);
+    let ski: string | undefined;
+    if (skiExt) {
+      const os = asn1js.fromBER(skiExt.extnValue.valueBlock.valueHexView).result;
+      if (!(os instanceof asn1js.OctetString)) throw new Error("bad SKI");
+      ski = hexEncode(os.valueBlock.valueHexView);
+    }
+    const akiExt = ext(OID_AKI);
+    let akiKeyId: string | undefined;
+    if (akiExt) {
+      const kid = (akiExt.parsedValue as pkijs.AuthorityKeyIdentifier | undefined)?.keyIdentifier;
+      if (kid) akiKeyId = hexEncode(kid.valueBlock.valueHexView);
+    }
     const spki = toBytes(cert.subjectPublicKeyInfo.toSchema().toBER(false));
     return {
       der,
@@ -104,6 +123,8 @@ export async function parseCertificateDer(der: Bytes, field = "certificate"): Pr
         ca: !!(bc?.parsedValue as pkijs.BasicConstraints | undefined)?.cA,
       },
       signatureAlgorithm: cert.signatureAlgorithm.algorithmId,
+      ...(ski !== undefined ? { ski } : {}),
+      ...(akiKeyId !== undefined ? { akiKeyId } : {}),
     };
   } catch (e) {
     if (e instanceof MalformedError) throw e;

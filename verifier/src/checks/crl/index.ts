@@ -20,6 +20,8 @@ export interface CrlInfo {
   crlNumber: bigint;
   thisUpdate: number;
   nextUpdate?: number;
+  /** nextUpdate has passed (beyond the clock-skew allowance) at the verification time: revocations since are unknown. */
+  stale?: boolean;
   revoked: Map<string, Revocation>;
 }
 
@@ -68,6 +70,11 @@ async function parseOne(text: string, field: string, ca: CertInfo, now: number):
   return { crlNumber, thisUpdate, ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate.value.getTime() } : {}), revoked };
 }
 
+/** The ERR_CRL (indeterminate) for a CRL past its nextUpdate. */
+export function staleCrlError(crl: CrlInfo): CrlError {
+  return new CrlError(`CRL #${crl.crlNumber} is past its nextUpdate (${new Date(crl.nextUpdate ?? 0).toISOString()}): revocations since then are unknown; supply a current CRL`);
+}
+
 /**
  * Loads the CRLs (PEM or base64 DER, attacker-controlled) and returns the valid one with the highest
  * cRLNumber, plus an ERR_CRL per rejected CRL.
@@ -87,5 +94,6 @@ export async function loadCrls(
       errors.push(e instanceof KakuninError ? e : new CrlError(`${field}: ${String(e)}`, { field }));
     }
   }
+  if (best?.nextUpdate !== undefined && best.nextUpdate + SKEW_MS < now.getTime()) best.stale = true;
   return { ...(best ? { crl: best } : {}), errors };
 }

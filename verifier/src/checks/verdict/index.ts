@@ -5,7 +5,7 @@
  * CRL with no revocation entry in the range stays pending until the end: a verified checkpoint
  * older than the revocation date proves precedence; otherwise INDETERMINATE NO_POE.
  */
-import { ExpiredError, NoPoeError, NotYetValidError, RevokedError, SupersededError } from "../../errors.js";
+import { ExpiredError, LifecycleError, NoPoeError, NotYetValidError, RevokedError, SupersededError } from "../../errors.js";
 import type { EntryFields } from "../../parse/entry.js";
 import type { CheckedCert } from "../cert-path/index.js";
 import type { CrlInfo } from "../crl/index.js";
@@ -35,6 +35,8 @@ export class CertStatusTracker {
   #rotatedAt = new Map<string, number>();
   #revokedAt = new Map<string, number>();
   #pending = new Map<string, PendingEntry[]>();
+  /** Per agent: the certificate its latest registration/rotation entry names, and that entry's seq. */
+  #current = new Map<string, { serial: string; seq: number }>();
   #crl: CrlInfo | undefined;
 
   constructor(crl: CrlInfo | undefined) {
@@ -52,6 +54,13 @@ export class CertStatusTracker {
     if (rotatedAt !== undefined && seq > rotatedAt) {
       return [failed("SUPERSEDED", new SupersededError(`entry ${seq}: signed by certificate ${cert.serial} after its rotation at seq ${rotatedAt}`, { seq }))];
     }
+    if (entry.type === "agent.operation") {
+      const cur = this.#current.get(entry.agent);
+      if (cur && cur.serial !== cert.serial) {
+        return [failed("LIFECYCLE_MISMATCH", new LifecycleError(
+          `entry ${seq}: agent ${entry.agent} signs with certificate ${cur.serial} since seq ${cur.seq}, not ${cert.serial}`, { seq }))];
+      }
+    }
     if (revokedAt === undefined && this.#crl?.revoked.has(cert.serial)) {
       const list = this.#pending.get(cert.serial) ?? [];
       list.push(line === undefined ? { seq } : { seq, line });
@@ -65,6 +74,8 @@ export class CertStatusTracker {
   record(entry: EntryFields): void {
     const d = entry.details;
     if (d?.type === "key.rotated" && !this.#rotatedAt.has(d.oldCert)) this.#rotatedAt.set(d.oldCert, entry.seq);
+    if (d?.type === "key.rotated") this.#current.set(entry.agent, { serial: d.newCert, seq: entry.seq });
+    if (d?.type === "agent.registered") this.#current.set(entry.agent, { serial: d.cert, seq: entry.seq });
     if (d?.type === "certificate.revoked" && !this.#revokedAt.has(d.cert)) this.#revokedAt.set(d.cert, entry.seq);
   }
 
@@ -88,4 +99,30 @@ export class CertStatusTracker {
     }
     this.#pending.clear();
   }
+}
+
+/**
+ * Lifecycle details against the certificates (those present in the input): `agent.registered`
+ * `cert` and `key.rotated` `oldCert`/`newCert` must be agent certificates of the entry's agent, and
+ * a rotation must change the certificate. Certificates absent from the input cannot be checked here.
+ */
+export function lifecycleProblems(entry: EntryFields, certs: ReadonlyMap<string, CheckedCert>): Problem[] {
+  const d = entry.details;
+  if (!d || d.type === "certificate.revoked") return [];
+  const seq = entry.seq;
+  const problems: Problem[] = [];
+  const ofAgent = (field: string, serial: string) => {
+    const c = certs.get(serial);
+    if (c && !(c.role === "agent" && c.agentId === entry.agent)) {
+      problems.push(failed("LIFECYCLE_MISMATCH", new LifecycleError(
+        `entry ${seq}: ${entry.type} details.${field} ${serial} is ${c.role === "agent" ? `agent ${c.agentId}'s certificate` : `a ${c.role} certificate`}, not agent ${entry.agent}'s`, { seq, field: `entry.details.${field}` })));
+    }
+  };
+  if (d.type === "agent.registered") ofAgent("cert", d.cert);
+  else {
+    if (d.oldCert === d.newCert) problems.push(failed("LIFECYCLE_MISMATCH", new LifecycleError(`entry ${seq}: key.rotated oldCert and newCert are the same certificate`, { seq, field: "entry.details.newCert" })));
+    ofAgent("oldCert", d.oldCert);
+    ofAgent("newCert", d.newCert);
+  }
+  return problems;
 }

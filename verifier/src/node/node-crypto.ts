@@ -33,5 +33,9 @@ export function nodeLineCrypto(): LineCrypto {
       }
     },
     clear: () => keys.clear(),
+    decodeBase64: (b64) => {
+      const b = Buffer.from(b64, "base64");
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength) as ReturnType<NonNullable<LineCrypto["decodeBase64"]>>;
+    },
   };
 }

@@ -1,19 +1,43 @@
 /** worker_threads entry: runs worker-core's LineVerifier on batches posted by NodeWorkerPool. */
 import { parentPort } from "node:worker_threads";
-import { LineVerifier } from "../worker-core.js";
+import { LineVerifier, type LineResult } from "../worker-core.js";
 import { nodeLineCrypto } from "./node-crypto.js";
 
 const verifier = new LineVerifier(undefined, nodeLineCrypto());
 const port = parentPort!;
 
-port.on("message", (msg: { id: number; type: "keys"; keys: [string, Uint8Array][] } | { id: number; type: "lines"; lines: string[] }) => {
+/**
+ * The main thread reads neither an entry's signature nor the recomputed hash (only hashOk and
+ * sigOk): blank them so the results cloned back to it are about half the size.
+ */
+function slim(results: LineResult[]): LineResult[] {
+  for (const r of results) {
+    if (r.kind === "entry") {
+      r.entry.sig = "";
+      r.computedHash = "";
+    }
+  }
+  return results;
+}
+
+type Msg =
+  | { id: number; type: "keys"; keys: [string, Uint8Array][] }
+  | { id: number; type: "lines"; lines: string[] }
+  | { id: number; type: "text"; text: string; count: number };
+
+port.on("message", (msg: Msg) => {
   if (msg.type === "keys") {
     verifier.setKeys(new Map(msg.keys));
     port.postMessage({ id: msg.id, results: [] });
     return;
   }
-  verifier.verifyLines(msg.lines).then(
-    (results) => port.postMessage({ id: msg.id, results }),
+  const lines = msg.type === "text" ? msg.text.split("\n") : msg.lines;
+  if (lines.length !== (msg.type === "text" ? msg.count : lines.length)) {
+    port.postMessage({ id: msg.id, error: `batch split into ${lines.length} lines, expected ${(msg as { count: number }).count}` });
+    return;
+  }
+  verifier.verifyLines(lines).then(
+    (results) => port.postMessage({ id: msg.id, results: slim(results) }),
     (e: unknown) => port.postMessage({ id: msg.id, error: String(e) }),
   );
 });

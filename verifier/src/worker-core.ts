@@ -112,18 +112,8 @@ export class LineVerifier {
 
   /** Verifies the signature of a parsed entry or checkpoint under the key table. */
   async verifySigned(message: Bytes, signerSerial: string, alg: string, sigB64: string): Promise<boolean | null> {
+    if (this.#crypto) return this.#verifyHost(this.#crypto, message, signerSerial, alg, sigB64, false);
     if (alg !== "RSASSA_PSS_SHA_256") return false; // FORMATS.md: entries and checkpoints are PSS only.
-    if (this.#crypto) {
-      const spki = this.#spki.get(signerSerial);
-      if (!spki) return null;
-      let sig: Bytes;
-      try {
-        sig = this.#crypto.decodeBase64 && B64.test(sigB64) ? this.#crypto.decodeBase64(sigB64) : base64Decode(sigB64, "sig");
-      } catch {
-        return false;
-      }
-      return this.#crypto.verifyPss(spki, signerSerial, message, sig);
-    }
     const key = await this.#key(signerSerial, alg);
     if (!key) return this.#spki.has(signerSerial) ? false : null;
     let sig: Bytes;
@@ -133,6 +123,44 @@ export class LineVerifier {
       return false;
     }
     return verifyRsa(key, alg, message, sig);
+  }
+
+  /** verifySigned with the host's LineCrypto, synchronous when it is. `b64Checked`: sigB64 already passed B64. */
+  #verifyHost(c: LineCrypto, message: Bytes, signerSerial: string, alg: string, sigB64: string, b64Checked: boolean): boolean | null | Promise<boolean> {
+    if (alg !== "RSASSA_PSS_SHA_256") return false; // FORMATS.md: entries and checkpoints are PSS only.
+    const spki = this.#spki.get(signerSerial);
+    if (!spki) return null;
+    let sig: Bytes;
+    try {
+      sig = c.decodeBase64 && (b64Checked || B64.test(sigB64)) ? c.decodeBase64(sigB64) : base64Decode(sigB64, "sig");
+    } catch {
+      return false;
+    }
+    return c.verifyPss(spki, signerSerial, message, sig);
+  }
+
+  /**
+   * verifyLine with a host LineCrypto: no promise per line when the crypto answers synchronously
+   * (the Node workers), which saves the async machinery and its garbage on the hot path.
+   */
+  #verifyLineHost(c: LineCrypto, line: string): LineResult | Promise<LineResult> {
+    try {
+      const value = parseLine(line);
+      if (value.kind !== "entry") return this.verifyLine(line);
+      const entry = parseEntry(value.entry, "entry");
+      const bytes = entryCanonicalBytes(value.entry as Json);
+      const computedHash = c.sha256Hex(bytes);
+      const sigOk = this.#verifyHost(c, bytes, entry.signer.cert, entry.signer.alg, entry.sig, true);
+      if (typeof computedHash === "string" && (typeof sigOk === "boolean" || sigOk === null)) {
+        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk };
+      }
+      return Promise.all([computedHash, sigOk]).then(
+        ([h, ok]): LineResult => ({ kind: "entry", entry, computedHash: h, hashOk: h === entry.hash, sigOk: ok }),
+        (e: unknown) => malformedResult(e),
+      );
+    } catch (e) {
+      return malformedResult(e);
+    }
   }
 
   /** Processes one line. Never throws: problems come back as `malformed`. */
@@ -155,13 +183,21 @@ export class LineVerifier {
       }
       return { kind: "other", value };
     } catch (e) {
-      if (e instanceof KakuninError) return { kind: "malformed", message: e.message, ...(e.field ? { field: e.field } : {}) };
-      return { kind: "malformed", message: `unexpected: ${String(e)}` };
+      return malformedResult(e);
     }
   }
 
   /** Processes a batch concurrently (WebCrypto work overlaps); results in input order. */
   verifyLines(lines: readonly string[]): Promise<LineResult[]> {
-    return Promise.all(lines.map((l) => this.verifyLine(l)));
+    const c = this.#crypto;
+    if (!c) return Promise.all(lines.map((l) => this.verifyLine(l)));
+    const results = lines.map((l) => this.#verifyLineHost(c, l));
+    for (const r of results) if (r instanceof Promise) return Promise.all(results);
+    return Promise.resolve(results as LineResult[]);
   }
+}
+
+function malformedResult(e: unknown): MalformedLineResult {
+  if (e instanceof KakuninError) return { kind: "malformed", message: e.message, ...(e.field ? { field: e.field } : {}) };
+  return { kind: "malformed", message: `unexpected: ${String(e)}` };
 }

@@ -9,17 +9,38 @@ import { hexEncode, utf8Encode, type Bytes } from "./bytes.js";
 const SURROGATE = /[\uD800-\uDFFF]/;
 const MAX_FAST_DEPTH = 256;
 
+/** JSON.stringify of a string, without the builtin's call when nothing needs escaping (the common case). */
+function quote(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
+/** Quoted object keys: entries repeat a handful of keys. Bounded, so hostile input cannot grow it. */
+const QUOTED_KEYS = new Map<string, string>();
+function quoteKey(k: string): string {
+  let q = QUOTED_KEYS.get(k);
+  if (q === undefined) {
+    q = quote(k);
+    if (QUOTED_KEYS.size < 256) QUOTED_KEYS.set(k, q);
+  }
+  return q;
+}
+
 /**
  * RFC 8785 for the values JSON.parse produces (plain objects, arrays, strings, finite numbers,
  * booleans, null): sorted keys (UTF-16 code units), ECMAScript JSON.stringify for strings and
- * numbers. Returns undefined for anything else (surrogates, non-finite numbers, undefined, class
- * instances, toJSON, deep nesting) so the caller falls back to `canonicalize`, the reference.
+ * numbers. Returns undefined for anything else (non-finite numbers, undefined, class instances,
+ * toJSON, deep nesting) so the caller falls back to `canonicalize`, the reference. Surrogates are
+ * left to {@link fastJcs}, which checks the whole text once.
  * `skip`: top-level keys to leave out (an entry's `hash` and `sig`).
  */
-function fastJcs(v: unknown, depth: number, skip?: readonly string[]): string | undefined {
+function fastJcsValue(v: unknown, depth: number, skip?: readonly string[]): string | undefined {
   switch (typeof v) {
     case "string":
-      return SURROGATE.test(v) ? undefined : JSON.stringify(v);
+      return quote(v);
     case "number":
       return Number.isFinite(v) ? JSON.stringify(v) : undefined;
     case "boolean":
@@ -31,7 +52,7 @@ function fastJcs(v: unknown, depth: number, skip?: readonly string[]): string | 
         if (Object.getPrototypeOf(v) !== Array.prototype) return undefined;
         let out = "[";
         for (let i = 0; i < v.length; i++) {
-          const s = fastJcs(v[i], depth + 1);
+          const s = fastJcsValue(v[i], depth + 1);
           if (s === undefined) return undefined;
           out += i === 0 ? s : `,${s}`;
         }
@@ -41,15 +62,22 @@ function fastJcs(v: unknown, depth: number, skip?: readonly string[]): string | 
       if (proto !== Object.prototype && proto !== null) return undefined;
       const o = v as Record<string, unknown>;
       if (typeof o.toJSON === "function") return undefined;
-      const keys = Object.keys(o).sort();
+      const keys = Object.keys(o);
+      // Exported objects are already in JCS order: check before sorting.
+      for (let i = 1; i < keys.length; i++) {
+        if (!(keys[i - 1]! < keys[i]!)) {
+          keys.sort();
+          break;
+        }
+      }
       let out = "{";
       let first = true;
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         if (skip && skip.includes(k)) continue;
-        if (SURROGATE.test(k)) return undefined;
-        const s = fastJcs(o[k], depth + 1);
+        const s = fastJcsValue(o[k], depth + 1);
         if (s === undefined) return undefined;
-        out += first ? `${JSON.stringify(k)}:${s}` : `,${JSON.stringify(k)}:${s}`;
+        out += first ? `${quoteKey(k)}:${s}` : `,${quoteKey(k)}:${s}`;
         first = false;
       }
       return `${out}}`;
@@ -57,6 +85,17 @@ function fastJcs(v: unknown, depth: number, skip?: readonly string[]): string | 
     default:
       return undefined;
   }
+}
+
+/**
+ * {@link fastJcsValue}, or undefined when any string or key holds a surrogate: a paired one is
+ * written as is, a lone one as a `\udXXX` escape, so one look at the text finds both (a literal
+ * backslash followed by "ud" only sends the value to the reference too).
+ */
+function fastJcs(v: unknown, depth: number, skip?: readonly string[]): string | undefined {
+  const s = fastJcsValue(v, depth, skip);
+  if (s === undefined || SURROGATE.test(s) || s.includes("\\ud")) return undefined;
+  return s;
 }
 
 /** RFC 8785 (JCS) text of `value`; throws what `canonicalize` throws (NaN, lone surrogate, cycle…). */

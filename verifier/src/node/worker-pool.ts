@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { SignaturePool } from "../pool.js";
 import type { KeyTable, LineResult } from "../worker-core.js";
+import { decodeResults, type CompactResults } from "./compact.js";
 
 /**
  * Per-worker V8 heap limits. A worker holds at most a couple of batches (bounded in bytes by
@@ -30,12 +31,12 @@ export class NodeWorkerPool implements SignaturePool {
     const url = new URL("./worker-entry.mjs", import.meta.url);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(url, { resourceLimits: WORKER_LIMITS });
-      w.on("message", (m: { id: number; results?: LineResult[]; error?: string }) => {
+      w.on("message", (m: { id: number; results?: LineResult[]; compact?: CompactResults; error?: string }) => {
         const p = this.#pending.get(m.id);
         if (!p) return;
         this.#pending.delete(m.id);
         if (m.error !== undefined) p.reject(new Error(m.error));
-        else p.resolve(m.results ?? []);
+        else p.resolve(m.compact ? decodeResults(m.compact) : m.results ?? []);
       });
       w.on("error", (e) => this.#failAll(e));
       w.unref();

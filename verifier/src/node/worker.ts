@@ -1,24 +1,11 @@
 /** worker_threads entry: runs worker-core's LineVerifier on batches posted by NodeWorkerPool. */
 import { parentPort } from "node:worker_threads";
-import { LineVerifier, type LineResult } from "../worker-core.js";
+import { LineVerifier } from "../worker-core.js";
+import { encodeResults } from "./compact.js";
 import { nodeLineCrypto } from "./node-crypto.js";
 
 const verifier = new LineVerifier(undefined, nodeLineCrypto());
 const port = parentPort!;
-
-/**
- * The main thread reads neither an entry's signature nor the recomputed hash (only hashOk and
- * sigOk): blank them so the results cloned back to it are about half the size.
- */
-function slim(results: LineResult[]): LineResult[] {
-  for (const r of results) {
-    if (r.kind === "entry") {
-      r.entry.sig = "";
-      r.computedHash = "";
-    }
-  }
-  return results;
-}
 
 type Msg =
   | { id: number; type: "keys"; keys: [string, Uint8Array][] }
@@ -37,7 +24,10 @@ port.on("message", (msg: Msg) => {
     return;
   }
   verifier.verifyLines(lines).then(
-    (results) => port.postMessage({ id: msg.id, results: slim(results) }),
+    (results) => {
+      const { msg: compact, transfer } = encodeResults(results);
+      port.postMessage({ id: msg.id, compact }, transfer);
+    },
     (e: unknown) => port.postMessage({ id: msg.id, error: String(e) }),
   );
 });

@@ -272,13 +272,13 @@ class ExportVerifier {
     } else if (present > h.to + 1) {
       this.problem(STEP.parse, failed("FORMAT_FAILURE", new MalformedError(`entries beyond header range.to ${h.to}`, { field: "header.range.to" })));
     }
-    // Entries waiting for proof of existence before a CRL revocation.
+    // Entries whose status only the end of the export decides (CRL revocation, certificate announcement).
     for (const p of this.tracker!.resolve(proofTime)) {
       if (p.problem) {
         this.problem(STEP.status, p.problem, { ...(p.line !== undefined ? { line: p.line } : {}), seq: p.seq });
-        rb.finding({ seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}), verdict: "INDETERMINATE", reason: p.problem.reason, code: p.problem.error.code, message: p.problem.error.message });
+        rb.finding({ seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}), verdict: p.problem.level === "failed" ? "FAILED" : "INDETERMINATE", reason: p.problem.reason, code: p.problem.error.code, message: p.problem.error.message });
       } else {
-        rb.finding({ seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}), verdict: "PASSED", code: "OK", message: "entry precedes its certificate's revocation" });
+        rb.finding({ seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}), verdict: "PASSED", code: "OK", message: "entry's certificate status decided at the end of the export" });
       }
     }
     this.steps();

@@ -119,6 +119,17 @@ describe("lifecycle details vs certificates", () => {
     expect(r.findings).toContainEqual(expect.objectContaining({ seq: 4, verdict: "FAILED", reason: "LIFECYCLE_MISMATCH" }));
     expect(codesAt(r, 5)).toEqual(["ERR_SUPERSEDED"]);
   });
+  it("an operation signed by the new certificate just before its key.rotated entry passes (the server activates it first)", async () => {
+    const c = new ChainBuilder(s.ca, s.log);
+    await c.registered(s.a1);
+    await c.operation(s.a1);
+    await c.operation(s.a2); // new certificate active, rotation entry not yet appended
+    await c.rotated(s.a1, s.a2);
+    await c.operation(s.a2);
+    const r = await verify(c, [s.log, s.a1, s.a2, s.b1]);
+    expect(r.errors).toEqual([]);
+    expect(r.verdict).toBe("PASSED");
+  });
   it("before any rotation the agent signs with its registered certificate", async () => {
     const c = new ChainBuilder(s.ca, s.log);
     await c.registered(s.a1);

@@ -37,6 +37,10 @@ export class CertStatusTracker {
   #pending = new Map<string, PendingEntry[]>();
   /** Per agent: the certificate its latest registration/rotation entry names, and that entry's seq. */
   #current = new Map<string, { serial: string; seq: number }>();
+  /** Certificates named by a registration or rotation entry so far. */
+  #announced = new Set<string>();
+  /** Operations signed by a certificate not (yet) announced, per certificate. */
+  #unannounced = new Map<string, Array<PendingEntry & { agent: string; current: { serial: string; seq: number } }>>();
   #crl: CrlInfo | undefined;
 
   constructor(crl: CrlInfo | undefined) {
@@ -54,11 +58,18 @@ export class CertStatusTracker {
     if (rotatedAt !== undefined && seq > rotatedAt) {
       return [failed("SUPERSEDED", new SupersededError(`entry ${seq}: signed by certificate ${cert.serial} after its rotation at seq ${rotatedAt}`, { seq }))];
     }
+    // The server activates a rotated-in certificate before it appends `key.rotated` (the entry is
+    // the rotation's last step), so an operation may be signed by a certificate that a *later*
+    // lifecycle entry announces. Such entries wait for the end of the stream: announced by then →
+    // fine; never announced → LIFECYCLE_MISMATCH. (An old certificate used after its rotation or
+    // revocation is caught above.)
     if (entry.type === "agent.operation") {
       const cur = this.#current.get(entry.agent);
-      if (cur && cur.serial !== cert.serial) {
-        return [failed("LIFECYCLE_MISMATCH", new LifecycleError(
-          `entry ${seq}: agent ${entry.agent} signs with certificate ${cur.serial} since seq ${cur.seq}, not ${cert.serial}`, { seq }))];
+      if (cur && cur.serial !== cert.serial && !this.#announced.has(cert.serial)) {
+        const list = this.#unannounced.get(cert.serial) ?? [];
+        list.push({ seq, agent: entry.agent, current: cur, ...(line === undefined ? {} : { line }) });
+        this.#unannounced.set(cert.serial, list);
+        return "pending";
       }
     }
     if (revokedAt === undefined && this.#crl?.revoked.has(cert.serial)) {
@@ -74,9 +85,14 @@ export class CertStatusTracker {
   record(entry: EntryFields): void {
     const d = entry.details;
     if (d?.type === "key.rotated" && !this.#rotatedAt.has(d.oldCert)) this.#rotatedAt.set(d.oldCert, entry.seq);
-    if (d?.type === "key.rotated") this.#current.set(entry.agent, { serial: d.newCert, seq: entry.seq });
-    if (d?.type === "agent.registered") this.#current.set(entry.agent, { serial: d.cert, seq: entry.seq });
+    if (d?.type === "key.rotated") this.#announce(entry.agent, d.newCert, entry.seq);
+    if (d?.type === "agent.registered") this.#announce(entry.agent, d.cert, entry.seq);
     if (d?.type === "certificate.revoked" && !this.#revokedAt.has(d.cert)) this.#revokedAt.set(d.cert, entry.seq);
+  }
+
+  #announce(agent: string, serial: string, seq: number): void {
+    this.#current.set(agent, { serial, seq });
+    this.#announced.add(serial);
   }
 
   /**
@@ -98,6 +114,17 @@ export class CertStatusTracker {
       }
     }
     this.#pending.clear();
+    for (const [serial, list] of this.#unannounced) {
+      const announced = this.#announced.has(serial);
+      for (const { agent, current, ...p } of list) {
+        if (announced) yield p;
+        else {
+          yield { ...p, problem: failed("LIFECYCLE_MISMATCH", new LifecycleError(
+            `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, which no registration or rotation entry announces (its current certificate is ${current.serial} since seq ${current.seq})`, { seq: p.seq })) };
+        }
+      }
+    }
+    this.#unannounced.clear();
   }
 }
 

@@ -9,13 +9,16 @@ import { hexEncode, utf8Encode, type Bytes } from "./bytes.js";
 const SURROGATE = /[\uD800-\uDFFF]/;
 const MAX_FAST_DEPTH = 256;
 
+/** Characters JSON.stringify escapes, and surrogates (JCS: the reference decides). */
+const SPECIAL = /["\\\u0000-\u001f\uD800-\uDFFF]/;
+/** Set by {@link quote} when a string holds a surrogate; {@link fastJcs} saves and restores it. */
+let sawSurrogate = false;
+
 /** JSON.stringify of a string, without the builtin's call when nothing needs escaping (the common case). */
 function quote(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
-  }
-  return `"${s}"`;
+  if (!SPECIAL.test(s)) return `"${s}"`;
+  if (SURROGATE.test(s)) sawSurrogate = true;
+  return JSON.stringify(s);
 }
 
 /** Quoted object keys: entries repeat a handful of keys. Bounded, so hostile input cannot grow it. */
@@ -24,7 +27,7 @@ function quoteKey(k: string): string {
   let q = QUOTED_KEYS.get(k);
   if (q === undefined) {
     q = quote(k);
-    if (QUOTED_KEYS.size < 256) QUOTED_KEYS.set(k, q);
+    if (QUOTED_KEYS.size < 256 && !SURROGATE.test(k)) QUOTED_KEYS.set(k, q);
   }
   return q;
 }
@@ -33,8 +36,8 @@ function quoteKey(k: string): string {
  * RFC 8785 for the values JSON.parse produces (plain objects, arrays, strings, finite numbers,
  * booleans, null): sorted keys (UTF-16 code units), ECMAScript JSON.stringify for strings and
  * numbers. Returns undefined for anything else (non-finite numbers, undefined, class instances,
- * toJSON, deep nesting) so the caller falls back to `canonicalize`, the reference. Surrogates are
- * left to {@link fastJcs}, which checks the whole text once.
+ * toJSON, deep nesting) so the caller falls back to `canonicalize`, the reference. A surrogate in
+ * any string or key is flagged by {@link quote}, and {@link fastJcs} then returns undefined too.
  * `skip`: top-level keys to leave out (an entry's `hash` and `sig`).
  */
 function fastJcsValue(v: unknown, depth: number, skip?: readonly string[]): string | undefined {
@@ -87,15 +90,16 @@ function fastJcsValue(v: unknown, depth: number, skip?: readonly string[]): stri
   }
 }
 
-/**
- * {@link fastJcsValue}, or undefined when any string or key holds a surrogate: a paired one is
- * written as is, a lone one as a `\udXXX` escape, so one look at the text finds both (a literal
- * backslash followed by "ud" only sends the value to the reference too).
- */
+/** {@link fastJcsValue}, or undefined when any string or key holds a surrogate. */
 function fastJcs(v: unknown, depth: number, skip?: readonly string[]): string | undefined {
-  const s = fastJcsValue(v, depth, skip);
-  if (s === undefined || SURROGATE.test(s) || s.includes("\\ud")) return undefined;
-  return s;
+  const outer = sawSurrogate; // re-entered from a getter on a caller's object: keep the outer state
+  sawSurrogate = false;
+  try {
+    const s = fastJcsValue(v, depth, skip);
+    return sawSurrogate ? undefined : s;
+  } finally {
+    sawSurrogate = outer;
+  }
 }
 
 /** RFC 8785 (JCS) text of `value`; throws what `canonicalize` throws (NaN, lone surrogate, cycle…). */

@@ -1,4 +1,4 @@
-/** zod/OpenAPI schemas of the audit log's wire formats (verifier/FORMATS.md). Log engineer. */
+/** zod/OpenAPI schemas of the audit log's wire formats (verifier/FORMATS.md). */
 import { z } from "@hono/zod-openapi";
 
 const Hash = z.string().regex(/^[0-9a-f]{64}$/);

@@ -1,5 +1,5 @@
 /**
- * Audit log routes (log engineer): reading entries, checkpoints (issuer and public), the NDJSON
+ * Audit log routes: reading entries, checkpoints (issuer and public), the NDJSON
  * export, and payload erasure.
  */
 import { createRoute, z } from "@hono/zod-openapi";

@@ -1,6 +1,6 @@
 /**
  * POST /v1/agents/{id}/operations — sign an operation with the agent's own KMS key and append it
- * to its issuer's chain (log engineer). 201 with a `kakunin-receipt/1` once durably committed.
+ * to its issuer's chain. 201 with a `kakunin-receipt/1` once durably committed.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRole } from "../auth/middleware.js";

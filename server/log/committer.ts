@@ -32,20 +32,15 @@ export async function readHead(db: Kysely<LogDb> | Transaction<LogDb>, issuerId:
   return row ? { size: Number(row.size), head: row.head, time: row.time } : { size: 0, head: "0".repeat(64), time: "" };
 }
 
-export async function commitBatch(
+/** Commits a signed batch in its own transaction (see {@link writeBatch}). */
+export function commitBatch(
   db: Kysely<LogDb>,
   dialect: DialectName,
   issuerId: string,
   expected: ChainHead,
   items: CommitItem[],
 ): Promise<ChainHead> {
-  const last = items[items.length - 1];
-  if (!last) return expected;
-  let next = expected;
-  await db.transaction().execute(async (trx) => {
-    next = await writeBatch(trx, dialect, issuerId, expected, items);
-  });
-  return next;
+  return db.transaction().execute((trx) => writeBatch(trx, dialect, issuerId, expected, items));
 }
 
 /**

@@ -12,6 +12,9 @@ export interface Suite {
   run(args: string[]): Promise<void>;
 }
 
+// Child processes inherit this: the AWS SDK's "Node 22 from 2027" notice would clutter the tables.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const here = dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)
   .filter((f) => f.endsWith(".ts") && !["main.ts", "lib.ts"].includes(f) && !f.endsWith(".d.ts"))

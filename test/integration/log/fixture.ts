@@ -51,10 +51,7 @@ export async function createLogFixture(opts: { db?: DbKind; kms?: StartLocalKmsO
   const kms = opts.existingKms ?? (await startLocalKms(opts.kms ?? {}));
   const dir = await mkdtemp(join(tmpdir(), "kakunin-log-"));
   const database = await testDatabase(kind);
-  const config = loadConfig({
-    DATA_DIR: dir, KMS_ENDPOINT: kms.endpoint, KAKUNIN_OPERATOR_TOKEN: OPERATOR_TOKEN,
-    KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", ...database.env, ...opts.env,
-  });
+  const config = fixtureConfig(dir, kms, { ...database.env, ...opts.env });
   let services: Services;
   try {
     services = await startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: opts.kmsMaxAttempts ?? 1 }) });
@@ -64,17 +61,8 @@ export async function createLogFixture(opts: { db?: DbKind; kms?: StartLocalKmsO
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  const app = createApp(services.deps);
-  const call: Call = async (method, path, o = {}) => {
-    const headers: Record<string, string> = { ...o.headers };
-    if (o.token) headers.authorization = `Bearer ${o.token}`;
-    const body = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
-    if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
-    const res = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
-    return parse(res);
-  };
   return {
-    kind, dbEnv: database.env, kms, dir, services, call,
+    kind, dbEnv: database.env, kms, dir, services, call: appCaller(createApp(services.deps)),
     close: async () => {
       await services.deps.log?.close();
       await services.close();
@@ -82,6 +70,40 @@ export async function createLogFixture(opts: { db?: DbKind; kms?: StartLocalKmsO
       if (!opts.existingKms) await kms.stop();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+function fixtureConfig(dir: string, kms: LocalKms, env: Record<string, string | undefined>) {
+  return loadConfig({
+    DATA_DIR: dir, KMS_ENDPOINT: kms.endpoint, KAKUNIN_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", ...env,
+  });
+}
+
+/**
+ * A second service instance on the fixture's database (same SQLite file or same DATABASE_URL) and
+ * KMS — what a second server process would be — called through its own app.
+ */
+export async function startSecondInstance(fx: LogFixture): Promise<{ services: Services; call: Call; close(): Promise<void> }> {
+  const services = await startServices(fixtureConfig(fx.dir, fx.kms, fx.dbEnv), createLogger("silent"), { kms: fx.kms.client({ maxAttempts: 1 }) });
+  return {
+    services,
+    call: appCaller(createApp(services.deps)),
+    async close() {
+      await services.deps.log?.close();
+      await services.close();
+    },
+  };
+}
+
+/** In process, through `app.request()`. */
+export function appCaller(app: ReturnType<typeof createApp>): Call {
+  return async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    const body = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
+    if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
+    return parse(await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) }));
   };
 }
 

@@ -6,39 +6,26 @@
  * PostgreSQL only (SQLite has one writer and no chain lock); skipped loudly without PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../../server/app.js";
-import { startServices, type Services } from "../../../server/bootstrap.js";
-import { loadConfig } from "../../../server/config.js";
-import { createLogger } from "../../../server/logger.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { shouldRunPostgres } from "../../helpers/postgres.js";
-import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parse, parseExport, setupIssuer, type Call, type LogFixture } from "./fixture.js";
+import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parseExport, startSecondInstance, setupIssuer, type Call, type LogFixture } from "./fixture.js";
 
 const runPg = await shouldRunPostgres("log/hot-path");
 
 describe.skipIf(!runPg)("[postgres] chain lock across instances", () => {
   let kms: LocalKms;
   let fx: LogFixture;
-  let second: Services | undefined;
+  let second: Awaited<ReturnType<typeof startSecondInstance>> | undefined;
   let call2: Call;
 
   beforeAll(async () => {
     kms = await startLocalKms({ latencyMs: 5 });
     fx = await createLogFixture({ db: "postgres", existingKms: kms });
-    const config = loadConfig({
-      DATA_DIR: fx.dir, KMS_ENDPOINT: kms.endpoint, KAKUNIN_OPERATOR_TOKEN: OPERATOR_TOKEN,
-      KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", ...fx.dbEnv,
-    });
-    second = await startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: 1 }) });
-    const app2 = createApp(second.deps);
-    call2 = async (method, path, o = {}) => {
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (o.token) headers.authorization = `Bearer ${o.token}`;
-      return parse(await app2.request(path, { method, headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}) }));
-    };
+    // The second instance: same data directory (SQLite file) or same DATABASE_URL (PostgreSQL).
+    second = await startSecondInstance(fx);
+    call2 = second.call;
   });
   afterAll(async () => {
-    await second?.deps.log?.close();
     await second?.close();
     await fx?.close();
     await kms?.stop();
@@ -46,7 +33,7 @@ describe.skipIf(!runPg)("[postgres] chain lock across instances", () => {
 
   it("two instances append to one issuer without a head conflict: nothing is re-signed", async () => {
     const issuer = await setupIssuer(fx.call, OPERATOR_TOKEN, 4);
-    const logs = [fx.services.deps.log!, second!.deps.log!];
+    const logs = [fx.services.deps.log!, second!.services.deps.log!];
     const before = logs.map((l) => ({ ...l.stats }));
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => {
       const a = issuer.agents[i % 4]!;

@@ -6,17 +6,13 @@
  * PostgreSQL (named [postgres]; skipped loudly otherwise).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../../server/app.js";
-import { startServices, type Services } from "../../../server/bootstrap.js";
-import { loadConfig } from "../../../server/config.js";
-import { createLogger } from "../../../server/logger.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { databaseKinds } from "../../helpers/postgres.js";
-import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parse, parseExport, setupIssuer, type Call, type LogFixture } from "./fixture.js";
+import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parseExport, startSecondInstance, setupIssuer, type Call, type LogFixture } from "./fixture.js";
 
 let kms: LocalKms;
 let fx: LogFixture;
-let second: Services | undefined;
+let second: Awaited<ReturnType<typeof startSecondInstance>> | undefined;
 let call2: Call;
 
 beforeAll(async () => {
@@ -32,20 +28,10 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
   beforeAll(async () => {
     fx = await createLogFixture({ db: kind, existingKms: kms });
     // The second instance: same data directory (SQLite file) or same DATABASE_URL (PostgreSQL).
-    const config = loadConfig({
-      DATA_DIR: fx.dir, KMS_ENDPOINT: kms.endpoint, KAKUNIN_OPERATOR_TOKEN: OPERATOR_TOKEN,
-      KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", ...fx.dbEnv,
-    });
-    second = await startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: 1 }) });
-    const app2 = createApp(second.deps);
-    call2 = async (method, path, o = {}) => {
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (o.token) headers.authorization = `Bearer ${o.token}`;
-      return parse(await app2.request(path, { method, headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}) }));
-    };
+    second = await startSecondInstance(fx);
+    call2 = second.call;
   });
   afterAll(async () => {
-    await second?.deps.log?.close();
     await second?.close();
     second = undefined;
     await fx?.close(); // drops the PostgreSQL database after both instances have let go of it
@@ -69,7 +55,7 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
       for (const r of results) expect(byHash.has(r.json.entry.hash)).toBe(true);
       // The writers really raced: on SQLite one lost a compare-and-swap and re-sequenced; on
       // PostgreSQL the per-issuer chain lock made one wait instead (and nothing was re-signed).
-      const [a, b] = [fx.services.deps.log!.stats, second!.deps.log!.stats];
+      const [a, b] = [fx.services.deps.log!.stats, second!.services.deps.log!.stats];
       if (kind === "postgres") {
         expect(a.chainLockWaits + b.chainLockWaits).toBeGreaterThan(0);
         expect(a.conflicts + b.conflicts).toBe(0);

@@ -3,7 +3,7 @@ import { verifyExport, MAX_LINE_LENGTH, type Report } from "@kakunin/verifier";
 import { crls as _crls, ready, trustAnchor } from "./data";
 import { plainReason, VERDICT_WORD } from "./plain";
 import { reasonsList, technicalSection, verdictBox } from "./report-view";
-import { $, clearErrors, fieldError, focusResult, h } from "./ui";
+import { $, clearErrors, fieldError, focusResult, h, onFileDrop } from "./ui";
 import { WebWorkerPool } from "./worker-pool";
 
 void _crls; // an export carries its own CRL; the directory's is not mixed in.
@@ -138,17 +138,7 @@ export function initLogPage(): void {
     }
   });
   for (const el of [drop, area]) {
-    el.addEventListener("dragover", (e) => {
-      if (!e.dataTransfer?.types.includes("Files")) return;
-      e.preventDefault();
-      area.classList.add("drop-active");
-    });
-    el.addEventListener("dragleave", () => area.classList.remove("drop-active"));
-    el.addEventListener("drop", (e) => {
-      area.classList.remove("drop-active");
-      const f = e.dataTransfer?.files?.[0];
-      if (!f) return;
-      e.preventDefault();
+    onFileDrop(el, area, (f) => {
       fileInput.value = "";
       setFile(f);
     });

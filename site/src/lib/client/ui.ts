@@ -36,6 +36,23 @@ export function clearErrors(...ids: string[]): void {
  * A text area that also takes a dropped file or a chosen file. Text files fill the area; the bytes of
  * the last chosen file are kept so binary payloads can be checked exactly.
  */
+/** Accepts a dropped file on `target`, highlighting `highlight` while a file is dragged over it. */
+export function onFileDrop(target: HTMLElement, highlight: HTMLElement, onFile: (f: File) => void): void {
+  target.addEventListener("dragover", (e) => {
+    if (!e.dataTransfer?.types.includes("Files")) return;
+    e.preventDefault();
+    highlight.classList.add("drop-active");
+  });
+  target.addEventListener("dragleave", () => highlight.classList.remove("drop-active"));
+  target.addEventListener("drop", (e) => {
+    highlight.classList.remove("drop-active");
+    const f = e.dataTransfer?.files?.[0];
+    if (!f) return;
+    e.preventDefault();
+    onFile(f);
+  });
+}
+
 export class TextOrFile {
   bytes: Uint8Array | null = null;
   fileName: string | null = null;
@@ -49,19 +66,7 @@ export class TextOrFile {
       const f = picker.files?.[0];
       if (f) void this.take(f);
     });
-    area.addEventListener("dragover", (e) => {
-      if (!e.dataTransfer?.types.includes("Files")) return;
-      e.preventDefault();
-      area.classList.add("drop-active");
-    });
-    area.addEventListener("dragleave", () => area.classList.remove("drop-active"));
-    area.addEventListener("drop", (e) => {
-      area.classList.remove("drop-active");
-      const f = e.dataTransfer?.files?.[0];
-      if (!f) return;
-      e.preventDefault();
-      void this.take(f);
-    });
+    onFileDrop(area, area, (f) => void this.take(f));
     area.addEventListener("input", () => {
       this.bytes = null;
       this.fileName = null;

@@ -163,6 +163,7 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       region: config.region,
       allowedRegions: config.allowedRegions,
       ...(config.serviceRoleArn ? { serviceRoleArn: config.serviceRoleArn } : {}),
+      signTransport: config.kmsSignTransport,
     });
     const result = await bootstrap({ config, db, dialect, custody, logger, ...(opts.now ? { now: opts.now } : {}) });
     // Audit log wiring: lifecycle routes append their entries through it.

@@ -24,6 +24,8 @@ export interface Config {
   witnessDir: string;
   /** Cluster-wide checkpoint publication period, ms (KAKUNIN_CHECKPOINT_INTERVAL_MS, default 1000; 0 = per-instance debounce). */
   checkpointIntervalMs: number;
+  /** How KMS Sign is called: "direct" (default, server/kms/sign-client.ts) or "sdk" (KAKUNIN_KMS_SIGN_TRANSPORT). */
+  kmsSignTransport: "direct" | "sdk";
 }
 
 const DEFAULT_ALLOWED = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"];
@@ -46,6 +48,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!allowedRegions.includes(region)) {
     throw new Error(`AWS_REGION ${region} is not in KAKUNIN_ALLOWED_REGIONS (${allowedRegions.join(",")})`);
   }
+  const kmsSignTransport = env.KAKUNIN_KMS_SIGN_TRANSPORT || "direct";
+  if (kmsSignTransport !== "direct" && kmsSignTransport !== "sdk") throw new Error(`Invalid KAKUNIN_KMS_SIGN_TRANSPORT: ${JSON.stringify(kmsSignTransport)} (expected direct or sdk)`);
   return {
     port,
     host,
@@ -66,5 +70,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceRoleArn: env.KAKUNIN_SERVICE_ROLE_ARN || undefined,
     witnessDir: path.resolve(env.KAKUNIN_WITNESS_DIR || path.join(dataDir, "witness")),
     checkpointIntervalMs: int(env, "KAKUNIN_CHECKPOINT_INTERVAL_MS", 1000),
+    kmsSignTransport,
   };
 }

@@ -18,6 +18,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { KmsFailureError, KmsNotFoundError, RegionNotAllowedError, mapKmsError } from "./errors.js";
 import { buildKeyPolicy, type KeyPolicyContext } from "./policy.js";
+import { KmsSignClient } from "./sign-client.js";
 
 export type SigningAlgorithm = "RSASSA_PSS_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_256";
 export type KeyPurpose = "agent" | "ca" | "log";
@@ -40,6 +41,12 @@ export interface KeyCustodyOptions {
    * policy (PutKeyPolicy) once its ARN reveals the account; later keys get it at creation.
    */
   accountId?: string;
+  /**
+   * How Sign is called: "direct" (default; KmsSignClient: same endpoint, credentials, retries and
+   * clock offset as the SDK client, without its per-call middleware stack) or "sdk" (SignCommand).
+   * Every other operation always goes through the SDK. (KAKUNIN_KMS_SIGN_TRANSPORT)
+   */
+  signTransport?: "direct" | "sdk";
 }
 
 export interface KeyDescription {
@@ -67,6 +74,7 @@ export class KeyCustody {
   private readonly keyPolicy: (ctx: KeyPolicyContext) => string;
   private readonly serviceRoleArnOption: string | undefined;
   private accountId: string | undefined;
+  private readonly signClient: KmsSignClient | undefined;
 
   constructor(
     private readonly client: KMSClient,
@@ -83,6 +91,7 @@ export class KeyCustody {
       throw new Error(`accountId must be 12 digits: ${opts.accountId}`);
     }
     this.accountId = opts.accountId ?? (opts.serviceRoleArn ? ROLE_ARN_RE.exec(opts.serviceRoleArn)?.[1] : undefined);
+    this.signClient = opts.signTransport === "sdk" ? undefined : new KmsSignClient(client);
   }
 
   /** Creates a non-exportable RSA_2048 SIGN_VERIFY key with tags, a least-privilege policy and an optional alias. */
@@ -175,6 +184,10 @@ export class KeyCustody {
   async signDigest(arn: string, digest: Uint8Array, alg: SigningAlgorithm): Promise<Uint8Array> {
     if (alg !== "RSASSA_PSS_SHA_256" && alg !== "RSASSA_PKCS1_V1_5_SHA_256") throw new Error(`Unsupported signing algorithm: ${String(alg)}`);
     if (digest.length !== 32) throw new Error(`A SHA-256 digest is 32 bytes, got ${digest.length}`);
+    if (this.signClient) {
+      const client = this.signClient;
+      return this.call("Sign", () => client.sign({ keyId: arn, digest, algorithm: alg }));
+    }
     const out = await this.call("Sign", () =>
       this.client.send(new SignCommand({ KeyId: arn, Message: digest, MessageType: "DIGEST", SigningAlgorithm: alg })),
     );

@@ -37,6 +37,13 @@ export interface AppenderOptions {
   maxAttempts?: number;
   /** head conflicts per request before failing it (default 20) */
   maxConflicts?: number;
+  /**
+   * SQLite: batches of one issuer signing at the same time (default 3). Batch k+1 is sequenced on
+   * batch k's last hash while k is still being signed; commits stay strictly in chain order, and if
+   * batch k does not commit in full, every later in-flight batch is discarded and re-sequenced.
+   * PostgreSQL always runs one batch per issuer (the chain lock is held from head read to commit).
+   */
+  maxInFlight?: number;
   logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
 }
 
@@ -62,12 +69,14 @@ export class Appender {
   private readonly maxQueue: number;
   private readonly maxAttempts: number;
   private readonly maxConflicts: number;
+  private readonly maxInFlight: number;
 
   constructor(private readonly o: AppenderOptions) {
     this.maxBatch = o.maxBatch ?? 256;
     this.maxQueue = o.maxQueue ?? 4096;
     this.maxAttempts = o.maxAttempts ?? 3;
     this.maxConflicts = o.maxConflicts ?? 20;
+    this.maxInFlight = Math.max(1, o.maxInFlight ?? 3);
   }
 
   /** Queue one append; resolves once the entry is durably committed. */
@@ -93,6 +102,7 @@ export class Appender {
   }
 
   private async run(q: IssuerQueue): Promise<void> {
+    if (this.o.dialect !== "postgres") return this.runPipelined(q);
     try {
       while (q.length > 0) {
         const batch = q.take(this.maxBatch);
@@ -114,32 +124,90 @@ export class Appender {
     }
   }
 
+  /**
+   * SQLite: up to `maxInFlight` batches signing at once, committed in chain order. Each batch is
+   * sequenced on the previous in-flight batch's last hash (the speculative tail); a batch is
+   * committed only once every batch before it committed in full, so no entry is ever committed
+   * with a stale prevHash. When a batch does not commit in full (a signature failed, a head
+   * conflict, a database error), the later in-flight batches are discarded once their signatures
+   * are back and their requests re-queued, in order, behind the failed batch's retries.
+   */
+  private async runPipelined(q: IssuerQueue): Promise<void> {
+    const inFlight: Flight[] = [];
+    let tail: ChainHead | undefined; // head after the last in-flight batch
+    try {
+      while (q.length > 0 || inFlight.length > 0) {
+        while (q.length > 0 && inFlight.length < this.maxInFlight) {
+          const batch = q.take(this.maxBatch);
+          const ready = await this.resolveSigners(q, batch);
+          if (ready.length === 0) continue;
+          let base = tail ?? q.head;
+          if (!base) {
+            try {
+              base = await readHead(this.o.db, q.issuerId);
+            } catch (e) {
+              for (const r of ready) r.pending.reject(e);
+              continue;
+            }
+            q.head = base;
+          }
+          const { entries, head } = this.sequence(base, ready);
+          inFlight.push({ ready, base, signed: this.sign(entries) });
+          tail = head;
+        }
+        const f = inFlight.shift();
+        if (!f) continue;
+        let backoffMs = 0;
+        let complete = false;
+        let front = 0; // requests of this batch settle()/commitFailed() put back at the front
+        try {
+          const signed = await f.signed;
+          let committed = true;
+          if (signed.items.length > 0) {
+            try {
+              q.head = await commitBatch(this.o.db, this.o.dialect, q.issuerId, f.base, signed.items);
+            } catch (e) {
+              committed = false;
+              const before = q.length;
+              backoffMs = this.commitFailed(q, f.ready, e);
+              front = q.length - before;
+            }
+          }
+          if (committed) {
+            complete = signed.items.length === signed.entries.length;
+            const before = q.length;
+            backoffMs = this.settle(q, signed);
+            front = q.length - before;
+          }
+        } catch (e) {
+          // Should not happen (sign() settles into results); never leave a request hanging.
+          q.head = undefined;
+          this.o.logger?.error({ err: e, issuer: q.issuerId }, "log batch failed");
+          for (const r of f.ready) r.pending.reject(e);
+        }
+        if (!complete) {
+          // Later batches were sequenced on entries that are not in the chain: re-queue them behind
+          // the retries settle()/commitFailed() put at the front (wait for their signatures first,
+          // so nothing is still signing for a request that has moved on).
+          const later = inFlight.splice(0);
+          await Promise.allSettled(later.map((l) => l.signed));
+          q.requeueAt(front, later.flatMap((l) => l.ready.map((r) => r.pending)));
+          tail = undefined;
+        }
+        if (backoffMs > 0) await sleep(backoffMs);
+      }
+    } finally {
+      q.running = false;
+      for (const r of this.idle) r();
+      this.idle.clear();
+    }
+  }
+
   /** Returns a back-off delay (ms) before the next batch; settles or re-queues every request. */
   private async processBatch(q: IssuerQueue, batch: Pending[]): Promise<number> {
     const { o } = this;
     // 1. Who signs each entry: the agent's ACTIVE certificate now, or the log signer.
-    const opAgents = [...new Set(batch.filter((p) => p.req.type === "agent.operation").map((p) => p.req.agent))];
-    let agentSigners: Map<string, ResolvedSigner>;
-    try {
-      agentSigners = await resolveAgentSigners(o.db, q.issuerId, opAgents);
-    } catch (e) {
-      for (const p of batch) p.reject(e);
-      return 0;
-    }
-    const logSigner: ResolvedSigner = {
-      ref: { cert: o.logSigner.certSerial, key: o.logSigner.keyArn, alg: ENTRY_ALG },
-      certificatePem: o.logSigner.certificatePem,
-    };
-    const ready: { pending: Pending; signer: ResolvedSigner }[] = [];
-    for (const p of batch) {
-      if (p.req.type !== "agent.operation") {
-        ready.push({ pending: p, signer: logSigner });
-        continue;
-      }
-      const s = agentSigners.get(p.req.agent);
-      if (s) ready.push({ pending: p, signer: s });
-      else p.reject(new ConflictError("ERR_NO_ACTIVE_CERTIFICATE", `Agent ${p.req.agent} has no active certificate`));
-    }
+    const ready = await this.resolveSigners(q, batch);
     if (ready.length === 0) return 0;
 
     // PostgreSQL (several instances may append to one chain): the whole batch — head read,
@@ -188,11 +256,44 @@ export class Appender {
     return this.settle(q, signed);
   }
 
-  /** Sequence `ready` on `head`, sign every entry concurrently; the committable prefix is the entries before the first failed signature. */
-  private async sequenceAndSign(head: ChainHead, ready: { pending: Pending; signer: ResolvedSigner }[]): Promise<Signed> {
-    const { entries } = sequenceBatch(head, ready, this.o.now());
+  /** The signer of each request (agent: its ACTIVE certificate now; lifecycle: the log signer). Requests without one are rejected here. */
+  private async resolveSigners(q: IssuerQueue, batch: Pending[]): Promise<Ready[]> {
+    const { o } = this;
+    const opAgents = [...new Set(batch.filter((p) => p.req.type === "agent.operation").map((p) => p.req.agent))];
+    let agentSigners: Map<string, ResolvedSigner>;
+    try {
+      agentSigners = await resolveAgentSigners(o.db, q.issuerId, opAgents);
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return [];
+    }
+    const logSigner: ResolvedSigner = {
+      ref: { cert: o.logSigner.certSerial, key: o.logSigner.keyArn, alg: ENTRY_ALG },
+      certificatePem: o.logSigner.certificatePem,
+    };
+    const ready: Ready[] = [];
+    for (const p of batch) {
+      if (p.req.type !== "agent.operation") {
+        ready.push({ pending: p, signer: logSigner });
+        continue;
+      }
+      const s = agentSigners.get(p.req.agent);
+      if (s) ready.push({ pending: p, signer: s });
+      else p.reject(new ConflictError("ERR_NO_ACTIVE_CERTIFICATE", `Agent ${p.req.agent} has no active certificate`));
+    }
+    return ready;
+  }
+
+  /** Sequence `ready` on `head` (synchronous: seq, prevHash, time, hashes). */
+  private sequence(head: ChainHead, ready: Ready[]): { entries: SequencedEntry[]; head: ChainHead } {
+    const out = sequenceBatch(head, ready, this.o.now());
     this.stats.batches++;
-    this.stats.largestBatch = Math.max(this.stats.largestBatch, entries.length);
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, out.entries.length);
+    return out;
+  }
+
+  /** Sign every entry concurrently; the committable prefix is the entries before the first failed signature. */
+  private async sign(entries: SequencedEntry[]): Promise<Signed> {
     const sigs = await signBatch(this.o.custody, entries);
     const k = firstFailure(sigs);
     const items: SignedItem[] = [];
@@ -205,6 +306,11 @@ export class Appender {
       items.push(item);
     }
     return { entries, sigs, items };
+  }
+
+  /** Sequence `ready` on `head`, sign every entry concurrently; the committable prefix is the entries before the first failed signature. */
+  private sequenceAndSign(head: ChainHead, ready: Ready[]): Promise<Signed> {
+    return this.sign(this.sequence(head, ready).entries);
   }
 
   /** The commit transaction failed (nothing of this batch is committed): re-queue on a head conflict, else fail the batch. */
@@ -262,6 +368,14 @@ export class Appender {
 }
 
 type SignedItem = CommitItem & { appended: Appended; pending: Pending };
+type Ready = { pending: Pending; signer: ResolvedSigner };
+
+/** A batch being signed (SQLite pipeline): sequenced on `base`, the head it must commit onto. */
+interface Flight {
+  ready: Ready[];
+  base: ChainHead;
+  signed: Promise<Signed>;
+}
 
 /** A sequenced and signed batch: `items` = the committable prefix (entries before the first failed signature). */
 interface Signed {

@@ -81,6 +81,11 @@ export class IssuerQueue {
     this.items.unshift(...ps);
   }
 
+  /** Put requests back at position `index` (behind `index` requests already re-queued at the front), in order. */
+  requeueAt(index: number, ps: Pending[]): void {
+    this.items.splice(index, 0, ...ps);
+  }
+
   take(max: number): Pending[] {
     return this.items.splice(0, max);
   }

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AppDeps } from "./deps.js";
 import type { AppEnv } from "./http/env.js";
 import { defaultHook } from "./http/openapi.js";
 import { onError, problemResponse } from "./http/problem.js";
+import { bodyLimit } from "./http/body.js";
 import { PayloadTooLargeError } from "./errors.js";
 import { healthRoutes } from "./routes/health.js";
 import { issuerRoutes } from "./routes/issuers.js";

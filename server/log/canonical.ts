@@ -10,11 +10,16 @@ import canonicalize from "canonicalize";
 
 export const ZERO_HASH = "0".repeat(64);
 
-/** UTF-8 bytes of the RFC 8785 serialisation of `value`. Throws on values JSON cannot represent. */
-export function canonicalBytes(value: unknown): Buffer {
+/** The RFC 8785 serialisation of `value`. Throws on values JSON cannot represent. */
+export function canonicalText(value: unknown): string {
   const text = canonicalize(value);
   if (text === undefined) throw new TypeError("value has no JSON representation");
-  return Buffer.from(text, "utf8");
+  return text;
+}
+
+/** UTF-8 bytes of the RFC 8785 serialisation of `value`. Throws on values JSON cannot represent. */
+export function canonicalBytes(value: unknown): Buffer {
+  return Buffer.from(canonicalText(value), "utf8");
 }
 
 export function sha256(bytes: Uint8Array): Buffer {

@@ -4,7 +4,7 @@
  * hash. Pure and synchronous apart from the queue, so the chain never waits on KMS to sequence.
  */
 import { OverloadedError } from "../errors.js";
-import { canonicalBytes, sha256 } from "./canonical.js";
+import { canonicalText, sha256 } from "./canonical.js";
 import type { EntryType, LogEntry, SignerRef, StoredPayload, UnsignedEntry } from "./types.js";
 
 /** The committed tip of an issuer's chain. */
@@ -117,9 +117,13 @@ export function sequenceBatch(
       prevHash: prev,
     };
     if (r.details !== undefined) unsigned.details = r.details;
-    const digest = sha256(canonicalBytes(unsigned));
+    const text = canonicalText(unsigned);
+    const digest = sha256(Buffer.from(text, "utf8"));
     const hash = digest.toString("hex");
-    entries.push({ pending, signer, unsigned, digest, hash });
+    // The entry is stored and exported as JSON.stringify({ ...unsigned, hash, sig }). Re-read from
+    // the canonical text, its keys are in JCS order, so that JSON carries the canonical bytes
+    // verbatim before `hash` and `sig` (what the verifier's fast path recognises; FORMATS.md).
+    entries.push({ pending, signer, unsigned: JSON.parse(text) as UnsignedEntry, digest, hash });
     prev = hash;
     seq++;
   }

@@ -16,6 +16,9 @@ import { setFlagsFromString } from "node:v8";
 if (!process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) setFlagsFromString("--max-semi-space-size=2");
 
 const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
+// The bundle runs from a cache directory: tell it (and its workers) where the package, and so the
+// optional native addon (native/build/Release), lives.
+process.env.KAKUNIN_VERIFY_HOME ??= pkgDir;
 const srcDir = join(pkgDir, "src");
 
 function sourceFiles(dir) {

@@ -11,6 +11,12 @@ export interface SignaturePool {
   setKeys(keys: KeyTable): Promise<void> | void;
   /** Verifies a batch of raw lines; resolves with one result per line, in order. */
   verifyLines(lines: string[]): Promise<LineResult[]>;
+  /**
+   * Optional: verifies a block of whole lines given as UTF-8 bytes ("\n"-separated, ending with
+   * "\n"); resolves with one result per line, blank lines included (`kind: "blank"`). The pool may
+   * take ownership of `bytes` (e.g. transfer it to a worker). See `verifyExportBytes`.
+   */
+  verifyBlock?(bytes: Uint8Array): Promise<LineResult[]>;
   /** Suggested number of batches in flight (e.g. 2 × workers). */
   readonly concurrency?: number;
   /** Releases workers. verifyExport does not call it: the pool's owner does. */

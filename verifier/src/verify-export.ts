@@ -226,6 +226,7 @@ class ExportVerifier {
   }
 
   async result(r: LineResult, line: number): Promise<void> {
+    if (r.kind === "blank") return;
     if (r.kind === "malformed") {
       this.finalise();
       this.linker?.reset();
@@ -309,82 +310,270 @@ class ExportVerifier {
   }
 }
 
+/** One dispatched unit of work: results for consecutive lines, numbered explicitly or from a running count. */
+interface InFlight {
+  /** Line numbers per result (line path: blank lines were skipped); absent for blocks (one result per line). */
+  lineNos?: number[];
+  results: Promise<LineResult[]>;
+}
+
+/**
+ * Feeds lines (and, once the preamble is done, whole blocks of lines) to the pool in order, with
+ * a bounded number of batches in flight, and hands results back to the ExportVerifier in order.
+ */
+class Feeder {
+  v: ExportVerifier;
+  opts: VerifyExportOptions;
+  batchSize: number;
+  batchChars: number;
+  maxInflight: number;
+  inflight: InFlight[] = [];
+  batch: string[] = [];
+  batchLines: number[] = [];
+  chars = 0;
+  /** Lines read so far (line path). */
+  lineNo = 0;
+  /** Number of the last line whose result was handled. */
+  drained = 0;
+  /** Blocks are being fed: lines are counted as their results come back (drained). */
+  blockMode = false;
+  /** Set when the verification cannot go on (no header). */
+  stopped = false;
+
+  constructor(v: ExportVerifier, opts: VerifyExportOptions) {
+    this.v = v;
+    this.opts = opts;
+    this.batchSize = opts.batchSize ?? 512;
+    this.batchChars = opts.batchChars ?? 1 << 20;
+    this.maxInflight = Math.max(2, v.pool.concurrency ?? 2);
+  }
+
+  async drainOne(): Promise<void> {
+    const item = this.inflight.shift()!;
+    const results = await item.results;
+    for (let i = 0; i < results.length; i++) {
+      this.drained = item.lineNos ? item.lineNos[i]! : this.drained + 1;
+      await this.v.result(results[i]!, this.drained);
+    }
+    this.progress();
+  }
+
+  progress(): void {
+    this.opts.onProgress?.({ lines: this.blockMode ? this.drained : this.lineNo, entries: this.v.entries });
+  }
+
+  async push(item: InFlight): Promise<void> {
+    this.inflight.push(item);
+    while (this.inflight.length >= this.maxInflight) await this.drainOne();
+  }
+
+  async dispatch(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const lines = this.batch;
+    const lineNos = this.batchLines;
+    this.batch = [];
+    this.batchLines = [];
+    this.chars = 0;
+    await this.push({ lineNos, results: this.v.pool.verifyLines(lines) });
+  }
+
+  async flush(): Promise<void> {
+    await this.dispatch();
+    while (this.inflight.length) await this.drainOne();
+  }
+
+  /** A line longer than MAX_LINE_LENGTH, never held in memory whole. */
+  async overlong(): Promise<void> {
+    await this.flush();
+    const n = (this.blockMode ? this.drained : this.lineNo) + 1;
+    this.lineNo = this.drained = n;
+    this.v.finalise();
+    this.v.linker?.reset();
+    this.v.malformed(new MalformedError(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" }), n);
+  }
+
+  /** One line (attacker-controlled). */
+  async line(raw: unknown): Promise<void> {
+    const v = this.v;
+    if (typeof raw === "string" && raw.length > MAX_LINE_LENGTH) return this.overlong();
+    this.lineNo++;
+    if (typeof raw !== "string") {
+      v.malformed(new MalformedError("line is not a string", { field: "(line)" }), this.lineNo);
+      return;
+    }
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.trim() === "") return;
+    if (!v.body) {
+      let value: Json;
+      try {
+        value = parseLine(line);
+      } catch (e) {
+        v.malformed(e, this.lineNo);
+        if (!v.header) this.stopped = true; // no header: nothing can be judged
+        return;
+      }
+      if (!v.header || ["certificate", "crl", "header"].includes(value.kind as string)) {
+        try {
+          await v.preambleLine(value, this.lineNo);
+        } catch (e) {
+          v.malformed(e, this.lineNo);
+          if (!v.header) this.stopped = true;
+        }
+        return;
+      }
+      await v.finishPreamble();
+    }
+    this.batch.push(line);
+    this.batchLines.push(this.lineNo);
+    this.chars += line.length;
+    if (this.batch.length >= this.batchSize || this.chars >= this.batchChars) await this.dispatch();
+  }
+
+  /**
+   * Whole body lines as UTF-8 bytes, ending with "\n" (only once the preamble is done). The pool
+   * splits and numbers them when it can (the pool may take ownership of `bytes`); otherwise they are
+   * decoded and fed line by line here.
+   */
+  async block(bytes: Uint8Array, decoder: TextDecoder): Promise<void> {
+    const pool = this.v.pool;
+    if (!pool.verifyBlock) {
+      const lines = decoder.decode(bytes).split("\n");
+      lines.pop(); // the block ends with "\n": the last element is empty
+      for (const l of lines) await this.line(l);
+      return;
+    }
+    if (!this.blockMode) {
+      // From here on lines are numbered as their results come back: settle the line path first.
+      await this.flush();
+      this.drained = this.lineNo;
+      this.blockMode = true;
+    }
+    await this.push({ results: pool.verifyBlock(bytes) });
+  }
+
+  async finish(): Promise<Report> {
+    const v = this.v;
+    if (v.header && !v.body) await v.finishPreamble();
+    await this.flush();
+    this.progress();
+    return v.finish();
+  }
+}
+
 /**
  * Verifies an exported log (`kakunin-log/1` NDJSON) given as lines, streaming: memory stays flat
  * whatever the export's size. Every line is attacker-controlled; problems become coded errors and
  * per-entry findings, never exceptions (except a broken `lines` iterable itself).
  */
 export async function verifyExport(lines: AsyncIterable<string> | Iterable<string>, opts: VerifyExportOptions): Promise<Report> {
-  const v = new ExportVerifier(opts);
-  const batchSize = opts.batchSize ?? 512;
-  const batchChars = opts.batchChars ?? 1 << 20;
-  let chars = 0;
-  const maxInflight = Math.max(2, v.pool.concurrency ?? 2);
-  const inflight: Promise<{ first: number; lineNos: number[]; results: LineResult[] }>[] = [];
-  let batch: string[] = [];
-  let batchLines: number[] = [];
-  let lineNo = 0;
-
-  const drainOne = async () => {
-    const { lineNos, results } = await inflight.shift()!;
-    for (let i = 0; i < results.length; i++) await v.result(results[i]!, lineNos[i]!);
-    opts.onProgress?.({ lines: lineNo, entries: v.entries });
-  };
-  const dispatch = async () => {
-    if (batch.length === 0) return;
-    const lines = batch;
-    const lineNos = batchLines;
-    batch = [];
-    batchLines = [];
-    chars = 0;
-    inflight.push(v.pool.verifyLines(lines).then((results) => ({ first: lineNos[0]!, lineNos, results })));
-    while (inflight.length >= maxInflight) await drainOne();
-  };
-
+  const f = new Feeder(new ExportVerifier(opts), opts);
   for await (const raw of lines as AsyncIterable<string>) {
-    lineNo++;
-    if (typeof raw !== "string") {
-      v.malformed(new MalformedError("line is not a string", { field: "(line)" }), lineNo);
-      continue;
+    await f.line(raw);
+    if (f.stopped) return f.v.finish();
+  }
+  return f.finish();
+}
+
+/** A fresh Uint8Array with bytes [from, to) of `data` (Node's Buffer#slice would share memory). */
+function copyOf(data: Uint8Array, from: number, to: number): Uint8Array {
+  const out = new Uint8Array(to - from);
+  out.set(data.subarray(from, to));
+  return out;
+}
+
+/** "\n" */
+const LF = 10;
+/** A line this many UTF-8 bytes long has more than MAX_LINE_LENGTH UTF-16 units (≤ 3 bytes each). */
+const OVERLONG_BYTES = 3 * MAX_LINE_LENGTH;
+
+/**
+ * {@link verifyExport} over the export's raw bytes (e.g. a file or `Blob.stream()`), in chunks of
+ * any size. Lines are UTF-8 (invalid sequences become U+FFFD, which then fails the hash). Once past
+ * the preamble (header, certificates, CRL), whole blocks of lines go to the pool undecoded when it
+ * offers {@link SignaturePool.verifyBlock}, so this thread does almost nothing per entry. Memory
+ * stays bounded: a line without an end past 3 MiB is reported as too long and skipped, not kept.
+ */
+export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: VerifyExportOptions): Promise<Report> {
+  const f = new Feeder(new ExportVerifier(opts), opts);
+  const decoder = new TextDecoder("utf-8");
+  const partial = new ByteBuffer(); // the start of a line that has not ended yet
+  let skipping = false; // inside an over-long line, up to its "\n"
+
+  /** Whole lines (each ending with "\n"): decoded here in the preamble, handed over as a block after. */
+  const feed = async (data: Uint8Array): Promise<void> => {
+    let start = 0;
+    while (!f.v.body && !f.stopped && start < data.length) {
+      const nl = data.indexOf(LF, start);
+      await f.line(decoder.decode(data.subarray(start, nl)));
+      start = nl + 1;
     }
-    if (raw.length > MAX_LINE_LENGTH) {
-      await dispatch();
-      while (inflight.length) await drainOne();
-      v.finalise();
-      v.linker?.reset();
-      v.malformed(new MalformedError(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" }), lineNo);
-      continue;
+    // A copy: the block is handed over (possibly transferred), and `data` may be a caller's view.
+    if (!f.stopped && start < data.length) await f.block(copyOf(data, start, data.length), decoder);
+  };
+
+  for await (const chunk of chunks as AsyncIterable<Uint8Array>) {
+    let data = chunk;
+    if (skipping) {
+      const nl = data.indexOf(LF);
+      if (nl < 0) continue;
+      skipping = false;
+      data = data.subarray(nl + 1);
     }
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") continue;
-    if (!v.body) {
-      let value: Json;
-      try {
-        value = parseLine(line);
-      } catch (e) {
-        v.malformed(e, lineNo);
-        if (!v.header) return v.finish(); // no header: nothing can be judged
-        continue;
-      }
-      if (!v.header || ["certificate", "crl", "header"].includes(value.kind as string)) {
-        try {
-          await v.preambleLine(value, lineNo);
-        } catch (e) {
-          v.malformed(e, lineNo);
-          if (!v.header) return v.finish();
+    if (partial.length) {
+      const nl = data.indexOf(LF);
+      if (nl < 0) {
+        partial.append(data);
+        if (partial.length > OVERLONG_BYTES) {
+          partial.clear();
+          await f.overlong();
+          skipping = true;
         }
         continue;
       }
-      await v.finishPreamble();
+      partial.append(data.subarray(0, nl + 1));
+      await feed(partial.take());
+      if (f.stopped) return f.v.finish();
+      data = data.subarray(nl + 1);
     }
-    batch.push(line);
-    batchLines.push(lineNo);
-    chars += line.length;
-    if (batch.length >= batchSize || chars >= batchChars) await dispatch();
+    const last = data.lastIndexOf(LF);
+    if (last >= 0) await feed(data.subarray(0, last + 1));
+    if (f.stopped) return f.v.finish();
+    const rest = data.subarray(last + 1);
+    if (rest.length > OVERLONG_BYTES) {
+      await f.overlong();
+      skipping = true;
+    } else if (rest.length) partial.append(rest);
   }
-  if (v.header && !v.body) await v.finishPreamble();
-  await dispatch();
-  while (inflight.length) await drainOne();
-  opts.onProgress?.({ lines: lineNo, entries: v.entries });
-  return v.finish();
+  if (partial.length) {
+    partial.append(new Uint8Array([LF]));
+    await feed(partial.take());
+    if (f.stopped) return f.v.finish();
+  }
+  return f.finish();
+}
+
+/** A growable byte buffer (capacity doubles), so a line arriving in many small chunks costs linear time. */
+class ByteBuffer {
+  #buf = new Uint8Array(0);
+  length = 0;
+  append(bytes: Uint8Array): void {
+    const need = this.length + bytes.length;
+    if (need > this.#buf.length) {
+      const next = new Uint8Array(Math.max(need, this.#buf.length * 2, 4096));
+      next.set(this.#buf.subarray(0, this.length));
+      this.#buf = next;
+    }
+    this.#buf.set(bytes, this.length);
+    this.length = need;
+  }
+  /** The bytes so far (a view, valid until the next append), and the buffer emptied. */
+  take(): Uint8Array {
+    const out = this.#buf.subarray(0, this.length);
+    this.length = 0;
+    return out;
+  }
+  clear(): void {
+    this.#buf = new Uint8Array(0);
+    this.length = 0;
+  }
 }

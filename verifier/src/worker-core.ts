@@ -6,9 +6,10 @@
 import { KeyCache, verifyRsa, type SigningAlgorithm } from "./crypto.js";
 import { KakuninError, MalformedError } from "./errors.js";
 import { parseEntry, type EntryFields } from "./parse/entry.js";
+import { parseEntryLineFast } from "./parse/entry-fast.js";
 import { B64, isObject, int, type Json } from "./parse/fields.js";
 import { base64Decode, type Bytes } from "./util/bytes.js";
-import { canonicalBytes, entryCanonicalBytes, sha256Hex } from "./util/canonical.js";
+import { canonicalBytes, entryCanonicalBytes, entryCanonicalText, sha256Hex } from "./util/canonical.js";
 
 /** Longest line accepted (1 MiB); longer lines are ERR_MALFORMED without being parsed. */
 export const MAX_LINE_LENGTH = 1 << 20;
@@ -44,7 +45,11 @@ export interface MalformedLineResult {
   message: string;
   field?: string;
 }
-export type LineResult = EntryLineResult | PayloadLineResult | OtherLineResult | MalformedLineResult;
+/** An empty (or whitespace-only) line inside a block: skipped, but it counts for line numbers. */
+export interface BlankLineResult {
+  kind: "blank";
+}
+export type LineResult = EntryLineResult | PayloadLineResult | OtherLineResult | MalformedLineResult | BlankLineResult;
 
 /** Parses one export line (attacker-controlled) as JSON object, bounded in length. Throws ERR_MALFORMED. */
 export function parseLine(line: string): Json {
@@ -80,7 +85,24 @@ export interface LineCrypto {
    * Buffer); the default is the portable `base64Decode`.
    */
   decodeBase64?(b64: string): Bytes;
+  /**
+   * Optional one-call path for an entry (e.g. the CLI's native OpenSSL addon): SHA-256 of the UTF-8
+   * of `canonical` compared with `hashHex`, and the RSASSA-PSS check of `sigB64` (strict padded
+   * base64, attacker-controlled) over it under `spki` (undefined: no usable key, the signature
+   * bit stays 0). Returns {@link ENTRY_HASH_OK} | {@link ENTRY_SIG_OK} | {@link ENTRY_SIG_MALFORMED}
+   * bits; never throws on bad input.
+   */
+  verifyEntry?(spki: Bytes | undefined, serial: string, canonical: string, hashHex: string, sigB64: string): number;
+  /** A short name for reports, e.g. "node:crypto" or "OpenSSL 3.0.19 (native)". */
+  readonly name?: string;
 }
+
+/** {@link LineCrypto.verifyEntry} bit: the recomputed hash equals the entry's `hash`. */
+export const ENTRY_HASH_OK = 1;
+/** {@link LineCrypto.verifyEntry} bit: the signature verifies. */
+export const ENTRY_SIG_OK = 2;
+/** {@link LineCrypto.verifyEntry} bit: `sigB64` is not strict padded base64 (or too long to judge). */
+export const ENTRY_SIG_MALFORMED = 4;
 
 /** Does the per-line work with keys cached across calls. One instance per worker. */
 export class LineVerifier {
@@ -145,9 +167,20 @@ export class LineVerifier {
    */
   #verifyLineHost(c: LineCrypto, line: string): LineResult | Promise<LineResult> {
     try {
+      if (c.verifyEntry && line.length <= MAX_LINE_LENGTH) {
+        const fast = parseEntryLineFast(line);
+        if (fast) {
+          const r = this.#verifyEntryOneCall(c, fast.entry, fast.canonical);
+          if (r) return r; // else the signature text is not base64: the general path reports it
+        }
+      }
       const value = parseLine(line);
       if (value.kind !== "entry") return this.verifyLine(line);
       const entry = parseEntry(value.entry, "entry");
+      if (c.verifyEntry) {
+        const r = this.#verifyEntryOneCall(c, entry, entryCanonicalText(value.entry as Json));
+        if (r) return r;
+      }
       const bytes = entryCanonicalBytes(value.entry as Json);
       const computedHash = c.sha256Hex(bytes);
       const sigOk = this.#verifyHost(c, bytes, entry.signer.cert, entry.signer.alg, entry.sig, true);
@@ -161,6 +194,36 @@ export class LineVerifier {
     } catch (e) {
       return malformedResult(e);
     }
+  }
+
+  /** An entry through {@link LineCrypto.verifyEntry}: hash and signature in one call, no bytes in JavaScript. */
+  #verifyEntryOneCall(c: LineCrypto, entry: EntryFields, text: string): EntryLineResult | undefined {
+    const spki = this.#spki.get(entry.signer.cert);
+    const pss = entry.signer.alg === "RSASSA_PSS_SHA_256"; // FORMATS.md: entries are PSS only.
+    const bits = c.verifyEntry!(pss ? spki : undefined, entry.signer.cert, text, entry.hash, entry.sig);
+    if (bits & ENTRY_SIG_MALFORMED) return undefined;
+    const hashOk = (bits & ENTRY_HASH_OK) !== 0;
+    // The recomputed hash itself is not needed by the main thread (only whether it matches).
+    return { kind: "entry", entry, computedHash: hashOk ? entry.hash : "", hashOk, sigOk: !pss ? false : spki ? (bits & ENTRY_SIG_OK) !== 0 : null };
+  }
+
+  /**
+   * A block of whole lines ("\n"-separated; a final "\n" ends the last line, it does not start
+   * another). One result per line, blank lines included, so the caller can number them.
+   */
+  verifyBlockText(text: string): Promise<LineResult[]> {
+    const lines = text.split("\n");
+    if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+    const results: (LineResult | Promise<LineResult>)[] = new Array(lines.length);
+    let async = false;
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i]!;
+      if (line.endsWith("\r")) line = line.slice(0, -1);
+      const r: LineResult | Promise<LineResult> = line.trim() === "" ? { kind: "blank" } : this.#crypto ? this.#verifyLineHost(this.#crypto, line) : this.verifyLine(line);
+      if (r instanceof Promise) async = true;
+      results[i] = r;
+    }
+    return async ? Promise.all(results) : Promise.resolve(results as LineResult[]);
   }
 
   /** Processes one line. Never throws: problems come back as `malformed`. */

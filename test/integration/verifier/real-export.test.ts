@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DescribeKeyCommand, GetPublicKeyCommand } from "@aws-sdk/client-kms";
+import canonicalize from "canonicalize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { entryCanonicalBytes, verifyExport, verifyReceipt, type Report, type TrustAnchor } from "../../../verifier/src/index.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
@@ -19,6 +20,9 @@ import { startServer, type RunningServer } from "../../helpers/server.js";
 import { jcs, pssSign, sha256, ZERO } from "../../unit/verifier/fixtures/chain.js";
 import { issue, makeCa, makeCrl, type Ca, type Signer } from "../../unit/verifier/fixtures/pki.js";
 import * as t from "../../unit/verifier/tamper.js";
+import { parseEntry } from "../../../verifier/src/parse/entry.js";
+import { parseEntryLineFast } from "../../../verifier/src/parse/entry-fast.js";
+import { withoutFields } from "../../../verifier/src/util/canonical.js";
 
 const BIN = resolve(__dirname, "../../../verifier/bin/kakunin-verify.js");
 type Json = Record<string, any>;
@@ -170,6 +174,18 @@ describe("a real export (real server, real local KMS)", () => {
     expect(r.steps.find((s) => s.name === "payloads")?.status).toBe("passed");
     expect((await verify(A, { caCertificate: caPem })).verdict).toBe("PASSED");
     expect((await verify(B)).verdict).toBe("PASSED");
+  });
+
+  it("every operation line the server writes takes the CLI's fast path (and agrees with the general one)", () => {
+    const ops = A.filter((l) => l.includes('"type":"agent.operation"'));
+    expect(ops.length).toBeGreaterThan(3);
+    for (const l of ops) {
+      const fast = parseEntryLineFast(l);
+      expect(fast, l.slice(0, 120)).toBeDefined();
+      const entry = JSON.parse(l).entry as Json;
+      expect(fast!.entry).toEqual(parseEntry(entry, "entry"));
+      expect(fast!.canonical).toBe(canonicalize(withoutFields(entry, "hash", "sig")));
+    }
   });
 
   it("spans a rotation and a revocation: right per-entry verdicts with every old key disabled in KMS", async () => {

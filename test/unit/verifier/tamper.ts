@@ -130,3 +130,26 @@ export function truncateTail(lines: Lines, n: number, keepCheckpoint: boolean): 
 export function editKind(lines: Lines, kind: string, fn: (v: Json) => Json | void, nth = 0): string[] {
   return editLine(lines, kindIndex(lines, kind, nth), fn);
 }
+
+/**
+ * The export as the server writes it (FORMATS.md): each entry's keys in JCS order with `hash` and
+ * `sig` appended — the shape the verifier's fast path recognises. Other lines are unchanged.
+ */
+export function serverFormat(lines: Lines): string[] {
+  const sortDeep = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortDeep);
+    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortDeep((v as Json)[k])]));
+    return v;
+  };
+  return lines.map((l) => {
+    let v: Json;
+    try {
+      v = JSON.parse(l);
+    } catch {
+      return l;
+    }
+    if (v?.kind !== "entry" || typeof v.entry !== "object" || v.entry === null) return l;
+    const { hash, sig, ...rest } = v.entry;
+    return JSON.stringify({ kind: "entry", entry: { ...(sortDeep(rest) as Json), hash, sig } });
+  });
+}

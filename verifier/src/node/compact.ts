@@ -1,9 +1,13 @@
 /**
  * A compact form for the results a Node worker sends back: entry results without lifecycle details
  * (nearly all of them) travel as columns (transferred typed arrays, a string table for the few
- * values that repeat — type, issuer, agent, signer — and one string of the 64-hex hashes) instead
+ * values that repeat — type, issuer, agent, signer — and the 64-hex hashes as ASCII bytes) instead
  * of one cloned object graph each. Everything else travels as is. The main thread reads neither an
  * entry's signature nor the recomputed hash (only hashOk and sigOk), so neither is sent.
+ *
+ * Results are added one at a time ({@link CompactEncoder}), so a worker never holds a whole
+ * block's result objects (nor, through the hash substrings, the block's text): they die young,
+ * which keeps garbage collection cheap.
  */
 import type { EntryLineResult, LineResult } from "../worker-core.js";
 
@@ -17,68 +21,120 @@ export interface CompactResults {
   /** Per compact entry: indexes into strs of type, issuer, agent, signer.cert, signer.key, signer.alg. */
   refs: Uint32Array;
   strs: string[];
-  /** Per compact entry: payloadHash, prevHash, hash (64 characters each). */
-  hashes: string;
+  /** Per compact entry: payloadHash, prevHash, hash as ASCII (64 bytes each). */
+  hashes: Uint8Array;
 }
 
 const REFS = 6;
 const HEX = 64;
+const ROW = 3 * HEX;
 
-/** Encodes in the worker; `transfer` lists the buffers to hand over with postMessage. */
-export function encodeResults(results: LineResult[]): { msg: CompactResults; transfer: ArrayBuffer[] } {
-  const compact: EntryLineResult[] = [];
-  const out: (LineResult | 0)[] = new Array(results.length);
-  for (let i = 0; i < results.length; i++) {
-    const r = results[i]!;
-    const e = r.kind === "entry" ? r.entry : undefined;
-    if (e && e.details === undefined && e.payloadHash.length === HEX && e.prevHash.length === HEX && e.hash.length === HEX) {
-      compact.push(r as EntryLineResult);
-      out[i] = 0;
-    } else {
-      if (r.kind === "entry") {
-        r.entry.sig = "";
-        r.computedHash = "";
-      }
-      out[i] = r;
-    }
+/** Builds a {@link CompactResults} one result at a time. */
+export class CompactEncoder {
+  #results: (LineResult | 0)[] = [];
+  #k = 0;
+  #cap = 0;
+  #nums = new Float64Array(0);
+  #flags = new Uint8Array(0);
+  #refs = new Uint32Array(0);
+  #hashes = new Uint8Array(0);
+  #strs: string[] = [];
+  #index = new Map<string, number>();
+
+  #grow(): void {
+    const cap = Math.max(1024, this.#cap * 2);
+    const grow = <T extends Float64Array | Uint8Array | Uint32Array>(old: T, make: (n: number) => T, per: number): T => {
+      const a = make(cap * per);
+      a.set(old);
+      return a;
+    };
+    this.#nums = grow(this.#nums, (n) => new Float64Array(n), 2);
+    this.#flags = grow(this.#flags, (n) => new Uint8Array(n), 1);
+    this.#refs = grow(this.#refs, (n) => new Uint32Array(n), REFS);
+    this.#hashes = grow(this.#hashes, (n) => new Uint8Array(n), ROW);
+    this.#cap = cap;
   }
-  const k = compact.length;
-  const nums = new Float64Array(2 * k);
-  const flags = new Uint8Array(k);
-  const refs = new Uint32Array(REFS * k);
-  const strs: string[] = [];
-  const index = new Map<string, number>();
-  const ref = (s: string): number => {
-    let j = index.get(s);
+
+  #ref(s: string): number {
+    let j = this.#index.get(s);
     if (j === undefined) {
-      j = strs.length;
-      strs.push(s);
-      index.set(s, j);
+      j = this.#strs.length;
+      this.#strs.push(s);
+      this.#index.set(s, j);
     }
     return j;
-  };
-  const hashes: string[] = new Array(k);
-  for (let j = 0; j < k; j++) {
-    const r = compact[j]!;
-    const e = r.entry;
-    nums[2 * j] = e.seq;
-    nums[2 * j + 1] = e.time;
-    flags[j] = (r.hashOk ? 1 : 0) | ((r.sigOk === null ? 2 : r.sigOk ? 1 : 0) << 1);
-    const b = REFS * j;
-    refs[b] = ref(e.type);
-    refs[b + 1] = ref(e.issuer);
-    refs[b + 2] = ref(e.agent);
-    refs[b + 3] = ref(e.signer.cert);
-    refs[b + 4] = ref(e.signer.key);
-    refs[b + 5] = ref(e.signer.alg);
-    hashes[j] = e.payloadHash + e.prevHash + e.hash;
   }
-  return { msg: { results: out, nums, flags, refs, strs, hashes: hashes.join("") }, transfer: [nums.buffer, flags.buffer, refs.buffer] };
+
+  /** Writes a 64-character ASCII hash at `at`; false (nothing meaningful written) otherwise. */
+  #hash(s: string, at: number): boolean {
+    if (s.length !== HEX) return false;
+    const out = this.#hashes;
+    for (let i = 0; i < HEX; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 127) return false;
+      out[at + i] = c;
+    }
+    return true;
+  }
+
+  add(r: LineResult): void {
+    if (r.kind === "entry" && r.entry.details === undefined) {
+      if (this.#k === this.#cap) this.#grow();
+      const j = this.#k;
+      const e = r.entry;
+      const h = ROW * j;
+      if (this.#hash(e.payloadHash, h) && this.#hash(e.prevHash, h + HEX) && this.#hash(e.hash, h + 2 * HEX)) {
+        this.#nums[2 * j] = e.seq;
+        this.#nums[2 * j + 1] = e.time;
+        this.#flags[j] = (r.hashOk ? 1 : 0) | ((r.sigOk === null ? 2 : r.sigOk ? 1 : 0) << 1);
+        const b = REFS * j;
+        const refs = this.#refs;
+        refs[b] = this.#ref(e.type);
+        refs[b + 1] = this.#ref(e.issuer);
+        refs[b + 2] = this.#ref(e.agent);
+        refs[b + 3] = this.#ref(e.signer.cert);
+        refs[b + 4] = this.#ref(e.signer.key);
+        refs[b + 5] = this.#ref(e.signer.alg);
+        this.#k++;
+        this.#results.push(0);
+        return;
+      }
+    }
+    if (r.kind === "entry") {
+      r.entry.sig = "";
+      r.computedHash = "";
+    }
+    this.#results.push(r);
+  }
+
+  /** The message and the buffers to transfer with it; the encoder is spent afterwards. */
+  finish(): { msg: CompactResults; transfer: ArrayBuffer[] } {
+    const k = this.#k;
+    const nums = this.#nums.slice(0, 2 * k);
+    const flags = this.#flags.slice(0, k);
+    const refs = this.#refs.slice(0, REFS * k);
+    const hashes = this.#hashes.slice(0, ROW * k);
+    return {
+      msg: { results: this.#results, nums, flags, refs, strs: this.#strs, hashes },
+      transfer: [nums.buffer, flags.buffer, refs.buffer, hashes.buffer],
+    };
+  }
 }
+
+/** Encodes a whole array of results (see {@link CompactEncoder}). */
+export function encodeResults(results: LineResult[]): { msg: CompactResults; transfer: ArrayBuffer[] } {
+  const enc = new CompactEncoder();
+  for (const r of results) enc.add(r);
+  return enc.finish();
+}
+
+const ascii = new TextDecoder("latin1");
 
 /** Decodes on the main thread into the LineResults verifyExport consumes. */
 export function decodeResults(m: CompactResults): LineResult[] {
-  const { results, nums, flags, refs, strs, hashes } = m;
+  const { results, nums, flags, refs, strs } = m;
+  // One string for all hashes; each hash is a slice of it.
+  const hashes = ascii.decode(m.hashes);
   const out: LineResult[] = new Array(results.length);
   let j = 0;
   for (let i = 0; i < results.length; i++) {
@@ -88,10 +144,10 @@ export function decodeResults(m: CompactResults): LineResult[] {
       continue;
     }
     const b = REFS * j;
-    const h = 3 * HEX * j;
+    const h = ROW * j;
     const f = flags[j]!;
     const sig = f >> 1;
-    out[i] = {
+    const entry: EntryLineResult = {
       kind: "entry",
       entry: {
         seq: nums[2 * j]!,
@@ -102,13 +158,14 @@ export function decodeResults(m: CompactResults): LineResult[] {
         signer: { cert: strs[refs[b + 3]!]!, key: strs[refs[b + 4]!]!, alg: strs[refs[b + 5]!]! },
         payloadHash: hashes.slice(h, h + HEX),
         prevHash: hashes.slice(h + HEX, h + 2 * HEX),
-        hash: hashes.slice(h + 2 * HEX, h + 3 * HEX),
+        hash: hashes.slice(h + 2 * HEX, h + ROW),
         sig: "",
       },
       computedHash: "",
       hashOk: (f & 1) === 1,
       sigOk: sig === 2 ? null : sig === 1,
     };
+    out[i] = entry;
     j++;
   }
   return out;

@@ -1,12 +1,15 @@
 /**
- * A synchronous node:crypto implementation of worker-core's LineCrypto for the CLI's worker threads:
+ * Synchronous node:crypto implementations of worker-core's LineCrypto for the CLI's worker threads:
  * same checks as the WebCrypto default (SHA-256; RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32),
- * without WebCrypto's per-call promise and job overhead. Keys are parsed once per serial.
+ * without WebCrypto's per-call promise and job overhead. Keys are parsed once per serial. When the
+ * optional native addon is built, entries take its one-call path (OpenSSL with a verify context
+ * prepared once per key); everything else (checkpoints, payloads) stays on node:crypto.
  */
 import { constants, createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
 import type { LineCrypto } from "../worker-core.js";
+import { loadNative } from "./native.js";
 
-export function nodeLineCrypto(): LineCrypto {
+export function nodeLineCrypto(opts: { native?: boolean } = {}): LineCrypto {
   const keys = new Map<string, KeyObject | null>();
   const keyFor = (spki: Uint8Array, serial: string): KeyObject | null => {
     let k = keys.get(serial);
@@ -21,7 +24,8 @@ export function nodeLineCrypto(): LineCrypto {
     }
     return k;
   };
-  return {
+  const base: LineCrypto = {
+    name: "node:crypto",
     sha256Hex: (bytes) => createHash("sha256").update(bytes).digest("hex"),
     verifyPss(spki, serial, message, signature) {
       const key = keyFor(spki, serial);
@@ -32,10 +36,32 @@ export function nodeLineCrypto(): LineCrypto {
         return false;
       }
     },
-    clear: () => keys.clear(),
+    clear: () => {
+      keys.clear();
+      prepared.clear();
+    },
     decodeBase64: (b64) => {
       const b = Buffer.from(b64, "base64");
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength) as ReturnType<NonNullable<LineCrypto["decodeBase64"]>>;
+    },
+  };
+  const prepared = new Map<string, object | null>();
+  const native = opts.native === false ? undefined : loadNative();
+  if (!native) return base;
+  return {
+    ...base,
+    name: `${native.openssl} (native addon)`,
+    verifyEntry(spki, serial, canonical, hashHex, sigB64) {
+      let key: object | null = null;
+      if (spki) {
+        let k = prepared.get(serial);
+        if (k === undefined) {
+          k = native.prepareKey(spki);
+          prepared.set(serial, k);
+        }
+        key = k;
+      }
+      return native.verifyEntry(key, canonical, hashHex, sigB64);
     },
   };
 }

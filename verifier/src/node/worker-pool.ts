@@ -20,20 +20,24 @@ interface Pending {
 export class NodeWorkerPool implements SignaturePool {
   readonly size: number;
   readonly concurrency: number;
+  /** The workers' RSA implementation (known after setKeys), e.g. "node:crypto". */
+  crypto = "unknown";
   #workers: Worker[] = [];
   #pending = new Map<number, Pending>();
   #nextId = 0;
   #rr = 0;
 
-  constructor(size = availableParallelism()) {
+  /** `native: false`: the workers use node:crypto even when the native addon is built. */
+  constructor(size = availableParallelism(), opts: { native?: boolean } = {}) {
     this.size = Math.max(1, size);
     this.concurrency = this.size * 2;
     const url = new URL("./worker-entry.mjs", import.meta.url);
     for (let i = 0; i < this.size; i++) {
-      const w = new Worker(url, { resourceLimits: WORKER_LIMITS });
-      w.on("message", (m: { id: number; results?: LineResult[]; compact?: CompactResults; error?: string }) => {
+      const w = new Worker(url, { resourceLimits: WORKER_LIMITS, workerData: { native: opts.native !== false } });
+      w.on("message", (m: { id: number; results?: LineResult[]; compact?: CompactResults; error?: string; crypto?: string }) => {
         const p = this.#pending.get(m.id);
         if (!p) return;
+        if (m.crypto) this.crypto = m.crypto;
         this.#pending.delete(m.id);
         if (m.error !== undefined) p.reject(new Error(m.error));
         else p.resolve(m.compact ? decodeResults(m.compact) : m.results ?? []);
@@ -49,12 +53,12 @@ export class NodeWorkerPool implements SignaturePool {
     this.#pending.clear();
   }
 
-  #send(w: Worker, msg: object): Promise<LineResult[]> {
+  #send(w: Worker, msg: object, transfer: ArrayBuffer[] = []): Promise<LineResult[]> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage({ id, ...msg });
+      w.postMessage({ id, ...msg }, transfer);
     }).finally(() => {
       if (this.#pending.size === 0) for (const x of this.#workers) x.unref();
     }) as Promise<LineResult[]>;
@@ -72,6 +76,13 @@ export class NodeWorkerPool implements SignaturePool {
     // batches go as an array.
     for (let i = 0; i < lines.length; i++) if (lines[i]!.includes("\n")) return this.#send(w, { type: "lines", lines });
     return this.#send(w, { type: "text", text: lines.join("\n"), count: lines.length });
+  }
+
+  /** Hands the block's buffer to a worker (transferred, not copied, when the view spans all of it). */
+  verifyBlock(bytes: Uint8Array): Promise<LineResult[]> {
+    const w = this.#workers[this.#rr++ % this.#workers.length]!;
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+    return this.#send(w, { type: "block", bytes: own }, [own.buffer as ArrayBuffer]);
   }
 
   async close(): Promise<void> {

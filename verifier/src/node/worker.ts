@@ -1,21 +1,55 @@
 /** worker_threads entry: runs worker-core's LineVerifier on batches posted by NodeWorkerPool. */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { LineVerifier } from "../worker-core.js";
-import { encodeResults } from "./compact.js";
+import { CompactEncoder, encodeResults, type CompactResults } from "./compact.js";
 import { nodeLineCrypto } from "./node-crypto.js";
 
-const verifier = new LineVerifier(undefined, nodeLineCrypto());
+const crypto = nodeLineCrypto({ native: (workerData as { native?: boolean } | null)?.native !== false });
+const verifier = new LineVerifier(undefined, crypto);
+const decoder = new TextDecoder("utf-8");
 const port = parentPort!;
 
 type Msg =
   | { id: number; type: "keys"; keys: [string, Uint8Array][] }
   | { id: number; type: "lines"; lines: string[] }
-  | { id: number; type: "text"; text: string; count: number };
+  | { id: number; type: "text"; text: string; count: number }
+  | { id: number; type: "block"; bytes: Uint8Array };
+
+function reply(id: number, pending: Promise<{ msg: CompactResults; transfer: ArrayBuffer[] }>): void {
+  pending.then(
+    ({ msg: compact, transfer }) => port.postMessage({ id, compact }, transfer),
+    (e: unknown) => port.postMessage({ id, error: String(e) }),
+  );
+}
+
+/**
+ * V8 puts strings over 128 KiB straight into the old generation, where they linger until a full
+ * GC; decoding a block in pieces below that size keeps them young and the RSS flat.
+ */
+const PIECE = 96 * 1024;
+
+async function verifyBlock(bytes: Uint8Array): Promise<{ msg: CompactResults; transfer: ArrayBuffer[] }> {
+  const enc = new CompactEncoder();
+  for (let start = 0; start < bytes.length; ) {
+    let end = Math.min(start + PIECE, bytes.length);
+    if (end < bytes.length) {
+      const nl = bytes.lastIndexOf(10, end - 1);
+      end = nl >= start ? nl + 1 : bytes.indexOf(10, end) + 1 || bytes.length;
+    }
+    for (const r of await verifier.verifyBlockText(decoder.decode(bytes.subarray(start, end)))) enc.add(r);
+    start = end;
+  }
+  return enc.finish();
+}
 
 port.on("message", (msg: Msg) => {
   if (msg.type === "keys") {
     verifier.setKeys(new Map(msg.keys));
-    port.postMessage({ id: msg.id, results: [] });
+    port.postMessage({ id: msg.id, results: [], crypto: crypto.name });
+    return;
+  }
+  if (msg.type === "block") {
+    reply(msg.id, verifyBlock(msg.bytes));
     return;
   }
   const lines = msg.type === "text" ? msg.text.split("\n") : msg.lines;
@@ -23,11 +57,5 @@ port.on("message", (msg: Msg) => {
     port.postMessage({ id: msg.id, error: `batch split into ${lines.length} lines, expected ${(msg as { count: number }).count}` });
     return;
   }
-  verifier.verifyLines(lines).then(
-    (results) => {
-      const { msg: compact, transfer } = encodeResults(results);
-      port.postMessage({ id: msg.id, compact }, transfer);
-    },
-    (e: unknown) => port.postMessage({ id: msg.id, error: String(e) }),
-  );
+  reply(msg.id, verifier.verifyLines(lines).then(encodeResults));
 });

@@ -107,8 +107,9 @@ export function canonicalJson(value: unknown): string | undefined {
   return fastJcs(value, 0) ?? canonicalize(value);
 }
 
-function toCanonicalBytes(fast: string | undefined, slow: () => unknown): Bytes {
-  if (fast !== undefined) return utf8Encode(fast);
+/** `fast` if the fast path produced it, else the reference `canonicalize` of `slow()`; ERR_MALFORMED if not serialisable. */
+function canonicalText(fast: string | undefined, slow: () => unknown): string {
+  if (fast !== undefined) return fast;
   let text: string | undefined;
   try {
     text = canonicalize(slow());
@@ -116,7 +117,11 @@ function toCanonicalBytes(fast: string | undefined, slow: () => unknown): Bytes 
     throw new MalformedError(`cannot canonicalise: ${(e as Error).message}`);
   }
   if (text === undefined) throw new MalformedError("cannot canonicalise undefined");
-  return utf8Encode(text);
+  return text;
+}
+
+function toCanonicalBytes(fast: string | undefined, slow: () => unknown): Bytes {
+  return utf8Encode(canonicalText(fast, slow));
 }
 
 /** UTF-8 bytes of the RFC 8785 (JCS) serialisation of `value`. Throws ERR_MALFORMED if not serialisable (NaN, lone surrogate, cycle…). */
@@ -140,6 +145,54 @@ const ENTRY_UNSIGNED = ["hash", "sig"] as const;
 /** Canonical bytes of an entry: JCS of the entry without `hash` and `sig`. */
 export function entryCanonicalBytes(entry: Record<string, unknown>): Bytes {
   return toCanonicalBytes(fastJcs(entry, 0, ENTRY_UNSIGNED), () => withoutFields(entry, "hash", "sig"));
+}
+
+/**
+ * True when JSON.stringify(v) is already RFC 8785: every object's own keys are in strictly
+ * ascending UTF-16 order (which also rules out array-index keys out of JCS order, since V8 lists
+ * those first, numerically), numbers are finite, and objects are plain. Strings are the caller's
+ * concern (surrogates). Bounded in depth.
+ */
+function stringifiesAsJcs(v: unknown, depth: number): boolean {
+  if (typeof v === "number") return Number.isFinite(v);
+  if (typeof v !== "object" || v === null) return typeof v === "string" || typeof v === "boolean" || v === null;
+  if (depth > MAX_FAST_DEPTH) return false;
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+    for (let i = 0; i < v.length; i++) if (!stringifiesAsJcs(v[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const o = v as Record<string, unknown>;
+  if (typeof o.toJSON === "function") return false;
+  const keys = Object.keys(o);
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && !(keys[i - 1]! < keys[i]!)) return false;
+    if (!stringifiesAsJcs(o[keys[i]!], depth + 1)) return false;
+  }
+  return true;
+}
+
+/**
+ * {@link entryCanonicalBytes} as text (the UTF-8 encoding is left to the caller, e.g. a native
+ * hasher). Fast path for entries as the server exports them (FORMATS.md: JCS order, then `hash`
+ * and `sig` appended): the engine's JSON.stringify, with its output proven to be JCS by
+ * {@link stringifiesAsJcs}, minus the `hash`/`sig` tail. Anything else takes the general path.
+ */
+export function entryCanonicalText(entry: Record<string, unknown>): string {
+  const keys = Object.keys(entry);
+  const n = keys.length;
+  if (n > 2 && keys[n - 2] === "hash" && keys[n - 1] === "sig" && typeof entry.hash === "string" && typeof entry.sig === "string" && Object.getPrototypeOf(entry) === Object.prototype) {
+    let ok = true;
+    for (let i = 0; ok && i < n - 2; i++) ok = (i === 0 || keys[i - 1]! < keys[i]!) && stringifiesAsJcs(entry[keys[i]!], 1);
+    if (ok) {
+      const s = JSON.stringify(entry);
+      const tail = `,"hash":${JSON.stringify(entry.hash)},"sig":${JSON.stringify(entry.sig)}}`;
+      if (s.endsWith(tail) && !SURROGATE.test(s)) return `${s.slice(0, s.length - tail.length)}}`;
+    }
+  }
+  return canonicalText(fastJcs(entry, 0, ENTRY_UNSIGNED), () => withoutFields(entry, "hash", "sig"));
 }
 
 /** Canonical bytes of a checkpoint: JCS of the checkpoint without `sig`. */

@@ -1,0 +1,181 @@
+/*
+ * Optional accelerator for the kakunin-verify CLI's worker threads: RSASSA-PSS (SHA-256,
+ * MGF1-SHA-256, salt 32) verification with OpenSSL — the OpenSSL inside the running Node binary,
+ * reached through Node's own headers — with a verify context prepared once per key.
+ *
+ * Why: node:crypto.verify() rebuilds its OpenSSL context (algorithm fetch, padding, salt) on every
+ * call, which costs about as much again as the RSA operation itself. OpenSSL's own `speed` does
+ * not; neither does this. The checks are the ones node:crypto and WebCrypto make; the JavaScript
+ * fallback (src/node/node-crypto.ts) is used whenever this addon is not built.
+ *
+ * Every argument after the key handle is attacker-controlled (it comes from the export): lengths
+ * are checked before any copy, and nothing here trusts a length it did not compute.
+ */
+#include <node_api.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Messages up to this size are copied to the stack; longer ones (rare: lifecycle details) to the heap. */
+#define STACK_MESSAGE 8192
+/* RSA-2048 signatures are 256 bytes; allow up to RSA-8192 (1,024 bytes). */
+#define MAX_SIG 1024
+
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "ERR_NATIVE", #call " failed"); return NULL; } } while (0)
+
+static void free_ctx(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  EVP_PKEY_CTX_free((EVP_PKEY_CTX *)data);
+}
+
+/* prepareKey(spki: Uint8Array) -> handle | null. Null when the SPKI is not an RSA key OpenSSL accepts for PSS. */
+static napi_value prepare_key(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool is_ta = false;
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta) {
+    napi_throw_type_error(env, "ERR_NATIVE", "prepareKey(spki: Uint8Array)");
+    return NULL;
+  }
+  void *data;
+  size_t len;
+  CHECK(napi_get_typedarray_info(env, argv[0], NULL, &len, &data, NULL, NULL));
+  const unsigned char *p = data;
+  EVP_PKEY *pkey = len > 0 && len < (1u << 20) ? d2i_PUBKEY(NULL, &p, (long)len) : NULL;
+  EVP_PKEY_CTX *ctx = NULL;
+  if (pkey && (EVP_PKEY_base_id(pkey) == EVP_PKEY_RSA || EVP_PKEY_base_id(pkey) == EVP_PKEY_RSA_PSS)) {
+    ctx = EVP_PKEY_CTX_new(pkey, NULL);
+    if (ctx && (EVP_PKEY_verify_init(ctx) <= 0 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+                EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0 ||
+                EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) <= 0)) {
+      EVP_PKEY_CTX_free(ctx);
+      ctx = NULL;
+    }
+  }
+  EVP_PKEY_free(pkey);
+  if (!ctx) {
+    CHECK(napi_get_null(env, &out));
+    return out;
+  }
+  if (napi_create_external(env, ctx, free_ctx, NULL, &out) != napi_ok) {
+    EVP_PKEY_CTX_free(ctx);
+    napi_throw_error(env, "ERR_NATIVE", "napi_create_external failed");
+    return NULL;
+  }
+  return out;
+}
+
+static int b64_value(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+/* Strict padded base64 (the B64 pattern of src/parse/fields.ts). Returns the decoded length, or -1. */
+static long b64_decode(const char *in, size_t n, unsigned char *out, size_t cap) {
+  if (n == 0 || n % 4 != 0) return -1;
+  size_t pad = in[n - 1] == '=' ? (in[n - 2] == '=' ? 2 : 1) : 0;
+  size_t len = n / 4 * 3 - pad;
+  if (len > cap) return -1;
+  size_t o = 0;
+  for (size_t i = 0; i < n; i += 4) {
+    size_t keep = i + 4 == n ? 3 - pad : 3; /* bytes this quad yields; '=' only in the last quad */
+    int a = b64_value(in[i]), b = b64_value(in[i + 1]);
+    int c = keep >= 2 ? b64_value(in[i + 2]) : 0;
+    int d = keep >= 3 ? b64_value(in[i + 3]) : 0;
+    if ((a | b | c | d) < 0) return -1;
+    unsigned v = (unsigned)a << 18 | (unsigned)b << 12 | (unsigned)c << 6 | (unsigned)d;
+    out[o++] = v >> 16;
+    if (keep >= 2) out[o++] = (v >> 8) & 0xff;
+    if (keep >= 3) out[o++] = v & 0xff;
+  }
+  return (long)o;
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+/*
+ * verifyEntry(key | null, message: string, hashHex: string, sigB64: string) -> number
+ * bit 0: SHA-256 of message's UTF-8 equals hashHex (lowercase hex);
+ * bit 1: sigB64 decodes and is a valid RSASSA-PSS signature of that SHA-256 under key;
+ * bit 2: sigB64 is not strict padded base64 of at most MAX_SIG bytes (the caller decides what
+ *        that means; the JavaScript parser reports it as malformed).
+ */
+static napi_value verify_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) {
+    napi_throw_type_error(env, "ERR_NATIVE", "verifyEntry(key, message, hashHex, sigB64)");
+    return NULL;
+  }
+  EVP_PKEY_CTX *ctx = NULL;
+  napi_valuetype kt;
+  CHECK(napi_typeof(env, argv[0], &kt));
+  if (kt == napi_external) CHECK(napi_get_value_external(env, argv[0], (void **)&ctx));
+
+  /* The message: UTF-8 length first, then a copy into a buffer of exactly that size (+ NUL). */
+  size_t mlen;
+  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &mlen) != napi_ok) {
+    napi_throw_type_error(env, "ERR_NATIVE", "message must be a string");
+    return NULL;
+  }
+  char stack[STACK_MESSAGE];
+  char *msg = mlen < sizeof stack ? stack : malloc(mlen + 1);
+  if (!msg) {
+    napi_throw_error(env, "ERR_NATIVE", "out of memory");
+    return NULL;
+  }
+  size_t copied;
+  napi_status st = napi_get_value_string_utf8(env, argv[1], msg, mlen + 1, &copied);
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  if (st == napi_ok) SHA256((const unsigned char *)msg, copied, md);
+  if (msg != stack) free(msg);
+  if (st != napi_ok || copied != mlen) {
+    napi_throw_error(env, "ERR_NATIVE", "could not read message");
+    return NULL;
+  }
+
+  int flags = 0;
+  char hex[2 * SHA256_DIGEST_LENGTH + 1], given[2 * SHA256_DIGEST_LENGTH + 2];
+  for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+    hex[2 * i] = HEX[md[i] >> 4];
+    hex[2 * i + 1] = HEX[md[i] & 15];
+  }
+  size_t glen;
+  if (napi_get_value_string_utf8(env, argv[2], given, sizeof given, &glen) == napi_ok && glen == 2 * SHA256_DIGEST_LENGTH &&
+      memcmp(hex, given, glen) == 0)
+    flags |= 1;
+
+  char sigtext[MAX_SIG * 4 / 3 + 8];
+  size_t slen;
+  unsigned char sig[MAX_SIG];
+  long n = -1;
+  if (napi_get_value_string_utf8(env, argv[3], sigtext, sizeof sigtext, &slen) == napi_ok && slen < sizeof sigtext - 1)
+    n = b64_decode(sigtext, slen, sig, sizeof sig);
+  if (n < 0) flags |= 4;
+  else if (ctx && EVP_PKEY_verify(ctx, sig, (size_t)n, md, sizeof md) == 1) flags |= 2;
+  CHECK(napi_create_int32(env, flags, &out));
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value f;
+  if (napi_create_function(env, "prepareKey", NAPI_AUTO_LENGTH, prepare_key, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "prepareKey", f) != napi_ok ||
+      napi_create_function(env, "verifyEntry", NAPI_AUTO_LENGTH, verify_entry, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "verifyEntry", f) != napi_ok)
+    return NULL;
+  napi_value v;
+  if (napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &v) == napi_ok)
+    napi_set_named_property(env, exports, "openssl", v);
+  return exports;
+}

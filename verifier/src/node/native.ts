@@ -1,0 +1,54 @@
+/**
+ * Loads the optional native addon (native/kakunin_verify.c, built by `npm install` when a C
+ * compiler is available). Absent or unloadable: undefined, and the CLI uses node:crypto instead.
+ * KAKUNIN_VERIFY_NATIVE=off forces the fallback; KAKUNIN_VERIFY_NATIVE=<path> names the .node file.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The addon's exports. */
+export interface NativeAddon {
+  /** A prepared RSASSA-PSS verify context for an SPKI, or null if it is not a usable RSA key. */
+  prepareKey(spki: Uint8Array): object | null;
+  /** Bit 0: SHA-256(UTF-8 of message) = hashHex; bit 1: the signature verifies under key. */
+  verifyEntry(key: object | null, message: string, hashHex: string, sigB64: string): number;
+  /** OpenSSL version string of the library the addon runs against. */
+  readonly openssl: string;
+}
+
+const RELATIVE = join("native", "build", "Release", "kakunin_verify.node");
+
+function candidates(): string[] {
+  const env = process.env.KAKUNIN_VERIFY_NATIVE;
+  if (env === "off") return [];
+  if (env) return [env];
+  const out: string[] = [];
+  // Set by bin/kakunin-verify.js: the bundled CLI runs from a cache directory, not the package.
+  if (process.env.KAKUNIN_VERIFY_HOME) out.push(join(process.env.KAKUNIN_VERIFY_HOME, RELATIVE));
+  out.push(fileURLToPath(new URL(`../../${RELATIVE}`, import.meta.url)));
+  return out;
+}
+
+let loaded: NativeAddon | null | undefined;
+
+/** The addon, or undefined (not built, wrong platform, disabled). Loaded once per thread. */
+export function loadNative(): NativeAddon | undefined {
+  if (loaded !== undefined) return loaded ?? undefined;
+  loaded = null;
+  const require = createRequire(import.meta.url);
+  for (const path of candidates()) {
+    if (!existsSync(path)) continue;
+    try {
+      const m = require(path) as NativeAddon;
+      if (typeof m.prepareKey === "function" && typeof m.verifyEntry === "function") {
+        loaded = m;
+        break;
+      }
+    } catch {
+      // Built for another Node ABI or platform: fall back.
+    }
+  }
+  return loaded ?? undefined;
+}

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { publicKeyOf, signMessage, verifyMessage } from "./sign.js";
-import type { WorkerReply, WorkerRequest } from "./worker-protocol.js";
+import type { JobReply, WorkerJob, WorkerReply, WorkerRequest } from "./worker-protocol.js";
 
 /** Worker thread: holds parsed keys and does the CPU-heavy RSA/ECDSA operations off the HTTP thread. */
 const port = parentPort;
@@ -10,11 +10,14 @@ if (!port) throw new Error("sign-worker must run in a worker thread");
 const keys = new Map<string, { privateKey: KeyObject; publicKey: KeyObject }>();
 
 port.on("message", (req: WorkerRequest) => {
-  if (req.op === "forget") {
+  if (!Array.isArray(req)) {
     keys.delete(req.keyId);
     return;
   }
-  let reply: WorkerReply;
+  port.postMessage(req.map(run) satisfies WorkerReply);
+});
+
+function run(req: WorkerJob): JobReply {
   try {
     let key = keys.get(req.keyId);
     if (!key) {
@@ -23,18 +26,17 @@ port.on("message", (req: WorkerRequest) => {
       key = { privateKey, publicKey: publicKeyOf(privateKey) };
       keys.set(req.keyId, key);
     }
-    const message = Buffer.from(req.message);
+    const message = Buffer.from(req.message.buffer, req.message.byteOffset, req.message.byteLength);
     if (req.op === "sign") {
       const signature = signMessage(key.privateKey, req.algorithm, req.messageType, message);
-      reply = { id: req.id, ok: true, signature };
-    } else {
-      const valid = verifyMessage(key.publicKey, req.algorithm, req.messageType, message, Buffer.from(req.signature ?? []));
-      reply = { id: req.id, ok: true, valid };
+      return { id: req.id, ok: true, signature };
     }
+    const sig = req.signature ?? new Uint8Array(0);
+    const valid = verifyMessage(key.publicKey, req.algorithm, req.messageType, message, Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength));
+    return { id: req.id, ok: true, valid };
   } catch (err) {
-    reply = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };
   }
-  port.postMessage(reply);
-});
+}
 
 port.postMessage({ id: 0, ready: true } satisfies WorkerReply);

@@ -2,18 +2,21 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { SigningAlgorithm } from "../key-specs.js";
 import type { MessageType } from "./sign.js";
-import type { WorkerJob, WorkerReply, WorkerRequest } from "./worker-protocol.js";
+import type { JobReply, WorkerJob, WorkerReply, WorkerRequest } from "./worker-protocol.js";
 
 /**
  * A small pool of worker threads doing the private-key operations, so the HTTP event loop
  * never blocks on RSA. Each worker caches parsed keys; key material is sent to a worker
- * only the first time it needs that key.
+ * only the first time it needs that key. Jobs submitted in the same event loop turn go to a worker
+ * as one message, and it answers them with one message.
  */
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
   loadedKeys: Set<string>;
-  pending: Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (r: JobReply) => void; reject: (e: Error) => void }>;
+  /** jobs not posted yet (posted together at the end of this event loop turn) */
+  outbox: WorkerJob[];
 }
 
 export interface PoolJob {
@@ -52,7 +55,9 @@ export class SigningPool {
   /** Drops a deleted key from every worker's cache. */
   forget(keyId: string): void {
     for (const slot of this.slots) {
-      if (slot.loadedKeys.delete(keyId)) slot.worker.postMessage({ id: -1, op: "forget", keyId } satisfies WorkerRequest);
+      if (!slot.loadedKeys.delete(keyId)) continue;
+      this.flush(slot); // jobs queued before the deletion still find the key
+      slot.worker.postMessage({ id: -1, op: "forget", keyId } satisfies WorkerRequest);
     }
   }
 
@@ -61,23 +66,29 @@ export class SigningPool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
-  private async run(job: Omit<WorkerJob, "id"> & { privateKeyDer: Buffer }): Promise<WorkerReply & { ok: true }> {
+  private async run(job: Omit<WorkerJob, "id"> & { privateKeyDer: Buffer }): Promise<JobReply & { ok: true }> {
     if (this.closed) throw new Error("signing pool closed");
-    // Least-loaded worker: keeps both cores busy under concurrent load.
+    // Least-loaded worker (chosen and charged synchronously, so a burst spreads over the workers):
+    // keeps both cores busy under concurrent load. Messages posted before a worker has loaded its
+    // module wait in its port.
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    await slot.ready;
     const id = this.nextId++;
     const request: WorkerJob = { ...job, id, privateKeyDer: undefined };
     if (!slot.loadedKeys.has(job.keyId)) {
       request.privateKeyDer = job.privateKeyDer;
       slot.loadedKeys.add(job.keyId);
     }
-    const reply = await new Promise<WorkerReply>((resolve, reject) => {
+    const reply = await new Promise<JobReply>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage(request);
+      if (slot.outbox.push(request) === 1) setImmediate(() => this.flush(slot));
     });
     if ("ok" in reply && reply.ok) return reply;
     throw new Error(`signing worker failed: ${"error" in reply ? reply.error : "unknown"}`);
+  }
+
+  private flush(slot: Slot): void {
+    const jobs = slot.outbox.splice(0);
+    if (jobs.length) slot.worker.postMessage(jobs satisfies WorkerRequest);
   }
 
   private spawn(): Slot {
@@ -95,13 +106,16 @@ export class SigningPool {
       ready: new Promise<void>((res, rej) => ((markReady = res), (failReady = rej))),
       loadedKeys: new Set(),
       pending: new Map(),
+      outbox: [],
     };
     slot.ready.catch(() => {}); // surfaced through run() instead
-    worker.on("message", (reply: WorkerReply) => {
-      if ("ready" in reply) return markReady();
-      const waiter = slot.pending.get(reply.id);
-      slot.pending.delete(reply.id);
-      waiter?.resolve(reply);
+    worker.on("message", (replies: WorkerReply) => {
+      if (!Array.isArray(replies)) return markReady();
+      for (const reply of replies) {
+        const waiter = slot.pending.get(reply.id);
+        slot.pending.delete(reply.id);
+        waiter?.resolve(reply);
+      }
     });
     let dead = false;
     const onDeath = (err: Error) => {

@@ -20,9 +20,15 @@ export interface ForgetKey {
   keyId: string;
 }
 
-export type WorkerRequest = WorkerJob | ForgetKey;
+/**
+ * What the pool posts: the jobs queued for this worker since the last post (one message per event
+ * loop turn, not one per job: each message costs both threads a wake-up), or a ForgetKey.
+ */
+export type WorkerRequest = WorkerJob[] | ForgetKey;
 
-export type WorkerReply =
+export type JobReply =
   | { id: number; ok: true; signature?: Uint8Array; valid?: boolean }
-  | { id: number; ok: false; error: string }
-  | { id: 0; ready: true };
+  | { id: number; ok: false; error: string };
+
+/** The worker answers a batch with one message (the replies in job order), or says it is ready. */
+export type WorkerReply = JobReply[] | { id: 0; ready: true };

@@ -119,8 +119,8 @@ function sanitizeErrorCode(raw: string): string {
 
 export class KmsSignClient {
   private target: Promise<Target> | undefined;
-  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
   private keyCache: { secret: string; day: string; region: string; key: Buffer } | undefined;
   private region: string | undefined;
   private noSkewCorrection = false;

@@ -38,12 +38,14 @@ export interface AppenderOptions {
   /** head conflicts per request before failing it (default 20) */
   maxConflicts?: number;
   /**
-   * SQLite: batches of one issuer signing at the same time (default 3). Batch k+1 is sequenced on
+   * SQLite: batches of one issuer signing at the same time (default 4). Batch k+1 is sequenced on
    * batch k's last hash while k is still being signed; commits stay strictly in chain order, and if
    * batch k does not commit in full, every later in-flight batch is discarded and re-sequenced.
    * PostgreSQL always runs one batch per issuer (the chain lock is held from head read to commit).
    */
   maxInFlight?: number;
+  /** SQLite: while a batch is signing, the next one is launched at most this often, unless a full batch is queued (default 10 ms). */
+  launchIntervalMs?: number;
   logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
 }
 
@@ -70,13 +72,15 @@ export class Appender {
   private readonly maxAttempts: number;
   private readonly maxConflicts: number;
   private readonly maxInFlight: number;
+  private readonly launchIntervalMs: number;
 
   constructor(private readonly o: AppenderOptions) {
     this.maxBatch = o.maxBatch ?? 256;
     this.maxQueue = o.maxQueue ?? 4096;
     this.maxAttempts = o.maxAttempts ?? 3;
     this.maxConflicts = o.maxConflicts ?? 20;
-    this.maxInFlight = Math.max(1, o.maxInFlight ?? 3);
+    this.maxInFlight = Math.max(1, o.maxInFlight ?? 4);
+    this.launchIntervalMs = Math.max(0, o.launchIntervalMs ?? 10);
   }
 
   /** Queue one append; resolves once the entry is durably committed. */
@@ -135,9 +139,12 @@ export class Appender {
   private async runPipelined(q: IssuerQueue): Promise<void> {
     const inFlight: Flight[] = [];
     let tail: ChainHead | undefined; // head after the last in-flight batch
+    let lastLaunch = -Infinity;
     try {
       while (q.length > 0 || inFlight.length > 0) {
-        while (q.length > 0 && inFlight.length < this.maxInFlight) {
+        // Launch batches: the first one at once; more (while one is signing) at most every
+        // launchIntervalMs, or as soon as a full batch is queued.
+        while (q.length > 0 && inFlight.length < this.maxInFlight && (inFlight.length === 0 || q.length >= this.maxBatch || performance.now() - lastLaunch >= this.launchIntervalMs)) {
           const batch = q.take(this.maxBatch);
           const ready = await this.resolveSigners(q, batch);
           if (ready.length === 0) continue;
@@ -152,11 +159,27 @@ export class Appender {
             q.head = base;
           }
           const { entries, head } = this.sequence(base, ready);
-          inFlight.push({ ready, base, signed: this.sign(entries) });
+          const flight: Flight = { ready, base, signed: this.sign(entries), done: false };
+          void flight.signed.finally(() => (flight.done = true));
+          inFlight.push(flight);
           tail = head;
+          lastLaunch = performance.now();
         }
-        const f = inFlight.shift();
+        const f = inFlight[0];
         if (!f) continue;
+        if (!f.done) {
+          // Wait for the oldest batch's signatures — or for the moment another batch may be launched.
+          let timer: NodeJS.Timeout | undefined;
+          const waits: Promise<unknown>[] = [f.signed];
+          if (inFlight.length < this.maxInFlight) {
+            if (q.length > 0) waits.push(new Promise((r) => (timer = setTimeout(r, Math.max(0, lastLaunch + this.launchIntervalMs - performance.now())))));
+            else waits.push(q.nextPush());
+          }
+          await Promise.race(waits);
+          if (timer) clearTimeout(timer);
+          if (!f.done) continue;
+        }
+        inFlight.shift();
         let backoffMs = 0;
         let complete = false;
         let front = 0; // requests of this batch settle()/commitFailed() put back at the front
@@ -375,6 +398,8 @@ interface Flight {
   ready: Ready[];
   base: ChainHead;
   signed: Promise<Signed>;
+  /** `signed` has settled */
+  done: boolean;
 }
 
 /** A sequenced and signed batch: `items` = the committable prefix (entries before the first failed signature). */

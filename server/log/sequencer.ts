@@ -74,6 +74,22 @@ export class IssuerQueue {
   push(p: Pending): void {
     if (this.items.length >= this.maxQueue) throw new OverloadedError(`Too many pending log appends for issuer ${this.issuerId}; retry later`, 1);
     this.items.push(p);
+    if (this.pushed) {
+      this.pushed.resolve();
+      this.pushed = undefined;
+    }
+  }
+
+  private pushed: { promise: Promise<void>; resolve: () => void } | undefined;
+
+  /** Resolves at the next push (the appender waits on it while batches are signing and the queue is empty). */
+  nextPush(): Promise<void> {
+    if (!this.pushed) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.pushed = { promise, resolve };
+    }
+    return this.pushed.promise;
   }
 
   /** Put requests back at the front, in their original order (they were sequenced first). */

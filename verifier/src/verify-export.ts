@@ -499,16 +499,19 @@ export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iter
   const partial = new ByteBuffer(); // the start of a line that has not ended yet
   let skipping = false; // inside an over-long line, up to its "\n"
 
-  /** Whole lines (each ending with "\n"): decoded here in the preamble, handed over as a block after. */
-  const feed = async (data: Uint8Array): Promise<void> => {
+  /**
+   * Whole lines (`lines` ends with "\n" and is ours: a fresh buffer, whole): decoded here one by
+   * one in the preamble, then handed over as one block.
+   */
+  const feed = async (lines: Uint8Array): Promise<void> => {
     let start = 0;
-    while (!f.v.body && !f.stopped && start < data.length) {
-      const nl = data.indexOf(LF, start);
-      await f.line(decoder.decode(data.subarray(start, nl)));
+    while (!f.v.body && !f.stopped && start < lines.length) {
+      const nl = lines.indexOf(LF, start);
+      await f.line(decoder.decode(lines.subarray(start, nl)));
       start = nl + 1;
     }
-    // A copy: the block is handed over (possibly transferred), and `data` may be a caller's view.
-    if (!f.stopped && start < data.length) await f.block(copyOf(data, start, data.length), decoder);
+    if (f.stopped || start === lines.length) return;
+    await f.block(start === 0 ? lines : copyOf(lines, start, lines.length), decoder);
   };
 
   for await (const chunk of chunks as AsyncIterable<Uint8Array>) {
@@ -519,34 +522,28 @@ export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iter
       skipping = false;
       data = data.subarray(nl + 1);
     }
-    if (partial.length) {
-      const nl = data.indexOf(LF);
-      if (nl < 0) {
-        partial.append(data);
-        if (partial.length > OVERLONG_BYTES) {
-          partial.clear();
-          await f.overlong();
-          skipping = true;
-        }
-        continue;
-      }
-      partial.append(data.subarray(0, nl + 1));
-      await feed(partial.take());
-      if (f.stopped) return f.v.finish();
-      data = data.subarray(nl + 1);
-    }
     const last = data.lastIndexOf(LF);
-    if (last >= 0) await feed(data.subarray(0, last + 1));
-    if (f.stopped) return f.v.finish();
-    const rest = data.subarray(last + 1);
-    if (rest.length > OVERLONG_BYTES) {
+    if (last >= 0) {
+      // One block per chunk: the line begun in earlier chunks, then every line ending in this one.
+      const block = new Uint8Array(partial.length + last + 1);
+      block.set(partial.view());
+      block.set(data.subarray(0, last + 1), partial.length);
+      partial.clear();
+      await feed(block);
+      if (f.stopped) return f.v.finish();
+    }
+    partial.append(data.subarray(last + 1));
+    if (partial.length > OVERLONG_BYTES) {
+      partial.clear();
       await f.overlong();
       skipping = true;
-    } else if (rest.length) partial.append(rest);
+    }
   }
   if (partial.length) {
-    partial.append(new Uint8Array([LF]));
-    await feed(partial.take());
+    const block = new Uint8Array(partial.length + 1);
+    block.set(partial.view());
+    block[partial.length] = LF;
+    await feed(block);
     if (f.stopped) return f.v.finish();
   }
   return f.finish();
@@ -557,6 +554,7 @@ class ByteBuffer {
   #buf = new Uint8Array(0);
   length = 0;
   append(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
     const need = this.length + bytes.length;
     if (need > this.#buf.length) {
       const next = new Uint8Array(Math.max(need, this.#buf.length * 2, 4096));
@@ -566,14 +564,12 @@ class ByteBuffer {
     this.#buf.set(bytes, this.length);
     this.length = need;
   }
-  /** The bytes so far (a view, valid until the next append), and the buffer emptied. */
-  take(): Uint8Array {
-    const out = this.#buf.subarray(0, this.length);
-    this.length = 0;
-    return out;
+  /** The bytes so far (a view, valid until the next change). */
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.length);
   }
   clear(): void {
-    this.#buf = new Uint8Array(0);
     this.length = 0;
+    if (this.#buf.length > 1 << 16) this.#buf = new Uint8Array(0); // do not keep a huge line's buffer
   }
 }

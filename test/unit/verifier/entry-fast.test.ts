@@ -12,6 +12,7 @@ import { B64 } from "../../../verifier/src/parse/fields.js";
 import { entryCanonicalText, withoutFields } from "../../../verifier/src/util/canonical.js";
 import { parseLine } from "../../../verifier/src/worker-core.js";
 import { scenario } from "./fixtures/scenario.js";
+import { rng } from "./fixtures/rng.js";
 import * as t from "./tamper.js";
 
 let lines: string[];
@@ -19,14 +20,6 @@ beforeAll(async () => {
   lines = t.serverFormat((await scenario()).lines).filter((l) => l.startsWith('{"kind":"entry"'));
 }, 120_000);
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The general path's answer, or the error it throws. */
 function general(line: string) {

@@ -9,6 +9,7 @@ import { verifyExport, verifyExportBytes, type Report } from "../../../verifier/
 import { NodeWorkerPool } from "../../../verifier/src/node/worker-pool.js";
 import { loadNative } from "../../../verifier/src/node/native.js";
 import { scenario, type Scenario } from "./fixtures/scenario.js";
+import { rng } from "./fixtures/rng.js";
 import * as t from "./tamper.js";
 
 let s: Scenario;
@@ -28,15 +29,6 @@ const trust = () => ({ caFingerprint: s.ca.fingerprint });
 /** What must agree between paths. */
 const essence = (r: Report) => ({ verdict: r.verdict, counts: r.counts, steps: r.steps.map((x) => [x.name, x.status]), errors: r.errors.map((e) => [e.code, e.line, e.seq, e.field]), findings: r.findings.map((f) => [f.seq, f.line, f.verdict, f.reason, f.code]) });
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The bytes cut into chunks: 1 byte, a fixed size, or random sizes. */
 function* chunked(bytes: Uint8Array, mode: "1" | "7" | "random" | "whole", seed = 1): Generator<Uint8Array> {

@@ -1,1 +1,0 @@
-cmd_Release/kakunin_verify.node := ln -f "Release/obj.target/kakunin_verify.node" "Release/kakunin_verify.node" 2>/dev/null || (rm -rf "Release/kakunin_verify.node" && cp -af "Release/obj.target/kakunin_verify.node" "Release/kakunin_verify.node")

@@ -1,1 +1,0 @@
-cmd_Release/obj.target/kakunin_verify.node := g++ -o Release/obj.target/kakunin_verify.node -shared -pthread -rdynamic -m64  -Wl,-soname=kakunin_verify.node -Wl,--start-group Release/obj.target/kakunin_verify/kakunin_verify.o -Wl,--end-group 

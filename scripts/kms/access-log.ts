@@ -89,8 +89,19 @@ export class AccessLog {
       recipientAccountId: this.account,
       eventCategory: "Management",
     };
+    // Lines of one event-loop turn leave in one write (a busy KMS answers many calls per turn).
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.stream.uncork();
+      });
+    }
     this.stream.write(JSON.stringify(line) + "\n");
   }
+
+  private corked = false;
 
   /** Flushes buffered lines to disk and closes the file. */
   close(): Promise<void> {

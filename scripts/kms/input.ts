@@ -8,7 +8,8 @@ import { serialization, validation } from "./errors.js";
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export class Input {
-  constructor(private readonly body: Record<string, unknown>) {}
+  /** The parsed request object (the access log picks its whitelisted, non-secret fields from it). */
+  constructor(readonly body: Record<string, unknown>) {}
 
   static parse(raw: string): Input {
     if (raw.trim() === "") return new Input({});

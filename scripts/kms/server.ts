@@ -56,7 +56,7 @@ export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
       if (!operation) throw unknownOperation();
       eventName = opName;
       const input = Input.parse(text);
-      rawBody = JSON.parse(text || "{}") as Record<string, unknown>;
+      rawBody = input.body;
       await injectFaults(config.faults);
       const ctx: OperationContext = { store, pool, resources };
       payload = await operation(input, ctx);
@@ -118,15 +118,29 @@ function send(res: ServerResponse, requestId: string, status: number, payload: R
 }
 
 /** Reads the body with a size cap (the request is attacker-controlled). */
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new KmsError("ValidationException", "Request body too large");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        failed = true;
+        reject(new KmsError("ValidationException", "Request body too large"));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"));
+    });
+    req.on("error", (e) => {
+      failed = true;
+      reject(e);
+    });
+  });
 }
 
 /** `AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/kms/aws4_request, ...` -> `AKID`. */

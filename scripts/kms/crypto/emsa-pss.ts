@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, hash as cryptoHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { HashName } from "../key-specs.js";
 
 /**
@@ -10,15 +10,18 @@ import type { HashName } from "../key-specs.js";
 
 function mgf1(hash: HashName, seed: Buffer, length: number): Buffer {
   const out = Buffer.alloc(length);
-  const counter = Buffer.alloc(4);
+  const input = Buffer.alloc(seed.length + 4); // seed || 32-bit big-endian counter
+  seed.copy(input);
   let filled = 0;
   for (let i = 0; filled < length; i++) {
-    counter.writeUInt32BE(i);
-    const block = createHash(hash).update(seed).update(counter).digest();
-    filled += block.copy(out, filled);
+    input.writeUInt32BE(i, seed.length);
+    filled += oneShot(hash, input).copy(out, filled);
   }
   return out;
 }
+
+/** One-shot digest (crypto.hash, Node ≥ 20.12: no Hash object per block). */
+const oneShot = (hash: HashName, data: Buffer): Buffer => cryptoHash(hash, data, "buffer") as Buffer;
 
 function hPrime(hash: HashName, digest: Buffer, salt: Buffer): Buffer {
   return createHash(hash).update(Buffer.alloc(8)).update(digest).update(salt).digest();

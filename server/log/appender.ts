@@ -60,11 +60,15 @@ export interface AppenderStats {
   chainLockWaits: number;
   /** failed KMS signatures (retried or failed) */
   signFailures: number;
+  /** SQLite: batches launched while an earlier batch of the same issuer was still signing */
+  overlapped: number;
+  /** SQLite: in-flight batches discarded (and re-queued) because an earlier one did not commit in full */
+  discarded: number;
   largestBatch: number;
 }
 
 export class Appender {
-  readonly stats: AppenderStats = { batches: 0, committed: 0, conflicts: 0, chainLockWaits: 0, signFailures: 0, largestBatch: 0 };
+  readonly stats: AppenderStats = { batches: 0, committed: 0, conflicts: 0, chainLockWaits: 0, signFailures: 0, overlapped: 0, discarded: 0, largestBatch: 0 };
   private readonly queues = new Map<string, IssuerQueue>();
   private readonly idle = new Set<() => void>();
   private readonly maxBatch: number;
@@ -161,6 +165,7 @@ export class Appender {
           const { entries, head } = this.sequence(base, ready);
           const flight: Flight = { ready, base, signed: this.sign(entries), done: false };
           void flight.signed.finally(() => (flight.done = true));
+          if (inFlight.length > 0) this.stats.overlapped++;
           inFlight.push(flight);
           tail = head;
           lastLaunch = performance.now();
@@ -213,6 +218,7 @@ export class Appender {
           // the retries settle()/commitFailed() put at the front (wait for their signatures first,
           // so nothing is still signing for a request that has moved on).
           const later = inFlight.splice(0);
+          this.stats.discarded += later.length;
           await Promise.allSettled(later.map((l) => l.signed));
           q.requeueAt(front, later.flatMap((l) => l.ready.map((r) => r.pending)));
           tail = undefined;

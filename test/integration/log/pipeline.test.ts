@@ -1,0 +1,73 @@
+/**
+ * SQLite: an issuer's batches overlap (the next one is sequenced on the previous one's tail and
+ * signed while it is still in KMS), commits stay in chain order, and a batch that fails to commit in
+ * full makes the later in-flight batches re-sequence — one contiguous chain either way.
+ * Real local KMS with injected latency (and faults for the second case).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
+import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parseExport, setupIssuer, type LogFixture } from "./fixture.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("[sqlite] overlapping batches", () => {
+  let kms: LocalKms | undefined;
+  let fx: LogFixture | undefined;
+  afterAll(async () => {
+    await fx?.close();
+    await kms?.stop();
+  });
+
+  async function burst(f: LogFixture, n: number, issuer?: Awaited<ReturnType<typeof setupIssuer>>) {
+    issuer ??= await setupIssuer(f.call, OPERATOR_TOKEN, 4);
+    // Requests arrive over ≈ 150 ms, so batches are launched while earlier ones are signing.
+    const results = await Promise.all(Array.from({ length: n }, async (_, i) => {
+      await sleep(Math.floor(i / 20) * 10);
+      const a = issuer.agents[i % 4]!;
+      return f.call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } });
+    }));
+    const exp = parseExport((await f.call("GET", "/v1/log/export", { token: issuer.issuerToken })).text);
+    return { results, exp };
+  }
+
+  it("launches batches while earlier ones sign; one contiguous chain, every signature verifies", async () => {
+    kms = await startLocalKms({ latencyMs: 20 });
+    fx = await createLogFixture({ existingKms: kms });
+    const log = fx.services.deps.log!;
+    const before = { ...log.stats };
+    const { results, exp } = await burst(fx, 300);
+    expect(results.filter((r) => r.status !== 201).map((r) => r.text)).toEqual([]);
+    expect(log.stats.overlapped - before.overlapped).toBeGreaterThan(0);
+    expect(log.stats.discarded - before.discarded).toBe(0);
+    expect(exp.entries.length).toBe(4 + 300);
+    expect(chainProblems(exp.entries)).toEqual([]);
+    expect(opensslVerifyExport(exp)).toEqual([]);
+    // Every acknowledged entry is in the chain at the seq its receipt named.
+    const bySeq = new Map(exp.entries.map((e: any) => [e.seq, e.hash]));
+    for (const r of results) expect(bySeq.get(r.json.entry.seq)).toBe(r.json.entry.hash);
+  });
+
+  it("with KMS faults: later in-flight batches are discarded and re-sequenced, never committed on a stale head", async () => {
+    await fx?.close();
+    await kms?.stop();
+    kms = await startLocalKms({ latencyMs: 20 });
+    fx = await createLogFixture({ existingKms: kms, kmsMaxAttempts: 1 });
+    const issuer = await setupIssuer(fx.call, OPERATOR_TOKEN, 4);
+    // Same port and key store, now throttling 5 % of calls.
+    const port = Number(new URL(kms.endpoint).port);
+    await kms.stop();
+    kms = await startLocalKms({ dataDir: kms.dataDir, port, latencyMs: 20, throttleRate: 0.05 });
+    const log = fx.services.deps.log!;
+    const before = { ...log.stats };
+    const { results, exp } = await burst(fx, 300, issuer);
+    const ok = results.filter((r) => r.status === 201);
+    for (const r of results) expect([201, 503]).toContain(r.status);
+    expect(log.stats.overlapped - before.overlapped).toBeGreaterThan(0);
+    expect(log.stats.discarded - before.discarded).toBeGreaterThan(0);
+    expect(chainProblems(exp.entries)).toEqual([]);
+    expect(opensslVerifyExport(exp)).toEqual([]);
+    const bySeq = new Map(exp.entries.map((e: any) => [e.seq, e.hash]));
+    for (const r of ok) expect(bySeq.get(r.json.entry.seq)).toBe(r.json.entry.hash);
+    expect(exp.entries.length).toBe(4 + ok.length);
+  });
+});

@@ -174,6 +174,7 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       const guard = new ChainGuard({ db, witness, logger });
       result.deps.log = new WitnessedAuditLog({
         db, dialect, custody,
+        durability: handle.durability,
         caCertificatePem: result.deps.ca.certificatePem,
         logSigner: result.deps.logSigner,
         now: result.deps.now,
@@ -188,10 +189,12 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       ...result,
       close: async () => {
         await result.deps.log?.close();
+        await handle.durability.close();
         await db.destroy();
       },
     };
   } catch (e) {
+    await handle.durability.close();
     await db.destroy();
     throw e;
   }

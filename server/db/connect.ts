@@ -2,6 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import type { Database } from "./schema.js";
+import { deferredWalSync, synchronousCommits, type CommitDurability } from "./durability.js";
+import { WalSync } from "./wal-sync.js";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -17,6 +19,8 @@ export interface Db {
    * a transaction itself.
    */
   withMigrationLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** How the audit log's batch commits become durable (SQLite file: the WAL synced off the event loop). */
+  durability: CommitDurability;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -57,6 +61,7 @@ export async function createDb(url: string, opts: { poolMax?: number } = {}): Pr
     return {
       db,
       dialect: "postgres",
+      durability: synchronousCommits,
       async withMigrationLock(fn) {
         const client = await pool.connect();
         const key = advisoryKey("migrate").toString();
@@ -80,11 +85,14 @@ export async function createDb(url: string, opts: { poolMax?: number } = {}): Pr
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 10000");
   sqlite.pragma("foreign_keys = ON");
-  // FULL: a 201 means the entry survives power loss, not just a killed process (one fsync per batch).
+  // FULL: a 201 means the write survives power loss, not just a killed process. The log's batch
+  // commits get the same guarantee from a WAL sync off the event loop (durability.ts, wal-sync.ts).
   sqlite.pragma("synchronous = FULL");
+  const onDisk = file !== ":memory:" && sqlite.pragma("journal_mode", { simple: true }) === "wal";
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
     dialect: "sqlite",
+    durability: onDisk ? deferredWalSync(new WalSync(`${path.resolve(file)}-wal`)) : synchronousCommits,
     async withMigrationLock(fn) {
       // Poll without blocking the event loop (busy_timeout would block the whole thread — and with
       // it a lock holder in the same process).

@@ -1,22 +1,24 @@
 /**
  * Appender: drives each issuer's pipeline — sequencer → signer → committer → checkpoint publisher.
  *
- * One batch per issuer is in flight at a time; while it is being signed and committed new requests
- * queue, and the next batch takes everything queued (up to `maxBatch`). So the chain never waits for
- * one signature before sequencing the next entry, and each batch costs one KMS round trip (its
- * signatures run concurrently) plus one database transaction.
+ * While a batch is being signed and committed, new requests queue, and the next batch takes what is
+ * queued (up to `maxBatch`). So the chain never waits for one signature before sequencing the next
+ * entry, and each batch costs one KMS round trip (its signatures run concurrently) plus one database
+ * transaction. SQLite overlaps several batches of an issuer (runPipelined); PostgreSQL runs one at
+ * a time under the issuer's cross-instance chain lock (processBatch).
  *
  * If signature i of a batch fails, entries < i are committed (their links are intact) and entries
  * ≥ i are re-queued to be re-sequenced on the new head — never committed with a stale prevHash.
  * A request whose own signature failed is retried a bounded number of times, then fails with the
- * KMS error (503 + Retry-After). A request is resolved only after its commit transaction returned.
+ * KMS error (503 + Retry-After). A request is resolved only once its commit is on stable storage.
  */
 import type { Kysely } from "kysely";
 import type { DialectName } from "../db/connect.js";
+import { synchronousCommits, type CommitDurability } from "../db/durability.js";
 import { ConflictError, KakuninError, KeyStateError, KmsUnavailableError, OverloadedError } from "../errors.js";
 import type { CheckpointPublisher } from "./checkpoints.js";
 import { resolveAgentSigners } from "./certificates.js";
-import { ChainConflictError, commitBatch, lockChain, readHead, writeBatch, type CommitItem } from "./committer.js";
+import { ChainConflictError, lockChain, readHead, writeBatch, type CommitItem } from "./committer.js";
 import { IssuerQueue, sequenceBatch, type AppendRequest, type Appended, type ChainHead, type Pending, type ResolvedSigner, type SequencedEntry } from "./sequencer.js";
 import type { LogDb } from "./schema.js";
 import { firstFailure, signBatch, type SignResult } from "./signer.js";
@@ -46,6 +48,11 @@ export interface AppenderOptions {
   maxInFlight?: number;
   /** SQLite: while a batch is signing, the next one is launched at most this often, unless a full batch is queued (default 10 ms). */
   launchIntervalMs?: number;
+  /**
+   * How batch commits reach stable storage (default: the commit itself is durable). SQLite passes
+   * its WAL group sync (db/durability.ts): requests are acknowledged only once it has resolved.
+   */
+  durability?: CommitDurability;
   logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
 }
 
@@ -77,6 +84,7 @@ export class Appender {
   private readonly maxConflicts: number;
   private readonly maxInFlight: number;
   private readonly launchIntervalMs: number;
+  private readonly durability: CommitDurability;
 
   constructor(private readonly o: AppenderOptions) {
     this.maxBatch = o.maxBatch ?? 256;
@@ -85,9 +93,10 @@ export class Appender {
     this.maxConflicts = o.maxConflicts ?? 20;
     this.maxInFlight = Math.max(1, o.maxInFlight ?? 4);
     this.launchIntervalMs = Math.max(0, o.launchIntervalMs ?? 10);
+    this.durability = o.durability ?? synchronousCommits;
   }
 
-  /** Queue one append; resolves once the entry is durably committed. */
+  /** Queue one append; resolves once the entry is committed and on stable storage. */
   append(req: AppendRequest): Promise<Appended> {
     let q = this.queues.get(req.issuerId);
     if (!q) {
@@ -107,6 +116,7 @@ export class Appender {
   /** Resolves when no issuer has pending or in-flight appends. */
   async drain(): Promise<void> {
     while ([...this.queues.values()].some((q) => q.running)) await new Promise<void>((r) => this.idle.add(r));
+    await this.durability.flushed().catch(() => undefined); // acknowledgements waiting for the last WAL sync
   }
 
   private async run(q: IssuerQueue): Promise<void> {
@@ -191,9 +201,14 @@ export class Appender {
         try {
           const signed = await f.signed;
           let committed = true;
+          let durable: Promise<void> | undefined;
           if (signed.items.length > 0) {
             try {
-              q.head = await commitBatch(this.o.db, this.o.dialect, q.issuerId, f.base, signed.items);
+              // The loop goes on to the next batch while this one's commit is being synced to disk;
+              // its requests are acknowledged once `durable` resolves (settle).
+              const c = await this.durability.commit(this.o.db, (trx) => writeBatch(trx, this.o.dialect, q.issuerId, f.base, signed.items));
+              q.head = c.value;
+              durable = c.durable;
             } catch (e) {
               committed = false;
               const before = q.length;
@@ -204,7 +219,7 @@ export class Appender {
           if (committed) {
             complete = signed.items.length === signed.entries.length;
             const before = q.length;
-            backoffMs = this.settle(q, signed);
+            backoffMs = this.settle(q, signed, durable);
             front = q.length - before;
           }
         } catch (e) {
@@ -232,56 +247,32 @@ export class Appender {
     }
   }
 
-  /** Returns a back-off delay (ms) before the next batch; settles or re-queues every request. */
+  /**
+   * PostgreSQL (several instances may append to one chain): the whole batch — head read,
+   * sequencing, signing, commit — runs in one transaction holding the issuer's chain lock
+   * (lockChain), so another instance's batch waits rather than losing the head CAS and being
+   * re-signed. The CAS in writeBatch stays as the safety net. Returns a back-off delay (ms) before
+   * the next batch; settles or re-queues every request.
+   */
   private async processBatch(q: IssuerQueue, batch: Pending[]): Promise<number> {
     const { o } = this;
-    // 1. Who signs each entry: the agent's ACTIVE certificate now, or the log signer.
+    // Who signs each entry: the agent's ACTIVE certificate now, or the log signer.
     const ready = await this.resolveSigners(q, batch);
     if (ready.length === 0) return 0;
-
-    // PostgreSQL (several instances may append to one chain): the whole batch — head read,
-    // sequencing, signing, commit — runs in one transaction holding the issuer's chain lock
-    // (lockChain), so another instance's batch waits rather than losing the head CAS and being
-    // re-signed. The CAS in writeBatch stays as the safety net. SQLite: one writer; the committed
-    // head is cached between batches.
-    if (o.dialect === "postgres") {
-      let signed: Signed;
-      let next: ChainHead | undefined;
-      try {
-        signed = await o.db.transaction().execute(async (trx) => {
-          if ((await lockChain(trx, o.dialect, q.issuerId)).waited) this.stats.chainLockWaits++;
-          const head = await readHead(trx, q.issuerId);
-          const s = await this.sequenceAndSign(head, ready);
-          if (s.items.length > 0) next = await writeBatch(trx, o.dialect, q.issuerId, head, s.items);
-          return s;
-        });
-      } catch (e) {
-        return this.commitFailed(q, ready, e);
-      }
-      q.head = next ?? q.head;
-      return this.settle(q, signed);
+    let signed: Signed;
+    let next: ChainHead | undefined;
+    try {
+      signed = await o.db.transaction().execute(async (trx) => {
+        if ((await lockChain(trx, o.dialect, q.issuerId)).waited) this.stats.chainLockWaits++;
+        const head = await readHead(trx, q.issuerId);
+        const s = await this.sequenceAndSign(head, ready);
+        if (s.items.length > 0) next = await writeBatch(trx, o.dialect, q.issuerId, head, s.items);
+        return s;
+      });
+    } catch (e) {
+      return this.commitFailed(q, ready, e);
     }
-
-    // 2. Sequence on the committed head.
-    let head = q.head;
-    if (!head) {
-      try {
-        head = await readHead(o.db, q.issuerId);
-      } catch (e) {
-        for (const r of ready) r.pending.reject(e);
-        return 0;
-      }
-    }
-    // 3. Sign concurrently.
-    const signed = await this.sequenceAndSign(head, ready);
-    // 4. Commit the intact prefix.
-    if (signed.items.length > 0) {
-      try {
-        q.head = await commitBatch(o.db, o.dialect, q.issuerId, head, signed.items);
-      } catch (e) {
-        return this.commitFailed(q, ready, e);
-      }
-    }
+    q.head = next ?? q.head;
     return this.settle(q, signed);
   }
 
@@ -362,14 +353,27 @@ export class Appender {
     return 0;
   }
 
-  /** After the commit returned: resolve the committed prefix; fail or re-queue entries ≥ k. Returns a back-off (ms). */
-  private settle(q: IssuerQueue, { entries, sigs, items }: Signed): number {
+  /**
+   * After the commit returned: resolve the committed prefix once `durable` has (at once if none);
+   * fail or re-queue entries ≥ k now. Returns a back-off (ms).
+   */
+  private settle(q: IssuerQueue, { entries, sigs, items }: Signed, durable?: Promise<void>): number {
     const { o } = this;
     const k = items.length;
     if (k > 0) {
       this.stats.committed += k;
-      for (const it of items) it.pending.resolve(it.appended);
-      o.publisher.notify(q.issuerId);
+      const acknowledge = () => {
+        for (const it of items) it.pending.resolve(it.appended);
+        o.publisher.notify(q.issuerId);
+      };
+      if (!durable) acknowledge();
+      else {
+        durable.then(acknowledge, (e: unknown) => {
+          // Committed, but not known to be on disk: never acknowledged (see db/wal-sync.ts).
+          o.logger?.error({ err: e, issuer: q.issuerId }, "log commit could not be synced to disk");
+          for (const it of items) it.pending.reject(e);
+        });
+      }
     }
     if (k === entries.length) return 0;
 

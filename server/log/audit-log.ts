@@ -5,6 +5,7 @@
  */
 import type { Kysely } from "kysely";
 import type { DialectName } from "../db/connect.js";
+import { synchronousCommits, type CommitDurability } from "../db/durability.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { Appender } from "./appender.js";
 import { canonicalBytes, sha256Hex } from "./canonical.js";
@@ -29,6 +30,8 @@ export interface AuditLogOptions {
   maxBatch?: number;
   maxQueue?: number;
   maxAttempts?: number;
+  /** How batch commits reach stable storage (the database handle's `durability`; default: the commit itself). */
+  durability?: CommitDurability;
 }
 
 export type OperationPayload = { json: unknown } | { bytes: Uint8Array };
@@ -50,10 +53,12 @@ export class AuditLog {
   private readonly db: Kysely<LogDb>;
   private readonly now: () => Date;
   private crlFlight: Promise<string | undefined> | undefined;
+  private readonly durability: CommitDurability;
 
   constructor(private readonly o: AuditLogOptions) {
     this.db = o.db as Kysely<LogDb>;
     this.now = o.now ?? (() => new Date());
+    this.durability = o.durability ?? synchronousCommits;
     const pubOpts: ConstructorParameters<typeof CheckpointPublisher>[0] = {
       db: this.db,
       custody: o.custody,
@@ -70,6 +75,7 @@ export class AuditLog {
       logSigner: o.logSigner,
       publisher: this.publisher,
       now: this.now,
+      durability: this.durability,
     };
     if (o.logger) appOpts.logger = o.logger;
     if (o.maxBatch !== undefined) appOpts.maxBatch = o.maxBatch;
@@ -153,7 +159,16 @@ export class AuditLog {
     return this.crlFlight;
   }
 
+  /**
+   * Readers first wait until every committed batch is on stable storage: nothing shown (an entry, a
+   * size, a checkpoint) may be taken back by a power loss — someone may already hold it.
+   */
+  private flushed(): Promise<void> {
+    return this.durability.flushed();
+  }
+
   async size(issuerId: string): Promise<number> {
+    await this.flushed();
     return (await readHead(this.db, issuerId)).size;
   }
 
@@ -172,22 +187,26 @@ export class AuditLog {
   }
 
   async entry(issuerId: string, seq: number): Promise<LogEntry | undefined> {
+    await this.flushed();
     const row = await this.db.selectFrom("entries").select("body").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
     return row ? (JSON.parse(row.body) as LogEntry) : undefined;
   }
 
   /** A signed checkpoint of the current head (signed now if the stored one is behind). */
-  checkpoint(issuerId: string): Promise<Checkpoint> {
+  async checkpoint(issuerId: string): Promise<Checkpoint> {
+    await this.flushed();
     return this.publisher.current(issuerId);
   }
 
   /** What the public endpoint serves: the latest published checkpoint (or one made now). */
   async publicCheckpoint(issuerId: string): Promise<Checkpoint> {
+    await this.flushed();
     return (await this.publisher.latest(issuerId)) ?? this.publisher.current(issuerId);
   }
 
   /** Validate an export and fetch what must exist before streaming (checkpoint, certificates). */
-  planExport(issuerId: string, opts: ExportOptions): Promise<ExportPlan> {
+  async planExport(issuerId: string, opts: ExportOptions): Promise<ExportPlan> {
+    await this.flushed();
     return planExport(
       { db: this.db, publisher: this.publisher, logSigner: this.o.logSigner, caCertificatePem: this.caPem, now: this.now },
       issuerId,

@@ -32,17 +32,6 @@ export async function readHead(db: Kysely<LogDb> | Transaction<LogDb>, issuerId:
   return row ? { size: Number(row.size), head: row.head, time: row.time } : { size: 0, head: "0".repeat(64), time: "" };
 }
 
-/** Commits a signed batch in its own transaction (see {@link writeBatch}). */
-export function commitBatch(
-  db: Kysely<LogDb>,
-  dialect: DialectName,
-  issuerId: string,
-  expected: ChainHead,
-  items: CommitItem[],
-): Promise<ChainHead> {
-  return db.transaction().execute((trx) => writeBatch(trx, dialect, issuerId, expected, items));
-}
-
 /**
  * PostgreSQL: take the issuer's chain lock for the rest of `trx` — a transaction-scoped advisory
  * lock, so it is released by the COMMIT/ROLLBACK itself and can never leak into a pooled session.

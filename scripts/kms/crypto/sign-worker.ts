@@ -28,7 +28,7 @@ function run(req: WorkerJob): JobReply {
     }
     const message = Buffer.from(req.message.buffer, req.message.byteOffset, req.message.byteLength);
     if (req.op === "sign") {
-      const signature = signMessage(key.privateKey, req.algorithm, req.messageType, message);
+      const signature = signMessage(key.privateKey, req.algorithm, req.messageType, message).toString("base64");
       return { id: req.id, ok: true, signature };
     }
     const sig = req.signature ?? new Uint8Array(0);

@@ -14,7 +14,7 @@ interface Slot {
   worker: Worker;
   ready: Promise<void>;
   loadedKeys: Set<string>;
-  pending: Map<number, { resolve: (r: JobReply) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (r: JobReply & { ok: true }) => void; reject: (e: Error) => void }>;
   /** jobs not posted yet (posted together at the end of this event loop turn) */
   outbox: WorkerJob[];
 }
@@ -41,15 +41,16 @@ export class SigningPool {
     await Promise.all(this.slots.map((s) => s.ready));
   }
 
-  async sign(job: PoolJob): Promise<Buffer> {
-    const reply = await this.run({ op: "sign", ...job });
-    if (!("signature" in reply) || !reply.signature) throw new Error("worker returned no signature");
-    return Buffer.from(reply.signature);
+  /** The signature, base64-encoded (as the Sign response carries it). */
+  async sign(job: PoolJob): Promise<string> {
+    const reply = await this.run("sign", job);
+    if (!reply.signature) throw new Error("worker returned no signature");
+    return reply.signature;
   }
 
   async verify(job: PoolJob & { signature: Buffer }): Promise<boolean> {
-    const reply = await this.run({ op: "verify", ...job });
-    return "valid" in reply && reply.valid === true;
+    const reply = await this.run("verify", job);
+    return reply.valid === true;
   }
 
   /** Drops a deleted key from every worker's cache. */
@@ -66,24 +67,29 @@ export class SigningPool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
-  private async run(job: Omit<WorkerJob, "id"> & { privateKeyDer: Buffer }): Promise<JobReply & { ok: true }> {
-    if (this.closed) throw new Error("signing pool closed");
+  private run(op: WorkerJob["op"], job: PoolJob & { signature?: Buffer }): Promise<JobReply & { ok: true }> {
+    if (this.closed) return Promise.reject(new Error("signing pool closed"));
     // Least-loaded worker (chosen and charged synchronously, so a burst spreads over the workers):
     // keeps both cores busy under concurrent load. Messages posted before a worker has loaded its
     // module wait in its port.
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    const id = this.nextId++;
-    const request: WorkerJob = { ...job, id, privateKeyDer: undefined };
+    const request: WorkerJob = {
+      id: this.nextId++,
+      op,
+      keyId: job.keyId,
+      algorithm: job.algorithm,
+      messageType: job.messageType,
+      message: job.message,
+      signature: job.signature,
+    };
     if (!slot.loadedKeys.has(job.keyId)) {
       request.privateKeyDer = job.privateKeyDer;
       slot.loadedKeys.add(job.keyId);
     }
-    const reply = await new Promise<JobReply>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
+    return new Promise((resolve, reject) => {
+      slot.pending.set(request.id, { resolve, reject });
       if (slot.outbox.push(request) === 1) setImmediate(() => this.flush(slot));
     });
-    if ("ok" in reply && reply.ok) return reply;
-    throw new Error(`signing worker failed: ${"error" in reply ? reply.error : "unknown"}`);
   }
 
   private flush(slot: Slot): void {
@@ -114,7 +120,8 @@ export class SigningPool {
       for (const reply of replies) {
         const waiter = slot.pending.get(reply.id);
         slot.pending.delete(reply.id);
-        waiter?.resolve(reply);
+        if (reply.ok) waiter?.resolve(reply);
+        else waiter?.reject(new Error(`signing worker failed: ${reply.error}`));
       }
     });
     let dead = false;

@@ -26,8 +26,12 @@ export interface ForgetKey {
  */
 export type WorkerRequest = WorkerJob[] | ForgetKey;
 
+/**
+ * A signature crosses back base64-encoded, as the Sign response needs it: encoded in the worker
+ * rather than on the event loop, and a string is cloned without allocating an ArrayBuffer.
+ */
 export type JobReply =
-  | { id: number; ok: true; signature?: Uint8Array; valid?: boolean }
+  | { id: number; ok: true; signature?: string; valid?: boolean }
   | { id: number; ok: false; error: string };
 
 /** The worker answers a batch with one message (the replies in job order), or says it is ready. */

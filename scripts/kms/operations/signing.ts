@@ -64,7 +64,7 @@ function signingRequest(input: Input, ctx: Parameters<Operation>[1]): SigningReq
 export const sign: Operation = async (input, ctx) => {
   const { key, algorithm, messageType, message } = signingRequest(input, ctx);
   const signature = await ctx.pool.sign({ keyId: key.meta.keyId, privateKeyDer: key.privateKeyDer, algorithm, messageType, message });
-  return { KeyId: key.arn, Signature: signature.toString("base64"), SigningAlgorithm: algorithm };
+  return { KeyId: key.arn, Signature: signature, SigningAlgorithm: algorithm };
 };
 
 export const verify: Operation = async (input, ctx) => {

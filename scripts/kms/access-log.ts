@@ -7,7 +7,7 @@ import { dirname } from "node:path";
  * One CloudTrail-shaped JSON line per call. Only whitelisted, non-secret parameters are
  * recorded: never Message, Signature or Policy bytes.
  */
-const LOGGED_PARAMETERS: Record<string, string> = {
+const LOGGED_PARAMETERS: [name: string, logName: string][] = Object.entries({
   KeyId: "keyId",
   TargetKeyId: "targetKeyId",
   AliasName: "aliasName",
@@ -24,21 +24,30 @@ const LOGGED_PARAMETERS: Record<string, string> = {
   Marker: "marker",
   Tags: "tags",
   DryRun: "dryRun",
-};
+});
 
 export function loggedParameters(eventName: string, body: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (!body) return null;
   const out: Record<string, unknown> = {};
+  let any = false;
   // CloudTrail shows the effective message type, including the RAW default.
-  if (eventName === "Sign" || eventName === "Verify") out.messageType = "RAW";
-  for (const [name, logName] of Object.entries(LOGGED_PARAMETERS)) {
+  if (eventName === "Sign" || eventName === "Verify") {
+    out.messageType = "RAW";
+    any = true;
+  }
+  for (const [name, logName] of LOGGED_PARAMETERS) {
     const value = body[name];
     if (value === undefined) continue;
     // Scalars only (Tags excepted): a client could smuggle arbitrary payloads into unexpected types.
-    if (name === "Tags" ? Array.isArray(value) : ["string", "number", "boolean"].includes(typeof value)) out[logName] = value;
+    if (name === "Tags" ? Array.isArray(value) : isScalar(value)) {
+      out[logName] = value;
+      any = true;
+    }
   }
-  return Object.keys(out).length > 0 ? out : null;
+  return any ? out : null;
 }
+
+const isScalar = (v: unknown) => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 
 export interface AccessLogEntry {
   eventName: string;
@@ -71,7 +80,7 @@ export class AccessLog {
     const line = {
       eventVersion: "1.08",
       userIdentity: { type: "IAMUser", accountId: this.account, accessKeyId: entry.accessKeyId ?? null },
-      eventTime: new Date().toISOString(),
+      eventTime: this.eventTime(),
       eventSource: "kms.amazonaws.com",
       eventName: entry.eventName,
       awsRegion: this.region,
@@ -89,22 +98,37 @@ export class AccessLog {
       recipientAccountId: this.account,
       eventCategory: "Management",
     };
-    // Lines of one event-loop turn leave in one write (a busy KMS answers many calls per turn).
-    if (!this.corked) {
-      this.corked = true;
-      this.stream.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.stream.uncork();
-      });
-    }
-    this.stream.write(JSON.stringify(line) + "\n");
+    // Lines of one event-loop turn leave in one write (a busy KMS answers many calls per turn),
+    // joined into one string: one chunk for the stream, not one per line.
+    if (this.pending === "") setImmediate(this.flush);
+    this.pending += JSON.stringify(line) + "\n";
   }
 
-  private corked = false;
+  /** Lines recorded in this event loop turn, not yet handed to the stream. */
+  private pending = "";
+
+  private readonly flush = () => {
+    if (this.pending === "") return;
+    this.stream.write(this.pending);
+    this.pending = "";
+  };
+
+  /** ISO time of the current millisecond; calls answered in the same millisecond share the string. */
+  private eventTime(): string {
+    const now = Date.now();
+    if (now !== this.lastTimeMs) {
+      this.lastTimeMs = now;
+      this.lastTimeIso = new Date(now).toISOString();
+    }
+    return this.lastTimeIso;
+  }
+
+  private lastTimeMs = NaN;
+  private lastTimeIso = "";
 
   /** Flushes buffered lines to disk and closes the file. */
   close(): Promise<void> {
+    this.flush();
     return new Promise((resolve) => this.stream.end(() => resolve()));
   }
 }

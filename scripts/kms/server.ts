@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AccessLog, loggedParameters } from "./access-log.js";
 import type { KmsConfig } from "./config.js";
@@ -49,7 +49,7 @@ export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
     let error: KmsError | undefined;
     try {
       const text = await readBody(req);
-      if (req.method !== "POST" || (req.url ?? "/").split("?")[0] !== "/") throw unknownOperation();
+      if (req.method !== "POST" || !isRootPath(req.url ?? "/")) throw unknownOperation();
       const target = req.headers["x-amz-target"];
       const opName = typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
       const operation = Object.hasOwn(OPERATIONS, opName) ? OPERATIONS[opName] : undefined;
@@ -74,7 +74,8 @@ export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
       userAgent: typeof req.headers["user-agent"] === "string" ? req.headers["user-agent"].slice(0, 512) : undefined,
       requestParameters: loggedParameters(eventName, rawBody),
       resources,
-      ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
+      errorCode: error?.code,
+      errorMessage: error?.message,
     });
     send(res, requestId, status, payload, error?.code);
   }
@@ -108,14 +109,18 @@ export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
 
 function send(res: ServerResponse, requestId: string, status: number, payload: Record<string, unknown> | undefined, errorType?: string) {
   const body = payload === undefined ? "" : JSON.stringify(payload);
-  res.writeHead(status, {
+  const headers: OutgoingHttpHeaders = {
     "Content-Type": CONTENT_TYPE,
     "Content-Length": Buffer.byteLength(body),
     "x-amzn-RequestId": requestId,
-    ...(errorType ? { "x-amzn-ErrorType": errorType } : {}),
-  });
+  };
+  if (errorType) headers["x-amzn-ErrorType"] = errorType;
+  res.writeHead(status, headers);
   res.end(body);
 }
+
+/** `/`, with or without a query string. */
+const isRootPath = (url: string) => url === "/" || url.startsWith("/?");
 
 /** Reads the body with a size cap (the request is attacker-controlled). */
 function readBody(req: IncomingMessage): Promise<string> {

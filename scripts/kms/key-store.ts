@@ -73,6 +73,8 @@ export function defaultKeyPolicy(account: string): string {
 export class KeyStore {
   private readonly keys = new Map<string, StoredKey>();
   private readonly aliases = new Map<string, AliasRecord>();
+  /** Keys in PendingDeletion (tracked by load() and saveMeta()): purging runs on every lookup and need not walk every key. */
+  private readonly pendingDeletion = new Set<StoredKey>();
   private readonly writes = new WriteQueue();
   private readonly keysDir: string;
   private readonly aliasesFile: string;
@@ -155,6 +157,7 @@ export class KeyStore {
 
   /** Persists the key's current metadata (call after mutating `key.meta`). */
   saveMeta(key: StoredKey): Promise<void> {
+    this.trackDeletion(key);
     return this.writes.write(this.metaPath(key.meta.keyId), () => JSON.stringify(key.meta, null, 2));
   }
 
@@ -189,11 +192,22 @@ export class KeyStore {
     return join(this.keysDir, `${keyId}.json`);
   }
 
+  private trackDeletion(key: StoredKey): void {
+    if (key.meta.state === "PendingDeletion") this.pendingDeletion.add(key);
+    else this.pendingDeletion.delete(key);
+  }
+
   /** Keys whose deletion date has passed are gone for good, as in KMS. */
   private purgeExpired(): void {
+    if (this.pendingDeletion.size === 0) return;
     const now = nowSeconds();
-    for (const key of this.keys.values()) {
-      if (key.meta.state !== "PendingDeletion" || key.meta.deletionDate === undefined || key.meta.deletionDate > now) continue;
+    for (const key of this.pendingDeletion) {
+      if (key.meta.state !== "PendingDeletion") {
+        this.pendingDeletion.delete(key);
+        continue;
+      }
+      if (key.meta.deletionDate === undefined || key.meta.deletionDate > now) continue;
+      this.pendingDeletion.delete(key);
       const keyId = key.meta.keyId;
       this.keys.delete(keyId);
       let aliasesChanged = false;
@@ -222,12 +236,14 @@ export class KeyStore {
       const meta = JSON.parse(await readFile(this.metaPath(keyId), "utf8")) as KeyMetadataRecord;
       const privateKeyDer = await readFile(this.materialPath(keyId));
       const privateKey = createPrivateKey({ key: privateKeyDer, format: "der", type: "pkcs8" });
-      this.keys.set(keyId, {
+      const key: StoredKey = {
         meta,
         arn: this.keyArn(keyId),
         privateKeyDer,
         publicKeyDer: createPublicKey(privateKey).export({ format: "der", type: "spki" }),
-      });
+      };
+      this.keys.set(keyId, key);
+      this.trackDeletion(key);
     }
     try {
       const aliases = JSON.parse(await readFile(this.aliasesFile, "utf8")) as AliasRecord[];

@@ -73,14 +73,16 @@ export class SigningPool {
     // keeps both cores busy under concurrent load. Messages posted before a worker has loaded its
     // module wait in its port.
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    // Copies: small Buffers are views into Node's shared 8 KiB pool, and postMessage would clone
+    // the whole pool (other requests' bytes included) for each of them.
     const request: WorkerJob = {
       id: this.nextId++,
       op,
       keyId: job.keyId,
       algorithm: job.algorithm,
       messageType: job.messageType,
-      message: job.message,
-      signature: job.signature,
+      message: new Uint8Array(job.message),
+      signature: job.signature && new Uint8Array(job.signature),
     };
     if (!slot.loadedKeys.has(job.keyId)) {
       request.privateKeyDer = job.privateKeyDer;

@@ -189,13 +189,11 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       ...result,
       close: async () => {
         await result.deps.log?.close();
-        await handle.durability.close();
-        await db.destroy();
+        await handle.close();
       },
     };
   } catch (e) {
-    await handle.durability.close();
-    await db.destroy();
+    await handle.close();
     throw e;
   }
 }

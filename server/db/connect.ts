@@ -21,6 +21,8 @@ export interface Db {
   withMigrationLock<T>(fn: () => Promise<T>): Promise<T>;
   /** How the audit log's batch commits become durable (SQLite file: the WAL synced off the event loop). */
   durability: CommitDurability;
+  /** Waits for pending WAL syncs (SQLite), then closes the database. */
+  close(): Promise<void>;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -62,6 +64,7 @@ export async function createDb(url: string, opts: { poolMax?: number } = {}): Pr
       db,
       dialect: "postgres",
       durability: synchronousCommits,
+      close: () => db.destroy(),
       async withMigrationLock(fn) {
         const client = await pool.connect();
         const key = advisoryKey("migrate").toString();
@@ -89,10 +92,16 @@ export async function createDb(url: string, opts: { poolMax?: number } = {}): Pr
   // commits get the same guarantee from a WAL sync off the event loop (durability.ts, wal-sync.ts).
   sqlite.pragma("synchronous = FULL");
   const onDisk = file !== ":memory:" && sqlite.pragma("journal_mode", { simple: true }) === "wal";
+  const durability = onDisk ? deferredWalSync(new WalSync(`${path.resolve(file)}-wal`)) : synchronousCommits;
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    db,
     dialect: "sqlite",
-    durability: onDisk ? deferredWalSync(new WalSync(`${path.resolve(file)}-wal`)) : synchronousCommits,
+    durability,
+    async close() {
+      await durability.close();
+      await db.destroy();
+    },
     async withMigrationLock(fn) {
       // Poll without blocking the event loop (busy_timeout would block the whole thread — and with
       // it a lock holder in the same process).

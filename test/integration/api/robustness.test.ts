@@ -218,8 +218,8 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
         const again = await mk(a);
         expect(again.deps.ca.fingerprintSha256).toBe(ra.deps.ca.fingerprintSha256);
         expect(await kmsKeys(kms)).toHaveLength(2);
-        await a.db.destroy();
-        await b.db.destroy();
+        await a.close();
+        await b.close();
       } finally {
         await kms.stop();
         await database.drop();

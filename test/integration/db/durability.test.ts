@@ -14,10 +14,7 @@ import { WalSync } from "../../../server/db/wal-sync.js";
 const dirs: string[] = [];
 const handles: Db[] = [];
 afterEach(async () => {
-  for (const h of handles.splice(0)) {
-    await h.durability.close();
-    await h.db.destroy();
-  }
+  for (const h of handles.splice(0)) await h.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 

@@ -4,7 +4,8 @@
  * full makes the later in-flight batches re-sequence — one contiguous chain either way.
  * Real local KMS with injected latency (and faults for the second case).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { synchronousCommits, type CommitDurability } from "../../../server/db/durability.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parseExport, setupIssuer, type LogFixture } from "./fixture.js";
 
@@ -69,5 +70,44 @@ describe("[sqlite] overlapping batches", () => {
     const bySeq = new Map(exp.entries.map((e: any) => [e.seq, e.hash]));
     for (const r of ok) expect(bySeq.get(r.json.entry.seq)).toBe(r.json.entry.hash);
     expect(exp.entries.length).toBe(4 + ok.length);
+  });
+
+  it("acknowledges a committed batch only once its commit is on stable storage (durable resolved)", async () => {
+    // The database's own durability, with the moment the commit reaches stable storage held back
+    // by the test: the entry is committed (visible in the database) but the append must not resolve.
+    const { AuditLog } = await import("../../../server/log/audit-log.js");
+    await fx?.close();
+    await kms?.stop();
+    kms = await startLocalKms({ latencyMs: 20 }); // no faults
+    fx = await createLogFixture({ existingKms: kms });
+    const d = fx.services.deps;
+    const issuer = await setupIssuer(fx.call, OPERATOR_TOKEN, 1, "Durable Corp");
+    let release!: () => void;
+    const onDisk = new Promise<void>((r) => (release = r));
+    let commits = 0;
+    const held: CommitDurability = {
+      async commit(db, fn) {
+        const c = await synchronousCommits.commit(db, fn);
+        commits++;
+        return { value: c.value, durable: c.durable.then(() => onDisk) };
+      },
+      flushed: () => onDisk,
+      close: async () => undefined,
+    };
+    const log = new AuditLog({ db: d.db, dialect: d.dialect, custody: d.custody, caCertificatePem: d.ca.certificatePem, logSigner: d.logSigner, durability: held, checkpointDebounceMs: 0 });
+    let acknowledged = false;
+    const append = log.appendOperation(issuer.issuerId, issuer.agents[0]!.id, { json: { held: true } }).then((r) => {
+      acknowledged = true;
+      return r;
+    });
+    while (commits === 0) await sleep(5);
+    const rows = await d.db.selectFrom("entries").select("seq").where("issuer_id", "=", issuer.issuerId).where("type", "=", "agent.operation").execute();
+    expect(rows.length).toBe(1); // committed…
+    await sleep(50);
+    expect(acknowledged).toBe(false); // …but not acknowledged
+    release();
+    const { entry } = await append;
+    expect(entry.seq).toBe(rows[0]!.seq);
+    await log.close();
   });
 });

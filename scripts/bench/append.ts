@@ -228,7 +228,8 @@ export async function run(argv: string[]): Promise<void> {
         const tok = await j("POST", `/v1/agents/${ag.id}/tokens`, iss.token);
         agents.push({ id: ag.id, token: tok.token });
       }
-      await load(server.url, agents, 16, 1); // warm-up (JIT, connections)
+      // Warm-up: until V8 has compiled the hot paths, every process spends 2–3× its steady CPU per request.
+      await load(server.url, agents, Math.max(...clientCounts), 3);
       const serverPid = pidsByCmdline("server/main.ts", `DATA_DIR=${server.dataDir}\u0000`)[0];
       const kmsPid = pidsByCmdline(kms.dataDir)[0];
       const cpu = () => ({ s: serverPid ? cpuSeconds(serverPid) : NaN, k: kmsPid ? cpuSeconds(kmsPid) : NaN, c: process.cpuUsage() });

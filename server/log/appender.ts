@@ -151,93 +151,15 @@ export class Appender {
    * are back and their requests re-queued, in order, behind the failed batch's retries.
    */
   private async runPipelined(q: IssuerQueue): Promise<void> {
-    const inFlight: Flight[] = [];
-    let tail: ChainHead | undefined; // head after the last in-flight batch
-    let lastLaunch = -Infinity;
+    const p: Pipeline = { inFlight: [], tail: undefined, lastLaunch: -Infinity };
     try {
-      while (q.length > 0 || inFlight.length > 0) {
-        // Launch batches: the first one at once; more (while one is signing) at most every
-        // launchIntervalMs, or as soon as a full batch is queued.
-        while (q.length > 0 && inFlight.length < this.maxInFlight && (inFlight.length === 0 || q.length >= this.maxBatch || performance.now() - lastLaunch >= this.launchIntervalMs)) {
-          const batch = q.take(this.maxBatch);
-          const ready = await this.resolveSigners(q, batch);
-          if (ready.length === 0) continue;
-          let base = tail ?? q.head;
-          if (!base) {
-            try {
-              base = await readHead(this.o.db, q.issuerId);
-            } catch (e) {
-              for (const r of ready) r.pending.reject(e);
-              continue;
-            }
-            q.head = base;
-          }
-          const { entries, head } = this.sequence(base, ready);
-          const flight: Flight = { ready, base, signed: this.sign(entries), done: false };
-          void flight.signed.finally(() => (flight.done = true));
-          if (inFlight.length > 0) this.stats.overlapped++;
-          inFlight.push(flight);
-          tail = head;
-          lastLaunch = performance.now();
-        }
-        const f = inFlight[0];
-        if (!f) continue;
-        if (!f.done) {
-          // Wait for the oldest batch's signatures — or for the moment another batch may be launched.
-          let timer: NodeJS.Timeout | undefined;
-          const waits: Promise<unknown>[] = [f.signed];
-          if (inFlight.length < this.maxInFlight) {
-            if (q.length > 0) waits.push(new Promise((r) => (timer = setTimeout(r, Math.max(0, lastLaunch + this.launchIntervalMs - performance.now())))));
-            else waits.push(q.nextPush());
-          }
-          await Promise.race(waits);
-          if (timer) clearTimeout(timer);
-          if (!f.done) continue;
-        }
-        inFlight.shift();
-        let backoffMs = 0;
-        let complete = false;
-        let front = 0; // requests of this batch settle()/commitFailed() put back at the front
-        try {
-          const signed = await f.signed;
-          let committed = true;
-          let durable: Promise<void> | undefined;
-          if (signed.items.length > 0) {
-            try {
-              // The loop goes on to the next batch while this one's commit is being synced to disk;
-              // its requests are acknowledged once `durable` resolves (settle).
-              const c = await this.durability.commit(this.o.db, (trx) => writeBatch(trx, this.o.dialect, q.issuerId, f.base, signed.items));
-              q.head = c.value;
-              durable = c.durable;
-            } catch (e) {
-              committed = false;
-              const before = q.length;
-              backoffMs = this.commitFailed(q, f.ready, e);
-              front = q.length - before;
-            }
-          }
-          if (committed) {
-            complete = signed.items.length === signed.entries.length;
-            const before = q.length;
-            backoffMs = this.settle(q, signed, durable);
-            front = q.length - before;
-          }
-        } catch (e) {
-          // Should not happen (sign() settles into results); never leave a request hanging.
-          q.head = undefined;
-          this.o.logger?.error({ err: e, issuer: q.issuerId }, "log batch failed");
-          for (const r of f.ready) r.pending.reject(e);
-        }
-        if (!complete) {
-          // Later batches were sequenced on entries that are not in the chain: re-queue them behind
-          // the retries settle()/commitFailed() put at the front (wait for their signatures first,
-          // so nothing is still signing for a request that has moved on).
-          const later = inFlight.splice(0);
-          this.stats.discarded += later.length;
-          await Promise.allSettled(later.map((l) => l.signed));
-          q.requeueAt(front, later.flatMap((l) => l.ready.map((r) => r.pending)));
-          tail = undefined;
-        }
+      while (q.length > 0 || p.inFlight.length > 0) {
+        await this.launchBatches(q, p);
+        const oldest = p.inFlight[0];
+        if (!oldest || !(await this.oldestSigned(q, p, oldest))) continue;
+        p.inFlight.shift();
+        const { complete, front, backoffMs } = await this.commitSigned(q, oldest);
+        if (!complete) await this.discardLater(q, p, front);
         if (backoffMs > 0) await sleep(backoffMs);
       }
     } finally {
@@ -245,6 +167,98 @@ export class Appender {
       for (const r of this.idle) r();
       this.idle.clear();
     }
+  }
+
+  /**
+   * Launch batches: the first at once; more (while one is signing) at most every launchIntervalMs,
+   * or as soon as a full batch is queued, up to maxInFlight. Each is sequenced on the tail.
+   */
+  private async launchBatches(q: IssuerQueue, p: Pipeline): Promise<void> {
+    while (q.length > 0 && p.inFlight.length < this.maxInFlight
+      && (p.inFlight.length === 0 || q.length >= this.maxBatch || performance.now() - p.lastLaunch >= this.launchIntervalMs)) {
+      const ready = await this.resolveSigners(q, q.take(this.maxBatch));
+      if (ready.length === 0) continue;
+      let base = p.tail ?? q.head;
+      if (!base) {
+        try {
+          base = await readHead(this.o.db, q.issuerId);
+        } catch (e) {
+          for (const r of ready) r.pending.reject(e);
+          continue;
+        }
+        q.head = base;
+      }
+      const { entries, head } = this.sequence(base, ready);
+      const flight: Flight = { ready, base, signed: this.sign(entries), done: false };
+      void flight.signed.finally(() => (flight.done = true));
+      if (p.inFlight.length > 0) this.stats.overlapped++;
+      p.inFlight.push(flight);
+      p.tail = head;
+      p.lastLaunch = performance.now();
+    }
+  }
+
+  /** Wait for the oldest batch's signatures — or for the moment another batch may be launched. True once they are back. */
+  private async oldestSigned(q: IssuerQueue, p: Pipeline, oldest: Flight): Promise<boolean> {
+    if (oldest.done) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const waits: Promise<unknown>[] = [oldest.signed];
+    if (p.inFlight.length < this.maxInFlight) {
+      if (q.length > 0) waits.push(new Promise((r) => (timer = setTimeout(r, Math.max(0, p.lastLaunch + this.launchIntervalMs - performance.now())))));
+      else waits.push(q.nextPush());
+    }
+    await Promise.race(waits);
+    if (timer) clearTimeout(timer);
+    return oldest.done;
+  }
+
+  /**
+   * Commit a signed batch on the head it was sequenced on and settle its requests. `complete`:
+   * every entry committed; `front`: how many requests settle()/commitFailed() put back at the front
+   * of the queue (retries, ahead of anything discarded later).
+   */
+  private async commitSigned(q: IssuerQueue, f: Flight): Promise<{ complete: boolean; front: number; backoffMs: number }> {
+    // settle() and commitFailed() are synchronous, so q.length around them counts what they put
+    // back (new requests keep arriving at the back while this awaits).
+    try {
+      const signed = await f.signed;
+      let durable: Promise<void> | undefined;
+      if (signed.items.length > 0) {
+        try {
+          // The loop goes on to the next batch while this one's commit is being synced to disk;
+          // its requests are acknowledged once `durable` resolves (settle).
+          const c = await this.durability.commit(this.o.db, (trx) => writeBatch(trx, this.o.dialect, q.issuerId, f.base, signed.items));
+          q.head = c.value;
+          durable = c.durable;
+        } catch (e) {
+          const before = q.length;
+          const backoffMs = this.commitFailed(q, f.ready, e);
+          return { complete: false, front: q.length - before, backoffMs };
+        }
+      }
+      const before = q.length;
+      const backoffMs = this.settle(q, signed, durable);
+      return { complete: signed.items.length === signed.entries.length, front: q.length - before, backoffMs };
+    } catch (e) {
+      // Should not happen (sign() settles into results); never leave a request hanging.
+      q.head = undefined;
+      this.o.logger?.error({ err: e, issuer: q.issuerId }, "log batch failed");
+      for (const r of f.ready) r.pending.reject(e);
+      return { complete: false, front: 0, backoffMs: 0 };
+    }
+  }
+
+  /**
+   * The oldest batch did not commit in full: the later in-flight batches were sequenced on entries
+   * that are not in the chain. Wait for their signatures (so nothing is still signing for a request
+   * that has moved on), then re-queue their requests behind the `front` retries.
+   */
+  private async discardLater(q: IssuerQueue, p: Pipeline, front: number): Promise<void> {
+    const later = p.inFlight.splice(0);
+    this.stats.discarded += later.length;
+    await Promise.allSettled(later.map((l) => l.signed));
+    q.requeueAt(front, later.flatMap((l) => l.ready.map((r) => r.pending)));
+    p.tail = undefined;
   }
 
   /**
@@ -402,6 +416,14 @@ export class Appender {
 
 type SignedItem = CommitItem & { appended: Appended; pending: Pending };
 type Ready = { pending: Pending; signer: ResolvedSigner };
+
+/** An issuer's SQLite pipeline: the batches signing, oldest first. */
+interface Pipeline {
+  inFlight: Flight[];
+  /** head after the last in-flight batch (what the next batch is sequenced on) */
+  tail: ChainHead | undefined;
+  lastLaunch: number;
+}
 
 /** A batch being signed (SQLite pipeline): sequenced on `base`, the head it must commit onto. */
 interface Flight {

@@ -85,7 +85,7 @@ async function cell(db: "sqlite" | "postgres", instances: number, o: { latency: 
       agents.push({ id: ag.id, token: (await j(first.url, "POST", `/v1/agents/${ag.id}/tokens`, iss.token)).token });
     }
     const urls = servers.map((s) => s.url);
-    await load(urls, agents, 16, 1); // warm-up
+    await load(urls, agents, o.clients, 3); // warm-up: JIT and connections, at the measured concurrency
     const signs0 = kmsSigns(kms.accessLogPath);
     const r = await load(urls, agents, o.clients, o.seconds);
     await new Promise((res) => setTimeout(res, 300)); // let the access log catch up

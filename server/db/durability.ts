@@ -35,16 +35,21 @@ export const synchronousCommits: CommitDurability = {
 export function deferredWalSync(wal: WalSync): CommitDurability {
   return {
     async commit(db, fn) {
+      let durable!: Promise<void>;
       const value = await db.connection().execute(async (conn) => {
         // The safety level cannot change inside a transaction: set it around it.
         await sql`pragma synchronous = NORMAL`.execute(conn);
         try {
-          return await conn.transaction().execute(fn);
+          const v = await conn.transaction().execute(fn);
+          // Noted while the connection is still ours: no reader can see this commit before it is
+          // noted, so a reader's flushed() after its read always covers what it read.
+          durable = wal.afterCommit();
+          return v;
         } finally {
           await sql`pragma synchronous = FULL`.execute(conn);
         }
       });
-      return { value, durable: wal.afterCommit() };
+      return { value, durable };
     },
     flushed: () => wal.flushed(),
     close: () => wal.close(),

@@ -160,16 +160,19 @@ export class AuditLog {
   }
 
   /**
-   * Readers first wait until every committed batch is on stable storage: nothing shown (an entry, a
-   * size, a checkpoint) may be taken back by a power loss — someone may already hold it.
+   * What a reader is shown (an entry, a size, a checkpoint) waits until every batch committed before
+   * the read is on stable storage: nothing shown may be taken back by a power loss — someone may
+   * already hold it. Read first, then wait: a batch's commit is noted for syncing before its
+   * connection is released, so whatever the read saw is covered.
    */
-  private flushed(): Promise<void> {
-    return this.durability.flushed();
+  private async shown<T>(read: Promise<T>): Promise<T> {
+    const value = await read;
+    await this.durability.flushed();
+    return value;
   }
 
   async size(issuerId: string): Promise<number> {
-    await this.flushed();
-    return (await readHead(this.db, issuerId)).size;
+    return (await this.shown(readHead(this.db, issuerId))).size;
   }
 
   /** Entries [from, to] (inclusive), at most `limit` (≤ MAX_PAGE). */
@@ -187,31 +190,28 @@ export class AuditLog {
   }
 
   async entry(issuerId: string, seq: number): Promise<LogEntry | undefined> {
-    await this.flushed();
-    const row = await this.db.selectFrom("entries").select("body").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
+    const row = await this.shown(this.db.selectFrom("entries").select("body").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst());
     return row ? (JSON.parse(row.body) as LogEntry) : undefined;
   }
 
   /** A signed checkpoint of the current head (signed now if the stored one is behind). */
-  async checkpoint(issuerId: string): Promise<Checkpoint> {
-    await this.flushed();
-    return this.publisher.current(issuerId);
+  checkpoint(issuerId: string): Promise<Checkpoint> {
+    return this.shown(this.publisher.current(issuerId));
   }
 
   /** What the public endpoint serves: the latest published checkpoint (or one made now). */
   async publicCheckpoint(issuerId: string): Promise<Checkpoint> {
-    await this.flushed();
-    return (await this.publisher.latest(issuerId)) ?? this.publisher.current(issuerId);
+    return this.shown((async () => (await this.publisher.latest(issuerId)) ?? this.publisher.current(issuerId))());
   }
 
   /** Validate an export and fetch what must exist before streaming (checkpoint, certificates). */
-  async planExport(issuerId: string, opts: ExportOptions): Promise<ExportPlan> {
-    await this.flushed();
-    return planExport(
+  /** The export streams entries up to the plan's checkpoint, which was read (and flushed) here. */
+  planExport(issuerId: string, opts: ExportOptions): Promise<ExportPlan> {
+    return this.shown(planExport(
       { db: this.db, publisher: this.publisher, logSigner: this.o.logSigner, caCertificatePem: this.caPem, now: this.now },
       issuerId,
       opts,
-    );
+    ));
   }
 
   /** NDJSON lines (each ending in "\n") of a planned export, read from the database in keyset pages. */

@@ -17,7 +17,7 @@ import type { DialectName } from "../db/connect.js";
 import { synchronousCommits, type CommitDurability } from "../db/durability.js";
 import { ConflictError, KakuninError, KeyStateError, KmsUnavailableError, OverloadedError } from "../errors.js";
 import type { CheckpointPublisher } from "./checkpoints.js";
-import { resolveAgentSigners } from "./certificates.js";
+import { PemCache, resolveAgentSigners } from "./certificates.js";
 import { ChainConflictError, lockChain, readHead, writeBatch, type CommitItem } from "./committer.js";
 import { IssuerQueue, sequenceBatch, type AppendRequest, type Appended, type ChainHead, type Pending, type ResolvedSigner, type SequencedEntry } from "./sequencer.js";
 import type { LogDb } from "./schema.js";
@@ -85,6 +85,7 @@ export class Appender {
   private readonly maxInFlight: number;
   private readonly launchIntervalMs: number;
   private readonly durability: CommitDurability;
+  private readonly pems = new PemCache();
 
   constructor(private readonly o: AppenderOptions) {
     this.maxBatch = o.maxBatch ?? 256;
@@ -296,7 +297,7 @@ export class Appender {
     const opAgents = [...new Set(batch.filter((p) => p.req.type === "agent.operation").map((p) => p.req.agent))];
     let agentSigners: Map<string, ResolvedSigner>;
     try {
-      agentSigners = await resolveAgentSigners(o.db, q.issuerId, opAgents);
+      agentSigners = await resolveAgentSigners(o.db, q.issuerId, opAgents, this.pems);
     } catch (e) {
       for (const p of batch) p.reject(e);
       return [];

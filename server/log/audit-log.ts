@@ -9,7 +9,7 @@ import { synchronousCommits, type CommitDurability } from "../db/durability.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { Appender } from "./appender.js";
 import { canonicalBytes, sha256Hex } from "./canonical.js";
-import { currentCrlPem } from "./certificates.js";
+import { currentCrlPem, PemCache } from "./certificates.js";
 import { CheckpointPublisher } from "./checkpoints.js";
 import { readHead } from "./committer.js";
 import { exportLines, planExport, type ExportOptions, type ExportPlan } from "./export.js";
@@ -54,6 +54,7 @@ export class AuditLog {
   private readonly now: () => Date;
   private crlFlight: Promise<string | undefined> | undefined;
   private readonly durability: CommitDurability;
+  private readonly crlPems = new PemCache(16);
 
   constructor(private readonly o: AuditLogOptions) {
     this.db = o.db as Kysely<LogDb>;
@@ -152,7 +153,7 @@ export class AuditLog {
   /** The latest CRL; concurrent callers (a whole committed batch) share one query. */
   private currentCrl(): Promise<string | undefined> {
     if (!this.crlFlight) {
-      this.crlFlight = currentCrlPem(this.db).finally(() => {
+      this.crlFlight = currentCrlPem(this.db, this.crlPems).finally(() => {
         this.crlFlight = undefined;
       });
     }

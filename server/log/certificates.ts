@@ -9,32 +9,63 @@ import type { LogDb } from "./schema.js";
 import type { ResolvedSigner } from "./sequencer.js";
 import { ENTRY_ALG } from "./types.js";
 
+/**
+ * PEMs of certificates and CRLs by serial / CRL number. Both are immutable once stored, so the log's
+ * hot path (one signer query per batch, the CRL in every receipt) asks the database only which
+ * serial or number is current — its status is always read afresh — and converts each DER once.
+ */
+export class PemCache {
+  private readonly pems = new Map<string, string>();
+  constructor(private readonly max = 10_000) {}
+
+  get(key: string): string | undefined {
+    return this.pems.get(key);
+  }
+
+  set(key: string, pem: string): void {
+    if (this.pems.size >= this.max) this.pems.delete(this.pems.keys().next().value!);
+    this.pems.set(key, pem);
+  }
+}
+
 /** Active agent certificates of `agentIds` within `issuerId` (newest first wins if two are active mid-rotation). */
-export async function resolveAgentSigners(db: Kysely<LogDb>, issuerId: string, agentIds: string[]): Promise<Map<string, ResolvedSigner>> {
+export async function resolveAgentSigners(db: Kysely<LogDb>, issuerId: string, agentIds: string[], pems = new PemCache()): Promise<Map<string, ResolvedSigner>> {
   const out = new Map<string, ResolvedSigner>();
   if (agentIds.length === 0) return out;
   const rows = await db.selectFrom("certificates")
     .innerJoin("agents", "agents.id", "certificates.agent_id")
-    .select(["certificates.serial", "certificates.agent_id", "certificates.key_arn", "certificates.der", "certificates.created_at"])
+    .select(["certificates.serial", "certificates.agent_id", "certificates.key_arn", "certificates.created_at"])
     .where("agents.issuer_id", "=", issuerId)
     .where("certificates.agent_id", "in", agentIds)
     .where("certificates.role", "=", "agent")
     .where("certificates.status", "=", "active")
     .orderBy("certificates.created_at", "asc")
     .execute();
+  const missing = [...new Set(rows.map((r) => r.serial).filter((serial) => pems.get(`cert:${serial}`) === undefined))];
+  if (missing.length > 0) {
+    const ders = await db.selectFrom("certificates").select(["serial", "der"]).where("serial", "in", missing).execute();
+    for (const d of ders) pems.set(`cert:${d.serial}`, derToPem(d.der, "CERTIFICATE"));
+  }
   for (const r of rows) {
+    const certificatePem = pems.get(`cert:${r.serial}`);
+    if (certificatePem === undefined) continue; // deleted between the two queries: no signer
     // later rows (newer certificates) overwrite earlier ones
-    out.set(r.agent_id!, {
-      ref: { cert: r.serial, key: r.key_arn, alg: ENTRY_ALG },
-      certificatePem: derToPem(r.der, "CERTIFICATE"),
-    });
+    out.set(r.agent_id!, { ref: { cert: r.serial, key: r.key_arn, alg: ENTRY_ALG }, certificatePem });
   }
   return out;
 }
 
-export async function currentCrlPem(db: Kysely<LogDb>): Promise<string | undefined> {
-  const row = await db.selectFrom("crls").select("der").orderBy("number", "desc").limit(1).executeTakeFirst();
-  return row ? derToPem(row.der, "X509 CRL") : undefined;
+export async function currentCrlPem(db: Kysely<LogDb>, pems = new PemCache()): Promise<string | undefined> {
+  const row = await db.selectFrom("crls").select("number").orderBy("number", "desc").limit(1).executeTakeFirst();
+  if (!row) return undefined;
+  const key = `crl:${row.number}`;
+  let pem = pems.get(key);
+  if (pem === undefined) {
+    const crl = await db.selectFrom("crls").select("der").where("number", "=", row.number).executeTakeFirstOrThrow();
+    pem = derToPem(crl.der, "X509 CRL");
+    pems.set(key, pem);
+  }
+  return pem;
 }
 
 /** One `certificate` line of an export (FORMATS.md, export item 2). */

@@ -155,11 +155,21 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
 
     it("a revoked agent (no active certificate) gets 409 and nothing is written", async () => {
       const a = await addAgent(fx.call, issuer.issuerToken, "doomed-bot");
+      const crlBefore = (await fx.call("GET", "/v1/public/crl.pem")).text;
       for (let i = 0; i < 3; i++) {
-        expect((await fx.call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { before: i } } })).status).toBe(201);
+        const op = await fx.call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { before: i } } });
+        expect(op.status).toBe(201);
+        expect(op.json.crl).toBe(crlBefore);
       }
       const rev = await fx.call("POST", `/v1/agents/${a.id}/revoke`, { token: issuer.issuerToken, body: { reason: "keyCompromise" } });
       expect(rev.status).toBe(200);
+      // Receipts carry the CRL published by the revocation (which lists it), not the one before.
+      const crlAfter = (await fx.call("GET", "/v1/public/crl.pem")).text;
+      expect(crlAfter).not.toBe(crlBefore);
+      const other = issuer.agents[1]!;
+      const later = await fx.call("POST", `/v1/agents/${other.id}/operations`, { token: other.token, body: { payload: { after: true } } });
+      expect(later.status).toBe(201);
+      expect(later.json.crl).toBe(crlAfter);
       const n = await size();
       const res = await fx.call("POST", `/v1/agents/${a.id}/operations`, { token: issuer.issuerToken, body: { payload: 1 } });
       expect(res.status).toBe(409);

@@ -205,8 +205,10 @@ export class AuditLog {
     return this.shown((async () => (await this.publisher.latest(issuerId)) ?? this.publisher.current(issuerId))());
   }
 
-  /** Validate an export and fetch what must exist before streaming (checkpoint, certificates). */
-  /** The export streams entries up to the plan's checkpoint, which was read (and flushed) here. */
+  /**
+   * Validate an export and fetch what must exist before streaming (checkpoint, certificates). The
+   * export streams entries up to the plan's checkpoint, which was read (and flushed) here.
+   */
   planExport(issuerId: string, opts: ExportOptions): Promise<ExportPlan> {
     return this.shown(planExport(
       { db: this.db, publisher: this.publisher, logSigner: this.o.logSigner, caCertificatePem: this.caPem, now: this.now },

@@ -41,14 +41,24 @@ export async function resolveAgentSigners(db: Kysely<LogDb>, issuerId: string, a
     .where("certificates.status", "=", "active")
     .orderBy("certificates.created_at", "asc")
     .execute();
-  const missing = [...new Set(rows.map((r) => r.serial).filter((serial) => pems.get(`cert:${serial}`) === undefined))];
+  // PEMs for this call, so that a cache eviction cannot lose one between the lookup and the use.
+  const found = new Map<string, string>();
+  for (const r of rows) {
+    const pem = pems.get(`cert:${r.serial}`);
+    if (pem !== undefined) found.set(r.serial, pem);
+  }
+  const missing = [...new Set(rows.map((r) => r.serial).filter((serial) => !found.has(serial)))];
   if (missing.length > 0) {
     const ders = await db.selectFrom("certificates").select(["serial", "der"]).where("serial", "in", missing).execute();
-    for (const d of ders) pems.set(`cert:${d.serial}`, derToPem(d.der, "CERTIFICATE"));
+    for (const d of ders) {
+      const pem = derToPem(d.der, "CERTIFICATE");
+      found.set(d.serial, pem);
+      pems.set(`cert:${d.serial}`, pem);
+    }
   }
   for (const r of rows) {
-    const certificatePem = pems.get(`cert:${r.serial}`);
-    if (certificatePem === undefined) continue; // deleted between the two queries: no signer
+    const certificatePem = found.get(r.serial);
+    if (certificatePem === undefined) continue; // cannot happen: the serial came from the same table
     // later rows (newer certificates) overwrite earlier ones
     out.set(r.agent_id!, { ref: { cert: r.serial, key: r.key_arn, alg: ENTRY_ALG }, certificatePem });
   }

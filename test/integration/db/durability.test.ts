@@ -114,7 +114,11 @@ describe("other databases", () => {
     const h = await createDb(":memory:");
     handles.push(h);
     await sql`create table t (k integer primary key, v text not null)`.execute(h.db);
-    const { durable } = await h.durability.commit(h.db, (trx) => sql`insert into t (v) values ('a')`.execute(trx));
+    const { durable } = await h.durability.commit(h.db, async (trx) => {
+      // No WAL to sync later: the batch must commit under FULL itself.
+      expect((await sql<{ synchronous: number }>`pragma synchronous`.execute(trx)).rows[0]!.synchronous).toBe(2);
+      await sql`insert into t (v) values ('a')`.execute(trx);
+    });
     await expect(durable).resolves.toBeUndefined();
     expect(await safetyLevel(h)).toBe(2);
   });

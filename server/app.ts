@@ -5,8 +5,7 @@ import type { AppDeps } from "./deps.js";
 import type { AppEnv } from "./http/env.js";
 import { defaultHook } from "./http/openapi.js";
 import { onError, problemResponse } from "./http/problem.js";
-import { bodyLimit } from "./http/body.js";
-import { PayloadTooLargeError } from "./errors.js";
+import { closeIfBodyUnread } from "./http/body.js";
 import { healthRoutes } from "./routes/health.js";
 import { issuerRoutes } from "./routes/issuers.js";
 import { agentRoutes } from "./routes/agents.js";
@@ -50,10 +49,9 @@ export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenA
   });
   app.use("/v1/public/*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }));
   app.use("/healthz", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }));
-  app.use("*", bodyLimit({
-    maxSize: deps.config.bodyLimit,
-    onError: () => { throw new PayloadTooLargeError(deps.config.bodyLimit); },
-  }));
+  // Bodies are read by requireRole, after authentication (server/http/body.ts); a response sent
+  // before that closes the connection instead of receiving the rest.
+  app.use("*", closeIfBodyUnread());
 
   for (const m of [...routeModules, ...extraRoutes]) app.route(m.prefix, m.app());
 

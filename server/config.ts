@@ -12,6 +12,14 @@ export interface Config {
   trustDomain: string;
   publicUrl: string;
   bodyLimit: number;
+  /** Bytes of request bodies being received at once, all requests together; beyond it 503 (KAKUNIN_BODY_BUDGET, default 64 MiB). */
+  bodyBudget: number;
+  /** Whole request (headers and body) must arrive within this, else 408 (KAKUNIN_REQUEST_TIMEOUT_MS, default 30000). */
+  requestTimeoutMs: number;
+  /** Request headers must arrive within this, else 408 (KAKUNIN_HEADERS_TIMEOUT_MS, default 10000). */
+  headersTimeoutMs: number;
+  /** A connection with no bytes either way for this long is closed (KAKUNIN_IDLE_TIMEOUT_MS, default 60000). */
+  idleTimeoutMs: number;
   renewBeforeDays: number;
   schedulerIntervalMs: number;
   operatorToken: string | undefined;
@@ -61,6 +69,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustDomain: env.KAKUNIN_TRUST_DOMAIN || "kakunin.local",
     publicUrl: (env.KAKUNIN_PUBLIC_URL || `http://${host}:${port}`).replace(/\/+$/, ""),
     bodyLimit: int(env, "KAKUNIN_BODY_LIMIT", 1_048_576, 1),
+    bodyBudget: int(env, "KAKUNIN_BODY_BUDGET", 64 * 1_048_576, 1),
+    requestTimeoutMs: int(env, "KAKUNIN_REQUEST_TIMEOUT_MS", 30_000, 1),
+    headersTimeoutMs: int(env, "KAKUNIN_HEADERS_TIMEOUT_MS", 10_000, 1),
+    idleTimeoutMs: int(env, "KAKUNIN_IDLE_TIMEOUT_MS", 60_000, 1),
     renewBeforeDays: int(env, "KAKUNIN_RENEW_BEFORE_DAYS", 30),
     schedulerIntervalMs: int(env, "KAKUNIN_SCHEDULER_INTERVAL_MS", 3_600_000),
     operatorToken: env.KAKUNIN_OPERATOR_TOKEN || undefined,

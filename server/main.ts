@@ -13,6 +13,7 @@ import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { rotateOperatorToken, startServices } from "./bootstrap.js";
 import { createApp } from "./app.js";
+import { hardenHttpServer, httpServerOptions } from "./http/node-server.js";
 import { startScheduler } from "./scheduler/renewal.js";
 import { publishDueCheckpoints, startCheckpointScheduler } from "./scheduler/checkpoints.js";
 import { WitnessedAuditLog, acknowledgeFork } from "./scheduler/witness.js";
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const app = createApp(deps);
   const stopScheduler = startScheduler(deps);
   const stopCheckpoints = startCheckpointScheduler(deps);
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, (info) => {
     const host = info.address.includes(":") ? `[${info.address}]` : info.address;
     // Plain stdout lines (not log records): tools and tests parse them.
     process.stdout.write(`Kakunin API listening on http://${host}:${info.port}\n`);
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
       operatorToken = undefined;
     }
   });
+
+  hardenHttpServer(server as import("node:http").Server, config);
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../http/env.js";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import { hashToken } from "./tokens.js";
+import { readRequestBody } from "../http/body.js";
 import type { Role } from "../db/schema.js";
 
 export type Principal =
@@ -30,12 +31,17 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
   throw new UnauthorizedError("Unknown or revoked token");
 }
 
-/** Route middleware: authenticate and require one of `roles` (403 otherwise). Sets `principal`. */
+/**
+ * Route middleware: authenticate and require one of `roles` (403 otherwise), then — and only then —
+ * read and check the request body (server/http/body.ts), so no unauthenticated byte is buffered.
+ * Sets `principal`.
+ */
 export function requireRole(...roles: Role[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const principal = await authenticate(c);
     if (!roles.includes(principal.role)) throw new ForbiddenError(`This route requires the ${roles.join(" or ")} role`);
     c.set("principal", principal);
+    await readRequestBody(c);
     await next();
   });
 }

@@ -42,3 +42,14 @@ export const PublicCertificateView = CertificateView.extend({
 }).openapi("PublicCertificate");
 
 export const RevocationReason = z.enum(REVOCATION_REASONS).openapi({ description: "RFC 5280 CRLReason name" });
+
+/**
+ * A path or query integer: decimal digits only (no sign, space, hex, exponent or empty string —
+ * `z.coerce.number()` accepted all of those), within [min, max]; anything else is a 400.
+ */
+export function DecimalInteger(min: number, max: number) {
+  return z.string()
+    .regex(/^[0-9]{1,16}$/, "must be decimal digits only")
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+}

@@ -8,9 +8,10 @@ import type { AppDeps } from "../deps.js";
 import { NotFoundError } from "../errors.js";
 import { bearerSecurity, errorResponses as E, publicErrorResponses as PE, router } from "../http/openapi.js";
 import { MAX_PAGE } from "../log/audit-log.js";
+import { DecimalInteger } from "../http/schemas.js";
 import { CheckpointSchema, LogEntrySchema } from "../log/wire-schemas.js";
 
-const Seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Seq = DecimalInteger(0, Number.MAX_SAFE_INTEGER);
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const issuerOnly = [requireRole("issuer")];
 
@@ -19,9 +20,9 @@ const entries = createRoute({
   middleware: issuerOnly,
   request: {
     query: z.object({
-      from: Seq.optional().openapi({ param: { name: "from", in: "query" }, example: 0 }),
+      from: Seq.optional().openapi({ param: { name: "from", in: "query" }, example: "0" }),
       to: Seq.optional().openapi({ param: { name: "to", in: "query" }, description: "inclusive; default the last entry" }),
-      limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional().openapi({ param: { name: "limit", in: "query" }, description: `at most ${MAX_PAGE}` }),
+      limit: DecimalInteger(1, MAX_PAGE).optional().openapi({ param: { name: "limit", in: "query" }, description: `at most ${MAX_PAGE}` }),
     }),
   },
   responses: {

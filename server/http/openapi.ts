@@ -3,13 +3,18 @@ import type { Hook } from "@hono/zod-openapi";
 import type { AppEnv } from "./env.js";
 import { ValidationError } from "../errors.js";
 
-/** zod failures (body, params, query) become ERR_VALIDATION problems, never 500. */
+/**
+ * zod failures (body, params, query) become ERR_VALIDATION problems (400), never 500. A custom
+ * issue may carry `params: { status: 422, code }` (e.g. the name rule, http/names.ts).
+ */
 export const defaultHook: Hook<any, AppEnv, any, any> = (result) => {
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue?.path?.length ? issue.path.map(String).join(".") : undefined;
     const msg = issue ? `${field ? `${field}: ` : ""}${issue.message}` : "Invalid request";
-    throw new ValidationError(msg, field === undefined ? { status: 400 } : { status: 400, field });
+    const params = issue?.code === "custom" ? (issue.params as { status?: number; code?: string } | undefined) : undefined;
+    const typed = params?.status === 422 && params.code ? { status: 422 as const, code: params.code } : { status: 400 as const };
+    throw new ValidationError(msg, field === undefined ? typed : { ...typed, field });
   }
 };
 

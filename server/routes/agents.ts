@@ -6,9 +6,10 @@ import { agentViews } from "../db/views.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { bearerSecurity, errorResponses as E, router } from "../http/openapi.js";
 import { AgentId, AgentView, RevocationReason } from "../http/schemas.js";
+import { NameSchema } from "../http/names.js";
 import { registerAgent, revokeAgent, rotateAgent } from "./lifecycle.js";
 
-const Name = z.string().trim().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters");
+const Name = NameSchema();
 const CreateAgentBody = z.object({ name: Name.openapi({ example: "invoice-bot" }) }).strict().openapi("CreateAgent");
 const AgentCreated = z.object({
   id: z.string(),

@@ -2,10 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireRole } from "../auth/middleware.js";
 import { mintToken } from "../auth/tokens.js";
 import { newId } from "./ids.js";
+import { NameSchema } from "../http/names.js";
 import { bearerSecurity, errorResponses, router } from "../http/openapi.js";
 
 export const CreateIssuerBody = z.object({
-  name: z.string().trim().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters")
+  name: NameSchema()
     .openapi({ example: "Acme Robotics GmbH", description: "Becomes O= in agent certificates" }),
 }).strict().openapi("CreateIssuer");
 

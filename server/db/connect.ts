@@ -1,9 +1,9 @@
-import fs from "node:fs";
 import path from "node:path";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import type { Database } from "./schema.js";
 import { deferredWalSync, synchronousCommits, type CommitDurability } from "./durability.js";
 import { WalSync } from "./wal-sync.js";
+import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from "./private-files.js";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -82,7 +82,13 @@ export async function createDb(url: string, opts: { poolMax?: number } = {}): Pr
     };
   }
   const file = url.replace(/^(sqlite|file):(\/\/)?/, "");
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ":memory:") {
+    // Payloads and token hashes: 0600 in a 0700 folder. SQLite creates -wal and -shm with the
+    // database file's mode; ones left by an older version are tightened too.
+    ensurePrivateDir(path.dirname(path.resolve(file)));
+    ensurePrivateFile(file);
+    for (const suffix of ["-wal", "-shm", "-journal"]) tightenIfPresent(`${file}${suffix}`);
+  }
   const { default: SQLite } = await import("better-sqlite3");
   const sqlite = new SQLite(file);
   sqlite.pragma("journal_mode = WAL");

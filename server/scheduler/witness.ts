@@ -15,7 +15,8 @@
  * the missing entries or records an explicit, witnessed acknowledgement
  * (`npm run server -- --acknowledge-fork <issuer id>`), which is itself appended to the witness.
  */
-import { mkdir, open, readdir, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
+import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenIfPresent } from "../db/private-files.js";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
@@ -56,6 +57,7 @@ const TAIL_BYTES = 256 * 1024;
 
 /** The witness: append-only NDJSON, one file per issuer. */
 export class FileWitness {
+  private dirReady = false;
   constructor(readonly dir: string) {}
 
   private file(issuerId: string): string {
@@ -65,8 +67,13 @@ export class FileWitness {
 
   /** Append one record durably (O_APPEND + fdatasync): a single write per line. */
   async append(issuerId: string, record: WitnessedCheckpoint | ForkAcknowledgement): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const fh = await open(this.file(issuerId), "a");
+    if (!this.dirReady) {
+      // As sensitive as the database: 0700 / 0600, and files left 0644 by an older version tightened.
+      ensurePrivateDir(this.dir);
+      for (const f of await readdir(this.dir)) if (f.endsWith(".ndjson")) tightenIfPresent(join(this.dir, f));
+      this.dirReady = true;
+    }
+    const fh = await open(this.file(issuerId), "a", PRIVATE_FILE_MODE);
     try {
       await fh.write(`${JSON.stringify(record)}\n`);
       await fh.datasync();

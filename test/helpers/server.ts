@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
  */
 export interface RunningServer {
   url: string;
+  /** The server process's pid (e.g. to read its RSS from /proc). */
+  pid: number;
   operatorToken: string;
   dataDir: string;
   logPath: string;
@@ -83,5 +85,5 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await exited;
     await new Promise<void>((r) => log.end(r));
   };
-  return { url, operatorToken, dataDir, logPath, stop: () => stopWith("SIGTERM"), kill: () => stopWith("SIGKILL") };
+  return { url, pid: child.pid!, operatorToken, dataDir, logPath, stop: () => stopWith("SIGTERM"), kill: () => stopWith("SIGKILL") };
 }

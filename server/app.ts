@@ -58,16 +58,7 @@ export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenA
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http", scheme: "bearer", description: "kkn_op_… (operator), kkn_iss_… (issuer) or kkn_agt_… (agent) token",
   });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Kakunin API",
-      version: "1.0.0",
-      description: "Identity authority for AI agents: per-agent KMS keys, X.509 certificates and a signed, hash-chained audit log. Errors are RFC 9457 application/problem+json with a stable `code`.",
-    },
-    servers: [{ url: deps.config.publicUrl }],
-  });
-  app.route("/", docsRoutes());
+  app.route("/", docsRoutes(app, deps.config.publicUrl)); // /openapi.json and /docs
 
   app.notFound((c) => problemResponse(c, 404, "ERR_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`));
   app.onError(onError);

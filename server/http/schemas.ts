@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { REVOCATION_REASONS } from "../routes/lifecycle.js";
 
 export const AgentId = z.string().regex(/^agt_[0-9a-f]{32}$/, "must be an agent id (agt_…)").openapi({ example: "agt_5b1e0c0d7f3a4e2b9c8d7e6f5a4b3c2d" });
-export const Serial = z.string().regex(/^[0-9a-f]{2,40}$/, "must be a lowercase hex serial").openapi({ example: "5f0c2a…" });
+export const Serial = z.string().regex(/^[0-9a-f]{2,40}$/, "must be a lowercase hex serial").openapi({ example: "5f0c2a9e1b7d4c3a8e6f" });
 
 export const KeyView = z.object({
   arn: z.string(),

@@ -23,12 +23,14 @@ const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, cont
 const issuerOnly = [requireRole("issuer")];
 
 const create = createRoute({
+  operationId: "createAgent", description: "Creates a dedicated KMS signing key (RSA_2048, tagged with the agent and issuer) and an X.509 certificate for it, signed by the CA. Nothing is written if any step fails.",
   method: "post", path: "/", tags: ["agents"], summary: "Register an agent: new KMS key + certificate", security: bearerSecurity,
   middleware: issuerOnly, request: body(CreateAgentBody),
   responses: { 201: json(AgentCreated, "Agent registered"), 400: E[400], 401: E[401], 403: E[403], 413: E[413], 503: E[503] },
 });
 
 const list = createRoute({
+  operationId: "listAgents", description: "All agents of the calling issuer, each with its certificate and key history; `expiring=30d` keeps only agents whose active certificate expires within 30 days.",
   method: "get", path: "/", tags: ["agents"], summary: "List the issuer's agents with certificate history", security: bearerSecurity,
   middleware: issuerOnly,
   request: {
@@ -41,6 +43,7 @@ const list = createRoute({
 });
 
 const get = createRoute({
+  operationId: "getAgent", description: "One agent of the calling issuer with every certificate it has had and the state of each key. Another issuer's agent answers 404, like an unknown id.",
   method: "get", path: "/{id}", tags: ["agents"], summary: "One agent with full certificate and key history", security: bearerSecurity,
   middleware: issuerOnly, request: { params: IdParam },
   responses: { 200: json(AgentView, "Agent"), 400: E[400], 401: E[401], 403: E[403], 404: E[404] },
@@ -52,6 +55,7 @@ const RotationResult = z.object({
 }).openapi("RotationResult");
 
 const rotate = createRoute({
+  operationId: "rotateAgent", description: "Creates a new KMS key and certificate, marks the old certificate superseded and disables (never deletes) the old key, then appends `key.rotated` to the log. An interrupted rotation is finished instead (`resumed: true`).",
   method: "post", path: "/{id}/rotate", tags: ["agents"], summary: "Rotate: new key and certificate, old superseded and disabled (resumable)",
   security: bearerSecurity, middleware: issuerOnly, request: { params: IdParam },
   responses: { 200: json(RotationResult, "Rotated (or an interrupted rotation finished)"), 400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409], 503: E[503] },
@@ -64,12 +68,14 @@ const RevocationResult = z.object({
 }).openapi("RevocationResult");
 
 const revoke = createRoute({
+  operationId: "revokeAgent", description: "Revokes the active certificate with an RFC 5280 reason, disables the key, revokes the agent's tokens and publishes a new CRL. An interrupted revocation is finished instead (`resumed: true`).",
   method: "post", path: "/{id}/revoke", tags: ["agents"], summary: "Revoke: certificate revoked, key disabled, new CRL", security: bearerSecurity,
   middleware: issuerOnly, request: { params: IdParam, ...body(RevokeBody) },
   responses: { 200: json(RevocationResult, "Revoked"), 400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409], 413: E[413], 503: E[503] },
 });
 
 const tokens = createRoute({
+  operationId: "createAgentToken", description: "Mints a bearer token bound to one agent: it may only sign operations for that agent. Returned once; only its hash is stored. A revoked agent answers 409.",
   method: "post", path: "/{id}/tokens", tags: ["agents"], summary: "Mint an agent-scoped token (shown once)", security: bearerSecurity,
   middleware: issuerOnly, request: { params: IdParam },
   responses: {

@@ -1,5 +1,7 @@
 import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../http/env.js";
+import { openApiConfig, withExamples } from "../http/openapi.js";
 
 /**
  * A small self-contained API reference rendered in the browser from /openapi.json.
@@ -50,8 +52,17 @@ fetch("openapi.json").then(r=>r.json()).then(doc=>{
 }).catch(e=>{document.getElementById("ops").textContent="Could not load openapi.json: "+e});
 </script></body></html>`;
 
-export function docsRoutes() {
+/**
+ * GET /openapi.json (the OpenAPI 3.1 document of every route of `api`, with examples) and
+ * GET /docs. The document is built once, on the first request: routes do not change at runtime.
+ */
+export function docsRoutes(api: OpenAPIHono<AppEnv>, publicUrl: string) {
   const app = new Hono<AppEnv>();
+  let doc: string | undefined;
+  app.get("/openapi.json", (c) => {
+    doc ??= JSON.stringify(withExamples(api.getOpenAPI31Document(openApiConfig(publicUrl) as Parameters<typeof api.getOpenAPI31Document>[0])));
+    return c.body(doc, 200, { "content-type": "application/json; charset=utf-8" });
+  });
   app.get("/docs", (c) => c.html(PAGE));
   return app;
 }

@@ -4,6 +4,7 @@ import { router } from "../http/openapi.js";
 
 const health = createRoute({
   method: "get",
+  operationId: "getHealth", description: "Liveness probe: answers 200 once the database answers a trivial query. Public, no token; suitable for load balancers.",
   path: "/healthz",
   tags: ["public"],
   summary: "Liveness and database check",

@@ -18,6 +18,7 @@ export const IssuerCreated = z.object({
 
 const create = createRoute({
   method: "post",
+  operationId: "createIssuer", description: "Operator only. Creates an issuer (the organisation that runs agents; its name becomes O= in their certificates) and returns its bearer token once — only the token's hash is stored.",
   path: "/",
   tags: ["issuers"],
   summary: "Create an issuer (operator)",

@@ -16,6 +16,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 const issuerOnly = [requireRole("issuer")];
 
 const entries = createRoute({
+  operationId: "listLogEntries", description: "Entries of the calling issuer's hash chain from `from` to `to` (inclusive), at most `limit` per page; follow `next` for the following page.",
   method: "get", path: "/v1/log/entries", tags: ["log"], summary: "Entries of the issuer's chain, by seq (inclusive, paged)", security: bearerSecurity,
   middleware: issuerOnly,
   request: {
@@ -32,18 +33,21 @@ const entries = createRoute({
 });
 
 const checkpoint = createRoute({
+  operationId: "getCheckpoint", description: "A checkpoint of the calling issuer's chain (size and head hash) signed now by the log key.",
   method: "get", path: "/v1/log/checkpoint", tags: ["log"], summary: "A signed checkpoint of the chain's current head", security: bearerSecurity,
   middleware: issuerOnly,
   responses: { 200: json(CheckpointSchema, "Checkpoint (signed by the log key)"), 401: E[401], 403: E[403], 503: E[503] },
 });
 
 const publicCheckpoint = createRoute({
+  operationId: "getPublicCheckpoint", description: "The latest signed checkpoint of an issuer's chain, public so that anyone can detect a forked or rewritten log.",
   method: "get", path: "/v1/public/issuers/{id}/checkpoint", tags: ["public"], summary: "The issuer's latest signed checkpoint (public)",
   request: { params: z.object({ id: z.string().regex(/^iss_[0-9a-f]{32}$/, "must be an issuer id (iss_…)").openapi({ param: { name: "id", in: "path" } }) }) },
   responses: { 200: json(CheckpointSchema, "Latest checkpoint"), ...PE, 503: E[503] },
 });
 
 const exportRoute = createRoute({
+  operationId: "exportLog", description: "Streams the chain as kakunin-log/1 NDJSON: a header, the certificates, the CRL, the entries (with stored payloads if `payloads=true`) and a covering checkpoint. Verify it offline with `kakunin-verify log`.",
   method: "get", path: "/v1/log/export", tags: ["log"], summary: "Export the chain as NDJSON (kakunin-log/1), streamed", security: bearerSecurity,
   middleware: issuerOnly,
   request: {
@@ -60,9 +64,10 @@ const exportRoute = createRoute({
 });
 
 const erase = createRoute({
+  operationId: "erasePayload", description: "Deletes the stored payload of one entry (e.g. a GDPR erasure). The entry, its payloadHash and the chain are untouched, so the log still verifies. Idempotent.",
   method: "delete", path: "/v1/log/entries/{seq}/payload", tags: ["log"], summary: "Erase an entry's stored payload (the chain is untouched)", security: bearerSecurity,
   middleware: issuerOnly,
-  request: { params: z.object({ seq: Seq.openapi({ param: { name: "seq", in: "path" } }) }) },
+  request: { params: z.object({ seq: Seq.openapi({ param: { name: "seq", in: "path", required: true }, example: 42 }) }) },
   responses: { 204: { description: "Erased (or already erased)" }, 400: E[400], 401: E[401], 403: E[403], 404: E[404] },
 });
 

@@ -23,6 +23,7 @@ const OperationBody = z.object({
 const IdParam = z.object({ id: AgentId.openapi({ param: { name: "id", in: "path" } }) });
 
 const sign = createRoute({
+  operationId: "signOperation",
   method: "post", path: "/v1/agents/{id}/operations", tags: ["log"],
   summary: "Sign an operation with the agent's key and append it to the issuer's audit log",
   description: "The agent's own token or its issuer's. Exactly one of `payload` (JSON) or `payloadBase64` (bytes). Acknowledged only after the entry is durably committed.",

@@ -10,15 +10,17 @@ const text = (type: string, description: string) => ({ description, content: { [
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const CACHE = "public, max-age=60";
 
-const caPem = createRoute({ method: "get", path: "/ca.pem", tags: ["public"], summary: "CA certificate (PEM)", responses: { 200: text("application/x-pem-file", "CA certificate") } });
-const crlDer = createRoute({ method: "get", path: "/crl", tags: ["public"], summary: "Current CRL (DER)", responses: { 200: { description: "CRL", content: { "application/pkix-crl": { schema: z.string().openapi({ format: "binary" }) } } }, 404: E[404] } });
-const crlPem = createRoute({ method: "get", path: "/crl.pem", tags: ["public"], summary: "Current CRL (PEM, label X509 CRL)", responses: { 200: text("application/x-pem-file", "CRL"), 404: E[404] } });
+const caPem = createRoute({ operationId: "getCaCertificate", description: "The CA certificate every agent and log-signer certificate chains to. Pin it (or its SHA-256 fingerprint) when verifying offline.", method: "get", path: "/ca.pem", tags: ["public"], summary: "CA certificate (PEM)", responses: { 200: text("application/x-pem-file", "CA certificate") } });
+const crlDer = createRoute({ operationId: "getCrl", description: "The latest CRL signed by the CA, DER-encoded (RFC 5280). 404 until the first CRL is published.", method: "get", path: "/crl", tags: ["public"], summary: "Current CRL (DER)", responses: { 200: { description: "CRL", content: { "application/pkix-crl": { schema: z.string().openapi({ format: "binary" }) } } }, 404: E[404] } });
+const crlPem = createRoute({ operationId: "getCrlPem", description: "The latest CRL as PEM (label X509 CRL). 404 until the first CRL is published.", method: "get", path: "/crl.pem", tags: ["public"], summary: "Current CRL (PEM, label X509 CRL)", responses: { 200: text("application/x-pem-file", "CRL"), 404: E[404] } });
 const agent = createRoute({
+  operationId: "getPublicAgent", description: "Public view of one agent: its certificates (PEM), their statuses and dates, and key states. No token needed.",
   method: "get", path: "/agents/{id}", tags: ["public"], summary: "An agent's certificates, statuses, key states and dates",
   request: { params: z.object({ id: AgentId.openapi({ param: { name: "id", in: "path" } }) }) },
   responses: { 200: json(AgentView, "Agent"), ...E },
 });
 const certificate = createRoute({
+  operationId: "getPublicCertificate", description: "Any certificate Kakunin issued (agent, CA or log signer) by its lowercase hex serial, with its status and, for agents, the owner.",
   method: "get", path: "/certificates/{serial}", tags: ["public"], summary: "A certificate by serial (lowercase hex)",
   request: { params: z.object({ serial: Serial.openapi({ param: { name: "serial", in: "path" } }) }) },
   responses: { 200: json(PublicCertificateView, "Certificate"), ...E },
@@ -34,7 +36,7 @@ const Directory = z.object({
   issuers: z.array(z.object({ id: z.string(), name: z.string() })),
   agents: z.array(AgentView),
 }).openapi("Directory");
-const directory = createRoute({ method: "get", path: "/directory", tags: ["public"], summary: "Everything the static portal needs, one document", responses: { 200: json(Directory, "Directory") } });
+const directory = createRoute({ operationId: "getDirectory", description: "One document with the CA, the log signer, the latest CRL, all issuers and all agents: what the static regulator portal is built from.", method: "get", path: "/directory", tags: ["public"], summary: "Everything the static portal needs, one document", responses: { 200: json(Directory, "Directory") } });
 
 async function caCertificate(deps: AppDeps): Promise<{ serial: string; der: Uint8Array }> {
   const row = await deps.db.selectFrom("certificates").innerJoin("system", "system.value", "certificates.serial")

@@ -13,7 +13,7 @@ import { ReceiptSchema } from "../log/wire-schemas.js";
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const OperationBody = z.object({
-  payload: z.unknown().optional().openapi({ description: "Any JSON value; its RFC 8785 (JCS) bytes are hashed into the entry's payloadHash" }),
+  payload: z.unknown().optional().openapi({ description: "Any I-JSON value (RFC 7493: no duplicate member names, numbers that round-trip through a double, else 422); its RFC 8785 (JCS) bytes are hashed into the entry's payloadHash" }),
   payloadBase64: z.string().regex(BASE64, "must be standard base64 (with padding)").optional()
     .openapi({ description: "Raw bytes (standard base64); payloadHash = SHA-256 of the bytes" }),
   contentType: z.string().min(1).max(255).regex(/^[\x21-\x7e][\x20-\x7e]*$/, "must be printable ASCII").optional()

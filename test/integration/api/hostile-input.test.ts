@@ -4,7 +4,8 @@
  * one name rule, decimal-only path/query integers, problem+json on Node's own 431/408, private files.
  */
 import { createHash } from "node:crypto";
-import { readdir, stat } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import canonicalize from "canonicalize";
@@ -167,5 +168,19 @@ describe("file modes", () => {
     await expect.poll(async () => (await readdir(witness).catch(() => [])).length, { timeout: 15_000 }).toBeGreaterThan(0);
     expect(await mode(witness)).toBe("700");
     for (const f of await readdir(witness)) expect([f, await mode(join(witness, f))]).toEqual([f, "600"]);
+  });
+
+  it("a data folder and database left 0755 / 0644 by an older version are tightened at start", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "kakunin-modes-"));
+    await chmod(dataDir, 0o755);
+    await writeFile(join(dataDir, "kakunin.db"), "", { mode: 0o644 });
+    await chmod(join(dataDir, "kakunin.db"), 0o644);
+    const old = await startServer({ kmsEndpoint: kms.endpoint, dataDir, env: { LOG_LEVEL: "warn" } });
+    try {
+      expect(((await stat(dataDir)).mode & 0o777).toString(8)).toBe("700");
+      for (const f of ["kakunin.db", "kakunin.db-wal", "kakunin.db-shm"]) expect([f, ((await stat(join(dataDir, f))).mode & 0o777).toString(8)]).toEqual([f, "600"]);
+    } finally {
+      await old.stop();
+    }
   });
 });

@@ -159,6 +159,10 @@ describe("kakunin CLI", () => {
     expect(badToken.stderr).toContain("ERR_UNAUTHORIZED");
     const wrongRole = await kakunin(["--profile", "op", "agents", "list"]);
     expect(wrongRole.code).toBe(3);
+    const exportRole = await kakunin(["--profile", "op", "export", "-o", join(dir, "never.ndjson")]);
+    expect(exportRole.code).toBe(3);
+    expect(exportRole.stderr).toContain("ERR_FORBIDDEN");
+    await expect(stat(join(dir, "never.ndjson.part"))).rejects.toThrow();
     const down = await kakunin(["--url", "http://127.0.0.1:9", "--retries", "0", "agents", "list"], { env: { KAKUNIN_TOKEN: "kkn_iss_x" } });
     expect(down.code).toBe(6);
     expect(down.stderr).toMatch(/ERR_NETWORK/);

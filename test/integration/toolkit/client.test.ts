@@ -54,6 +54,8 @@ describe("@kakunin/client", () => {
     expect(invalid).toMatchObject({ code: "ERR_VALIDATION", status: 400, field: "name" });
     const forbidden = await op.listAgents().catch((e) => e);
     expect(forbidden).toMatchObject({ code: "ERR_FORBIDDEN", status: 403 });
+    const streamed = await op.exportLog().catch((e) => e); // the streamed route reports problems the same way
+    expect(streamed).toMatchObject({ code: "ERR_FORBIDDEN", status: 403 });
     const down = await createKakuninClient({ baseUrl: "http://127.0.0.1:9", retry: { retries: 0 } }).health().catch((e) => e);
     expect(down).toMatchObject({ code: "ERR_NETWORK", status: 0 });
   });

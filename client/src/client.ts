@@ -58,7 +58,8 @@ export function createKakuninClient(opts: KakuninClientOptions) {
     exportLog: async (q: { from?: number; to?: number; payloads?: boolean } = {}) => {
       const query: { from?: number; to?: number; payloads?: "true" | "false" } = { ...q, payloads: q.payloads ? "true" : "false" };
       const r = await raw.GET("/v1/log/export", { params: { query }, parseAs: "stream" });
-      if (!r.response.ok) throw errorFromResponse(r.response, await r.response.text().catch(() => undefined));
+      // openapi-fetch has already read an error body into `error`; the body stream is used up.
+      if (!r.response.ok) throw errorFromResponse(r.response, r.error ?? (await r.response.text().catch(() => undefined)));
       return r.data as unknown as ReadableStream<Uint8Array>;
     },
     erasePayload: async (seq: number) => { unwrap(await raw.DELETE("/v1/log/entries/{seq}/payload", { params: { path: { seq } } })); },

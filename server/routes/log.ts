@@ -67,7 +67,7 @@ const erase = createRoute({
   operationId: "erasePayload", description: "Deletes the stored payload of one entry (e.g. a GDPR erasure). The entry, its payloadHash and the chain are untouched, so the log still verifies. Idempotent.",
   method: "delete", path: "/v1/log/entries/{seq}/payload", tags: ["log"], summary: "Erase an entry's stored payload (the chain is untouched)", security: bearerSecurity,
   middleware: issuerOnly,
-  request: { params: z.object({ seq: Seq.openapi({ param: { name: "seq", in: "path", required: true }, example: 42 }) }) },
+  request: { params: z.object({ seq: Seq.openapi({ param: { name: "seq", in: "path", required: true }, example: "42" }) }) },
   responses: { 204: { description: "Erased (or already erased)" }, 400: E[400], 401: E[401], 403: E[403], 404: E[404] },
 });
 

@@ -16,10 +16,12 @@ function tokenFromStdinOrEnv(): string | undefined {
 
 export function profileCommands(program: Command): void {
   const profile = program.command("profile").description("profiles: server URL + token, in the config file (mode 0600)");
-  profile.command("add").argument("<name>").requiredOption("--url <url>", "server base URL")
-    .description("add or replace a profile; the token is read from stdin (or KAKUNIN_TOKEN)")
+  profile.command("add").argument("<name>")
+    .description("add or replace a profile (server from --url); the token is read from stdin (or KAKUNIN_TOKEN)")
     .option("--default", "make it the default profile")
-    .action((name: string, o: { url: string; default?: boolean }, cmd: Command) => {
+    .action((name: string, opts: { default?: boolean }, cmd: Command) => {
+      const o = { ...opts, url: globals(cmd).url ?? "" };
+      if (!o.url) throw new UsageError("profile add needs the server: --url URL");
       try {
         new URL(o.url);
       } catch {

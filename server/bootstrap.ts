@@ -164,6 +164,7 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       allowedRegions: config.allowedRegions,
       ...(config.serviceRoleArn ? { serviceRoleArn: config.serviceRoleArn } : {}),
       signTransport: config.kmsSignTransport,
+      callTimeoutMs: config.kmsCallTimeoutMs,
     });
     const result = await bootstrap({ config, db, dialect, custody, logger, ...(opts.now ? { now: opts.now } : {}) });
     // Audit log wiring: lifecycle routes append their entries through it.
@@ -179,6 +180,7 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
         logSigner: result.deps.logSigner,
         now: result.deps.now,
         logger,
+        requestDeadlineMs: config.requestDeadlineMs,
         // Cluster-wide publication (server/scheduler/checkpoints.ts) replaces the per-instance debounce.
         ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
       }, guard, witness);

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { DEFAULT_KMS_CALL_TIMEOUT_MS, DEFAULT_REQUEST_DEADLINE_MS } from "./kms/deadline.js";
 
 export interface Config {
   port: number;
@@ -26,6 +27,10 @@ export interface Config {
   checkpointIntervalMs: number;
   /** How KMS Sign is called: "direct" (default, server/kms/sign-client.ts) or "sdk" (KAKUNIN_KMS_SIGN_TRANSPORT). */
   kmsSignTransport: "direct" | "sdk";
+  /** Bound on each KMS call, the SDK's retries included, ms (KAKUNIN_KMS_CALL_TIMEOUT_MS, default 2000). */
+  kmsCallTimeoutMs: number;
+  /** Bound on an audit-log append across its KMS signing attempts and queueing, ms (KAKUNIN_REQUEST_DEADLINE_MS, default 5000). */
+  requestDeadlineMs: number;
 }
 
 const DEFAULT_ALLOWED = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"];
@@ -71,5 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     witnessDir: path.resolve(env.KAKUNIN_WITNESS_DIR || path.join(dataDir, "witness")),
     checkpointIntervalMs: int(env, "KAKUNIN_CHECKPOINT_INTERVAL_MS", 1000),
     kmsSignTransport,
+    kmsCallTimeoutMs: int(env, "KAKUNIN_KMS_CALL_TIMEOUT_MS", DEFAULT_KMS_CALL_TIMEOUT_MS, 1),
+    requestDeadlineMs: int(env, "KAKUNIN_REQUEST_DEADLINE_MS", DEFAULT_REQUEST_DEADLINE_MS, 1),
   };
 }

@@ -5,6 +5,7 @@
  * checkpoint share one KMS call.
  */
 import type { Kysely } from "kysely";
+import { KmsUnavailableError } from "../errors.js";
 import { canonicalBytes, sha256, toBase64, ZERO_HASH } from "./canonical.js";
 import { readHead } from "./committer.js";
 import type { LogDb } from "./schema.js";
@@ -60,6 +61,28 @@ export class CheckpointPublisher {
     const p = this.loadOrSign(issuerId, size, knownHead).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
+  }
+
+  /**
+   * For readers: a checkpoint of `size` if one is signed or KMS signs one now; otherwise (KMS
+   * degraded or failing) the largest stored checkpoint below `size` — readers never wait on a KMS
+   * known to be down. Throws KmsUnavailableError only if nothing at all is signed yet.
+   */
+  async forRead(issuerId: string, size: number, knownHead?: string): Promise<Checkpoint> {
+    const { db } = this.o;
+    const exact = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "=", size).executeTakeFirst();
+    if (exact) return JSON.parse(exact.body) as Checkpoint;
+    if (!this.o.custody.health?.degraded) {
+      try {
+        return await this.forSize(issuerId, size, knownHead);
+      } catch (e) {
+        if (!(e instanceof KmsUnavailableError)) throw e;
+      }
+    }
+    const below = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "<", size)
+      .orderBy("size", "desc").limit(1).executeTakeFirst();
+    if (below) return JSON.parse(below.body) as Checkpoint;
+    throw new KmsUnavailableError("KMS is unavailable and no checkpoint of this log is signed yet; retry later", 2);
   }
 
   close(): void {

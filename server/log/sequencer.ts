@@ -45,6 +45,10 @@ export interface Pending {
   attempts: number;
   /** chain-head compare-and-swap conflicts (another process appended first) */
   conflicts: number;
+  /** performance.now() after which the request is no longer retried or sequenced */
+  deadline: number;
+  /** the last signing error it saw (what it fails with at its deadline) */
+  lastError?: unknown;
   resolve(a: Appended): void;
   reject(e: unknown): void;
 }

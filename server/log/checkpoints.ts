@@ -21,6 +21,9 @@ export interface CheckpointPublisherOptions {
   onError?: (e: unknown) => void;
 }
 
+/** How long a reader waits for KMS to sign a fresh checkpoint while KMS is degraded. */
+export const DEGRADED_READ_WAIT_MS = 250;
+
 export class CheckpointPublisher {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inflight = new Map<string, Promise<Checkpoint>>();
@@ -65,20 +68,21 @@ export class CheckpointPublisher {
 
   /**
    * For readers: a checkpoint of `size` if one is signed or KMS signs one now; otherwise (KMS
-   * degraded or failing) the largest stored checkpoint below `size` — readers never wait on a KMS
-   * known to be down. Throws KmsUnavailableError only if nothing at all is signed yet.
+   * degraded or failing) the largest stored checkpoint below `size` — readers wait at most
+   * DEGRADED_READ_WAIT_MS on a KMS known to be down. Throws KmsUnavailableError only if nothing at all is signed yet.
    */
   async forRead(issuerId: string, size: number, knownHead?: string): Promise<Checkpoint> {
     const { db } = this.o;
     const exact = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "=", size).executeTakeFirst();
     if (exact) return JSON.parse(exact.body) as Checkpoint;
-    if (!this.o.custody.health?.degraded) {
-      try {
-        return await this.forSize(issuerId, size, knownHead);
-      } catch (e) {
-        if (!(e instanceof KmsUnavailableError)) throw e;
-      }
-    }
+    // While KMS is degraded a reader gives it only DEGRADED_READ_WAIT_MS (enough when it is back);
+    // the signature, if it comes later, is stored for the next reader.
+    const signing = this.forSize(issuerId, size, knownHead).then((cp) => ({ cp }), (e: unknown) => ({ e }));
+    const waited = this.o.custody.health?.degraded
+      ? await Promise.race([signing, new Promise<undefined>((r) => { setTimeout(r, DEGRADED_READ_WAIT_MS).unref(); })])
+      : await signing;
+    if (waited && "cp" in waited) return waited.cp;
+    if (waited && !(waited.e instanceof KmsUnavailableError)) throw waited.e;
     const below = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "<", size)
       .orderBy("size", "desc").limit(1).executeTakeFirst();
     if (below) return JSON.parse(below.body) as Checkpoint;

@@ -2,7 +2,7 @@
  * Agent lifecycle: registration, rotation and revocation (the domain logic behind routes/agents.ts,
  * also used by the renewal scheduler). Each operation is resumable and leaves no partial writes.
  */
-import { ConflictError, KakuninError, NotFoundError } from "../errors.js";
+import { ConflictError, KakuninError, NotFoundError, storageFailure } from "../errors.js";
 import type { AppDeps } from "../deps.js";
 import type { RevocationStep, RotationStep } from "../db/schema.js";
 import { withLease, LeaseBusyError } from "../db/lease.js";
@@ -318,6 +318,8 @@ export async function publishCrl(deps: AppDeps): Promise<{ number: number; nextU
       return { number, nextUpdate: nextUpdate.toISOString() };
     } catch (e) {
       if (e instanceof KakuninError) throw e;
+      const full = storageFailure(e);
+      if (full) throw full;
       // Another instance took this number; sign again with the next one.
     }
   }

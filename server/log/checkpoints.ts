@@ -79,7 +79,7 @@ export class CheckpointPublisher {
     // the signature, if it comes later, is stored for the next reader.
     const signing = this.forSize(issuerId, size, knownHead).then((cp) => ({ cp }), (e: unknown) => ({ e }));
     const waited = this.o.custody.health?.degraded
-      ? await Promise.race([signing, new Promise<undefined>((r) => { setTimeout(r, DEGRADED_READ_WAIT_MS).unref(); })])
+      ? await Promise.race([signing, new Promise<undefined>((r) => setTimeout(r, DEGRADED_READ_WAIT_MS))])
       : await signing;
     if (waited && "cp" in waited) return waited.cp;
     if (waited && !(waited.e instanceof KmsUnavailableError)) throw waited.e;

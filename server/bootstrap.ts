@@ -125,7 +125,9 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
       }
     }
     return newOperatorToken ? { deps, newOperatorToken } : { deps };
-  }, { ttlMs: 120_000, waitMs: 180_000, pollMs: 100 });
+    // A short lease renewed while it works: a start killed mid-bootstrap blocks the next one for
+    // an instant on this host (its pid is gone), for one TTL from another host.
+  }, { waitMs: 180_000, pollMs: 100, logger });
 }
 
 /** Revoke every operator token and mint a new one (for `--new-operator-token`). Returns it once. */

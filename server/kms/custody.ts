@@ -19,7 +19,7 @@ import {
   type Tag,
 } from "@aws-sdk/client-kms";
 import { KmsFailureError, KmsNotFoundError, KmsUnavailableError, RegionNotAllowedError, mapKmsError } from "./errors.js";
-import { DEFAULT_KMS_CALL_TIMEOUT_MS, withDeadline } from "./deadline.js";
+import { CREATE_KEY_MIN_TIMEOUT_MS, DEFAULT_KMS_CALL_TIMEOUT_MS, withDeadline } from "./deadline.js";
 import { KmsHealth } from "./health.js";
 import { buildKeyPolicy, type KeyPolicyContext } from "./policy.js";
 import { KmsSignClient } from "./sign-client.js";
@@ -281,7 +281,8 @@ export class KeyCustody {
 
   private async call<T>(operation: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      const value = await withDeadline(operation, this.callTimeoutMs, fn);
+      const ms = operation === "CreateKey" ? Math.max(this.callTimeoutMs, CREATE_KEY_MIN_TIMEOUT_MS) : this.callTimeoutMs;
+      const value = await withDeadline(operation, ms, fn);
       this.health.answered();
       return value;
     } catch (err) {

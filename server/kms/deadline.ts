@@ -8,6 +8,11 @@
 
 /** Default bound on one KMS call, retries included (KAKUNIN_KMS_CALL_TIMEOUT_MS). */
 export const DEFAULT_KMS_CALL_TIMEOUT_MS = 2_000;
+/**
+ * CreateKey generates an RSA key inside KMS, which can take seconds on a busy KMS: it gets at
+ * least this bound (a registration during an outage answers 503 within it).
+ */
+export const CREATE_KEY_MIN_TIMEOUT_MS = 5_000;
 /** Default bound on one append across its signing attempts and queueing (KAKUNIN_REQUEST_DEADLINE_MS). */
 export const DEFAULT_REQUEST_DEADLINE_MS = 5_000;
 

@@ -21,9 +21,9 @@ export const ROTATION_TAG = "kakunin:rotation";
 const DAY = 86_400_000;
 
 /** Serialise lifecycle operations per agent across processes. */
-async function withAgentLock<T>(deps: AppDeps, agentId: string, fn: () => Promise<T>): Promise<T> {
+async function withAgentLock<T>(deps: AppDeps, agentId: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
   try {
-    return await withLease(deps.db, `agent:${agentId}`, fn, { ttlMs: 120_000, waitMs: 15_000, pollMs: 50 });
+    return await withLease(deps.db, `agent:${agentId}`, fn, { waitMs: opts.waitMs ?? 15_000, pollMs: 50, logger: deps.logger });
   } catch (e) {
     if (e instanceof LeaseBusyError) throw new ConflictError("ERR_OPERATION_IN_PROGRESS", "Another lifecycle operation on this agent is in progress; retry later");
     throw e;

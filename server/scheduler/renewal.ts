@@ -62,7 +62,7 @@ export async function runMaintenance(deps: AppDeps): Promise<MaintenanceReport> 
       }
       if (report.renewed.length || report.crlPublished || report.failed.length) deps.logger.info({ report }, "maintenance run");
       return report;
-    }, { ttlMs: 10 * 60_000 });
+    }, { logger: deps.logger });
   } catch (e) {
     if (e instanceof LeaseBusyError) return { ...report, skipped: "lease-busy" };
     throw e;
@@ -77,6 +77,6 @@ export function startScheduler(deps: AppDeps): () => Promise<void> {
   const interval = deps.config.schedulerIntervalMs;
   if (interval <= 0) return async () => undefined;
   return every(interval, Math.min(interval, 5_000), () =>
-    runOnceAcrossInstances(deps.db, "scheduler:maintenance-period", interval, () => runMaintenance(deps), { ttlMs: 10 * 60_000 })
+    runOnceAcrossInstances(deps.db, "scheduler:maintenance-period", interval, () => runMaintenance(deps))
       .catch((e) => deps.logger.error({ err: { name: (e as Error).name, message: (e as Error).message } }, "maintenance run failed")));
 }

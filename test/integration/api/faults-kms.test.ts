@@ -20,8 +20,8 @@ import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 
 const BIN = resolve(__dirname, "../../../verifier/bin/kakunin-verify.js");
-const CALL_TIMEOUT_MS = 800;
-const DEADLINE_MS = 2_000;
+const CALL_TIMEOUT_MS = 1_500;
+const DEADLINE_MS = 3_000;
 
 let kms: LocalKms;
 let srv: RunningServer;

@@ -134,6 +134,48 @@ export async function rotateAgent(deps: AppDeps, issuerId: string, agentId: stri
   });
 }
 
+/**
+ * Maintenance: finish rotation `rotationId` if — and only if — nobody is working on it. The agent
+ * lock is tried once, without waiting: held means its owner is alive (a request or another
+ * instance is running it; dead holders' leases are taken over, server/db/lease.ts). Under the lock
+ * the same rotation is resumed, never a new one: undefined if it completed meanwhile or is busy.
+ */
+export async function resumeRotation(deps: AppDeps, issuerId: string, agentId: string, rotationId: string): Promise<RotationResult | undefined> {
+  const agent = await loadOwnedAgent(deps, issuerId, agentId);
+  try {
+    return await withLease(deps.db, `agent:${agentId}`, async () => {
+      const rot = await deps.db.selectFrom("rotations").select(["id", "completed_at"]).where("id", "=", rotationId).executeTakeFirst();
+      if (!rot || rot.completed_at !== null) return undefined;
+      return runRotation(deps, agent, rotationId, true, {});
+    }, { waitMs: 0, logger: deps.logger });
+  } catch (e) {
+    if (e instanceof LeaseBusyError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Maintenance renewal: rotate the agent only if `serial` is still its active certificate (a
+ * rotation requested meanwhile already renewed it). Undefined when there was nothing to do.
+ */
+export async function renewCertificate(deps: AppDeps, issuerId: string, agentId: string, serial: string): Promise<RotationResult | undefined> {
+  const agent = await loadOwnedAgent(deps, issuerId, agentId);
+  return withAgentLock(deps, agentId, async () => {
+    const pending = await deps.db.selectFrom("rotations").select("id").where("agent_id", "=", agentId).where("completed_at", "is", null).executeTakeFirst();
+    if (pending) return runRotation(deps, agent, pending.id, true, {});
+    const active = await activeCertificate(deps, agentId);
+    if (!active || active.serial !== serial) return undefined;
+    const fresh = await deps.db.selectFrom("agents").select("status").where("id", "=", agentId).executeTakeFirstOrThrow();
+    if (fresh.status !== "active") return undefined;
+    const id = newId("rot");
+    await deps.db.insertInto("rotations").values({
+      id, agent_id: agentId, old_serial: active.serial, new_key_arn: null, new_serial: null, step: "started",
+      created_at: deps.now().toISOString(), completed_at: null,
+    }).execute();
+    return runRotation(deps, agent, id, false, {});
+  });
+}
+
 async function activeCertificate(deps: AppDeps, agentId: string) {
   return deps.db.selectFrom("certificates").select(["serial", "key_arn", "not_after"])
     .where("agent_id", "=", agentId).where("status", "=", "active").executeTakeFirst();
@@ -239,10 +281,27 @@ export interface RevocationResult { serial: string; reason: RevocationReasonName
 export async function revokeAgent(
   deps: AppDeps, issuerId: string, agentId: string, reason: RevocationReasonName, opts: { stopAfter?: RevocationStep } = {},
 ): Promise<RevocationResult> {
+  return (await revoke(deps, issuerId, agentId, reason, opts))!;
+}
+
+/** Maintenance: finish revocation of `serial` only if nobody is running it (agent lock tried once) and it is still unfinished. */
+export async function resumeRevocation(deps: AppDeps, issuerId: string, agentId: string, serial: string, reason: RevocationReasonName): Promise<RevocationResult | undefined> {
+  try {
+    return await revoke(deps, issuerId, agentId, reason, { resumeOnly: serial, waitMs: 0 });
+  } catch (e) {
+    if (e instanceof ConflictError && e.code === "ERR_OPERATION_IN_PROGRESS") return undefined;
+    throw e;
+  }
+}
+
+async function revoke(
+  deps: AppDeps, issuerId: string, agentId: string, reason: RevocationReasonName, opts: { stopAfter?: RevocationStep; resumeOnly?: string; waitMs?: number },
+): Promise<RevocationResult | undefined> {
   const agent = await loadOwnedAgent(deps, issuerId, agentId);
   return withAgentLock(deps, agentId, async () => {
     const { db } = deps;
     let rev = await db.selectFrom("revocations").selectAll().where("agent_id", "=", agentId).where("completed_at", "is", null).executeTakeFirst();
+    if (opts.resumeOnly !== undefined && rev?.serial !== opts.resumeOnly) return undefined;
     const resumed = !!rev;
     if (!rev) {
       const fresh = await db.selectFrom("agents").select("status").where("id", "=", agentId).executeTakeFirstOrThrow();
@@ -293,7 +352,7 @@ export async function revokeAgent(
       rev = await load();
     }
     return { serial, reason: rev.reason as RevocationReasonName, revokedAt: rev.revoked_at, crlNumber: rev.crl_number!, resumed };
-  });
+  }, opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {});
 }
 
 // ---------------------------------------------------------------------------------------------

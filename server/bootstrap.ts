@@ -19,6 +19,7 @@ import type { AppDeps } from "./deps.js";
 import { publishCrl } from "./routes/lifecycle.js";
 import { derToPem } from "./http/pem.js";
 import { ChainGuard, FileWitness, WitnessedAuditLog } from "./scheduler/witness.js";
+import { ClockGuard, serverClock } from "./log/clock.js";
 
 export const CA_ALIAS = "alias/kakunin/ca";
 export const LOG_ALIAS = "alias/kakunin/log";
@@ -168,7 +169,10 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       signTransport: config.kmsSignTransport,
       callTimeoutMs: config.kmsCallTimeoutMs,
     });
-    const result = await bootstrap({ config, db, dialect, custody, logger, ...(opts.now ? { now: opts.now } : {}) });
+    const clock = serverClock(config.clockOffsetFile);
+    const now = opts.now ?? clock.now;
+    const result = await bootstrap({ config, db, dialect, custody, logger, now });
+    const clockGuard = new ClockGuard({ db, dialect, now, maxSkewMs: config.maxClockSkewMs, logger });
     // Audit log wiring: lifecycle routes append their entries through it.
     if (opts.auditLog !== false) {
       // The log with fork detection around it (server/scheduler/witness.ts): appends are refused on
@@ -183,6 +187,7 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
         now: result.deps.now,
         logger,
         requestDeadlineMs: config.requestDeadlineMs,
+        clockGuard,
         // Cluster-wide publication (server/scheduler/checkpoints.ts) replaces the per-instance debounce.
         ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
       }, guard, witness);
@@ -192,6 +197,8 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
     return {
       ...result,
       close: async () => {
+        clockGuard.close();
+        clock.close();
         await result.deps.log?.close();
         await handle.close();
       },

@@ -31,6 +31,10 @@ export interface Config {
   kmsCallTimeoutMs: number;
   /** Bound on an audit-log append across its KMS signing attempts and queueing, ms (KAKUNIN_REQUEST_DEADLINE_MS, default 5000). */
   requestDeadlineMs: number;
+  /** Largest tolerated difference between the server's and the database's clock before appends freeze, ms (KAKUNIN_MAX_CLOCK_SKEW_MS, default 60000). */
+  maxClockSkewMs: number;
+  /** Drills and tests only: a file holding an offset (ms) added to the server's clock (KAKUNIN_CLOCK_OFFSET_FILE). */
+  clockOffsetFile: string | undefined;
 }
 
 const DEFAULT_ALLOWED = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"];
@@ -78,5 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kmsSignTransport,
     kmsCallTimeoutMs: int(env, "KAKUNIN_KMS_CALL_TIMEOUT_MS", DEFAULT_KMS_CALL_TIMEOUT_MS, 1),
     requestDeadlineMs: int(env, "KAKUNIN_REQUEST_DEADLINE_MS", DEFAULT_REQUEST_DEADLINE_MS, 1),
+    maxClockSkewMs: int(env, "KAKUNIN_MAX_CLOCK_SKEW_MS", 60_000, 1),
+    clockOffsetFile: env.KAKUNIN_CLOCK_OFFSET_FILE || undefined,
   };
 }

@@ -61,6 +61,8 @@ export interface AppenderOptions {
    */
   durability?: CommitDurability;
   logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
+  /** Refuses appends while the server's clock disagrees with the database's (server/log/clock.ts). */
+  clockGuard?: { check(now: Date): void };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -306,6 +308,14 @@ export class Appender {
    * (they waited behind batches KMS did not sign in time), with the KMS error they last saw.
    */
   private live(batch: Pending[]): Pending[] {
+    if (batch.length > 0 && this.o.clockGuard) {
+      try {
+        this.o.clockGuard.check(this.o.now());
+      } catch (e) {
+        for (const p of batch) p.reject(e); // frozen: nothing is sequenced with a wrong time
+        return [];
+      }
+    }
     const t = performance.now();
     if (batch.every((p) => p.deadline > t)) return batch;
     const out: Pending[] = [];
@@ -332,13 +342,16 @@ export class Appender {
       certificatePem: o.logSigner.certificatePem,
     };
     const ready: Ready[] = [];
+    const at = this.o.now().toISOString();
     for (const p of batch) {
       if (p.req.type !== "agent.operation") {
         ready.push({ pending: p, signer: logSigner });
         continue;
       }
       const s = agentSigners.get(p.req.agent);
-      if (s) ready.push({ pending: p, signer: s });
+      if (s?.validity && (at < s.validity.notBefore || at > s.validity.notAfter)) {
+        p.reject(new ConflictError("ERR_CERTIFICATE_NOT_VALID", `Agent ${p.req.agent}'s certificate is not valid at ${at} (${s.validity.notBefore} – ${s.validity.notAfter})`));
+      } else if (s) ready.push({ pending: p, signer: s });
       else p.reject(new ConflictError("ERR_NO_ACTIVE_CERTIFICATE", `Agent ${p.req.agent} has no active certificate`));
     }
     return ready;

@@ -30,6 +30,8 @@ export interface AuditLogOptions {
   maxBatch?: number;
   maxQueue?: number;
   maxAttempts?: number;
+  /** see AppenderOptions.clockGuard */
+  clockGuard?: { check(now: Date): void };
   /** see AppenderOptions.requestDeadlineMs */
   requestDeadlineMs?: number;
   /** How batch commits reach stable storage (the database handle's `durability`; default: the commit itself). */
@@ -85,6 +87,7 @@ export class AuditLog {
     if (o.maxQueue !== undefined) appOpts.maxQueue = o.maxQueue;
     if (o.maxAttempts !== undefined) appOpts.maxAttempts = o.maxAttempts;
     if (o.requestDeadlineMs !== undefined) appOpts.requestDeadlineMs = o.requestDeadlineMs;
+    if (o.clockGuard !== undefined) appOpts.clockGuard = o.clockGuard;
     this.appender = new Appender(appOpts);
   }
 

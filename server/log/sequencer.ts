@@ -31,6 +31,8 @@ export interface ResolvedSigner {
   ref: SignerRef;
   /** PEM of the signer's certificate (for receipts) */
   certificatePem: string;
+  /** the certificate's validity (ISO): an entry is never signed with a time outside it */
+  validity?: { notBefore: string; notAfter: string };
 }
 
 export interface Appended {

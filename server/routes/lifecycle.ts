@@ -70,7 +70,7 @@ export async function registerAgent(deps: AppDeps, issuerId: string, name: strin
   let committed = false;
   try {
     const publicKey = await custody.getPublicKey(arn);
-    const cert = await ca.issueAgentCertificate({ agentId, issuerName: issuer.name, publicKey });
+    const cert = await ca.issueAgentCertificate({ agentId, issuerName: issuer.name, publicKey, notBefore: deps.now() });
     const t = deps.now().toISOString();
     await db.transaction().execute(async (trx) => {
       await trx.insertInto("agents").values({ id: agentId, issuer_id: issuerId, name, status: "active", created_at: t }).execute();
@@ -222,7 +222,7 @@ async function runRotation(
     // exactly one active certificate at every point.
     const newKeyArn = rot.new_key_arn!;
     const key = await db.selectFrom("keys").select("public_key").where("arn", "=", newKeyArn).executeTakeFirstOrThrow();
-    const cert = await ca.issueAgentCertificate({ agentId: agent.id, issuerName: agent.issuer_name, publicKey: new Uint8Array(key.public_key) });
+    const cert = await ca.issueAgentCertificate({ agentId: agent.id, issuerName: agent.issuer_name, publicKey: new Uint8Array(key.public_key), notBefore: deps.now() });
     const t = deps.now().toISOString();
     await db.transaction().execute(async (trx) => {
       await trx.insertInto("certificates").values({

@@ -19,6 +19,7 @@ import type { AppDeps } from "./deps.js";
 import { publishCrl } from "./routes/lifecycle.js";
 import { derToPem } from "./http/pem.js";
 import { ChainGuard, FileWitness, WitnessedAuditLog } from "./scheduler/witness.js";
+import { ClockGuard, serverClock } from "./log/clock.js";
 
 export const CA_ALIAS = "alias/kakunin/ca";
 export const LOG_ALIAS = "alias/kakunin/log";
@@ -125,7 +126,9 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
       }
     }
     return newOperatorToken ? { deps, newOperatorToken } : { deps };
-  }, { ttlMs: 120_000, waitMs: 180_000, pollMs: 100 });
+    // A short lease renewed while it works: a start killed mid-bootstrap blocks the next one for
+    // an instant on this host (its pid is gone), for one TTL from another host.
+  }, { waitMs: 180_000, pollMs: 100, logger });
 }
 
 /** Revoke every operator token and mint a new one (for `--new-operator-token`). Returns it once. */
@@ -164,8 +167,12 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       allowedRegions: config.allowedRegions,
       ...(config.serviceRoleArn ? { serviceRoleArn: config.serviceRoleArn } : {}),
       signTransport: config.kmsSignTransport,
+      callTimeoutMs: config.kmsCallTimeoutMs,
     });
-    const result = await bootstrap({ config, db, dialect, custody, logger, ...(opts.now ? { now: opts.now } : {}) });
+    const clock = serverClock(config.clockOffsetFile);
+    const now = opts.now ?? clock.now;
+    const result = await bootstrap({ config, db, dialect, custody, logger, now });
+    const clockGuard = new ClockGuard({ db, dialect, now, maxSkewMs: config.maxClockSkewMs, logger });
     // Audit log wiring: lifecycle routes append their entries through it.
     if (opts.auditLog !== false) {
       // The log with fork detection around it (server/scheduler/witness.ts): appends are refused on
@@ -179,6 +186,8 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
         logSigner: result.deps.logSigner,
         now: result.deps.now,
         logger,
+        requestDeadlineMs: config.requestDeadlineMs,
+        clockGuard,
         // Cluster-wide publication (server/scheduler/checkpoints.ts) replaces the per-instance debounce.
         ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
       }, guard, witness);
@@ -188,6 +197,8 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
     return {
       ...result,
       close: async () => {
+        clockGuard.close();
+        clock.close();
         await result.deps.log?.close();
         await handle.close();
       },

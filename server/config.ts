@@ -1,4 +1,5 @@
 import path from "node:path";
+import { DEFAULT_KMS_CALL_TIMEOUT_MS, DEFAULT_REQUEST_DEADLINE_MS } from "./kms/deadline.js";
 
 export interface Config {
   port: number;
@@ -34,6 +35,14 @@ export interface Config {
   checkpointIntervalMs: number;
   /** How KMS Sign is called: "direct" (default, server/kms/sign-client.ts) or "sdk" (KAKUNIN_KMS_SIGN_TRANSPORT). */
   kmsSignTransport: "direct" | "sdk";
+  /** Bound on each KMS call, the SDK's retries included, ms (KAKUNIN_KMS_CALL_TIMEOUT_MS, default 2000). */
+  kmsCallTimeoutMs: number;
+  /** Bound on an audit-log append across its KMS signing attempts and queueing, ms (KAKUNIN_REQUEST_DEADLINE_MS, default 5000). */
+  requestDeadlineMs: number;
+  /** Largest tolerated difference between the server's and the database's clock before appends freeze, ms (KAKUNIN_MAX_CLOCK_SKEW_MS, default 60000). */
+  maxClockSkewMs: number;
+  /** Drills and tests only: a file holding an offset (ms) added to the server's clock (KAKUNIN_CLOCK_OFFSET_FILE). */
+  clockOffsetFile: string | undefined;
 }
 
 const DEFAULT_ALLOWED = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"];
@@ -83,5 +92,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     witnessDir: path.resolve(env.KAKUNIN_WITNESS_DIR || path.join(dataDir, "witness")),
     checkpointIntervalMs: int(env, "KAKUNIN_CHECKPOINT_INTERVAL_MS", 1000),
     kmsSignTransport,
+    kmsCallTimeoutMs: int(env, "KAKUNIN_KMS_CALL_TIMEOUT_MS", DEFAULT_KMS_CALL_TIMEOUT_MS, 1),
+    requestDeadlineMs: int(env, "KAKUNIN_REQUEST_DEADLINE_MS", DEFAULT_REQUEST_DEADLINE_MS, 1),
+    maxClockSkewMs: int(env, "KAKUNIN_MAX_CLOCK_SKEW_MS", 60_000, 1),
+    clockOffsetFile: env.KAKUNIN_CLOCK_OFFSET_FILE || undefined,
   };
 }

@@ -77,3 +77,20 @@ export class KeyStateError extends KakuninError {
 export function problemType(code: string): string {
   return `https://kakunin.dev/problems/${code.replace(/^ERR_/, "").toLowerCase().replace(/_/g, "-")}`;
 }
+
+/** The database's storage is full (SQLite SQLITE_FULL, PostgreSQL 53100 disk_full, ENOSPC): nothing was written. */
+export class StorageFullError extends KakuninError {
+  constructor(cause?: unknown) {
+    super(507, "ERR_STORAGE_FULL", "The server's storage is full; nothing was written. Retry later", { retryAfter: 30, cause });
+  }
+}
+
+/** A database error that means "out of space", as a StorageFullError; undefined for anything else. */
+export function storageFailure(err: unknown): StorageFullError | undefined {
+  if (err instanceof StorageFullError) return err;
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === "object" && depth < 4; e = e.cause as typeof e, depth++) {
+    const code = e.code;
+    if (code === "SQLITE_FULL" || code === "53100" || code === "ENOSPC" || code === "SQLITE_IOERR_WRITE") return new StorageFullError(err);
+  }
+  return undefined;
+}

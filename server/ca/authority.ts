@@ -68,7 +68,7 @@ export interface CertificateAuthorityOptions {
 
 /** The CA's own output failed a self-check (bad KMS signature, wrong key certified, CA expired). Nothing was issued. */
 export class CaIntegrityError extends KakuninError {
-  constructor(code: "ERR_CA_SIGNATURE_INVALID" | "ERR_PUBLIC_KEY_MISMATCH" | "ERR_CA_EXPIRED" | "ERR_CA_CERTIFICATE_INVALID", message: string, status = 502) {
+  constructor(code: "ERR_CA_SIGNATURE_INVALID" | "ERR_PUBLIC_KEY_MISMATCH" | "ERR_CA_EXPIRED" | "ERR_CA_NOT_YET_VALID" | "ERR_CA_CERTIFICATE_INVALID", message: string, status = 502) {
     super(status, code, message);
   }
 }
@@ -269,7 +269,11 @@ export class CertificateAuthority {
       if (!bytesEqual(fromKms, spki)) throw new CaIntegrityError("ERR_PUBLIC_KEY_MISMATCH", "publicKey is not the public key of the given KMS key", 409);
     }
     const { notBefore, notAfter } = validityWindow(p.notBefore ?? new Date(), p.days, this.notAfter);
-    if (notBefore.getTime() >= notAfter.getTime() || notBefore.getTime() < truncateToSecond(this.notBefore).getTime()) {
+    if (notBefore.getTime() < truncateToSecond(this.notBefore).getTime()) {
+      // The clock is behind the CA's own issuance: not an expiry, a clock (or CA) problem.
+      throw new CaIntegrityError("ERR_CA_NOT_YET_VALID", `The CA certificate is not yet valid at ${notBefore.toISOString()} (valid from ${this.notBefore.toISOString()}); check the server's clock`, 409);
+    }
+    if (notBefore.getTime() >= notAfter.getTime()) {
       throw new CaIntegrityError("ERR_CA_EXPIRED", "The CA certificate is not valid at the requested notBefore", 409);
     }
     const serial = newSerial();

@@ -149,8 +149,12 @@ type SqliteStatement = import("better-sqlite3").Statement;
  */
 export function withStatementCache(sqlite: SqliteDb, max = 512): { prepare(sql: string): SqliteStatement; close(): void } {
   const cache = new Map<string, SqliteStatement>();
+  let noop: SqliteStatement | undefined;
   return {
     prepare(sql: string): SqliteStatement {
+      // SQLite rolls a transaction back itself on SQLITE_FULL, IOERR, NOMEM…; Kysely's ROLLBACK
+      // would then fail with "cannot rollback - no transaction is active" and hide the real error.
+      if (sql === "rollback" && !sqlite.inTransaction) return (noop ??= sqlite.prepare("select 1 where 0"));
       const hit = cache.get(sql);
       if (hit && !hit.busy) return hit;
       const stmt = sqlite.prepare(sql);

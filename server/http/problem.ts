@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env.js";
-import { KakuninError, problemType } from "../errors.js";
+import { KakuninError, problemType, storageFailure } from "../errors.js";
 
 export interface Problem {
   type: string;
@@ -16,7 +16,7 @@ export interface Problem {
 const TITLES: Record<number, string> = {
   400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
   409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
-  500: "Internal Server Error", 503: "Service Unavailable",
+  500: "Internal Server Error", 503: "Service Unavailable", 507: "Insufficient Storage",
 };
 
 export function problemResponse(c: Context, status: number, code: string, detail: string, extra: { field?: string; retryAfter?: number } = {}): Response {
@@ -35,6 +35,12 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof KakuninError) {
     if (err.status >= 500) c.get("deps")?.logger.warn({ code: err.code, path: c.req.path, cause: String((err.cause as Error | undefined)?.name ?? "") }, err.message);
     return problemResponse(c, err.status, err.code, err.message, { field: err.field, retryAfter: err.retryAfter });
+  }
+  const full = storageFailure(err);
+  if (full) {
+    // The real database error is logged (never sent); the client gets a stable code.
+    c.get("deps")?.logger.error({ err: { name: err.name, message: err.message, code: (err as { code?: string }).code }, path: c.req.path }, "storage full");
+    return problemResponse(c, full.status, full.code, full.message, { retryAfter: full.retryAfter });
   }
   if (err instanceof HTTPException) {
     const status = err.status;

@@ -1,7 +1,9 @@
 /**
  * KeyCustody — the only module that talks to KMS. It holds key ARNs, never key material: KMS keys
  * are created non-exportable (RSA_2048, SIGN_VERIFY) and used through Sign with MessageType=DIGEST.
- * Every SDK error is mapped to a typed error (server/kms/errors.ts).
+ * Every SDK error is mapped to a typed error (server/kms/errors.ts). Every call is bounded by
+ * `callTimeoutMs`, the SDK's retries included (server/kms/deadline.ts), and its outcome is noted
+ * in `health` (what /readyz reports).
  */
 import {
   CreateAliasCommand,
@@ -16,7 +18,9 @@ import {
   type KMSClient,
   type Tag,
 } from "@aws-sdk/client-kms";
-import { KmsFailureError, KmsNotFoundError, RegionNotAllowedError, mapKmsError } from "./errors.js";
+import { KmsFailureError, KmsNotFoundError, KmsUnavailableError, RegionNotAllowedError, mapKmsError } from "./errors.js";
+import { CREATE_KEY_MIN_TIMEOUT_MS, DEFAULT_KMS_CALL_TIMEOUT_MS, withDeadline } from "./deadline.js";
+import { KmsHealth } from "./health.js";
 import { buildKeyPolicy, type KeyPolicyContext } from "./policy.js";
 import { KmsSignClient } from "./sign-client.js";
 
@@ -47,6 +51,8 @@ export interface KeyCustodyOptions {
    * Every other operation always goes through the SDK. (KAKUNIN_KMS_SIGN_TRANSPORT)
    */
   signTransport?: "direct" | "sdk";
+  /** Bound on each call, retries included (KAKUNIN_KMS_CALL_TIMEOUT_MS; default DEFAULT_KMS_CALL_TIMEOUT_MS). */
+  callTimeoutMs?: number;
 }
 
 export interface KeyDescription {
@@ -75,6 +81,9 @@ export class KeyCustody {
   private readonly serviceRoleArnOption: string | undefined;
   private accountId: string | undefined;
   private readonly signClient: KmsSignClient | undefined;
+  private readonly callTimeoutMs: number;
+  /** What the last calls saw of KMS (ok / degraded). */
+  readonly health = new KmsHealth();
 
   constructor(
     private readonly client: KMSClient,
@@ -92,6 +101,7 @@ export class KeyCustody {
     }
     this.accountId = opts.accountId ?? (opts.serviceRoleArn ? ROLE_ARN_RE.exec(opts.serviceRoleArn)?.[1] : undefined);
     this.signClient = opts.signTransport === "sdk" ? undefined : new KmsSignClient(client);
+    this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_KMS_CALL_TIMEOUT_MS;
   }
 
   /** Creates a non-exportable RSA_2048 SIGN_VERIFY key with tags, a least-privilege policy and an optional alias. */
@@ -111,7 +121,7 @@ export class KeyCustody {
     }
 
     const policyKnown = this.accountId !== undefined;
-    const created = await this.call("CreateKey", () =>
+    const created = await this.call("CreateKey", (signal) =>
       this.client.send(
         new CreateKeyCommand({
           KeySpec: "RSA_2048",
@@ -127,8 +137,7 @@ export class KeyCustody {
                 BypassPolicyLockoutSafetyCheck: true,
               }
             : {}),
-        }),
-      ),
+        }), { abortSignal: signal }),
     );
     const arn = created.KeyMetadata?.Arn;
     if (!arn) throw new KmsFailureError("InvalidResponse", "KMS CreateKey returned no key ARN");
@@ -139,21 +148,20 @@ export class KeyCustody {
       assertRegionAllowed(parsed.region, this.allowedRegions);
       if (!policyKnown) {
         this.accountId = parsed.accountId;
-        await this.call("PutKeyPolicy", () =>
+        await this.call("PutKeyPolicy", (signal) =>
           this.client.send(
             new PutKeyPolicyCommand({
               KeyId: arn,
               PolicyName: "default",
               Policy: this.policyFor(opts.purpose),
               BypassPolicyLockoutSafetyCheck: true,
-            }),
-          ),
+            }), { abortSignal: signal }),
         );
       }
       if (opts.alias !== undefined) {
         const alias = opts.alias;
         try {
-          await this.call("CreateAlias", () => this.client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: arn })));
+          await this.call("CreateAlias", (signal) => this.client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: arn }), { abortSignal: signal }));
         } catch (err) {
           if (err instanceof KmsFailureError && err.awsCode === "AlreadyExistsException") {
             // Lost a race: someone else created the aliased key. Keep theirs, retire ours.
@@ -175,7 +183,7 @@ export class KeyCustody {
 
   /** DER SubjectPublicKeyInfo of the key. */
   async getPublicKey(arn: string): Promise<Uint8Array> {
-    const out = await this.call("GetPublicKey", () => this.client.send(new GetPublicKeyCommand({ KeyId: arn })));
+    const out = await this.call("GetPublicKey", (signal) => this.client.send(new GetPublicKeyCommand({ KeyId: arn }), { abortSignal: signal }));
     if (!out.PublicKey || out.PublicKey.length === 0) throw new KmsFailureError("InvalidResponse", "KMS GetPublicKey returned no public key");
     return new Uint8Array(out.PublicKey);
   }
@@ -186,10 +194,10 @@ export class KeyCustody {
     if (digest.length !== 32) throw new Error(`A SHA-256 digest is 32 bytes, got ${digest.length}`);
     if (this.signClient) {
       const client = this.signClient;
-      return this.call("Sign", () => client.sign({ keyId: arn, digest, algorithm: alg }));
+      return this.call("Sign", (signal) => client.sign({ keyId: arn, digest, algorithm: alg }, signal));
     }
-    const out = await this.call("Sign", () =>
-      this.client.send(new SignCommand({ KeyId: arn, Message: digest, MessageType: "DIGEST", SigningAlgorithm: alg })),
+    const out = await this.call("Sign", (signal) =>
+      this.client.send(new SignCommand({ KeyId: arn, Message: digest, MessageType: "DIGEST", SigningAlgorithm: alg }), { abortSignal: signal }),
     );
     if (!out.Signature || out.Signature.length === 0) throw new KmsFailureError("InvalidResponse", "KMS Sign returned no signature");
     return new Uint8Array(out.Signature);
@@ -197,11 +205,11 @@ export class KeyCustody {
 
   /** Disables the key. Idempotent: an already disabled key is fine. Never deletes. */
   async disableKey(arn: string): Promise<void> {
-    await this.call("DisableKey", () => this.client.send(new DisableKeyCommand({ KeyId: arn })));
+    await this.call("DisableKey", (signal) => this.client.send(new DisableKeyCommand({ KeyId: arn }), { abortSignal: signal }));
   }
 
   async describeKey(arn: string): Promise<KeyDescription> {
-    const out = await this.call("DescribeKey", () => this.client.send(new DescribeKeyCommand({ KeyId: arn })));
+    const out = await this.call("DescribeKey", (signal) => this.client.send(new DescribeKeyCommand({ KeyId: arn }), { abortSignal: signal }));
     const meta = out.KeyMetadata;
     if (!meta?.Arn) throw new KmsFailureError("InvalidResponse", "KMS DescribeKey returned no metadata");
     return { arn: meta.Arn, state: meta.KeyState ?? "Unknown", enabled: meta.Enabled === true };
@@ -225,7 +233,7 @@ export class KeyCustody {
     const found: string[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.call("ListKeys", () => this.client.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) })));
+      const page = await this.call("ListKeys", (signal) => this.client.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }), { abortSignal: signal }));
       for (const k of page.Keys ?? []) {
         const id = k.KeyArn ?? k.KeyId;
         if (!id) continue;
@@ -241,8 +249,8 @@ export class KeyCustody {
     do {
       let page;
       try {
-        page = await this.call("ListResourceTags", () =>
-          this.client.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, ...(marker ? { Marker: marker } : {}) })),
+        page = await this.call("ListResourceTags", (signal) =>
+          this.client.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, ...(marker ? { Marker: marker } : {}) }), { abortSignal: signal }),
         );
       } catch (err) {
         if (err instanceof KmsNotFoundError) return false;
@@ -271,11 +279,17 @@ export class KeyCustody {
     if (clientRegion !== this.region) assertRegionAllowed(clientRegion, this.allowedRegions);
   }
 
-  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      const ms = operation === "CreateKey" ? Math.max(this.callTimeoutMs, CREATE_KEY_MIN_TIMEOUT_MS) : this.callTimeoutMs;
+      const value = await withDeadline(operation, ms, fn);
+      this.health.answered();
+      return value;
     } catch (err) {
-      throw mapKmsError(err, operation);
+      const mapped = mapKmsError(err, operation);
+      if (mapped instanceof KmsUnavailableError) this.health.unavailable(mapped.message);
+      else this.health.answered(); // a deterministic refusal: KMS is up
+      throw mapped;
     }
   }
 }

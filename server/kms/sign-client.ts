@@ -13,7 +13,8 @@
  * SigV4 (the derived signing key is cached per day/region; a unit test checks the signature is the
  * one @smithy/signature-v4 computes). Errors come back shaped like the SDK's (name, $fault,
  * $metadata, $response headers, $retryable) so `mapKmsError` treats both paths alike; throttling,
- * 5xx and network errors are retried like the SDK's standard retry mode (`maxAttempts` in total).
+ * 5xx and network errors are retried like the SDK's standard retry mode (`maxAttempts` in total),
+ * never past the caller's AbortSignal (custody's per-call deadline, server/kms/deadline.ts).
  */
 import { createHash, createHmac } from "node:crypto";
 import http from "node:http";
@@ -128,20 +129,21 @@ export class KmsSignClient {
   constructor(private readonly client: KMSClient) {}
 
   /** Signs with KMS; resolves to the raw signature bytes. Rejects with a KmsSignError (or a network error). */
-  async sign(req: SignRequest): Promise<Uint8Array> {
+  async sign(req: SignRequest, signal?: AbortSignal): Promise<Uint8Array> {
     const target = await (this.target ??= this.resolveTarget());
     const maxAttempts = Math.max(1, await this.client.config.maxAttempts());
     const body = `{"KeyId":${JSON.stringify(req.keyId)},"Message":"${Buffer.from(req.digest.buffer, req.digest.byteOffset, req.digest.byteLength).toString("base64")}","MessageType":"DIGEST","SigningAlgorithm":${JSON.stringify(req.algorithm)}}`;
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await this.post(target, body);
+        const out = await this.post(target, body, signal);
         const sig = typeof out.Signature === "string" ? Buffer.from(out.Signature, "base64") : undefined;
         if (!sig || sig.length === 0) throw new KmsSignError("InvalidResponse", "KMS Sign returned no signature", 200, undefined);
         return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
       } catch (err) {
-        if (attempt >= maxAttempts || !this.retryable(err)) throw err;
+        // Never retry past the caller's deadline (custody aborts `signal` when it passes).
+        if (attempt >= maxAttempts || signal?.aborted || !this.retryable(err)) throw err;
         const throttled = (err as KmsSignError).$retryable?.throttling === true;
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(20_000, (throttled ? 500 : 100) * 2 ** (attempt - 1))));
+        await backoff(Math.random() * Math.min(20_000, (throttled ? 500 : 100) * 2 ** (attempt - 1)), signal);
       }
     }
   }
@@ -202,7 +204,8 @@ export class KmsSignClient {
     return key;
   };
 
-  private async post(target: Target, body: string): Promise<Record<string, unknown>> {
+  private async post(target: Target, body: string, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+    if (signal?.aborted) throw signal.reason;
     const credentials = (await this.client.config.credentials()) as Credentials;
     const headers = signV4({
       credentials,
@@ -247,10 +250,28 @@ export class KmsSignClient {
         });
       });
       req.on("timeout", () => req.destroy(Object.assign(new Error(`KMS Sign timed out after ${REQUEST_TIMEOUT_MS} ms`), { code: "ETIMEDOUT" })));
+      const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : Object.assign(new Error("KMS Sign aborted"), { code: "ETIMEDOUT" }));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      req.on("close", () => signal?.removeEventListener("abort", onAbort));
       req.on("error", reject);
       req.end(body);
     });
   }
+}
+
+/** Sleeps `ms`, or until `signal` aborts (then rejects with its reason). */
+function backoff(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 function flatHeaders(h: http.IncomingHttpHeaders): Record<string, string | undefined> {

@@ -23,6 +23,7 @@ import { IssuerQueue, sequenceBatch, type AppendRequest, type Appended, type Cha
 import type { LogDb } from "./schema.js";
 import { firstFailure, signBatch, type SignResult } from "./signer.js";
 import { ENTRY_ALG, type DigestSigner, type LogEntry, type LogSignerInfo } from "./types.js";
+import { DEFAULT_REQUEST_DEADLINE_MS } from "../kms/deadline.js";
 
 export interface AppenderOptions {
   db: Kysely<LogDb>;
@@ -37,6 +38,12 @@ export interface AppenderOptions {
   maxQueue?: number;
   /** signing attempts per request before failing it (default 3) */
   maxAttempts?: number;
+  /**
+   * A request is not retried, nor sequenced, once this long has passed since it was queued
+   * (KAKUNIN_REQUEST_DEADLINE_MS, default DEFAULT_REQUEST_DEADLINE_MS): it fails with
+   * ERR_KMS_UNAVAILABLE at most one KMS call timeout after its deadline.
+   */
+  requestDeadlineMs?: number;
   /** head conflicts per request before failing it (default 20) */
   maxConflicts?: number;
   /**
@@ -54,6 +61,8 @@ export interface AppenderOptions {
    */
   durability?: CommitDurability;
   logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
+  /** Refuses appends while the server's clock disagrees with the database's (server/log/clock.ts). */
+  clockGuard?: { check(now: Date): void };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,6 +90,7 @@ export class Appender {
   private readonly maxBatch: number;
   private readonly maxQueue: number;
   private readonly maxAttempts: number;
+  private readonly requestDeadlineMs: number;
   private readonly maxConflicts: number;
   private readonly maxInFlight: number;
   private readonly launchIntervalMs: number;
@@ -91,6 +101,7 @@ export class Appender {
     this.maxBatch = o.maxBatch ?? 256;
     this.maxQueue = o.maxQueue ?? 4096;
     this.maxAttempts = o.maxAttempts ?? 3;
+    this.requestDeadlineMs = o.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS;
     this.maxConflicts = o.maxConflicts ?? 20;
     this.maxInFlight = Math.max(1, o.maxInFlight ?? 4);
     this.launchIntervalMs = Math.max(0, o.launchIntervalMs ?? 10);
@@ -106,7 +117,8 @@ export class Appender {
     }
     const queue = q;
     return new Promise<Appended>((resolve, reject) => {
-      queue.push({ req, attempts: 0, conflicts: 0, resolve, reject }); // throws OverloadedError when full
+      // throws OverloadedError when full
+      queue.push({ req, attempts: 0, conflicts: 0, deadline: performance.now() + this.requestDeadlineMs, resolve, reject });
       if (!queue.running) {
         queue.running = true;
         void this.run(queue);
@@ -124,7 +136,7 @@ export class Appender {
     if (this.o.dialect !== "postgres") return this.runPipelined(q);
     try {
       while (q.length > 0) {
-        const batch = q.take(this.maxBatch);
+        const batch = this.live(q.take(this.maxBatch));
         let backoffMs = 0;
         try {
           backoffMs = await this.processBatch(q, batch);
@@ -177,7 +189,7 @@ export class Appender {
   private async launchBatches(q: IssuerQueue, p: Pipeline): Promise<void> {
     while (q.length > 0 && p.inFlight.length < this.maxInFlight
       && (p.inFlight.length === 0 || q.length >= this.maxBatch || performance.now() - p.lastLaunch >= this.launchIntervalMs)) {
-      const ready = await this.resolveSigners(q, q.take(this.maxBatch));
+      const ready = await this.resolveSigners(q, this.live(q.take(this.maxBatch)));
       if (ready.length === 0) continue;
       let base = p.tail ?? q.head;
       if (!base) {
@@ -291,6 +303,29 @@ export class Appender {
     return this.settle(q, signed);
   }
 
+  /**
+   * Requests still within their deadline; the others fail now, before anything is signed for them
+   * (they waited behind batches KMS did not sign in time), with the KMS error they last saw.
+   */
+  private live(batch: Pending[]): Pending[] {
+    if (batch.length > 0 && this.o.clockGuard) {
+      try {
+        this.o.clockGuard.check(this.o.now());
+      } catch (e) {
+        for (const p of batch) p.reject(e); // frozen: nothing is sequenced with a wrong time
+        return [];
+      }
+    }
+    const t = performance.now();
+    if (batch.every((p) => p.deadline > t)) return batch;
+    const out: Pending[] = [];
+    for (const p of batch) {
+      if (p.deadline > t) out.push(p);
+      else p.reject(p.lastError ?? new KmsUnavailableError(`KMS did not sign within the request deadline (${this.requestDeadlineMs} ms); retry later`, 1));
+    }
+    return out;
+  }
+
   /** The signer of each request (agent: its ACTIVE certificate now; lifecycle: the log signer). Requests without one are rejected here. */
   private async resolveSigners(q: IssuerQueue, batch: Pending[]): Promise<Ready[]> {
     const { o } = this;
@@ -307,13 +342,16 @@ export class Appender {
       certificatePem: o.logSigner.certificatePem,
     };
     const ready: Ready[] = [];
+    const at = this.o.now().toISOString();
     for (const p of batch) {
       if (p.req.type !== "agent.operation") {
         ready.push({ pending: p, signer: logSigner });
         continue;
       }
       const s = agentSigners.get(p.req.agent);
-      if (s) ready.push({ pending: p, signer: s });
+      if (s?.validity && (at < s.validity.notBefore || at > s.validity.notAfter)) {
+        p.reject(new ConflictError("ERR_CERTIFICATE_NOT_VALID", `Agent ${p.req.agent}'s certificate is not valid at ${at} (${s.validity.notBefore} – ${s.validity.notAfter})`));
+      } else if (s) ready.push({ pending: p, signer: s });
       else p.reject(new ConflictError("ERR_NO_ACTIVE_CERTIFICATE", `Agent ${p.req.agent} has no active certificate`));
     }
     return ready;
@@ -402,7 +440,8 @@ export class Appender {
         this.stats.signFailures++;
         p.attempts++;
         worstAttempts = Math.max(worstAttempts, p.attempts);
-        if (!retryable(s.error, p) || p.attempts >= this.maxAttempts) {
+        p.lastError = s.error;
+        if (!retryable(s.error, p) || p.attempts >= this.maxAttempts || performance.now() >= p.deadline) {
           o.logger?.warn({ err: s.error, issuer: q.issuerId, code: s.error.code }, "log append failed to sign");
           p.reject(s.error);
           continue;

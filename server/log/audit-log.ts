@@ -30,6 +30,10 @@ export interface AuditLogOptions {
   maxBatch?: number;
   maxQueue?: number;
   maxAttempts?: number;
+  /** see AppenderOptions.clockGuard */
+  clockGuard?: { check(now: Date): void };
+  /** see AppenderOptions.requestDeadlineMs */
+  requestDeadlineMs?: number;
   /** How batch commits reach stable storage (the database handle's `durability`; default: the commit itself). */
   durability?: CommitDurability;
 }
@@ -82,6 +86,8 @@ export class AuditLog {
     if (o.maxBatch !== undefined) appOpts.maxBatch = o.maxBatch;
     if (o.maxQueue !== undefined) appOpts.maxQueue = o.maxQueue;
     if (o.maxAttempts !== undefined) appOpts.maxAttempts = o.maxAttempts;
+    if (o.requestDeadlineMs !== undefined) appOpts.requestDeadlineMs = o.requestDeadlineMs;
+    if (o.clockGuard !== undefined) appOpts.clockGuard = o.clockGuard;
     this.appender = new Appender(appOpts);
   }
 
@@ -200,9 +206,20 @@ export class AuditLog {
     return this.shown(this.publisher.current(issuerId));
   }
 
-  /** What the public endpoint serves: the latest published checkpoint (or one made now). */
+  /**
+   * What GET /v1/log/checkpoint serves: a checkpoint of the current head, or — KMS down — the latest
+   * signed one (`size` is the chain's size then, so the caller can say it does not cover it).
+   */
+  readCheckpoint(issuerId: string): Promise<{ checkpoint: Checkpoint; size: number }> {
+    return this.shown((async () => {
+      const head = await readHead(this.db, issuerId);
+      return { checkpoint: await this.publisher.forRead(issuerId, head.size, head.head), size: head.size };
+    })());
+  }
+
+  /** What the public endpoint serves: the latest published checkpoint (or one made now, unless KMS is down). */
   async publicCheckpoint(issuerId: string): Promise<Checkpoint> {
-    return this.shown((async () => (await this.publisher.latest(issuerId)) ?? this.publisher.current(issuerId))());
+    return this.shown((async () => (await this.publisher.latest(issuerId)) ?? (await this.readCheckpoint(issuerId)).checkpoint)());
   }
 
   /**

@@ -34,7 +34,7 @@ export async function resolveAgentSigners(db: Kysely<LogDb>, issuerId: string, a
   if (agentIds.length === 0) return out;
   const rows = await db.selectFrom("certificates")
     .innerJoin("agents", "agents.id", "certificates.agent_id")
-    .select(["certificates.serial", "certificates.agent_id", "certificates.key_arn", "certificates.created_at"])
+    .select(["certificates.serial", "certificates.agent_id", "certificates.key_arn", "certificates.created_at", "certificates.not_before", "certificates.not_after"])
     .where("agents.issuer_id", "=", issuerId)
     .where("certificates.agent_id", "in", agentIds)
     .where("certificates.role", "=", "agent")
@@ -60,7 +60,7 @@ export async function resolveAgentSigners(db: Kysely<LogDb>, issuerId: string, a
     const certificatePem = found.get(r.serial);
     if (certificatePem === undefined) continue; // cannot happen: the serial came from the same table
     // later rows (newer certificates) overwrite earlier ones
-    out.set(r.agent_id!, { ref: { cert: r.serial, key: r.key_arn, alg: ENTRY_ALG }, certificatePem });
+    out.set(r.agent_id!, { ref: { cert: r.serial, key: r.key_arn, alg: ENTRY_ALG }, certificatePem, validity: { notBefore: r.not_before, notAfter: r.not_after } });
   }
   return out;
 }

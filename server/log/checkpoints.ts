@@ -5,6 +5,7 @@
  * checkpoint share one KMS call.
  */
 import type { Kysely } from "kysely";
+import { KmsUnavailableError } from "../errors.js";
 import { canonicalBytes, sha256, toBase64, ZERO_HASH } from "./canonical.js";
 import { readHead } from "./committer.js";
 import type { LogDb } from "./schema.js";
@@ -19,6 +20,9 @@ export interface CheckpointPublisherOptions {
   debounceMs?: number;
   onError?: (e: unknown) => void;
 }
+
+/** How long a reader waits for KMS to sign a fresh checkpoint while KMS is degraded. */
+export const DEGRADED_READ_WAIT_MS = 250;
 
 export class CheckpointPublisher {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -60,6 +64,29 @@ export class CheckpointPublisher {
     const p = this.loadOrSign(issuerId, size, knownHead).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
+  }
+
+  /**
+   * For readers: a checkpoint of `size` if one is signed or KMS signs one now; otherwise (KMS
+   * degraded or failing) the largest stored checkpoint below `size` — readers wait at most
+   * DEGRADED_READ_WAIT_MS on a KMS known to be down. Throws KmsUnavailableError only if nothing at all is signed yet.
+   */
+  async forRead(issuerId: string, size: number, knownHead?: string): Promise<Checkpoint> {
+    const { db } = this.o;
+    const exact = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "=", size).executeTakeFirst();
+    if (exact) return JSON.parse(exact.body) as Checkpoint;
+    // While KMS is degraded a reader gives it only DEGRADED_READ_WAIT_MS (enough when it is back);
+    // the signature, if it comes later, is stored for the next reader.
+    const signing = this.forSize(issuerId, size, knownHead).then((cp) => ({ cp }), (e: unknown) => ({ e }));
+    const waited = this.o.custody.health?.degraded
+      ? await Promise.race([signing, new Promise<undefined>((r) => setTimeout(r, DEGRADED_READ_WAIT_MS))])
+      : await signing;
+    if (waited && "cp" in waited) return waited.cp;
+    if (waited && !(waited.e instanceof KmsUnavailableError)) throw waited.e;
+    const below = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "<", size)
+      .orderBy("size", "desc").limit(1).executeTakeFirst();
+    if (below) return JSON.parse(below.body) as Checkpoint;
+    throw new KmsUnavailableError("KMS is unavailable and no checkpoint of this log is signed yet; retry later", 2);
   }
 
   close(): void {

@@ -5,7 +5,7 @@
  * entries in keyset pages, so memory stays constant whatever the log's size.
  */
 import type { Kysely } from "kysely";
-import { ValidationError } from "../errors.js";
+import { KmsUnavailableError, ValidationError } from "../errors.js";
 import { ZERO_HASH } from "./canonical.js";
 import { certificateLines, currentCrlPem, type CertificateLine } from "./certificates.js";
 import type { CheckpointPublisher } from "./checkpoints.js";
@@ -29,6 +29,11 @@ export interface ExportPlan {
   certificates: CertificateLine[];
   crlPem: string | undefined;
   checkpoint: Checkpoint;
+  /**
+   * Set when KMS could not sign a checkpoint of the requested range: the export then ends at the
+   * latest signed checkpoint (`to` = its size − 1), which is what it can prove, and says so.
+   */
+  coverage?: { requestedTo: number; logSize: number };
 }
 
 const PAGE = 500;
@@ -50,6 +55,19 @@ export async function planExport(
     to = -1;
   } else if (from > to) {
     throw new ValidationError(`from (${from}) is beyond to (${to}); the log has ${head.size} entries`, { field: "from" });
+  }
+  // The covering checkpoint first: with KMS down it may be an earlier one, and the range ends there.
+  const requestedTo = to;
+  let knownHead: string | undefined;
+  if (to >= 0) {
+    knownHead = (await db.selectFrom("entries").select("hash").where("issuer_id", "=", issuerId).where("seq", "=", to).executeTakeFirstOrThrow()).hash;
+  }
+  const checkpoint = await ctx.publisher.forRead(issuerId, to + 1, to >= 0 ? knownHead : ZERO_HASH);
+  if (checkpoint.size < to + 1) {
+    if (checkpoint.size <= from) {
+      throw new KmsUnavailableError(`KMS is unavailable and the latest signed checkpoint (size ${checkpoint.size}) does not reach seq ${from}; retry later`, 2);
+    }
+    to = checkpoint.size - 1;
   }
 
   let prevHash = ZERO_HASH;
@@ -84,9 +102,9 @@ export async function planExport(
   }
   const certificates = await certificateLines(db, [...serials]);
   const crlPem = await currentCrlPem(db);
-  const checkpoint = await ctx.publisher.forSize(issuerId, to + 1, lastHash);
   const payloads = opts.payloads === true;
   return {
+    ...(to < requestedTo ? { coverage: { requestedTo, logSize: head.size } } : {}),
     issuer: issuerId,
     from,
     to,

@@ -31,6 +31,8 @@ export interface ResolvedSigner {
   ref: SignerRef;
   /** PEM of the signer's certificate (for receipts) */
   certificatePem: string;
+  /** the certificate's validity (ISO): an entry is never signed with a time outside it */
+  validity?: { notBefore: string; notAfter: string };
 }
 
 export interface Appended {
@@ -45,6 +47,10 @@ export interface Pending {
   attempts: number;
   /** chain-head compare-and-swap conflicts (another process appended first) */
   conflicts: number;
+  /** performance.now() after which the request is no longer retried or sequenced */
+  deadline: number;
+  /** the last signing error it saw (what it fails with at its deadline) */
+  lastError?: unknown;
   resolve(a: Appended): void;
   reject(e: unknown): void;
 }

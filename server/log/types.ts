@@ -62,6 +62,8 @@ export interface StoredPayload {
 /** What signs an entry or checkpoint: the digest-signing part of KeyCustody. */
 export interface DigestSigner {
   signDigest(arn: string, digest: Uint8Array, alg: "RSASSA_PSS_SHA_256"): Promise<Uint8Array>;
+  /** KeyCustody's view of KMS: while degraded, reads serve what is already signed instead of calling KMS. */
+  readonly health?: { readonly degraded: boolean };
 }
 
 /** The log signer (its own KMS key and certificate from the CA). */

@@ -2,7 +2,7 @@
  * Agent lifecycle: registration, rotation and revocation (the domain logic behind routes/agents.ts,
  * also used by the renewal scheduler). Each operation is resumable and leaves no partial writes.
  */
-import { ConflictError, KakuninError, NotFoundError } from "../errors.js";
+import { ConflictError, KakuninError, NotFoundError, storageFailure } from "../errors.js";
 import type { AppDeps } from "../deps.js";
 import type { RevocationStep, RotationStep } from "../db/schema.js";
 import { withLease, LeaseBusyError } from "../db/lease.js";
@@ -21,9 +21,9 @@ export const ROTATION_TAG = "kakunin:rotation";
 const DAY = 86_400_000;
 
 /** Serialise lifecycle operations per agent across processes. */
-async function withAgentLock<T>(deps: AppDeps, agentId: string, fn: () => Promise<T>): Promise<T> {
+async function withAgentLock<T>(deps: AppDeps, agentId: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
   try {
-    return await withLease(deps.db, `agent:${agentId}`, fn, { ttlMs: 120_000, waitMs: 15_000, pollMs: 50 });
+    return await withLease(deps.db, `agent:${agentId}`, fn, { waitMs: opts.waitMs ?? 15_000, pollMs: 50, logger: deps.logger });
   } catch (e) {
     if (e instanceof LeaseBusyError) throw new ConflictError("ERR_OPERATION_IN_PROGRESS", "Another lifecycle operation on this agent is in progress; retry later");
     throw e;
@@ -70,7 +70,7 @@ export async function registerAgent(deps: AppDeps, issuerId: string, name: strin
   let committed = false;
   try {
     const publicKey = await custody.getPublicKey(arn);
-    const cert = await ca.issueAgentCertificate({ agentId, issuerName: issuer.name, publicKey });
+    const cert = await ca.issueAgentCertificate({ agentId, issuerName: issuer.name, publicKey, notBefore: deps.now() });
     const t = deps.now().toISOString();
     await db.transaction().execute(async (trx) => {
       await trx.insertInto("agents").values({ id: agentId, issuer_id: issuerId, name, status: "active", created_at: t }).execute();
@@ -134,6 +134,48 @@ export async function rotateAgent(deps: AppDeps, issuerId: string, agentId: stri
   });
 }
 
+/**
+ * Maintenance: finish rotation `rotationId` if — and only if — nobody is working on it. The agent
+ * lock is tried once, without waiting: held means its owner is alive (a request or another
+ * instance is running it; dead holders' leases are taken over, server/db/lease.ts). Under the lock
+ * the same rotation is resumed, never a new one: undefined if it completed meanwhile or is busy.
+ */
+export async function resumeRotation(deps: AppDeps, issuerId: string, agentId: string, rotationId: string): Promise<RotationResult | undefined> {
+  const agent = await loadOwnedAgent(deps, issuerId, agentId);
+  try {
+    return await withLease(deps.db, `agent:${agentId}`, async () => {
+      const rot = await deps.db.selectFrom("rotations").select(["id", "completed_at"]).where("id", "=", rotationId).executeTakeFirst();
+      if (!rot || rot.completed_at !== null) return undefined;
+      return runRotation(deps, agent, rotationId, true, {});
+    }, { waitMs: 0, logger: deps.logger });
+  } catch (e) {
+    if (e instanceof LeaseBusyError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Maintenance renewal: rotate the agent only if `serial` is still its active certificate (a
+ * rotation requested meanwhile already renewed it). Undefined when there was nothing to do.
+ */
+export async function renewCertificate(deps: AppDeps, issuerId: string, agentId: string, serial: string): Promise<RotationResult | undefined> {
+  const agent = await loadOwnedAgent(deps, issuerId, agentId);
+  return withAgentLock(deps, agentId, async () => {
+    const pending = await deps.db.selectFrom("rotations").select("id").where("agent_id", "=", agentId).where("completed_at", "is", null).executeTakeFirst();
+    if (pending) return runRotation(deps, agent, pending.id, true, {});
+    const active = await activeCertificate(deps, agentId);
+    if (!active || active.serial !== serial) return undefined;
+    const fresh = await deps.db.selectFrom("agents").select("status").where("id", "=", agentId).executeTakeFirstOrThrow();
+    if (fresh.status !== "active") return undefined;
+    const id = newId("rot");
+    await deps.db.insertInto("rotations").values({
+      id, agent_id: agentId, old_serial: active.serial, new_key_arn: null, new_serial: null, step: "started",
+      created_at: deps.now().toISOString(), completed_at: null,
+    }).execute();
+    return runRotation(deps, agent, id, false, {});
+  });
+}
+
 async function activeCertificate(deps: AppDeps, agentId: string) {
   return deps.db.selectFrom("certificates").select(["serial", "key_arn", "not_after"])
     .where("agent_id", "=", agentId).where("status", "=", "active").executeTakeFirst();
@@ -180,7 +222,7 @@ async function runRotation(
     // exactly one active certificate at every point.
     const newKeyArn = rot.new_key_arn!;
     const key = await db.selectFrom("keys").select("public_key").where("arn", "=", newKeyArn).executeTakeFirstOrThrow();
-    const cert = await ca.issueAgentCertificate({ agentId: agent.id, issuerName: agent.issuer_name, publicKey: new Uint8Array(key.public_key) });
+    const cert = await ca.issueAgentCertificate({ agentId: agent.id, issuerName: agent.issuer_name, publicKey: new Uint8Array(key.public_key), notBefore: deps.now() });
     const t = deps.now().toISOString();
     await db.transaction().execute(async (trx) => {
       await trx.insertInto("certificates").values({
@@ -239,10 +281,27 @@ export interface RevocationResult { serial: string; reason: RevocationReasonName
 export async function revokeAgent(
   deps: AppDeps, issuerId: string, agentId: string, reason: RevocationReasonName, opts: { stopAfter?: RevocationStep } = {},
 ): Promise<RevocationResult> {
+  return (await revoke(deps, issuerId, agentId, reason, opts))!;
+}
+
+/** Maintenance: finish revocation of `serial` only if nobody is running it (agent lock tried once) and it is still unfinished. */
+export async function resumeRevocation(deps: AppDeps, issuerId: string, agentId: string, serial: string, reason: RevocationReasonName): Promise<RevocationResult | undefined> {
+  try {
+    return await revoke(deps, issuerId, agentId, reason, { resumeOnly: serial, waitMs: 0 });
+  } catch (e) {
+    if (e instanceof ConflictError && e.code === "ERR_OPERATION_IN_PROGRESS") return undefined;
+    throw e;
+  }
+}
+
+async function revoke(
+  deps: AppDeps, issuerId: string, agentId: string, reason: RevocationReasonName, opts: { stopAfter?: RevocationStep; resumeOnly?: string; waitMs?: number },
+): Promise<RevocationResult | undefined> {
   const agent = await loadOwnedAgent(deps, issuerId, agentId);
   return withAgentLock(deps, agentId, async () => {
     const { db } = deps;
     let rev = await db.selectFrom("revocations").selectAll().where("agent_id", "=", agentId).where("completed_at", "is", null).executeTakeFirst();
+    if (opts.resumeOnly !== undefined && rev?.serial !== opts.resumeOnly) return undefined;
     const resumed = !!rev;
     if (!rev) {
       const fresh = await db.selectFrom("agents").select("status").where("id", "=", agentId).executeTakeFirstOrThrow();
@@ -293,7 +352,7 @@ export async function revokeAgent(
       rev = await load();
     }
     return { serial, reason: rev.reason as RevocationReasonName, revokedAt: rev.revoked_at, crlNumber: rev.crl_number!, resumed };
-  });
+  }, opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,6 +377,8 @@ export async function publishCrl(deps: AppDeps): Promise<{ number: number; nextU
       return { number, nextUpdate: nextUpdate.toISOString() };
     } catch (e) {
       if (e instanceof KakuninError) throw e;
+      const full = storageFailure(e);
+      if (full) throw full;
       // Another instance took this number; sign again with the next one.
     }
   }

@@ -11,6 +11,9 @@ import { MAX_PAGE } from "../log/audit-log.js";
 import { DecimalInteger } from "../http/schemas.js";
 import { CheckpointSchema, LogEntrySchema } from "../log/wire-schemas.js";
 
+/** Set when a checkpoint or export does not cover what was asked (KMS could not sign a newer checkpoint). */
+export const COVERAGE_HEADER = "kakunin-coverage";
+
 const Seq = DecimalInteger(0, Number.MAX_SAFE_INTEGER);
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const issuerOnly = [requireRole("issuer")];
@@ -91,7 +94,9 @@ export function logRoutes() {
 
   app.openapi(checkpoint, async (c) => {
     const log = logOf(c.get("deps"));
-    return c.json(await log.checkpoint(issuerOf(c.get("principal"))), 200);
+    const { checkpoint: cp, size } = await log.readCheckpoint(issuerOf(c.get("principal")));
+    if (cp.size < size) c.header(COVERAGE_HEADER, `partial; checkpoint-size=${cp.size}; log-size=${size}`); // KMS down: the latest signed one
+    return c.json(cp, 200);
   });
 
   app.openapi(publicCheckpoint, async (c) => {
@@ -133,6 +138,8 @@ export function logRoutes() {
         "content-type": "application/x-ndjson",
         "content-disposition": `attachment; filename="${issuerId}-${plan.from}-${plan.to}.ndjson"`,
         "cache-control": "no-store",
+        // KMS down: the export ends at the latest signed checkpoint, before the requested `to`.
+        ...(plan.coverage ? { [COVERAGE_HEADER]: `partial; to=${plan.to}; requested-to=${plan.coverage.requestedTo}; log-size=${plan.coverage.logSize}` } : {}),
       },
     }) as never;
   });

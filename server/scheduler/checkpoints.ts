@@ -37,6 +37,6 @@ export function startCheckpointScheduler(deps: AppDeps): () => Promise<void> {
   const interval = deps.config.checkpointIntervalMs;
   if (interval <= 0 || !deps.log) return async () => undefined;
   return every(interval, interval, () =>
-    runOnceAcrossInstances(deps.db, "scheduler:checkpoints", interval, () => publishDueCheckpoints(deps), { ttlMs: Math.max(30_000, interval * 3) })
+    runOnceAcrossInstances(deps.db, "scheduler:checkpoints", interval, () => publishDueCheckpoints(deps))
       .catch((e) => deps.logger.error({ err: { name: (e as Error).name, message: (e as Error).message } }, "checkpoint run failed")));
 }

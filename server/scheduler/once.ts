@@ -24,7 +24,7 @@ export async function runOnceAcrossInstances<T>(
       await db.insertInto("system").values({ name: key, value: t })
         .onConflict((oc) => oc.column("name").doUpdateSet({ value: t })).execute();
       return { ran: true, value };
-    }, { ttlMs: opts.ttlMs ?? 60_000 });
+    }, opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {});
   } catch (e) {
     if (e instanceof LeaseBusyError) return { ran: false, why: "lease-busy" };
     throw e;

@@ -260,6 +260,13 @@ export class WitnessedAuditLog extends AuditLog {
     return this.witnessed(await super.checkpoint(issuerId));
   }
 
+  override async readCheckpoint(issuerId: string): Promise<{ checkpoint: Checkpoint; size: number }> {
+    await this.guard.check(issuerId);
+    const r = await super.readCheckpoint(issuerId);
+    await this.witnessed(r.checkpoint);
+    return r;
+  }
+
   override async publicCheckpoint(issuerId: string): Promise<Checkpoint> {
     await this.guard.check(issuerId);
     return this.witnessed(await super.publicCheckpoint(issuerId));

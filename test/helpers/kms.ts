@@ -14,6 +14,8 @@ export interface LocalKms {
   dataDir: string;
   accessLogPath: string;
   region: string;
+  /** The local KMS process id (tests stop it with SIGSTOP to make KMS hang). */
+  pid: number;
   /** A client for this server: endpoint, region and dummy credentials (AKIDLOCALTEST / local). */
   client(overrides?: Partial<KMSClientConfig>): KMSClient;
   /** SIGTERM and wait for exit (graceful: the access log is flushed). */
@@ -69,6 +71,7 @@ export async function startLocalKms(opts: StartLocalKmsOptions = {}): Promise<Lo
     dataDir,
     accessLogPath,
     region: REGION,
+    pid: child.pid!,
     client: (overrides = {}) =>
       new KMSClient({
         endpoint,

@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness of each dependency (database, KMS)
+         * @description Readiness probe: the state of each dependency (database, KMS). Reads keep working while KMS is degraded; appends and lifecycle calls answer 503 until it recovers. Public, no token.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agents": {
         parameters: {
             query?: never;
@@ -444,7 +464,10 @@ export interface components {
             time: string;
         };
         CreateAgent: {
-            /** @example invoice-bot */
+            /**
+             * @description 1–64 characters, NFC, no control/format/private-use/unassigned characters, no leading or trailing space
+             * @example invoice-bot
+             */
             name: string;
         };
         CreateIssuer: {
@@ -530,7 +553,7 @@ export interface components {
              * @example application/json
              */
             contentType?: string;
-            /** @description Any JSON value; its RFC 8785 (JCS) bytes are hashed into the entry's payloadHash */
+            /** @description Any I-JSON value (RFC 7493: no duplicate member names, numbers that round-trip through a double, else 422); its RFC 8785 (JCS) bytes are hashed into the entry's payloadHash */
             payload?: unknown;
             /** @description Raw bytes (standard base64); payloadHash = SHA-256 of the bytes */
             payloadBase64?: string;
@@ -556,6 +579,25 @@ export interface components {
             } | null;
             /** @enum {string} */
             role: "agent" | "ca" | "log";
+        };
+        Readiness: {
+            dependencies: {
+                database: {
+                    lastError?: string;
+                    since?: string;
+                    /** @enum {string} */
+                    state: "ok" | "degraded" | "unknown";
+                };
+                kms: {
+                    lastError?: string;
+                    since?: string;
+                    /** @enum {string} */
+                    state: "ok" | "degraded" | "unknown";
+                };
+            };
+            /** @enum {string} */
+            status: "ready" | "degraded";
+            time: string;
         };
         Receipt: {
             /** @description [agent certificate PEM, CA certificate PEM] */
@@ -638,6 +680,65 @@ export interface operations {
                         status: "ok";
                         time: string;
                     };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every dependency answers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "time": "2026-12-02T17:13:01.537Z",
+                     *       "dependencies": {
+                     *         "database": {
+                     *           "state": "ok"
+                     *         },
+                     *         "kms": {
+                     *           "state": "ok"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description A dependency is degraded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "degraded",
+                     *       "time": "2026-12-02T17:13:01.537Z",
+                     *       "dependencies": {
+                     *         "database": {
+                     *           "state": "ok"
+                     *         },
+                     *         "kms": {
+                     *           "state": "degraded",
+                     *           "since": "2026-12-02T17:12:58.120Z",
+                     *           "lastError": "TimeoutError"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };
@@ -1979,11 +2080,11 @@ export interface operations {
     listLogEntries: {
         parameters: {
             query?: {
-                from?: number | null;
+                from?: string;
                 /** @description at most 1000 */
-                limit?: number;
+                limit?: string;
                 /** @description inclusive; default the last entry */
-                to?: number | null;
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -2115,7 +2216,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                seq: number | null;
+                seq: string;
             };
             cookie?: never;
         };
@@ -2210,11 +2311,11 @@ export interface operations {
     exportLog: {
         parameters: {
             query?: {
-                from?: number | null;
+                from?: string;
                 /** @description include stored payloads as `payload` lines */
                 payloads?: "true" | "false";
                 /** @description inclusive; default the last entry */
-                to?: number | null;
+                to?: string;
             };
             header?: never;
             path?: never;

@@ -58,6 +58,12 @@ export interface OperationExamples {
 
 export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   getHealth: { responses: { 200: { status: "ok", time: "2026-12-02T17:13:01.537Z" } } },
+  getReadiness: {
+    responses: {
+      200: { status: "ready", time: "2026-12-02T17:13:01.537Z", dependencies: { database: { state: "ok" }, kms: { state: "ok" } } },
+      503: { status: "degraded", time: "2026-12-02T17:13:01.537Z", dependencies: { database: { state: "ok" }, kms: { state: "degraded", since: "2026-12-02T17:12:58.120Z", lastError: "TimeoutError" } } },
+    },
+  },
   createIssuer: {
     request: { name: "Acme Bank" },
     responses: { 201: { id: ISSUER, name: "Acme Bank", token: "kkn_iss_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampl" } },

@@ -23,9 +23,10 @@ const Readiness = z.object({ status: z.enum(["ready", "degraded"]), time: z.stri
 
 const ready = createRoute({
   method: "get",
+  operationId: "getReadiness", description: "Readiness probe: the state of each dependency (database, KMS). Reads keep working while KMS is degraded; appends and lifecycle calls answer 503 until it recovers. Public, no token.",
   path: "/readyz",
   tags: ["public"],
-  summary: "Readiness: the state of each dependency (database, KMS). Reads keep working while KMS is degraded; appends and lifecycle calls answer 503.",
+  summary: "Readiness of each dependency (database, KMS)",
   responses: {
     200: { description: "Every dependency answers", content: { "application/json": { schema: Readiness } } },
     503: { description: "A dependency is degraded", content: { "application/json": { schema: Readiness } } },

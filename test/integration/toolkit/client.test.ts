@@ -51,7 +51,7 @@ describe("@kakunin/client", () => {
     expect(notFound).toBeInstanceOf(KakuninApiError);
     expect(notFound).toMatchObject({ code: "ERR_AGENT_NOT_FOUND", status: 404 });
     const invalid = await iss.createAgent("").catch((e) => e);
-    expect(invalid).toMatchObject({ code: "ERR_VALIDATION", status: 400, field: "name" });
+    expect(invalid).toMatchObject({ code: "ERR_INVALID_NAME", status: 422, field: "name" });
     const forbidden = await op.listAgents().catch((e) => e);
     expect(forbidden).toMatchObject({ code: "ERR_FORBIDDEN", status: 403 });
     const streamed = await op.exportLog().catch((e) => e); // the streamed route reports problems the same way

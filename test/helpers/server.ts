@@ -49,6 +49,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     KAKUNIN_OPERATOR_TOKEN: operatorToken,
     LOG_LEVEL: "info",
     AWS_MAX_ATTEMPTS: "1",
+    // Suites share two cores with other suites' KMS processes, where a burst of RSA signing can take
+    // seconds: generous KMS deadlines unless a suite tests them (faults-kms sets its own).
+    KAKUNIN_KMS_CALL_TIMEOUT_MS: "15000",
+    KAKUNIN_REQUEST_DEADLINE_MS: "30000",
     ...opts.env,
   };
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "server", "main.ts")], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });

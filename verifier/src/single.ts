@@ -76,11 +76,15 @@ export async function trustAndPath(
   const subject: ReportSubject = sc.rb.report.subject ?? {};
   sc.rb.report.subject = subject;
   if (ca) subject.ca = { ...(ca.subjectCN ? { subject: ca.subjectCN } : {}), fingerprint: `sha256:${ca.fingerprint}` };
+  // Certificate identity: a serial names exactly one certificate. Two different certificates with
+  // one serial would let the path check and the signature check look at different objects.
+  const conflicts = conflictingSerials(certs);
   const leafInfo = certs.find((c) => (leafSerial === undefined ? !c.basicConstraints.ca : c.serial === leafSerial));
   const others: CheckedCert[] = [];
   let leaf: CheckedCert | undefined;
   if (leafInfo) {
     leaf = ca ? await checkCertificate(leafInfo, ca) : { ...leafInfo, role: "unknown", pathError: new CertPathError("no trusted CA to check the certificate against") };
+    if (conflicts.has(leaf.serial)) leaf.pathError = conflicts.get(leaf.serial)!;
     subject.certificate = {
       serial: leaf.serial,
       ...(leaf.subjectCN ? { subject: leaf.subjectCN } : {}),
@@ -92,7 +96,14 @@ export async function trustAndPath(
     sc.step("certificate path", `certificate ${leaf.serial} issued by the pinned CA; profile checked`, leaf.pathError ? [failed("CERT_PATH_FAILURE", leaf.pathError)] : []);
   }
   if (ca) {
-    for (const c of certs) if (c !== leafInfo && !c.basicConstraints.ca) others.push(await checkCertificate(c, ca));
+    const seen = new Set<string>(leafInfo ? [leafInfo.fingerprint] : []);
+    for (const c of certs) {
+      if (c.basicConstraints.ca || seen.has(c.fingerprint)) continue;
+      seen.add(c.fingerprint);
+      const checked = await checkCertificate(c, ca);
+      if (conflicts.has(c.serial)) checked.pathError = conflicts.get(c.serial)!;
+      others.push(checked);
+    }
   }
   let crl: CrlInfo | undefined;
   if (!ca) sc.skip("CRL", "no trusted CA");
@@ -113,6 +124,23 @@ export async function trustAndPath(
       : { status: "good", crlNumber: crl.crlNumber.toString() };
   } else if (leaf) subject.revocation = { status: "unknown" };
   return { ...(ca ? { ca } : {}), ...(leaf ? { leaf } : {}), ...(crl ? { crl } : {}), others };
+}
+
+/**
+ * Serials carried by two or more *different* certificates (by DER fingerprint), each with the
+ * ERR_CERT_PATH that makes every one of them unusable. Exact duplicates are not a conflict.
+ */
+export function conflictingSerials(certs: readonly CertInfo[]): Map<string, CertPathError> {
+  const first = new Map<string, string>();
+  const out = new Map<string, CertPathError>();
+  for (const c of certs) {
+    const fp = first.get(c.serial);
+    if (fp === undefined) first.set(c.serial, c.fingerprint);
+    else if (fp !== c.fingerprint && !out.has(c.serial)) {
+      out.set(c.serial, new CertPathError(`two different certificates with serial ${c.serial}: a serial must name exactly one certificate`, { field: "certificates" }));
+    }
+  }
+  return out;
 }
 
 /** A revoked certificate with nothing proving the signature came first. */

@@ -17,6 +17,7 @@ import { parseCertificateLine, parseCrlLine, parseHeader, type ExportHeader } fr
 import type { Json } from "./parse/fields.js";
 import { InThreadPool, type SignaturePool } from "./pool.js";
 import { ReportBuilder, type Report } from "./report.js";
+import { conflictingSerials } from "./single.js";
 import { resolveTrustAnchor, type TrustAnchor } from "./trust/anchor.js";
 import { LineVerifier, MAX_LINE_LENGTH, parseLine, type LineResult } from "./worker-core.js";
 import { parseCertificatePem, type CertInfo } from "./x509/certificate.js";
@@ -134,6 +135,8 @@ class ExportVerifier {
         }
       }
     }
+    // Certificate identity: a serial names one certificate. With two different ones, neither is used.
+    const conflicts = conflictingSerials(this.certLines.map((c) => c.cert));
     for (const { line, cert, claims } of this.certLines) {
       const checked: CheckedCert = this.ca
         ? await checkCertificate(cert, this.ca)
@@ -144,11 +147,9 @@ class ExportVerifier {
       if (claims.agent && checked.role === "agent" && claims.agent !== checked.agentId) {
         checked.pathError ??= new CertPathError(`certificate line says agent ${claims.agent}, the certificate is for ${checked.agentId}`, { field: "agent" });
       }
+      const conflict = conflicts.get(cert.serial);
+      if (conflict) checked.pathError = conflict;
       const prev = this.certs.get(cert.serial);
-      if (prev && prev.fingerprint !== cert.fingerprint) {
-        checked.pathError ??= new CertPathError(`two different certificates with serial ${cert.serial}`, { field: "serial" });
-        prev.pathError ??= checked.pathError;
-      }
       if (checked.pathError) this.problem(STEP.certs, failed("CERT_PATH_FAILURE", checked.pathError), { line });
       if (!prev || checked.pathError) this.certs.set(cert.serial, checked);
     }

@@ -80,7 +80,9 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
   // Entry hash and signature (same code path as the export's workers).
   const bytes = entryCanonicalBytes(r.entry as Json);
   const hashOk = (await sha256Hex(bytes)) === entry.hash;
-  const verifier = new LineVerifier(new Map([...certs.map((c) => [c.serial, c.spki] as const)]));
+  // Keys only from the certificate objects that went through path validation: the leaf, then the
+  // others (serials are unique among them, or every holder of a shared serial has a pathError).
+  const verifier = new LineVerifier(new Map([...others, ...(leaf ? [leaf] : [])].map((c) => [c.serial, c.spki] as const)));
   const sigOk = leaf ? await verifier.verifySigned(bytes, entry.signer.cert, entry.signer.alg, entry.sig) : null;
   const sigProblems = signatureProblems(entry, hashOk, sigOk, leaf).filter((p) => p.reason !== "CERT_PATH_FAILURE");
   if (!leaf && !sigProblems.some((p) => p.reason === "UNKNOWN_SIGNER")) {

@@ -6,7 +6,7 @@
 import { CertPathError, CrlError, KakuninError, MalformedError, TruncatedError, CheckpointError } from "./errors.js";
 import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
 import { ChainLinker } from "./checks/chain-links/index.js";
-import { authenticateCheckpoint, checkpointCoverage } from "./checks/checkpoint/index.js";
+import { authenticateCheckpoint, checkpointCoverage, checkpointTimeProblems, revokedSignerProblems } from "./checks/checkpoint/index.js";
 import { loadCrls, staleCrlError, type CrlInfo } from "./checks/crl/index.js";
 import { payloadProblems } from "./checks/payload/index.js";
 import { failed, indeterminate, type Problem } from "./checks/problem.js";
@@ -264,8 +264,14 @@ class ExportVerifier {
       const { checkpoint, problems } = await authenticateCheckpoint(this.checkpoint.raw, h.issuer, this.certs, this.localVerifier);
       for (const p of problems) this.problem(p.reason === "FORMAT_FAILURE" ? STEP.parse : STEP.checkpoint, p, { line: this.checkpoint.line });
       if (checkpoint) {
-        for (const p of checkpointCoverage(checkpoint, last, h.from)) this.problem(STEP.checkpoint, p, { line: this.checkpoint.line });
-        proofTime = checkpoint.time;
+        const ps = [
+          ...checkpointCoverage(checkpoint, last, h.from),
+          ...checkpointTimeProblems(checkpoint, last),
+          ...revokedSignerProblems(checkpoint, this.crl),
+        ];
+        for (const p of ps) this.problem(STEP.checkpoint, p, { line: this.checkpoint.line });
+        // Proof of existence only from a checkpoint that is authentic, covers exactly these entries and is trusted.
+        if (ps.length === 0) proofTime = checkpoint.time;
         rb.report.subject!.checkpoint = { size: checkpoint.size, head: checkpoint.head, time: new Date(checkpoint.time).toISOString() };
       }
     }

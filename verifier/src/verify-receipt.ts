@@ -1,6 +1,7 @@
 /** verifyReceipt: one `kakunin-receipt/1` (what signing returns; what a regulator pastes). */
 import { CheckpointError, MalformedError, UnknownSignerError } from "./errors.js";
-import { authenticateCheckpoint } from "./checks/checkpoint/index.js";
+import { authenticateCheckpoint, checkpointTimeProblems, revokedSignerProblems } from "./checks/checkpoint/index.js";
+import { precedesRevocation } from "./checks/crl/index.js";
 import { payloadProblems } from "./checks/payload/index.js";
 import { failed, type Problem } from "./checks/problem.js";
 import { signatureProblems } from "./checks/signatures/index.js";
@@ -104,11 +105,25 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
       const certMap = new Map([...others, leaf].map((c) => [c.serial, c]));
       const a = await authenticateCheckpoint(cp, entry.issuer, certMap, verifier);
       const cps = [...a.problems];
-      if (a.checkpoint && (a.checkpoint.size !== entry.seq + 1 || a.checkpoint.head !== entry.hash)) {
-        if (a.checkpoint.size <= entry.seq) cps.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint size ${a.checkpoint.size} does not cover seq ${entry.seq}`, { seq: entry.seq })));
-      } else if (a.checkpoint && rev && a.checkpoint.time < rev.date) proven = true;
-      if (a.checkpoint) rb.report.subject.checkpoint = { size: a.checkpoint.size, head: a.checkpoint.head, time: new Date(a.checkpoint.time).toISOString() };
-      sc.step("checkpoint", "signed by the log signer and covers the entry", cps);
+      let detail = "signed by the log signer";
+      const c = a.checkpoint;
+      if (c) {
+        rb.report.subject.checkpoint = { size: c.size, head: c.head, time: new Date(c.time).toISOString() };
+        if (c.size <= entry.seq) cps.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint size ${c.size} does not cover seq ${entry.seq}`, { seq: entry.seq })));
+        else if (c.size === entry.seq + 1 && c.head !== entry.hash) {
+          // Its head is the entry at seq: anything else is a checkpoint of another chain state.
+          cps.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint size ${c.size} ends at seq ${entry.seq}, but its head is not this entry's hash`, { seq: entry.seq })));
+        }
+        if (c.size > entry.seq) cps.push(...checkpointTimeProblems(c, { seq: entry.seq, time: entry.time }));
+        cps.push(...revokedSignerProblems(c, crl));
+        if (cps.length === 0 && c.size === entry.seq + 1) {
+          detail = "signed by the log signer; its head is this entry (it covers the entry)";
+          if (rev && precedesRevocation(c.time, rev)) proven = true;
+        } else if (cps.length === 0) {
+          detail = `signed by the log signer; size ${c.size} is beyond seq ${entry.seq} and kakunin-receipt/1 carries no inclusion proof, so it proves nothing about this entry`;
+        }
+      }
+      sc.step("checkpoint", detail, cps);
     }
     if (rev && !proven) ps.push(noPoe(leaf.serial, entry.seq));
     sc.step("certificate status", "entry time within the certificate's validity; not revoked (CRL)", ps);

@@ -70,6 +70,17 @@ async function parseOne(text: string, field: string, ca: CertInfo, now: number):
   return { crlNumber, thisUpdate, ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate.value.getTime() } : {}), revoked };
 }
 
+/**
+ * Does a proof of existence at `time` (epoch ms, e.g. a checkpoint's `time`) precede the
+ * revocation? A CRL's revocationDate has 1-second precision (the server truncates the real
+ * instant to the second), entry and checkpoint times milliseconds. The revocation may have
+ * happened anywhere within its second, so only a time before the *start* of that second proves
+ * precedence: a time in the same second never does (INDETERMINATE, never a guess).
+ */
+export function precedesRevocation(time: number, rev: Revocation): boolean {
+  return time < Math.floor(rev.date / 1000) * 1000;
+}
+
 /** The ERR_CRL (indeterminate) for a CRL past its nextUpdate. */
 export function staleCrlError(crl: CrlInfo): CrlError {
   return new CrlError(`CRL #${crl.crlNumber} is past its nextUpdate (${new Date(crl.nextUpdate ?? 0).toISOString()}): revocations since then are unknown; supply a current CRL`);

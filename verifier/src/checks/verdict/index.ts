@@ -8,7 +8,7 @@
 import { ExpiredError, LifecycleError, NoPoeError, NotYetValidError, RevokedError, SupersededError } from "../../errors.js";
 import type { EntryFields } from "../../parse/entry.js";
 import type { CheckedCert } from "../cert-path/index.js";
-import type { CrlInfo } from "../crl/index.js";
+import { precedesRevocation, type CrlInfo } from "../crl/index.js";
 import { failed, indeterminate, type Problem } from "../problem.js";
 
 /** Entry time within the signer certificate's validity. */
@@ -102,11 +102,11 @@ export class CertStatusTracker {
   *resolve(proofTime: number | undefined): Generator<PendingEntry & { problem?: Problem }> {
     for (const [serial, list] of this.#pending) {
       const revokedAt = this.#revokedAt.get(serial);
-      const crlDate = this.#crl?.revoked.get(serial)?.date;
+      const crlRev = this.#crl?.revoked.get(serial);
       for (const p of list) {
         // A later revocation entry, or a checkpoint older than the CRL's revocation date, proves precedence.
         if (revokedAt !== undefined && p.seq < revokedAt) yield p;
-        else if (proofTime !== undefined && crlDate !== undefined && proofTime < crlDate) yield p;
+        else if (proofTime !== undefined && crlRev !== undefined && precedesRevocation(proofTime, crlRev)) yield p;
         else {
           yield { ...p, problem: indeterminate("NO_POE", new NoPoeError(
             `entry ${p.seq}: certificate ${serial} is revoked (CRL) and nothing in the export proves the entry precedes the revocation`, { seq: p.seq })) };

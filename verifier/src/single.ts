@@ -1,7 +1,7 @@
 /** Shared steps for single-signature verification (receipts and bare signatures). */
 import { CertPathError, CrlError, KakuninError, MalformedError, NoPoeError } from "./errors.js";
 import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
-import { loadCrls, staleCrlError, type CrlInfo } from "./checks/crl/index.js";
+import { crlDetail, crlSubject, loadCrls, staleCrlError, type CrlInfo, type CrlInput } from "./checks/crl/index.js";
 import { failed, indeterminate, type Problem } from "./checks/problem.js";
 import type { ReportBuilder, ReportSubject, Step } from "./report.js";
 import { resolveTrustAnchor, type TrustAnchor } from "./trust/anchor.js";
@@ -61,7 +61,7 @@ export async function trustAndPath(
   trust: TrustAnchor,
   certs: readonly CertInfo[],
   leafSerial: string | undefined,
-  crlInputs: { text: string; field: string }[],
+  crlInputs: CrlInput[],
   now: Date,
 ): Promise<{ ca?: CertInfo; leaf?: CheckedCert; crl?: CrlInfo; others: CheckedCert[] }> {
   const cas = certs.filter((c) => c.basicConstraints.ca);
@@ -107,15 +107,16 @@ export async function trustAndPath(
   }
   let crl: CrlInfo | undefined;
   if (!ca) sc.skip("CRL", "no trusted CA");
-  else if (crlInputs.length === 0) {
-    sc.step("CRL", "", [indeterminate("REVOCATION_UNKNOWN", new CrlError("no CRL supplied: revocation status unknown"))]);
-  } else {
+  else {
     const r = await loadCrls(crlInputs, ca, now);
-    const ps = r.errors.map((e) => failed("REVOCATION_UNKNOWN", e));
-    if (r.crl) crl = r.crl;
+    const ps = r.problems;
+    if (r.crl) {
+      crl = r.crl;
+      subject.crl = crlSubject(crl);
+    }
     // A stale CRL still proves what it lists; only a signer it does not list is of unknown status.
     if (crl?.stale && !(leaf && crl.revoked.has(leaf.serial))) ps.push(indeterminate("REVOCATION_UNKNOWN", staleCrlError(crl)));
-    sc.step("CRL", crl ? `CRL #${crl.crlNumber} signed by the pinned CA` : "", ps);
+    sc.step("CRL", crl ? crlDetail(crl) : "", ps);
   }
   if (leaf && crl) {
     const rev = crl.revoked.get(leaf.serial);

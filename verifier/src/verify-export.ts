@@ -7,7 +7,7 @@ import { CertPathError, CrlError, KakuninError, MalformedError, TruncatedError, 
 import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
 import { ChainLinker } from "./checks/chain-links/index.js";
 import { authenticateCheckpoint, checkpointCoverage, checkpointTimeProblems, revokedSignerProblems } from "./checks/checkpoint/index.js";
-import { loadCrls, staleCrlError, type CrlInfo } from "./checks/crl/index.js";
+import { crlDetail, crlInputs, crlSubject, loadCrls, staleCrlError, type CrlArg, type CrlInfo, type CrlInput } from "./checks/crl/index.js";
 import { payloadProblems } from "./checks/payload/index.js";
 import { failed, indeterminate, type Problem } from "./checks/problem.js";
 import { signatureProblems } from "./checks/signatures/index.js";
@@ -30,6 +30,11 @@ export interface VerifyExportOptions {
   pool?: SignaturePool;
   /** Called after each batch with running totals. */
   onProgress?(p: { lines: number; entries: number }): void;
+  /**
+   * CRLs besides the export's own (PEM or base64 DER, optionally labelled with their source, e.g.
+   * `--crl` files or one fetched online): the newest valid one decides. See checks/crl.
+   */
+  crls?: CrlArg[];
   /** Time to judge CRL freshness against; default: now. */
   now?: Date;
   /** Lines per batch sent to the pool (default 512). */
@@ -69,7 +74,7 @@ class ExportVerifier {
 
   header?: ExportHeader;
   certLines: { line: number; cert: CertInfo; claims: ReturnType<typeof parseCertificateLine> }[] = [];
-  crlLines: { text: string; field: string }[] = [];
+  crlLines: CrlInput[] = [];
   certs = new Map<string, CheckedCert>();
   crl?: CrlInfo;
   ca?: CertInfo;
@@ -110,7 +115,7 @@ class ExportVerifier {
       const cert = await parseCertificatePem(claims.pem, "certificate.pem");
       this.certLines.push({ line, cert, claims });
     } else if (v.kind === "crl") {
-      this.crlLines.push({ text: parseCrlLine(v), field: `crl (line ${line})` });
+      this.crlLines.push({ text: parseCrlLine(v), field: `crl (line ${line})`, source: `the export (line ${line})` });
     } else if (v.kind === "header") {
       throw new MalformedError("a second header line", { field: "kind" });
     }
@@ -154,9 +159,8 @@ class ExportVerifier {
       if (!prev || checked.pathError) this.certs.set(cert.serial, checked);
     }
     if (this.ca) {
-      if (this.crlLines.length === 0) this.problem(STEP.crl, failed("REVOCATION_UNKNOWN", new CrlError("the export has no CRL line")));
-      const { crl, errors } = await loadCrls(this.crlLines, this.ca, this.now);
-      for (const e of errors) this.problem(STEP.crl, failed("REVOCATION_UNKNOWN", e));
+      const { crl, problems } = await loadCrls([...this.crlLines, ...crlInputs(this.opts.crls, "crls", "a CRL given by the caller")], this.ca, this.now);
+      for (const p of problems) this.problem(STEP.crl, p);
       if (crl) this.crl = crl;
       if (crl?.stale) this.problem(STEP.crl, indeterminate("REVOCATION_UNKNOWN", staleCrlError(crl)));
     }
@@ -170,6 +174,7 @@ class ExportVerifier {
       range: { from: h.from, to: h.to },
       exportedAt: new Date(h.exportedAt).toISOString(),
       ...(this.ca ? { ca: { ...(this.ca.subjectCN ? { subject: this.ca.subjectCN } : {}), fingerprint: `sha256:${this.ca.fingerprint}` } } : {}),
+      ...(this.crl ? { crl: crlSubject(this.crl) } : {}),
     };
   }
 
@@ -298,9 +303,7 @@ class ExportVerifier {
       [STEP.parse]: "every line is JSON of the kakunin-log/1 shape",
       [STEP.trust]: `export CA pinned${this.ca ? ` (sha256:${this.ca.fingerprint})` : ""}`,
       [STEP.certs]: `${this.certs.size} certificate(s) issued by the pinned CA, profile checked (EKU documentSigning, keyUsage, CA:FALSE, SPIFFE SAN = CN)`,
-      [STEP.crl]: this.crl
-        ? `CRL #${this.crl.crlNumber} signed by the pinned CA, ${this.crl.revoked.size} revoked${this.crl.stale ? `; STALE: past its nextUpdate ${new Date(this.crl.nextUpdate!).toISOString()}, later revocations unknown` : ""}`
-        : "no valid CRL",
+      [STEP.crl]: this.crl ? crlDetail(this.crl) : "no valid CRL: revocation status unknown",
       [STEP.links]: `${this.entries} entries: seq contiguous, prevHash links, issuer`,
       [STEP.sigs]: "hash of canonical bytes (JCS) and RSASSA-PSS signature per entry, signer allowed",
       [STEP.status]: "entry time within certificate validity; position vs rotation/revocation; lifecycle details name the agent's certificates",

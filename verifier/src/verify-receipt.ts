@@ -1,7 +1,7 @@
 /** verifyReceipt: one `kakunin-receipt/1` (what signing returns; what a regulator pastes). */
 import { CheckpointError, MalformedError, UnknownSignerError } from "./errors.js";
 import { authenticateCheckpoint, checkpointTimeProblems, revokedSignerProblems } from "./checks/checkpoint/index.js";
-import { precedesRevocation } from "./checks/crl/index.js";
+import { crlInputs as crlInputsOf, precedesRevocation, type CrlArg, type CrlInput } from "./checks/crl/index.js";
 import { payloadProblems } from "./checks/payload/index.js";
 import { failed, type Problem } from "./checks/problem.js";
 import { signatureProblems } from "./checks/signatures/index.js";
@@ -23,8 +23,11 @@ export interface VerifyReceiptOptions {
   trust: TrustAnchor;
   /** The payload, to compare with entry.payloadHash: raw bytes, or `{ json }` hashed over its JCS bytes. */
   payload?: Uint8Array | { json: unknown };
-  /** Extra CRLs (PEM or base64 DER); the highest valid cRLNumber among these and the receipt's wins. */
-  crls?: string[];
+  /**
+   * Extra CRLs (PEM or base64 DER, optionally labelled with their source): with the receipt's own,
+   * the newest valid one decides (highest cRLNumber). See checks/crl for the rule.
+   */
+  crls?: CrlArg[];
   /** Time for CRL freshness; default now. */
   now?: Date;
 }
@@ -72,9 +75,9 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
   sc.step("parse", "receipt is kakunin-receipt/1 with a well-formed entry", []);
   rb.report.subject = { issuer: entry.issuer, agent: entry.agent, entryType: entry.type, seq: entry.seq, time: new Date(entry.time).toISOString() };
 
-  const crlInputs = [
-    ...(typeof r.crl === "string" ? [{ text: r.crl, field: "crl" }] : []),
-    ...(opts.crls ?? []).map((text, i) => ({ text, field: `crls[${i}]` })),
+  const crlInputs: CrlInput[] = [
+    ...(typeof r.crl === "string" ? [{ text: r.crl, field: "crl", source: "the receipt" }] : []),
+    ...crlInputsOf(opts.crls, "crls", "a CRL given by the caller"),
   ];
   const { leaf, crl, others } = await trustAndPath(sc, opts.trust, certs, entry.signer.cert, crlInputs, now);
 

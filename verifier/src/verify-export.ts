@@ -20,6 +20,7 @@ import { ReportBuilder, type Report } from "./report.js";
 import { conflictingSerials } from "./single.js";
 import { resolveTrustAnchor, type TrustAnchor } from "./trust/anchor.js";
 import { LineVerifier, MAX_LINE_LENGTH, parseLine, type LineResult } from "./worker-core.js";
+import { startsWithBom, strictUtf8Decoder } from "./parse/strict-json.js";
 import { parseCertificatePem, type CertInfo } from "./x509/certificate.js";
 
 /** Options for {@link verifyExport}. */
@@ -349,6 +350,8 @@ class Feeder {
   blockMode = false;
   /** Set when the verification cannot go on (no header). */
   stopped = false;
+  /** The first line has been seen (a BOM is accepted only at its start). */
+  bomChecked = false;
 
   constructor(v: ExportVerifier, opts: VerifyExportOptions) {
     this.v = v;
@@ -407,6 +410,15 @@ class Feeder {
     const v = this.v;
     if (typeof raw === "string" && raw.length > MAX_LINE_LENGTH) return this.overlong();
     this.lineNo++;
+    if (raw === INVALID_UTF8) {
+      v.finalise();
+      v.linker?.reset();
+      v.malformed(new MalformedError("line is not valid UTF-8", { field: "(line)" }), this.lineNo);
+      if (!v.header) this.stopped = true;
+      return;
+    }
+    if (this.lineNo === 1 && typeof raw === "string" && raw.charCodeAt(0) === 0xfeff && !this.bomChecked) raw = raw.slice(1); // BOM at the start of the input only
+    this.bomChecked = true;
     if (typeof raw !== "string") {
       v.malformed(new MalformedError("line is not a string", { field: "(line)" }), this.lineNo);
       return;
@@ -447,9 +459,11 @@ class Feeder {
   async block(bytes: Uint8Array, decoder: TextDecoder): Promise<void> {
     const pool = this.v.pool;
     if (!pool.verifyBlock) {
-      const lines = decoder.decode(bytes).split("\n");
-      lines.pop(); // the block ends with "\n": the last element is empty
-      for (const l of lines) await this.line(l);
+      for (let start = 0; start < bytes.length; ) {
+        const nl = bytes.indexOf(LF, start);
+        await this.line(decodeLine(decoder, bytes.subarray(start, nl)));
+        start = nl + 1;
+      }
       return;
     }
     if (!this.blockMode) {
@@ -498,14 +512,17 @@ const OVERLONG_BYTES = 3 * MAX_LINE_LENGTH;
 
 /**
  * {@link verifyExport} over the export's raw bytes (e.g. a file or `Blob.stream()`), in chunks of
- * any size. Lines are UTF-8 (invalid sequences become U+FFFD, which then fails the hash). Once past
+ * any size. Lines are strict UTF-8: a line with an invalid sequence is ERR_MALFORMED (never
+ * U+FFFD); a byte order mark is skipped at byte 0 only (elsewhere it is malformed). Once past
  * the preamble (header, certificates, CRL), whole blocks of lines go to the pool undecoded when it
  * offers {@link SignaturePool.verifyBlock}, so this thread does almost nothing per entry. Memory
  * stays bounded: a line without an end past 3 MiB is reported as too long and skipped, not kept.
  */
 export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: VerifyExportOptions): Promise<Report> {
   const f = new Feeder(new ExportVerifier(opts), opts);
-  const decoder = new TextDecoder("utf-8");
+  f.bomChecked = true; // the BOM is judged on bytes here
+  const decoder = strictUtf8Decoder();
+  let first = true; // a BOM is accepted at byte 0 of the export only
   const partial = new ByteBuffer(); // the start of a line that has not ended yet
   let skipping = false; // inside an over-long line, up to its "\n"
 
@@ -517,7 +534,7 @@ export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iter
     let start = 0;
     while (!f.v.body && !f.stopped && start < lines.length) {
       const nl = lines.indexOf(LF, start);
-      await f.line(decoder.decode(lines.subarray(start, nl)));
+      await f.line(decodeLine(decoder, lines.subarray(start, nl)));
       start = nl + 1;
     }
     if (f.stopped || start === lines.length) return;
@@ -526,6 +543,10 @@ export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iter
 
   for await (const chunk of chunks as AsyncIterable<Uint8Array>) {
     let data = chunk;
+    if (first && data.length > 0) {
+      first = false;
+      if (startsWithBom(data)) data = data.subarray(3);
+    }
     if (skipping) {
       const nl = data.indexOf(LF);
       if (nl < 0) continue;
@@ -558,6 +579,18 @@ export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iter
   }
   return f.finish();
 }
+
+/** A line's text, or a marker string that is malformed JSON when its bytes are not UTF-8 (never U+FFFD). */
+function decodeLine(decoder: TextDecoder, bytes: Uint8Array): string | InvalidUtf8 {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return INVALID_UTF8;
+  }
+}
+/** Stands for a line that is not valid UTF-8. */
+const INVALID_UTF8 = Symbol("invalid UTF-8");
+type InvalidUtf8 = typeof INVALID_UTF8;
 
 /** A growable byte buffer (capacity doubles), so a line arriving in many small chunks costs linear time. */
 class ByteBuffer {

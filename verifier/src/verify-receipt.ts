@@ -7,6 +7,7 @@ import { failed, type Problem } from "./checks/problem.js";
 import { signatureProblems } from "./checks/signatures/index.js";
 import { validityProblems } from "./checks/verdict/index.js";
 import { parseEntry, type EntryFields } from "./parse/entry.js";
+import { parseStrictJson } from "./parse/strict-json.js";
 import { isObject, type Json } from "./parse/fields.js";
 import { ReportBuilder, type Report } from "./report.js";
 import { asProblem, noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
@@ -49,11 +50,8 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
     let v = receipt;
     if (typeof v === "string") {
       if (v.length > 4 * MAX_LINE_LENGTH) throw new MalformedError("receipt too large", { field: "(receipt)" });
-      try {
-        v = JSON.parse(v);
-      } catch {
-        throw new MalformedError("receipt is not valid JSON", { field: "(receipt)" });
-      }
+      // A BOM only at the very start (a file's byte 0); strict I-JSON: no duplicate member names.
+      v = parseStrictJson((v as string).charCodeAt(0) === 0xfeff ? (v as string).slice(1) : (v as string), "(receipt)", "receipt");
     }
     if (!isObject(v)) throw new MalformedError("receipt must be a JSON object", { field: "(receipt)" });
     r = v;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright";
 import { entryCanonicalBytes, verifyExport, verifyReceipt } from "@kakunin/verifier";
+import { cliSandbox, EXIT } from "../unit/verifier/fixtures/cli.js";
 import { serveSite } from "../../scripts/serve-site.js";
 import { buildPortal, ROOT, startPortalStack, type Json, type PortalStack } from "./stack.js";
 import { CHROMIUM_PATH, shouldRunBrowser } from "../helpers/browser.js";
@@ -275,6 +276,11 @@ describe.skipIf(!RUN)("verify a receipt", () => {
     }
     expect(await page.locator("#timeline").textContent()).toContain("revoked (keyCompromise)");
     await shot(page, "receipt-revoked-cannot-be-determined");
+    // One verdict per input (issue 13): the CLI given the same CRL (`--crl`, the directory's) agrees.
+    const sb = cliSandbox("kakunin-e2e-cli-");
+    const c = sb.cli("receipt", sb.file(JSON.stringify(receipt)), "--ca", sb.file(stack.directory.ca.pem), "--crl", sb.file(stack.directory.crl.pem), "--json");
+    expect(c.json?.verdict).toBe(expected.verdict);
+    expect(c.status).toBe(EXIT[expected.verdict]);
 
     // Stripped of any checkpoint, it is always Cannot be determined (NO_POE).
     const { checkpoint: _cp, ...bare } = receipt as Json;

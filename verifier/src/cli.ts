@@ -9,6 +9,8 @@ import cliProgress from "cli-progress";
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { formatReport, verifyExportBytes, verifyReceipt, verifySignature, type Report, type TrustAnchor } from "./index.js";
 import { NodeWorkerPool } from "./node/worker-pool.js";
+import { fetchCrls } from "./node/online-crl.js";
+import { parseStrictJson, startsWithBom, strictUtf8Decoder } from "./parse/strict-json.js";
 
 const EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 3, USAGE: 2 } as const;
 
@@ -23,9 +25,48 @@ function readFile(path: string, what: string): Buffer {
   }
 }
 
+/** A text file as strict UTF-8 (invalid sequences are an error, never U+FFFD); a BOM only at byte 0. */
+function readText(path: string, what: string): string {
+  const bytes = readFile(path, what);
+  try {
+    return strictUtf8Decoder().decode(startsWithBom(bytes) ? bytes.subarray(3) : bytes);
+  } catch {
+    throw new InputError(`${what} ${path} is not valid UTF-8`);
+  }
+}
+
+/** CRL files given with --crl, labelled with their path. */
+function crlFiles(files: string[] | undefined): { pem: string; source: string }[] {
+  return (files ?? []).map((f) => ({ pem: readText(f, "CRL"), source: `--crl ${f}` }));
+}
+
+/** --online: fetch the CRLs the certificates point to; say so on stderr when a fetch fails. */
+async function onlineCrls(online: boolean | undefined, certPems: string[]): Promise<{ pem: string; source: string }[]> {
+  if (!online) return [];
+  const { crls, notes } = await fetchCrls(certPems);
+  for (const n of notes) process.stderr.write(`kakunin-verify: ${n}\n`);
+  return crls as { pem: string; source: string }[];
+}
+
+/** Certificate PEMs in an export's preamble (the lines before the first entry), for --online. */
+function exportCertificates(file: string): string[] {
+  const head = readFile(file, "export").subarray(0, 8 << 20).toString("utf8").split("\n");
+  const out: string[] = [];
+  for (const l of head) {
+    try {
+      const v = JSON.parse(l) as { kind?: string; pem?: unknown };
+      if (v.kind === "entry") break;
+      if (v.kind === "certificate" && typeof v.pem === "string") out.push(v.pem);
+    } catch {
+      /* not a preamble line */
+    }
+  }
+  return out;
+}
+
 function trustFrom(o: { ca?: string; caFingerprint?: string }): TrustAnchor {
   if (o.ca && o.caFingerprint) throw new InputError("give either --ca or --ca-fingerprint, not both");
-  if (o.ca) return { caCertificate: readFile(o.ca, "CA certificate").toString("utf8") };
+  if (o.ca) return { caCertificate: readText(o.ca, "CA certificate") };
   if (o.caFingerprint) return { caFingerprint: o.caFingerprint };
   throw new InputError("the trusted CA is required: --ca ca.pem or --ca-fingerprint sha256:HEX (never taken from the input)");
 }
@@ -44,7 +85,9 @@ const trustOptions = (c: Command) =>
   c
     .option("--ca <file>", "pinned CA certificate (PEM)")
     .option("--ca-fingerprint <sha256:HEX>", "pinned CA by SHA-256 of its DER (colons allowed)")
-    .option("--json", "print the report as JSON", false);
+    .option("--json", "print the report as JSON", false)
+    .option("--crl <file...>", "CRL file(s), PEM or base64 DER: with the input's own, the newest valid CRL decides")
+    .option("--online", "also fetch the current CRL from the certificates' CRL distribution points (default: offline)", false);
 
 export function program(): Command {
   const p = new Command("kakunin-verify")
@@ -95,9 +138,11 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
             yield c;
           }
         };
+        const crls = [...crlFiles(o.crl), ...(await onlineCrls(o.online, o.online ? exportCertificates(file) : []))];
         const report = await verifyExportBytes(chunks(), {
           trust,
           pool,
+          crls,
           onProgress: (pr) => bar?.update(bytes, pr),
         });
         bar?.stop();
@@ -116,22 +161,29 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
   trustOptions(p.command("receipt").argument("<receipt>", "kakunin-receipt/1 JSON file").description("verify a receipt"))
     .option("--payload <file>", "the payload as raw bytes (compared with entry.payloadHash)")
     .option("--payload-json <file>", "the payload as JSON (hashed over its RFC 8785 bytes)")
-    .option("--crl <file...>", "extra CRL(s), PEM or base64 DER")
     .action(async (file: string, o) => {
       const trust = trustFrom(o);
-      const text = readFile(file, "receipt").toString("utf8");
+      const text = readText(file, "receipt");
       if (o.payload && o.payloadJson) throw new InputError("give either --payload or --payload-json");
       let payload: Uint8Array | { json: unknown } | undefined;
       if (o.payload) payload = new Uint8Array(readFile(o.payload, "payload"));
       if (o.payloadJson) {
         try {
-          payload = { json: JSON.parse(readFile(o.payloadJson, "payload").toString("utf8")) };
+          payload = { json: parseStrictJson(readText(o.payloadJson, "payload"), "(payload)", "payload") };
         } catch (e) {
           if (e instanceof InputError) throw e;
-          throw new InputError(`payload ${o.payloadJson} is not valid JSON`);
+          const err = e as { message: string; field?: string };
+          throw new InputError(`payload ${o.payloadJson}${err.field && err.field !== "(payload)" ? ` field ${err.field}` : ""}: ${err.message}`);
         }
       }
-      const crls = ((o.crl as string[] | undefined) ?? []).map((f) => readFile(f, "CRL").toString("utf8"));
+      let certPems: string[] = [];
+      try {
+        const v = JSON.parse(text) as { certificates?: unknown };
+        if (Array.isArray(v.certificates)) certPems = v.certificates.filter((c): c is string => typeof c === "string");
+      } catch {
+        /* the verifier reports it */
+      }
+      const crls = [...crlFiles(o.crl), ...(await onlineCrls(o.online, certPems))];
       const report = await verifyReceipt(text, { trust, ...(payload ? { payload } : {}), crls });
       process.exitCode = output(report, o.json, file);
     });
@@ -140,12 +192,11 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
     .requiredOption("--cert <file>", "signer certificate PEM (may include the CA after it)")
     .requiredOption("--sig <file|base64>", "signature: a file (raw or base64) or a base64 literal")
     .requiredOption("--message <file>", "the signed message bytes")
-    .option("--crl <file...>", "CRL(s), PEM or base64 DER")
     .addOption(new Option("--alg <alg>", "signature algorithm").choices(["RSASSA_PSS_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256"]).default("RSASSA_PSS_SHA_256"))
     .option("--at <time>", "claimed signing time (RFC 3339), checked against the certificate's validity")
     .action(async (o) => {
       const trust = trustFrom(o);
-      const certificate = readFile(o.cert, "certificate").toString("utf8");
+      const certificate = readText(o.cert, "certificate");
       const message = new Uint8Array(readFile(o.message, "message"));
       let signature: Uint8Array | string = o.sig as string;
       let sigFile = false;
@@ -164,7 +215,7 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
         at = new Date(o.at);
         if (Number.isNaN(at.getTime())) throw new InputError(`--at ${o.at} is not a time`);
       }
-      const crls = ((o.crl as string[] | undefined) ?? []).map((f) => readFile(f, "CRL").toString("utf8"));
+      const crls = [...crlFiles(o.crl), ...(await onlineCrls(o.online, [certificate]))];
       const report = await verifySignature({ message, signature, certificate, trust, crls, alg: o.alg, ...(at ? { at } : {}) });
       process.exitCode = output(report, o.json, o.sig);
     });

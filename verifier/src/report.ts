@@ -56,6 +56,8 @@ export interface ReportSubject {
   };
   revocation?: { status: "good" | "revoked" | "unknown"; date?: string; reason?: string; crlNumber?: string };
   checkpoint?: { size: number; head: string; time: string };
+  /** The CRL that decided revocation (the newest valid one available), and whether it may be stale. */
+  crl?: { number: string; thisUpdate: string; nextUpdate?: string; source: string; stale: boolean };
   range?: { from: number; to: number };
   exportedAt?: string;
 }

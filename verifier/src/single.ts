@@ -1,7 +1,7 @@
 /** Shared steps for single-signature verification (receipts and bare signatures). */
 import { CertPathError, CrlError, KakuninError, MalformedError, NoPoeError } from "./errors.js";
 import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
-import { loadCrls, staleCrlError, type CrlInfo } from "./checks/crl/index.js";
+import { crlDetail, crlSubject, loadCrls, staleCrlError, type CrlInfo, type CrlInput } from "./checks/crl/index.js";
 import { failed, indeterminate, type Problem } from "./checks/problem.js";
 import type { ReportBuilder, ReportSubject, Step } from "./report.js";
 import { resolveTrustAnchor, type TrustAnchor } from "./trust/anchor.js";
@@ -61,7 +61,7 @@ export async function trustAndPath(
   trust: TrustAnchor,
   certs: readonly CertInfo[],
   leafSerial: string | undefined,
-  crlInputs: { text: string; field: string }[],
+  crlInputs: CrlInput[],
   now: Date,
 ): Promise<{ ca?: CertInfo; leaf?: CheckedCert; crl?: CrlInfo; others: CheckedCert[] }> {
   const cas = certs.filter((c) => c.basicConstraints.ca);
@@ -76,11 +76,15 @@ export async function trustAndPath(
   const subject: ReportSubject = sc.rb.report.subject ?? {};
   sc.rb.report.subject = subject;
   if (ca) subject.ca = { ...(ca.subjectCN ? { subject: ca.subjectCN } : {}), fingerprint: `sha256:${ca.fingerprint}` };
+  // Certificate identity: a serial names exactly one certificate. Two different certificates with
+  // one serial would let the path check and the signature check look at different objects.
+  const conflicts = conflictingSerials(certs);
   const leafInfo = certs.find((c) => (leafSerial === undefined ? !c.basicConstraints.ca : c.serial === leafSerial));
   const others: CheckedCert[] = [];
   let leaf: CheckedCert | undefined;
   if (leafInfo) {
     leaf = ca ? await checkCertificate(leafInfo, ca) : { ...leafInfo, role: "unknown", pathError: new CertPathError("no trusted CA to check the certificate against") };
+    if (conflicts.has(leaf.serial)) leaf.pathError = conflicts.get(leaf.serial)!;
     subject.certificate = {
       serial: leaf.serial,
       ...(leaf.subjectCN ? { subject: leaf.subjectCN } : {}),
@@ -92,19 +96,27 @@ export async function trustAndPath(
     sc.step("certificate path", `certificate ${leaf.serial} issued by the pinned CA; profile checked`, leaf.pathError ? [failed("CERT_PATH_FAILURE", leaf.pathError)] : []);
   }
   if (ca) {
-    for (const c of certs) if (c !== leafInfo && !c.basicConstraints.ca) others.push(await checkCertificate(c, ca));
+    const seen = new Set<string>(leafInfo ? [leafInfo.fingerprint] : []);
+    for (const c of certs) {
+      if (c.basicConstraints.ca || seen.has(c.fingerprint)) continue;
+      seen.add(c.fingerprint);
+      const checked = await checkCertificate(c, ca);
+      if (conflicts.has(c.serial)) checked.pathError = conflicts.get(c.serial)!;
+      others.push(checked);
+    }
   }
   let crl: CrlInfo | undefined;
   if (!ca) sc.skip("CRL", "no trusted CA");
-  else if (crlInputs.length === 0) {
-    sc.step("CRL", "", [indeterminate("REVOCATION_UNKNOWN", new CrlError("no CRL supplied: revocation status unknown"))]);
-  } else {
+  else {
     const r = await loadCrls(crlInputs, ca, now);
-    const ps = r.errors.map((e) => failed("REVOCATION_UNKNOWN", e));
-    if (r.crl) crl = r.crl;
+    const ps = r.problems;
+    if (r.crl) {
+      crl = r.crl;
+      subject.crl = crlSubject(crl);
+    }
     // A stale CRL still proves what it lists; only a signer it does not list is of unknown status.
     if (crl?.stale && !(leaf && crl.revoked.has(leaf.serial))) ps.push(indeterminate("REVOCATION_UNKNOWN", staleCrlError(crl)));
-    sc.step("CRL", crl ? `CRL #${crl.crlNumber} signed by the pinned CA` : "", ps);
+    sc.step("CRL", crl ? crlDetail(crl) : "", ps);
   }
   if (leaf && crl) {
     const rev = crl.revoked.get(leaf.serial);
@@ -113,6 +125,23 @@ export async function trustAndPath(
       : { status: "good", crlNumber: crl.crlNumber.toString() };
   } else if (leaf) subject.revocation = { status: "unknown" };
   return { ...(ca ? { ca } : {}), ...(leaf ? { leaf } : {}), ...(crl ? { crl } : {}), others };
+}
+
+/**
+ * Serials carried by two or more *different* certificates (by DER fingerprint), each with the
+ * ERR_CERT_PATH that makes every one of them unusable. Exact duplicates are not a conflict.
+ */
+export function conflictingSerials(certs: readonly CertInfo[]): Map<string, CertPathError> {
+  const first = new Map<string, string>();
+  const out = new Map<string, CertPathError>();
+  for (const c of certs) {
+    const fp = first.get(c.serial);
+    if (fp === undefined) first.set(c.serial, c.fingerprint);
+    else if (fp !== c.fingerprint && !out.has(c.serial)) {
+      out.set(c.serial, new CertPathError(`two different certificates with serial ${c.serial}: a serial must name exactly one certificate`, { field: "certificates" }));
+    }
+  }
+  return out;
 }
 
 /** A revoked certificate with nothing proving the signature came first. */

@@ -6,8 +6,8 @@
 import { CertPathError, CrlError, KakuninError, MalformedError, TruncatedError, CheckpointError } from "./errors.js";
 import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
 import { ChainLinker } from "./checks/chain-links/index.js";
-import { authenticateCheckpoint, checkpointCoverage } from "./checks/checkpoint/index.js";
-import { loadCrls, staleCrlError, type CrlInfo } from "./checks/crl/index.js";
+import { authenticateCheckpoint, checkpointCoverage, checkpointTimeProblems, revokedSignerProblems } from "./checks/checkpoint/index.js";
+import { crlDetail, crlInputs, crlSubject, loadCrls, staleCrlError, type CrlArg, type CrlInfo, type CrlInput } from "./checks/crl/index.js";
 import { payloadProblems } from "./checks/payload/index.js";
 import { failed, indeterminate, type Problem } from "./checks/problem.js";
 import { signatureProblems } from "./checks/signatures/index.js";
@@ -17,8 +17,10 @@ import { parseCertificateLine, parseCrlLine, parseHeader, type ExportHeader } fr
 import type { Json } from "./parse/fields.js";
 import { InThreadPool, type SignaturePool } from "./pool.js";
 import { ReportBuilder, type Report } from "./report.js";
+import { conflictingSerials } from "./single.js";
 import { resolveTrustAnchor, type TrustAnchor } from "./trust/anchor.js";
 import { LineVerifier, MAX_LINE_LENGTH, parseLine, type LineResult } from "./worker-core.js";
+import { startsWithBom, strictUtf8Decoder } from "./parse/strict-json.js";
 import { parseCertificatePem, type CertInfo } from "./x509/certificate.js";
 
 /** Options for {@link verifyExport}. */
@@ -29,6 +31,11 @@ export interface VerifyExportOptions {
   pool?: SignaturePool;
   /** Called after each batch with running totals. */
   onProgress?(p: { lines: number; entries: number }): void;
+  /**
+   * CRLs besides the export's own (PEM or base64 DER, optionally labelled with their source, e.g.
+   * `--crl` files or one fetched online): the newest valid one decides. See checks/crl.
+   */
+  crls?: CrlArg[];
   /** Time to judge CRL freshness against; default: now. */
   now?: Date;
   /** Lines per batch sent to the pool (default 512). */
@@ -68,7 +75,7 @@ class ExportVerifier {
 
   header?: ExportHeader;
   certLines: { line: number; cert: CertInfo; claims: ReturnType<typeof parseCertificateLine> }[] = [];
-  crlLines: { text: string; field: string }[] = [];
+  crlLines: CrlInput[] = [];
   certs = new Map<string, CheckedCert>();
   crl?: CrlInfo;
   ca?: CertInfo;
@@ -109,7 +116,7 @@ class ExportVerifier {
       const cert = await parseCertificatePem(claims.pem, "certificate.pem");
       this.certLines.push({ line, cert, claims });
     } else if (v.kind === "crl") {
-      this.crlLines.push({ text: parseCrlLine(v), field: `crl (line ${line})` });
+      this.crlLines.push({ text: parseCrlLine(v), field: `crl (line ${line})`, source: `the export (line ${line})` });
     } else if (v.kind === "header") {
       throw new MalformedError("a second header line", { field: "kind" });
     }
@@ -134,6 +141,8 @@ class ExportVerifier {
         }
       }
     }
+    // Certificate identity: a serial names one certificate. With two different ones, neither is used.
+    const conflicts = conflictingSerials(this.certLines.map((c) => c.cert));
     for (const { line, cert, claims } of this.certLines) {
       const checked: CheckedCert = this.ca
         ? await checkCertificate(cert, this.ca)
@@ -144,18 +153,15 @@ class ExportVerifier {
       if (claims.agent && checked.role === "agent" && claims.agent !== checked.agentId) {
         checked.pathError ??= new CertPathError(`certificate line says agent ${claims.agent}, the certificate is for ${checked.agentId}`, { field: "agent" });
       }
+      const conflict = conflicts.get(cert.serial);
+      if (conflict) checked.pathError = conflict;
       const prev = this.certs.get(cert.serial);
-      if (prev && prev.fingerprint !== cert.fingerprint) {
-        checked.pathError ??= new CertPathError(`two different certificates with serial ${cert.serial}`, { field: "serial" });
-        prev.pathError ??= checked.pathError;
-      }
       if (checked.pathError) this.problem(STEP.certs, failed("CERT_PATH_FAILURE", checked.pathError), { line });
       if (!prev || checked.pathError) this.certs.set(cert.serial, checked);
     }
     if (this.ca) {
-      if (this.crlLines.length === 0) this.problem(STEP.crl, failed("REVOCATION_UNKNOWN", new CrlError("the export has no CRL line")));
-      const { crl, errors } = await loadCrls(this.crlLines, this.ca, this.now);
-      for (const e of errors) this.problem(STEP.crl, failed("REVOCATION_UNKNOWN", e));
+      const { crl, problems } = await loadCrls([...this.crlLines, ...crlInputs(this.opts.crls, "crls", "a CRL given by the caller")], this.ca, this.now);
+      for (const p of problems) this.problem(STEP.crl, p);
       if (crl) this.crl = crl;
       if (crl?.stale) this.problem(STEP.crl, indeterminate("REVOCATION_UNKNOWN", staleCrlError(crl)));
     }
@@ -169,6 +175,7 @@ class ExportVerifier {
       range: { from: h.from, to: h.to },
       exportedAt: new Date(h.exportedAt).toISOString(),
       ...(this.ca ? { ca: { ...(this.ca.subjectCN ? { subject: this.ca.subjectCN } : {}), fingerprint: `sha256:${this.ca.fingerprint}` } } : {}),
+      ...(this.crl ? { crl: crlSubject(this.crl) } : {}),
     };
   }
 
@@ -263,8 +270,14 @@ class ExportVerifier {
       const { checkpoint, problems } = await authenticateCheckpoint(this.checkpoint.raw, h.issuer, this.certs, this.localVerifier);
       for (const p of problems) this.problem(p.reason === "FORMAT_FAILURE" ? STEP.parse : STEP.checkpoint, p, { line: this.checkpoint.line });
       if (checkpoint) {
-        for (const p of checkpointCoverage(checkpoint, last, h.from)) this.problem(STEP.checkpoint, p, { line: this.checkpoint.line });
-        proofTime = checkpoint.time;
+        const ps = [
+          ...checkpointCoverage(checkpoint, last, h.from),
+          ...checkpointTimeProblems(checkpoint, last),
+          ...revokedSignerProblems(checkpoint, this.crl),
+        ];
+        for (const p of ps) this.problem(STEP.checkpoint, p, { line: this.checkpoint.line });
+        // Proof of existence only from a checkpoint that is authentic, covers exactly these entries and is trusted.
+        if (ps.length === 0) proofTime = checkpoint.time;
         rb.report.subject!.checkpoint = { size: checkpoint.size, head: checkpoint.head, time: new Date(checkpoint.time).toISOString() };
       }
     }
@@ -291,9 +304,7 @@ class ExportVerifier {
       [STEP.parse]: "every line is JSON of the kakunin-log/1 shape",
       [STEP.trust]: `export CA pinned${this.ca ? ` (sha256:${this.ca.fingerprint})` : ""}`,
       [STEP.certs]: `${this.certs.size} certificate(s) issued by the pinned CA, profile checked (EKU documentSigning, keyUsage, CA:FALSE, SPIFFE SAN = CN)`,
-      [STEP.crl]: this.crl
-        ? `CRL #${this.crl.crlNumber} signed by the pinned CA, ${this.crl.revoked.size} revoked${this.crl.stale ? `; STALE: past its nextUpdate ${new Date(this.crl.nextUpdate!).toISOString()}, later revocations unknown` : ""}`
-        : "no valid CRL",
+      [STEP.crl]: this.crl ? crlDetail(this.crl) : "no valid CRL: revocation status unknown",
       [STEP.links]: `${this.entries} entries: seq contiguous, prevHash links, issuer`,
       [STEP.sigs]: "hash of canonical bytes (JCS) and RSASSA-PSS signature per entry, signer allowed",
       [STEP.status]: "entry time within certificate validity; position vs rotation/revocation; lifecycle details name the agent's certificates",
@@ -339,6 +350,8 @@ class Feeder {
   blockMode = false;
   /** Set when the verification cannot go on (no header). */
   stopped = false;
+  /** The first line has been seen (a BOM is accepted only at its start). */
+  bomChecked = false;
 
   constructor(v: ExportVerifier, opts: VerifyExportOptions) {
     this.v = v;
@@ -397,6 +410,15 @@ class Feeder {
     const v = this.v;
     if (typeof raw === "string" && raw.length > MAX_LINE_LENGTH) return this.overlong();
     this.lineNo++;
+    if (raw === INVALID_UTF8) {
+      v.finalise();
+      v.linker?.reset();
+      v.malformed(new MalformedError("line is not valid UTF-8", { field: "(line)" }), this.lineNo);
+      if (!v.header) this.stopped = true;
+      return;
+    }
+    if (this.lineNo === 1 && typeof raw === "string" && raw.charCodeAt(0) === 0xfeff && !this.bomChecked) raw = raw.slice(1); // BOM at the start of the input only
+    this.bomChecked = true;
     if (typeof raw !== "string") {
       v.malformed(new MalformedError("line is not a string", { field: "(line)" }), this.lineNo);
       return;
@@ -437,9 +459,11 @@ class Feeder {
   async block(bytes: Uint8Array, decoder: TextDecoder): Promise<void> {
     const pool = this.v.pool;
     if (!pool.verifyBlock) {
-      const lines = decoder.decode(bytes).split("\n");
-      lines.pop(); // the block ends with "\n": the last element is empty
-      for (const l of lines) await this.line(l);
+      for (let start = 0; start < bytes.length; ) {
+        const nl = bytes.indexOf(LF, start);
+        await this.line(decodeLine(decoder, bytes.subarray(start, nl)));
+        start = nl + 1;
+      }
       return;
     }
     if (!this.blockMode) {
@@ -488,14 +512,17 @@ const OVERLONG_BYTES = 3 * MAX_LINE_LENGTH;
 
 /**
  * {@link verifyExport} over the export's raw bytes (e.g. a file or `Blob.stream()`), in chunks of
- * any size. Lines are UTF-8 (invalid sequences become U+FFFD, which then fails the hash). Once past
+ * any size. Lines are strict UTF-8: a line with an invalid sequence is ERR_MALFORMED (never
+ * U+FFFD); a byte order mark is skipped at byte 0 only (elsewhere it is malformed). Once past
  * the preamble (header, certificates, CRL), whole blocks of lines go to the pool undecoded when it
  * offers {@link SignaturePool.verifyBlock}, so this thread does almost nothing per entry. Memory
  * stays bounded: a line without an end past 3 MiB is reported as too long and skipped, not kept.
  */
 export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: VerifyExportOptions): Promise<Report> {
   const f = new Feeder(new ExportVerifier(opts), opts);
-  const decoder = new TextDecoder("utf-8");
+  f.bomChecked = true; // the BOM is judged on bytes here
+  const decoder = strictUtf8Decoder();
+  let first = true; // a BOM is accepted at byte 0 of the export only
   const partial = new ByteBuffer(); // the start of a line that has not ended yet
   let skipping = false; // inside an over-long line, up to its "\n"
 
@@ -507,7 +534,7 @@ export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iter
     let start = 0;
     while (!f.v.body && !f.stopped && start < lines.length) {
       const nl = lines.indexOf(LF, start);
-      await f.line(decoder.decode(lines.subarray(start, nl)));
+      await f.line(decodeLine(decoder, lines.subarray(start, nl)));
       start = nl + 1;
     }
     if (f.stopped || start === lines.length) return;
@@ -516,6 +543,10 @@ export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iter
 
   for await (const chunk of chunks as AsyncIterable<Uint8Array>) {
     let data = chunk;
+    if (first && data.length > 0) {
+      first = false;
+      if (startsWithBom(data)) data = data.subarray(3);
+    }
     if (skipping) {
       const nl = data.indexOf(LF);
       if (nl < 0) continue;
@@ -548,6 +579,18 @@ export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iter
   }
   return f.finish();
 }
+
+/** A line's text, or a marker string that is malformed JSON when its bytes are not UTF-8 (never U+FFFD). */
+function decodeLine(decoder: TextDecoder, bytes: Uint8Array): string | InvalidUtf8 {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return INVALID_UTF8;
+  }
+}
+/** Stands for a line that is not valid UTF-8. */
+const INVALID_UTF8 = Symbol("invalid UTF-8");
+type InvalidUtf8 = typeof INVALID_UTF8;
 
 /** A growable byte buffer (capacity doubles), so a line arriving in many small chunks costs linear time. */
 class ByteBuffer {

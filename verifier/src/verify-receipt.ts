@@ -1,11 +1,13 @@
 /** verifyReceipt: one `kakunin-receipt/1` (what signing returns; what a regulator pastes). */
 import { CheckpointError, MalformedError, UnknownSignerError } from "./errors.js";
-import { authenticateCheckpoint } from "./checks/checkpoint/index.js";
+import { authenticateCheckpoint, checkpointTimeProblems, revokedSignerProblems } from "./checks/checkpoint/index.js";
+import { crlInputs as crlInputsOf, precedesRevocation, type CrlArg, type CrlInput } from "./checks/crl/index.js";
 import { payloadProblems } from "./checks/payload/index.js";
 import { failed, type Problem } from "./checks/problem.js";
 import { signatureProblems } from "./checks/signatures/index.js";
 import { validityProblems } from "./checks/verdict/index.js";
 import { parseEntry, type EntryFields } from "./parse/entry.js";
+import { parseStrictJson } from "./parse/strict-json.js";
 import { isObject, type Json } from "./parse/fields.js";
 import { ReportBuilder, type Report } from "./report.js";
 import { asProblem, noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
@@ -22,8 +24,11 @@ export interface VerifyReceiptOptions {
   trust: TrustAnchor;
   /** The payload, to compare with entry.payloadHash: raw bytes, or `{ json }` hashed over its JCS bytes. */
   payload?: Uint8Array | { json: unknown };
-  /** Extra CRLs (PEM or base64 DER); the highest valid cRLNumber among these and the receipt's wins. */
-  crls?: string[];
+  /**
+   * Extra CRLs (PEM or base64 DER, optionally labelled with their source): with the receipt's own,
+   * the newest valid one decides (highest cRLNumber). See checks/crl for the rule.
+   */
+  crls?: CrlArg[];
   /** Time for CRL freshness; default now. */
   now?: Date;
 }
@@ -45,11 +50,8 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
     let v = receipt;
     if (typeof v === "string") {
       if (v.length > 4 * MAX_LINE_LENGTH) throw new MalformedError("receipt too large", { field: "(receipt)" });
-      try {
-        v = JSON.parse(v);
-      } catch {
-        throw new MalformedError("receipt is not valid JSON", { field: "(receipt)" });
-      }
+      // A BOM only at the very start (a file's byte 0); strict I-JSON: no duplicate member names.
+      v = parseStrictJson((v as string).charCodeAt(0) === 0xfeff ? (v as string).slice(1) : (v as string), "(receipt)", "receipt");
     }
     if (!isObject(v)) throw new MalformedError("receipt must be a JSON object", { field: "(receipt)" });
     r = v;
@@ -71,16 +73,18 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
   sc.step("parse", "receipt is kakunin-receipt/1 with a well-formed entry", []);
   rb.report.subject = { issuer: entry.issuer, agent: entry.agent, entryType: entry.type, seq: entry.seq, time: new Date(entry.time).toISOString() };
 
-  const crlInputs = [
-    ...(typeof r.crl === "string" ? [{ text: r.crl, field: "crl" }] : []),
-    ...(opts.crls ?? []).map((text, i) => ({ text, field: `crls[${i}]` })),
+  const crlInputs: CrlInput[] = [
+    ...(typeof r.crl === "string" ? [{ text: r.crl, field: "crl", source: "the receipt" }] : []),
+    ...crlInputsOf(opts.crls, "crls", "a CRL given by the caller"),
   ];
   const { leaf, crl, others } = await trustAndPath(sc, opts.trust, certs, entry.signer.cert, crlInputs, now);
 
   // Entry hash and signature (same code path as the export's workers).
   const bytes = entryCanonicalBytes(r.entry as Json);
   const hashOk = (await sha256Hex(bytes)) === entry.hash;
-  const verifier = new LineVerifier(new Map([...certs.map((c) => [c.serial, c.spki] as const)]));
+  // Keys only from the certificate objects that went through path validation: the leaf, then the
+  // others (serials are unique among them, or every holder of a shared serial has a pathError).
+  const verifier = new LineVerifier(new Map([...others, ...(leaf ? [leaf] : [])].map((c) => [c.serial, c.spki] as const)));
   const sigOk = leaf ? await verifier.verifySigned(bytes, entry.signer.cert, entry.signer.alg, entry.sig) : null;
   const sigProblems = signatureProblems(entry, hashOk, sigOk, leaf).filter((p) => p.reason !== "CERT_PATH_FAILURE");
   if (!leaf && !sigProblems.some((p) => p.reason === "UNKNOWN_SIGNER")) {
@@ -102,11 +106,25 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
       const certMap = new Map([...others, leaf].map((c) => [c.serial, c]));
       const a = await authenticateCheckpoint(cp, entry.issuer, certMap, verifier);
       const cps = [...a.problems];
-      if (a.checkpoint && (a.checkpoint.size !== entry.seq + 1 || a.checkpoint.head !== entry.hash)) {
-        if (a.checkpoint.size <= entry.seq) cps.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint size ${a.checkpoint.size} does not cover seq ${entry.seq}`, { seq: entry.seq })));
-      } else if (a.checkpoint && rev && a.checkpoint.time < rev.date) proven = true;
-      if (a.checkpoint) rb.report.subject.checkpoint = { size: a.checkpoint.size, head: a.checkpoint.head, time: new Date(a.checkpoint.time).toISOString() };
-      sc.step("checkpoint", "signed by the log signer and covers the entry", cps);
+      let detail = "signed by the log signer";
+      const c = a.checkpoint;
+      if (c) {
+        rb.report.subject.checkpoint = { size: c.size, head: c.head, time: new Date(c.time).toISOString() };
+        if (c.size <= entry.seq) cps.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint size ${c.size} does not cover seq ${entry.seq}`, { seq: entry.seq })));
+        else if (c.size === entry.seq + 1 && c.head !== entry.hash) {
+          // Its head is the entry at seq: anything else is a checkpoint of another chain state.
+          cps.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint size ${c.size} ends at seq ${entry.seq}, but its head is not this entry's hash`, { seq: entry.seq })));
+        }
+        if (c.size > entry.seq) cps.push(...checkpointTimeProblems(c, { seq: entry.seq, time: entry.time }));
+        cps.push(...revokedSignerProblems(c, crl));
+        if (cps.length === 0 && c.size === entry.seq + 1) {
+          detail = "signed by the log signer; its head is this entry (it covers the entry)";
+          if (rev && precedesRevocation(c.time, rev)) proven = true;
+        } else if (cps.length === 0) {
+          detail = `signed by the log signer; size ${c.size} is beyond seq ${entry.seq} and kakunin-receipt/1 carries no inclusion proof, so it proves nothing about this entry`;
+        }
+      }
+      sc.step("checkpoint", detail, cps);
     }
     if (rev && !proven) ps.push(noPoe(leaf.serial, entry.seq));
     sc.step("certificate status", "entry time within the certificate's validity; not revoked (CRL)", ps);

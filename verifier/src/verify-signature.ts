@@ -3,6 +3,7 @@ import { MalformedError, SignatureInvalidError } from "./errors.js";
 import { failed, type Problem } from "./checks/problem.js";
 import { validityProblems } from "./checks/verdict/index.js";
 import { KeyCache, SUPPORTED_ALGS, verifyRsa, type SigningAlgorithm } from "./crypto.js";
+import { crlInputs as crlInputsOf, type CrlArg } from "./checks/crl/index.js";
 import { ReportBuilder, type Report } from "./report.js";
 import { asProblem, noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
 import type { TrustAnchor } from "./trust/anchor.js";
@@ -17,7 +18,7 @@ export interface VerifySignatureOptions {
   certificate: string;
   trust: TrustAnchor;
   /** CRLs, PEM or base64 DER. Without one, revocation is unknown (INDETERMINATE). */
-  crls?: string[];
+  crls?: CrlArg[];
   /** Default RSASSA_PSS_SHA_256 (salt 32). */
   alg?: SigningAlgorithm;
   /** Claimed signing time, checked against the certificate's validity; default now. */
@@ -49,7 +50,7 @@ export async function verifySignature(opts: VerifySignatureOptions): Promise<Rep
     return sc.finish("");
   }
   sc.step("parse", "certificate, signature and message read", []);
-  const crlInputs = (opts.crls ?? []).map((text, i) => ({ text, field: `crls[${i}]` }));
+  const crlInputs = crlInputsOf(opts.crls, "crls", "a CRL given by the caller");
   const { leaf, crl } = await trustAndPath(sc, opts.trust, certs, undefined, crlInputs, now);
   if (!leaf) {
     sc.step("signature", "", [asProblem(new MalformedError("no end-entity certificate given", { field: "certificate" }))]);

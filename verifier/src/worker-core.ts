@@ -7,6 +7,7 @@ import { KeyCache, verifyRsa, type SigningAlgorithm } from "./crypto.js";
 import { KakuninError, MalformedError } from "./errors.js";
 import { parseEntry, type EntryFields } from "./parse/entry.js";
 import { parseEntryLineFast } from "./parse/entry-fast.js";
+import { parseStrictJson } from "./parse/strict-json.js";
 import { B64, isObject, int, type Json } from "./parse/fields.js";
 import { base64Decode, type Bytes } from "./util/bytes.js";
 import { canonicalBytes, entryCanonicalBytes, entryCanonicalText, sha256Hex } from "./util/canonical.js";
@@ -51,15 +52,13 @@ export interface BlankLineResult {
 }
 export type LineResult = EntryLineResult | PayloadLineResult | OtherLineResult | MalformedLineResult | BlankLineResult;
 
-/** Parses one export line (attacker-controlled) as JSON object, bounded in length. Throws ERR_MALFORMED. */
+/**
+ * Parses one export line (attacker-controlled) as a JSON object, bounded in length and depth, with
+ * no duplicate member names (RFC 7493). Throws ERR_MALFORMED.
+ */
 export function parseLine(line: string): Json {
   if (line.length > MAX_LINE_LENGTH) throw new MalformedError(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" });
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    throw new MalformedError("line is not valid JSON", { field: "(line)" });
-  }
+  const value = parseStrictJson(line);
   if (!isObject(value)) throw new MalformedError("line is not a JSON object", { field: "(line)" });
   if (typeof value.kind !== "string") throw new MalformedError("line has no string `kind`", { field: "kind" });
   return value;
@@ -258,6 +257,34 @@ export class LineVerifier {
     for (const r of results) if (r instanceof Promise) return Promise.all(results);
     return Promise.resolve(results as LineResult[]);
   }
+}
+
+/**
+ * Decodes a block of whole lines as strict UTF-8 and verifies it. When the block holds invalid
+ * UTF-8, each line is decoded on its own and only the bad ones are malformed (never U+FFFD).
+ */
+export async function verifyBlockBytes(v: LineVerifier, bytes: Uint8Array, decoder: TextDecoder): Promise<LineResult[]> {
+  try {
+    return await v.verifyBlockText(decoder.decode(bytes));
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+  }
+  const out: LineResult[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    let nl = bytes.indexOf(10, start);
+    if (nl < 0) nl = bytes.length;
+    const piece = bytes.subarray(start, nl);
+    let text: string | undefined;
+    try {
+      text = decoder.decode(piece);
+    } catch {
+      text = undefined;
+    }
+    if (text === undefined) out.push({ kind: "malformed", message: "line is not valid UTF-8", field: "(line)" });
+    else out.push(...(await v.verifyBlockText(`${text}\n`)));
+    start = nl + 1;
+  }
+  return out;
 }
 
 function malformedResult(e: unknown): MalformedLineResult {

@@ -1,12 +1,14 @@
 /** worker_threads entry: runs worker-core's LineVerifier on batches posted by NodeWorkerPool. */
 import { parentPort, workerData } from "node:worker_threads";
-import { LineVerifier } from "../worker-core.js";
+import { strictUtf8Decoder } from "../parse/strict-json.js";
+import { LineVerifier, verifyBlockBytes } from "../worker-core.js";
 import { CompactEncoder, encodeResults, type CompactResults } from "./compact.js";
 import { nodeLineCrypto } from "./node-crypto.js";
 
 const crypto = nodeLineCrypto({ native: (workerData as { native?: boolean } | null)?.native !== false });
 const verifier = new LineVerifier(undefined, crypto);
-const decoder = new TextDecoder("utf-8");
+// Invalid UTF-8 is malformed (never U+FFFD); a BOM stays in the text, where it is malformed JSON.
+const decoder = strictUtf8Decoder();
 const port = parentPort!;
 
 type Msg =
@@ -36,7 +38,7 @@ async function verifyBlock(bytes: Uint8Array): Promise<{ msg: CompactResults; tr
       const nl = bytes.lastIndexOf(10, end - 1);
       end = nl >= start ? nl + 1 : bytes.indexOf(10, end) + 1 || bytes.length;
     }
-    for (const r of await verifier.verifyBlockText(decoder.decode(bytes.subarray(start, end)))) enc.add(r);
+    for (const r of await verifyBlockBytes(verifier, bytes.subarray(start, end), decoder)) enc.add(r);
     start = end;
   }
   return enc.finish();

@@ -22,6 +22,7 @@
  * The expression is unambiguous (each string ends at its quote), so it runs in linear time.
  */
 import { LIFECYCLE_TYPES, type EntryFields } from "./entry.js";
+import { canonicalPadding } from "./fields.js";
 
 /** A string character JCS writes as is and parseEntry's `.` accepts (a RegExp source fragment). */
 const C = '[^"\\\\\\u0000-\\u001f\\u2028\\u2029\\uD800-\\uDFFF]';
@@ -58,6 +59,8 @@ export function parseEntryLineFast(line: string): FastEntry | undefined {
   const type = m[11]!;
   if (LIFECYCLE_TYPES.has(type)) return undefined; // they need details: the general path
   const sig = line.slice(m[0].length, line.length - END.length);
+  // Non-canonical padding bits (a re-spelled signature) are the general path's to reject.
+  if (!canonicalPadding(sig)) return undefined;
   const time = Date.parse(m[10]!);
   if (!Number.isFinite(time)) return undefined;
   return {

@@ -40,7 +40,9 @@ export function int(parent: Json, key: string, path: string, min = 0): number {
 export const HASH_RE = /^[0-9a-f]{64}$/;
 export const SERIAL_RE = /^[0-9a-f]{1,64}$/;
 // Standard base64 with padding, non-empty; unambiguous, so linear on hostile input.
-export const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/;
+// Canonical (RFC 4648 §3.5): the pad bits of the last character are zero, so one byte string has
+// exactly one encoding and a signature cannot be re-spelled.
+export const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)$/;
 
 /** Same language as HASH_RE, without the regex engine (three per entry). */
 export const HASH: Pattern = {
@@ -57,8 +59,19 @@ export const HASH: Pattern = {
 const B64_CHAR = new Uint8Array(128);
 for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") B64_CHAR[ch.charCodeAt(0)] = 1;
 const isB64Char = (c: number) => c < 128 && B64_CHAR[c] === 1;
+const B64_VALUE = new Uint8Array(128);
+[..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].forEach((ch, i) => (B64_VALUE[ch.charCodeAt(0)] = i));
 
-/** Same language as B64_RE (non-empty, padded standard base64), without the regex engine. */
+/** The padding of a base64 string is canonical (pad bits zero); only the last characters are read. */
+export function canonicalPadding(s: string): boolean {
+  const n = s.length;
+  if (n < 2 || s.charCodeAt(n - 1) !== 61) return true;
+  const two = s.charCodeAt(n - 2) === 61;
+  const c = s.charCodeAt(two ? n - 3 : n - 2);
+  return c < 128 && (B64_VALUE[c]! & (two ? 0x0f : 0x03)) === 0;
+}
+
+/** Same language as B64_RE (non-empty, padded, canonical standard base64), without the regex engine. */
 export const B64: Pattern = {
   test(s: string): boolean {
     const n = s.length;
@@ -66,6 +79,8 @@ export const B64: Pattern = {
     let end = n;
     if (s.charCodeAt(n - 1) === 61) end = s.charCodeAt(n - 2) === 61 ? n - 2 : n - 1;
     for (let i = 0; i < end; i++) if (!isB64Char(s.charCodeAt(i))) return false;
+    // Canonical: the unused low bits of the last character before the padding are zero.
+    if (end < n) return (B64_VALUE[s.charCodeAt(end - 1)]! & (end === n - 2 ? 0x0f : 0x03)) === 0;
     return true;
   },
 };

@@ -40,5 +40,8 @@ export async function resolveTrustAnchor(trust: TrustAnchor, candidates: readonl
   if (!ca.basicConstraints.ca || !ca.keyUsage.keyCertSign) {
     throw new CertPathError("the pinned certificate is not a CA (basicConstraints CA:TRUE and keyCertSign required)");
   }
+  if (ca.unknownCritical.length || ca.repeatedExtensions.length) {
+    throw new CertPathError(`the pinned CA certificate has ${ca.unknownCritical.length ? `a critical extension this verifier does not process (${ca.unknownCritical.join(", ")})` : `a repeated extension (${ca.repeatedExtensions.join(", ")})`}; RFC 5280 requires rejecting it`);
+  }
   return ca;
 }

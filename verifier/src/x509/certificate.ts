@@ -15,6 +15,11 @@ const OID_SAN = "2.5.29.17";
 const OID_BASIC_CONSTRAINTS = "2.5.29.19";
 const OID_SKI = "2.5.29.14";
 const OID_AKI = "2.5.29.35";
+/**
+ * Extensions whose content this verifier processes. RFC 5280 §4.2: a critical extension not in
+ * this set must make the certificate unusable (checks/cert-path, trust/anchor).
+ */
+const PROCESSED_EXTENSIONS = new Set([OID_KEY_USAGE, OID_EKU, OID_SAN, OID_BASIC_CONSTRAINTS, OID_SKI, OID_AKI]);
 
 /** A parsed certificate. */
 export interface CertInfo {
@@ -43,6 +48,10 @@ export interface CertInfo {
   ski?: string;
   /** authorityKeyIdentifier keyIdentifier (lowercase hex), if present. */
   akiKeyId?: string;
+  /** OIDs of critical extensions this verifier does not process (RFC 5280: reject the certificate). */
+  unknownCritical: string[];
+  /** OIDs of extensions that occur more than once (RFC 5280 §4.2: at most one instance each). */
+  repeatedExtensions: string[];
 }
 
 /** Lowercase hex of a DER INTEGER's magnitude, dropping the 00 sign byte. */
@@ -123,6 +132,8 @@ export async function parseCertificateDer(der: Bytes, field = "certificate"): Pr
         ca: !!(bc?.parsedValue as pkijs.BasicConstraints | undefined)?.cA,
       },
       signatureAlgorithm: cert.signatureAlgorithm.algorithmId,
+      unknownCritical: exts.filter((e) => e.critical && !PROCESSED_EXTENSIONS.has(e.extnID)).map((e) => e.extnID),
+      repeatedExtensions: [...new Set(exts.map((e) => e.extnID).filter((id, i, all) => all.indexOf(id) !== i))],
       ...(ski !== undefined ? { ski } : {}),
       ...(akiKeyId !== undefined ? { akiKeyId } : {}),
     };

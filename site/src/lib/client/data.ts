@@ -55,10 +55,11 @@ export function trustAnchor(): Trust | undefined {
   return undefined;
 }
 
-/** CRL PEMs known to the portal (the freshest). */
-export function crls(): string[] {
-  const crl = directory().crl;
-  return crl?.pem ? [crl.pem] : [];
+/** CRLs known to the portal (the freshest directory's), labelled with where they came from. */
+export function crls(): { pem: string; source: string }[] {
+  const dir = directory();
+  const crl = dir.crl;
+  return crl?.pem ? [{ pem: crl.pem, source: `the portal's directory${dir.generatedAt ? ` (as of ${dir.generatedAt})` : ""}` }] : [];
 }
 
 function fmt(iso: string | null | undefined): string {

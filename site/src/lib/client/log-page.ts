@@ -1,14 +1,33 @@
 /** Verify an exported log: streams the file through verifyExport with a Web Worker pool. */
-import { verifyExport, MAX_LINE_LENGTH, type Report } from "@kakunin/verifier";
-import { crls as _crls, ready, trustAnchor } from "./data";
+import { verifyExportBytes, MAX_LINE_LENGTH, type Report } from "@kakunin/verifier";
+import { crls, ready, trustAnchor } from "./data";
 import { plainReason, VERDICT_WORD } from "./plain";
 import { reasonsList, technicalSection, verdictBox } from "./report-view";
 import { $, clearErrors, fieldError, focusResult, h, onFileDrop } from "./ui";
 import { WebWorkerPool } from "./worker-pool";
 
-void _crls; // an export carries its own CRL; the directory's is not mixed in.
+// One revocation rule everywhere (verifier checks/crl): the export's CRL and the portal's directory
+// CRL are both offered, and the newest valid one decides — as `kakunin-verify log --crl` does.
 
 /** Splits a byte stream into lines, reporting bytes read. Over-long lines are cut (the verifier flags them). */
+/** The stream's chunks, counting bytes read, stopping when `signal` aborts. */
+export async function* chunksOf(stream: ReadableStream<Uint8Array>, onBytes: (n: number) => void, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  let read = 0;
+  try {
+    for (;;) {
+      if (signal.aborted) throw new DOMException("stopped", "AbortError");
+      const { value, done } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+      onBytes(read);
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 export async function* linesOf(stream: ReadableStream<Uint8Array>, onBytes: (n: number) => void, signal: AbortSignal): AsyncGenerator<string> {
   const reader = stream.getReader();
   const decoder = new TextDecoder("utf-8");
@@ -214,13 +233,15 @@ export function initLogPage(): void {
         progressText.textContent = `${Math.round((bytes / total) * 100)}% read · ${entries.toLocaleString("en")} entries verified · ${Math.round(rate).toLocaleString("en")} entries/s`;
       };
       try {
-        const report = await verifyExport(
-          linesOf(blob.stream() as ReadableStream<Uint8Array>, (n) => {
+        // Raw bytes, as the CLI reads them: strict UTF-8 and the BOM rule are the library's, not ours.
+        const report = await verifyExportBytes(
+          chunksOf(blob.stream() as ReadableStream<Uint8Array>, (n) => {
             bytes = n;
             paint();
           }, signal),
           {
             trust,
+            crls: crls(),
             pool: workers,
             onProgress: (p) => {
               entries = p.entries;

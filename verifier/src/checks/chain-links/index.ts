@@ -11,7 +11,7 @@ export class ChainLinker {
   #expectedSeq: number | null;
   #prevHash: string | null;
   /** Last linked entry (seq and claimed hash). */
-  last: { seq: number; hash: string } | null = null;
+  last: { seq: number; hash: string; time: number } | null = null;
 
   constructor(issuer: string, fromSeq: number, prevHash: string) {
     this.#issuer = issuer;
@@ -20,7 +20,7 @@ export class ChainLinker {
   }
 
   /** Checks one entry against its predecessor and advances. */
-  next(e: { seq: number; prevHash: string; hash: string; issuer: string }): Problem[] {
+  next(e: { seq: number; prevHash: string; hash: string; issuer: string; time: number }): Problem[] {
     const problems: Problem[] = [];
     if (e.issuer !== this.#issuer) {
       problems.push(failed("WRONG_ISSUER", new WrongIssuerError(`entry ${e.seq} belongs to issuer ${e.issuer}, not ${this.#issuer}`, { seq: e.seq })));
@@ -33,7 +33,7 @@ export class ChainLinker {
     }
     this.#expectedSeq = e.seq + 1;
     this.#prevHash = e.hash;
-    this.last = { seq: e.seq, hash: e.hash };
+    this.last = { seq: e.seq, hash: e.hash, time: e.time };
     return problems;
   }
 

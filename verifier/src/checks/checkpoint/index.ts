@@ -8,7 +8,8 @@ import type { Json } from "../../parse/fields.js";
 import { checkpointCanonicalBytes } from "../../util/canonical.js";
 import type { LineVerifier } from "../../worker-core.js";
 import type { CheckedCert } from "../cert-path/index.js";
-import { failed, type Problem } from "../problem.js";
+import { precedesRevocation, type CrlInfo } from "../crl/index.js";
+import { failed, indeterminate, type Problem } from "../problem.js";
 
 /** Authenticates a checkpoint (attacker-controlled). Returns its fields when authentic, plus problems. */
 export async function authenticateCheckpoint(
@@ -42,6 +43,25 @@ export async function authenticateCheckpoint(
   }
   if (cp.issuer !== issuer) bad(`issuer ${cp.issuer} is not ${issuer}`);
   return problems.length ? { problems } : { checkpoint: cp, problems };
+}
+
+/**
+ * A checkpoint signed by a log-signer certificate that the CRL revokes proves nothing from the
+ * revocation on (the key may be an attacker's): not existence, not completeness. Indeterminate,
+ * since the revocation may have been routine; the entries it would have covered lose that proof.
+ */
+export function revokedSignerProblems(cp: CheckpointFields, crl: CrlInfo | undefined): Problem[] {
+  const rev = crl?.revoked.get(cp.signer.cert);
+  if (!rev || precedesRevocation(cp.time, rev)) return [];
+  return [indeterminate("CHECKPOINT_FAILURE", new CheckpointError(
+    `checkpoint of ${new Date(cp.time).toISOString()} is signed by log signer certificate ${cp.signer.cert}, revoked at ${new Date(rev.date).toISOString()} (CRL #${crl!.crlNumber}): it proves nothing`))];
+}
+
+/** A checkpoint is made after the entries it covers: its `time` is never before the last one's. */
+export function checkpointTimeProblems(cp: CheckpointFields, last: { seq: number; time: number } | null): Problem[] {
+  if (!last || cp.time >= last.time) return [];
+  return [failed("CHECKPOINT_FAILURE", new CheckpointError(
+    `checkpoint time ${new Date(cp.time).toISOString()} is before the time of entry ${last.seq} it covers (${new Date(last.time).toISOString()})`, { seq: last.seq }))];
 }
 
 /** Compares an authentic checkpoint with the chain's tail (`last` = last entry seen, null if none). */

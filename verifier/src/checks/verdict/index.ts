@@ -8,7 +8,7 @@
 import { ExpiredError, LifecycleError, NoPoeError, NotYetValidError, RevokedError, SupersededError } from "../../errors.js";
 import type { EntryFields } from "../../parse/entry.js";
 import type { CheckedCert } from "../cert-path/index.js";
-import type { CrlInfo } from "../crl/index.js";
+import { precedesRevocation, type CrlInfo } from "../crl/index.js";
 import { failed, indeterminate, type Problem } from "../problem.js";
 
 /** Entry time within the signer certificate's validity. */
@@ -101,30 +101,38 @@ export class CertStatusTracker {
    */
   *resolve(proofTime: number | undefined): Generator<PendingEntry & { problem?: Problem }> {
     for (const [serial, list] of this.#pending) {
-      const revokedAt = this.#revokedAt.get(serial);
-      const crlDate = this.#crl?.revoked.get(serial)?.date;
-      for (const p of list) {
-        // A later revocation entry, or a checkpoint older than the CRL's revocation date, proves precedence.
-        if (revokedAt !== undefined && p.seq < revokedAt) yield p;
-        else if (proofTime !== undefined && crlDate !== undefined && proofTime < crlDate) yield p;
-        else {
-          yield { ...p, problem: indeterminate("NO_POE", new NoPoeError(
-            `entry ${p.seq}: certificate ${serial} is revoked (CRL) and nothing in the export proves the entry precedes the revocation`, { seq: p.seq })) };
-        }
-      }
+      for (const p of list) yield this.#crlVerdict(serial, p, proofTime);
     }
     this.#pending.clear();
     for (const [serial, list] of this.#unannounced) {
       const announced = this.#announced.has(serial);
       for (const { agent, current, ...p } of list) {
-        if (announced) yield p;
-        else {
+        // Announced later: the entry is judged like any other of that certificate, CRL included.
+        if (announced) yield this.#crlVerdict(serial, p, proofTime);
+        else if ((this.#current.get(agent)?.seq ?? -1) > p.seq) {
+          // A later registration/rotation of this agent named another certificate: never announced.
           yield { ...p, problem: failed("LIFECYCLE_MISMATCH", new LifecycleError(
-            `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, which no registration or rotation entry announces (its current certificate is ${current.serial} since seq ${current.seq})`, { seq: p.seq })) };
+            `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, which no registration or rotation entry announces (a later one names ${this.#current.get(agent)!.serial})`, { seq: p.seq })) };
+        } else {
+          // The range ends between first use and announcement, which is legal (FORMATS.md): undecided.
+          yield { ...p, problem: indeterminate("LIFECYCLE_MISMATCH", new LifecycleError(
+            `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, not announced by the end of the export (its current certificate is ${current.serial} since seq ${current.seq}); the announcement may follow the range`, { seq: p.seq })) };
         }
       }
     }
     this.#unannounced.clear();
+  }
+
+  /** CRL status of an authentic entry by `serial`: fine, or NO_POE when the CRL revokes it and nothing proves precedence. */
+  #crlVerdict(serial: string, p: PendingEntry, proofTime: number | undefined): PendingEntry & { problem?: Problem } {
+    const crlRev = this.#crl?.revoked.get(serial);
+    if (!crlRev) return p;
+    const revokedAt = this.#revokedAt.get(serial);
+    // A later revocation entry, or a checkpoint older than the CRL's revocation date, proves precedence.
+    if (revokedAt !== undefined && p.seq < revokedAt) return p;
+    if (proofTime !== undefined && precedesRevocation(proofTime, crlRev)) return p;
+    return { ...p, problem: indeterminate("NO_POE", new NoPoeError(
+      `entry ${p.seq}: certificate ${serial} is revoked (CRL) and nothing in the export proves the entry precedes the revocation`, { seq: p.seq })) };
   }
 }
 
@@ -135,7 +143,7 @@ export class CertStatusTracker {
  */
 export function lifecycleProblems(entry: EntryFields, certs: ReadonlyMap<string, CheckedCert>): Problem[] {
   const d = entry.details;
-  if (!d || d.type === "certificate.revoked") return [];
+  if (!d) return [];
   const seq = entry.seq;
   const problems: Problem[] = [];
   const ofAgent = (field: string, serial: string) => {
@@ -145,7 +153,7 @@ export function lifecycleProblems(entry: EntryFields, certs: ReadonlyMap<string,
         `entry ${seq}: ${entry.type} details.${field} ${serial} is ${c.role === "agent" ? `agent ${c.agentId}'s certificate` : `a ${c.role} certificate`}, not agent ${entry.agent}'s`, { seq, field: `entry.details.${field}` })));
     }
   };
-  if (d.type === "agent.registered") ofAgent("cert", d.cert);
+  if (d.type === "agent.registered" || d.type === "certificate.revoked") ofAgent("cert", d.cert);
   else {
     if (d.oldCert === d.newCert) problems.push(failed("LIFECYCLE_MISMATCH", new LifecycleError(`entry ${seq}: key.rotated oldCert and newCert are the same certificate`, { seq, field: "entry.details.newCert" })));
     ofAgent("oldCert", d.oldCert);

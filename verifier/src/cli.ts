@@ -17,9 +17,16 @@ const EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 3, USAGE: 2 } as const;
 /** Usage or unreadable input: exit 2 with a message naming the file (and line/field). */
 class InputError extends Error {}
 
+let stdinTakenBy: string | undefined;
+
+/** A file's bytes; `-` is standard input (once per run: `kakunin sign … | kakunin-verify receipt -`). */
 function readFile(path: string, what: string): Buffer {
+  if (path === "-") {
+    if (stdinTakenBy) throw new InputError(`cannot read ${what} from standard input: it is already the ${stdinTakenBy}`);
+    stdinTakenBy = what;
+  }
   try {
-    return readFileSync(path);
+    return readFileSync(path === "-" ? 0 : path);
   } catch (e) {
     throw new InputError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
@@ -158,7 +165,7 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
       }
     });
 
-  trustOptions(p.command("receipt").argument("<receipt>", "kakunin-receipt/1 JSON file").description("verify a receipt"))
+  trustOptions(p.command("receipt").argument("<receipt>", "kakunin-receipt/1 JSON file (- for standard input)").description("verify a receipt"))
     .option("--payload <file>", "the payload as raw bytes (compared with entry.payloadHash)")
     .option("--payload-json <file>", "the payload as JSON (hashed over its RFC 8785 bytes)")
     .action(async (file: string, o) => {

@@ -110,8 +110,8 @@ describe("kakunin CLI", () => {
     const v2 = await runBin(VERIFY_BIN, ["receipt", join(dir, "r2.json"), "--ca", join(dir, "ca.pem"), "--payload-json", join(dir, "p.json")]);
     expect(v2.code, v2.stdout + v2.stderr).toBe(0);
 
-    // kakunin sign … | kakunin-verify receipt /dev/stdin (the README's pipe), in a real shell
-    const pipe = execFileSync("sh", ["-c", `printf 'hello' | "${process.execPath}" "${KAKUNIN_BIN}" --config "${config}" --profile acme sign ${agentId} | "${process.execPath}" "${VERIFY_BIN}" receipt /dev/stdin --ca "${join(dir, "ca.pem")}" --json`], { encoding: "utf8", env: { ...process.env, KAKUNIN_TOKEN: "" } });
+    // kakunin sign … | kakunin-verify receipt - (the README's pipe), in a real shell
+    const pipe = execFileSync("sh", ["-c", `printf 'hello' | "${process.execPath}" "${KAKUNIN_BIN}" --config "${config}" --profile acme sign ${agentId} | "${process.execPath}" "${VERIFY_BIN}" receipt - --ca "${join(dir, "ca.pem")}" --json`], { encoding: "utf8", env: { ...process.env, KAKUNIN_TOKEN: "" } });
     expect(JSON.parse(pipe).verdict).toBe("PASSED");
   });
 

@@ -1,6 +1,6 @@
 /** C2SP signed-note (c2sp.org/signed-note): parsing, formatting, Ed25519 (type 0x01) keys and verification. */
 import type { Bytes } from "../util/bytes.js";
-import { base64Decode, base64Encode, utf8Encode } from "../util/bytes.js";
+import { base64Decode, base64Encode, utf8Decode, utf8Encode } from "../util/bytes.js";
 import { NoteFormatError, NoteSignatureError } from "./errors.js";
 
 /** One signature line: key name, uint32 key ID, and the signature bytes after the ID. */
@@ -76,8 +76,9 @@ export async function parseVerifierKey(vkey: string): Promise<NoteVerifierKey> {
   return { name, keyId, publicKey };
 }
 
-/** Parses a signed note's structure (no verification). Throws NoteFormatError on any deviation. */
-export function parseNote(msg: string): Note {
+/** Parses a signed note's structure (no verification); bytes must be valid UTF-8. Throws NoteFormatError on any deviation. */
+export function parseNote(input: string | Uint8Array): Note {
+  const msg = typeof input === "string" ? input : utf8Decode(input, "note");
   for (const ch of msg) {
     const c = ch.codePointAt(0)!;
     if ((c < 0x20 && c !== 0x0a) || (c >= 0xd800 && c <= 0xdfff)) throw new NoteFormatError("note contains a control character or invalid UTF-8");
@@ -131,7 +132,7 @@ export interface OpenedNote {
  * ignored; a failing signature of a known key rejects the note; so does having no verified signature.
  * Identical repeated lines count once.
  */
-export async function openNote(msg: string, known: readonly NoteVerifierKey[]): Promise<OpenedNote> {
+export async function openNote(msg: string | Uint8Array, known: readonly NoteVerifierKey[]): Promise<OpenedNote> {
   const note = parseNote(msg);
   const text = utf8Encode(note.text);
   const verified: NoteSignature[] = [];

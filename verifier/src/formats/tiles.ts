@@ -46,7 +46,7 @@ export function parseTilePath(path: string): Tile {
   const index = Number(groups.map((g) => g.replace("x", "")).join(""));
   if (!Number.isSafeInteger(index)) throw new NoteFormatError("tile index too large", { field: "index" });
   const width = m[3] === undefined ? TILE_WIDTH : Number(m[3]);
-  if (width >= TILE_WIDTH) throw new NoteFormatError("partial tile width must be 1-255", { field: "width" });
+  if (m[3] !== undefined && width >= TILE_WIDTH) throw new NoteFormatError("partial tile width must be 1-255", { field: "width" });
   return { level, index, width };
 }
 

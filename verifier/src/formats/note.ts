@@ -62,9 +62,13 @@ export async function formatVerifierKey(name: string, publicKey: Uint8Array): Pr
 
 /** Parses an Ed25519 verifier key; rejects other types, wrong lengths, and an ID that is not the key's. */
 export async function parseVerifierKey(vkey: string): Promise<NoteVerifierKey> {
-  const parts = vkey.split("+");
-  if (parts.length !== 3) throw new NoteFormatError("verifier key must be name+id+key", { field: "vkey" });
-  const [name, hex, b64] = parts as [string, string, string];
+  // Split at the first two '+' only: base64 key material may itself contain '+'.
+  const first = vkey.indexOf("+");
+  const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
+  if (second < 0) throw new NoteFormatError("verifier key must be name+id+key", { field: "vkey" });
+  const name = vkey.slice(0, first);
+  const hex = vkey.slice(first + 1, second);
+  const b64 = vkey.slice(second + 1);
   if (!isValidKeyName(name)) throw new NoteFormatError("invalid key name", { field: "vkey.name" });
   if (!/^[0-9a-f]{8}$/.test(hex)) throw new NoteFormatError("key ID must be 8 lowercase hex digits", { field: "vkey.id" });
   const material = strictBase64(b64, "vkey.key");

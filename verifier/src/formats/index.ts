@@ -9,3 +9,4 @@ export * from "./proof-build.js";
 export * from "./note.js";
 export * from "./checkpoint.js";
 export * from "./tiles.js";
+export * from "./leaf.js";

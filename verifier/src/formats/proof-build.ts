@@ -99,6 +99,16 @@ export class CompactRange {
     return this.#size;
   }
 
+  /** The right edge of a tree of `size`: the nodes {@link rangeNodes}(0, size) names, in that order. */
+  static resume(size: number, edgeHashes: readonly Uint8Array[]): CompactRange {
+    const ids = rangeNodes(0, size);
+    if (ids.length !== edgeHashes.length) throw new ProofError(`a tree of ${size} has ${ids.length} edge nodes, got ${edgeHashes.length}`);
+    const r = new CompactRange();
+    r.#edge = ids.map((id, i) => ({ id, hash: edgeHashes[i]! }));
+    r.#size = size;
+    return r;
+  }
+
   async append(leafHash: Uint8Array): Promise<{ id: NodeId; hash: Bytes }[]> {
     let node = { id: { level: 0, index: this.#size }, hash: new Uint8Array(leafHash) as Bytes };
     const made = [node];

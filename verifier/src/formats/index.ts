@@ -10,3 +10,4 @@ export * from "./note.js";
 export * from "./checkpoint.js";
 export * from "./tiles.js";
 export * from "./leaf.js";
+export * from "./tlog-proof.js";

@@ -131,7 +131,9 @@ export class KeyStore {
     const { privateKey } =
       spec.kind === "rsa"
         ? await generateKeyPairAsync("rsa", { modulusLength: spec.modulusLength! })
-        : await generateKeyPairAsync("ec", { namedCurve: "P-256" });
+        : spec.kind === "ed25519"
+          ? await generateKeyPairAsync("ed25519")
+          : await generateKeyPairAsync("ec", { namedCurve: "P-256" });
     const keyId = randomUUID();
     const key: StoredKey = {
       meta: {

@@ -16,6 +16,8 @@ export function signMessage(
   message: Buffer,
 ): Buffer {
   const { scheme, hash } = SIGNING_ALGORITHMS[algorithm];
+  if (scheme === "ed25519") return nodeSign(null, message, privateKey); // RFC 8032 pure: 64 raw bytes
+  if (scheme === "ed25519ph") throw new Error("Ed25519ph is not available");
   if (scheme === "ecdsa" && messageType === "RAW") {
     return nodeSign(hash, message, { key: privateKey, dsaEncoding: "der" });
   }
@@ -38,6 +40,14 @@ export function verifyMessage(
   signature: Buffer,
 ): boolean {
   const { scheme, hash } = SIGNING_ALGORITHMS[algorithm];
+  if (scheme === "ed25519") {
+    try {
+      return signature.length === 64 && nodeVerify(null, message, publicKey, signature);
+    } catch {
+      return false;
+    }
+  }
+  if (scheme === "ed25519ph") return false;
   if (scheme === "ecdsa" && messageType === "RAW") {
     try {
       return nodeVerify(hash, message, { key: publicKey, dsaEncoding: "der" }, signature);

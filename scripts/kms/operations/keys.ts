@@ -21,7 +21,7 @@ export function parsePolicy(policy: string): string {
 export const createKey: Operation = async (input, ctx) => {
   const keySpec = input.optionalString("KeySpec") ?? input.optionalString("CustomerMasterKeySpec") ?? "SYMMETRIC_DEFAULT";
   if (!isKeySpec(keySpec)) {
-    throw unsupportedOperation(`KeySpec ${keySpec} is not supported by the local KMS (use RSA_2048, RSA_3072, RSA_4096 or ECC_NIST_P256).`);
+    throw unsupportedOperation(`KeySpec ${keySpec} is not supported by the local KMS (use RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256 or ECC_NIST_EDWARDS25519).`);
   }
   // KMS defaults KeyUsage to ENCRYPT_DECRYPT, which only RSA specs allow.
   const keyUsage: KeyUsage = input.optionalEnum("KeyUsage", ["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"] as const) as KeyUsage ?? "ENCRYPT_DECRYPT";

@@ -1,6 +1,6 @@
 import type { MessageType } from "../crypto/sign.js";
-import { invalidKeyUsage, invalidSignature, KmsError, validation } from "../errors.js";
-import { SIGNING_ALGORITHMS, isSigningAlgorithm, KEY_SPECS, type SigningAlgorithm } from "../key-specs.js";
+import { invalidKeyUsage, invalidSignature, KmsError, unsupportedOperation, validation } from "../errors.js";
+import { REQUIRED_MESSAGE_TYPE, SIGNING_ALGORITHMS, isSigningAlgorithm, KEY_SPECS, type SigningAlgorithm } from "../key-specs.js";
 import { algorithmsOf } from "../key-metadata.js";
 import type { StoredKey } from "../key-store.js";
 import type { Input } from "../input.js";
@@ -52,6 +52,14 @@ function signingRequest(input: Input, ctx: Parameters<Operation>[1]): SigningReq
     throw invalidKeyUsage(`The signing algorithm ${algorithmName} is not valid for ${key.arn}.`);
   }
   if (messageType === "EXTERNAL_MU") throw invalidKeyUsage(`MessageType EXTERNAL_MU is not valid for ${key.arn}.`);
+  const required = REQUIRED_MESSAGE_TYPE[algorithmName];
+  if (required !== undefined && messageType !== required) {
+    throw validation(`The signing algorithm ${algorithmName} requires MessageType ${required}.`);
+  }
+  if (algorithmName === "ED25519_PH_SHA_512") {
+    // Node 20's OpenSSL 3.0 has no Ed25519ph; refuse plainly rather than sign something else.
+    throw unsupportedOperation("ED25519_PH_SHA_512 is not supported by the local KMS (use ED25519_SHA_512 with MessageType RAW).");
+  }
   if (messageType === "DIGEST" && message.length !== SIGNING_ALGORITHMS[algorithmName].digestLength) {
     throw validation(`Digest is invalid length for algorithm ${algorithmName}.`);
   }

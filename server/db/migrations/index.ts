@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from "k
 import type { Db, DialectName } from "../connect.js";
 import { makeInitial } from "./001_initial.js";
 import { makeAuditLog } from "./002_audit_log.js";
+import { makeMerkleTree } from "./003_merkle_tree.js";
 
 /** In-code provider: ordered by name. Add new migrations to this list (one line each). */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -9,6 +10,8 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     "001_initial": makeInitial(dialect),
     // The audit log: entries, payloads, checkpoints, chain heads.
     "002_audit_log": makeAuditLog(dialect),
+    // Log v2: Merkle tree nodes and the integrated size/root per issuer.
+    "003_merkle_tree": makeMerkleTree(dialect),
   };
 }
 

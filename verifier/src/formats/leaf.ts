@@ -1,0 +1,24 @@
+/** The Merkle leaf of a v1 entry (FORMATS.md "Merkle tree leaves"): canonical bytes with `hash` and `sig`. */
+import type { Bytes } from "../util/bytes.js";
+import { utf8Encode } from "../util/bytes.js";
+import { entryCanonicalText } from "../util/canonical.js";
+import { NoteFormatError } from "./errors.js";
+import { hashLeaf } from "./merkle.js";
+
+/**
+ * Leaf data of an entry: its canonical text (JCS without `hash` and `sig`) with
+ * `,"hash":"…","sig":"…"` put before the closing brace — the entry exactly as the server writes it
+ * in an export line — so the tree commits to the signature too. Any serialisation of the same entry
+ * gives the same bytes.
+ */
+export function entryLeafData(entry: Record<string, unknown>): Bytes {
+  const { hash, sig } = entry;
+  if (typeof hash !== "string" || typeof sig !== "string") throw new NoteFormatError("entry needs string hash and sig", { field: "entry" });
+  const canonical = entryCanonicalText(entry);
+  return utf8Encode(`${canonical.slice(0, -1)},"hash":${JSON.stringify(hash)},"sig":${JSON.stringify(sig)}}`);
+}
+
+/** RFC 9162 leaf hash of an entry. */
+export function entryLeafHash(entry: Record<string, unknown>): Promise<Bytes> {
+  return hashLeaf(entryLeafData(entry));
+}

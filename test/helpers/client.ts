@@ -6,11 +6,13 @@
  */
 import { createKakuninClient, KakuninApiError, type KakuninClient } from "@kakunin/client";
 
+type FetchFn = (request: Request) => Response | Promise<Response>;
+
 /**
- * Where requests go: a base URL, anything with a `url` (a RunningServer), or a fetch function —
- * e.g. `(r) => app.request(r)` for an in-process app.
+ * Where requests go: a base URL, anything with a `url` (a RunningServer; with `fetch`, sent through
+ * it, e.g. to record responses), or a fetch function — e.g. `(r) => app.request(r)` in process.
  */
-export type ApiTarget = string | { url: string } | ((request: Request) => Response | Promise<Response>);
+export type ApiTarget = string | { url: string; fetch?: FetchFn } | FetchFn;
 
 export interface ApiClientOptions {
   /** 429/503 retries (default 0: a test that provokes a 503 must see it, not a retried success). */
@@ -19,8 +21,8 @@ export interface ApiClientOptions {
 
 function fetchOf(target: ApiTarget): { baseUrl: string; fetch?: typeof fetch } {
   if (typeof target === "string") return { baseUrl: target };
-  if (typeof target === "function") return { baseUrl: "http://in-process.test", fetch: (async (r: Request) => target(r)) as typeof fetch };
-  return { baseUrl: target.url };
+  const via = typeof target === "function" ? target : target.fetch;
+  return { baseUrl: typeof target === "function" ? "http://in-process.test" : target.url, ...(via ? { fetch: (async (r: Request) => via(r)) as typeof fetch } : {}) };
 }
 
 /** A typed client for `target` with `token` (none: the public routes). */

@@ -26,6 +26,11 @@ export interface KakuninClientOptions {
 
 type Result<T> = { data?: T; error?: unknown; response: Response };
 
+/** Query and path numbers go out as the decimal strings the API's hardened parameters declare. */
+function decimals<Q extends object>(q: Q): { [K in keyof Q]: Q[K] extends number | undefined ? string | undefined : Q[K] } {
+  return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, typeof v === "number" ? String(v) : v])) as never;
+}
+
 function unwrap<T>(r: Result<T>): T {
   if (r.response.ok) return r.data as T;
   throw errorFromResponse(r.response, r.error);
@@ -51,18 +56,18 @@ export function createKakuninClient(opts: KakuninClientOptions) {
     createAgentToken: async (agentId: string) => unwrap(await raw.POST("/v1/agents/{id}/tokens", id(agentId))),
     /** Signs an operation; resolves once the entry is durably committed. */
     sign: async (agentId: string, body: OperationBody): Promise<Receipt> => unwrap(await raw.POST("/v1/agents/{id}/operations", { ...id(agentId), body })),
-    logEntries: async (q: { from?: number; to?: number; limit?: number } = {}) => unwrap(await raw.GET("/v1/log/entries", { params: { query: q } })),
+    logEntries: async (q: { from?: number; to?: number; limit?: number } = {}) => unwrap(await raw.GET("/v1/log/entries", { params: { query: decimals(q) } })),
     checkpoint: async () => unwrap(await raw.GET("/v1/log/checkpoint")),
     publicCheckpoint: async (issuerId: string) => unwrap(await raw.GET("/v1/public/issuers/{id}/checkpoint", { params: { path: { id: issuerId } } })),
     /** The NDJSON export as a byte stream (not buffered). */
     exportLog: async (q: { from?: number; to?: number; payloads?: boolean } = {}) => {
-      const query: { from?: number; to?: number; payloads?: "true" | "false" } = { ...q, payloads: q.payloads ? "true" : "false" };
+      const query = { ...decimals({ from: q.from, to: q.to }), payloads: q.payloads ? "true" as const : "false" as const };
       const r = await raw.GET("/v1/log/export", { params: { query }, parseAs: "stream" });
       // openapi-fetch has already read an error body into `error`; the body stream is used up.
       if (!r.response.ok) throw errorFromResponse(r.response, r.error ?? (await r.response.text().catch(() => undefined)));
       return r.data as unknown as ReadableStream<Uint8Array>;
     },
-    erasePayload: async (seq: number) => { unwrap(await raw.DELETE("/v1/log/entries/{seq}/payload", { params: { path: { seq } } })); },
+    erasePayload: async (seq: number) => { unwrap(await raw.DELETE("/v1/log/entries/{seq}/payload", { params: { path: { seq: String(seq) } } })); },
     caPem: async () => unwrap(await raw.GET("/v1/public/ca.pem", { parseAs: "text" })) as string,
     crlPem: async () => unwrap(await raw.GET("/v1/public/crl.pem", { parseAs: "text" })) as string,
     publicAgent: async (agentId: string) => unwrap(await raw.GET("/v1/public/agents/{id}", id(agentId))),

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { startLocalKms } from "../../test/helpers/kms.js";
 import { createTestDatabase, postgresAvailable } from "../../test/helpers/postgres.js";
 import { startServer, type RunningServer } from "../../test/helpers/server.js";
+import { setupIssuer, streamText } from "../../test/helpers/client.js";
 import { cores, fmt, percentile, table } from "./lib.js";
 
 export const description = "append throughput: PostgreSQL with 1 and 3 instances vs SQLite with 1, KMS at 15 ms";
@@ -33,13 +34,7 @@ function kmsSigns(accessLogPath: string): number {
   return n;
 }
 
-async function j(base: string, method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return path.includes("/export") ? text : JSON.parse(text);
-}
-
+/** The measured loop stays on bare fetch (as in the earlier figures): one request, one status, no client layer. */
 async function load(urls: string[], agents: { id: string; token: string }[], clients: number, seconds: number) {
   const lat: number[] = [];
   let ok = 0;
@@ -78,12 +73,8 @@ async function cell(db: "sqlite" | "postgres", instances: number, o: { latency: 
     const first = await startServer({ kmsEndpoint: kms.endpoint, env });
     servers.push(first);
     for (let i = 1; i < instances; i++) servers.push(await startServer({ kmsEndpoint: kms.endpoint, env, operatorToken: first.operatorToken }));
-    const iss = await j(first.url, "POST", "/v1/issuers", first.operatorToken, { name: "Bench Corp" });
-    const agents: { id: string; token: string }[] = [];
-    for (let i = 0; i < o.agents; i++) {
-      const ag = await j(first.url, "POST", "/v1/agents", iss.token, { name: `bench-${i}` });
-      agents.push({ id: ag.id, token: (await j(first.url, "POST", `/v1/agents/${ag.id}/tokens`, iss.token)).token });
-    }
+    const iss = await setupIssuer(first, first.operatorToken, o.agents, "Bench Corp", "bench");
+    const agents = iss.agents;
     const urls = servers.map((s) => s.url);
     await load(urls, agents, o.clients, 3); // warm-up: JIT and connections, at the measured concurrency
     const signs0 = kmsSigns(kms.accessLogPath);
@@ -91,7 +82,7 @@ async function cell(db: "sqlite" | "postgres", instances: number, o: { latency: 
     await new Promise((res) => setTimeout(res, 300)); // let the access log catch up
     const signs = kmsSigns(kms.accessLogPath) - signs0;
     // The chain is one contiguous chain with intact links.
-    const exp = (await j(urls[0]!, "GET", "/v1/log/export", iss.token)) as string;
+    const exp = await streamText(await iss.client.exportLog());
     const entries = exp.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.kind === "entry").map((l) => l.entry);
     let okChain = true;
     entries.forEach((e, i) => { if (e.seq !== i || (i > 0 && e.prevHash !== entries[i - 1].hash)) okChain = false; });

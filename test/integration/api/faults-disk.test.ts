@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
+import { answer, apiClient, setupIssuer, type TestIssuer } from "../../helpers/client.js";
 
 const mnt = mkdtempSync(join(tmpdir(), "kakunin-full-"));
 const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mnt]).status === 0;
@@ -20,21 +21,10 @@ if (!mounted) rmSync(mnt, { recursive: true, force: true });
 
 let kms: LocalKms;
 let srv: RunningServer;
-let issuer: { id: string; token: string };
+let issuer: TestIssuer;
 let agent: { id: string };
 const filler = join(mnt, "filler");
-
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(srv.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, headers: res.headers, json };
-}
+const size = async () => (await issuer.client.logEntries()).size;
 
 /** Fill the filesystem: write 64 KiB blocks until ENOSPC. */
 function fill() {
@@ -55,9 +45,8 @@ describe.skipIf(!mounted)("disk full (SQLite on a full tmpfs)", () => {
     kms = await startLocalKms();
     mkdirSync(join(mnt, "db"));
     srv = await startServer({ kmsEndpoint: kms.endpoint, env: { DATABASE_URL: join(mnt, "db", "kakunin.db"), KAKUNIN_CHECKPOINT_INTERVAL_MS: "0" } });
-    const iss = await call("POST", "/v1/issuers", srv.operatorToken, { name: "Full Disk GmbH" });
-    issuer = { id: iss.json.id, token: iss.json.token };
-    agent = (await call("POST", "/v1/agents", issuer.token, { name: "bot" })).json;
+    issuer = await setupIssuer(srv, srv.operatorToken, 1, "Full Disk GmbH", "bot");
+    agent = issuer.agents[0]!;
   }, 120_000);
 
   afterAll(async () => {
@@ -69,35 +58,33 @@ describe.skipIf(!mounted)("disk full (SQLite on a full tmpfs)", () => {
 
   it("answers 507 ERR_STORAGE_FULL, logs the real error, writes nothing, and recovers without a restart", async () => {
     const big = "x".repeat(200_000);
-    expect((await call("POST", `/v1/agents/${agent.id}/operations`, issuer.token, { payload: { big } })).status).toBe(201);
-    const before = (await call("GET", "/v1/log/entries", issuer.token)).json.size as number;
+    expect((await answer(srv, issuer.token, (c) => c.sign(agent.id, { payload: { big } }))).status).toBe(201);
+    const before = await size();
     fill();
 
     const refused = [];
-    for (let i = 0; i < 5; i++) refused.push(await call("POST", `/v1/agents/${agent.id}/operations`, issuer.token, { payload: { big, i } }));
+    for (let i = 0; i < 5; i++) refused.push(await answer(srv, issuer.token, (c) => c.sign(agent.id, { payload: { big, i } })));
     const full = refused.filter((r) => r.status !== 201);
     expect(full.length).toBeGreaterThan(0);
     for (const r of full) {
       expect(r.status).toBe(507);
-      expect(r.json.code).toBe("ERR_STORAGE_FULL");
+      expect(r.error?.code).toBe("ERR_STORAGE_FULL");
       expect(r.headers.get("content-type")).toMatch(/problem\+json/);
       expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     }
-    const reg = await call("POST", "/v1/agents", issuer.token, { name: "x".repeat(60) });
+    const reg = await answer(srv, issuer.token, (c) => c.createAgent("x".repeat(60)));
     if (reg.status !== 201) {
       expect(reg.status).toBe(507);
-      expect(reg.json.code).toBe("ERR_STORAGE_FULL");
+      expect(reg.error?.code).toBe("ERR_STORAGE_FULL");
     }
     // Nothing half-written: the chain holds exactly the acknowledged appends.
-    const mid = (await call("GET", "/v1/log/entries", issuer.token)).json;
-    expect(mid.size).toBe(before + (refused.length - full.length) + (reg.status === 201 ? 1 : 0));
+    const mid = await size();
+    expect(mid).toBe(before + (refused.length - full.length) + (reg.status === 201 ? 1 : 0));
 
     rmSync(filler);
-    const again = await call("POST", `/v1/agents/${agent.id}/operations`, issuer.token, { payload: { after: true } });
-    expect(again.status).toBe(201);
-    expect((await call("POST", "/v1/agents", issuer.token, { name: "after" })).status).toBe(201);
-    const exp = await call("GET", "/v1/log/checkpoint", issuer.token);
-    expect(exp.status).toBe(200);
+    expect((await answer(srv, issuer.token, (c) => c.sign(agent.id, { payload: { after: true } }))).status).toBe(201);
+    expect((await answer(srv, issuer.token, (c) => c.createAgent("after"))).status).toBe(201);
+    expect((await answer(srv, issuer.token, (c) => c.checkpoint())).status).toBe(200);
 
     await srv.stop();
     const log = readFileSync(srv.logPath, "utf8");
@@ -105,7 +92,6 @@ describe.skipIf(!mounted)("disk full (SQLite on a full tmpfs)", () => {
     expect(log).not.toMatch(/cannot rollback/);
     // The server restarts on the same database and its chain is intact.
     srv = await startServer({ kmsEndpoint: kms.endpoint, dataDir: srv.dataDir, operatorToken: srv.operatorToken, env: { DATABASE_URL: join(mnt, "db", "kakunin.db") } });
-    const size = (await call("GET", "/v1/log/entries", issuer.token)).json.size;
-    expect(size).toBe(mid.size + 2);
+    expect(await apiClient(srv, issuer.token).logEntries().then((l) => l.size)).toBe(mid + 2);
   }, 120_000);
 });

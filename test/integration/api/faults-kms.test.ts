@@ -18,6 +18,8 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
+import type { Schemas } from "@kakunin/client";
+import { answer, apiClient, apiError, setupIssuer, streamText, type TestIssuer } from "../../helpers/client.js";
 
 const BIN = resolve(__dirname, "../../../verifier/bin/kakunin-verify.js");
 const CALL_TIMEOUT_MS = 1_500;
@@ -26,23 +28,14 @@ const DEADLINE_MS = 3_000;
 let kms: LocalKms;
 let srv: RunningServer;
 let dir: string;
-let issuer: { id: string; token: string };
+let issuer: TestIssuer;
 let agent: { id: string };
 let stopped = false;
 
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const started = performance.now();
-  const res = await fetch(srv.url + path, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, headers: res.headers, text, json, ms: performance.now() - started };
-}
-const append = (n: number) => call("POST", `/v1/agents/${agent.id}/operations`, issuer.token, { payload: { n } });
+const append = (n: number) => answer(srv, issuer.token, (c) => c.sign(agent.id, { payload: { n } }));
+const exportText = (payloads = false) => answer(srv, issuer.token, async (c) => streamText(await c.exportLog({ payloads })));
+/** The probes, through the typed client's openapi-fetch (no retries: a 503 is what is checked). */
+const probe = (path: "/readyz" | "/healthz") => apiClient(srv).raw.GET(path);
 
 /** Appends per second for 1 s with 16 concurrent clients (printed for the report, never asserted). */
 async function appendRate(): Promise<number> {
@@ -66,9 +59,8 @@ beforeAll(async () => {
     // export makes, so the frozen reads must fall back on it (deterministically partial).
     KAKUNIN_CHECKPOINT_INTERVAL_MS: "600000",
   } });
-  const iss = await call("POST", "/v1/issuers", srv.operatorToken, { name: "Hung KMS Ltd" });
-  issuer = { id: iss.json.id, token: iss.json.token };
-  agent = (await call("POST", "/v1/agents", issuer.token, { name: "bot" })).json;
+  issuer = await setupIssuer(srv, srv.operatorToken, 1, "Hung KMS Ltd", "bot");
+  agent = issuer.agents[0]!;
   for (let i = 0; i < 5; i++) expect((await append(i)).status).toBe(201);
 }, 120_000);
 
@@ -81,9 +73,9 @@ afterAll(async () => {
 
 describe("KMS frozen with SIGSTOP", () => {
   it("writes answer 503 ERR_KMS_UNAVAILABLE with Retry-After instead of hanging; reads and liveness keep working; all recovers on SIGCONT", async () => {
-    expect((await call("GET", "/readyz")).status).toBe(200);
+    expect((await probe("/readyz")).response.status).toBe(200);
     // A signed checkpoint of 6 entries (registration + 5 operations), then 3 entries it does not cover.
-    expect((await call("GET", "/v1/log/export", issuer.token)).status).toBe(200);
+    expect((await exportText()).status).toBe(200);
     for (let i = 5; i < 8; i++) expect((await append(i)).status).toBe(201);
     const rateBefore = await appendRate();
 
@@ -95,41 +87,43 @@ describe("KMS frozen with SIGSTOP", () => {
     const appends = await Promise.all([0, 1, 2, 3].map((i) => append(100 + i)));
     for (const a of appends) {
       expect(a.status).toBe(503);
-      expect(a.json.code).toBe("ERR_KMS_UNAVAILABLE");
+      expect(a.error?.code).toBe("ERR_KMS_UNAVAILABLE");
       expect(a.headers.get("content-type")).toMatch(/problem\+json/);
       expect(Number(a.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       // A bound, not a speed: the frozen KMS would otherwise hold the request forever.
       expect(a.ms).toBeLessThan(DEADLINE_MS + CALL_TIMEOUT_MS + 5_000);
     }
-    const reg = await call("POST", "/v1/agents", issuer.token, { name: "late" });
+    const reg = await apiError(issuer.client.createAgent("late"));
     expect(reg.status).toBe(503);
-    expect(reg.json.code).toBe("ERR_KMS_UNAVAILABLE");
-    const rot = await call("POST", `/v1/agents/${agent.id}/rotate`, issuer.token);
+    expect(reg.code).toBe("ERR_KMS_UNAVAILABLE");
+    const rot = await apiError(issuer.client.rotateAgent(agent.id));
     expect(rot.status).toBe(503);
-    expect(rot.json.code).toBe("ERR_KMS_UNAVAILABLE");
+    expect(rot.code).toBe("ERR_KMS_UNAVAILABLE");
 
     // Liveness stays up; readiness names the degraded dependency.
-    expect((await call("GET", "/healthz")).status).toBe(200);
-    const ready = await call("GET", "/readyz");
-    expect(ready.status).toBe(503);
-    expect(ready.json.dependencies.kms.state).toBe("degraded");
-    expect(ready.json.dependencies.database.state).toBe("ok");
+    expect((await probe("/healthz")).response.status).toBe(200);
+    const ready = await probe("/readyz");
+    expect(ready.response.status).toBe(503);
+    // openapi-fetch types a non-problem 503 body as `never`; it is the Readiness document.
+    const readiness = ready.error as unknown as Schemas["Readiness"];
+    expect(readiness.dependencies.kms.state).toBe("degraded");
+    expect(readiness.dependencies.database.state).toBe("ok");
 
     // Reads: served from what is committed, without KMS.
-    const entries = await call("GET", "/v1/log/entries", issuer.token);
+    const entries = await answer(srv, issuer.token, (c) => c.logEntries());
     expect(entries.status).toBe(200);
-    const size = entries.json.size as number;
+    const size = entries.value!.size;
     expect(size).toBeGreaterThanOrEqual(9);
-    const cp = await call("GET", "/v1/log/checkpoint", issuer.token);
+    const cp = await answer(srv, issuer.token, (c) => c.checkpoint());
     expect(cp.status).toBe(200);
-    expect(cp.json.size).toBe(6);
+    expect(cp.value!.size).toBe(6);
     expect(cp.headers.get("kakunin-coverage")).toBe(`partial; checkpoint-size=6; log-size=${size}`);
-    const pub = await call("GET", `/v1/public/issuers/${issuer.id}/checkpoint`);
+    const pub = await answer(srv, undefined, (c) => c.publicCheckpoint(issuer.id));
     expect(pub.status).toBe(200);
-    const exp = await call("GET", "/v1/log/export?payloads=true", issuer.token);
+    const exp = await exportText(true);
     expect(exp.status).toBe(200);
     expect(exp.ms).toBeLessThan(CALL_TIMEOUT_MS + 5_000);
-    const lines = exp.text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const lines = exp.value!.split("\n").filter(Boolean).map((l) => JSON.parse(l));
     const checkpoint = lines.find((l) => l.kind === "checkpoint").checkpoint;
     const header = lines[0];
     expect(checkpoint.size).toBe(6);
@@ -137,10 +131,10 @@ describe("KMS frozen with SIGSTOP", () => {
     expect(lines.filter((l) => l.kind === "entry")).toHaveLength(6);
     expect(exp.headers.get("kakunin-coverage")).toBe(`partial; to=5; requested-to=${size - 1}; log-size=${size}`);
     // What was served verifies offline, pinned to the CA.
-    const caPem = await (await fetch(`${srv.url}/v1/public/ca.pem`)).text();
+    const caPem = await apiClient(srv).caPem();
     const fp = `sha256:${createHash("sha256").update(new X509Certificate(caPem).raw).digest("hex")}`;
     const file = join(dir, "frozen.ndjson");
-    writeFileSync(file, exp.text);
+    writeFileSync(file, exp.value!);
     const v = spawnSync(process.execPath, [BIN, "log", file, "--ca-fingerprint", fp], { encoding: "utf8", timeout: 60_000 });
     expect(v.status, v.stdout + v.stderr).toBe(0);
 
@@ -152,10 +146,10 @@ describe("KMS frozen with SIGSTOP", () => {
       if (!ok) await new Promise((r) => setTimeout(r, 250));
     }
     expect(ok).toBe(true);
-    expect((await call("GET", "/readyz")).status).toBe(200);
+    expect((await probe("/readyz")).response.status).toBe(200);
     const rateAfter = await appendRate();
     console.info(`[faults-kms] appends/s with 16 clients, 1 s: before ${rateBefore}, after SIGCONT ${rateAfter}`);
-    const after = await call("GET", "/v1/log/export", issuer.token);
+    const after = await exportText();
     expect(after.headers.get("kakunin-coverage")).toBeNull();
   }, 120_000);
 });

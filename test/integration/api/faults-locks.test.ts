@@ -15,23 +15,13 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
+import { answer, setupIssuer, streamText } from "../../helpers/client.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 let kms: LocalKms;
 const dirs: string[] = [];
 const servers: RunningServer[] = [];
 
-async function call(srv: RunningServer, method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(srv.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, json, text };
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmp = (p: string) => { const d = mkdtempSync(join(tmpdir(), p)); dirs.push(d); return d; };
 function leaseRow(dataDir: string, name: string): { owner: string } | undefined {
@@ -52,17 +42,16 @@ describe("maintenance tick vs rotate requests (item 5)", () => {
   it("exactly one key.rotated per rotate request, each for the rotation that request returned", async () => {
     const srv = await startServer({ kmsEndpoint: kms.endpoint, env: { KAKUNIN_SCHEDULER_INTERVAL_MS: "200" } });
     servers.push(srv);
-    const iss = (await call(srv, "POST", "/v1/issuers", srv.operatorToken, { name: "Rotating Co" })).json;
-    const agents: string[] = [];
-    for (let i = 0; i < 6; i++) agents.push((await call(srv, "POST", "/v1/agents", iss.token, { name: `bot-${i}` })).json.id);
+    const iss = await setupIssuer(srv, srv.operatorToken, 6, "Rotating Co", "bot");
+    const agents = iss.agents.map((a) => a.id);
     const targets = [...agents, agents[0]!, agents[1]!, agents[2]!];
-    const results = await Promise.all(targets.map((a) => call(srv, "POST", `/v1/agents/${a}/rotate`, iss.token)));
-    for (const r of results) expect(r.status, r.text).toBe(200);
+    const results = await Promise.all(targets.map((a) => answer(srv, iss.token, (c) => c.rotateAgent(a))));
+    for (const r of results) expect(r.status, r.error?.message).toBe(200);
     await sleep(1_500); // several more ticks over the finished rotations
-    const exp = (await call(srv, "GET", "/v1/log/export", iss.token)).text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const exp = (await streamText(await iss.client.exportLog())).split("\n").filter(Boolean).map((l) => JSON.parse(l));
     const rotated = exp.filter((l) => l.kind === "entry" && l.entry.type === "key.rotated").map((l) => l.entry);
     expect(rotated).toHaveLength(targets.length);
-    const returned = results.map((r) => r.json.rotation.newSerial).sort();
+    const returned = results.map((r) => r.value!.rotation.newSerial).sort();
     expect(rotated.map((e) => e.details.newCert).sort()).toEqual(returned);
     // The key and certificate each agent was last given are still its active ones.
     const certs = exp.filter((l) => l.kind === "certificate" && l.role === "agent" && l.status === "active");
@@ -92,7 +81,7 @@ describe("leases of a killed process (item 6)", () => {
     const srv = await startServer({ kmsEndpoint: kms.endpoint, dataDir, operatorToken: env.KAKUNIN_OPERATOR_TOKEN });
     servers.push(srv);
     console.info(`[faults-locks] restart after kill -9 mid-bootstrap: listening after ${Math.round(performance.now() - started)} ms`);
-    expect((await call(srv, "POST", "/v1/issuers", srv.operatorToken, { name: "After the crash" })).status).toBe(201);
+    expect((await answer(srv, srv.operatorToken, (c) => c.createIssuer("After the crash"))).status).toBe(201);
     await srv.stop();
     expect(readFileSync(srv.logPath, "utf8")).toMatch(/lease taken over from a dead process/);
   }, 120_000);
@@ -100,9 +89,9 @@ describe("leases of a killed process (item 6)", () => {
   it("a server killed mid-rotation does not leave the agent locked", async () => {
     const dataDir = tmp("kakunin-kill-rot-");
     const first = await startServer({ kmsEndpoint: kms.endpoint, dataDir });
-    const iss = (await call(first, "POST", "/v1/issuers", first.operatorToken, { name: "Crashing Co" })).json;
-    const agent = (await call(first, "POST", "/v1/agents", iss.token, { name: "bot" })).json;
-    const pending = call(first, "POST", `/v1/agents/${agent.id}/rotate`, iss.token).catch(() => undefined);
+    const iss = await setupIssuer(first, first.operatorToken, 1, "Crashing Co", "bot");
+    const agent = iss.agents[0]!;
+    const pending = iss.client.rotateAgent(agent.id).catch(() => undefined); // the server dies under it
     let held: { owner: string } | undefined;
     for (let i = 0; i < 500 && !held; i++) {
       held = leaseRow(dataDir, `agent:${agent.id}`);
@@ -113,8 +102,8 @@ describe("leases of a killed process (item 6)", () => {
     await pending;
     const second = await startServer({ kmsEndpoint: kms.endpoint, dataDir, operatorToken: first.operatorToken });
     servers.push(second);
-    const r = await call(second, "POST", `/v1/agents/${agent.id}/rotate`, iss.token);
-    expect(r.status, r.text).toBe(200); // not 409 ERR_OPERATION_IN_PROGRESS for the lease's lifetime
+    const r = await answer(second, iss.token, (c) => c.rotateAgent(agent.id));
+    expect(r.status, r.error?.message).toBe(200); // not 409 ERR_OPERATION_IN_PROGRESS for the lease's lifetime
     await second.stop();
     expect(readFileSync(second.logPath, "utf8")).toMatch(/lease taken over from a dead process/);
   }, 120_000);

@@ -14,20 +14,31 @@ import { databaseKinds } from "../../helpers/postgres.js";
 import { testDatabase } from "./fixture.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
+import { answer, apiClient, type ApiTarget } from "../../helpers/client.js";
 
 let kms: LocalKms;
 let server: RunningServer;
 const responses: string[] = [];
 const issuedTokens: string[] = [];
 
+/** fetch that keeps every response's bytes for the invariant-1 scan. */
+async function recordingFetch(request: Request): Promise<Response> {
+  const res = await fetch(request);
+  responses.push(Buffer.from(await res.clone().arrayBuffer()).toString("latin1"));
+  return res;
+}
+/** The server through the typed client (ordinary API steps), every response recorded. */
+const api = (): ApiTarget => ({ url: server.url, fetch: recordingFetch });
+const publicApi = () => apiClient(api());
+
+/** Raw HTTP for what the typed client does not send or read: malformed bodies, DER, non-API pages. */
 async function http(method: string, path: string, opts: { token?: string; body?: unknown; raw?: string } = {}) {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(server.url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const res = await recordingFetch(new Request(server.url + path, { method, headers, ...(body !== undefined ? { body } : {}) }));
   const buf = Buffer.from(await res.arrayBuffer());
-  responses.push(buf.toString("latin1"));
   const text = buf.toString("utf8");
   let json: any;
   try { json = JSON.parse(text); } catch { json = undefined; }
@@ -77,51 +88,53 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
     const agentArns: string[] = [];
 
     it("creates an issuer (operator) and registers an agent with its own KMS key", async () => {
-      const iss = await http("POST", "/v1/issuers", { token: server.operatorToken, body: { name: "Acme Robotics" } });
+      const iss = await answer(api(), server.operatorToken, (c) => c.createIssuer("Acme Robotics"));
       expect(iss.status).toBe(201);
-      expect(iss.json).toMatchObject({ id: expect.stringMatching(/^iss_/), name: "Acme Robotics", token: expect.stringMatching(/^kkn_iss_/) });
-      issuerToken = iss.json.token;
+      expect(iss.value).toMatchObject({ id: expect.stringMatching(/^iss_/), name: "Acme Robotics", token: expect.stringMatching(/^kkn_iss_/) });
+      issuerToken = iss.value!.token;
       issuedTokens.push(issuerToken);
 
-      const ag = await http("POST", "/v1/agents", { token: issuerToken, body: { name: "invoice-bot" } });
-      expect(ag.status).toBe(201);
-      expect(ag.json).toMatchObject({ id: expect.stringMatching(/^agt_/), name: "invoice-bot", keyArn: expect.stringMatching(/^arn:aws:kms:eu-west-1:/) });
-      agentId = ag.json.id;
-      serials.push(ag.json.certificate.serial);
-      agentArns.push(ag.json.keyArn);
+      const created = await answer(api(), issuerToken, (c) => c.createAgent("invoice-bot"));
+      expect(created.status).toBe(201);
+      const ag = created.value!;
+      expect(ag).toMatchObject({ id: expect.stringMatching(/^agt_/), name: "invoice-bot", keyArn: expect.stringMatching(/^arn:aws:kms:eu-west-1:/) });
+      agentId = ag.id;
+      serials.push(ag.certificate.serial);
+      agentArns.push(ag.keyArn);
 
       // The certificate's public key is exactly what KMS GetPublicKey returns.
-      const pk = await kms.client().send(new GetPublicKeyCommand({ KeyId: ag.json.keyArn }));
-      const cert = new X509Certificate(ag.json.certificate.pem);
+      const pk = await kms.client().send(new GetPublicKeyCommand({ KeyId: ag.keyArn }));
+      const cert = new X509Certificate(ag.certificate.pem);
       const certSpki = cert.publicKey.export({ type: "spki", format: "der" });
       expect(Buffer.from(certSpki).equals(Buffer.from(pk.PublicKey!))).toBe(true);
-      expect(cert.serialNumber.toLowerCase()).toBe(ag.json.certificate.serial);
+      expect(cert.serialNumber.toLowerCase()).toBe(ag.certificate.serial);
       expect(cert.subject).toContain(`CN=${agentId}`);
       expect(cert.subject).toContain("O=Acme Robotics");
       expect(cert.subjectAltName).toBe(`URI:spiffe://kakunin.local/agent/${agentId}`);
 
-      const tok = await http("POST", `/v1/agents/${agentId}/tokens`, { token: issuerToken });
+      const tok = await answer(api(), issuerToken, (c) => c.createAgentToken(agentId));
       expect(tok.status).toBe(201);
-      expect(tok.json.token).toMatch(/^kkn_agt_/);
-      issuedTokens.push(tok.json.token);
+      expect(tok.value!.token).toMatch(/^kkn_agt_/);
+      issuedTokens.push(tok.value!.token);
     });
 
     it("rotates: new key and certificate, old one superseded and its key disabled", async () => {
-      const rot = await http("POST", `/v1/agents/${agentId}/rotate`, { token: issuerToken });
-      expect(rot.status).toBe(200);
-      expect(rot.json.rotation.oldSerial).toBe(serials[0]);
-      serials.push(rot.json.rotation.newSerial);
-      agentArns.push(rot.json.rotation.newKeyArn);
-      expect(rot.json.rotation.newKeyArn).not.toBe(agentArns[0]);
-      const certs = rot.json.agent.certificates;
-      expect(certs.map((c: any) => c.status)).toEqual(["superseded", "active"]);
-      expect(certs[0].key.state).toBe("Disabled");
-      expect(certs[0].key.disabledAt).toBeTruthy();
-      expect(certs[0].supersededAt).toBeTruthy();
-      expect(certs[1].key.state).toBe("Enabled");
+      const rotated = await answer(api(), issuerToken, (c) => c.rotateAgent(agentId));
+      expect(rotated.status).toBe(200);
+      const rot = rotated.value!;
+      expect(rot.rotation.oldSerial).toBe(serials[0]);
+      serials.push(rot.rotation.newSerial);
+      agentArns.push(rot.rotation.newKeyArn);
+      expect(rot.rotation.newKeyArn).not.toBe(agentArns[0]);
+      const certs = rot.agent.certificates;
+      expect(certs.map((c) => c.status)).toEqual(["superseded", "active"]);
+      expect(certs[0]!.key.state).toBe("Disabled");
+      expect(certs[0]!.key.disabledAt).toBeTruthy();
+      expect(certs[0]!.supersededAt).toBeTruthy();
+      expect(certs[1]!.key.state).toBe("Enabled");
 
-      const pk = await kms.client().send(new GetPublicKeyCommand({ KeyId: rot.json.rotation.newKeyArn }));
-      const cert = new X509Certificate(certs[1].pem);
+      const pk = await kms.client().send(new GetPublicKeyCommand({ KeyId: rot.rotation.newKeyArn }));
+      const cert = new X509Certificate(certs[1]!.pem);
       expect(Buffer.from(cert.publicKey.export({ type: "spki", format: "der" })).equals(Buffer.from(pk.PublicKey!))).toBe(true);
       // Real KMS semantics: the old key is disabled.
       await expect(kms.client().send(new GetPublicKeyCommand({ KeyId: agentArns[0] }))).rejects.toMatchObject({ name: "DisabledException" });
@@ -129,14 +142,14 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
 
     it("serves CA, CRL and certificates that pass openssl verify -x509_strict -crl_check", async () => {
       const dir = server.dataDir;
-      const ca = await http("GET", "/v1/public/ca.pem");
+      const ca = await answer(api(), undefined, (c) => c.caPem());
       expect(ca.status).toBe(200);
       expect(ca.headers.get("access-control-allow-origin")).toBe("*");
-      writeFileSync(join(dir, "ca.pem"), ca.text);
+      writeFileSync(join(dir, "ca.pem"), ca.value!);
       const crlDer = await http("GET", "/v1/public/crl");
       expect(crlDer.headers.get("content-type")).toBe("application/pkix-crl");
       writeFileSync(join(dir, "crl.der"), crlDer.buf);
-      const crlPem = await http("GET", "/v1/public/crl.pem");
+      const crlPem = { text: await publicApi().crlPem() };
       expect(crlPem.text).toMatch(/^-----BEGIN X509 CRL-----\n/);
       writeFileSync(join(dir, "crl.pem"), crlPem.text);
       // DER and PEM are the same CRL.
@@ -145,10 +158,10 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
       expect(openssl(["crl", "-in", join(dir, "crl.pem"), "-CAfile", join(dir, "ca.pem"), "-noout"]).out).toContain("verify OK");
 
       for (const serial of serials) {
-        const c = await http("GET", `/v1/public/certificates/${serial}`);
+        const c = await answer(api(), undefined, (k) => k.publicCertificate(serial));
         expect(c.status).toBe(200);
-        expect(c.json.agent.id).toBe(agentId);
-        writeFileSync(join(dir, `${serial}.pem`), c.json.pem);
+        expect(c.value!.agent?.id).toBe(agentId);
+        writeFileSync(join(dir, `${serial}.pem`), c.value!.pem);
         const v = openssl(["verify", "-x509_strict", "-crl_check", "-CAfile", join(dir, "ca.pem"), "-CRLfile", join(dir, "crl.pem"), "-purpose", "any", join(dir, `${serial}.pem`)]);
         expect(v.out).toContain(": OK");
         expect(v.code).toBe(0);
@@ -158,28 +171,28 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
     });
 
     it("revokes: certificate revoked, key disabled, new CRL with the next cRLNumber; twice is 409", async () => {
-      const before = await http("GET", "/v1/public/directory");
-      const crlNumberBefore = before.json.crl.number;
+      const crlNumberBefore = (await publicApi().directory()).crl!.number;
+      // A reason outside RFC 5280's list: raw, the typed client would not send it.
       const bad = await http("POST", `/v1/agents/${agentId}/revoke`, { token: issuerToken, body: { reason: "stolen" } });
       expect(bad.status).toBe(400);
       expect(bad.json.code).toBe("ERR_VALIDATION");
 
-      const rev = await http("POST", `/v1/agents/${agentId}/revoke`, { token: issuerToken, body: { reason: "keyCompromise" } });
-      expect(rev.status).toBe(200);
-      expect(rev.json.revocation).toMatchObject({ serial: serials[1], reason: "keyCompromise", crlNumber: crlNumberBefore + 1 });
-      expect(rev.json.agent.status).toBe("revoked");
-      const active = rev.json.agent.certificates[1];
+      const revoked = await answer(api(), issuerToken, (c) => c.revokeAgent(agentId, "keyCompromise"));
+      expect(revoked.status).toBe(200);
+      const rev = revoked.value!;
+      expect(rev.revocation).toMatchObject({ serial: serials[1], reason: "keyCompromise", crlNumber: crlNumberBefore + 1 });
+      expect(rev.agent.status).toBe("revoked");
+      const active = rev.agent.certificates[1]!;
       expect(active).toMatchObject({ status: "revoked", revocationReason: "keyCompromise" });
       expect(active.key.state).toBe("Disabled");
 
-      const again = await http("POST", `/v1/agents/${agentId}/revoke`, { token: issuerToken, body: { reason: "keyCompromise" } });
+      const again = await answer(api(), issuerToken, (c) => c.revokeAgent(agentId, "keyCompromise"));
       expect(again.status).toBe(409);
-      expect(again.json.code).toBe("ERR_ALREADY_REVOKED");
+      expect(again.error?.code).toBe("ERR_ALREADY_REVOKED");
       expect(again.headers.get("content-type")).toBe("application/problem+json");
 
       const dir = server.dataDir;
-      const crlPem = await http("GET", "/v1/public/crl.pem");
-      writeFileSync(join(dir, "crl2.pem"), crlPem.text);
+      writeFileSync(join(dir, "crl2.pem"), await publicApi().crlPem());
       const text = execFileSync("openssl", ["crl", "-in", join(dir, "crl2.pem"), "-noout", "-text"], { encoding: "utf8" });
       expect(text).toContain(serials[1]!.toUpperCase());
       expect(text).toContain("Key Compromise");
@@ -194,18 +207,19 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
     });
 
     it("publishes one directory document and per-agent history", async () => {
-      const d = await http("GET", "/v1/public/directory");
-      expect(d.status).toBe(200);
-      expect(d.json.ca.fingerprintSha256).toMatch(/^[0-9a-f]{64}$/);
+      const directory = await answer(api(), undefined, (c) => c.directory());
+      expect(directory.status).toBe(200);
+      const d = directory.value!;
+      expect(d.ca.fingerprintSha256).toMatch(/^[0-9a-f]{64}$/);
       const fp = execFileSync("openssl", ["x509", "-in", join(server.dataDir, "ca.pem"), "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" });
-      expect(fp.split("=")[1]!.trim().replace(/:/g, "").toLowerCase()).toBe(d.json.ca.fingerprintSha256);
-      expect(d.json.logSigner.pem).toMatch(/BEGIN CERTIFICATE/);
-      expect(d.json.issuers).toEqual([expect.objectContaining({ name: "Acme Robotics" })]);
-      const agent = d.json.agents.find((a: any) => a.id === agentId);
-      expect(agent.certificates).toHaveLength(2);
-      const pub = await http("GET", `/v1/public/agents/${agentId}`);
-      expect(pub.json.certificates.map((c: any) => c.status)).toEqual(["superseded", "revoked"]);
-      expect((await http("GET", "/healthz")).json.status).toBe("ok");
+      expect(fp.split("=")[1]!.trim().replace(/:/g, "").toLowerCase()).toBe(d.ca.fingerprintSha256);
+      expect(d.logSigner.pem).toMatch(/BEGIN CERTIFICATE/);
+      expect(d.issuers).toEqual([expect.objectContaining({ name: "Acme Robotics" })]);
+      const agent = d.agents.find((a) => a.id === agentId);
+      expect(agent?.certificates).toHaveLength(2);
+      const pub = await publicApi().publicAgent(agentId);
+      expect(pub.certificates.map((c) => c.status)).toEqual(["superseded", "revoked"]);
+      expect((await publicApi().health()).status).toBe("ok");
       const spec = await http("GET", "/openapi.json");
       for (const p of ["/v1/issuers", "/v1/agents", "/v1/agents/{id}", "/v1/agents/{id}/rotate", "/v1/agents/{id}/revoke", "/v1/agents/{id}/tokens",
         "/v1/public/ca.pem", "/v1/public/crl", "/v1/public/crl.pem", "/v1/public/agents/{id}", "/v1/public/certificates/{serial}", "/v1/public/directory", "/healthz"]) {
@@ -217,8 +231,8 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
     });
 
     it("serials are unique and carry at least 64 random bits", async () => {
-      const d = await http("GET", "/v1/public/directory");
-      const all = [d.json.ca.serial, d.json.logSigner.serial, ...d.json.agents.flatMap((a: any) => a.certificates.map((c: any) => c.serial))];
+      const d = await publicApi().directory();
+      const all = [d.ca.serial, d.logSigner.serial, ...d.agents.flatMap((a) => a.certificates.map((c) => c.serial))];
       expect(new Set(all).size).toBe(all.length);
       for (const s of all) expect(BigInt(`0x${s}`) >= 2n ** 64n).toBe(true);
     });
@@ -254,8 +268,7 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
       // Restart reuses the same CA (and prints no operator token).
       const caBefore = readFileSync(join(server.dataDir, "ca.pem"), "utf8");
       server = await startServer({ kmsEndpoint: kms.endpoint, dataDir: server.dataDir, operatorToken: server.operatorToken, env: database.env });
-      const ca = await http("GET", "/v1/public/ca.pem");
-      expect(ca.text).toBe(caBefore);
+      expect(await publicApi().caPem()).toBe(caBefore);
     });
   });
 });

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import canonicalize from "canonicalize";
 import { startLocalKms, type LocalKms, type StartLocalKmsOptions } from "../../helpers/kms.js";
 import { createTestDatabase } from "../../helpers/postgres.js";
+import { addAgent as addAgentVia, apiClient, setupIssuer as setupIssuerVia, type TestAgent } from "../../helpers/client.js";
 import { loadConfig } from "../../../server/config.js";
 import { createLogger } from "../../../server/logger.js";
 import { startServices, type Services } from "../../../server/bootstrap.js";
@@ -125,30 +126,28 @@ export function httpCaller(baseUrl: string): Call {
   };
 }
 
-/** Operator → issuer → `n` agents, each with an agent token. */
+/**
+ * A Call as a fetch function, so the typed client (test/helpers/client.ts) can drive any Call's
+ * target. Only what every Call takes goes through: the bearer token and a JSON body.
+ */
+function callFetch(call: Call) {
+  return async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const text = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+    const token = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+    const r = await call(request.method, url.pathname + url.search, { ...(token ? { token } : {}), ...(text ? { body: JSON.parse(text) } : {}) });
+    return new Response(r.text || null, { status: r.status, headers: r.headers });
+  };
+}
+
+/** Operator → issuer → `n` agents, each with an agent token (setup through the typed client; 503s retried). */
 export async function setupIssuer(call: Call, operatorToken: string, n: number, name = "Acme Robotics") {
-  const iss = await call("POST", "/v1/issuers", { token: operatorToken, body: { name } });
-  if (iss.status !== 201) throw new Error(`issuer: ${iss.status} ${iss.text}`);
-  const agents: { id: string; token: string; serial: string; pem: string }[] = [];
-  for (let i = 0; i < n; i++) agents.push(await addAgent(call, iss.json.token, `agent-${i}`));
-  return { issuerId: iss.json.id as string, issuerToken: iss.json.token as string, agents };
+  const iss = await setupIssuerVia(callFetch(call), operatorToken, n, name);
+  return { issuerId: iss.id, issuerToken: iss.token, agents: iss.agents };
 }
 
-/** Retries a 503 (KMS unavailable: e.g. slow RSA key generation on a loaded machine) as a client should. */
-async function with503Retry(f: () => Promise<CallResult>): Promise<CallResult> {
-  for (let attempt = 1; ; attempt++) {
-    const r = await f();
-    if (r.status !== 503 || attempt >= 4) return r;
-    await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get("retry-after") ?? 1)));
-  }
-}
-
-export async function addAgent(call: Call, issuerToken: string, name: string) {
-  const ag = await with503Retry(() => call("POST", "/v1/agents", { token: issuerToken, body: { name } }));
-  if (ag.status !== 201) throw new Error(`agent: ${ag.status} ${ag.text}`);
-  const tok = await call("POST", `/v1/agents/${ag.json.id}/tokens`, { token: issuerToken });
-  if (tok.status !== 201) throw new Error(`token: ${tok.status} ${tok.text}`);
-  return { id: ag.json.id as string, token: tok.json.token as string, serial: ag.json.certificate.serial as string, pem: ag.json.certificate.pem as string };
+export async function addAgent(call: Call, issuerToken: string, name: string): Promise<TestAgent> {
+  return addAgentVia(apiClient(callFetch(call), issuerToken, { retries: 3 }), name);
 }
 
 /** Parse an NDJSON export. */

@@ -9,18 +9,19 @@
 import { ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shouldRunPostgres } from "../../helpers/postgres.js";
-import { chainProblems, httpCaller, parseExport, setupIssuer, type Call } from "../log/fixture.js";
+import { answer, apiClient, setupIssuer, streamText } from "../../helpers/client.js";
+import { chainProblems, parseExport } from "../log/fixture.js";
 import { kakuninVerify, startCluster, type Cluster } from "./cluster.js";
 
 const RUN = await shouldRunPostgres("scale/cluster (three instances on one PostgreSQL)");
 
 describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
   let c: Cluster;
-  let calls: Call[];
+  /** One operation by agent `a` through instance `via`, with the HTTP status it got. */
+  const signVia = (via: number, a: { id: string; token: string }, payload: unknown) => answer(c.servers[via]!, a.token, (k) => k.sign(a.id, { payload }));
 
   beforeAll(async () => {
     c = await startCluster(3, { kms: { latencyMs: 2 } });
-    calls = c.servers.map((s) => httpCaller(s.url));
   }, 180_000);
   afterAll(async () => {
     await c?.close();
@@ -46,7 +47,7 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
     expect(await c.query("select serial from certificates where role = 'log'")).toHaveLength(1);
     expect(await c.query("select number from crls")).toHaveLength(1);
     expect(await c.query("select name from system where name in ('ca_key_arn', 'log_key_arn', 'ca_cert_serial', 'log_cert_serial')")).toHaveLength(4);
-    const pems = await Promise.all(c.servers.map(async (s) => (await fetch(`${s.url}/v1/public/ca.pem`)).text()));
+    const pems = await Promise.all(c.servers.map((s) => apiClient(s).caPem()));
     expect(pems[0]).toMatch(/BEGIN CERTIFICATE/);
     expect(new Set(pems).size).toBe(1);
     // Bootstrap created exactly the CA key and the log key, plus at most spares that are disabled.
@@ -60,26 +61,26 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
   });
 
   it("1,000 concurrent operations for one issuer across the three form one chain that kakunin-verify passes", async () => {
-    const issuer = await setupIssuer(calls[0]!, c.operatorToken, 8, "Scale Corp");
+    const issuer = await setupIssuer(c.servers[0]!, c.operatorToken, 8, "Scale Corp");
     const N = 1000;
     const results = await Promise.all(Array.from({ length: N }, async (_, i) => {
       const a = issuer.agents[i % issuer.agents.length]!;
       const via = i % 3;
-      const r = await calls[via]!("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } });
+      const r = await signVia(via, a, { i });
       return { via, r };
     }));
-    expect(results.filter(({ r }) => r.status !== 201).map(({ r }) => `${r.status} ${r.text}`)).toEqual([]);
+    expect(results.filter(({ r }) => r.status !== 201).map(({ r }) => `${r.status} ${r.error?.message}`)).toEqual([]);
 
-    const res = await calls[1]!("GET", "/v1/log/export", { token: issuer.issuerToken });
+    const res = await answer(c.servers[1]!, issuer.token, async (k) => streamText(await k.exportLog()));
     expect(res.status).toBe(200);
-    const exp = parseExport(res.text);
+    const exp = parseExport(res.value!);
     expect(exp.entries.length).toBe(8 + N); // 8 agent.registered + the operations
     expect(exp.entries.map((e: any) => e.seq)).toEqual(Array.from({ length: 8 + N }, (_, i) => i));
     expect(chainProblems(exp.entries)).toEqual([]);
     const bySeq = new Map(exp.entries.map((e: any) => [e.seq, e]));
-    for (const { r } of results) expect(bySeq.get(r.json.entry.seq)).toEqual(r.json.entry);
+    for (const { r } of results) expect(bySeq.get(r.value!.entry.seq)).toEqual(r.value!.entry);
     // The instances really interleaved on the one chain: the seqs each acknowledged are not one block.
-    const owner = new Map(results.map(({ via, r }) => [r.json.entry.seq as number, via]));
+    const owner = new Map(results.map(({ via, r }) => [r.value!.entry.seq, via]));
     let switches = 0;
     let last = -1;
     for (let s = 8; s < 8 + N; s++) {
@@ -90,14 +91,14 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
     expect(switches).toBeGreaterThan(3);
     for (const v of [0, 1, 2]) expect(results.filter((x) => x.via === v).length).toBeGreaterThan(300);
 
-    const ca = await (await fetch(`${c.servers[2]!.url}/v1/public/ca.pem`)).text();
-    const v = await kakuninVerify(c.dir, res.text, ca);
+    const ca = await apiClient(c.servers[2]!).caPem();
+    const v = await kakuninVerify(c.dir, res.value!, ca);
     expect(v.stderr).toBe("");
     expect(v.code, v.stdout).toBe(0);
   }, 300_000);
 
   it("kill -9 of one instance mid-burst loses no acknowledged entry", async () => {
-    const issuer = await setupIssuer(calls[0]!, c.operatorToken, 6, "Crash Corp");
+    const issuer = await setupIssuer(c.servers[0]!, c.operatorToken, 6, "Crash Corp");
     const victim = c.servers[2]!;
     const acked: any[] = [];
     let stop = false;
@@ -108,9 +109,9 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
         if (via === 2 && killedAt >= 0) continue; // the load balancer stopped sending to the dead instance
         const a = issuer.agents[(k + j) % issuer.agents.length]!;
         try {
-          const r = await calls[via]!("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { k, j } } });
-          if (r.status === 201) acked.push(r.json.entry);
-          else if (r.status !== 503) throw new Error(`${r.status} ${r.text}`);
+          const r = await signVia(via, a, { k, j }); // throws ERR_NETWORK when the connection drops
+          if (r.status === 201) acked.push(r.value!.entry);
+          else if (r.status !== 503) throw new Error(`${r.status} ${r.error?.message}`);
         } catch (e) {
           if (via !== 2) throw e; // only the killed instance may drop connections
         }
@@ -124,22 +125,22 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
     stop = true;
     await Promise.all(clients);
 
-    const res = await calls[0]!("GET", "/v1/log/export", { token: issuer.issuerToken });
-    const exp = parseExport(res.text);
+    const text = await streamText(await issuer.client.exportLog());
+    const exp = parseExport(text);
     expect(chainProblems(exp.entries)).toEqual([]);
     const bySeq = new Map(exp.entries.map((e: any) => [e.seq, e]));
     const missing = acked.filter((e) => JSON.stringify(bySeq.get(e.seq)) !== JSON.stringify(e));
     expect(missing.map((e) => e.seq)).toEqual([]);
-    const ca = await (await fetch(`${c.servers[0]!.url}/v1/public/ca.pem`)).text();
-    const v = await kakuninVerify(c.dir, res.text, ca);
+    const ca = await apiClient(c.servers[0]!).caPem();
+    const v = await kakuninVerify(c.dir, text, ca);
     expect(v.code, `${v.stdout}\n${v.stderr}`).toBe(0);
 
     // A replacement instance joins and continues the same chain.
     const fresh = await c.start();
     const a = issuer.agents[0]!;
-    const next = await httpCaller(fresh.url)("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: "after the crash" } });
+    const next = await answer(fresh, a.token, (k) => k.sign(a.id, { payload: "after the crash" }));
     expect(next.status).toBe(201);
-    expect(next.json.entry.seq).toBe(exp.entries.length);
-    expect(next.json.entry.prevHash).toBe(exp.entries.at(-1).hash);
+    expect(next.value!.entry.seq).toBe(exp.entries.length);
+    expect(next.value!.entry.prevHash).toBe(exp.entries.at(-1).hash);
   }, 300_000);
 });

@@ -13,7 +13,7 @@ import { runMaintenance } from "../../../server/scheduler/renewal.js";
 import { publishDueCheckpoints } from "../../../server/scheduler/checkpoints.js";
 import { runOnceAcrossInstances } from "../../../server/scheduler/once.js";
 import { configFor } from "../api/fixture.js";
-import { parse, setupIssuer, type Call } from "../log/fixture.js";
+import { appCaller, setupIssuer, type Call } from "../log/fixture.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,11 +34,7 @@ describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => 
     const config = configFor(dir, kms.endpoint, { DATABASE_URL: t.url, KAKUNIN_CHECKPOINT_INTERVAL_MS: "1000" });
     for (const s of await Promise.all([0, 1, 2].map(() => startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: 1 }), scheduledCheckpoints: true })))) inst.push(s);
     const app = createApp(inst[0]!.deps);
-    call = async (method, path, o = {}) => {
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (o.token) headers.authorization = `Bearer ${o.token}`;
-      return parse(await app.request(path, { method, headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}) }));
-    };
+    call = appCaller(app);
   }, 120_000);
   afterAll(async () => {
     for (const s of inst) await s.close();

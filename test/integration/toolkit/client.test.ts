@@ -40,6 +40,9 @@ describe("@kakunin/client", () => {
     const receipt = await iss.sign(agent.id, { payload: { hello: "world" } });
     expect(receipt.entry).toMatchObject({ seq: 1, agent: agent.id, type: "agent.operation" });
     expect((await iss.logEntries({ from: 0 })).size).toBe(2);
+    // Numbers go out as the decimal strings the hardened parameters declare: a range of one entry.
+    expect((await iss.logEntries({ from: 1, to: 1 })).entries.map((e) => e.seq)).toEqual([1]);
+    expect(await new Response(await iss.exportLog({ from: 1, to: 1 })).text()).toContain(`"seq":1,`);
     expect((await iss.getAgent(agent.id)).activeCertificate).toBe(agent.certificate.serial);
     expect(await iss.caPem()).toMatch(/^-----BEGIN CERTIFICATE-----/);
   });

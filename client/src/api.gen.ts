@@ -980,7 +980,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description KMS unavailable or throttling (see Retry-After) */
+            /** @description Valid JSON that breaks a rule: I-JSON (duplicate member, inexact number, lone surrogate) or the name rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/json-duplicate-member",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "Duplicate member name \"d\" (RFC 7493 §2.3)",
+                     *       "code": "ERR_JSON_DUPLICATE_MEMBER",
+                     *       "instance": "/v1/agents",
+                     *       "field": "payload.d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -993,6 +1013,25 @@ export interface operations {
                      *       "status": 503,
                      *       "detail": "KMS is unavailable or throttling; retry later",
                      *       "code": "ERR_KMS_UNAVAILABLE",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of space; nothing was written (see Retry-After) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/storage-full",
+                     *       "title": "Insufficient Storage",
+                     *       "status": 507,
+                     *       "detail": "The database is full; nothing was written",
+                     *       "code": "ERR_STORAGE_FULL",
                      *       "instance": "/v1/agents"
                      *     }
                      */
@@ -1308,7 +1347,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description KMS unavailable or throttling (see Retry-After) */
+            /** @description Valid JSON that breaks a rule: I-JSON (duplicate member, inexact number, lone surrogate) or the name rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/json-duplicate-member",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "Duplicate member name \"d\" (RFC 7493 §2.3)",
+                     *       "code": "ERR_JSON_DUPLICATE_MEMBER",
+                     *       "instance": "/v1/agents",
+                     *       "field": "payload.d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1321,6 +1380,25 @@ export interface operations {
                      *       "status": 503,
                      *       "detail": "KMS is unavailable or throttling; retry later",
                      *       "code": "ERR_KMS_UNAVAILABLE",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of space; nothing was written (see Retry-After) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/storage-full",
+                     *       "title": "Insufficient Storage",
+                     *       "status": 507,
+                     *       "detail": "The database is full; nothing was written",
+                     *       "code": "ERR_STORAGE_FULL",
                      *       "instance": "/v1/agents"
                      *     }
                      */
@@ -1532,7 +1610,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description KMS unavailable or throttling (see Retry-After) */
+            /** @description KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1728,7 +1806,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description KMS unavailable or throttling (see Retry-After) */
+            /** @description KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1984,6 +2062,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Valid JSON that breaks a rule: I-JSON (duplicate member, inexact number, lone surrogate) or the name rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/json-duplicate-member",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "Duplicate member name \"d\" (RFC 7493 §2.3)",
+                     *       "code": "ERR_JSON_DUPLICATE_MEMBER",
+                     *       "instance": "/v1/agents",
+                     *       "field": "payload.d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of space; nothing was written (see Retry-After) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/storage-full",
+                     *       "title": "Insufficient Storage",
+                     *       "status": 507,
+                     *       "detail": "The database is full; nothing was written",
+                     *       "code": "ERR_STORAGE_FULL",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getCheckpoint: {
@@ -1998,6 +2115,8 @@ export interface operations {
             /** @description Checkpoint (signed by the log key) */
             200: {
                 headers: {
+                    /** @description Present only when KMS could not sign a newer checkpoint: what is served ends at the latest signed checkpoint, before the log's current size */
+                    "kakunin-coverage"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2056,7 +2175,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description KMS unavailable or throttling (see Retry-After) */
+            /** @description KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2326,6 +2445,8 @@ export interface operations {
             /** @description NDJSON: header, certificates, crl, entries (+ payloads), checkpoint */
             200: {
                 headers: {
+                    /** @description Present only when KMS could not sign a newer checkpoint: what is served ends at the latest signed checkpoint, before the log's current size */
+                    "kakunin-coverage"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2398,7 +2519,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description KMS unavailable or throttling (see Retry-After) */
+            /** @description KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2868,7 +2989,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description KMS unavailable or throttling (see Retry-After) */
+            /** @description KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;

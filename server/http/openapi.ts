@@ -51,7 +51,9 @@ export const errorResponses = {
   404: problem("Not found (including another issuer's agents)", 404, "Not Found", "ERR_AGENT_NOT_FOUND", "Agent agt_00000000000000000000000000000000 not found"),
   409: problem("Conflict with the resource's current state", 409, "Conflict", "ERR_AGENT_REVOKED", "The agent is revoked and cannot be rotated"),
   413: problem("Request body too large", 413, "Content Too Large", "ERR_PAYLOAD_TOO_LARGE", "Request body exceeds 1048576 bytes"),
-  503: problem("KMS unavailable or throttling (see Retry-After)", 503, "Service Unavailable", "ERR_KMS_UNAVAILABLE", "KMS is unavailable or throttling; retry later"),
+  422: problem("Valid JSON that breaks a rule: I-JSON (duplicate member, inexact number, lone surrogate) or the name rule", 422, "Unprocessable Content", "ERR_JSON_DUPLICATE_MEMBER", "Duplicate member name \"d\" (RFC 7493 §2.3)", "payload.d"),
+  503: problem("KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After", 503, "Service Unavailable", "ERR_KMS_UNAVAILABLE", "KMS is unavailable or throttling; retry later"),
+  507: problem("The database is out of space; nothing was written (see Retry-After)", 507, "Insufficient Storage", "ERR_STORAGE_FULL", "The database is full; nothing was written"),
 } as const;
 
 export const publicErrorResponses = { 400: errorResponses[400], 404: errorResponses[404] } as const;

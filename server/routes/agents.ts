@@ -26,7 +26,7 @@ const create = createRoute({
   operationId: "createAgent", description: "Creates a dedicated KMS signing key (RSA_2048, tagged with the agent and issuer) and an X.509 certificate for it, signed by the CA. Nothing is written if any step fails.",
   method: "post", path: "/", tags: ["agents"], summary: "Register an agent: new KMS key + certificate", security: bearerSecurity,
   middleware: issuerOnly, request: body(CreateAgentBody),
-  responses: { 201: json(AgentCreated, "Agent registered"), 400: E[400], 401: E[401], 403: E[403], 413: E[413], 503: E[503] },
+  responses: { 201: json(AgentCreated, "Agent registered"), 400: E[400], 401: E[401], 403: E[403], 413: E[413], 422: E[422], 503: E[503], 507: E[507] },
 });
 
 const list = createRoute({

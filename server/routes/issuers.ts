@@ -27,7 +27,7 @@ const create = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: CreateIssuerBody } } } },
   responses: {
     201: { description: "Issuer created", content: { "application/json": { schema: IssuerCreated } } },
-    400: errorResponses[400], 401: errorResponses[401], 403: errorResponses[403], 413: errorResponses[413],
+    400: errorResponses[400], 401: errorResponses[401], 403: errorResponses[403], 413: errorResponses[413], 422: errorResponses[422], 507: errorResponses[507],
   },
 });
 

@@ -15,6 +15,12 @@ import { CheckpointSchema, LogEntrySchema } from "../log/wire-schemas.js";
 export const COVERAGE_HEADER = "kakunin-coverage";
 
 const Seq = DecimalInteger(0, Number.MAX_SAFE_INTEGER);
+const coverageHeader = {
+  [COVERAGE_HEADER]: {
+    description: "Present only when KMS could not sign a newer checkpoint: what is served ends at the latest signed checkpoint, before the log's current size",
+    schema: { type: "string" as const, example: "partial; to=41; requested-to=57; log-size=58" },
+  },
+};
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const issuerOnly = [requireRole("issuer")];
 
@@ -39,7 +45,7 @@ const checkpoint = createRoute({
   operationId: "getCheckpoint", description: "A checkpoint of the calling issuer's chain (size and head hash) signed now by the log key.",
   method: "get", path: "/v1/log/checkpoint", tags: ["log"], summary: "A signed checkpoint of the chain's current head", security: bearerSecurity,
   middleware: issuerOnly,
-  responses: { 200: json(CheckpointSchema, "Checkpoint (signed by the log key)"), 401: E[401], 403: E[403], 503: E[503] },
+  responses: { 200: { ...json(CheckpointSchema, "Checkpoint (signed by the log key)"), headers: coverageHeader }, 401: E[401], 403: E[403], 503: E[503] },
 });
 
 const publicCheckpoint = createRoute({
@@ -61,7 +67,7 @@ const exportRoute = createRoute({
     }),
   },
   responses: {
-    200: { description: "NDJSON: header, certificates, crl, entries (+ payloads), checkpoint", content: { "application/x-ndjson": { schema: z.string() } } },
+    200: { description: "NDJSON: header, certificates, crl, entries (+ payloads), checkpoint", headers: coverageHeader, content: { "application/x-ndjson": { schema: z.string() } } },
     400: E[400], 401: E[401], 403: E[403], 503: E[503],
   },
 });

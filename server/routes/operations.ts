@@ -32,7 +32,7 @@ const sign = createRoute({
   request: { params: IdParam, body: { required: true, content: { "application/json": { schema: OperationBody } } } },
   responses: {
     201: { description: "Signed and committed", content: { "application/json": { schema: ReceiptSchema } } },
-    400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409], 413: E[413], 503: E[503],
+    400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409], 413: E[413], 422: E[422], 503: E[503], 507: E[507],
   },
 });
 

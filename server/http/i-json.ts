@@ -6,6 +6,7 @@
  * - every number round-trips through an IEEE 754 double (JSON.parse rounds 12345678901234567890 to
  *   12345678901234567000; `1.0`, `1e2` and `-0` denote the same number as their JCS form and pass);
  * - no lone surrogates and no noncharacters in strings (RFC 7493 §2.1);
+ * - nesting at most {@link MAX_BODY_DEPTH} deep (what the verifier accepts in an export);
  * - UTF-8 only (checked by the caller on the bytes, see body.ts).
  *
  * JSON.parse (native) builds the value; one linear pass over the text then checks the rules. No
@@ -15,7 +16,7 @@
 
 /** A body that is valid JSON but not I-JSON; `path` names the member (e.g. `payload.items.3.d`). */
 export class IJsonViolation extends Error {
-  constructor(readonly code: "ERR_JSON_DUPLICATE_MEMBER" | "ERR_JSON_NUMBER_NOT_EXACT" | "ERR_JSON_INVALID_STRING", readonly path: string, message: string) {
+  constructor(readonly code: "ERR_JSON_DUPLICATE_MEMBER" | "ERR_JSON_NUMBER_NOT_EXACT" | "ERR_JSON_INVALID_STRING" | "ERR_JSON_TOO_DEEP", readonly path: string, message: string) {
     super(message);
     this.name = "IJsonViolation";
   }
@@ -25,6 +26,13 @@ export class IJsonViolation extends Error {
 export class MalformedJson extends Error {
   override name = "MalformedJson";
 }
+
+/**
+ * Deepest nesting a body may have: the verifier refuses any export line nested deeper than 128
+ * (verifier/FORMATS.md), and a payload line `{"kind":"payload",…,"json":X}` nests X one level deeper
+ * than the body `{"payload":X}` did, so a body within this limit stays verifiable once exported.
+ */
+export const MAX_BODY_DEPTH = 128;
 
 /** Parse `text` as I-JSON; throws {@link MalformedJson} or {@link IJsonViolation}. */
 export function parseIJson(text: string): unknown {
@@ -53,6 +61,7 @@ function checkIJson(text: string): void {
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const object = c === 0x7b;
+      if (stack.length >= MAX_BODY_DEPTH) throw new IJsonViolation("ERR_JSON_TOO_DEEP", fieldOf(path), `Nesting deeper than ${MAX_BODY_DEPTH} levels at ${fieldOf(path) || "the top level"} (an exported log line may nest at most 128 deep)`);
       stack.push({ keys: undefined, object, expectKey: object, index: 0 });
       path.push(object ? "" : 0);
       i++;

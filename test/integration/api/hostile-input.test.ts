@@ -3,15 +3,20 @@
  * KMS (issue 19, items 3, 8, 9, 11, 12): bodies are I-JSON and signed exactly as sent or refused,
  * one name rule, decimal-only path/query integers, problem+json on Node's own 431/408, private files.
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmod, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import canonicalize from "canonicalize";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 import { parseRawResponse, rawExchange } from "../../helpers/raw-http.js";
+import { MAX_BODY_DEPTH } from "../../../server/http/i-json.js";
+
+const VERIFY_BIN = fileURLToPath(new URL("../../../verifier/bin/kakunin-verify.js", import.meta.url));
 
 let kms: LocalKms;
 let server: RunningServer;
@@ -60,6 +65,25 @@ describe("bodies are I-JSON (RFC 7493), signed exactly as sent or refused", () =
     const lone = await call("POST", `/v1/agents/${agentId}/operations`, issuerToken, '{"payload":{"s":"\\udead"}}');
     expect([lone.status, lone.json.code, lone.json.field]).toEqual([422, "ERR_JSON_INVALID_STRING", "payload.s"]);
     expect(await logSize()).toBe(before);
+  });
+
+  it("nesting is capped at what the verifier accepts: the deepest accepted payload still verifies once exported", async () => {
+    const nested = (d: number) => `${"[".repeat(d)}${"]".repeat(d)}`;
+    const before = await logSize();
+    const tooDeep = await call("POST", `/v1/agents/${agentId}/operations`, issuerToken, `{"payload":${nested(MAX_BODY_DEPTH)}}`);
+    expect([tooDeep.status, tooDeep.json.code]).toEqual([422, "ERR_JSON_TOO_DEEP"]);
+    expect(await logSize()).toBe(before);
+    const deepest = await call("POST", `/v1/agents/${agentId}/operations`, issuerToken, `{"payload":${nested(MAX_BODY_DEPTH - 1)}}`);
+    expect(deepest.status).toBe(201);
+    const dir = await mkdtemp(join(tmpdir(), "kakunin-deep-"));
+    const file = join(dir, "export.ndjson");
+    const exported = await (await fetch(`${server.url}/v1/log/export?payloads=true`, { headers: { authorization: `Bearer ${issuerToken}` } })).text();
+    expect(exported).toContain(`"json":${nested(MAX_BODY_DEPTH - 1)}}`); // the payload line nests MAX_BODY_DEPTH deep
+    await writeFile(file, exported);
+    await writeFile(join(dir, "ca.pem"), await (await fetch(`${server.url}/v1/public/ca.pem`)).text());
+    const v = spawnSync(process.execPath, [VERIFY_BIN, "log", file, "--ca", join(dir, "ca.pem"), "--json"], { encoding: "utf8", timeout: 60_000 });
+    expect(v.status, v.stdout.slice(0, 2000) + v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout).verdict).toBe("PASSED");
   });
 
   it("invalid UTF-8 is refused rather than signed as U+FFFD", async () => {

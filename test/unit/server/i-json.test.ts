@@ -1,6 +1,6 @@
 /** The I-JSON (RFC 7493) checks on request bodies: duplicates, numbers, strings (server/http/i-json.ts). */
 import { describe, expect, it } from "vitest";
-import { IJsonViolation, MalformedJson, parseIJson, roundTrips } from "../../../server/http/i-json.js";
+import { IJsonViolation, MAX_BODY_DEPTH, MalformedJson, parseIJson, roundTrips } from "../../../server/http/i-json.js";
 
 function violation(text: string): { code: string; path: string } {
   try {
@@ -48,6 +48,13 @@ describe("parseIJson", () => {
     expect(violation('{"a":"\\uffff"}').code).toBe("ERR_JSON_INVALID_STRING");
     expect(violation('{"a":"\ufdd0"}').code).toBe("ERR_JSON_INVALID_STRING");
     expect(violation('{"\\ud800":1}').code).toBe("ERR_JSON_INVALID_STRING");
+  });
+
+  it("refuses nesting deeper than MAX_BODY_DEPTH, naming where", () => {
+    const nested = (d: number) => `${"[".repeat(d)}${"]".repeat(d)}`;
+    expect(() => parseIJson(nested(MAX_BODY_DEPTH))).not.toThrow();
+    expect(violation(nested(MAX_BODY_DEPTH + 1)).code).toBe("ERR_JSON_TOO_DEEP");
+    expect(violation(`{"payload":${nested(MAX_BODY_DEPTH)}}`)).toEqual({ code: "ERR_JSON_TOO_DEEP", path: `payload${".0".repeat(MAX_BODY_DEPTH - 1)}` });
   });
 
   it("syntax errors are MalformedJson", () => {

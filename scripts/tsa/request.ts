@@ -50,7 +50,7 @@ export function parseTimestampRequest(der: Uint8Array, policy: string): ParsedRe
   if (hashed.length !== length) throw new RequestRefused(FAIL.badDataFormat, `hashedMessage is ${hashed.length} bytes, ${length} expected for ${alg.algorithmId}`);
   if (req.reqPolicy !== undefined && req.reqPolicy !== policy) throw new RequestRefused(FAIL.unacceptedPolicy, `policy ${req.reqPolicy} is not offered (${policy} is)`);
   if (req.extensions?.length) throw new RequestRefused(FAIL.unacceptedExtension, "request extensions are not supported");
-  if (req.nonce && req.nonce.valueBlock.isHexOnly && req.nonce.valueBlock.valueHexView[0]! & 0x80) {
+  if (req.nonce && (req.nonce.valueBlock.valueHexView[0] ?? 0) & 0x80) {
     throw new RequestRefused(FAIL.badDataFormat, "the nonce is negative");
   }
   return { hashOid: alg.algorithmId, hashed: new Uint8Array(hashed), ...(req.nonce ? { nonce: req.nonce } : {}), certReq: req.certReq ?? false };

@@ -27,7 +27,7 @@ let tsaPem: string;
 const sha256 = (b: Uint8Array | string) => new Uint8Array(createHash("sha256").update(b).digest());
 
 async function post(url: string, body: Uint8Array, type = "application/timestamp-query"): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": type }, body });
+  return fetch(url, { method: "POST", headers: { "content-type": type }, body: new Uint8Array(body) as Uint8Array<ArrayBuffer> });
 }
 
 async function stamp(body: Uint8Array): Promise<Uint8Array> {

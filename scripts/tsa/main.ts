@@ -40,12 +40,12 @@ function problem(res: ServerResponse, status: number, code: string, detail: stri
 async function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Past the limit keep draining (not storing) so the 413 can still be written on this socket.
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk);
+    if (size <= MAX_BODY) chunks.push(chunk);
   }
-  return new Uint8Array(Buffer.concat(chunks));
+  return size > MAX_BODY ? undefined : new Uint8Array(Buffer.concat(chunks));
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {

@@ -108,6 +108,9 @@ describe("dev TSA ↔ openssl", () => {
     expect(res.headers.get("content-type")).toBe("application/problem+json");
     expect((await res.json()).code).toBe("ERR_CONTENT_TYPE");
     expect((await fetch(`${tsa.url}/`)).status).toBe(405);
+    const big = await post(`${tsa.url}/`, new Uint8Array(20_000));
+    expect(big.status).toBe(413);
+    expect((await big.json()).code).toBe("ERR_TOO_LARGE");
   });
 });
 

@@ -16,11 +16,27 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Checks that the first ESSCertID[v2] of the signing-certificate attribute names `signer` (hash and issuerSerial). */
+/**
+ * Checks that the first ESSCertID[v2] of each signing-certificate attribute names `signer` (hash and
+ * issuerSerial). At least one is required; a TSA may include both (RFC 5816 §2.2.1), then both must match.
+ */
 export async function checkEssBinding(attrs: readonly pkijs.Attribute[], signer: pkijs.Certificate): Promise<void> {
-  const found = attrs.filter((a) => a.type === OID_ATTR_SIGNING_CERTIFICATE || a.type === OID_ATTR_SIGNING_CERTIFICATE_V2);
-  if (found.length !== 1 || found[0]!.values.length !== 1) fail("the token must carry exactly one SigningCertificate or SigningCertificateV2 signed attribute");
-  const attr = found[0]!;
+  const v1 = attrs.filter((a) => a.type === OID_ATTR_SIGNING_CERTIFICATE);
+  const v2 = attrs.filter((a) => a.type === OID_ATTR_SIGNING_CERTIFICATE_V2);
+  if (v1.length + v2.length === 0) fail("the token carries neither a SigningCertificate nor a SigningCertificateV2 signed attribute");
+  if (v1.length > 1 || v2.length > 1) fail("a signing-certificate attribute appears more than once");
+  for (const attr of [...v1, ...v2]) {
+    try {
+      await checkOne(attr, signer);
+    } catch (err) {
+      if (err instanceof TimestampSignatureError) throw err;
+      fail(`a signing-certificate attribute does not parse: ${(err as Error).message}`);
+    }
+  }
+}
+
+async function checkOne(attr: pkijs.Attribute, signer: pkijs.Certificate): Promise<void> {
+  if (attr.values.length !== 1) fail("a signing-certificate attribute must have exactly one value");
   const v2 = attr.type === OID_ATTR_SIGNING_CERTIFICATE_V2;
   const value = attr.values[0];
   const certs = value instanceof asn1js.Sequence ? value.valueBlock.value[0] : undefined;

@@ -203,3 +203,23 @@ describe("client against openssl ts -reply", () => {
     expect(text).toMatch(/Nonce: 0x[0-9A-F]{32}/);
   });
 });
+
+describe("npm run tsa command line", () => {
+  const main = join(process.cwd(), "scripts", "tsa", "main.ts");
+  it("--help prints the usage and exits 0; a bad option or value exits 2 naming it", async () => {
+    const help = await run(process.execPath, ["--import", "tsx", main, "--help"]);
+    expect(help.stdout).toContain("POST /");
+    expect(help.stdout).toContain("/v1/public/tsa.pem");
+    const bad = await run(process.execPath, ["--import", "tsx", main, "--port", "x"]).catch((e) => e);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--port must be an integer");
+    const badPolicy = await run(process.execPath, ["--import", "tsx", main, "--policy", "not-an-oid"]).catch((e) => e);
+    expect(badPolicy.code).toBe(2);
+    expect(badPolicy.stderr).toContain("--policy must be an OID");
+  });
+
+  it("the client is exported as @kakunin/verifier/timestamp", async () => {
+    const mod = await import("@kakunin/verifier/timestamp");
+    expect(typeof mod.verifyTimestampResponse).toBe("function");
+  });
+});

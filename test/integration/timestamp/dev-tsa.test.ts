@@ -11,6 +11,7 @@ import { createOpensslTsa, run, type OpensslTsa } from "../../helpers/openssl-ts
 import { startDevTsa, type DevTsa } from "../../helpers/tsa.js";
 import {
   buildTimestampRequest,
+  fetchTimestamp,
   parseTsaTrustList,
   TimestampMismatchError,
   TimestampRejectedError,
@@ -176,6 +177,27 @@ describe("client against the dev TSA", () => {
       process.kill(kms.pid, "SIGCONT");
       await slow.stop();
     }
+  });
+});
+
+describe("fetchTimestamp (one HTTP round trip with a deadline)", () => {
+  it("gets and verifies a token from the dev TSA", async () => {
+    const res = await fetchTimestamp(`${tsa.url}/`, sha256("round trip"), { trusted: parseTsaTrustList(caPem), timeoutMs: 10_000 });
+    expect(res.token.length).toBeGreaterThan(500);
+    expect(res.policy).toBe("1.3.6.1.4.1.32473.77");
+  });
+
+  it("a TSA that does not answer is ERR_TSA_UNAVAILABLE after the deadline; a non-TSA URL too", async () => {
+    const frozen = await startDevTsa(kms.endpoint);
+    process.kill(frozen.pid, "SIGSTOP");
+    try {
+      await expect(fetchTimestamp(`${frozen.url}/`, sha256("x"), { trusted: parseTsaTrustList(caPem), timeoutMs: 300 })).rejects.toMatchObject({ code: "ERR_TSA_UNAVAILABLE" });
+    } finally {
+      process.kill(frozen.pid, "SIGCONT");
+      await frozen.stop();
+    }
+    await expect(fetchTimestamp(`${tsa.url}/v1/public/tsa.pem`, sha256("x"), { trusted: parseTsaTrustList(caPem), timeoutMs: 5000 })).rejects.toMatchObject({ code: "ERR_TSA_UNAVAILABLE" });
+    await expect(fetchTimestamp(`${kms.endpoint}/`, sha256("x"), { trusted: parseTsaTrustList(caPem), timeoutMs: 5000 })).rejects.toMatchObject({ code: "ERR_TSA_UNAVAILABLE" });
   });
 });
 

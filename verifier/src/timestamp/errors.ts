@@ -41,3 +41,9 @@ export class TimestampUntrustedError extends KakuninError {
   static override code = "ERR_TSA_UNTRUSTED";
   override code = "ERR_TSA_UNTRUSTED";
 }
+
+/** The TSA could not be reached in time, or answered with something other than a TimeStampResp. */
+export class TimestampUnavailableError extends KakuninError {
+  static override code = "ERR_TSA_UNAVAILABLE";
+  override code = "ERR_TSA_UNAVAILABLE";
+}

@@ -7,5 +7,6 @@ export { buildTimestampRequest, randomNonce, type TimestampRequest, type Timesta
 export { extractTimestampToken, verifyTimestampResponse } from "./response.js";
 export { verifyTimestampToken, type TimestampExpectation, type VerifiedTimestamp } from "./verify-token.js";
 export { parseTsaTrustList } from "./trust-list.js";
-export { TimestampMalformedError, TimestampMismatchError, TimestampRejectedError, TimestampSignatureError, TimestampUntrustedError } from "./errors.js";
+export { fetchTimestamp, type FetchTimestampOptions } from "./fetch-timestamp.js";
+export { TimestampMalformedError, TimestampMismatchError, TimestampRejectedError, TimestampSignatureError, TimestampUnavailableError, TimestampUntrustedError } from "./errors.js";
 export { FAIL_INFO_BITS } from "./fail-info.js";

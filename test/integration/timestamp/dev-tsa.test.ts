@@ -223,6 +223,10 @@ describe("client against openssl ts -reply", () => {
     expect(text).toContain("Hash Algorithm: sha256");
     expect(text).toContain("Certificate required: yes");
     expect(text).toMatch(/Nonce: 0x[0-9A-F]{32}/);
+    // The dev TSA's reply to our request passes openssl's -queryfile check (imprint, nonce, certificate).
+    await writeFile(join(ossl.dir, "ours.tsr"), await stamp(req.der));
+    const verify = await run("openssl", ["ts", "-verify", "-queryfile", join(ossl.dir, "ours.tsq"), "-in", join(ossl.dir, "ours.tsr"), "-CAfile", join(ossl.dir, "dev-ca.pem")]);
+    expect(verify.stdout).toContain("Verification: OK");
   });
 });
 

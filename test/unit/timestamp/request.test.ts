@@ -4,7 +4,8 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { describe, expect, it } from "vitest";
 import { FAIL, parseTimestampRequest, RequestRefused } from "../../../scripts/tsa/request.js";
-import { buildTimestampRequest, extractTimestampToken, randomNonce, TimestampRejectedError } from "../../../verifier/src/timestamp/index.js";
+import { buildTimestampRequest, extractTimestampToken, parseTsaTrustList, randomNonce, TimestampRejectedError } from "../../../verifier/src/timestamp/index.js";
+import { failInfoNames } from "../../../verifier/src/timestamp/fail-info.js";
 import { testTsa } from "./fixtures.js";
 
 const imprint = new Uint8Array(createHash("sha256").update("x").digest());
@@ -124,5 +125,21 @@ describe("dev TSA responder", () => {
     expect(Buffer.from(reply).toString("latin1")).not.toContain("secret-ish");
     expect(() => extractTimestampToken(reply)).toThrow(/systemFailure/);
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe("failInfo names and the trust list", () => {
+  it("names PKIFailureInfo bits by number (RFC 3161 §2.4.2)", () => {
+    expect(failInfoNames(new Uint8Array([0x80]))).toEqual(["badAlg"]);
+    expect(failInfoNames(new Uint8Array([0x04]))).toEqual(["badDataFormat"]);
+    expect(failInfoNames(new Uint8Array([0x00, 0x00, 0x00, 0x40]))).toEqual(["systemFailure"]);
+    expect(failInfoNames(new Uint8Array([0x20, 0x02]))).toEqual(["badRequest", "timeNotAvailable"]);
+  });
+
+  it("a trust list holds only CERTIFICATE blocks", async () => {
+    const t = await testTsa();
+    expect(parseTsaTrustList(t.ca.toString("pem") + "\n" + t.tsa.toString("pem"))).toHaveLength(2);
+    expect(() => parseTsaTrustList("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")).toThrow(/expected CERTIFICATE/);
+    expect(() => parseTsaTrustList("nothing here")).toThrow(expect.objectContaining({ code: "ERR_TSA_MALFORMED" }));
   });
 });

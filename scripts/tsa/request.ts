@@ -24,7 +24,7 @@ const ACCEPTED_HASHES: Record<string, number> = {
 };
 
 export interface ParsedRequest {
-  /** DER of the MessageImprint, copied verbatim into TSTInfo. */
+  /** The imprint's hash OID and digest, echoed in TSTInfo. */
   hashOid: string;
   hashed: Uint8Array;
   nonce?: asn1js.Integer;

@@ -192,6 +192,8 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
         ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
       }, guard, witness);
       for (const f of await guard.checkAll()) logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
+      // Trees behind their chains (a crash between commit and integration) catch up in the background.
+      await result.deps.log.tree.catchUp();
     }
     // ---- end audit log wiring ----
     return {

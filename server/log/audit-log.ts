@@ -12,6 +12,7 @@ import { canonicalBytes, sha256Hex } from "./canonical.js";
 import { currentCrlPem, PemCache } from "./certificates.js";
 import { CheckpointPublisher } from "./checkpoints.js";
 import { readHead } from "./committer.js";
+import { TreeIntegrationLoop } from "./tree/integration-loop.js";
 import { exportLines, planExport, type ExportOptions, type ExportPlan } from "./export.js";
 import type { LogDb } from "./schema.js";
 import type { Checkpoint, DigestSigner, LifecycleType, LogEntry, LogSignerInfo, Receipt, StoredPayload } from "./types.js";
@@ -53,6 +54,8 @@ export const MAX_PAGE = 1000;
 
 export class AuditLog {
   readonly publisher: CheckpointPublisher;
+  /** Each issuer's Merkle tree (log v2), integrated after commits. */
+  readonly tree: TreeIntegrationLoop;
   private readonly appender: Appender;
   private readonly db: Kysely<LogDb>;
   private readonly now: () => Date;
@@ -73,12 +76,18 @@ export class AuditLog {
     };
     if (o.checkpointDebounceMs !== undefined) pubOpts.debounceMs = o.checkpointDebounceMs;
     this.publisher = new CheckpointPublisher(pubOpts);
+    this.tree = new TreeIntegrationLoop({
+      db: this.db,
+      durability: this.durability,
+      onError: (e, issuer) => o.logger?.error({ err: e, issuer }, "Merkle tree integration failed"),
+    });
     const appOpts: ConstructorParameters<typeof Appender>[0] = {
       db: this.db,
       dialect: o.dialect,
       custody: o.custody,
       logSigner: o.logSigner,
       publisher: this.publisher,
+      integrator: this.tree,
       now: this.now,
       durability: this.durability,
     };
@@ -251,6 +260,7 @@ export class AuditLog {
   async close(): Promise<void> {
     await this.appender.drain();
     this.publisher.close();
+    await this.tree.close();
   }
 }
 

@@ -408,6 +408,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/public/issuers/{id}/tlog/vkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The issuer log's checkpoint verifier key (signed-note vkey)
+         * @description The C2SP signed-note verifier key of the issuer's log v2 checkpoints, `<origin>+<hex key id>+<base64(0x01 ‖ Ed25519 key)>`, where the origin is `<KAKUNIN_LOG_NAME>/<issuer id>`. Pin it to verify checkpoints. The key lives in KMS (ECC_NIST_EDWARDS25519).
+         */
+        get: operations["getLogVerifierKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2881,6 +2901,68 @@ export interface operations {
                      *       "status": 503,
                      *       "detail": "KMS is unavailable or throttling; retry later",
                      *       "code": "ERR_KMS_UNAVAILABLE",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogVerifierKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verifier key, one line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example kakunin.example/iss_e58b3f18df024250e02cce7200de60cb+1c3ddc5b+AdDkqVYVvUbUOtNVrr7lDF/xHnQqX+P7DqXeAw8ZtZr1 */
+                    "text/plain; charset=utf-8": string;
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
                      *       "instance": "/v1/agents"
                      *     }
                      */

@@ -105,6 +105,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   listLogEntries: { responses: { 200: { issuer: ISSUER, size: 2, entries: [registeredEntry, operationEntry], next: null } } },
   getCheckpoint: { responses: { 200: checkpoint } },
   getPublicCheckpoint: { responses: { 200: checkpoint } },
+  getLogVerifierKey: { responses: { 200: `kakunin.example/${ISSUER}+1c3ddc5b+AdDkqVYVvUbUOtNVrr7lDF/xHnQqX+P7DqXeAw8ZtZr1\n` } },
   exportLog: {
     responses: {
       200: [

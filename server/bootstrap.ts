@@ -200,12 +200,14 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
         logger,
         requestDeadlineMs: config.requestDeadlineMs,
         clockGuard,
+        treeCheckpoints: { signer: custody, key: result.deps.checkpointKey, logName: config.logName, intervalMs: config.checkpointIntervalMs },
         // Cluster-wide publication (server/scheduler/checkpoints.ts) replaces the per-instance debounce.
         ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
       }, guard, witness);
       for (const f of await guard.checkAll()) logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
       // Trees behind their chains (a crash between commit and integration) catch up in the background.
       await result.deps.log.tree.catchUp();
+      await result.deps.log.treeCheckpoints?.catchUp();
     }
     // ---- end audit log wiring ----
     return {

@@ -36,6 +36,8 @@ export interface Config {
   checkpointIntervalMs: number;
   /** Log v2: the origin prefix of every issuer's log (KAKUNIN_LOG_NAME; default: KAKUNIN_PUBLIC_URL without its scheme). */
   logName: string;
+  /** Log v2: entry bundles (tile/entries/…) readable without the issuer's token (KAKUNIN_PUBLIC_ENTRIES=true; default false). */
+  publicEntries: boolean;
   /** How KMS Sign is called: "direct" (default, server/kms/sign-client.ts) or "sdk" (KAKUNIN_KMS_SIGN_TRANSPORT). */
   kmsSignTransport: "direct" | "sdk";
   /** Bound on each KMS call, the SDK's retries included, ms (KAKUNIN_KMS_CALL_TIMEOUT_MS, default 2000). */
@@ -96,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     witnessDir: path.resolve(env.KAKUNIN_WITNESS_DIR || path.join(dataDir, "witness")),
     checkpointIntervalMs: int(env, "KAKUNIN_CHECKPOINT_INTERVAL_MS", 1000),
     logName: logNameFrom(env.KAKUNIN_LOG_NAME, publicUrl),
+    publicEntries: env.KAKUNIN_PUBLIC_ENTRIES === "true",
     kmsSignTransport,
     kmsCallTimeoutMs: int(env, "KAKUNIN_KMS_CALL_TIMEOUT_MS", DEFAULT_KMS_CALL_TIMEOUT_MS, 1),
     requestDeadlineMs: int(env, "KAKUNIN_REQUEST_DEADLINE_MS", DEFAULT_REQUEST_DEADLINE_MS, 1),

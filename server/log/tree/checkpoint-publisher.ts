@@ -38,13 +38,17 @@ export class TreeCheckpointPublisher {
   }
 
   /** The tree of `issuerId` grew: publish a checkpoint of it now, or once the interval since the last one has passed. */
-  notify(issuerId: string): void {
+  notify(issuerId: string, atLeastMs = 0): void {
     if (this.closed || this.timers.has(issuerId)) return;
-    const wait = Math.max(0, (this.lastSigned.get(issuerId) ?? -Infinity) + this.o.intervalMs - Date.now());
+    const wait = Math.max(atLeastMs, (this.lastSigned.get(issuerId) ?? -Infinity) + this.o.intervalMs - Date.now());
     const t = setTimeout(() => {
       this.timers.delete(issuerId);
-      if (this.running.has(issuerId)) return this.notify(issuerId); // after the running one
-      const p = this.publish(issuerId).then(() => undefined, (e: unknown) => this.o.onError?.(e, issuerId)).finally(() => this.running.delete(issuerId));
+      if (this.running.has(issuerId)) return this.notify(issuerId, 50); // after the running one
+      const p = this.publish(issuerId).then(() => undefined, (e: unknown) => {
+        this.o.onError?.(e, issuerId);
+        // KMS down or slow: the tree head still needs a checkpoint even if nothing more is appended.
+        this.notify(issuerId, Math.max(1000, this.o.intervalMs));
+      }).finally(() => this.running.delete(issuerId));
       this.running.set(issuerId, p);
     }, wait);
     t.unref();

@@ -35,6 +35,8 @@ export class TreeIntegrationLoop {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /** Consecutive failures per issuer: the retry waits 1 s, 2 s, … up to 30 s (a full disk, a database restart). */
+  private readonly failures = new Map<string, number>();
   private readonly run: TransactionRunner;
   private closed = false;
   /** Integrations that lost to another writer (and were retried). */
@@ -48,7 +50,7 @@ export class TreeIntegrationLoop {
   }
 
   /** Entries of `issuerId` were committed: integrate them soon (never on the caller's path). */
-  notify(issuerId: string): void {
+  notify(issuerId: string, delayMs = this.o.delayMs ?? 20): void {
     if (this.closed) return;
     if (this.running.has(issuerId)) {
       this.again.add(issuerId);
@@ -58,7 +60,7 @@ export class TreeIntegrationLoop {
     const t = setTimeout(() => {
       this.timers.delete(issuerId);
       this.start(issuerId);
-    }, this.o.delayMs ?? 20);
+    }, delayMs);
     t.unref();
     this.timers.set(issuerId, t);
   }
@@ -97,16 +99,25 @@ export class TreeIntegrationLoop {
   }
 
   private start(issuerId: string): void {
+    let retryMs: number | undefined;
     const p = this.integrateAll(issuerId)
-      .catch((e: unknown) => {
+      .then(() => void this.failures.delete(issuerId), (e: unknown) => {
         if (isConflict(e)) {
           this.conflicts++;
           this.again.add(issuerId);
-        } else this.o.onError?.(e, issuerId);
+          return;
+        }
+        const n = (this.failures.get(issuerId) ?? 0) + 1;
+        this.failures.set(issuerId, n);
+        retryMs = Math.min(30_000, 1000 * 2 ** (n - 1));
+        this.o.onError?.(e, issuerId);
       })
       .finally(() => {
         this.running.delete(issuerId);
-        if (this.again.delete(issuerId)) this.notify(issuerId);
+        if (retryMs !== undefined) {
+          this.again.delete(issuerId);
+          this.notify(issuerId, retryMs);
+        } else if (this.again.delete(issuerId)) this.notify(issuerId);
       });
     this.running.set(issuerId, p);
   }

@@ -178,4 +178,26 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
     expect(empty.status).toBe(404);
     expect((await empty.json()).code).toBe("ERR_NO_CHECKPOINT");
   });
+
+  it("serves the stored checkpoint and tiles while KMS hangs (reads never wait on KMS)", async () => {
+    const iss = await setupIssuer(httpCaller(server!.url), server!.operatorToken, 1, "Frozen");
+    const prefix = `${server!.url}/v1/public/issuers/${iss.issuerId}/tlog`;
+    const until = Date.now() + 20_000;
+    let note = "";
+    while (!note.includes("\n1\n")) {
+      if (Date.now() > until) throw new Error("no checkpoint of 1");
+      const res = await fetch(`${prefix}/checkpoint`);
+      note = res.status === 200 ? await res.text() : "";
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.kill(kms.pid, "SIGSTOP");
+    try {
+      const res = await fetch(`${prefix}/checkpoint`, { signal: AbortSignal.timeout(3000) });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(note);
+      expect((await fetch(`${prefix}/tile/0/000.p/1`, { signal: AbortSignal.timeout(3000) })).status).toBe(200);
+    } finally {
+      process.kill(kms.pid, "SIGCONT");
+    }
+  });
 });

@@ -34,7 +34,12 @@ async function main(): Promise<void> {
     process.stdout.write(`witness listening: http://${cfg.host}:${info.port}${cfg.prefix}/\n`);
     log.info({ key: signer.describe, dataDir: cfg.dataDir, origins: [...logs.exact.keys()], prefixes: logs.prefixes.map((x) => x.prefix) }, "witness started");
   });
-  const stop = () => server.close(() => { stores.closeAll(); process.exit(0); });
+  const stop = () => {
+    // Idle keep-alive connections would hold close() open; a request in flight gets 2 s to finish.
+    server.close(() => { stores.closeAll(); process.exit(0); });
+    (server as import("node:http").Server).closeIdleConnections?.();
+    setTimeout(() => { stores.closeAll(); process.exit(0); }, 2000).unref();
+  };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
 }

@@ -11,7 +11,7 @@ import { CreateKeyCommand } from "@aws-sdk/client-kms";
 import { describe, expect, it } from "vitest";
 import { startLocalKms, LOCAL_KMS_ACCESS_KEY_ID } from "../../helpers/kms.js";
 import { startWitness } from "../../helpers/witness.js";
-import { addCheckpoint, TestLog } from "./test-log.js";
+import { addCheckpoint, TestLog } from "../../helpers/witness-log.js";
 import { verifyCosignatureLineFromSpec } from "./spec-verifier.js";
 
 async function latestSize(url: string, log: TestLog): Promise<number> {

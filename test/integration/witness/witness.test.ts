@@ -12,7 +12,7 @@ import { CreateKeyCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalKms, LOCAL_KMS_ACCESS_KEY_ID, type LocalKms } from "../../helpers/kms.js";
 import { startWitness, runWitness, type WitnessProcess } from "../../helpers/witness.js";
-import { addCheckpoint, TestLog } from "./test-log.js";
+import { addCheckpoint, TestLog } from "../../helpers/witness-log.js";
 import { verifyCosignatureLineFromSpec } from "./spec-verifier.js";
 
 let kms: LocalKms;

@@ -3,7 +3,7 @@ import { generateKeyPairSync, sign as nodeSign } from "node:crypto";
 import {
   buildProof, CompactRange, consistencyPlan, emptyRoot, formatCheckpoint, formatVerifierKey, hashLeaf, rootFromNodes, signNote,
   type NodeId, type NodeReader,
-} from "../../../verifier/src/formats/index.js";
+} from "../../verifier/src/formats/index.js";
 
 /** A test log: append leaves, sign checkpoints at any size, build consistency proofs. */
 export class TestLog {

@@ -1,5 +1,6 @@
 /** The witness's HTTP routes (Hono): add-checkpoint, the monitoring checkpoint, and the index. */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import type { Answer } from "./add-checkpoint.js";
 import type { Stores } from "./store.js";
@@ -30,9 +31,10 @@ export function witnessApp(d: WitnessAppDeps): Hono {
   const app = new Hono();
   const p = d.prefix;
 
-  app.post(`${p}/add-checkpoint`, async (c) => {
+  // bodyLimit stops reading at the limit (also without a Content-Length), so a huge body costs nothing.
+  const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => problem(413, "ERR_WITNESS_TOO_LARGE", `the body is over ${MAX_BODY_BYTES} bytes`) });
+  app.post(`${p}/add-checkpoint`, limit, async (c) => {
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.length > MAX_BODY_BYTES) return problem(413, "ERR_WITNESS_TOO_LARGE", `the body is over ${MAX_BODY_BYTES} bytes`);
     let body: string;
     try {
       body = new TextDecoder("utf-8", { fatal: true }).decode(bytes);

@@ -28,6 +28,8 @@ export class TrustedLogs {
 
   /** Keys trusted for this origin; empty means the origin is unknown. */
   keysFor(origin: string): NoteVerifierKey[] {
-    return [...(this.exact.get(origin) ?? []).map((e) => e.key), ...this.prefixes.filter((p) => origin.startsWith(p.prefix)).map((p) => p.key)];
+    const all = [...(this.exact.get(origin) ?? []).map((e) => e.key), ...this.prefixes.filter((p) => origin.startsWith(p.prefix)).map((p) => p.key)];
+    // One key configured twice (e.g. by --log and --log-prefix) must not look ambiguous to openNote.
+    return all.filter((k, i) => all.findIndex((o) => o.name === k.name && o.keyId === k.keyId) === i);
   }
 }

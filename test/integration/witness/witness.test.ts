@@ -102,6 +102,16 @@ describe("kakunin-witness", () => {
     const f = await addCheckpoint(w1.url, forged);
     expect(f.status).toBe(403);
     expect(JSON.parse(f.text).code).toBe("ERR_WITNESS_LOG_SIGNATURE");
+    // 404: an origin outside the --log-prefix, though signed by the prefix's key.
+    const outside = new TestLog("kakunin.example/elsewhere", { keyOf: prefixed });
+    await outside.grow(1);
+    expect((await addCheckpoint(w1.url, await outside.body(0))).status).toBe(404);
+    // 403: a followed origin signed by another followed log's key (key name ≠ origin).
+    const crossSigned = new TestLog(log.origin, { keyOf: prefixed });
+    await crossSigned.grow(size + 1);
+    expect((await addCheckpoint(w1.url, await crossSigned.body(size))).status).toBe(403);
+    // 413: an oversized body is refused before it is read.
+    expect((await addCheckpoint(w1.url, `old 0\n${"A".repeat(70_000)}`)).status).toBe(413);
     // 400: old size above the checkpoint's size (also: a rollback to an older checkpoint).
     expect((await addCheckpoint(w1.url, `old ${size}\n\n${await log.checkpoint(size - 5)}`)).status).toBe(400);
     // 409: old size is not the latest cosigned; body is that size.

@@ -2,7 +2,8 @@
  * kakunin-witness as real processes over HTTP: one signing with a local-KMS Ed25519 key, one with a key
  * file. The log side is played by the test (formats primitives + Ed25519). C2SP tlog-witness statuses.
  */
-import { statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { statSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,6 +72,17 @@ describe("kakunin-witness", () => {
       }
       old = log.size;
     }
+    // OpenSSL checks the last cosignature too: Ed25519 over "cosignature/v1\ntime <t>\n" + checkpoint text.
+    const last = await addCheckpoint(w2.url, await log.body(log.size));
+    expect(last.status).toBe(200);
+    const raw = Buffer.from(last.text.trim().split(" ")[2]!, "base64");
+    const dir = await mkdtemp(join(tmpdir(), "witness-openssl-"));
+    const pub = Buffer.from(w2.vkey.split("+")[2]!, "base64").subarray(1);
+    writeFileSync(join(dir, "pub.der"), Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), pub]));
+    writeFileSync(join(dir, "msg"), `cosignature/v1\ntime ${raw.readBigUInt64BE(4)}\n${await log.text(log.size)}`);
+    writeFileSync(join(dir, "sig"), raw.subarray(12));
+    const out = execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-keyform", "DER", "-inkey", join(dir, "pub.der"), "-rawin", "-in", join(dir, "msg"), "-sigfile", join(dir, "sig")], { encoding: "utf8" });
+    expect(out).toContain("Signature Verified Successfully");
     // Same size, same root: cosigned again.
     expect((await addCheckpoint(w1.url, await log.body(log.size))).status).toBe(200);
     // Monitoring endpoint: the latest checkpoint with the log's signature and the cosignature.
@@ -191,6 +203,16 @@ describe("kakunin-witness command line", () => {
     const noKey = await runWitness(["--name", "w", "--log", await log.vkey()]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain("--kms-key-id");
+    // --logs FILE: the same logs from a file, shown by GET /.
+    const dir = await mkdtemp(join(tmpdir(), "witness-logs-"));
+    writeFileSync(join(dir, "logs.txt"), `# followed logs\n${await log.vkey()}\nprefix kakunin.example/issuers/ ${await prefixed.vkey()}\n`);
+    const w3 = await startWitness(["--name", "w3.example", "--key-file", join(dir, "key.pem"), "--data-dir", dir, "--logs", join(dir, "logs.txt")]);
+    try {
+      const index = (await (await fetch(`${w3.url}/`)).json()) as { logs: { origin: string }[]; originPrefixes: { prefix: string }[] };
+      expect([index.logs.map((l) => l.origin), index.originPrefixes.map((p) => p.prefix)]).toEqual([[log.origin], ["kakunin.example/issuers/"]]);
+    } finally {
+      await w3.stop();
+    }
     const badLog = await runWitness(["--name", "w", "--key-file", join(w2Dir, "k2.pem"), "--log", "nope"]);
     expect(badLog.code).toBe(2);
     expect(badLog.stderr).toContain('log verifier key "nope"');

@@ -77,7 +77,7 @@ describe("kakunin-witness", () => {
     expect(last.status).toBe(200);
     const raw = Buffer.from(last.text.trim().split(" ")[2]!, "base64");
     const dir = await mkdtemp(join(tmpdir(), "witness-openssl-"));
-    const pub = Buffer.from(w2.vkey.split("+")[2]!, "base64").subarray(1);
+    const pub = Buffer.from(w2.vkey.split("+").slice(2).join("+"), "base64").subarray(1); // base64 may itself hold '+'
     writeFileSync(join(dir, "pub.der"), Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), pub]));
     writeFileSync(join(dir, "msg"), `cosignature/v1\ntime ${raw.readBigUInt64BE(4)}\n${await log.text(log.size)}`);
     writeFileSync(join(dir, "sig"), raw.subarray(12));

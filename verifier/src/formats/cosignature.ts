@@ -3,9 +3,9 @@
  * algorithm byte 0x04, cosigner vkeys, the signed message and timestamped signature lines.
  */
 import type { Bytes } from "../util/bytes.js";
-import { base64Decode, base64Encode, utf8Encode } from "../util/bytes.js";
+import { base64Encode, utf8Encode } from "../util/bytes.js";
 import { NoteFormatError, NoteSignatureError } from "./errors.js";
-import { isValidKeyName, type NoteSignature, type NoteVerifierKey } from "./note.js";
+import { formatTypedVerifierKey, isValidKeyName, keyIdFor, parseTypedVerifierKey, type NoteSignature, type NoteVerifierKey } from "./note.js";
 
 /** Signature-type byte of Ed25519 cosignatures (in key IDs and vkeys). */
 export const COSIGNATURE_V1_TYPE = 0x04;
@@ -23,46 +23,18 @@ export interface Cosignature {
 }
 
 /** key ID = SHA-256(name ‖ 0x0A ‖ 0x04 ‖ 32-byte key)[:4], big-endian. */
-export async function cosignatureKeyId(name: string, publicKey: Uint8Array): Promise<number> {
-  const n = utf8Encode(name);
-  const buf = new Uint8Array(n.length + 2 + publicKey.length);
-  buf.set(n);
-  buf[n.length] = 0x0a;
-  buf[n.length + 1] = COSIGNATURE_V1_TYPE;
-  buf.set(publicKey, n.length + 2);
-  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
-  return new DataView(h.buffer).getUint32(0);
+export function cosignatureKeyId(name: string, publicKey: Uint8Array): Promise<number> {
+  return keyIdFor(name, COSIGNATURE_V1_TYPE, publicKey);
 }
 
 /** Formats a cosigner verifier key `<name>+<hex id>+base64(0x04 ‖ key)`. */
-export async function formatCosignerVerifierKey(name: string, publicKey: Uint8Array): Promise<string> {
-  if (!isValidKeyName(name)) throw new NoteFormatError("invalid key name", { field: "name" });
-  if (publicKey.length !== 32) throw new NoteFormatError("Ed25519 public key must be 32 bytes", { field: "publicKey" });
-  const id = (await cosignatureKeyId(name, publicKey)).toString(16).padStart(8, "0");
-  const material = new Uint8Array(33);
-  material[0] = COSIGNATURE_V1_TYPE;
-  material.set(publicKey, 1);
-  return `${name}+${id}+${base64Encode(material)}`;
+export function formatCosignerVerifierKey(name: string, publicKey: Uint8Array): Promise<string> {
+  return formatTypedVerifierKey(name, COSIGNATURE_V1_TYPE, publicKey);
 }
 
 /** Parses a cosigner verifier key (type 0x04 only); rejects wrong lengths and an ID that is not the key's. */
-export async function parseCosignerVerifierKey(vkey: string): Promise<NoteVerifierKey> {
-  const first = vkey.indexOf("+");
-  const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
-  if (second < 0) throw new NoteFormatError("verifier key must be name+id+key", { field: "vkey" });
-  const name = vkey.slice(0, first);
-  const hex = vkey.slice(first + 1, second);
-  const b64 = vkey.slice(second + 1);
-  if (!isValidKeyName(name)) throw new NoteFormatError("invalid key name", { field: "vkey.name" });
-  if (!/^[0-9a-f]{8}$/.test(hex)) throw new NoteFormatError("key ID must be 8 lowercase hex digits", { field: "vkey.id" });
-  const material = base64Decode(b64, "vkey.key");
-  if (base64Encode(material) !== b64) throw new NoteFormatError("vkey.key is not canonical base64", { field: "vkey.key" });
-  if (material[0] !== COSIGNATURE_V1_TYPE) throw new NoteFormatError("only Ed25519 cosigner (type 0x04) verifier keys are supported", { field: "vkey.key" });
-  if (material.length !== 33) throw new NoteFormatError("Ed25519 key must be 32 bytes", { field: "vkey.key" });
-  const publicKey = material.slice(1) as Bytes;
-  const keyId = parseInt(hex, 16);
-  if ((await cosignatureKeyId(name, publicKey)) !== keyId) throw new NoteFormatError("key ID does not match the key", { field: "vkey.id" });
-  return { name, keyId, publicKey };
+export function parseCosignerVerifierKey(vkey: string): Promise<NoteVerifierKey> {
+  return parseTypedVerifierKey(vkey, COSIGNATURE_V1_TYPE, "Ed25519 cosigner");
 }
 
 function checkTimestamp(timestamp: number): void {

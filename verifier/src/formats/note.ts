@@ -37,31 +37,44 @@ function strictBase64(text: string, field: string): Bytes {
   return bytes;
 }
 
-/** key ID = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ 32-byte key)[:4], big-endian. */
-export async function ed25519KeyId(name: string, publicKey: Uint8Array): Promise<number> {
+/** key ID = SHA-256(name ‖ 0x0A ‖ type ‖ 32-byte key)[:4], big-endian (signed-note; cosignatures use type 0x04). */
+export async function keyIdFor(name: string, type: number, publicKey: Uint8Array): Promise<number> {
   const n = utf8Encode(name);
   const buf = new Uint8Array(n.length + 2 + publicKey.length);
   buf.set(n);
   buf[n.length] = 0x0a;
-  buf[n.length + 1] = ED25519;
+  buf[n.length + 1] = type;
   buf.set(publicKey, n.length + 2);
   const h = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
   return new DataView(h.buffer).getUint32(0);
 }
 
-/** Formats a verifier key string for an Ed25519 public key. */
-export async function formatVerifierKey(name: string, publicKey: Uint8Array): Promise<string> {
+/** key ID = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ 32-byte key)[:4], big-endian. */
+export function ed25519KeyId(name: string, publicKey: Uint8Array): Promise<number> {
+  return keyIdFor(name, ED25519, publicKey);
+}
+
+/** Formats a verifier key `<name>+<hex id>+base64(type ‖ key)` for a 32-byte Ed25519 public key. */
+export async function formatTypedVerifierKey(name: string, type: number, publicKey: Uint8Array): Promise<string> {
   if (!isValidKeyName(name)) throw new NoteFormatError("invalid key name", { field: "name" });
   if (publicKey.length !== 32) throw new NoteFormatError("Ed25519 public key must be 32 bytes", { field: "publicKey" });
-  const id = (await ed25519KeyId(name, publicKey)).toString(16).padStart(8, "0");
+  const id = (await keyIdFor(name, type, publicKey)).toString(16).padStart(8, "0");
   const material = new Uint8Array(33);
-  material[0] = ED25519;
+  material[0] = type;
   material.set(publicKey, 1);
   return `${name}+${id}+${base64Encode(material)}`;
 }
 
-/** Parses an Ed25519 verifier key; rejects other types, wrong lengths, and an ID that is not the key's. */
-export async function parseVerifierKey(vkey: string): Promise<NoteVerifierKey> {
+/** Formats a verifier key string for an Ed25519 public key. */
+export function formatVerifierKey(name: string, publicKey: Uint8Array): Promise<string> {
+  return formatTypedVerifierKey(name, ED25519, publicKey);
+}
+
+/**
+ * Parses a verifier key of one signature type (an Ed25519 key); rejects other types, wrong lengths,
+ * and an ID that is not the key's. `kind` names the type in errors.
+ */
+export async function parseTypedVerifierKey(vkey: string, type: number, kind: string): Promise<NoteVerifierKey> {
   // Split at the first two '+' only: base64 key material may itself contain '+'.
   const first = vkey.indexOf("+");
   const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
@@ -72,12 +85,17 @@ export async function parseVerifierKey(vkey: string): Promise<NoteVerifierKey> {
   if (!isValidKeyName(name)) throw new NoteFormatError("invalid key name", { field: "vkey.name" });
   if (!/^[0-9a-f]{8}$/.test(hex)) throw new NoteFormatError("key ID must be 8 lowercase hex digits", { field: "vkey.id" });
   const material = strictBase64(b64, "vkey.key");
-  if (material[0] !== ED25519) throw new NoteFormatError("only Ed25519 (type 0x01) verifier keys are supported", { field: "vkey.key" });
+  if (material[0] !== type) throw new NoteFormatError(`only ${kind} (type 0x${type.toString(16).padStart(2, "0")}) verifier keys are supported`, { field: "vkey.key" });
   if (material.length !== 33) throw new NoteFormatError("Ed25519 key must be 32 bytes", { field: "vkey.key" });
   const publicKey = material.slice(1) as Bytes;
   const keyId = parseInt(hex, 16);
-  if ((await ed25519KeyId(name, publicKey)) !== keyId) throw new NoteFormatError("key ID does not match the key", { field: "vkey.id" });
+  if ((await keyIdFor(name, type, publicKey)) !== keyId) throw new NoteFormatError("key ID does not match the key", { field: "vkey.id" });
   return { name, keyId, publicKey };
+}
+
+/** Parses an Ed25519 verifier key; rejects other types, wrong lengths, and an ID that is not the key's. */
+export function parseVerifierKey(vkey: string): Promise<NoteVerifierKey> {
+  return parseTypedVerifierKey(vkey, ED25519, "Ed25519");
 }
 
 /** Parses a signed note's structure (no verification); bytes must be valid UTF-8. Throws NoteFormatError on any deviation. */

@@ -11,8 +11,7 @@ import { withLease } from "./db/lease.js";
 import { systemValue } from "./db/views.js";
 import { generateToken, hashToken, storeTokenHash } from "./auth/tokens.js";
 import { KMSClient } from "@aws-sdk/client-kms";
-import { KeyCustody, type SigningKeySpec } from "./kms/custody.js";
-import { ed25519PublicKeyFromSpki } from "./log/tree/log-key.js";
+import { KeyCustody } from "./kms/custody.js";
 import { createDb } from "./db/connect.js";
 import { migrate } from "./db/migrations/index.js";
 import { CertificateAuthority } from "./ca/authority.js";
@@ -24,14 +23,6 @@ import { ClockGuard, serverClock } from "./log/clock.js";
 
 export const CA_ALIAS = "alias/kakunin/ca";
 export const LOG_ALIAS = "alias/kakunin/log";
-/** Log v2's checkpoint key (Ed25519). */
-export const TLOG_ALIAS = "alias/kakunin/tlog";
-
-const KEY_DESCRIPTIONS: Record<Exclude<KeyPurpose, "agent">, string> = {
-  ca: "Kakunin certificate authority key",
-  log: "Kakunin audit log signer key",
-  tlog: "Kakunin log checkpoint key (Ed25519, C2SP signed notes)",
-};
 
 export interface BootstrapInput {
   config: Config;
@@ -48,14 +39,14 @@ export interface BootstrapResult {
   newOperatorToken?: string;
 }
 
-async function ensureKey(input: BootstrapInput, purpose: Exclude<KeyPurpose, "agent">, alias: string, keySpec: SigningKeySpec = "RSA_2048"): Promise<{ arn: string; publicKey: Uint8Array }> {
+async function ensureKey(input: BootstrapInput, purpose: Exclude<KeyPurpose, "agent">, alias: string): Promise<{ arn: string; publicKey: Uint8Array }> {
   const { db, custody } = input;
   const name = `${purpose}_key_arn`;
   let arn = await systemValue(db, name);
   if (!arn) {
     // A crash between CreateKey and storing the ARN leaves an aliased key: find it first.
     arn = (await custody.findKeyByAlias(alias)) ??
-      (await custody.createSigningKey({ purpose, alias, keySpec, tags: { "kakunin:role": purpose }, description: KEY_DESCRIPTIONS[purpose] })).arn;
+      (await custody.createSigningKey({ purpose, alias, tags: { "kakunin:role": purpose }, description: `Kakunin ${purpose === "ca" ? "certificate authority" : "audit log signer"} key` })).arn;
   }
   const known = await db.selectFrom("keys").select("public_key").where("arn", "=", arn).executeTakeFirst();
   if (known) return { arn, publicKey: new Uint8Array(known.public_key) };
@@ -113,11 +104,8 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
       logger.info({ serial: cert.serial }, "created log signer certificate");
     }
 
-    const tlogKey = await ensureKey(input, "tlog", TLOG_ALIAS, "ECC_NIST_EDWARDS25519");
-
     const deps: AppDeps = {
       config, db, dialect: input.dialect, custody, ca, logger, now,
-      checkpointKey: { arn: tlogKey.arn, publicKey: ed25519PublicKeyFromSpki(tlogKey.publicKey) },
       logSigner: { keyArn: logKey.arn, certSerial: logSerial, certificatePem: derToPem(await certDer(db, logSerial), "CERTIFICATE") },
     };
 
@@ -200,14 +188,10 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
         logger,
         requestDeadlineMs: config.requestDeadlineMs,
         clockGuard,
-        treeCheckpoints: { signer: custody, key: result.deps.checkpointKey, logName: config.logName, intervalMs: config.checkpointIntervalMs },
         // Cluster-wide publication (server/scheduler/checkpoints.ts) replaces the per-instance debounce.
         ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
       }, guard, witness);
       for (const f of await guard.checkAll()) logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
-      // Trees behind their chains (a crash between commit and integration) catch up in the background.
-      await result.deps.log.tree.catchUp();
-      await result.deps.log.treeCheckpoints?.catchUp();
     }
     // ---- end audit log wiring ----
     return {

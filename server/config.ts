@@ -1,5 +1,4 @@
 import path from "node:path";
-import { logNameFrom } from "./log/tree/log-key.js";
 import { DEFAULT_KMS_CALL_TIMEOUT_MS, DEFAULT_REQUEST_DEADLINE_MS } from "./kms/deadline.js";
 
 export interface Config {
@@ -34,10 +33,6 @@ export interface Config {
   witnessDir: string;
   /** Cluster-wide checkpoint publication period, ms (KAKUNIN_CHECKPOINT_INTERVAL_MS, default 1000; 0 = per-instance debounce). */
   checkpointIntervalMs: number;
-  /** Log v2: the origin prefix of every issuer's log (KAKUNIN_LOG_NAME; default: KAKUNIN_PUBLIC_URL without its scheme). */
-  logName: string;
-  /** Log v2: entry bundles (tile/entries/…) readable without the issuer's token (KAKUNIN_PUBLIC_ENTRIES=true; default false). */
-  publicEntries: boolean;
   /** How KMS Sign is called: "direct" (default, server/kms/sign-client.ts) or "sdk" (KAKUNIN_KMS_SIGN_TRANSPORT). */
   kmsSignTransport: "direct" | "sdk";
   /** Bound on each KMS call, the SDK's retries included, ms (KAKUNIN_KMS_CALL_TIMEOUT_MS, default 2000). */
@@ -72,7 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const kmsSignTransport = env.KAKUNIN_KMS_SIGN_TRANSPORT || "direct";
   if (kmsSignTransport !== "direct" && kmsSignTransport !== "sdk") throw new Error(`Invalid KAKUNIN_KMS_SIGN_TRANSPORT: ${JSON.stringify(kmsSignTransport)} (expected direct or sdk)`);
-  const publicUrl = (env.KAKUNIN_PUBLIC_URL || `http://${host}:${port}`).replace(/\/+$/, "");
   return {
     port,
     host,
@@ -82,7 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     region,
     allowedRegions,
     trustDomain: env.KAKUNIN_TRUST_DOMAIN || "kakunin.local",
-    publicUrl,
+    publicUrl: (env.KAKUNIN_PUBLIC_URL || `http://${host}:${port}`).replace(/\/+$/, ""),
     bodyLimit: int(env, "KAKUNIN_BODY_LIMIT", 1_048_576, 1),
     bodyBudget: int(env, "KAKUNIN_BODY_BUDGET", 64 * 1_048_576, 1),
     requestTimeoutMs: int(env, "KAKUNIN_REQUEST_TIMEOUT_MS", 30_000, 1),
@@ -97,8 +91,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceRoleArn: env.KAKUNIN_SERVICE_ROLE_ARN || undefined,
     witnessDir: path.resolve(env.KAKUNIN_WITNESS_DIR || path.join(dataDir, "witness")),
     checkpointIntervalMs: int(env, "KAKUNIN_CHECKPOINT_INTERVAL_MS", 1000),
-    logName: logNameFrom(env.KAKUNIN_LOG_NAME, publicUrl),
-    publicEntries: env.KAKUNIN_PUBLIC_ENTRIES === "true",
     kmsSignTransport,
     kmsCallTimeoutMs: int(env, "KAKUNIN_KMS_CALL_TIMEOUT_MS", DEFAULT_KMS_CALL_TIMEOUT_MS, 1),
     requestDeadlineMs: int(env, "KAKUNIN_REQUEST_DEADLINE_MS", DEFAULT_REQUEST_DEADLINE_MS, 1),

@@ -4,8 +4,7 @@
  * No column ever holds private key material or a plaintext token.
  */
 export type Role = "operator" | "issuer" | "agent";
-/** `tlog`: the Ed25519 key that signs the log v2 checkpoints (C2SP signed notes). */
-export type KeyPurpose = "agent" | "ca" | "log" | "tlog";
+export type KeyPurpose = "agent" | "ca" | "log";
 export type KeyState = "Enabled" | "Disabled" | "PendingCreation";
 export type CertificateStatus = "active" | "superseded" | "revoked";
 export type CertificateRole = "agent" | "ca" | "log";

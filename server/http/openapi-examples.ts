@@ -105,8 +105,6 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   listLogEntries: { responses: { 200: { issuer: ISSUER, size: 2, entries: [registeredEntry, operationEntry], next: null } } },
   getCheckpoint: { responses: { 200: checkpoint } },
   getPublicCheckpoint: { responses: { 200: checkpoint } },
-  getLogCheckpoint: { responses: { 200: `kakunin.example/${ISSUER}\n303\nS8pZzGQYeK/Qm8Qn8bOQ7CzFGHkD7v3xPl9i6xSePnI=\n\n— kakunin.example/${ISSUER} HD3cW2mJLvBZ0zqN1v3TSs8Ys7VTv4AH4tVUvbh7dCcx9PK8Ch5shxkHpVxnRFz6oPL2PNYJnVr4Zzz0Vwqs9UCvawI=\n` } },
-  getLogVerifierKey: { responses: { 200: `kakunin.example/${ISSUER}+1c3ddc5b+AdDkqVYVvUbUOtNVrr7lDF/xHnQqX+P7DqXeAw8ZtZr1\n` } },
   exportLog: {
     responses: {
       200: [

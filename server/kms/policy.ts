@@ -9,7 +9,7 @@
 export interface KeyPolicyContext {
   accountId: string;
   serviceRoleArn: string;
-  purpose: "agent" | "ca" | "log" | "tlog";
+  purpose: "agent" | "ca" | "log";
   region: string;
 }
 

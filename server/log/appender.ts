@@ -31,8 +31,6 @@ export interface AppenderOptions {
   custody: DigestSigner;
   logSigner: LogSignerInfo;
   publisher: CheckpointPublisher;
-  /** Told after each acknowledged batch: integrates the issuer's Merkle tree off the append path (tree/integration-loop.ts). */
-  integrator?: { notify(issuerId: string): void };
   now: () => Date;
   /** entries per batch (default 256) */
   maxBatch?: number;
@@ -420,7 +418,6 @@ export class Appender {
       const acknowledge = () => {
         for (const it of items) it.pending.resolve(it.appended);
         o.publisher.notify(q.issuerId);
-        o.integrator?.notify(q.issuerId);
       };
       if (!durable) acknowledge();
       else {

@@ -12,8 +12,6 @@ import { canonicalBytes, sha256Hex } from "./canonical.js";
 import { currentCrlPem, PemCache } from "./certificates.js";
 import { CheckpointPublisher } from "./checkpoints.js";
 import { readHead } from "./committer.js";
-import { TreeIntegrationLoop } from "./tree/integration-loop.js";
-import { TreeCheckpointPublisher, type TreeCheckpointPublisherOptions } from "./tree/checkpoint-publisher.js";
 import { exportLines, planExport, type ExportOptions, type ExportPlan } from "./export.js";
 import type { LogDb } from "./schema.js";
 import type { Checkpoint, DigestSigner, LifecycleType, LogEntry, LogSignerInfo, Receipt, StoredPayload } from "./types.js";
@@ -38,8 +36,6 @@ export interface AuditLogOptions {
   requestDeadlineMs?: number;
   /** How batch commits reach stable storage (the database handle's `durability`; default: the commit itself). */
   durability?: CommitDurability;
-  /** Log v2: sign signed-note checkpoints of each issuer's tree after it grows (unset: the tree is integrated, no checkpoints). */
-  treeCheckpoints?: Omit<TreeCheckpointPublisherOptions, "db" | "now" | "onError">;
 }
 
 export type OperationPayload = { json: unknown } | { bytes: Uint8Array };
@@ -57,10 +53,6 @@ export const MAX_PAGE = 1000;
 
 export class AuditLog {
   readonly publisher: CheckpointPublisher;
-  /** Each issuer's Merkle tree (log v2), integrated after commits. */
-  readonly tree: TreeIntegrationLoop;
-  /** Log v2 signed-note checkpoints (undefined without `treeCheckpoints`). */
-  readonly treeCheckpoints: TreeCheckpointPublisher | undefined;
   private readonly appender: Appender;
   private readonly db: Kysely<LogDb>;
   private readonly now: () => Date;
@@ -81,24 +73,12 @@ export class AuditLog {
     };
     if (o.checkpointDebounceMs !== undefined) pubOpts.debounceMs = o.checkpointDebounceMs;
     this.publisher = new CheckpointPublisher(pubOpts);
-    const notes = o.treeCheckpoints;
-    this.treeCheckpoints = notes && new TreeCheckpointPublisher({
-      ...notes, db: this.db, now: this.now,
-      onError: (e, issuer) => o.logger?.warn({ err: e, issuer }, "log v2 checkpoint publication failed"),
-    });
-    this.tree = new TreeIntegrationLoop({
-      db: this.db,
-      durability: this.durability,
-      onError: (e, issuer) => o.logger?.error({ err: e, issuer }, "Merkle tree integration failed"),
-      onIntegrated: (issuer) => this.treeCheckpoints?.notify(issuer),
-    });
     const appOpts: ConstructorParameters<typeof Appender>[0] = {
       db: this.db,
       dialect: o.dialect,
       custody: o.custody,
       logSigner: o.logSigner,
       publisher: this.publisher,
-      integrator: this.tree,
       now: this.now,
       durability: this.durability,
     };
@@ -271,8 +251,6 @@ export class AuditLog {
   async close(): Promise<void> {
     await this.appender.drain();
     this.publisher.close();
-    await this.tree.close();
-    await this.treeCheckpoints?.close();
   }
 }
 

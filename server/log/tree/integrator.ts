@@ -4,7 +4,7 @@
  * advances tree_heads with a compare-and-swap, all in one transaction — so the stored tree always
  * equals the RFC 9162 tree over entries 0..size-1, and two integrators can never both advance it.
  */
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import { CompactRange, entryLeafHash, rangeNodes } from "../../../verifier/src/formats/index.js";
 import { TreeNodeStore, toNumber, type TreeTables } from "./node-store.js";
 
@@ -17,14 +17,9 @@ export class TreeIntegrationError extends Error {
   code = "ERR_TREE_INTEGRATION";
 }
 
-/** Runs one write transaction (default: `db.transaction()`; the server passes its commit durability's runner). */
-export type TransactionRunner = <T>(db: Kysely<TreeTables>, fn: (trx: Transaction<TreeTables>) => Promise<T>) => Promise<T>;
-
-const plainTransaction: TransactionRunner = (db, fn) => db.transaction().execute(fn);
-
 /** Integrates up to `maxEntries` new entries; returns the tree's size and root afterwards (size 0: root undefined). */
-export async function integrate(db: Kysely<TreeTables>, issuerId: string, maxEntries = DEFAULT_INTEGRATE_BATCH, run: TransactionRunner = plainTransaction): Promise<{ size: number; root: Uint8Array | undefined; added: number }> {
-  return run(db, async (trx) => {
+export async function integrate(db: Kysely<TreeTables>, issuerId: string, maxEntries = DEFAULT_INTEGRATE_BATCH): Promise<{ size: number; root: Uint8Array | undefined; added: number }> {
+  return db.transaction().execute(async (trx) => {
     const store = new TreeNodeStore(trx, issuerId);
     const head = await store.head();
     const size = head?.size ?? 0;

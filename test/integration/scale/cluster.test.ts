@@ -31,7 +31,7 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
     const client = c.kms.client();
     const aliases = (await client.send(new ListAliasesCommand({}))).Aliases ?? [];
     const ours = aliases.filter((a) => a.AliasName?.startsWith("alias/kakunin/")).map((a) => a.AliasName).sort();
-    expect(ours).toEqual(["alias/kakunin/ca", "alias/kakunin/log", "alias/kakunin/tlog"]);
+    expect(ours).toEqual(["alias/kakunin/ca", "alias/kakunin/log"]);
     const keys = (await client.send(new ListKeysCommand({}))).Keys ?? [];
     const purposes: string[] = [];
     for (const k of keys) {
@@ -50,14 +50,14 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
     const pems = await Promise.all(c.servers.map((s) => apiClient(s).caPem()));
     expect(pems[0]).toMatch(/BEGIN CERTIFICATE/);
     expect(new Set(pems).size).toBe(1);
-    // Bootstrap created exactly the CA key, the log key and the checkpoint key, plus at most spares that are disabled.
+    // Bootstrap created exactly the CA key and the log key, plus at most spares that are disabled.
     const enabled = [];
     for (const k of keys) {
       const { DescribeKeyCommand } = await import("@aws-sdk/client-kms");
       const d = await client.send(new DescribeKeyCommand({ KeyId: k.KeyId! }));
       if (d.KeyMetadata!.Enabled) enabled.push(d.KeyMetadata!.Arn);
     }
-    expect(enabled).toHaveLength(3);
+    expect(enabled).toHaveLength(2);
   });
 
   it("1,000 concurrent operations for one issuer across the three form one chain that kakunin-verify passes", async () => {

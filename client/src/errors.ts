@@ -1,15 +1,8 @@
 /** The one error type the client raises: an RFC 9457 problem from the server, or a transport failure. */
+import type { components } from "./api.gen.js";
 
-/** An RFC 9457 problem document as the Kakunin API sends it (`application/problem+json`). */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  instance?: string;
-  field?: string;
-}
+/** An RFC 9457 problem document as the Kakunin API sends it (`application/problem+json`), typed from the OpenAPI document. */
+export type Problem = components["schemas"]["Problem"];
 
 /**
  * A failed call. `code` is the server's stable problem code (e.g. `ERR_AGENT_NOT_FOUND`), or one of

@@ -5,11 +5,9 @@ import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import { hashToken } from "./tokens.js";
 import { readRequestBody } from "../http/body.js";
 import type { Role } from "../db/schema.js";
+import type { Principal } from "./principal.js";
 
-export type Principal =
-  | { role: "operator" }
-  | { role: "issuer"; issuerId: string }
-  | { role: "agent"; issuerId: string; agentId: string };
+export type { Principal } from "./principal.js";
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/;
 

@@ -1,5 +1,5 @@
 import type { AppDeps } from "../deps.js";
-import type { Principal } from "../auth/middleware.js";
+import type { Principal } from "../auth/principal.js";
 
 export type AppEnv = {
   Variables: {

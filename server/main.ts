@@ -11,11 +11,12 @@
 import { serve } from "@hono/node-server";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
-import { rotateOperatorToken, startServices } from "./bootstrap.js";
+import { startServices } from "./bootstrap.js";
+import { rotateOperatorToken } from "./authority/operator-token.js";
 import { createApp } from "./app.js";
 import { hardenHttpServer, httpServerOptions } from "./http/node-server.js";
-import { startScheduler } from "./scheduler/renewal.js";
-import { publishDueCheckpoints, startCheckpointScheduler } from "./scheduler/checkpoints.js";
+import { startCertificateMaintenance } from "./jobs/certificate-maintenance.js";
+import { publishDueCheckpoints, startCheckpointScheduler } from "./jobs/publish-checkpoints.js";
 import { WitnessedAuditLog, acknowledgeFork } from "./scheduler/witness.js";
 
 function argValue(name: string): string | undefined {
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   }
 
   const app = createApp(deps);
-  const stopScheduler = startScheduler(deps);
+  const stopMaintenance = startCertificateMaintenance(deps);
   const stopCheckpoints = startCheckpointScheduler(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, (info) => {
     const host = info.address.includes(":") ? `[${info.address}]` : info.address;
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     server.close(async () => {
-      await stopScheduler();
+      await stopMaintenance();
       await stopCheckpoints();
       await deps.log?.close(); // drain in-flight appends
       // A last checkpoint (witnessed) covering everything acknowledged before the shutdown.

@@ -152,7 +152,7 @@ async function inProcess(kmsMs: number, concurrency: number, seconds: number): P
   try {
     const { deps } = services;
     const log = deps.log!;
-    const { registerAgent } = await import("../../server/routes/lifecycle.js");
+    const { registerAgent } = await import("../../server/authority/register-agent.js");
     const issuerId = `iss_${"b".repeat(32)}`;
     await deps.db.insertInto("issuers").values({ id: issuerId, name: "Bench", created_at: new Date().toISOString() }).execute();
     const agents: string[] = [];

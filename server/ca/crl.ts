@@ -15,7 +15,8 @@ export type RevocationReason =
   | "privilegeWithdrawn"
   | "aACompromise";
 
-export const REVOCATION_REASONS: readonly RevocationReason[] = [
+/** The RFC 5280 CRLReason names Kakunin accepts, in code order (removeFromCRL, for delta CRLs, is not among them). */
+export const REVOCATION_REASONS = [
   "unspecified",
   "keyCompromise",
   "cACompromise",
@@ -25,7 +26,7 @@ export const REVOCATION_REASONS: readonly RevocationReason[] = [
   "certificateHold",
   "privilegeWithdrawn",
   "aACompromise",
-];
+] as const satisfies readonly RevocationReason[];
 
 const REASON_CODES: Record<RevocationReason, x509.X509CrlReason> = {
   unspecified: x509.X509CrlReason.unspecified,

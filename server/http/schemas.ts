@@ -1,6 +1,6 @@
 /** zod schemas shared by the routes (and therefore by /openapi.json). */
 import { z } from "@hono/zod-openapi";
-import { REVOCATION_REASONS } from "../routes/lifecycle.js";
+import { REVOCATION_REASONS } from "../ca/crl.js";
 
 export const AgentId = z.string().regex(/^agt_[0-9a-f]{32}$/, "must be an agent id (agt_…)").openapi({ example: "agt_5b1e0c0d7f3a4e2b9c8d7e6f5a4b3c2d" });
 export const Serial = z.string().regex(/^[0-9a-f]{2,40}$/, "must be a lowercase hex serial").openapi({ example: "5f0c2a9e1b7d4c3a8e6f" });

@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { issuerOf, requireRole } from "../auth/middleware.js";
-import { mintToken } from "../auth/tokens.js";
-import type { AppDeps } from "../deps.js";
-import { agentViews } from "../db/views.js";
-import { ConflictError, NotFoundError } from "../errors.js";
+import { mintAgentToken } from "../authority/agent-tokens.js";
+import { issuerAgentViews, ownedAgentView } from "../authority/agent-views.js";
+import { registerAgent } from "../authority/register-agent.js";
+import { revokeAgent } from "../authority/revoke-agent.js";
+import { rotateAgent } from "../authority/rotate-agent.js";
 import { bearerSecurity, errorResponses as E, router } from "../http/openapi.js";
 import { AgentId, AgentView, RevocationReason } from "../http/schemas.js";
 import { NameSchema } from "../http/names.js";
-import { registerAgent, revokeAgent, rotateAgent } from "./lifecycle.js";
 
 const Name = NameSchema();
 const CreateAgentBody = z.object({ name: Name.openapi({ example: "invoice-bot" }) }).strict().openapi("CreateAgent");
@@ -84,12 +84,6 @@ const tokens = createRoute({
   },
 });
 
-async function ownedAgentView(c: { get: (k: "deps") => AppDeps }, issuerId: string, id: string) {
-  const [view] = await agentViews(c.get("deps").db, { issuerId, agentId: id });
-  if (!view) throw new NotFoundError(`Agent ${id} not found`, "ERR_AGENT_NOT_FOUND");
-  return view;
-}
-
 export function agentRoutes() {
   const app = router();
 
@@ -100,16 +94,14 @@ export function agentRoutes() {
   });
 
   app.openapi(list, async (c) => {
-    const deps = c.get("deps");
     const issuerId = issuerOf(c.get("principal"));
     const { expiring } = c.req.valid("query");
-    const expiringBefore = expiring ? new Date(deps.now().getTime() + Number(expiring.slice(0, -1)) * 86_400_000) : undefined;
-    const agents = await agentViews(deps.db, expiringBefore ? { issuerId, expiringBefore } : { issuerId });
+    const agents = await issuerAgentViews(c.get("deps"), issuerId, expiring ? { expiringWithinDays: Number(expiring.slice(0, -1)) } : {});
     return c.json({ agents }, 200);
   });
 
   app.openapi(get, async (c) => {
-    const view = await ownedAgentView(c, issuerOf(c.get("principal")), c.req.valid("param").id);
+    const view = await ownedAgentView(c.get("deps"), issuerOf(c.get("principal")), c.req.valid("param").id);
     return c.json(view, 200);
   });
 
@@ -117,7 +109,7 @@ export function agentRoutes() {
     const issuerId = issuerOf(c.get("principal"));
     const { id } = c.req.valid("param");
     const r = await rotateAgent(c.get("deps"), issuerId, id);
-    const agent = await ownedAgentView(c, issuerId, id);
+    const agent = await ownedAgentView(c.get("deps"), issuerId, id);
     return c.json({ agent, rotation: { id: r.rotationId, oldSerial: r.oldSerial, newSerial: r.newSerial, newKeyArn: r.newKeyArn, resumed: r.resumed } }, 200);
   });
 
@@ -125,19 +117,14 @@ export function agentRoutes() {
     const issuerId = issuerOf(c.get("principal"));
     const { id } = c.req.valid("param");
     const r = await revokeAgent(c.get("deps"), issuerId, id, c.req.valid("json").reason);
-    const agent = await ownedAgentView(c, issuerId, id);
+    const agent = await ownedAgentView(c.get("deps"), issuerId, id);
     return c.json({ agent, revocation: r }, 200);
   });
 
   app.openapi(tokens, async (c) => {
-    const deps = c.get("deps");
     const issuerId = issuerOf(c.get("principal"));
     const { id } = c.req.valid("param");
-    const agent = await ownedAgentView(c, issuerId, id);
-    if (agent.status === "revoked") {
-      throw new ConflictError("ERR_AGENT_REVOKED", "The agent is revoked; no tokens can be issued for it");
-    }
-    const token = await mintToken(deps.db, "agent", { issuerId, agentId: id }, deps.now());
+    const token = await mintAgentToken(c.get("deps"), issuerId, id);
     return c.json({ token, agent: id }, 201);
   });
 

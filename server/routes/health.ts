@@ -1,11 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { sql } from "kysely";
+import { pingDatabase, readiness } from "../authority/readiness.js";
 import { router } from "../http/openapi.js";
-import type { AppDeps } from "../deps.js";
-import type { KmsHealthReport } from "../kms/health.js";
-
-/** /readyz probes KMS itself only when no call has told it anything for this long. */
-export const KMS_PROBE_AFTER_MS = 5_000;
 
 const health = createRoute({
   method: "get",
@@ -33,39 +28,16 @@ const ready = createRoute({
   },
 });
 
-const probes = new WeakMap<object, Promise<void>>();
-
-/** What KMS looks like now: the last calls' outcome, refreshed by one bounded probe (shared by concurrent callers) when stale. */
-async function kmsState(deps: AppDeps): Promise<KmsHealthReport> {
-  const h = deps.custody.health;
-  if (h.age > KMS_PROBE_AFTER_MS) {
-    let probe = probes.get(h);
-    if (!probe) {
-      probe = deps.custody.describeKey(deps.logSigner.keyArn).then(() => undefined, () => undefined).finally(() => probes.delete(h));
-      probes.set(h, probe);
-    }
-    await probe; // bounded by the KMS call timeout
-  }
-  return h.report();
-}
-
 export function healthRoutes() {
   const app = router();
   app.openapi(health, async (c) => {
-    const { db, now } = c.get("deps");
-    await sql`select 1`.execute(db);
-    return c.json({ status: "ok" as const, time: now().toISOString() }, 200);
+    const deps = c.get("deps");
+    await pingDatabase(deps);
+    return c.json({ status: "ok" as const, time: deps.now().toISOString() }, 200);
   });
   app.openapi(ready, async (c) => {
     const deps = c.get("deps");
-    let database: KmsHealthReport = { state: "ok" };
-    try {
-      await sql`select 1`.execute(deps.db);
-    } catch (e) {
-      database = { state: "degraded", lastError: (e as Error).name };
-    }
-    const kms = await kmsState(deps);
-    const degraded = database.state === "degraded" || kms.state === "degraded";
+    const { degraded, database, kms } = await readiness(deps);
     const body = { status: degraded ? ("degraded" as const) : ("ready" as const), time: deps.now().toISOString(), dependencies: { database, kms } };
     if (degraded) {
       c.header("retry-after", "2");

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRole } from "../auth/middleware.js";
-import { mintToken } from "../auth/tokens.js";
-import { newId } from "./ids.js";
+import { createIssuer } from "../authority/issuers.js";
 import { NameSchema } from "../http/names.js";
 import { bearerSecurity, errorResponses, router } from "../http/openapi.js";
 
@@ -34,15 +33,8 @@ const create = createRoute({
 export function issuerRoutes() {
   const app = router();
   app.openapi(create, async (c) => {
-    const { db, now } = c.get("deps");
-    const { name } = c.req.valid("json");
-    const id = newId("iss");
-    const t = now();
-    const token = await db.transaction().execute(async (trx) => {
-      await trx.insertInto("issuers").values({ id, name, created_at: t.toISOString() }).execute();
-      return mintToken(trx, "issuer", { issuerId: id }, t);
-    });
-    return c.json({ id, name, token }, 201);
+    const created = await createIssuer(c.get("deps"), c.req.valid("json").name);
+    return c.json(created, 201);
   });
   return app;
 }

@@ -4,6 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRole } from "../auth/middleware.js";
+import { assertAgentOfIssuer } from "../authority/agent-records.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { bearerSecurity, errorResponses as E, router } from "../http/openapi.js";
 import { AgentId } from "../http/schemas.js";
@@ -48,10 +49,7 @@ export function operationRoutes() {
     const issuerId = principal.role === "operator" ? "" : principal.issuerId;
     // An agent token is bound to its agent and issuer; an issuer token must name one of its own agents.
     // (The appender resolves the agent's active certificate within the issuer either way.)
-    if (principal.role !== "agent") {
-      const agent = await deps.db.selectFrom("agents").select("id").where("id", "=", id).where("issuer_id", "=", issuerId).executeTakeFirst();
-      if (!agent) throw new NotFoundError(`Agent ${id} not found`, "ERR_AGENT_NOT_FOUND");
-    }
+    if (principal.role !== "agent") await assertAgentOfIssuer(deps, issuerId, id);
 
     const body = c.req.valid("json");
     const hasJson = body.payload !== undefined;

@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { agentViews, certificateView, latestCrl } from "../db/views.js";
-import { NotFoundError } from "../errors.js";
+import { readDirectory } from "../authority/directory.js";
+import { caCertificate, currentCrl, publicAgentView, publicCertificateView } from "../authority/public-records.js";
 import { derToPem, sha256Hex } from "../http/pem.js";
 import { publicErrorResponses as E, router } from "../http/openapi.js";
 import { AgentId, AgentView, PublicCertificateView, Serial } from "../http/schemas.js";
-import type { AppDeps } from "../deps.js";
 
 const text = (type: string, description: string) => ({ description, content: { [type]: { schema: z.string() } } });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
@@ -38,13 +37,6 @@ const Directory = z.object({
 }).openapi("Directory");
 const directory = createRoute({ operationId: "getDirectory", description: "One document with the CA, the log signer, the latest CRL, all issuers and all agents: what the static regulator portal is built from.", method: "get", path: "/directory", tags: ["public"], summary: "Everything the static portal needs, one document", responses: { 200: json(Directory, "Directory") } });
 
-async function caCertificate(deps: AppDeps): Promise<{ serial: string; der: Uint8Array }> {
-  const row = await deps.db.selectFrom("certificates").innerJoin("system", "system.value", "certificates.serial")
-    .select(["certificates.serial", "certificates.der"]).where("system.name", "=", "ca_cert_serial").executeTakeFirst();
-  if (!row) throw new NotFoundError("CA not bootstrapped");
-  return { serial: row.serial, der: new Uint8Array(row.der) };
-}
-
 export function publicRoutes() {
   const app = router();
 
@@ -54,36 +46,28 @@ export function publicRoutes() {
   });
 
   app.openapi(crlDer, async (c) => {
-    const crl = await latestCrl(c.get("deps").db);
-    if (!crl) throw new NotFoundError("No CRL published yet");
+    const crl = await currentCrl(c.get("deps"));
     return c.body(new Uint8Array(crl.der), 200, { "content-type": "application/pkix-crl", "cache-control": CACHE });
   });
 
   app.openapi(crlPem, async (c) => {
-    const crl = await latestCrl(c.get("deps").db);
-    if (!crl) throw new NotFoundError("No CRL published yet");
+    const crl = await currentCrl(c.get("deps"));
     return c.body(derToPem(crl.der, "X509 CRL"), 200, { "content-type": "application/x-pem-file", "cache-control": CACHE });
   });
 
   app.openapi(agent, async (c) => {
-    const [view] = await agentViews(c.get("deps").db, { agentId: c.req.valid("param").id });
-    if (!view) throw new NotFoundError("Agent not found", "ERR_AGENT_NOT_FOUND");
+    const view = await publicAgentView(c.get("deps"), c.req.valid("param").id);
     return c.json(view, 200);
   });
 
   app.openapi(certificate, async (c) => {
-    const view = await certificateView(c.get("deps").db, c.req.valid("param").serial);
-    if (!view) throw new NotFoundError("Certificate not found", "ERR_CERTIFICATE_NOT_FOUND");
+    const view = await publicCertificateView(c.get("deps"), c.req.valid("param").serial);
     return c.json(view, 200);
   });
 
   app.openapi(directory, async (c) => {
     const deps = c.get("deps");
-    const ca = await caCertificate(deps);
-    const log = await certificateView(deps.db, deps.logSigner.certSerial);
-    const crl = await latestCrl(deps.db);
-    const issuers = await deps.db.selectFrom("issuers").select(["id", "name"]).orderBy("created_at").orderBy("id").execute();
-    const agents = await agentViews(deps.db);
+    const { ca, logSigner: log, crl, issuers, agents } = await readDirectory(deps);
     return c.json({
       format: "kakunin-directory/1" as const,
       generatedAt: deps.now().toISOString(),

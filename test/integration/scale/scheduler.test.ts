@@ -9,9 +9,9 @@ import { createTestDatabase, shouldRunPostgres } from "../../helpers/postgres.js
 import { createApp } from "../../../server/app.js";
 import { startServices, type Services } from "../../../server/bootstrap.js";
 import { createLogger } from "../../../server/logger.js";
-import { runMaintenance } from "../../../server/scheduler/renewal.js";
-import { publishDueCheckpoints } from "../../../server/scheduler/checkpoints.js";
-import { runOnceAcrossInstances } from "../../../server/scheduler/once.js";
+import { runMaintenance } from "../../../server/jobs/certificate-maintenance.js";
+import { publishDueCheckpoints } from "../../../server/jobs/publish-checkpoints.js";
+import { runOnceAcrossInstances } from "../../../server/jobs/once.js";
 import { configFor } from "../api/fixture.js";
 import { appCaller, setupIssuer, type Call } from "../log/fixture.js";
 import { mkdtempSync } from "node:fs";

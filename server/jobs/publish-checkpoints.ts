@@ -6,7 +6,7 @@
  */
 import type { AppDeps } from "../deps.js";
 import { every, runOnceAcrossInstances } from "./once.js";
-import { WitnessedAuditLog } from "./witness.js";
+import { WitnessedAuditLog } from "../scheduler/witness.js";
 
 export interface CheckpointRun { published: string[]; frozen: string[] }
 

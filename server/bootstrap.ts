@@ -65,6 +65,7 @@ export function createKmsClient(config: Config): KMSClient {
   });
 }
 
+/** The started services; `close` stops the clock guard, drains the audit log and closes the database. */
 export interface Services extends BootstrapResult {
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-/** Read models shared by the admin and public routes (certificate history, key states, directory). */
+/** Read models the authority serves (server/authority/: agent and certificate views with their history and key states, the directory). */
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
 import { pemEncode } from "../ca/pem.js";

@@ -7,8 +7,10 @@ import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
 import { LeaseBusyError, withLease } from "../db/lease.js";
 
+/** The job's value when it ran here; otherwise why not (another instance holds the lease, or ran it within the period). */
 export type OnceResult<T> = { ran: true; value: T } | { ran: false; why: "lease-busy" | "ran-recently" };
 
+/** Runs `fn` as job `name` unless another instance is running it or ran it less than 0.8 × `everyMs` ago. */
 export async function runOnceAcrossInstances<T>(
   db: Kysely<Database>, name: string, everyMs: number, fn: () => Promise<T>, opts: { ttlMs?: number; now?: () => Date } = {},
 ): Promise<OnceResult<T>> {

@@ -107,11 +107,7 @@ export async function evaluateWitnessQuorum(note: string | Uint8Array, policy: T
 
   const cosignedSet = new Set(witnesses.filter((w) => w.status === "cosigned").map((w) => w.name));
   const groups: GroupStanding[] = [];
-  const met = (rule: QuorumRule): boolean => {
-    if (rule.kind === "none") return true;
-    if (rule.kind === "witness") return cosignedSet.has(rule.name);
-    return rule.members.filter(met).length >= rule.threshold;
-  };
+  const met = (rule: QuorumRule): boolean => quorumSatisfied(rule, cosignedSet);
   for (const g of policy.groups) {
     const witnessed = g.members.filter(met).length;
     groups.push({ name: g.name, threshold: g.threshold, witnessed, members: g.members.length, met: witnessed >= g.threshold });
@@ -123,6 +119,13 @@ export async function evaluateWitnessQuorum(note: string | Uint8Array, policy: T
   const invalid = pick("invalid");
   const accepted = log.status === "verified" && quorumMet && invalid.length === 0;
   return { checkpoint, text, log, witnesses, groups, cosigned, missing, invalid, quorumMet, accepted, summary: summarise(policy.quorum, log, quorumMet, cosigned, missing, invalid, groups) };
+}
+
+/** Whether the witnesses named in `cosigned` (policy-local names) satisfy `rule`. */
+export function quorumSatisfied(rule: QuorumRule, cosigned: ReadonlySet<string>): boolean {
+  if (rule.kind === "none") return true;
+  if (rule.kind === "witness") return cosigned.has(rule.name);
+  return rule.members.filter((m) => quorumSatisfied(m, cosigned)).length >= rule.threshold;
 }
 
 function dedupeKeys(keys: NoteVerifierKey[]): NoteVerifierKey[] {

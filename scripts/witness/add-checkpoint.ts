@@ -96,7 +96,7 @@ export function addCheckpointHandler(deps: AddCheckpointDeps): (body: string) =>
     } catch (e) {
       return problem(400, "ERR_WITNESS_CHECKPOINT", `the checkpoint is not a valid signed note: ${(e as Error).message}`);
     }
-    const keys = deps.logs.keysFor(checkpoint.origin);
+    const keys = await deps.logs.keysFor(checkpoint.origin);
     if (keys.length === 0) return problem(404, "ERR_WITNESS_UNKNOWN_LOG", `this witness does not follow origin "${checkpoint.origin}"`);
     let text: string;
     let logSignatures: NoteSignature[];

@@ -1,5 +1,5 @@
 /** The logs a witness follows: exact origins (a vkey's name) and origin prefixes, each with its keys. */
-import { parseVerifierKey, type NoteVerifierKey } from "../../verifier/src/formats/index.js";
+import { ed25519KeyId, parseVerifierKey, type NoteVerifierKey } from "../../verifier/src/formats/index.js";
 import { ConfigError, type LogEntry } from "./config.js";
 
 /** Resolves an origin to the log keys trusted for it. */
@@ -26,9 +26,15 @@ export class TrustedLogs {
     return new TrustedLogs(exact, prefixes);
   }
 
-  /** Keys trusted for this origin; empty means the origin is unknown. */
-  keysFor(origin: string): NoteVerifierKey[] {
-    const all = [...(this.exact.get(origin) ?? []).map((e) => e.key), ...this.prefixes.filter((p) => origin.startsWith(p.prefix)).map((p) => p.key)];
+  /**
+   * Keys trusted for this origin; empty means the origin is unknown. A prefix's key is trusted under its
+   * own name and, with the same public key, under the origin's name: tlog-checkpoint has logs name their
+   * key after the origin, so a deployment signing every issuer's log with one key uses one name per log.
+   */
+  async keysFor(origin: string): Promise<NoteVerifierKey[]> {
+    const prefixed = this.prefixes.filter((p) => origin.startsWith(p.prefix));
+    const asOrigin = await Promise.all(prefixed.map(async (p) => ({ name: origin, keyId: await ed25519KeyId(origin, p.key.publicKey), publicKey: p.key.publicKey })));
+    const all = [...(this.exact.get(origin) ?? []).map((e) => e.key), ...prefixed.map((p) => p.key), ...asOrigin];
     // One key configured twice (e.g. by --log and --log-prefix) must not look ambiguous to openNote.
     return all.filter((k, i) => all.findIndex((o) => o.name === k.name && o.keyId === k.keyId) === i);
   }

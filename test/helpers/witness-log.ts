@@ -24,11 +24,12 @@ export class TestLog {
   /**
    * @param opts.keyOf sign with another test log's key (an impostor uses none: a fresh key).
    * @param opts.fork leaves from this index on differ from an unforked log's (an equivocating log).
+   * @param opts.nameAfterOrigin with keyOf: sign with that key but under this log's origin as key name.
    */
-  constructor(readonly origin: string, opts: { keyOf?: TestLog; fork?: number } = {}) {
+  constructor(readonly origin: string, opts: { keyOf?: TestLog; fork?: number; nameAfterOrigin?: boolean } = {}) {
     this.#key = opts.keyOf ? opts.keyOf.#key : generateKeyPairSync("ed25519");
     this.raw = new Uint8Array(this.#key.publicKey.export({ format: "der", type: "spki" }).subarray(12));
-    this.keyName = opts.keyOf ? opts.keyOf.keyName : origin;
+    this.keyName = opts.keyOf && !opts.nameAfterOrigin ? opts.keyOf.keyName : origin;
     this.#fork = opts.fork ?? Infinity;
   }
   readonly #fork: number;

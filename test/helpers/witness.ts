@@ -10,6 +10,10 @@ export interface WitnessProcess {
   stderr(): string;
   stop(): Promise<void>;
   kill(): Promise<void>;
+  /** SIGSTOP: the process keeps its port (the kernel still accepts connections) but answers nothing. */
+  pause(): void;
+  /** SIGCONT after {@link pause}. */
+  resume(): void;
 }
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -37,11 +41,21 @@ export function startWitness(args: string[], env: NodeJS.ProcessEnv = {}): Promi
       if (vkey && url) {
         clearTimeout(timer);
         child.removeListener("exit", onExit);
+        const alive = () => child.exitCode === null && child.signalCode === null;
         const stopWith = async (sig: NodeJS.Signals) => {
-          if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+          if (alive()) {
+            // A paused process would hold SIGTERM until it is continued.
+            if (sig !== "SIGKILL") child.kill("SIGCONT");
+            child.kill(sig);
+          }
           await exited;
         };
-        resolve({ url: url[1]!.replace(/\/$/, ""), vkey: vkey[1]!, pid: child.pid!, stderr: () => err, stop: () => stopWith("SIGTERM"), kill: () => stopWith("SIGKILL") });
+        resolve({
+          url: url[1]!.replace(/\/$/, ""), vkey: vkey[1]!, pid: child.pid!, stderr: () => err,
+          stop: () => stopWith("SIGTERM"), kill: () => stopWith("SIGKILL"),
+          pause: () => { if (alive()) child.kill("SIGSTOP"); },
+          resume: () => { if (alive()) child.kill("SIGCONT"); },
+        });
       }
     });
   });

@@ -10,6 +10,7 @@ import { createReadStream, readFileSync, statSync } from "node:fs";
 import { formatReport, verifyExportBytes, verifyReceipt, verifySignature, type Report, type TrustAnchor } from "./index.js";
 import { NodeWorkerPool } from "./node/worker-pool.js";
 import { fetchCrls } from "./node/online-crl.js";
+import { addConsistencyCommand } from "./node/consistency-command.js";
 import { parseStrictJson, startsWithBom, strictUtf8Decoder } from "./parse/strict-json.js";
 
 const EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 3, USAGE: 2 } as const;
@@ -226,6 +227,7 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
       const report = await verifySignature({ message, signature, certificate, trust, crls, alg: o.alg, ...(at ? { at } : {}) });
       process.exitCode = output(report, o.json, o.sig);
     });
+  addConsistencyCommand(p);
   return p;
 }
 

@@ -97,6 +97,16 @@ describe("kakunin-witness", () => {
     await prefixed.grow(3);
     const r = await addCheckpoint(w1.url, await prefixed.body(0));
     expect(r.status, r.text).toBe(200);
+    // One key for every issuer, each log naming it after its own origin (tlog-checkpoint's advice).
+    const issuerB = new TestLog("kakunin.example/issuers/beta", { keyOf: prefixed, nameAfterOrigin: true });
+    await issuerB.grow(2);
+    expect(issuerB.keyName).toBe(issuerB.origin);
+    const b = await addCheckpoint(w1.url, await issuerB.body(0));
+    expect(b.status, b.text).toBe(200);
+    // Named after another origin under the prefix, the same key does not vouch for this one.
+    const misnamed = new TestLog("kakunin.example/issuers/gamma", { keyOf: issuerB });
+    await misnamed.grow(1);
+    expect((await addCheckpoint(w1.url, await misnamed.body(0))).status).toBe(403);
   });
 
   it("answers each error status of the spec", async () => {

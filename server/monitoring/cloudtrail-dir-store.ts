@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { parseCloudTrailName } from "./cloudtrail-names.js";
-import type { CloudTrailObject, CloudTrailStore } from "./cloudtrail-store.js";
+import type { CloudTrailObject, CloudTrailScope, CloudTrailStore } from "./cloudtrail-store.js";
 import { dayFolder } from "./cloudtrail-names.js";
 import { CloudTrailUnavailableError } from "./errors.js";
 
@@ -18,7 +18,7 @@ export class DirCloudTrailStore implements CloudTrailStore {
     this.description = `dir:${root}`;
   }
 
-  async list(fromMs: number, toMs: number): Promise<CloudTrailObject[]> {
+  async list(fromMs: number, toMs: number, _scope?: CloudTrailScope): Promise<CloudTrailObject[]> {
     const from = dayFolder(fromMs);
     const to = dayFolder(toMs);
     const found: CloudTrailObject[] = [];

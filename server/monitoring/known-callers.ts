@@ -65,6 +65,8 @@ function remember(map: Map<string, number>, key: string, timeMs: number, capacit
  * Anything that is not an IP address is compared whole.
  */
 export function addressPrefix(address: string, ipv4Bits: number, ipv6Bits: number): string {
+  // The common case, whole IPv4 addresses compared, without parsing.
+  if (ipv4Bits >= 32 && PLAIN_IPV4.test(address)) return address;
   const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i.exec(address);
   if (v4) {
     const octets = v4.slice(1, 5).map(Number);
@@ -83,6 +85,8 @@ export function addressPrefix(address: string, ipv4Bits: number, ipv6Bits: numbe
   });
   return `${kept.map((g) => g.toString(16)).join(":")}/${ipv6Bits}`;
 }
+
+const PLAIN_IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** `2001:db8::1` → eight 16-bit groups; undefined when not an IPv6 address (zone ids dropped). */
 function expandIpv6(address: string): number[] | undefined {

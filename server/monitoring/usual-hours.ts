@@ -20,7 +20,7 @@ export interface HourJudgement {
   hour: number;
   /** Share of activity in hour−1..hour+1. */
   share: number;
-  /** Hours holding at least 5 % of activity: the agent's usual hours, for the evidence. */
+  /** Hours holding at least 5 % of activity: the agent's usual hours, for the evidence (empty unless unusual). */
   usualHours: number[];
 }
 
@@ -31,6 +31,8 @@ export class UsualHours {
   private firstMs: number | undefined;
   private decayedDay: number | undefined;
   private signs = 0;
+  /** Sum of the bins, kept alongside them. */
+  private total = 0;
 
   constructor(private readonly options: UsualHoursOptions) {}
 
@@ -38,18 +40,21 @@ export class UsualHours {
   observe(timeMs: number): HourJudgement {
     this.decayTo(Math.floor(timeMs / DAY_MS));
     this.firstMs ??= timeMs;
-    const hour = new Date(timeMs).getUTCHours();
-    const total = this.bins.reduce((a, b) => a + b, 0);
+    const hour = Math.floor(timeMs / 3_600_000) % 24; // UTC: epoch ms have no time zone
+    const total = this.total;
     const window = this.bins[(hour + 23) % 24]! + this.bins[hour]! + this.bins[(hour + 1) % 24]!;
     const share = total > 0 ? window / total : 1;
     const judging = this.signs >= this.options.warmupSigns && timeMs - this.firstMs >= this.options.warmupDays * DAY_MS;
+    const unusual = judging && share < this.options.minShare;
     const judgement: HourJudgement = {
-      unusual: judging && share < this.options.minShare,
+      unusual,
       hour,
       share,
-      usualHours: total > 0 ? this.bins.flatMap((v, h) => (v / total >= 0.05 ? [h] : [])) : [],
+      // Only an alert's evidence needs them: not computed per signature.
+      usualHours: unusual ? this.bins.flatMap((v, h) => (v / total >= 0.05 ? [h] : [])) : [],
     };
     this.bins[hour]! += 1;
+    this.total += 1;
     this.signs++;
     return judgement;
   }
@@ -58,6 +63,7 @@ export class UsualHours {
     if (this.decayedDay !== undefined && day > this.decayedDay) {
       const factor = this.options.dailyDecay ** Math.min(day - this.decayedDay, 365);
       for (let h = 0; h < 24; h++) this.bins[h]! *= factor;
+      this.total *= factor;
     }
     if (this.decayedDay === undefined || day > this.decayedDay) this.decayedDay = day;
   }

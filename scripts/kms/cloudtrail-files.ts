@@ -24,12 +24,18 @@ export class CloudTrailFiles {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(
+  private constructor(
     private readonly dir: string,
     private readonly region: string,
     private readonly account: string,
     private readonly flushMs: number,
   ) {}
+
+  /** Creates the folder at once, as a trail's bucket exists before its first delivery. */
+  static async open(dir: string, region: string, account: string, flushMs: number): Promise<CloudTrailFiles> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return new CloudTrailFiles(dir, region, account, flushMs);
+  }
 
   /** Takes ownership of `record` (its eventTime is rewritten to CloudTrail's whole-second form at flush). */
   add(record: Record<string, unknown>): void {

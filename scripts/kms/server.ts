@@ -28,7 +28,7 @@ export interface RunningKms {
 
 export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
   const store = await KeyStore.open(config.dataDir, config.region, config.account);
-  const cloudTrail = config.cloudTrailDir === undefined ? undefined : new CloudTrailFiles(config.cloudTrailDir, config.region, config.account, config.cloudTrailFlushMs);
+  const cloudTrail = config.cloudTrailDir === undefined ? undefined : await CloudTrailFiles.open(config.cloudTrailDir, config.region, config.account, config.cloudTrailFlushMs);
   const accessLog = await AccessLog.open(config.accessLogPath, config.region, config.account, cloudTrail);
   const pool = new SigningPool(config.workers);
   store.onKeyDeleted = (keyId) => pool.forget(keyId);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { CloudTrailFiles } from "./cloudtrail-files.js";
 
 /**
  * One CloudTrail-shaped JSON line per call. Only whitelisted, non-secret parameters are
@@ -66,14 +67,16 @@ export class AccessLog {
     private readonly stream: WriteStream,
     private readonly region: string,
     private readonly account: string,
+    private readonly cloudTrail: CloudTrailFiles | undefined,
   ) {}
 
-  static async open(path: string, region: string, account: string): Promise<AccessLog> {
+  /** `cloudTrail`: also hand every record to these CloudTrail log files. */
+  static async open(path: string, region: string, account: string, cloudTrail?: CloudTrailFiles): Promise<AccessLog> {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const stream = createWriteStream(path, { flags: "a", mode: 0o600 });
     await new Promise<void>((resolve, reject) => stream.once("open", () => resolve()).once("error", reject));
     stream.on("error", (err) => console.error("local KMS: access log write failed", err));
-    return new AccessLog(stream, region, account);
+    return new AccessLog(stream, region, account, cloudTrail);
   }
 
   record(entry: AccessLogEntry): void {
@@ -102,6 +105,7 @@ export class AccessLog {
     // joined into one string: one chunk for the stream, not one per line.
     if (this.pending === "") setImmediate(this.flush);
     this.pending += JSON.stringify(line) + "\n";
+    this.cloudTrail?.add(line);
   }
 
   /** Lines recorded in this event loop turn, not yet handed to the stream. */
@@ -127,9 +131,9 @@ export class AccessLog {
   private lastTimeIso = "";
 
   /** Flushes buffered lines to disk and closes the file. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.flush();
-    return new Promise((resolve) => this.stream.end(() => resolve()));
+    await Promise.all([new Promise<void>((resolve) => this.stream.end(() => resolve())), this.cloudTrail?.flush()]);
   }
 }
 

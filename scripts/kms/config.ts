@@ -11,6 +11,10 @@ export interface KmsConfig {
   region: string;
   account: string;
   accessLogPath: string;
+  /** Where CloudTrail-shaped log files go (AWSLogs/<account>/CloudTrail/<region>/…), or undefined for none. */
+  cloudTrailDir: string | undefined;
+  /** One CloudTrail log file per this many ms (when calls were made). */
+  cloudTrailFlushMs: number;
   workers: number;
   faults: FaultConfig;
 }
@@ -30,6 +34,9 @@ Options (environment fallback in brackets):
   --region <name>         region in ARNs [KMS_REGION] (default eu-west-1)
   --account <id>          12-digit account id in ARNs [KMS_ACCOUNT] (default 111122223333)
   --access-log <file>     CloudTrail-style JSON lines [KMS_ACCESS_LOG] (default <data-dir>/cloudtrail.jsonl)
+  --cloudtrail-dir <dir>  CloudTrail log files (gzip JSON Records, AWSLogs/… layout), "off" for none
+                          [KMS_CLOUDTRAIL_DIR] (default <data-dir>/cloudtrail)
+  --cloudtrail-flush-ms <n>  one CloudTrail file per this interval [KMS_CLOUDTRAIL_FLUSH_MS] (default 2000)
   --workers <n>           signing worker threads [KMS_WORKERS] (default: available cores)
   --latency-ms <n>        added latency per call [KMS_LATENCY_MS] (default 0)
   --jitter-ms <n>         extra uniform random latency [KMS_JITTER_MS] (default 0)
@@ -49,6 +56,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KmsConfig |
       region: { type: "string" },
       account: { type: "string" },
       "access-log": { type: "string" },
+      "cloudtrail-dir": { type: "string" },
+      "cloudtrail-flush-ms": { type: "string" },
       workers: { type: "string" },
       "latency-ms": { type: "string" },
       "jitter-ms": { type: "string" },
@@ -64,6 +73,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KmsConfig |
   const account = pick(values.account, "KMS_ACCOUNT") ?? "111122223333";
   if (!/^\d{12}$/.test(account)) throw new ConfigError(`--account must be 12 digits, got ${account}`);
   const region = pick(values.region, "KMS_REGION") ?? "eu-west-1";
+  const cloudTrailDir = pick(values["cloudtrail-dir"], "KMS_CLOUDTRAIL_DIR");
   if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`--region is not a region name: ${region}`);
 
   return {
@@ -73,6 +83,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KmsConfig |
     region,
     account,
     accessLogPath: resolve(pick(values["access-log"], "KMS_ACCESS_LOG") ?? join(dataDir, "cloudtrail.jsonl")),
+    cloudTrailDir: cloudTrailDir === "off" ? undefined : resolve(cloudTrailDir ?? join(dataDir, "cloudtrail")),
+    cloudTrailFlushMs: number("--cloudtrail-flush-ms", pick(values["cloudtrail-flush-ms"], "KMS_CLOUDTRAIL_FLUSH_MS"), 2000, 1, 3_600_000, true),
     workers: number("--workers", pick(values.workers, "KMS_WORKERS"), availableParallelism(), 1, 64, true),
     faults: {
       latencyMs: number("--latency-ms", pick(values["latency-ms"], "KMS_LATENCY_MS"), 0, 0, 600_000),

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AccessLog, loggedParameters } from "./access-log.js";
+import { CloudTrailFiles } from "./cloudtrail-files.js";
 import type { KmsConfig } from "./config.js";
 import { SigningPool } from "./crypto/worker-pool.js";
 import { internal, KmsError, unknownOperation } from "./errors.js";
@@ -27,7 +28,8 @@ export interface RunningKms {
 
 export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
   const store = await KeyStore.open(config.dataDir, config.region, config.account);
-  const accessLog = await AccessLog.open(config.accessLogPath, config.region, config.account);
+  const cloudTrail = config.cloudTrailDir === undefined ? undefined : await CloudTrailFiles.open(config.cloudTrailDir, config.region, config.account, config.cloudTrailFlushMs);
+  const accessLog = await AccessLog.open(config.accessLogPath, config.region, config.account, cloudTrail);
   const pool = new SigningPool(config.workers);
   store.onKeyDeleted = (keyId) => pool.forget(keyId);
   await pool.ready();

@@ -41,7 +41,8 @@ export function parseTsaUrls(raw: string | undefined, name = "KAKUNIN_TSA_URLS")
     try {
       url = new URL(item);
     } catch {
-      throw new TimestampingConfigError(`${where} is not an absolute URL: ${JSON.stringify(item)}`);
+      // Not echoed: a mistyped item may still hold a secret.
+      throw new TimestampingConfigError(`${where} is not an absolute URL`);
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new TimestampingConfigError(`${where}: scheme ${url.protocol} is not http or https`);
     if (url.username || url.password) throw new TimestampingConfigError(`${where}: credentials in the URL are refused`);

@@ -5,6 +5,8 @@
  * outcome and nothing throws.
  */
 import { createHash } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -125,6 +127,31 @@ describe("attacker-controlled TSAs", () => {
 });
 
 describe("TSA outages end in bounded outcomes, never a throw", () => {
+  it("a TSA streaming an endless reply without a length is cut off at 64 KiB (unreachable, not a memory sink)", async () => {
+    let written = 0;
+    const endless = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/timestamp-reply" }); // chunked: no content-length
+      const chunk = Buffer.alloc(16 * 1024, 0x30);
+      const pump = () => {
+        while (!res.destroyed && written < 64 * 1024 * 1024 && res.write(chunk)) written += chunk.length;
+        if (!res.destroyed && written < 64 * 1024 * 1024) res.once("drain", pump);
+      };
+      pump();
+    });
+    await new Promise<void>((r) => endless.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/`;
+      const [o] = await requestCheckpointTimestamps(text, { urls: [url], trusted, timeoutMs: 5000, attempts: 1 });
+      expect(o).toMatchObject({ kind: "unreachable" });
+      expect((o as { message: string }).message).toMatch(/exceeds 65536 bytes/);
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((r) => endless.close(r));
+    }
+  });
+
   it("a killed TSA is unreachable at once (attempts bounded); the other TSA still gives its token", async () => {
     const doomed = await startDevTsa(kms.endpoint);
     process.kill(doomed.pid, "SIGKILL");

@@ -5,9 +5,11 @@ import * as x509 from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
 import { loadTimestampingConfig, parseTsaUrls } from "../../../server/log/timestamping/config.js";
 import { MemoryTimestampStore, type CheckpointTimestamp } from "../../../server/log/timestamping/store.js";
+import { CheckpointTimestamper } from "../../../server/log/timestamping/timestamper.js";
 import { checkpointTsr } from "../../../server/log/timestamping/tsr.js";
 import { assertStrictDer } from "../../../verifier/src/timestamp/der-strict.js";
 import { buildTimestampRequest, encodeTimestampResponse, extractTimestampToken, parseTsaBundle } from "../../../verifier/src/timestamp/index.js";
+import { pemEncode } from "../../../verifier/src/util/pem.js";
 import { checkpointCovering } from "../../helpers/tsa-evidence.js";
 import { testTsa } from "./fixtures.js";
 
@@ -78,6 +80,13 @@ describe("loadTimestampingConfig", () => {
     const b = parseTsaBundle(pin.toString("pem"));
     expect(b).toMatchObject({ crls: [] });
     expect(b.trusted.length).toBe(1);
+    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const crl = await x509.X509CrlGenerator.create({ issuer: "CN=Pin", thisUpdate: new Date("2026-06-01"), signingAlgorithm: { name: "ECDSA", hash: "SHA-256" }, signingKey: keys.privateKey });
+    const crlPemOk = pemEncode(new Uint8Array(crl.rawData), "X509 CRL"); // RFC 7468 label (@peculiar/x509 writes "CRL")
+    const withCrl = parseTsaBundle(pin.toString("pem") + "\n" + crlPemOk);
+    expect([withCrl.trusted.length, withCrl.crls.length]).toEqual([1, 1]);
+    expect(() => parseTsaBundle(crlPemOk)).toThrow(/holds no CERTIFICATE/);
+    expect(() => parseTsaBundle(crl.toString("pem"))).toThrow(/CRL is neither CERTIFICATE nor X509 CRL/);
   });
 });
 
@@ -114,6 +123,17 @@ describe("token store and checkpoint.tsr", async () => {
     const tsr = encodeTimestampResponse(x.token);
     expect(Buffer.from(tsr.subarray(0, 9)).toString("hex")).toMatch(/^3082....3003020100$/);
     expect(() => encodeTimestampResponse(x.token.subarray(1))).toThrow(/not DER/);
+  });
+});
+
+describe("the timestamper without TSAs", () => {
+  it("is disabled: nothing is asked, nothing stored", async () => {
+    const store = new MemoryTimestampStore();
+    const ts = new CheckpointTimestamper({ config: { urls: [], timeoutMs: 1000, attempts: 1 }, store });
+    expect(ts.enabled).toBe(false);
+    const text = (await checkpointCovering(0, 1)).checkpointText;
+    expect(await ts.stamp(text)).toBeUndefined();
+    expect(await store.tokensFor(text)).toEqual([]);
   });
 });
 

@@ -46,4 +46,11 @@ export class TimestampUntrustedError extends KakuninError {
 export class TimestampUnavailableError extends KakuninError {
   static override code = "ERR_TSA_UNAVAILABLE";
   override code = "ERR_TSA_UNAVAILABLE";
+  constructor(
+    message: string,
+    /** `timeout`: no complete answer within the deadline; `network`: no connection (refused, reset, DNS); `http`: an answer that is not a TimeStampResp (status, content type, size). */
+    readonly reason: "timeout" | "network" | "http" = "http",
+  ) {
+    super(message, { field: "http" });
+  }
 }

@@ -7,6 +7,7 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import type { Bytes } from "../util/bytes.js";
 import { hexEncode } from "../util/bytes.js";
+import { assertStrictDer } from "./der-strict.js";
 import { checkEssBinding } from "./ess.js";
 import { TimestampMalformedError, TimestampMismatchError, TimestampSignatureError, TimestampUntrustedError } from "./errors.js";
 import { HASHES, OID_ATTR_CONTENT_TYPE, OID_ATTR_MESSAGE_DIGEST, OID_CT_TST_INFO, OID_EXT_SKI, OID_SHA1, OID_SHA256, OID_SIGNED_DATA } from "./oids.js";
@@ -43,8 +44,9 @@ function malformed(message: string, field = "timeStampToken"): never {
   throw new TimestampMalformedError(message, { field });
 }
 
-/** Strict DER parse: trailing bytes are refused. */
+/** Strict DER parse: lengths definite, minimal and exactly nested (der-strict.ts); trailing bytes are refused. */
 export function parseDer(der: Uint8Array, field: string): asn1js.AsnType {
+  assertStrictDer(der, field);
   const parsed = asn1js.fromBER(own(der));
   if (parsed.offset === -1 || parsed.offset !== der.length) malformed(`${field} is not a single DER value`, field);
   return parsed.result;
@@ -86,6 +88,28 @@ function onlyAttribute(attrs: readonly pkijs.Attribute[], oid: string, name: str
   return found[0]!.values[0]!;
 }
 
+/** AlgorithmIdentifier parameters of SHA-2 digests and RSA PKCS#1 v1.5 / ECDSA signatures: absent or NULL (RFC 5754, RFC 4055). */
+function plainParameters(alg: pkijs.AlgorithmIdentifier): boolean {
+  const p = alg.algorithmParams;
+  return p === undefined || p instanceof asn1js.Null;
+}
+
+/**
+ * RFC 5652 fields no signature covers, pinned so they cannot vary unnoticed: SignedData version 3
+ * (eContentType is not id-data), SignerInfo version 1 with issuerAndSerialNumber or 3 with a
+ * subjectKeyIdentifier, the signer's digest algorithm listed in digestAlgorithms, parameters plain.
+ */
+function checkCmsVersions(signedData: pkijs.SignedData, signerInfo: pkijs.SignerInfo): void {
+  if (signedData.version !== 3) throw new TimestampMalformedError(`SignedData version ${signedData.version}, expected 3`, { field: "signedData.version" });
+  const expected = signerInfo.sid instanceof pkijs.IssuerAndSerialNumber ? 1 : 3;
+  if (signerInfo.version !== expected) throw new TimestampMalformedError(`SignerInfo version ${signerInfo.version}, expected ${expected} for its sid`, { field: "signerInfo.version" });
+  const digestOid = signerInfo.digestAlgorithm.algorithmId;
+  if (!signedData.digestAlgorithms.some((a) => a.algorithmId === digestOid)) throw new TimestampMalformedError("digestAlgorithms does not list the signer's digest algorithm", { field: "digestAlgorithms" });
+  if (![...signedData.digestAlgorithms, signerInfo.digestAlgorithm, signerInfo.signatureAlgorithm].every(plainParameters)) {
+    throw new TimestampMalformedError("an algorithm identifier carries parameters other than NULL", { field: "algorithmParameters" });
+  }
+}
+
 /** Verifies DER `TimeStampToken` (a ContentInfo). Throws a typed error naming the first check that failed. */
 export async function verifyTimestampToken(tokenDer: Uint8Array, expect: TimestampExpectation): Promise<VerifiedTimestamp> {
   if (expect.imprint.length !== 32) malformed("expected imprint must be 32 bytes (SHA-256)", "imprint");
@@ -99,7 +123,8 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, expect: Timesta
     signedData = new pkijs.SignedData({ schema: contentInfo.content });
     if (signedData.encapContentInfo.eContentType !== OID_CT_TST_INFO) malformed("eContentType is not id-ct-TSTInfo");
     const octets = signedData.encapContentInfo.eContent;
-    if (!octets || octets.valueBlock.isConstructed) malformed("eContent must be a primitive OCTET STRING");
+    // pkijs takes any tag here; RFC 5652 eContent is a universal OCTET STRING.
+    if (!octets || octets.valueBlock.isConstructed || octets.idBlock.tagClass !== 1 || octets.idBlock.tagNumber !== 4) malformed("eContent must be a primitive OCTET STRING");
     eContent = own(octets.valueBlock.valueHexView);
     tst = new pkijs.TSTInfo({ schema: parseDer(eContent, "tstInfo") });
     trusted = expect.trusted.map((d, i) => new pkijs.Certificate({ schema: parseDer(d, `trusted[${i}]`) }));
@@ -120,6 +145,7 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, expect: Timesta
   // CMS: one signer, signed attributes binding content type, content digest and signer certificate.
   if (signedData.signerInfos.length !== 1) throw new TimestampSignatureError(`the token has ${signedData.signerInfos.length} signers, expected 1`, { field: "signerInfos" });
   const signerInfo = signedData.signerInfos[0]!;
+  checkCmsVersions(signedData, signerInfo);
   const attrs = signerInfo.signedAttrs?.attributes;
   if (!attrs || !signerInfo.signedAttrs) throw new TimestampSignatureError("the token has no signed attributes", { field: "signedAttrs" });
   const contentType = onlyAttribute(attrs, OID_ATTR_CONTENT_TYPE, "contentType");

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { runProcess, type ProcessResult } from "./process.js";
 
 /** A `kakunin-witness` child process (scripts/witness/main.ts) for integration tests. */
 export interface WitnessProcess {
@@ -48,11 +49,6 @@ export function startWitness(args: string[], env: NodeJS.ProcessEnv = {}): Promi
 }
 
 /** Runs the witness expecting it to exit (bad configuration); returns code and output. */
-export function runWitness(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (c: string) => { stdout += c; });
-  child.stderr.setEncoding("utf8").on("data", (c: string) => { stderr += c; });
-  return new Promise((r) => child.once("exit", (code) => r({ code, stdout, stderr })));
+export function runWitness(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
+  return runProcess(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
 }

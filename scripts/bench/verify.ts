@@ -50,7 +50,7 @@ parentPort.on("message", ({ id, items }) => {
 
 async function generate(n: number, path: string): Promise<Meta> {
   const t0 = performance.now();
-  // The PKI fixtures of the verifier's tests (WebCrypto + @peculiar/x509, DESIGN.md profiles).
+  // The PKI fixtures of the verifier's tests (WebCrypto + @peculiar/x509, docs/ARCHITECTURE.md#keys-and-certificates profiles).
   const pki = await import("../../test/unit/verifier/fixtures/pki.js");
   const { webcrypto } = await import("node:crypto");
   const ca = await pki.makeCa("Kakunin Bench CA");

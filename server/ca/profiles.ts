@@ -1,5 +1,5 @@
 /**
- * Certificate profiles (RFC 5280; see DESIGN.md "Keys and certificates"). Pure builders: names,
+ * Certificate profiles (RFC 5280; see docs/ARCHITECTURE.md#keys-and-certificates). Pure builders: names,
  * extensions and validity windows. Signing happens in authority.ts.
  */
 import { createPublicKey } from "node:crypto";

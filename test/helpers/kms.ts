@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
+import { startDaemon } from "./process.js";
 
 /**
  * Starts the local KMS (scripts/kms/main.ts) as a real child process for integration tests.
@@ -58,20 +58,21 @@ export async function startLocalKms(opts: StartLocalKmsOptions = {}): Promise<Lo
 
   // Only what the server needs: KMS_* variables from the test environment must not override the flags.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KMS_")));
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-
-  const endpoint = await waitForListening(child);
-  const stopWith = async (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
-  };
+  const kms = await startDaemon(process.execPath, args, {
+    name: "local KMS",
+    cwd: REPO_ROOT,
+    env,
+    timeoutMs: START_TIMEOUT_MS,
+    ready: (stdout) => /Local KMS listening on (http:\/\/\S+)/.exec(stdout)?.[1],
+    error: (message) => new LocalKmsStartError(message),
+  });
+  const endpoint = kms.ready;
   return {
     endpoint,
     dataDir,
     accessLogPath,
     region: REGION,
-    pid: child.pid!,
+    pid: kms.pid,
     client: (overrides = {}) =>
       new KMSClient({
         endpoint,
@@ -79,34 +80,7 @@ export async function startLocalKms(opts: StartLocalKmsOptions = {}): Promise<Lo
         credentials: { accessKeyId: LOCAL_KMS_ACCESS_KEY_ID, secretAccessKey: "local" },
         ...overrides,
       }),
-    stop: () => stopWith("SIGTERM"),
-    kill: () => stopWith("SIGKILL"),
+    stop: () => kms.stop("SIGTERM"),
+    kill: () => kms.stop("SIGKILL"),
   };
-}
-
-function waitForListening(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let stdout = "";
-    let stderr = "";
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      reject(new LocalKmsStartError(`local KMS ${why}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    };
-    const timer = setTimeout(() => fail(`did not start within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      const match = /Local KMS listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        child.removeListener("exit", onExit);
-        resolve(match[1]!);
-      }
-    });
-    const onExit = (code: number | null, signal: string | null) => fail(`exited early (code ${code}, signal ${signal})`);
-    child.once("exit", onExit);
-  });
 }

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startDaemon } from "./process.js";
 
 /**
  * Starts the Kakunin API (server/main.ts) as a real child process. KAKUNIN_OPERATOR_TOKEN is set so
@@ -55,39 +55,21 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     KAKUNIN_REQUEST_DEADLINE_MS: "30000",
     ...opts.env,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "server", "main.ts")], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const log = createWriteStream(logPath);
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => fail(`did not start within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
-    function fail(why: string) {
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      reject(new Error(`Kakunin server ${why}\nstdout:\n${out}\nstderr:\n${err}`));
-    }
-    const onExit = (code: number | null, signal: string | null) => fail(`exited early (code ${code}, signal ${signal})`);
-    child.once("exit", onExit);
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => { err += c; });
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => {
-      out += c;
-      const m = /Kakunin API listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.removeListener("exit", onExit);
-        resolve(m[1]!);
-      }
-    });
+  const server = await startDaemon(process.execPath, ["--import", "tsx", join(REPO_ROOT, "server", "main.ts")], {
+    name: "Kakunin server",
+    cwd: REPO_ROOT,
+    env,
+    timeoutMs: START_TIMEOUT_MS,
+    ready: (stdout) => /Kakunin API listening on (http:\/\/\S+)/.exec(stdout)?.[1],
+    onSpawn: (child) => {
+      child.stdout!.pipe(log, { end: false });
+      child.stderr!.pipe(log, { end: false });
+    },
   });
-
   const stopWith = async (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
+    await server.stop(signal);
     await new Promise<void>((r) => log.end(r));
   };
-  return { url, pid: child.pid!, operatorToken, dataDir, logPath, stop: () => stopWith("SIGTERM"), kill: () => stopWith("SIGKILL") };
+  return { url: server.ready, pid: server.pid, operatorToken, dataDir, logPath, stop: () => stopWith("SIGTERM"), kill: () => stopWith("SIGKILL") };
 }

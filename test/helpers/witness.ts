@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { runProcess, startDaemon, type ProcessResult } from "./process.js";
 
 /** A `kakunin-witness` child process (scripts/witness/main.ts) for integration tests. */
 export interface WitnessProcess {
@@ -20,53 +20,46 @@ const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = join(REPO_ROOT, "scripts", "witness", "main.ts");
 
 /** Starts the witness with `args` (add --port 0); resolves once it printed its vkey and URL. */
-export function startWitness(args: string[], env: NodeJS.ProcessEnv = {}): Promise<WitnessProcess> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", MAIN, "--port", "0", ...args], {
+export async function startWitness(args: string[], env: NodeJS.ProcessEnv = {}): Promise<WitnessProcess> {
+  const w = await startDaemon(process.execPath, ["--import", "tsx", MAIN, "--port", "0", ...args], {
+    name: "witness",
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    timeoutMs: 30_000,
+    ready: (stdout) => {
+      const vkey = /^witness vkey: (\S+)$/m.exec(stdout);
+      const url = /^witness listening: (\S+)$/m.exec(stdout);
+      return vkey && url ? { url: url[1]!.replace(/\/$/, ""), vkey: vkey[1]! } : undefined;
+    },
   });
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  let out = "";
-  let err = "";
-  child.stderr!.setEncoding("utf8").on("data", (c: string) => { err += c; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`witness did not start\n${out}\n${err}`)); }, 30_000);
-    const onExit = (code: number | null) => { clearTimeout(timer); reject(new Error(`witness exited (code ${code})\n${out}\n${err}`)); };
-    child.once("exit", onExit);
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => {
-      out += c;
-      const vkey = /^witness vkey: (\S+)$/m.exec(out);
-      const url = /^witness listening: (\S+)$/m.exec(out);
-      if (vkey && url) {
-        clearTimeout(timer);
-        child.removeListener("exit", onExit);
-        const alive = () => child.exitCode === null && child.signalCode === null;
-        const stopWith = async (sig: NodeJS.Signals) => {
-          if (alive()) {
-            // A paused process would hold SIGTERM until it is continued.
-            if (sig !== "SIGKILL") child.kill("SIGCONT");
-            child.kill(sig);
-          }
-          await exited;
-        };
-        resolve({
-          url: url[1]!.replace(/\/$/, ""), vkey: vkey[1]!, pid: child.pid!, stderr: () => err,
-          stop: () => stopWith("SIGTERM"), kill: () => stopWith("SIGKILL"),
-          pause: () => { if (alive()) child.kill("SIGSTOP"); },
-          resume: () => { if (alive()) child.kill("SIGCONT"); },
-        });
-      }
-    });
-  });
+  const alive = (): boolean => {
+    try {
+      process.kill(w.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    ...w.ready,
+    pid: w.pid,
+    stderr: w.stderr,
+    // A paused process would hold SIGTERM until it is continued.
+    stop: async () => {
+      if (alive()) process.kill(w.pid, "SIGCONT");
+      await w.stop("SIGTERM");
+    },
+    kill: () => w.stop("SIGKILL"),
+    pause: () => {
+      if (alive()) process.kill(w.pid, "SIGSTOP");
+    },
+    resume: () => {
+      if (alive()) process.kill(w.pid, "SIGCONT");
+    },
+  };
 }
 
 /** Runs the witness expecting it to exit (bad configuration); returns code and output. */
-export function runWitness(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (c: string) => { stdout += c; });
-  child.stderr.setEncoding("utf8").on("data", (c: string) => { stderr += c; });
-  return new Promise((r) => child.once("exit", (code) => r({ code, stdout, stderr })));
+export function runWitness(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
+  return runProcess(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
 }

@@ -1,9 +1,9 @@
 /** Authorization matrix: every admin route × {none, bad, operator, issuer A, issuer B, agent of A, agent of B}. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseKinds } from "../../helpers/postgres.js";
-import { createFixture, type Fixture } from "./fixture.js";
+import { startInProcessApi, type InProcessApi } from "../../helpers/app.js";
 
-let f: Fixture;
+let f: InProcessApi;
 const tok: Record<string, string | undefined> = {};
 let agentA = "";
 let agentA2 = "";
@@ -14,7 +14,7 @@ const KINDS = await databaseKinds("api/authz");
 
 for (const kind of KINDS) describe(`[${kind}]`, () => {
   beforeAll(async () => {
-    f = await createFixture({ db: kind });
+    f = await startInProcessApi({ db: kind });
     tok.operator = f.operatorToken;
     const a = await f.call("POST", "/v1/issuers", { token: f.operatorToken, body: { name: "Issuer A" } });
     const b = await f.call("POST", "/v1/issuers", { token: f.operatorToken, body: { name: "Issuer B" } });

@@ -11,7 +11,7 @@ import { X509Certificate, createPublicKey } from "node:crypto";
 import { GetPublicKeyCommand, ListKeysCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseKinds } from "../../helpers/postgres.js";
-import { testDatabase } from "./fixture.js";
+import { testDatabase, type TestDatabase } from "../../helpers/database.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 import { answer, apiClient, type ApiTarget } from "../../helpers/client.js";
@@ -50,7 +50,7 @@ function openssl(args: string[]) {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-let database: Awaited<ReturnType<typeof testDatabase>>;
+let database: TestDatabase;
 
 /** What is stored: the SQLite files, or a pg_dump of the PostgreSQL database (bytea as hex). */
 function storedBytes(): [string, Buffer][] {

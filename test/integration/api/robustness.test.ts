@@ -6,7 +6,8 @@ import { DescribeKeyCommand, ListKeysCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseKinds } from "../../helpers/postgres.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
-import { createFixture, configFor, testDatabase, type Fixture } from "./fixture.js";
+import { startInProcessApi, testConfig, type InProcessApi } from "../../helpers/app.js";
+import { testDatabase } from "../../helpers/database.js";
 import { createApp } from "../../../server/app.js";
 import { createDb } from "../../../server/db/connect.js";
 import { migrate } from "../../../server/db/migrations/index.js";
@@ -19,11 +20,11 @@ import { SimulatedCrash } from "../../../server/authority/simulated-crash.js";
 import { runMaintenance } from "../../../server/jobs/certificate-maintenance.js";
 import type { AppDeps } from "../../../server/deps.js";
 import type { RotationStep } from "../../../server/db/schema.js";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-let f: Fixture;
+let f: InProcessApi;
 let issuerId = "";
 let issuerToken = "";
 
@@ -33,7 +34,7 @@ const KINDS = await databaseKinds("api/robustness");
 
 for (const kind of KINDS) describe(`[${kind}]`, () => {
   beforeAll(async () => {
-    f = await createFixture({ db: kind });
+    f = await startInProcessApi({ db: kind });
     const iss = await f.call("POST", "/v1/issuers", { token: f.operatorToken, body: { name: "Robust Ltd" } });
     issuerId = iss.json.id;
     issuerToken = iss.json.token;
@@ -200,7 +201,7 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
       const dir = await mkdtemp(join(tmpdir(), "kakunin-race-"));
       const database = await testDatabase(kind);
       try {
-        const config = configFor(dir, kms.endpoint, database.env);
+        const config = testConfig(dir, kms.endpoint, database.env);
         const a = await createDb(config.databaseUrl);
         const b = await createDb(config.databaseUrl);
         // Both migrate at once too (PostgreSQL: under the advisory lock).
@@ -224,6 +225,7 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
       } finally {
         await kms.stop();
         await database.drop();
+        await rm(dir, { recursive: true, force: true });
       }
     });
   });

@@ -10,7 +10,7 @@ import { ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand } from "@a
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shouldRunPostgres } from "../../helpers/postgres.js";
 import { answer, apiClient, setupIssuer, streamText } from "../../helpers/client.js";
-import { chainProblems, parseExport } from "../log/fixture.js";
+import { chainProblems, parseExport } from "../../helpers/chain-checks.js";
 import { kakuninVerify, startCluster, type Cluster } from "./cluster.js";
 
 const RUN = await shouldRunPostgres("scale/cluster (three instances on one PostgreSQL)");

@@ -2,7 +2,6 @@
  * Several real server processes (server/main.ts) on one PostgreSQL database and one local KMS
  * process — what a deployment behind a load balancer looks like. PostgreSQL-only.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
@@ -12,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { startLocalKms, type LocalKms, type StartLocalKmsOptions } from "../../helpers/kms.js";
 import { createTestDatabase } from "../../helpers/postgres.js";
+import { runProcess, type ProcessResult } from "../../helpers/process.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 
 export interface Cluster {
@@ -71,17 +71,10 @@ export async function startCluster(n: number, opts: { kms?: StartLocalKmsOptions
 }
 
 /** Run the auditor's CLI (verifier/bin/kakunin-verify.js log <export> --ca <ca.pem>) as a child process. */
-export function kakuninVerify(dir: string, exportText: string, caPem: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function kakuninVerify(dir: string, exportText: string, caPem: string): Promise<ProcessResult> {
   const exportPath = join(dir, `export-${Date.now()}-${randomBytes(3).toString("hex")}.ndjson`);
   const caPath = join(dir, "ca.pem");
   writeFileSync(exportPath, exportText);
   writeFileSync(caPath, caPem);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "verifier", "bin", "kakunin-verify.js"), "log", exportPath, "--ca", caPath], { cwd: REPO_ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => { stdout += c; });
-    child.stderr.setEncoding("utf8").on("data", (c: string) => { stderr += c; });
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [join(REPO_ROOT, "verifier", "bin", "kakunin-verify.js"), "log", exportPath, "--ca", caPath], { cwd: REPO_ROOT });
 }

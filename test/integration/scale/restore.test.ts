@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { PG_ADMIN_URL, createTestDatabase, databaseKinds } from "../../helpers/postgres.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
-import { httpCaller, parseExport, setupIssuer } from "../log/fixture.js";
+import { httpCaller, setupIssuer } from "../../helpers/app.js";
+import { parseExport } from "../../helpers/chain-checks.js";
 
 const KINDS = await databaseKinds("scale/restore (fork detection after a database restore)");
 

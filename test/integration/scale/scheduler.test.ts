@@ -12,9 +12,8 @@ import { createLogger } from "../../../server/logger.js";
 import { runMaintenance } from "../../../server/jobs/certificate-maintenance.js";
 import { publishDueCheckpoints } from "../../../server/jobs/publish-checkpoints.js";
 import { runOnceAcrossInstances } from "../../../server/jobs/once.js";
-import { configFor } from "../api/fixture.js";
-import { appCaller, setupIssuer, type Call } from "../log/fixture.js";
-import { mkdtempSync } from "node:fs";
+import { TEST_OPERATOR_TOKEN, appCaller, setupIssuer, testConfig, type Call } from "../../helpers/app.js";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -23,6 +22,7 @@ const RUN = await shouldRunPostgres("scale/scheduler (scheduled work once across
 describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => {
   let kms: LocalKms;
   let drop: () => Promise<void>;
+  let dir: string | undefined;
   const inst: Services[] = [];
   let call: Call;
 
@@ -30,8 +30,8 @@ describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => 
     kms = await startLocalKms();
     const t = await createTestDatabase();
     drop = t.drop;
-    const dir = mkdtempSync(join(tmpdir(), "kakunin-sched-"));
-    const config = configFor(dir, kms.endpoint, { DATABASE_URL: t.url, KAKUNIN_CHECKPOINT_INTERVAL_MS: "1000" });
+    dir = mkdtempSync(join(tmpdir(), "kakunin-sched-"));
+    const config = testConfig(dir, kms.endpoint, { DATABASE_URL: t.url, KAKUNIN_CHECKPOINT_INTERVAL_MS: "1000" });
     for (const s of await Promise.all([0, 1, 2].map(() => startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: 1 }), scheduledCheckpoints: true })))) inst.push(s);
     const app = createApp(inst[0]!.deps);
     call = appCaller(app);
@@ -40,11 +40,11 @@ describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => 
     for (const s of inst) await s.close();
     await kms?.stop();
     await drop?.();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("renewal and CRL refresh run once, not once per instance", async () => {
-    const { OPERATOR_TOKEN } = await import("../api/fixture.js");
-    const issuer = await setupIssuer(call, OPERATOR_TOKEN, 2, "Sched AG");
+    const issuer = await setupIssuer(call, TEST_OPERATOR_TOKEN, 2, "Sched AG");
     const db = inst[0]!.deps.db;
     const crlsBefore = (await db.selectFrom("crls").select("number").execute()).length;
     const future = new Date(Date.now() + 350 * 86_400_000);
@@ -65,8 +65,7 @@ describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => 
   });
 
   it("checkpoint publication runs once across instances", async () => {
-    const { OPERATOR_TOKEN } = await import("../api/fixture.js");
-    const issuer = await setupIssuer(call, OPERATOR_TOKEN, 1, "Checkpoint BV");
+    const issuer = await setupIssuer(call, TEST_OPERATOR_TOKEN, 1, "Checkpoint BV");
     const a = issuer.agents[0]!;
     for (let i = 0; i < 3; i++) expect((await call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } })).status).toBe(201);
     const db = inst[0]!.deps.db;

@@ -1,4 +1,5 @@
 /** The I-JSON (RFC 7493) checks on request bodies: duplicates, numbers, strings (server/http/i-json.ts). */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { IJsonViolation, MAX_BODY_DEPTH, MalformedJson, parseIJson, roundTrips } from "../../../server/http/i-json.js";
 
@@ -59,5 +60,63 @@ describe("parseIJson", () => {
 
   it("syntax errors are MalformedJson", () => {
     for (const t of ["", "{", '{"a":1,}', "NaN", "[01]", '{"a" 1}']) expect(() => parseIJson(t), t).toThrow(MalformedJson);
+  });
+});
+
+describe("parseIJson, by property", () => {
+  const NONCHARACTER = /[\p{Noncharacter_Code_Point}]/u;
+
+  it("is JSON.parse on any JSON text without noncharacters, and names the string that has one", () => {
+    fc.assert(
+      fc.property(fc.unicodeJsonValue({ maxDepth: 4 }), fc.boolean(), (value, pretty) => {
+        const text = JSON.stringify(value, null, pretty ? 2 : undefined);
+        if (!NONCHARACTER.test(text)) expect(parseIJson(text)).toEqual(JSON.parse(text));
+        else expect(violation(text).code).toBe("ERR_JSON_INVALID_STRING");
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("finds a duplicate member wherever it is nested, naming its path", () => {
+    const key = fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !NONCHARACTER.test(k));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(key, fc.nat({ max: 3 })), { maxLength: 5 }), key, (path, dup) => {
+        let text = `{${JSON.stringify(dup)}:1,${JSON.stringify(dup)}:2}`;
+        for (const step of [...path].reverse()) {
+          text = typeof step === "number" ? `[${"0,".repeat(step)}${text}]` : `{${JSON.stringify(step)}:${text}}`;
+        }
+        expect(violation(text)).toEqual({ code: "ERR_JSON_DUPLICATE_MEMBER", path: [...path, dup].join(".") });
+      }),
+    );
+  });
+
+  it("accepts an integer exactly when the RFC 8785 form of its double denotes the same integer", () => {
+    /** The exact value of a decimal (integer-valued) number string such as "1.1805916207174113e+21". */
+    const exact = (s: string): bigint => {
+      const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(s)!;
+      const digits = BigInt(m[2]! + (m[3] ?? ""));
+      const exp = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+      const v = exp >= 0 ? digits * 10n ** BigInt(exp) : digits / 10n ** BigInt(-exp);
+      return m[1] ? -v : v;
+    };
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(1n << 80n), max: 1n << 80n }), (n) => {
+        expect(roundTrips(n.toString())).toBe(exact(String(Number(n))) === n);
+      }),
+      { numRuns: 1000 },
+    );
+    // 2^70 is a double, but its JCS form 1.1805916207174113e+21 denotes another number: refused.
+    expect([roundTrips(String(2n ** 70n)), String(2 ** 70)]).toEqual([false, "1.1805916207174113e+21"]);
+    expect(roundTrips("1000000000000000000000")).toBe(true); // 1e21, exactly
+  });
+
+  it("accepts every double in its shortest form and in exponent notation", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => {
+        expect(roundTrips(JSON.stringify(d))).toBe(true);
+        expect(roundTrips(d.toExponential())).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -20,12 +20,9 @@ export { normaliseFingerprint, type TrustAnchor } from "./trust/anchor.js";
 export { InThreadPool, type SignaturePool } from "./pool.js";
 /** What a worker (Node or Web Worker) runs: pkijs-free per-line verification. */
 export { LineVerifier, parseLine, MAX_LINE_LENGTH, type KeyTable, type LineResult, type LineCrypto } from "./worker-core.js";
-/** Error classes with stable codes. */
+/** The one error type, its stable codes, and the code → ETSI reason table. */
 export {
-  KakuninError, MalformedError, UntrustedRootError, CertPathError, CrlError, ChainBrokenError,
-  WrongIssuerError, HashMismatchError, SignatureInvalidError, UnknownSignerError, SignerMismatchError,
-  RevokedError, ExpiredError, NotYetValidError, SupersededError, TruncatedError, CheckpointError,
-  PayloadMismatchError, NoPoeError, LifecycleError, UnsupportedError, ERROR_CODES, type ErrorLocation,
+  VerificationError, ERROR_CODES, ERROR_REASONS, reasonOf, type ErrorCode, type ReportErrorCode, type ErrorLocation,
 } from "./errors.js";
 /** Canonical form and hashing (the server uses these to produce what this verifies). */
 export {

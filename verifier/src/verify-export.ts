@@ -3,13 +3,13 @@
  * previous hash, the current entry, and a bounded number of batches in flight. The heavy per-entry
  * work runs in the SignaturePool; this thread checks order and links in one pass.
  */
-import { CertPathError, CrlError, KakuninError, MalformedError, TruncatedError, CheckpointError } from "./errors.js";
+import { malformed, VerificationError } from "./errors.js";
 import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
 import { ChainLinker } from "./checks/chain-links/index.js";
 import { authenticateCheckpoint, checkpointCoverage, checkpointTimeProblems, revokedSignerProblems } from "./checks/checkpoint/index.js";
 import { crlDetail, crlInputs, crlSubject, loadCrls, staleCrlError, type CrlArg, type CrlInfo, type CrlInput } from "./checks/crl/index.js";
 import { payloadProblems } from "./checks/payload/index.js";
-import { failed, indeterminate, type Problem } from "./checks/problem.js";
+import { failed, findingOf, indeterminate, unreadable, untrustedRoot, type CheckProblem } from "./checks/problem.js";
 import { signatureProblems } from "./checks/signatures/index.js";
 import { CertStatusTracker, lifecycleProblems, validityProblems } from "./checks/verdict/index.js";
 import type { EntryFields } from "./parse/entry.js";
@@ -61,7 +61,7 @@ type StepName = (typeof STEP)[keyof typeof STEP];
 interface Current {
   entry: EntryFields;
   line: number;
-  problems: Problem[];
+  problems: CheckProblem[];
   pending: boolean;
 }
 
@@ -94,15 +94,15 @@ class ExportVerifier {
     this.pool = opts.pool ?? new InThreadPool();
   }
 
-  problem(step: StepName, p: Problem, where: { line?: number; seq?: number } = {}): void {
+  problem(step: StepName, p: CheckProblem, where: { line?: number; seq?: number } = {}): void {
     if (this.stepFailures.get(step) !== "failed") this.stepFailures.set(step, p.level);
     this.rb.error(p.error, p.level, where);
   }
 
   malformed(e: unknown, line: number): void {
-    const err = e instanceof KakuninError ? e : new MalformedError(`line ${line}: ${String(e)}`);
+    const err = e instanceof VerificationError ? e : malformed(`line ${line}: ${String(e)}`);
     if (!err.message.startsWith("line ")) err.message = `line ${line}: ${err.message}`;
-    this.problem(STEP.parse, failed("FORMAT_FAILURE", err), { line });
+    this.problem(STEP.parse, unreadable(err), { line });
   }
 
   /** Header, certificate and crl lines are parsed here, on this thread (few and small). */
@@ -118,7 +118,7 @@ class ExportVerifier {
     } else if (v.kind === "crl") {
       this.crlLines.push({ text: parseCrlLine(v), field: `crl (line ${line})`, source: `the export (line ${line})` });
     } else if (v.kind === "header") {
-      throw new MalformedError("a second header line", { field: "kind" });
+      throw malformed("a second header line", { field: "kind" });
     }
   }
 
@@ -131,7 +131,7 @@ class ExportVerifier {
       const headerCa = await parseCertificatePem(h.caCertificate, "header.caCertificate");
       this.ca = await resolveTrustAnchor(this.opts.trust, [headerCa]);
     } catch (e) {
-      this.problem(STEP.trust, failed("UNTRUSTED_ROOT", e as KakuninError), { line: 1 });
+      this.problem(STEP.trust, untrustedRoot(e), { line: 1 });
       // With a pinned certificate we can still judge the export's certificates against it.
       if ("caCertificate" in (this.opts.trust ?? {})) {
         try {
@@ -146,24 +146,24 @@ class ExportVerifier {
     for (const { line, cert, claims } of this.certLines) {
       const checked: CheckedCert = this.ca
         ? await checkCertificate(cert, this.ca)
-        : { ...cert, role: "unknown", pathError: new CertPathError(`certificate ${cert.serial}: no trusted CA to check it against`) };
+        : { ...cert, role: "unknown", pathError: new VerificationError("ERR_CERT_PATH", `certificate ${cert.serial}: no trusted CA to check it against`) };
       if (claims.serial !== cert.serial) {
-        checked.pathError ??= new CertPathError(`certificate line says serial ${claims.serial}, the certificate has ${cert.serial}`, { field: "serial" });
+        checked.pathError ??= new VerificationError("ERR_CERT_PATH", `certificate line says serial ${claims.serial}, the certificate has ${cert.serial}`, { field: "serial" });
       }
       if (claims.agent && checked.role === "agent" && claims.agent !== checked.agentId) {
-        checked.pathError ??= new CertPathError(`certificate line says agent ${claims.agent}, the certificate is for ${checked.agentId}`, { field: "agent" });
+        checked.pathError ??= new VerificationError("ERR_CERT_PATH", `certificate line says agent ${claims.agent}, the certificate is for ${checked.agentId}`, { field: "agent" });
       }
       const conflict = conflicts.get(cert.serial);
       if (conflict) checked.pathError = conflict;
       const prev = this.certs.get(cert.serial);
-      if (checked.pathError) this.problem(STEP.certs, failed("CERT_PATH_FAILURE", checked.pathError), { line });
+      if (checked.pathError) this.problem(STEP.certs, failed(checked.pathError), { line });
       if (!prev || checked.pathError) this.certs.set(cert.serial, checked);
     }
     if (this.ca) {
       const { crl, problems } = await loadCrls([...this.crlLines, ...crlInputs(this.opts.crls, "crls", "a CRL given by the caller")], this.ca, this.now);
       for (const p of problems) this.problem(STEP.crl, p);
       if (crl) this.crl = crl;
-      if (crl?.stale) this.problem(STEP.crl, indeterminate("REVOCATION_UNKNOWN", staleCrlError(crl)));
+      if (crl?.stale) this.problem(STEP.crl, indeterminate(staleCrlError(crl)));
     }
     this.linker = new ChainLinker(h.issuer, h.from, h.prevHash);
     this.tracker = new CertStatusTracker(this.crl);
@@ -186,23 +186,21 @@ class ExportVerifier {
     this.current = undefined;
     if (c.pending && c.problems.length === 0) return; // decided at the end (NO_POE or proven)
     const first = c.problems.find((p) => p.level === "failed") ?? c.problems[0];
-    this.rb.finding(first
-      ? { seq: c.entry.seq, line: c.line, verdict: first.level === "failed" ? "FAILED" : "INDETERMINATE", reason: first.reason, code: first.error.code, message: first.error.message }
-      : { seq: c.entry.seq, line: c.line, verdict: "PASSED", code: "OK", message: "entry verified" });
+    this.rb.finding(first ? findingOf(first, { seq: c.entry.seq, line: c.line }) : { seq: c.entry.seq, line: c.line, verdict: "PASSED", code: "OK", message: "entry verified" });
   }
 
   async entry(r: Extract<LineResult, { kind: "entry" }>, line: number): Promise<void> {
     this.finalise();
     this.entries++;
     const e = r.entry;
-    const problems: Problem[] = [];
-    const add = (step: StepName, ps: Problem[]) => {
+    const problems: CheckProblem[] = [];
+    const add = (step: StepName, ps: CheckProblem[]) => {
       for (const p of ps) {
         problems.push(p);
         this.problem(step, p, { line, seq: e.seq });
       }
     };
-    if (this.checkpoint) add(STEP.checkpoint, [failed("CHECKPOINT_FAILURE", new CheckpointError(`entry ${e.seq} after the checkpoint line`, { seq: e.seq }))]);
+    if (this.checkpoint) add(STEP.checkpoint, [failed(new VerificationError("ERR_CHECKPOINT", `entry ${e.seq} after the checkpoint line`, { seq: e.seq }))]);
     add(STEP.links, this.linker!.next(e));
     const cert = this.certs.get(e.signer.cert);
     add(STEP.sigs, signatureProblems(e, r.hashOk, r.sigOk, cert));
@@ -222,7 +220,7 @@ class ExportVerifier {
     this.payloadLines++;
     const c = this.current;
     if (!c || c.entry.seq !== r.seq) {
-      this.malformed(new MalformedError(`payload for seq ${r.seq} does not follow its entry`, { field: "payload.seq" }), line);
+      this.malformed(malformed(`payload for seq ${r.seq} does not follow its entry`, { field: "payload.seq" }), line);
       return;
     }
     const ps = payloadProblems(r.seq, c.entry.payloadHash, r.hash);
@@ -237,15 +235,15 @@ class ExportVerifier {
     if (r.kind === "malformed") {
       this.finalise();
       this.linker?.reset();
-      this.malformed(new MalformedError(r.message, r.field ? { field: r.field } : {}), line);
+      this.malformed(malformed(r.message, r.field ? { field: r.field } : {}), line);
     } else if (r.kind === "entry") await this.entry(r, line);
     else if (r.kind === "payload") this.payload(r, line);
     else if (r.value.kind === "checkpoint") {
       this.finalise();
-      if (this.checkpoint) this.malformed(new MalformedError("a second checkpoint line", { field: "kind" }), line);
+      if (this.checkpoint) this.malformed(malformed("a second checkpoint line", { field: "kind" }), line);
       else this.checkpoint = { raw: r.value.checkpoint, line };
     } else if (["header", "certificate", "crl"].includes(r.value.kind as string)) {
-      this.malformed(new MalformedError(`${String(r.value.kind)} line after the first entry`, { field: "kind" }), line);
+      this.malformed(malformed(`${String(r.value.kind)} line after the first entry`, { field: "kind" }), line);
     }
     // Unknown kinds are ignored: the format is extended, never reinterpreted.
   }
@@ -255,7 +253,7 @@ class ExportVerifier {
     const rb = this.rb;
     const h = this.header;
     if (!h) {
-      this.problem(STEP.parse, failed("FORMAT_FAILURE", new MalformedError("empty export: no header line", { field: "kind", line: 1 })));
+      this.problem(STEP.parse, failed(malformed("empty export: no header line", { field: "kind", line: 1 })));
       rb.step(STEP.parse, "failed", "no header");
       rb.report.unreadable = true;
       return rb.build();
@@ -265,7 +263,7 @@ class ExportVerifier {
     const last = this.linker!.last;
     const present = last ? last.seq + 1 : h.from;
     if (!this.checkpoint) {
-      this.problem(STEP.checkpoint, failed("TRUNCATED", new TruncatedError("the export has no checkpoint: its tail cannot be proven complete", { seq: present })));
+      this.problem(STEP.checkpoint, failed(new VerificationError("ERR_TRUNCATED", "the export has no checkpoint: its tail cannot be proven complete", { seq: present })));
     } else {
       const { checkpoint, problems } = await authenticateCheckpoint(this.checkpoint.raw, h.issuer, this.certs, this.localVerifier);
       for (const p of problems) this.problem(p.reason === "FORMAT_FAILURE" ? STEP.parse : STEP.checkpoint, p, { line: this.checkpoint.line });
@@ -282,15 +280,15 @@ class ExportVerifier {
       }
     }
     if (present < h.to + 1) {
-      this.problem(STEP.checkpoint, failed("TRUNCATED", new TruncatedError(`header range ends at seq ${h.to} but the entries end at ${present - 1}`, { seq: present })));
+      this.problem(STEP.checkpoint, failed(new VerificationError("ERR_TRUNCATED", `header range ends at seq ${h.to} but the entries end at ${present - 1}`, { seq: present })));
     } else if (present > h.to + 1) {
-      this.problem(STEP.parse, failed("FORMAT_FAILURE", new MalformedError(`entries beyond header range.to ${h.to}`, { field: "header.range.to" })));
+      this.problem(STEP.parse, failed(malformed(`entries beyond header range.to ${h.to}`, { field: "header.range.to" })));
     }
     // Entries whose status only the end of the export decides (CRL revocation, certificate announcement).
     for (const p of this.tracker!.resolve(proofTime)) {
       if (p.problem) {
         this.problem(STEP.status, p.problem, { ...(p.line !== undefined ? { line: p.line } : {}), seq: p.seq });
-        rb.finding({ seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}), verdict: p.problem.level === "failed" ? "FAILED" : "INDETERMINATE", reason: p.problem.reason, code: p.problem.error.code, message: p.problem.error.message });
+        rb.finding(findingOf(p.problem, { seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}) }));
       } else {
         rb.finding({ seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}), verdict: "PASSED", code: "OK", message: "entry's certificate status decided at the end of the export" });
       }
@@ -402,7 +400,7 @@ class Feeder {
     this.lineNo = this.drained = n;
     this.v.finalise();
     this.v.linker?.reset();
-    this.v.malformed(new MalformedError(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" }), n);
+    this.v.malformed(malformed(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" }), n);
   }
 
   /** One line (attacker-controlled). */
@@ -413,14 +411,14 @@ class Feeder {
     if (raw === INVALID_UTF8) {
       v.finalise();
       v.linker?.reset();
-      v.malformed(new MalformedError("line is not valid UTF-8", { field: "(line)" }), this.lineNo);
+      v.malformed(malformed("line is not valid UTF-8", { field: "(line)" }), this.lineNo);
       if (!v.header) this.stopped = true;
       return;
     }
     if (this.lineNo === 1 && typeof raw === "string" && raw.charCodeAt(0) === 0xfeff && !this.bomChecked) raw = raw.slice(1); // BOM at the start of the input only
     this.bomChecked = true;
     if (typeof raw !== "string") {
-      v.malformed(new MalformedError("line is not a string", { field: "(line)" }), this.lineNo);
+      v.malformed(malformed("line is not a string", { field: "(line)" }), this.lineNo);
       return;
     }
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;

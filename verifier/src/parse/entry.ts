@@ -1,5 +1,5 @@
 /** Shape checks for entries and checkpoints (FORMATS.md "Entry", "Checkpoint"). pkijs-free: workers use it. */
-import { MalformedError } from "../errors.js";
+import { malformed } from "../errors.js";
 import { B64, HASH, SERIAL_RE, int, isObject, obj, str, time, type Json } from "./fields.js";
 
 /** The signer block of an entry or checkpoint. */
@@ -42,8 +42,8 @@ function signer(parent: Json, path: string): Signer {
 
 /** Validates an entry object (attacker-controlled) and returns its typed fields. Throws ERR_MALFORMED. */
 export function parseEntry(e: unknown, path = "entry"): EntryFields {
-  if (!isObject(e)) throw new MalformedError(`${path} must be an object`, { field: path });
-  if (e.v !== 1) throw new MalformedError(`${path}.v must be 1`, { field: `${path}.v` });
+  if (!isObject(e)) throw malformed(`${path} must be an object`, { field: path });
+  if (e.v !== 1) throw malformed(`${path}.v must be 1`, { field: `${path}.v` });
   const type = str(e, "type", path, /^[a-z][a-z0-9._-]{0,63}$/);
   const out: EntryFields = {
     seq: int(e, "seq", path),
@@ -58,7 +58,7 @@ export function parseEntry(e: unknown, path = "entry"): EntryFields {
     sig: str(e, "sig", path, B64),
   };
   if (e.details !== undefined && !isObject(e.details)) {
-    throw new MalformedError(`${path}.details must be an object`, { field: `${path}.details` });
+    throw malformed(`${path}.details must be an object`, { field: `${path}.details` });
   }
   const dp = `${path}.details`;
   if (type === "agent.registered") {
@@ -86,7 +86,7 @@ export interface CheckpointFields {
 
 /** Validates a checkpoint object (attacker-controlled). Throws ERR_MALFORMED. */
 export function parseCheckpoint(c: unknown, path = "checkpoint"): CheckpointFields {
-  if (!isObject(c)) throw new MalformedError(`${path} must be an object`, { field: path });
+  if (!isObject(c)) throw malformed(`${path} must be an object`, { field: path });
   return {
     issuer: str(c, "issuer", path),
     size: int(c, "size", path),

@@ -3,7 +3,7 @@
  * producer and verifier canonicalise with one implementation.
  */
 import canonicalize from "canonicalize";
-import { MalformedError } from "../errors.js";
+import { malformed } from "../errors.js";
 import { hexEncode, utf8Encode, type Bytes } from "./bytes.js";
 
 const SURROGATE = /[\uD800-\uDFFF]/;
@@ -114,9 +114,9 @@ function canonicalText(fast: string | undefined, slow: () => unknown): string {
   try {
     text = canonicalize(slow());
   } catch (e) {
-    throw new MalformedError(`cannot canonicalise: ${(e as Error).message}`);
+    throw malformed(`cannot canonicalise: ${(e as Error).message}`);
   }
-  if (text === undefined) throw new MalformedError("cannot canonicalise undefined");
+  if (text === undefined) throw malformed("cannot canonicalise undefined");
   return text;
 }
 

@@ -3,7 +3,7 @@
  * pkijs's chain engine fails open without CRLs, so we verify the signature explicitly and check
  * revocation separately (checks/crl), always.
  */
-import { CertPathError, type KakuninError } from "../../errors.js";
+import { VerificationError } from "../../errors.js";
 import { OID_EKU_DOCUMENT_SIGNING, type CertInfo } from "../../x509/certificate.js";
 
 /** CN of the log signer certificate (DESIGN "Keys and certificates"). */
@@ -18,14 +18,14 @@ export interface CheckedCert extends CertInfo {
   agentId?: string;
   trustDomain?: string;
   /** Set when the certificate must not be relied on. */
-  pathError?: KakuninError;
+  pathError?: VerificationError;
 }
 
 /** Checks `cert` is issued by `ca` (signature, names, algorithm) and fits the agent or log-signer profile. */
 export async function checkCertificate(cert: CertInfo, ca: CertInfo): Promise<CheckedCert> {
   const out: CheckedCert = { ...cert, role: "unknown" };
   const fail = (msg: string) => {
-    out.pathError ??= new CertPathError(`certificate ${cert.serial}: ${msg}`);
+    out.pathError ??= new VerificationError("ERR_CERT_PATH", `certificate ${cert.serial}: ${msg}`);
   };
   let sigOk = false;
   try {

@@ -17,7 +17,7 @@ import { migrate } from "./db/migrations/index.js";
 import { CertificateAuthority } from "./ca/authority.js";
 import type { AppDeps } from "./deps.js";
 import { publishCrl } from "./routes/lifecycle.js";
-import { derToPem } from "./http/pem.js";
+import { pemEncode } from "@kakunin/verifier/formats";
 import { ChainGuard, FileWitness, WitnessedAuditLog } from "./scheduler/witness.js";
 import { ClockGuard, serverClock } from "./log/clock.js";
 
@@ -106,7 +106,7 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
 
     const deps: AppDeps = {
       config, db, dialect: input.dialect, custody, ca, logger, now,
-      logSigner: { keyArn: logKey.arn, certSerial: logSerial, certificatePem: derToPem(await certDer(db, logSerial), "CERTIFICATE") },
+      logSigner: { keyArn: logKey.arn, certSerial: logSerial, certificatePem: pemEncode(await certDer(db, logSerial), "CERTIFICATE") },
     };
 
     const crl = await db.selectFrom("crls").select("number").limit(1).executeTakeFirst();

@@ -1,7 +1,7 @@
 /** Read models shared by the admin and public routes (certificate history, key states, directory). */
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
-import { derToPem } from "../http/pem.js";
+import { pemEncode } from "@kakunin/verifier/formats";
 
 export interface KeyView { arn: string; state: string; createdAt: string; disabledAt: string | null }
 export interface CertificateView {
@@ -46,7 +46,7 @@ function certQuery(db: Kysely<Database>) {
 
 function toCertView(r: CertRow): CertificateView {
   return {
-    serial: r.serial, pem: derToPem(r.der, "CERTIFICATE"), status: r.status, notBefore: r.not_before, notAfter: r.not_after,
+    serial: r.serial, pem: pemEncode(r.der, "CERTIFICATE"), status: r.status, notBefore: r.not_before, notAfter: r.not_after,
     issuedAt: r.created_at, supersededAt: r.superseded_at, revokedAt: r.revoked_at, revocationReason: r.revocation_reason,
     key: { arn: r.key_arn, state: r.key_state, createdAt: r.key_created_at, disabledAt: r.key_disabled_at },
   };

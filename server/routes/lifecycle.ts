@@ -7,12 +7,9 @@ import type { AppDeps } from "../deps.js";
 import type { RevocationStep, RotationStep } from "../db/schema.js";
 import { withLease, LeaseBusyError } from "../db/lease.js";
 import { newId } from "./ids.js";
-
-export const REVOCATION_REASONS = [
-  "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
-  "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise",
-] as const;
-export type RevocationReasonName = (typeof REVOCATION_REASONS)[number];
+import type { RevocationReason as RevocationReasonName } from "@kakunin/verifier/formats";
+export { REVOCATION_REASONS } from "@kakunin/verifier/formats";
+export type { RevocationReasonName };
 
 export const AGENT_TAG = "kakunin:agent";
 export const ISSUER_TAG = "kakunin:issuer";

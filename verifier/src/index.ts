@@ -24,13 +24,12 @@ export { LineVerifier, parseLine, MAX_LINE_LENGTH, type KeyTable, type LineResul
 export {
   VerificationError, ERROR_CODES, ERROR_REASONS, reasonOf, type ErrorCode, type ReportErrorCode, type ErrorLocation,
 } from "./errors.js";
-/** Canonical form and hashing (the server uses these to produce what this verifies). */
-export {
-  canonicalBytes, entryCanonicalBytes, checkpointCanonicalBytes, entryHash, payloadHash, sha256Hex, ZERO_HASH,
-} from "./util/canonical.js";
+/** Canonical form and hashing, from `@kakunin/verifier/formats` (the server uses these to produce what this verifies). */
+export { canonicalBytes, entryCanonicalBytes, checkpointCanonicalBytes } from "./formats/canonical.js";
+export { entryHash, payloadHash, sha256Hex, ZERO_HASH } from "./formats/hash.js";
 /** Byte, base64, hex and PEM helpers. */
-export { utf8Encode, utf8Decode, hexEncode, hexDecode, base64Encode, base64Decode, bytesEqual, type Bytes } from "./util/bytes.js";
-export { pemEncode, pemDecode, pemDecodeAll, type PemBlock } from "./util/pem.js";
+export { utf8Encode, utf8Decode, hexEncode, hexDecode, base64Encode, base64Decode, bytesEqual, type Bytes } from "./formats/bytes.js";
+export { pemEncode, pemDecode, pemDecodeAll, type PemBlock } from "./formats/pem.js";
 /** Signature verification primitives. */
 export { KeyCache, verifyRsa, type SigningAlgorithm } from "./crypto.js";
 /** Entry/checkpoint shape checks. */

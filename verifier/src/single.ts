@@ -5,7 +5,7 @@ import { crlDetail, crlSubject, loadCrls, staleCrlError, type CrlInfo, type CrlI
 import { failed, findingOf, indeterminate, untrustedRoot, type CheckProblem } from "./checks/problem.js";
 import type { ReportBuilder, ReportSubject, Step } from "./report.js";
 import { resolveTrustAnchor, type TrustAnchor } from "./trust/anchor.js";
-import { pemDecodeAll } from "./util/pem.js";
+import { pemDecodeAll } from "./formats/pem.js";
 import { parseCertificateDer, type CertInfo } from "./x509/certificate.js";
 
 /** Collects problems and step outcomes, then turns them into one finding. */

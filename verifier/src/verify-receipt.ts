@@ -12,11 +12,13 @@ import { isObject, type Json } from "./parse/fields.js";
 import { ReportBuilder, type Report } from "./report.js";
 import { noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
 import type { TrustAnchor } from "./trust/anchor.js";
-import { entryCanonicalBytes, payloadHash, sha256Hex } from "./util/canonical.js";
+import { entryCanonicalBytes } from "./formats/canonical.js";
+import { payloadHash, sha256Hex } from "./formats/hash.js";
 import { LineVerifier, MAX_LINE_LENGTH } from "./worker-core.js";
+import { RECEIPT_FORMAT } from "./formats/wire.js";
 import type { CertInfo } from "./x509/certificate.js";
 
-export const RECEIPT_FORMAT = "kakunin-receipt/1";
+export { RECEIPT_FORMAT };
 
 /** Options for {@link verifyReceipt}. */
 export interface VerifyReceiptOptions {

@@ -7,7 +7,7 @@ import { crlInputs as crlInputsOf, type CrlArg } from "./checks/crl/index.js";
 import { ReportBuilder, type Report } from "./report.js";
 import { noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
 import type { TrustAnchor } from "./trust/anchor.js";
-import { base64Decode, toBytes, type Bytes } from "./util/bytes.js";
+import { base64Decode, toBytes, type Bytes } from "./formats/bytes.js";
 
 /** Options for {@link verifySignature}. */
 export interface VerifySignatureOptions {

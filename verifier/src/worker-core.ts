@@ -9,8 +9,9 @@ import { parseEntry, type EntryFields } from "./parse/entry.js";
 import { parseEntryLineFast } from "./parse/entry-fast.js";
 import { parseStrictJson } from "./parse/strict-json.js";
 import { B64, isObject, int, type Json } from "./parse/fields.js";
-import { base64Decode, type Bytes } from "./util/bytes.js";
-import { canonicalBytes, entryCanonicalBytes, entryCanonicalText, sha256Hex } from "./util/canonical.js";
+import { base64Decode, type Bytes } from "./formats/bytes.js";
+import { canonicalBytes, entryCanonicalBytes, entryCanonicalText } from "./formats/canonical.js";
+import { sha256Hex } from "./formats/hash.js";
 
 /** Longest line accepted (1 MiB); longer lines are ERR_MALFORMED without being parsed. */
 export const MAX_LINE_LENGTH = 1 << 20;

@@ -18,6 +18,7 @@ import { loadConfig } from "../../../server/config.js";
 import { createLogger } from "../../../server/logger.js";
 import { startServices, type Services } from "../../../server/bootstrap.js";
 import { createApp } from "../../../server/app.js";
+import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
 
 export const OPERATOR_TOKEN = "kkn_op_log-fixture-operator-token-0123456789abcdef";
 
@@ -174,7 +175,7 @@ export function withoutHashSig(e: Record<string, unknown>): Record<string, unkno
 }
 
 /** Recompute hashes and links independently; returns problems (empty = the chain links). */
-export function chainProblems(entries: any[], from = 0, prev = "0".repeat(64)): string[] {
+export function chainProblems(entries: any[], from = 0, prev = ZERO_HASH): string[] {
   const problems: string[] = [];
   entries.forEach((e, i) => {
     if (e.seq !== from + i) problems.push(`seq ${e.seq} at position ${i} (expected ${from + i})`);

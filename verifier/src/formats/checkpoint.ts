@@ -1,11 +1,11 @@
 /** C2SP tlog-checkpoint note text: origin, tree size, base64 root hash, optional extension lines. */
-import type { Bytes } from "../util/bytes.js";
-import { base64Decode, base64Encode } from "../util/bytes.js";
+import type { Bytes } from "./bytes.js";
+import { base64Decode, base64Encode } from "./bytes.js";
 import { VerificationError } from "./errors.js";
 import { HASH_SIZE } from "./merkle.js";
 
-/** A checkpoint body. */
-export interface Checkpoint {
+/** A checkpoint body (c2sp.org/tlog-checkpoint; not the v1 JSON `Checkpoint` of wire.ts). */
+export interface TlogCheckpoint {
   origin: string;
   size: number;
   root: Bytes;
@@ -13,7 +13,7 @@ export interface Checkpoint {
 }
 
 /** Formats the note text of a checkpoint (ends in a newline). */
-export function formatCheckpoint(c: Checkpoint): string {
+export function formatCheckpoint(c: TlogCheckpoint): string {
   if (c.origin === "" || c.origin.includes("\n")) throw new VerificationError("ERR_NOTE_FORMAT", "origin must be one non-empty line", { field: "origin" });
   if (!Number.isSafeInteger(c.size) || c.size < 0) throw new VerificationError("ERR_NOTE_FORMAT", "size must be a non-negative integer", { field: "size" });
   if (c.root.length !== HASH_SIZE) throw new VerificationError("ERR_NOTE_FORMAT", "root must be 32 bytes", { field: "root" });
@@ -22,7 +22,7 @@ export function formatCheckpoint(c: Checkpoint): string {
 }
 
 /** Parses checkpoint note text (as returned by openNote). Throws NoteFormatError on any deviation. */
-export function parseCheckpoint(text: string): Checkpoint {
+export function parseCheckpoint(text: string): TlogCheckpoint {
   if (!text.endsWith("\n")) throw new VerificationError("ERR_NOTE_FORMAT", "checkpoint text must end with a newline");
   const lines = text.slice(0, -1).split("\n");
   if (lines.length < 3) throw new VerificationError("ERR_NOTE_FORMAT", "checkpoint needs origin, size and root lines");

@@ -2,8 +2,8 @@
  * C2SP tlog-cosignature (c2sp.org/tlog-cosignature), the Ed25519 `cosignature/v1` type: key IDs with
  * algorithm byte 0x04, cosigner vkeys, the signed message and timestamped signature lines.
  */
-import type { Bytes } from "../util/bytes.js";
-import { base64Encode, utf8Encode } from "../util/bytes.js";
+import type { Bytes } from "./bytes.js";
+import { base64Encode, utf8Encode } from "./bytes.js";
 import { VerificationError } from "./errors.js";
 import { formatTypedVerifierKey, isValidKeyName, keyIdFor, parseTypedVerifierKey, type NoteSignature, type NoteVerifierKey } from "./note.js";
 

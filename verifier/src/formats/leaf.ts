@@ -1,7 +1,7 @@
 /** The Merkle leaf of a v1 entry (FORMATS.md "Merkle tree leaves"): canonical bytes with `hash` and `sig`. */
-import type { Bytes } from "../util/bytes.js";
-import { utf8Encode } from "../util/bytes.js";
-import { entryCanonicalText } from "../util/canonical.js";
+import type { Bytes } from "./bytes.js";
+import { utf8Encode } from "./bytes.js";
+import { entryCanonicalText } from "./canonical.js";
 import { VerificationError } from "./errors.js";
 import { hashLeaf } from "./merkle.js";
 

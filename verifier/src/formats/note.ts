@@ -1,7 +1,8 @@
 /** C2SP signed-note (c2sp.org/signed-note): parsing, formatting, Ed25519 (type 0x01) keys and verification. */
-import type { Bytes } from "../util/bytes.js";
-import { base64Decode, base64Encode, utf8Decode, utf8Encode } from "../util/bytes.js";
+import type { Bytes } from "./bytes.js";
+import { base64Decode, base64Encode, utf8Decode, utf8Encode } from "./bytes.js";
 import { VerificationError } from "./errors.js";
+import { sha256 } from "./hash.js";
 
 /** One signature line: key name, uint32 key ID, and the signature bytes after the ID. */
 export interface NoteSignature {
@@ -45,7 +46,7 @@ export async function keyIdFor(name: string, type: number, publicKey: Uint8Array
   buf[n.length] = 0x0a;
   buf[n.length + 1] = type;
   buf.set(publicKey, n.length + 2);
-  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+  const h = await sha256(buf);
   return new DataView(h.buffer).getUint32(0);
 }
 

@@ -2,7 +2,7 @@
  * Proof generation (RFC 9162 §2.1.3.1 PATH and §2.1.4.1 PROOF) from stored full-subtree nodes, so a
  * server answers in O(log n) node reads. A plan is pure; {@link buildProof} does one batched read.
  */
-import type { Bytes } from "../util/bytes.js";
+import type { Bytes } from "./bytes.js";
 import { VerificationError } from "./errors.js";
 import { hashChildren, splitPoint } from "./merkle.js";
 

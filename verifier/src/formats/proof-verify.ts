@@ -1,7 +1,8 @@
 /** Inclusion and consistency proof verification, RFC 9162 §2.1.3.2 and §2.1.4.2, step by step. */
-import type { Bytes } from "../util/bytes.js";
+import type { Bytes } from "./bytes.js";
 import { VerificationError } from "./errors.js";
-import { HASH_SIZE, bytesEqual, hashChildren } from "./merkle.js";
+import { bytesEqual } from "./bytes.js";
+import { HASH_SIZE, hashChildren } from "./merkle.js";
 
 const isOdd = (n: number): boolean => n % 2 === 1;
 const half = (n: number): number => Math.floor(n / 2);

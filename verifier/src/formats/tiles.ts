@@ -1,5 +1,5 @@
 /** C2SP tlog-tiles: tile paths, tile maths and entry bundles. A tile holds up to 256 hashes. */
-import type { Bytes } from "../util/bytes.js";
+import type { Bytes } from "./bytes.js";
 import { VerificationError } from "./errors.js";
 import type { NodeId } from "./proof-build.js";
 

@@ -1,6 +1,6 @@
 /** c2sp.org/tlog-proof@v1: index, inclusion proof and the checkpoint note verbatim, as text. */
-import type { Bytes } from "../util/bytes.js";
-import { base64Decode, base64Encode } from "../util/bytes.js";
+import type { Bytes } from "./bytes.js";
+import { base64Decode, base64Encode } from "./bytes.js";
 import { VerificationError } from "./errors.js";
 import { HASH_SIZE } from "./merkle.js";
 

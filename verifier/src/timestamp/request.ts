@@ -2,7 +2,7 @@
  * Builds an RFC 3161 TimeStampReq for a SHA-256 message imprint, with a random nonce and certReq.
  */
 import * as asn1js from "asn1js";
-import type { Bytes } from "../util/bytes.js";
+import type { Bytes } from "../formats/bytes.js";
 import { malformed } from "../errors.js";
 import { OID_SHA256 } from "./oids.js";
 

@@ -5,8 +5,8 @@
  */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import type { Bytes } from "../util/bytes.js";
-import { hexEncode } from "../util/bytes.js";
+import type { Bytes } from "../formats/bytes.js";
+import { hexEncode } from "../formats/bytes.js";
 import { checkEssBinding } from "./ess.js";
 import { TimestampMalformedError, TimestampMismatchError, TimestampSignatureError, TimestampUntrustedError } from "./errors.js";
 import { HASHES, OID_ATTR_CONTENT_TYPE, OID_ATTR_MESSAGE_DIGEST, OID_CT_TST_INFO, OID_EXT_SKI, OID_SHA1, OID_SHA256, OID_SIGNED_DATA } from "./oids.js";

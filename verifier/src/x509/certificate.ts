@@ -2,9 +2,9 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { malformed, VerificationError } from "../errors.js";
-import { hexEncode, toBytes, type Bytes } from "../util/bytes.js";
-import { sha256Hex } from "../util/canonical.js";
-import { pemDecode } from "../util/pem.js";
+import { hexEncode, toBytes, type Bytes } from "../formats/bytes.js";
+import { sha256Hex } from "../formats/hash.js";
+import { pemDecode } from "../formats/pem.js";
 
 export const OID_CN = "2.5.4.3";
 export const OID_O = "2.5.4.10";

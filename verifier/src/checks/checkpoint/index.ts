@@ -5,7 +5,7 @@
 import { VerificationError } from "../../errors.js";
 import { parseCheckpoint, type CheckpointFields } from "../../parse/entry.js";
 import type { Json } from "../../parse/fields.js";
-import { checkpointCanonicalBytes } from "../../util/canonical.js";
+import { checkpointCanonicalBytes } from "../../formats/canonical.js";
 import type { LineVerifier } from "../../worker-core.js";
 import type { CheckedCert } from "../cert-path/index.js";
 import { precedesRevocation, type CrlInfo } from "../crl/index.js";

@@ -12,8 +12,9 @@ import * as pkijs from "pkijs";
 import { VerificationError, type ErrorLocation } from "../../errors.js";
 import type { ReportSubject } from "../../report.js";
 import { failed, indeterminate, type CheckProblem } from "../problem.js";
-import { pemOrBase64Der } from "../../util/pem.js";
-import { hexEncode } from "../../util/bytes.js";
+import { hexEncode } from "../../formats/bytes.js";
+import { pemOrBase64Der } from "../../formats/pem.js";
+import { crlReasonName } from "../../formats/revocation.js";
 import { serialHex, type CertInfo } from "../../x509/certificate.js";
 
 /** A revoked serial as the CRL states it. */
@@ -55,8 +56,6 @@ const KNOWN_CRL_EXTENSIONS = new Set(["2.5.29.20", "2.5.29.35"]);
 /** CRL entry extensions this verifier processes (reasonCode, invalidityDate: informative). */
 const KNOWN_CRL_ENTRY_EXTENSIONS = new Set(["2.5.29.21", "2.5.29.24"]);
 
-const REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
-  "cessationOfOperation", "certificateHold", "", "removeFromCRL", "privilegeWithdrawn", "aACompromise"];
 /** Tolerated clock skew for thisUpdate. */
 const SKEW_MS = 5 * 60_000;
 
@@ -104,7 +103,7 @@ async function parseOne(text: string, field: string, source: string, ca: CertInf
     const reasonExt = rc.crlEntryExtensions?.extensions.find((e) => e.extnID === "2.5.29.21");
     if (reasonExt) {
       const en = asn1js.fromBER(reasonExt.extnValue.valueBlock.valueHexView).result as asn1js.Enumerated;
-      const name = REASONS[en.valueBlock.valueDec];
+      const name = crlReasonName(en.valueBlock.valueDec);
       if (name) r.reason = name;
     }
     revoked.set(serialHex(rc.userCertificate.valueBlock.valueHexView), r);

@@ -3,7 +3,8 @@
  * agent.operation by the agent's own certificate; lifecycle entries by the log signer.
  */
 import { VerificationError } from "../../errors.js";
-import { LIFECYCLE_TYPES, type EntryFields } from "../../parse/entry.js";
+import { isLifecycleType } from "../../formats/wire.js";
+import type { EntryFields } from "../../parse/entry.js";
 import type { CheckedCert } from "../cert-path/index.js";
 import { failed, type CheckProblem } from "../problem.js";
 
@@ -22,7 +23,7 @@ export function signatureProblems(
   }
   if (cert.pathError) p.push(failed(cert.pathError));
   if (!sigOk) p.push(failed(new VerificationError("ERR_SIG_INVALID", `entry ${seq}: signature does not verify with certificate ${cert.serial}`, { seq })));
-  const lifecycle = LIFECYCLE_TYPES.has(entry.type);
+  const lifecycle = isLifecycleType(entry.type);
   const agentOk = cert.role === "agent" && cert.agentId === entry.agent;
   const allowed = entry.type === "agent.operation" ? agentOk : lifecycle ? cert.role === "log" : agentOk || cert.role === "log";
   if (!allowed) {

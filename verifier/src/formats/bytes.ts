@@ -2,7 +2,7 @@
  * Byte helpers shared by the verifier, the server and the portal. Pure: no I/O, no Node APIs.
  * Typed `Uint8Array<ArrayBuffer>` so the results pass straight to WebCrypto as `BufferSource`.
  */
-import { malformed } from "../errors.js";
+import { malformed } from "./errors.js";
 
 export type Bytes = Uint8Array<ArrayBuffer>;
 
@@ -95,11 +95,12 @@ export function base64Decode(text: string, field = "base64", allowWhitespace = f
   return out as Bytes;
 }
 
-/** Constant-shape byte comparison (inputs are public, so timing does not matter here). */
+/** Constant-shape byte equality (length first): every byte is compared, whatever differs. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
 }
 
 /** Copies any view into a fresh ArrayBuffer-backed Uint8Array. */

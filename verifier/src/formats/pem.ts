@@ -1,5 +1,5 @@
 /** RFC 7468 PEM helpers. Input is attacker-controlled: labels and base64 are checked strictly. */
-import { malformed } from "../errors.js";
+import { malformed } from "./errors.js";
 import { base64Decode, base64Encode, type Bytes } from "./bytes.js";
 
 /** One decoded PEM block. */

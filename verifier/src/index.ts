@@ -7,7 +7,7 @@
 /** Verify one `kakunin-receipt/1`. */
 export { verifyReceipt, RECEIPT_FORMAT, type VerifyReceiptOptions } from "./verify-receipt.js";
 /** Verify a `kakunin-log/1` export, streaming. */
-export { verifyExport, verifyExportBytes, type VerifyExportOptions } from "./verify-export.js";
+export { verifyExport, verifyExportBytes, type VerifyExportOptions } from "./export/index.js";
 /** Verify a bare signature with a certificate. */
 export { verifySignature, type VerifySignatureOptions } from "./verify-signature.js";
 /** Render a report as text. */

@@ -1,5 +1,5 @@
 /**
- * Trust is pinned out of band (DESIGN invariant 5): the caller names the CA by certificate or by
+ * Trust is pinned out of band (README "Threat model"): the caller names the CA by certificate or by
  * the SHA-256 of its DER. A CA carried inside an export or receipt is only a candidate to compare.
  */
 import { malformed, VerificationError } from "../errors.js";

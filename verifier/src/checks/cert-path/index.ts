@@ -6,7 +6,7 @@
 import { VerificationError } from "../../errors.js";
 import { OID_EKU_DOCUMENT_SIGNING, type CertInfo } from "../../x509/certificate.js";
 
-/** CN of the log signer certificate (DESIGN "Keys and certificates"). */
+/** CN of the log signer certificate (README "What each step checks", 3). */
 export const LOG_SIGNER_CN = "Kakunin log signer";
 const SHA256_WITH_RSA = "1.2.840.113549.1.1.11";
 const SPIFFE_AGENT = /^spiffe:\/\/([A-Za-z0-9._-]{1,255})\/agent\/([^/?#]{1,256})$/;

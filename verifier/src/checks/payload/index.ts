@@ -1,4 +1,4 @@
-/** Payloads are outside the chain (DESIGN invariant 7): only their SHA-256 is committed. */
+/** Payloads are outside the chain (FORMATS.md "Entry"): only their SHA-256, `payloadHash`, is signed. */
 import { VerificationError } from "../../errors.js";
 import { failed, type CheckProblem } from "../problem.js";
 

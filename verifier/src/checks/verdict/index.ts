@@ -1,5 +1,5 @@
 /**
- * Per-entry verdicts for signer certificates over time (DESIGN "Verification"). Position in the
+ * Per-entry verdicts for signer certificates over time (README "What each step checks", 7). Position in the
  * chain, not `time`, proves order: an entry below the `key.rotated` / `certificate.revoked` entry
  * for its certificate is PASSED; above it, FAILED SUPERSEDED / REVOKED. A certificate revoked per
  * CRL with no revocation entry in the range stays pending until the end: a verified checkpoint

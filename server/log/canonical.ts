@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { canonicalText } from "@kakunin/verifier/formats";
 
-export { base64Encode as toBase64, canonicalText, checkpointCanonicalBytes, entryCanonicalText, ZERO_HASH } from "@kakunin/verifier/formats";
+export { canonicalText, checkpointCanonicalBytes, entryCanonicalText, ZERO_HASH } from "@kakunin/verifier/formats";
 
 /** UTF-8 bytes of the RFC 8785 serialisation of `value` (a Buffer, as the database drivers want). Throws ERR_MALFORMED on values JSON cannot represent. */
 export function canonicalBytes(value: unknown): Buffer {

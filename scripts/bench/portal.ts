@@ -19,11 +19,11 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import canonicalize from "canonicalize";
 import { table, fmt } from "./lib.js";
+import { ZERO_HASH } from "../../verifier/src/formats/hash.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.KAKUNIN_CHROMIUM ?? "/usr/bin/chromium";
 const LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const ZERO = "0".repeat(64);
 
 export const description = "browser verification of a 100,000-entry export (portal, Web Workers) vs the CLI; JS per verify page";
 
@@ -42,7 +42,7 @@ async function generateExport(path: string, n: number): Promise<void> {
   const step = Math.max(1, Math.floor(3_600_000 / n));
   const out = createWriteStream(path);
   const write = (s: string) => new Promise<void>((res) => (out.write(s + "\n") ? res() : out.once("drain", () => res())));
-  await write(JSON.stringify({ kind: "header", format: "kakunin-log/1", issuer, exportedAt: new Date().toISOString(), range: { from: 0, to: n - 1 }, prevHash: ZERO, caCertificate: ca.pem, payloads: false }));
+  await write(JSON.stringify({ kind: "header", format: "kakunin-log/1", issuer, exportedAt: new Date().toISOString(), range: { from: 0, to: n - 1 }, prevHash: ZERO_HASH, caCertificate: ca.pem, payloads: false }));
   for (const c of [log, ...agents]) {
     await write(JSON.stringify({
       kind: "certificate", serial: c.serial, pem: c.pem, role: c.role, agent: c.agent, status: "active",
@@ -51,7 +51,7 @@ async function generateExport(path: string, n: number): Promise<void> {
     }));
   }
   await write(JSON.stringify({ kind: "crl", pem: crl }));
-  let prev = ZERO;
+  let prev = ZERO_HASH;
   const BATCH = 512;
   const t0 = performance.now();
   for (let from = 0; from < n; from += BATCH) {

@@ -21,12 +21,12 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import canonicalize from "canonicalize";
 import { cores, fmt, table } from "./lib.js";
+import { ZERO_HASH } from "../../verifier/src/formats/hash.js";
 
 export const description = "kakunin-verify entries/s and peak RSS on an N-entry export vs openssl speed (all cores) and an openssl dgst shell loop";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "verifier", "bin", "kakunin-verify.js");
-const ZERO = "0".repeat(64);
 const AGENTS = 8;
 
 const sha256 = (b: string | Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -97,7 +97,7 @@ async function generate(n: number, path: string): Promise<Meta> {
     notBefore: s.cert.notBefore.toISOString(), notAfter: s.cert.notAfter.toISOString(), keyArn: s.keyArn,
     keyState: "Enabled", disabledAt: null, supersededAt: null, revokedAt: null, revocationReason: null, ...extra,
   });
-  await write(JSON.stringify({ kind: "header", format: "kakunin-log/1", issuer, exportedAt: new Date().toISOString(), range: { from: 0, to: n - 1 }, prevHash: ZERO, caCertificate: ca.pem, payloads: false }) + "\n");
+  await write(JSON.stringify({ kind: "header", format: "kakunin-log/1", issuer, exportedAt: new Date().toISOString(), range: { from: 0, to: n - 1 }, prevHash: ZERO_HASH, caCertificate: ca.pem, payloads: false }) + "\n");
   const rotTime = new Date(start + rotateAt).toISOString();
   await write(cert(log, {}) + "\n");
   for (const [i, c] of agentCerts.entries()) {
@@ -119,7 +119,7 @@ async function generate(n: number, path: string): Promise<Meta> {
   });
 
   const BATCH = 2000;
-  let prev = ZERO;
+  let prev = ZERO_HASH;
   let last = "";
   const inflight: Promise<string>[] = [];
   let lastReport = performance.now();

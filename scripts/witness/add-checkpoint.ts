@@ -5,9 +5,9 @@
  */
 import {
   bytesEqual, emptyRoot, formatNote, openNote, parseCheckpoint, parseNote, signCosignature, verifyConsistency,
-  type Checkpoint, type NoteSignature,
+  type TlogCheckpoint, type NoteSignature,
 } from "../../verifier/src/formats/index.js";
-import { base64Decode, base64Encode } from "../../verifier/src/util/bytes.js";
+import { base64Decode, base64Encode } from "../../verifier/src/formats/bytes.js";
 import type { WitnessSigner } from "./signer.js";
 import type { Stores } from "./store.js";
 import type { TrustedLogs } from "./trust.js";
@@ -89,7 +89,7 @@ export function addCheckpointHandler(deps: AddCheckpointDeps): (body: string) =>
   return async (body) => {
     const req = parseRequest(body);
     if ("status" in req) return req;
-    let checkpoint: Checkpoint;
+    let checkpoint: TlogCheckpoint;
     try {
       const note = parseNote(req.note);
       checkpoint = parseCheckpoint(note.text);

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import { CertificateAuthority, type CertificateAuthorityOptions } from "../ca/authority.js";
-import { pemEncode } from "../ca/pem.js";
+import { pemEncode } from "@kakunin/verifier/formats";
 import type { Config } from "../config.js";
 import type { AppDeps } from "../deps.js";
 import { systemValue } from "../db/views.js";

@@ -11,7 +11,7 @@ import type { KeyCustody } from "../kms/custody.js";
 import { bytesEqual, toArrayBuffer } from "./bytes.js";
 import { crlNumberExtension, crlPem, reasonCode, type RevocationReason } from "./crl.js";
 import { createKmsCrypto, kmsSigningKey } from "./kms-crypto.js";
-import { pemEncode } from "./pem.js";
+import { pemEncode } from "@kakunin/verifier/formats";
 import {
   agentSpiffeId,
   assertAgentId,

@@ -1,32 +1,10 @@
 /** CRL pieces: reason codes, the cRLNumber extension, the PEM label. */
 import { ValidationError } from "../errors.js";
 import { toArrayBuffer } from "./bytes.js";
-import { pemEncode } from "./pem.js";
+import { isRevocationReason, pemEncode, REVOCATION_REASONS, type RevocationReason } from "@kakunin/verifier/formats";
 import { x509 } from "./x509.js";
 
-export type RevocationReason =
-  | "unspecified"
-  | "keyCompromise"
-  | "cACompromise"
-  | "affiliationChanged"
-  | "superseded"
-  | "cessationOfOperation"
-  | "certificateHold"
-  | "privilegeWithdrawn"
-  | "aACompromise";
-
-/** The RFC 5280 CRLReason names Kakunin accepts, in code order (removeFromCRL, for delta CRLs, is not among them). */
-export const REVOCATION_REASONS = [
-  "unspecified",
-  "keyCompromise",
-  "cACompromise",
-  "affiliationChanged",
-  "superseded",
-  "cessationOfOperation",
-  "certificateHold",
-  "privilegeWithdrawn",
-  "aACompromise",
-] as const satisfies readonly RevocationReason[];
+export { isRevocationReason, REVOCATION_REASONS, type RevocationReason };
 
 const REASON_CODES: Record<RevocationReason, x509.X509CrlReason> = {
   unspecified: x509.X509CrlReason.unspecified,
@@ -39,10 +17,6 @@ const REASON_CODES: Record<RevocationReason, x509.X509CrlReason> = {
   privilegeWithdrawn: x509.X509CrlReason.privilegeWithdrawn,
   aACompromise: x509.X509CrlReason.aACompromise,
 };
-
-export function isRevocationReason(s: unknown): s is RevocationReason {
-  return typeof s === "string" && (REVOCATION_REASONS as readonly string[]).includes(s);
-}
 
 /** The reasonCode to write; undefined for "unspecified" (RFC 5280 §5.3.1: SHOULD be absent). */
 export function reasonCode(reason: RevocationReason): x509.X509CrlReason | undefined {

@@ -1,7 +1,7 @@
 /** Read models the authority serves (server/authority/: agent and certificate views with their history and key states, the directory). */
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
-import { pemEncode } from "../ca/pem.js";
+import { pemEncode } from "@kakunin/verifier/formats";
 
 export interface KeyView { arn: string; state: string; createdAt: string; disabledAt: string | null }
 export interface CertificateView {

@@ -4,6 +4,8 @@
  * routes stay short; Spectral's `oas3-valid-media-example` checks every one against its schema
  * (test/integration/toolkit/openapi.test.ts). Values are shaped like a real run's, tokens are fake.
  */
+import { ZERO_HASH } from "@kakunin/verifier/formats";
+
 const ISSUER = "iss_e58b3f18df024250e02cce7200de60cb";
 const AGENT = "agt_250b0ad5ee659166c44c72f8c53f0ae2";
 const SERIAL = "26a01046ac2d6662cb3b718e0fd5a503";
@@ -108,7 +110,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   exportLog: {
     responses: {
       200: [
-        { kind: "header", format: "kakunin-log/1", issuer: ISSUER, exportedAt: "2026-12-02T17:40:00.000Z", range: { from: 0, to: 1 }, prevHash: "0".repeat(64), caCertificate: CA_PEM, payloads: false },
+        { kind: "header", format: "kakunin-log/1", issuer: ISSUER, exportedAt: "2026-12-02T17:40:00.000Z", range: { from: 0, to: 1 }, prevHash: ZERO_HASH, caCertificate: CA_PEM, payloads: false },
         { kind: "certificate", serial: SERIAL, pem: CERT_PEM },
         { kind: "crl", pem: CRL_PEM },
         { kind: "entry", entry: registeredEntry },

@@ -4,7 +4,7 @@
  * exports.
  */
 import type { Kysely } from "kysely";
-import { derToPem } from "./canonical.js";
+import { pemEncode, type CertificateLine } from "@kakunin/verifier/formats";
 import type { LogDb } from "./schema.js";
 import type { ResolvedSigner } from "./sequencer.js";
 import { ENTRY_ALG } from "./types.js";
@@ -51,7 +51,7 @@ export async function resolveAgentSigners(db: Kysely<LogDb>, issuerId: string, a
   if (missing.length > 0) {
     const ders = await db.selectFrom("certificates").select(["serial", "der"]).where("serial", "in", missing).execute();
     for (const d of ders) {
-      const pem = derToPem(d.der, "CERTIFICATE");
+      const pem = pemEncode(d.der, "CERTIFICATE");
       found.set(d.serial, pem);
       pems.set(`cert:${d.serial}`, pem);
     }
@@ -72,29 +72,14 @@ export async function currentCrlPem(db: Kysely<LogDb>, pems = new PemCache()): P
   let pem = pems.get(key);
   if (pem === undefined) {
     const crl = await db.selectFrom("crls").select("der").where("number", "=", row.number).executeTakeFirstOrThrow();
-    pem = derToPem(crl.der, "X509 CRL");
+    pem = pemEncode(crl.der, "X509 CRL");
     pems.set(key, pem);
   }
   return pem;
 }
 
 /** One `certificate` line of an export (FORMATS.md, export item 2). */
-export interface CertificateLine {
-  kind: "certificate";
-  serial: string;
-  pem: string;
-  role: "agent" | "log";
-  agent: string | null;
-  status: "active" | "superseded" | "revoked";
-  notBefore: string;
-  notAfter: string;
-  keyArn: string;
-  keyState: "Enabled" | "Disabled";
-  disabledAt: string | null;
-  supersededAt: string | null;
-  revokedAt: string | null;
-  revocationReason: string | null;
-}
+export type { CertificateLine };
 
 export async function certificateLines(db: Kysely<LogDb>, serials: string[]): Promise<CertificateLine[]> {
   const out: CertificateLine[] = [];
@@ -113,7 +98,7 @@ export async function certificateLines(db: Kysely<LogDb>, serials: string[]): Pr
       out.push({
         kind: "certificate",
         serial: r.serial,
-        pem: derToPem(r.der, "CERTIFICATE"),
+        pem: pemEncode(r.der, "CERTIFICATE"),
         role: r.role === "log" ? "log" : "agent",
         agent: r.agent_id ?? null,
         status: r.status,

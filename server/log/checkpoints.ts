@@ -6,7 +6,8 @@
  */
 import type { Kysely } from "kysely";
 import { KmsUnavailableError } from "../errors.js";
-import { canonicalBytes, sha256, toBase64, ZERO_HASH } from "./canonical.js";
+import { base64Encode } from "@kakunin/verifier/formats";
+import { checkpointCanonicalBytes, sha256, ZERO_HASH } from "./canonical.js";
 import { readHead } from "./committer.js";
 import type { LogDb } from "./schema.js";
 import { ENTRY_ALG, type Checkpoint, type DigestSigner, type LogSignerInfo, type UnsignedCheckpoint } from "./types.js";
@@ -116,8 +117,8 @@ export class CheckpointPublisher {
       time: this.o.now().toISOString(),
       signer: { cert: logSigner.certSerial, key: logSigner.keyArn, alg: ENTRY_ALG },
     };
-    const sig = await this.o.custody.signDigest(logSigner.keyArn, sha256(canonicalBytes(unsigned)), ENTRY_ALG);
-    const cp: Checkpoint = { ...unsigned, sig: toBase64(sig) };
+    const sig = await this.o.custody.signDigest(logSigner.keyArn, sha256(checkpointCanonicalBytes(unsigned)), ENTRY_ALG);
+    const cp: Checkpoint = { ...unsigned, sig: base64Encode(sig) };
     await db.insertInto("checkpoints")
       .values({ issuer_id: issuerId, size, head, time: cp.time, body: JSON.stringify(cp) })
       .onConflict((oc) => oc.columns(["issuer_id", "size"]).doNothing())

@@ -10,6 +10,7 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { advisoryKey } from "../db/connect.js";
 import type { DialectName } from "../db/connect.js";
+import { ZERO_HASH } from "./canonical.js";
 import type { LogDb } from "./schema.js";
 import type { ChainHead } from "./sequencer.js";
 import type { LogEntry, StoredPayload } from "./types.js";
@@ -29,7 +30,7 @@ const CHUNK = 100; // rows per INSERT (well under SQLite's bound-parameter limit
 
 export async function readHead(db: Kysely<LogDb> | Transaction<LogDb>, issuerId: string): Promise<ChainHead> {
   const row = await db.selectFrom("chain_heads").select(["size", "head", "time"]).where("issuer_id", "=", issuerId).executeTakeFirst();
-  return row ? { size: Number(row.size), head: row.head, time: row.time } : { size: 0, head: "0".repeat(64), time: "" };
+  return row ? { size: Number(row.size), head: row.head, time: row.time } : { size: 0, head: ZERO_HASH, time: "" };
 }
 
 /**

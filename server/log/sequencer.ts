@@ -4,7 +4,7 @@
  * hash. Pure and synchronous apart from the queue, so the chain never waits on KMS to sequence.
  */
 import { OverloadedError } from "../errors.js";
-import { canonicalText, sha256 } from "./canonical.js";
+import { entryCanonicalText, sha256 } from "./canonical.js";
 import type { EntryType, LogEntry, SignerRef, StoredPayload, UnsignedEntry } from "./types.js";
 
 /** The committed tip of an issuer's chain. */
@@ -139,7 +139,7 @@ export function sequenceBatch(
       prevHash: prev,
     };
     if (r.details !== undefined) unsigned.details = r.details;
-    const text = canonicalText(unsigned);
+    const text = entryCanonicalText(unsigned);
     const digest = sha256(Buffer.from(text, "utf8"));
     const hash = digest.toString("hex");
     // The entry is stored and exported as JSON.stringify({ ...unsigned, hash, sig }). Re-read from

@@ -3,7 +3,7 @@
  * `agent.operation`, log key for lifecycle entries — whatever the sequenced entry names).
  */
 import { KakuninError, KmsUnavailableError } from "../errors.js";
-import { toBase64 } from "./canonical.js";
+import { base64Encode } from "@kakunin/verifier/formats";
 import type { SequencedEntry } from "./sequencer.js";
 import { ENTRY_ALG, type DigestSigner } from "./types.js";
 
@@ -20,7 +20,7 @@ export async function signBatch(custody: DigestSigner, entries: SequencedEntry[]
     entries.map(async (e): Promise<SignResult> => {
       try {
         const sig = await custody.signDigest(e.unsigned.signer.key, e.digest, ENTRY_ALG);
-        return { ok: true, sig: toBase64(sig) };
+        return { ok: true, sig: base64Encode(sig) };
       } catch (err) {
         return { ok: false, error: asKmsError(err) };
       }

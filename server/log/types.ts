@@ -1,57 +1,9 @@
-/** Wire types of the audit log (verifier/FORMATS.md is authoritative). */
-
-export const ENTRY_ALG = "RSASSA_PSS_SHA_256" as const;
-
-export interface SignerRef {
-  /** certificate serial, lowercase hex */
-  cert: string;
-  /** KMS key ARN */
-  key: string;
-  alg: typeof ENTRY_ALG;
-}
-
-export type LifecycleType = "agent.registered" | "key.rotated" | "certificate.revoked";
-export type EntryType = "agent.operation" | LifecycleType;
-
-/** The entry without `hash` and `sig`: exactly what is canonicalised, hashed and signed. */
-export interface UnsignedEntry {
-  v: 1;
-  seq: number;
-  time: string;
-  type: EntryType;
-  issuer: string;
-  agent: string;
-  signer: SignerRef;
-  payloadHash: string;
-  prevHash: string;
-  details?: Record<string, unknown>;
-}
-
-export interface LogEntry extends UnsignedEntry {
-  hash: string;
-  sig: string;
-}
-
-export interface UnsignedCheckpoint {
-  issuer: string;
-  size: number;
-  head: string;
-  time: string;
-  signer: SignerRef;
-}
-
-export interface Checkpoint extends UnsignedCheckpoint {
-  sig: string;
-}
-
-export interface Receipt {
-  format: "kakunin-receipt/1";
-  entry: LogEntry;
-  /** [agent certificate PEM, CA certificate PEM] */
-  certificates: [string, string];
-  crl?: string;
-  checkpoint?: Checkpoint;
-}
+/**
+ * Types of the audit log. The wire formats (entries, checkpoints, receipts) are defined once, in
+ * `@kakunin/verifier/formats` (verifier/FORMATS.md is the prose); the rest is the server's own.
+ */
+export { ENTRY_ALG } from "@kakunin/verifier/formats";
+export type { Checkpoint, EntryType, LifecycleType, LogEntry, Receipt, SignerRef, UnsignedCheckpoint, UnsignedEntry } from "@kakunin/verifier/formats";
 
 /** A stored payload: JSON (its RFC 8785 bytes) or raw bytes. */
 export interface StoredPayload {

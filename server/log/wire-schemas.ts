@@ -1,8 +1,13 @@
-/** zod/OpenAPI schemas of the audit log's wire formats (verifier/FORMATS.md). */
+/**
+ * zod/OpenAPI schemas of the audit log's wire formats. The types are defined once, in
+ * `@kakunin/verifier/formats` (wire.ts); test/unit/formats/wire-schemas.test.ts fails to typecheck
+ * when `z.infer` of a schema here and its formats type stop being assignable both ways.
+ */
 import { z } from "@hono/zod-openapi";
+import { ENTRY_ALG, RECEIPT_FORMAT } from "@kakunin/verifier/formats";
 
 const Hash = z.string().regex(/^[0-9a-f]{64}$/);
-export const SignerRefSchema = z.object({ cert: z.string(), key: z.string(), alg: z.literal("RSASSA_PSS_SHA_256") }).openapi("SignerRef");
+export const SignerRefSchema = z.object({ cert: z.string(), key: z.string(), alg: z.literal(ENTRY_ALG) }).openapi("SignerRef");
 
 export const LogEntrySchema = z.object({
   v: z.literal(1),
@@ -29,7 +34,7 @@ export const CheckpointSchema = z.object({
 }).openapi("Checkpoint");
 
 export const ReceiptSchema = z.object({
-  format: z.literal("kakunin-receipt/1"),
+  format: z.literal(RECEIPT_FORMAT),
   entry: LogEntrySchema,
   certificates: z.array(z.string()).openapi({ description: "[agent certificate PEM, CA certificate PEM]" }),
   crl: z.string().optional(),

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { readDirectory } from "../authority/directory.js";
 import { caCertificate, currentCrl, publicAgentView, publicCertificateView } from "../authority/public-records.js";
-import { derToPem, sha256Hex } from "../http/pem.js";
+import { pemEncode } from "@kakunin/verifier/formats";
+import { fingerprintSha256 } from "../ca/authority.js";
 import { publicErrorResponses as E, router } from "../http/openapi.js";
 import { AgentId, AgentView, PublicCertificateView, Serial } from "../http/schemas.js";
 
@@ -42,7 +43,7 @@ export function publicRoutes() {
 
   app.openapi(caPem, async (c) => {
     const { der } = await caCertificate(c.get("deps"));
-    return c.body(derToPem(der, "CERTIFICATE"), 200, { "content-type": "application/x-pem-file", "cache-control": CACHE });
+    return c.body(pemEncode(der, "CERTIFICATE"), 200, { "content-type": "application/x-pem-file", "cache-control": CACHE });
   });
 
   app.openapi(crlDer, async (c) => {
@@ -52,7 +53,7 @@ export function publicRoutes() {
 
   app.openapi(crlPem, async (c) => {
     const crl = await currentCrl(c.get("deps"));
-    return c.body(derToPem(crl.der, "X509 CRL"), 200, { "content-type": "application/x-pem-file", "cache-control": CACHE });
+    return c.body(pemEncode(crl.der, "X509 CRL"), 200, { "content-type": "application/x-pem-file", "cache-control": CACHE });
   });
 
   app.openapi(agent, async (c) => {
@@ -72,12 +73,12 @@ export function publicRoutes() {
       format: "kakunin-directory/1" as const,
       generatedAt: deps.now().toISOString(),
       trustDomain: deps.config.trustDomain,
-      ca: { serial: ca.serial, pem: derToPem(ca.der, "CERTIFICATE"), fingerprintSha256: sha256Hex(ca.der) },
+      ca: { serial: ca.serial, pem: pemEncode(ca.der, "CERTIFICATE"), fingerprintSha256: fingerprintSha256(ca.der) },
       logSigner: {
         serial: deps.logSigner.certSerial, keyArn: deps.logSigner.keyArn, pem: deps.logSigner.certificatePem,
         status: log?.status ?? "active", notBefore: log?.notBefore ?? "", notAfter: log?.notAfter ?? "",
       },
-      crl: crl ? { number: Number(crl.number), thisUpdate: crl.this_update, nextUpdate: crl.next_update, pem: derToPem(crl.der, "X509 CRL") } : null,
+      crl: crl ? { number: Number(crl.number), thisUpdate: crl.this_update, nextUpdate: crl.next_update, pem: pemEncode(crl.der, "X509 CRL") } : null,
       issuers,
       agents,
     }, 200);

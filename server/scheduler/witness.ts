@@ -22,6 +22,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
 import { KakuninError } from "../errors.js";
 import { AuditLog, type AuditLogOptions } from "../log/audit-log.js";
+import { ZERO_HASH } from "../log/canonical.js";
 import type { ExportPlan } from "../log/export.js";
 import type { Checkpoint } from "../log/types.js";
 
@@ -225,7 +226,7 @@ export async function acknowledgeFork(db: Kysely<Database>, witness: FileWitness
     issuer: issuerId,
     time: now.toISOString(),
     abandoned: base ? { size: base.size, head: base.head } : null,
-    resumedAt: head ? { size: Number(head.size), head: head.head } : { size: 0, head: "0".repeat(64) },
+    resumedAt: head ? { size: Number(head.size), head: head.head } : { size: 0, head: ZERO_HASH },
     reason,
   };
   await witness.append(issuerId, ack);

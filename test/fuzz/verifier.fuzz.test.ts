@@ -16,6 +16,7 @@ import { nodeLineCrypto } from "../../verifier/src/node/node-crypto.js";
 import { cliSandbox, EXIT } from "../unit/verifier/fixtures/cli.js";
 import { scenario, type Scenario } from "../unit/verifier/fixtures/scenario.js";
 import * as t from "../unit/verifier/tamper.js";
+import { ZERO_HASH } from "../../verifier/src/formats/hash.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -58,7 +59,7 @@ const signedMutation: fc.Arbitrary<Mutation> = fc.oneof(
       return out;
     },
   })),
-  fc.record({ line: fc.nat(), member: fc.nat(), value: fc.constantFrom('"x"', "0", "1", `"${"0".repeat(64)}"`, "null", "{}") }).map(({ line, member, value }) => ({
+  fc.record({ line: fc.nat(), member: fc.nat(), value: fc.constantFrom('"x"', "0", "1", `"${ZERO_HASH}"`, "null", "{}") }).map(({ line, member, value }) => ({
     name: `duplicate member #${member} = ${value} in signed line #${line}`,
     apply(lines: string[]) {
       const idx = lines.map((l, i) => (signedLine(l) ? i : -1)).filter((i) => i >= 0);

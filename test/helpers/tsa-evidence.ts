@@ -8,7 +8,7 @@ import {
   inclusionPlan,
   rootOfLeafHashes,
   verifyInclusion,
-  type Checkpoint,
+  type TlogCheckpoint,
   type NodeId,
 } from "../../verifier/src/formats/index.js";
 import type { SigningCertificateFacts, VerifiedInclusion } from "../../verifier/src/timestamp/index.js";
@@ -39,7 +39,7 @@ export async function checkpointCovering(leafIndex: number, size: number, origin
   });
   await verifyInclusion(leafIndex, size, leaves[leafIndex]!, proof, root);
   return {
-    checkpointText: formatCheckpoint({ origin, size, root: root as Checkpoint["root"], extensions: [] }),
+    checkpointText: formatCheckpoint({ origin, size, root: root as TlogCheckpoint["root"], extensions: [] }),
     inclusion: { leafIndex, treeSize: size, rootHash: root },
   };
 }

@@ -1,6 +1,6 @@
 /** RSA verification over WebCrypto with a per-key cache. pkijs-free, so Web Workers can load it cheaply. */
-import type { Bytes } from "./util/bytes.js";
-import { hexEncode } from "./util/bytes.js";
+import type { Bytes } from "./formats/bytes.js";
+import { hexEncode } from "./formats/bytes.js";
 
 /** Signature algorithms, named as KMS names them. */
 export type SigningAlgorithm = "RSASSA_PSS_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_256";

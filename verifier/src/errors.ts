@@ -1,7 +1,94 @@
 /**
- * Error classes with stable codes (in the style of jose's `errors`). Code strings never change;
- * messages may. Every verification problem in a {@link Report} carries one of these codes.
+ * The verifier's one error type, {@link VerificationError}, and its codes. Code strings never
+ * change; messages may. Every problem in a {@link Report} carries one of {@link ERROR_CODES}, and a
+ * finding's ETSI reason is looked up here ({@link ERROR_REASONS}), never chosen at the call site.
+ * No imports: the wire formats (`src/formats/`) throw these too.
  */
+
+/** ETSI EN 319 102-1-style sub-indication explaining a non-PASSED verdict. */
+export type Reason =
+  | "FORMAT_FAILURE" | "UNTRUSTED_ROOT" | "CERT_PATH_FAILURE" | "REVOCATION_UNKNOWN"
+  | "WRONG_ISSUER" | "CHAIN_BROKEN" | "HASH_FAILURE" | "UNKNOWN_SIGNER" | "SIG_CRYPTO_FAILURE"
+  | "SIGNER_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "REVOKED" | "SUPERSEDED" | "NO_POE"
+  | "PAYLOAD_MISMATCH" | "TRUNCATED" | "CHECKPOINT_FAILURE" | "LIFECYCLE_MISMATCH";
+
+/**
+ * Every code a report can carry, with the reason of a finding it decides (README "Error codes").
+ * ERR_UNSUPPORTED is reserved and has none.
+ */
+export const ERROR_REASONS = {
+  /** Input is not what FORMATS.md describes: bad JSON, missing or wrong-typed field, bad base64/PEM/DER, line too long. */
+  ERR_MALFORMED: "FORMAT_FAILURE",
+  /** The CA of the export/receipt/certificate is not the pinned trust anchor (or no CA matched the pinned fingerprint). */
+  ERR_UNTRUSTED_ROOT: "UNTRUSTED_ROOT",
+  /** A certificate is not signed by the pinned CA, or does not fit its profile (EKU, keyUsage, CA:FALSE, SAN, CN). */
+  ERR_CERT_PATH: "CERT_PATH_FAILURE",
+  /** No usable CRL: missing, unparsable, not signed by the pinned CA, thisUpdate in the future, or stale. */
+  ERR_CRL: "REVOCATION_UNKNOWN",
+  /** The hash chain is broken: seq not contiguous, or prevHash is not the previous entry's hash. */
+  ERR_CHAIN_BROKEN: "CHAIN_BROKEN",
+  /** An entry belongs to another issuer's chain (entry.issuer differs from the export's issuer). */
+  ERR_WRONG_ISSUER: "WRONG_ISSUER",
+  /** The entry's `hash` is not SHA-256 of its canonical bytes. */
+  ERR_HASH_MISMATCH: "HASH_FAILURE",
+  /** The signature does not verify under the signer certificate's public key. */
+  ERR_SIG_INVALID: "SIG_CRYPTO_FAILURE",
+  /** The entry names a signer certificate that the export/receipt does not contain. */
+  ERR_UNKNOWN_SIGNER: "UNKNOWN_SIGNER",
+  /** The signer may not sign this entry (agent cert of another agent, or a non-log cert on a lifecycle entry). */
+  ERR_SIGNER_MISMATCH: "SIGNER_MISMATCH",
+  /** Signed by a certificate after the chain recorded its revocation. */
+  ERR_REVOKED: "REVOKED",
+  /** The entry's time is after the signer certificate's notAfter. */
+  ERR_EXPIRED: "EXPIRED",
+  /** The entry's time is before the signer certificate's notBefore. */
+  ERR_NOT_YET_VALID: "NOT_YET_VALID",
+  /** Signed by a certificate after the chain recorded its rotation (`key.rotated`). */
+  ERR_SUPERSEDED: "SUPERSEDED",
+  /** The export ends before its checkpoint says it should, or has no checkpoint at all. */
+  ERR_TRUNCATED: "TRUNCATED",
+  /** The checkpoint is invalid: bad signature, not by the log signer, wrong issuer, or head/size disagree with the entries. */
+  ERR_CHECKPOINT: "CHECKPOINT_FAILURE",
+  /** The supplied payload's SHA-256 differs from the entry's payloadHash. */
+  ERR_PAYLOAD_MISMATCH: "PAYLOAD_MISMATCH",
+  /** The certificate is revoked and nothing proves the signature existed before the revocation (INDETERMINATE). */
+  ERR_NO_POE: "NO_POE",
+  /**
+   * A lifecycle entry contradicts the certificates (a `cert`/`oldCert`/`newCert` of another agent,
+   * or the same one as old and new), or an agent signs with a certificate no registration or
+   * rotation entry announces.
+   */
+  ERR_LIFECYCLE: "LIFECYCLE_MISMATCH",
+  /** An algorithm or format version this verifier does not implement (reserved). */
+  ERR_UNSUPPORTED: undefined,
+} as const satisfies Record<`ERR_${string}`, Reason | undefined>;
+
+/** A code a report can carry. */
+export type ReportErrorCode = keyof typeof ERROR_REASONS;
+
+/** Codes of the log v2 primitives (`@kakunin/verifier/formats`): thrown to the caller, not in v1 reports. */
+export type FormatErrorCode =
+  /** A Merkle inclusion or consistency proof does not verify (or its sizes/hashes are malformed). */
+  | "ERR_PROOF"
+  /** A signed note, checkpoint, verifier key or tile path is not byte-exact to its C2SP spec. */
+  | "ERR_NOTE_FORMAT"
+  /** A signature from a known key failed, or no known key signed the note. */
+  | "ERR_NOTE_SIGNATURE"
+  /** A trust policy file that is not C2SP tlog-policy (line and field named). */
+  | "ERR_POLICY";
+
+/** Codes of the RFC 3161 client (`@kakunin/verifier/timestamp`, see its errors.ts). */
+export type TimestampErrorCode = "ERR_TSA_MALFORMED" | "ERR_TSA_REJECTED" | "ERR_TSA_MISMATCH" | "ERR_TSA_SIGNATURE" | "ERR_TSA_UNTRUSTED" | "ERR_TSA_UNAVAILABLE";
+
+export type ErrorCode = ReportErrorCode | FormatErrorCode | TimestampErrorCode;
+
+/** Every code a report can carry, for documentation and exhaustive tests. */
+export const ERROR_CODES = Object.keys(ERROR_REASONS) as ReportErrorCode[];
+
+/** The ETSI reason of a finding decided by an error with `code` (undefined: the code has none). */
+export function reasonOf(code: ErrorCode): Reason | undefined {
+  return (ERROR_REASONS as Readonly<Record<string, Reason | undefined>>)[code];
+}
 
 /** Where in the input a problem was found. */
 export interface ErrorLocation {
@@ -13,132 +100,24 @@ export interface ErrorLocation {
   field?: string;
 }
 
-/** Base class: every error the verifier raises or reports has a stable `code`. */
-export class KakuninError extends Error {
+/** Every error the verifier (and the wire formats) raises or reports: a stable `code`, a message, a location. */
+export class VerificationError extends Error {
   /** Stable machine-readable code, e.g. `ERR_MALFORMED`. */
-  static code = "ERR_KAKUNIN";
-  code = "ERR_KAKUNIN";
+  readonly code: ErrorCode;
   line?: number;
   seq?: number;
   field?: string;
-  constructor(message: string, where: ErrorLocation = {}) {
+  constructor(code: ErrorCode, message: string, where: ErrorLocation = {}) {
     super(message);
-    this.name = this.constructor.name;
+    this.name = new.target.name;
+    this.code = code;
     if (where.line !== undefined) this.line = where.line;
     if (where.seq !== undefined) this.seq = where.seq;
     if (where.field !== undefined) this.field = where.field;
   }
 }
 
-/** Input is not what FORMATS.md describes: bad JSON, missing or wrong-typed field, bad base64/PEM/DER, line too long. */
-export class MalformedError extends KakuninError {
-  static override code = "ERR_MALFORMED";
-  override code = "ERR_MALFORMED";
+/** ERR_MALFORMED, the most common error: input that is not what FORMATS.md describes. */
+export function malformed(message: string, where: ErrorLocation = {}): VerificationError {
+  return new VerificationError("ERR_MALFORMED", message, where);
 }
-/** The CA of the export/receipt/certificate is not the pinned trust anchor (or no CA matched the pinned fingerprint). */
-export class UntrustedRootError extends KakuninError {
-  static override code = "ERR_UNTRUSTED_ROOT";
-  override code = "ERR_UNTRUSTED_ROOT";
-}
-/** A certificate is not signed by the pinned CA, or does not fit its profile (EKU, keyUsage, CA:FALSE, SAN, CN). */
-export class CertPathError extends KakuninError {
-  static override code = "ERR_CERT_PATH";
-  override code = "ERR_CERT_PATH";
-}
-/** No usable CRL: missing, unparsable, not signed by the pinned CA, or thisUpdate in the future. */
-export class CrlError extends KakuninError {
-  static override code = "ERR_CRL";
-  override code = "ERR_CRL";
-}
-/** The hash chain is broken: seq not contiguous, or prevHash is not the previous entry's hash. */
-export class ChainBrokenError extends KakuninError {
-  static override code = "ERR_CHAIN_BROKEN";
-  override code = "ERR_CHAIN_BROKEN";
-}
-/** An entry belongs to another issuer's chain (entry.issuer differs from the export's issuer). */
-export class WrongIssuerError extends KakuninError {
-  static override code = "ERR_WRONG_ISSUER";
-  override code = "ERR_WRONG_ISSUER";
-}
-/** The entry's `hash` is not SHA-256 of its canonical bytes. */
-export class HashMismatchError extends KakuninError {
-  static override code = "ERR_HASH_MISMATCH";
-  override code = "ERR_HASH_MISMATCH";
-}
-/** The signature does not verify under the signer certificate's public key. */
-export class SignatureInvalidError extends KakuninError {
-  static override code = "ERR_SIG_INVALID";
-  override code = "ERR_SIG_INVALID";
-}
-/** The entry names a signer certificate that the export/receipt does not contain. */
-export class UnknownSignerError extends KakuninError {
-  static override code = "ERR_UNKNOWN_SIGNER";
-  override code = "ERR_UNKNOWN_SIGNER";
-}
-/** The signer is not allowed to sign this entry (agent cert of another agent, or a non-log cert on a lifecycle entry). */
-export class SignerMismatchError extends KakuninError {
-  static override code = "ERR_SIGNER_MISMATCH";
-  override code = "ERR_SIGNER_MISMATCH";
-}
-/** Signed by a certificate after the chain recorded its revocation. */
-export class RevokedError extends KakuninError {
-  static override code = "ERR_REVOKED";
-  override code = "ERR_REVOKED";
-}
-/** The entry's time is after the signer certificate's notAfter. */
-export class ExpiredError extends KakuninError {
-  static override code = "ERR_EXPIRED";
-  override code = "ERR_EXPIRED";
-}
-/** The entry's time is before the signer certificate's notBefore. */
-export class NotYetValidError extends KakuninError {
-  static override code = "ERR_NOT_YET_VALID";
-  override code = "ERR_NOT_YET_VALID";
-}
-/** Signed by a certificate after the chain recorded its rotation (`key.rotated`). */
-export class SupersededError extends KakuninError {
-  static override code = "ERR_SUPERSEDED";
-  override code = "ERR_SUPERSEDED";
-}
-/** The export ends before its checkpoint says it should, or has no checkpoint at all. */
-export class TruncatedError extends KakuninError {
-  static override code = "ERR_TRUNCATED";
-  override code = "ERR_TRUNCATED";
-}
-/** The checkpoint is invalid: bad signature, not by the log signer, wrong issuer, or head/size disagree with the entries. */
-export class CheckpointError extends KakuninError {
-  static override code = "ERR_CHECKPOINT";
-  override code = "ERR_CHECKPOINT";
-}
-/** The supplied payload's SHA-256 differs from the entry's payloadHash. */
-export class PayloadMismatchError extends KakuninError {
-  static override code = "ERR_PAYLOAD_MISMATCH";
-  override code = "ERR_PAYLOAD_MISMATCH";
-}
-/** The certificate is revoked and nothing proves the signature existed before the revocation (INDETERMINATE). */
-export class NoPoeError extends KakuninError {
-  static override code = "ERR_NO_POE";
-  override code = "ERR_NO_POE";
-}
-/**
- * A lifecycle entry contradicts the certificates: `agent.registered` `cert`, or `key.rotated`
- * `oldCert`/`newCert`, is not a certificate of that agent; or an agent's entry after its
- * registration/rotation is signed by a certificate other than the one that entry names.
- */
-export class LifecycleError extends KakuninError {
-  static override code = "ERR_LIFECYCLE";
-  override code = "ERR_LIFECYCLE";
-}
-/** An algorithm or format version this verifier does not implement. */
-export class UnsupportedError extends KakuninError {
-  static override code = "ERR_UNSUPPORTED";
-  override code = "ERR_UNSUPPORTED";
-}
-
-/** Every stable code, for documentation and exhaustive tests. */
-export const ERROR_CODES = [
-  MalformedError, UntrustedRootError, CertPathError, CrlError, ChainBrokenError, WrongIssuerError,
-  HashMismatchError, SignatureInvalidError, UnknownSignerError, SignerMismatchError, RevokedError,
-  ExpiredError, NotYetValidError, SupersededError, TruncatedError, CheckpointError,
-  PayloadMismatchError, NoPoeError, LifecycleError, UnsupportedError,
-].map((c) => c.code);

@@ -7,7 +7,7 @@
 /** Verify one `kakunin-receipt/1`. */
 export { verifyReceipt, RECEIPT_FORMAT, type VerifyReceiptOptions } from "./verify-receipt.js";
 /** Verify a `kakunin-log/1` export, streaming. */
-export { verifyExport, verifyExportBytes, type VerifyExportOptions } from "./verify-export.js";
+export { verifyExport, verifyExportBytes, type VerifyExportOptions } from "./export/index.js";
 /** Verify a bare signature with a certificate. */
 export { verifySignature, type VerifySignatureOptions } from "./verify-signature.js";
 /** Render a report as text. */
@@ -20,20 +20,16 @@ export { normaliseFingerprint, type TrustAnchor } from "./trust/anchor.js";
 export { InThreadPool, type SignaturePool } from "./pool.js";
 /** What a worker (Node or Web Worker) runs: pkijs-free per-line verification. */
 export { LineVerifier, parseLine, MAX_LINE_LENGTH, type KeyTable, type LineResult, type LineCrypto } from "./worker-core.js";
-/** Error classes with stable codes. */
+/** The one error type, its stable codes, and the code → ETSI reason table. */
 export {
-  KakuninError, MalformedError, UntrustedRootError, CertPathError, CrlError, ChainBrokenError,
-  WrongIssuerError, HashMismatchError, SignatureInvalidError, UnknownSignerError, SignerMismatchError,
-  RevokedError, ExpiredError, NotYetValidError, SupersededError, TruncatedError, CheckpointError,
-  PayloadMismatchError, NoPoeError, LifecycleError, UnsupportedError, ERROR_CODES, type ErrorLocation,
+  VerificationError, ERROR_CODES, ERROR_REASONS, reasonOf, type ErrorCode, type ReportErrorCode, type ErrorLocation,
 } from "./errors.js";
-/** Canonical form and hashing (the server uses these to produce what this verifies). */
-export {
-  canonicalBytes, entryCanonicalBytes, checkpointCanonicalBytes, entryHash, payloadHash, sha256Hex, ZERO_HASH,
-} from "./util/canonical.js";
+/** Canonical form and hashing, from `@kakunin/verifier/formats` (the server uses these to produce what this verifies). */
+export { canonicalBytes, entryCanonicalBytes, checkpointCanonicalBytes } from "./formats/canonical.js";
+export { entryHash, payloadHash, sha256Hex, ZERO_HASH } from "./formats/hash.js";
 /** Byte, base64, hex and PEM helpers. */
-export { utf8Encode, utf8Decode, hexEncode, hexDecode, base64Encode, base64Decode, bytesEqual, type Bytes } from "./util/bytes.js";
-export { pemEncode, pemDecode, pemDecodeAll, type PemBlock } from "./util/pem.js";
+export { utf8Encode, utf8Decode, hexEncode, hexDecode, base64Encode, base64Decode, bytesEqual, type Bytes } from "./formats/bytes.js";
+export { pemEncode, pemDecode, pemDecodeAll, type PemBlock } from "./formats/pem.js";
 /** Signature verification primitives. */
 export { KeyCache, verifyRsa, type SigningAlgorithm } from "./crypto.js";
 /** Entry/checkpoint shape checks. */

@@ -1,15 +1,10 @@
 /** The report every verify* function returns, and the builder that keeps its memory bounded. */
-import type { KakuninError } from "./errors.js";
+import type { Reason, VerificationError } from "./errors.js";
+
+export type { Reason };
 
 /** ETSI EN 319 102-1 main indication. */
 export type Verdict = "PASSED" | "FAILED" | "INDETERMINATE";
-
-/** ETSI-style sub-indication explaining a non-PASSED verdict. */
-export type Reason =
-  | "FORMAT_FAILURE" | "UNTRUSTED_ROOT" | "CERT_PATH_FAILURE" | "REVOCATION_UNKNOWN"
-  | "WRONG_ISSUER" | "CHAIN_BROKEN" | "HASH_FAILURE" | "UNKNOWN_SIGNER" | "SIG_CRYPTO_FAILURE"
-  | "SIGNER_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "REVOKED" | "SUPERSEDED" | "NO_POE"
-  | "PAYLOAD_MISMATCH" | "TRUNCATED" | "CHECKPOINT_FAILURE" | "LIFECYCLE_MISMATCH";
 
 /** One performed (or skipped) step of the ordered checks. */
 export interface Step {
@@ -99,7 +94,7 @@ export class ReportBuilder {
   }
 
   /** Records a coded problem at the given level. */
-  error(e: KakuninError, level: "failed" | "indeterminate" = "failed", where: { line?: number; seq?: number } = {}): void {
+  error(e: VerificationError, level: "failed" | "indeterminate" = "failed", where: { line?: number; seq?: number } = {}): void {
     if (level === "failed") this.#failed = true;
     else this.#indeterminate = true;
     if (this.report.errors.length >= MAX_ERRORS) {

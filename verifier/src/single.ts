@@ -1,20 +1,20 @@
 /** Shared steps for single-signature verification (receipts and bare signatures). */
-import { CertPathError, CrlError, KakuninError, MalformedError, NoPoeError } from "./errors.js";
+import { malformed, VerificationError } from "./errors.js";
 import { checkCertificate, type CheckedCert } from "./checks/cert-path/index.js";
 import { crlDetail, crlSubject, loadCrls, staleCrlError, type CrlInfo, type CrlInput } from "./checks/crl/index.js";
-import { failed, indeterminate, type Problem } from "./checks/problem.js";
+import { failed, findingOf, indeterminate, untrustedRoot, type CheckProblem } from "./checks/problem.js";
 import type { ReportBuilder, ReportSubject, Step } from "./report.js";
 import { resolveTrustAnchor, type TrustAnchor } from "./trust/anchor.js";
-import { pemDecodeAll } from "./util/pem.js";
+import { pemDecodeAll } from "./formats/pem.js";
 import { parseCertificateDer, type CertInfo } from "./x509/certificate.js";
 
 /** Collects problems and step outcomes, then turns them into one finding. */
 export class SingleCheck {
-  problems: Problem[] = [];
+  problems: CheckProblem[] = [];
   constructor(readonly rb: ReportBuilder, readonly seq?: number) {}
 
   /** Runs a step: problems it returns (or throws) decide its status. */
-  step(name: string, detail: string, problems: Problem[]): boolean {
+  step(name: string, detail: string, problems: CheckProblem[]): boolean {
     for (const p of problems) {
       this.problems.push(p);
       this.rb.error(p.error, p.level, this.seq === undefined ? {} : { seq: this.seq });
@@ -32,15 +32,9 @@ export class SingleCheck {
   finish(passMessage: string) {
     const first = this.problems.find((p) => p.level === "failed") ?? this.problems[0];
     const seq = this.seq === undefined ? {} : { seq: this.seq };
-    this.rb.finding(first
-      ? { ...seq, verdict: first.level === "failed" ? "FAILED" : "INDETERMINATE", reason: first.reason, code: first.error.code, message: first.error.message }
-      : { ...seq, verdict: "PASSED", code: "OK", message: passMessage }, true);
+    this.rb.finding(first ? findingOf(first, seq) : { ...seq, verdict: "PASSED", code: "OK", message: passMessage }, true);
     return this.rb.build();
   }
-}
-
-export function asProblem(e: unknown, reason: Problem["reason"] = "FORMAT_FAILURE"): Problem {
-  return failed(reason, e instanceof KakuninError ? e : new MalformedError(String(e)));
 }
 
 /** Parses every certificate in a list of PEM strings (each may hold several blocks). */
@@ -48,7 +42,7 @@ export async function parseCertificates(pems: readonly string[], field: string):
   const out: CertInfo[] = [];
   for (let i = 0; i < pems.length; i++) {
     for (const b of pemDecodeAll(pems[i]!, `${field}[${i}]`)) {
-      if (b.label !== "CERTIFICATE") throw new MalformedError(`${field}[${i}] holds a PEM ${b.label}, not CERTIFICATE`, { field: `${field}[${i}]` });
+      if (b.label !== "CERTIFICATE") throw malformed(`${field}[${i}] holds a PEM ${b.label}, not CERTIFICATE`, { field: `${field}[${i}]` });
       out.push(await parseCertificateDer(b.der, `${field}[${i}]`));
     }
   }
@@ -70,7 +64,7 @@ export async function trustAndPath(
     ca = await resolveTrustAnchor(trust, cas);
     sc.step("trust root", `pinned CA sha256:${ca.fingerprint}`, []);
   } catch (e) {
-    sc.step("trust root", "", [asProblem(e, "UNTRUSTED_ROOT")]);
+    sc.step("trust root", "", [untrustedRoot(e)]);
     if (trust && "caCertificate" in trust) ca = await resolveTrustAnchor(trust, []).catch(() => undefined);
   }
   const subject: ReportSubject = sc.rb.report.subject ?? {};
@@ -83,7 +77,7 @@ export async function trustAndPath(
   const others: CheckedCert[] = [];
   let leaf: CheckedCert | undefined;
   if (leafInfo) {
-    leaf = ca ? await checkCertificate(leafInfo, ca) : { ...leafInfo, role: "unknown", pathError: new CertPathError("no trusted CA to check the certificate against") };
+    leaf = ca ? await checkCertificate(leafInfo, ca) : { ...leafInfo, role: "unknown", pathError: new VerificationError("ERR_CERT_PATH", "no trusted CA to check the certificate against") };
     if (conflicts.has(leaf.serial)) leaf.pathError = conflicts.get(leaf.serial)!;
     subject.certificate = {
       serial: leaf.serial,
@@ -93,7 +87,7 @@ export async function trustAndPath(
       notAfter: new Date(leaf.notAfter).toISOString(),
       fingerprint: `sha256:${leaf.fingerprint}`,
     };
-    sc.step("certificate path", `certificate ${leaf.serial} issued by the pinned CA; profile checked`, leaf.pathError ? [failed("CERT_PATH_FAILURE", leaf.pathError)] : []);
+    sc.step("certificate path", `certificate ${leaf.serial} issued by the pinned CA; profile checked`, leaf.pathError ? [failed(leaf.pathError)] : []);
   }
   if (ca) {
     const seen = new Set<string>(leafInfo ? [leafInfo.fingerprint] : []);
@@ -115,7 +109,7 @@ export async function trustAndPath(
       subject.crl = crlSubject(crl);
     }
     // A stale CRL still proves what it lists; only a signer it does not list is of unknown status.
-    if (crl?.stale && !(leaf && crl.revoked.has(leaf.serial))) ps.push(indeterminate("REVOCATION_UNKNOWN", staleCrlError(crl)));
+    if (crl?.stale && !(leaf && crl.revoked.has(leaf.serial))) ps.push(indeterminate(staleCrlError(crl)));
     sc.step("CRL", crl ? crlDetail(crl) : "", ps);
   }
   if (leaf && crl) {
@@ -131,20 +125,20 @@ export async function trustAndPath(
  * Serials carried by two or more *different* certificates (by DER fingerprint), each with the
  * ERR_CERT_PATH that makes every one of them unusable. Exact duplicates are not a conflict.
  */
-export function conflictingSerials(certs: readonly CertInfo[]): Map<string, CertPathError> {
+export function conflictingSerials(certs: readonly CertInfo[]): Map<string, VerificationError> {
   const first = new Map<string, string>();
-  const out = new Map<string, CertPathError>();
+  const out = new Map<string, VerificationError>();
   for (const c of certs) {
     const fp = first.get(c.serial);
     if (fp === undefined) first.set(c.serial, c.fingerprint);
     else if (fp !== c.fingerprint && !out.has(c.serial)) {
-      out.set(c.serial, new CertPathError(`two different certificates with serial ${c.serial}: a serial must name exactly one certificate`, { field: "certificates" }));
+      out.set(c.serial, new VerificationError("ERR_CERT_PATH", `two different certificates with serial ${c.serial}: a serial must name exactly one certificate`, { field: "certificates" }));
     }
   }
   return out;
 }
 
 /** A revoked certificate with nothing proving the signature came first. */
-export function noPoe(serial: string, seq?: number): Problem {
-  return indeterminate("NO_POE", new NoPoeError(`certificate ${serial} is revoked and nothing proves the signature was made before the revocation`, seq === undefined ? {} : { seq }));
+export function noPoe(serial: string, seq?: number): CheckProblem {
+  return indeterminate(new VerificationError("ERR_NO_POE", `certificate ${serial} is revoked and nothing proves the signature was made before the revocation`, seq === undefined ? {} : { seq }));
 }

@@ -1,22 +1,24 @@
 /** verifyReceipt: one `kakunin-receipt/1` (what signing returns; what a regulator pastes). */
-import { CheckpointError, MalformedError, UnknownSignerError } from "./errors.js";
+import { malformed, VerificationError } from "./errors.js";
 import { authenticateCheckpoint, checkpointTimeProblems, revokedSignerProblems } from "./checks/checkpoint/index.js";
 import { crlInputs as crlInputsOf, precedesRevocation, type CrlArg, type CrlInput } from "./checks/crl/index.js";
 import { payloadProblems } from "./checks/payload/index.js";
-import { failed, type Problem } from "./checks/problem.js";
+import { failed, unreadable, type CheckProblem } from "./checks/problem.js";
 import { signatureProblems } from "./checks/signatures/index.js";
 import { validityProblems } from "./checks/verdict/index.js";
 import { parseEntry, type EntryFields } from "./parse/entry.js";
 import { parseStrictJson } from "./parse/strict-json.js";
 import { isObject, type Json } from "./parse/fields.js";
 import { ReportBuilder, type Report } from "./report.js";
-import { asProblem, noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
+import { noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
 import type { TrustAnchor } from "./trust/anchor.js";
-import { entryCanonicalBytes, payloadHash, sha256Hex } from "./util/canonical.js";
+import { entryCanonicalBytes } from "./formats/canonical.js";
+import { payloadHash, sha256Hex } from "./formats/hash.js";
 import { LineVerifier, MAX_LINE_LENGTH } from "./worker-core.js";
+import { RECEIPT_FORMAT } from "./formats/wire.js";
 import type { CertInfo } from "./x509/certificate.js";
 
-export const RECEIPT_FORMAT = "kakunin-receipt/1";
+export { RECEIPT_FORMAT };
 
 /** Options for {@link verifyReceipt}. */
 export interface VerifyReceiptOptions {
@@ -49,23 +51,23 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
   try {
     let v = receipt;
     if (typeof v === "string") {
-      if (v.length > 4 * MAX_LINE_LENGTH) throw new MalformedError("receipt too large", { field: "(receipt)" });
+      if (v.length > 4 * MAX_LINE_LENGTH) throw malformed("receipt too large", { field: "(receipt)" });
       // A BOM only at the very start (a file's byte 0); strict I-JSON: no duplicate member names.
       v = parseStrictJson((v as string).charCodeAt(0) === 0xfeff ? (v as string).slice(1) : (v as string), "(receipt)", "receipt");
     }
-    if (!isObject(v)) throw new MalformedError("receipt must be a JSON object", { field: "(receipt)" });
+    if (!isObject(v)) throw malformed("receipt must be a JSON object", { field: "(receipt)" });
     r = v;
-    if (r.format !== RECEIPT_FORMAT) throw new MalformedError(`receipt.format must be ${RECEIPT_FORMAT}`, { field: "format" });
+    if (r.format !== RECEIPT_FORMAT) throw malformed(`receipt.format must be ${RECEIPT_FORMAT}`, { field: "format" });
     readable = true;
     entry = parseEntry(r.entry, "entry");
     if (!Array.isArray(r.certificates) || r.certificates.length === 0 || !r.certificates.every((c) => typeof c === "string")) {
-      throw new MalformedError("receipt.certificates must be a non-empty array of PEM strings", { field: "certificates" });
+      throw malformed("receipt.certificates must be a non-empty array of PEM strings", { field: "certificates" });
     }
-    if (r.crl !== undefined && r.crl !== null && typeof r.crl !== "string") throw new MalformedError("receipt.crl must be a PEM string", { field: "crl" });
+    if (r.crl !== undefined && r.crl !== null && typeof r.crl !== "string") throw malformed("receipt.crl must be a PEM string", { field: "crl" });
     certs = await parseCertificates(r.certificates as string[], "certificates");
   } catch (e) {
     const sc = new SingleCheck(rb);
-    sc.step("parse", "", [asProblem(e)]);
+    sc.step("parse", "", [unreadable(e)]);
     if (!readable) rb.report.unreadable = true;
     return sc.finish("");
   }
@@ -88,13 +90,13 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
   const sigOk = leaf ? await verifier.verifySigned(bytes, entry.signer.cert, entry.signer.alg, entry.sig) : null;
   const sigProblems = signatureProblems(entry, hashOk, sigOk, leaf).filter((p) => p.reason !== "CERT_PATH_FAILURE");
   if (!leaf && !sigProblems.some((p) => p.reason === "UNKNOWN_SIGNER")) {
-    sigProblems.push(failed("UNKNOWN_SIGNER", new UnknownSignerError(`signer certificate ${entry.signer.cert} is not in the receipt`, { seq: entry.seq })));
+    sigProblems.push(failed(new VerificationError("ERR_UNKNOWN_SIGNER", `signer certificate ${entry.signer.cert} is not in the receipt`, { seq: entry.seq })));
   }
   const authentic = sc.step("entry signature", "hash of canonical bytes and RSASSA-PSS signature verify; signer matches the agent", sigProblems);
 
   // Validity and revocation at the entry's position.
   if (leaf && authentic) {
-    const ps: Problem[] = validityProblems(entry.seq, entry.time, leaf);
+    const ps: CheckProblem[] = validityProblems(entry.seq, entry.time, leaf);
     const rev = crl?.revoked.get(leaf.serial);
     let proven = false;
     // Checkpoint (optional; verifiable only if the log signer certificate is included).
@@ -110,10 +112,10 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
       const c = a.checkpoint;
       if (c) {
         rb.report.subject.checkpoint = { size: c.size, head: c.head, time: new Date(c.time).toISOString() };
-        if (c.size <= entry.seq) cps.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint size ${c.size} does not cover seq ${entry.seq}`, { seq: entry.seq })));
+        if (c.size <= entry.seq) cps.push(failed(new VerificationError("ERR_CHECKPOINT", `checkpoint size ${c.size} does not cover seq ${entry.seq}`, { seq: entry.seq })));
         else if (c.size === entry.seq + 1 && c.head !== entry.hash) {
           // Its head is the entry at seq: anything else is a checkpoint of another chain state.
-          cps.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint size ${c.size} ends at seq ${entry.seq}, but its head is not this entry's hash`, { seq: entry.seq })));
+          cps.push(failed(new VerificationError("ERR_CHECKPOINT", `checkpoint size ${c.size} ends at seq ${entry.seq}, but its head is not this entry's hash`, { seq: entry.seq })));
         }
         if (c.size > entry.seq) cps.push(...checkpointTimeProblems(c, { seq: entry.seq, time: entry.time }));
         cps.push(...revokedSignerProblems(c, crl));
@@ -134,11 +136,11 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
 
   // Payload.
   if (opts.payload !== undefined) {
-    let ps: Problem[];
+    let ps: CheckProblem[];
     try {
       ps = payloadProblems(entry.seq, entry.payloadHash, await payloadHash(opts.payload));
     } catch (e) {
-      ps = [asProblem(e)];
+      ps = [unreadable(e)];
     }
     sc.step("payload", "SHA-256 of the payload equals entry.payloadHash", ps);
   } else sc.skip("payload", "no payload supplied");

@@ -1,13 +1,13 @@
 /** verifySignature: a bare signature over message bytes with a certificate. */
-import { MalformedError, SignatureInvalidError } from "./errors.js";
-import { failed, type Problem } from "./checks/problem.js";
+import { malformed, VerificationError } from "./errors.js";
+import { failed, unreadable, type CheckProblem } from "./checks/problem.js";
 import { validityProblems } from "./checks/verdict/index.js";
 import { KeyCache, SUPPORTED_ALGS, verifyRsa, type SigningAlgorithm } from "./crypto.js";
 import { crlInputs as crlInputsOf, type CrlArg } from "./checks/crl/index.js";
 import { ReportBuilder, type Report } from "./report.js";
-import { asProblem, noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
+import { noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
 import type { TrustAnchor } from "./trust/anchor.js";
-import { base64Decode, toBytes, type Bytes } from "./util/bytes.js";
+import { base64Decode, toBytes, type Bytes } from "./formats/bytes.js";
 
 /** Options for {@link verifySignature}. */
 export interface VerifySignatureOptions {
@@ -40,25 +40,25 @@ export async function verifySignature(opts: VerifySignatureOptions): Promise<Rep
   let message: Bytes;
   let certs;
   try {
-    if (!SUPPORTED_ALGS.has(alg)) throw new MalformedError(`unsupported alg ${String(alg)}`, { field: "alg" });
-    if (!(opts.message instanceof Uint8Array)) throw new MalformedError("message must be bytes", { field: "message" });
+    if (!SUPPORTED_ALGS.has(alg)) throw malformed(`unsupported alg ${String(alg)}`, { field: "alg" });
+    if (!(opts.message instanceof Uint8Array)) throw malformed("message must be bytes", { field: "message" });
     message = toBytes(opts.message);
     sig = typeof opts.signature === "string" ? base64Decode(opts.signature.trim(), "signature", true) : toBytes(opts.signature);
     certs = await parseCertificates([opts.certificate], "certificate");
   } catch (e) {
-    sc.step("parse", "", [asProblem(e)]);
+    sc.step("parse", "", [unreadable(e)]);
     return sc.finish("");
   }
   sc.step("parse", "certificate, signature and message read", []);
   const crlInputs = crlInputsOf(opts.crls, "crls", "a CRL given by the caller");
   const { leaf, crl } = await trustAndPath(sc, opts.trust, certs, undefined, crlInputs, now);
   if (!leaf) {
-    sc.step("signature", "", [asProblem(new MalformedError("no end-entity certificate given", { field: "certificate" }))]);
+    sc.step("signature", "", [failed(malformed("no end-entity certificate given", { field: "certificate" }))]);
     return sc.finish("");
   }
   const key = await new KeyCache().get(leaf.spki, alg);
   const ok = key ? await verifyRsa(key, alg, message, sig) : false;
-  const ps: Problem[] = ok ? [] : [failed("SIG_CRYPTO_FAILURE", new SignatureInvalidError(`signature does not verify with certificate ${leaf.serial} (${alg})`))];
+  const ps: CheckProblem[] = ok ? [] : [failed(new VerificationError("ERR_SIG_INVALID", `signature does not verify with certificate ${leaf.serial} (${alg})`))];
   if (sc.step("signature", `${alg} over the message verifies`, ps)) {
     const at = (opts.at ?? now).getTime();
     const status = validityProblems(undefined, at, leaf);

@@ -4,13 +4,14 @@
  * cached key. pkijs-free and I/O-free. Order and link checks stay on the main thread.
  */
 import { KeyCache, verifyRsa, type SigningAlgorithm } from "./crypto.js";
-import { KakuninError, MalformedError } from "./errors.js";
+import { malformed, VerificationError } from "./errors.js";
 import { parseEntry, type EntryFields } from "./parse/entry.js";
 import { parseEntryLineFast } from "./parse/entry-fast.js";
 import { parseStrictJson } from "./parse/strict-json.js";
 import { B64, isObject, int, type Json } from "./parse/fields.js";
-import { base64Decode, type Bytes } from "./util/bytes.js";
-import { canonicalBytes, entryCanonicalBytes, entryCanonicalText, sha256Hex } from "./util/canonical.js";
+import { base64Decode, type Bytes } from "./formats/bytes.js";
+import { canonicalBytes, entryCanonicalBytes, entryCanonicalText } from "./formats/canonical.js";
+import { sha256Hex } from "./formats/hash.js";
 
 /** Longest line accepted (1 MiB); longer lines are ERR_MALFORMED without being parsed. */
 export const MAX_LINE_LENGTH = 1 << 20;
@@ -57,10 +58,10 @@ export type LineResult = EntryLineResult | PayloadLineResult | OtherLineResult |
  * no duplicate member names (RFC 7493). Throws ERR_MALFORMED.
  */
 export function parseLine(line: string): Json {
-  if (line.length > MAX_LINE_LENGTH) throw new MalformedError(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" });
+  if (line.length > MAX_LINE_LENGTH) throw malformed(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" });
   const value = parseStrictJson(line);
-  if (!isObject(value)) throw new MalformedError("line is not a JSON object", { field: "(line)" });
-  if (typeof value.kind !== "string") throw new MalformedError("line has no string `kind`", { field: "kind" });
+  if (!isObject(value)) throw malformed("line is not a JSON object", { field: "(line)" });
+  if (typeof value.kind !== "string") throw malformed("line has no string `kind`", { field: "kind" });
   return value;
 }
 
@@ -241,7 +242,7 @@ export class LineVerifier {
         const seq = int(value, "seq", "payload");
         if (typeof value.base64 === "string") return { kind: "payload", seq, hash: await this.#sha256(base64Decode(value.base64, "payload.base64")) };
         if ("json" in value) return { kind: "payload", seq, hash: await this.#sha256(canonicalBytes(value.json)) };
-        throw new MalformedError("payload line has neither json nor base64", { field: "payload.json" });
+        throw malformed("payload line has neither json nor base64", { field: "payload.json" });
       }
       return { kind: "other", value };
     } catch (e) {
@@ -288,6 +289,6 @@ export async function verifyBlockBytes(v: LineVerifier, bytes: Uint8Array, decod
 }
 
 function malformedResult(e: unknown): MalformedLineResult {
-  if (e instanceof KakuninError) return { kind: "malformed", message: e.message, ...(e.field ? { field: e.field } : {}) };
+  if (e instanceof VerificationError) return { kind: "malformed", message: e.message, ...(e.field ? { field: e.field } : {}) };
   return { kind: "malformed", message: `unexpected: ${String(e)}` };
 }

@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { fetchTimestamp, subjectName, TimestampRejectedError, TimestampUnavailableError } from "../../../verifier/src/timestamp/index.js";
-import { KakuninError } from "../../../verifier/src/errors.js";
+import { VerificationError } from "../../../verifier/src/errors.js";
 
 interface OutcomeBase {
   url: string;
@@ -98,7 +98,7 @@ async function once(url: string, imprint: Uint8Array, o: RequestTimestampsOption
     if (err instanceof TimestampRejectedError) {
       return { outcome: { kind: "refused", status: err.status, failInfo: err.failInfo, message: err.message }, retry: err.failInfo.some((f) => TRANSIENT_FAIL_INFO.has(f)) };
     }
-    const code = err instanceof KakuninError ? err.code : "ERR_TSA_MALFORMED";
+    const code = err instanceof VerificationError ? err.code : "ERR_TSA_MALFORMED";
     return { outcome: { kind: "invalid", code, message: (err as Error).message }, retry: false };
   }
 }

@@ -4,7 +4,7 @@
  * outcomes, never exceptions, and the call is bounded by the deadline — the appender never waits on it
  * (it runs after publication, and a checkpoint that misses its quorum is published anyway, flagged).
  */
-import { parseCheckpoint, parseNote, quorumSatisfied, type Checkpoint, type QuorumRule } from "../../../verifier/src/formats/index.js";
+import { parseCheckpoint, parseNote, quorumSatisfied, type TlogCheckpoint, type QuorumRule } from "../../../verifier/src/formats/index.js";
 import type { WitnessEndpoint } from "./endpoint.js";
 import { mergeCosignatures } from "./merge.js";
 import type { WitnessOutcome } from "./outcome.js";
@@ -27,7 +27,7 @@ export interface CosignRequest {
 
 /** The round's result: one outcome per witness (in configuration order) and the merged note. */
 export interface CosignResult {
-  checkpoint: Checkpoint;
+  checkpoint: TlogCheckpoint;
   /** The note with every verified cosignature appended (the input note if none). */
   note: string;
   outcomes: WitnessOutcome[];
@@ -47,7 +47,7 @@ export class CheckpointNoteError extends Error {
  * checkpoint); every witness problem is in `outcomes`.
  */
 export async function cosignCheckpoint(req: CosignRequest): Promise<CosignResult> {
-  let checkpoint: Checkpoint;
+  let checkpoint: TlogCheckpoint;
   let text: string;
   try {
     text = parseNote(req.note).text;

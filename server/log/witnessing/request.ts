@@ -1,5 +1,5 @@
 /** The tlog-witness add-checkpoint wire format on the client side: the request body and the 409 size body. */
-import { base64Encode } from "../../../verifier/src/util/bytes.js";
+import { base64Encode } from "../../../verifier/src/formats/bytes.js";
 
 /** The spec's cap on consistency proof lines. */
 export const MAX_PROOF_LINES = 63;

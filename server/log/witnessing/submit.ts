@@ -3,7 +3,7 @@
  * have cosigned, one resend from the witness's size after a 409, the answer verified against the
  * pinned key. Resolves to an outcome; never rejects.
  */
-import type { Checkpoint } from "../../../verifier/src/formats/index.js";
+import type { TlogCheckpoint } from "../../../verifier/src/formats/index.js";
 import type { WitnessEndpoint } from "./endpoint.js";
 import type { WitnessOutcome } from "./outcome.js";
 import { formatAddCheckpointBody, parseTlogSize } from "./request.js";
@@ -18,7 +18,7 @@ export interface SubmitRequest {
   /** The signed checkpoint note, as the log publishes it. */
   note: string;
   /** `note` parsed, and its note text (what the witness cosigns). */
-  checkpoint: Checkpoint;
+  checkpoint: TlogCheckpoint;
   text: string;
   state: CosignedSizes;
   proofs: ConsistencyProofs;

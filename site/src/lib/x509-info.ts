@@ -4,9 +4,9 @@
  */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
+import { crlReasonName } from "@kakunin/verifier/formats";
 
 const NAMES: Record<string, string> = { "2.5.4.3": "CN", "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST" };
-const REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "", "removeFromCRL", "privilegeWithdrawn", "aACompromise"];
 
 function der(pem: string): ArrayBuffer {
   const b64 = pem.replace(/-----(BEGIN|END)[^-]+-----/g, "").replace(/\s+/g, "");
@@ -60,7 +60,7 @@ export function describeCrl(pem: string): CrlInfo | null {
         let reason = "";
         if (rc) {
           const e = asn1js.fromBER(rc.extnValue.valueBlock.valueHexView).result as asn1js.Enumerated;
-          reason = REASONS[e.valueBlock.valueDec] ?? String(e.valueBlock.valueDec);
+          reason = crlReasonName(e.valueBlock.valueDec) ?? String(e.valueBlock.valueDec);
         }
         return { serial: hex(r.userCertificate.valueBlock.valueHexView.slice().buffer), date: iso(r.revocationDate), reason };
       }),

@@ -12,6 +12,7 @@ import {
   OPERATOR_TOKEN, addAgent, caPem, chainProblems, createLogFixture, jcs, opensslVerifyAll, opensslVerifyExport, parseExport,
   setupIssuer, withoutHashSig, type LogFixture,
 } from "./fixture.js";
+import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
 
 let kms: LocalKms;
 let fx: LogFixture;
@@ -282,7 +283,7 @@ for (const kind of KINDS) describe(`[${kind}]`, () => {
       const exp = parseExport(res.text);
       expect(exp.header.range).toEqual({ from: 0, to: -1 });
       expect(exp.entries).toEqual([]);
-      expect(exp.checkpoint).toMatchObject({ size: 0, head: "0".repeat(64) });
+      expect(exp.checkpoint).toMatchObject({ size: 0, head: ZERO_HASH });
     });
 
     it("lists the log routes in /openapi.json", async () => {

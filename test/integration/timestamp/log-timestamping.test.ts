@@ -16,7 +16,7 @@ import { MemoryTimestampStore } from "../../../server/log/timestamping/store.js"
 import { CheckpointTimestamper } from "../../../server/log/timestamping/timestamper.js";
 import { checkpointTsr } from "../../../server/log/timestamping/tsr.js";
 import { buildTimestampRequest, parseTsaTrustList, readTimestampToken } from "../../../verifier/src/timestamp/index.js";
-import type { Bytes } from "../../../verifier/src/util/bytes.js";
+import type { Bytes } from "../../../verifier/src/formats/bytes.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { createOpensslTsa, run, type OpensslTsa } from "../../helpers/openssl-tsa.js";
 import { startDevTsa, type DevTsa } from "../../helpers/tsa.js";

@@ -23,6 +23,7 @@ import {
   verifyInclusion,
 } from "../../../verifier/src/formats/index.js";
 import { createTestDatabase, databaseKinds } from "../../helpers/postgres.js";
+import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
 
 const ISSUER = "iss_tree";
 const OTHER = "iss_other";
@@ -31,7 +32,7 @@ const OTHER = "iss_other";
 function entry(issuer: string, seq: number): Record<string, unknown> {
   const e = {
     agent: "agt_1", issuer, payloadHash: createHash("sha256").update(`p${seq}`).digest("hex"),
-    prevHash: "0".repeat(64), seq, signer: { alg: "RSASSA_PSS_SHA_256", cert: "01", key: "arn:k" },
+    prevHash: ZERO_HASH, seq, signer: { alg: "RSASSA_PSS_SHA_256", cert: "01", key: "arn:k" },
     time: "2026-12-02T18:00:00.000Z", type: "agent.operation", v: 1,
   };
   return { ...e, hash: createHash("sha256").update(JSON.stringify(e)).digest("hex"), sig: Buffer.from(`sig${seq}`).toString("base64") };

@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from "../../helpers/server.js";
 import { resign } from "../../unit/verifier/fixtures/chain.js";
 import { cliSandbox, EXIT } from "../../unit/verifier/fixtures/cli.js";
 import * as t from "../../unit/verifier/tamper.js";
+import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 type Json = Record<string, any>;
@@ -101,7 +102,7 @@ describe("a real export", () => {
   it("a duplicate member, a BOM on a body line and invalid UTF-8 are ERR_MALFORMED at that line (library and CLI)", async () => {
     const i = lines.findIndex((l) => l.startsWith('{"kind":"entry"'));
     const dup = [...lines];
-    dup[i] = dup[i]!.replace('"payloadHash":', `"payloadHash":"${"0".repeat(64)}","payloadHash":`);
+    dup[i] = dup[i]!.replace('"payloadHash":', `"payloadHash":"${ZERO_HASH}","payloadHash":`);
     const bom = [...lines];
     bom[i] = "\uFEFF" + bom[i]!;
     const text = lines.join("\n") + "\n";

@@ -17,12 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { entryCanonicalBytes, verifyExport, verifyReceipt, type Report, type TrustAnchor } from "../../../verifier/src/index.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
-import { jcs, pssSign, sha256, ZERO } from "../../unit/verifier/fixtures/chain.js";
+import { jcs, pssSign, sha256 } from "../../unit/verifier/fixtures/chain.js";
 import { issue, makeCa, makeCrl, type Ca, type Signer } from "../../unit/verifier/fixtures/pki.js";
 import * as t from "../../unit/verifier/tamper.js";
 import { parseEntry } from "../../../verifier/src/parse/entry.js";
 import { parseEntryLineFast } from "../../../verifier/src/parse/entry-fast.js";
-import { withoutFields } from "../../../verifier/src/util/canonical.js";
+import { withoutFields } from "../../../verifier/src/formats/canonical.js";
+import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
 
 const BIN = resolve(__dirname, "../../../verifier/bin/kakunin-verify.js");
 type Json = Record<string, any>;
@@ -159,7 +160,7 @@ describe("a real export (real server, real local KMS)", () => {
     expect(new Set(certLines(A).map((c) => c.serial))).toEqual(new Set(Object.values(serials)));
     const es = entries(A);
     expect(es.map((e) => e.seq)).toEqual(es.map((_, i) => i));
-    expect(es[0]!.prevHash).toBe(ZERO);
+    expect(es[0]!.prevHash).toBe(ZERO_HASH);
     for (const e of es) {
       const { hash, sig, ...body } = e;
       expect(hash).toBe(sha256(jcs(body)));
@@ -429,7 +430,7 @@ describe("tamper matrix over the real export", () => {
       evil = await makeCa("Kakunin Root CA");
       const signers = new Map<string, Signer>();
       const out: string[] = [];
-      let prev = ZERO;
+      let prev = ZERO_HASH;
       let header: Json | undefined;
       for (const line of A) {
         const v = JSON.parse(line) as Json;

@@ -10,7 +10,7 @@ import { x509 } from "../../../server/ca/x509.js";
 import { certificateInfo, fingerprintSha256 } from "../../../server/ca/authority.js";
 import { bytesEqual, toArrayBuffer } from "../../../server/ca/bytes.js";
 import { derInteger } from "../../../server/ca/crl.js";
-import { pemDecode, pemEncode } from "../../../server/ca/pem.js";
+import { pemDecode, pemEncode } from "../../../verifier/src/formats/pem.js";
 import { SIGNING_ALGORITHM } from "../../../server/ca/profiles.js";
 import { newSerial } from "../../../server/ca/serial.js";
 

@@ -22,7 +22,7 @@ import {
   reasonCode,
   type RevocationReason,
 } from "../../../server/ca/crl.js";
-import { pemDecode } from "../../../server/ca/pem.js";
+import { pemDecode } from "../../../verifier/src/formats/pem.js";
 import { SIGNING_ALGORITHM } from "../../../server/ca/profiles.js";
 import { x509 } from "../../../server/ca/x509.js";
 

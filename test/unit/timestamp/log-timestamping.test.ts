@@ -9,7 +9,7 @@ import { CheckpointTimestamper } from "../../../server/log/timestamping/timestam
 import { checkpointTsr } from "../../../server/log/timestamping/tsr.js";
 import { assertStrictDer } from "../../../verifier/src/timestamp/der-strict.js";
 import { buildTimestampRequest, encodeTimestampResponse, extractTimestampToken, parseTsaBundle } from "../../../verifier/src/timestamp/index.js";
-import { pemEncode } from "../../../verifier/src/util/pem.js";
+import { pemEncode } from "../../../verifier/src/formats/pem.js";
 import { checkpointCovering } from "../../helpers/tsa-evidence.js";
 import { testTsa } from "./fixtures.js";
 

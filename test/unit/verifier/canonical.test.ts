@@ -1,6 +1,6 @@
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
-import { canonicalBytes, canonicalJson, checkpointCanonicalBytes, entryCanonicalBytes, withoutFields } from "../../../verifier/src/util/canonical.js";
+import { canonicalBytes, canonicalJson, checkpointCanonicalBytes, entryCanonicalBytes, withoutFields } from "../../../verifier/src/formats/canonical.js";
 
 /** A small deterministic PRNG so failures reproduce. */
 function rng(seed: number) {

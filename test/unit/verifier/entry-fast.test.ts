@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseEntry } from "../../../verifier/src/parse/entry.js";
 import { parseEntryLineFast } from "../../../verifier/src/parse/entry-fast.js";
 import { B64 } from "../../../verifier/src/parse/fields.js";
-import { entryCanonicalText, withoutFields } from "../../../verifier/src/util/canonical.js";
+import { entryCanonicalText, withoutFields } from "../../../verifier/src/formats/canonical.js";
 import { parseLine } from "../../../verifier/src/worker-core.js";
 import { scenario } from "./fixtures/scenario.js";
 import { rng } from "./fixtures/rng.js";

@@ -4,6 +4,7 @@ import { scenario, type Scenario } from "./fixtures/scenario.js";
 import { issueAgent, makeCa, makeCrl, issueLogSigner } from "./fixtures/pki.js";
 import { ChainBuilder } from "./fixtures/chain.js";
 import * as t from "./tamper.js";
+import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
 
 let s: Scenario;
 beforeAll(async () => {
@@ -135,7 +136,7 @@ describe("verifyExport: tamper matrix", () => {
   });
   it("a payloadHash change with a recomputed hash fails the signature", async () => {
     const lines = t.editEntry(s.lines, 2, (e) => {
-      e.payloadHash = "0".repeat(64);
+      e.payloadHash = ZERO_HASH;
     });
     const r = await run(lines);
     expect(codesAt(r, 2)).toContain("ERR_HASH_MISMATCH");

@@ -9,6 +9,7 @@ import { MAX_JSON_DEPTH, parseStrictJson } from "../../../verifier/src/parse/str
 import { cliSandbox, EXIT } from "./fixtures/cli.js";
 import { scenario, type Scenario } from "./fixtures/scenario.js";
 import * as t from "./tamper.js";
+import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
 
 let s: Scenario;
 const box = cliSandbox("kakunin-strict-");
@@ -144,7 +145,7 @@ describe("UTF-8, BOM and depth", () => {
 describe("receipt and --payload-json", () => {
   it("duplicate members in a receipt are ERR_MALFORMED naming the member (library, CLI)", async () => {
     const text = JSON.stringify(await s.chain.receipt(5, { crl: s.crl }, s.signerOf));
-    const dup = duplicateMember(text, '"payloadHash":', "payloadHash", `"${"0".repeat(64)}"`);
+    const dup = duplicateMember(text, '"payloadHash":', "payloadHash", `"${ZERO_HASH}"`);
     const r = await verifyReceipt(dup, { trust: trust() });
     expect(r.verdict).toBe("FAILED");
     expect(r.errors[0]).toMatchObject({ code: "ERR_MALFORMED", field: "entry.payloadHash" });

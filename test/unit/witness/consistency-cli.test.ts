@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { base64Encode } from "../../../verifier/src/util/bytes.js";
+import { base64Encode } from "../../../verifier/src/formats/bytes.js";
 import { cosignerKey, type CosignerKey } from "../../helpers/witness-keys.js";
 import { MerkleTestLog } from "../../helpers/witness-tree.js";
 

@@ -2,9 +2,9 @@
  * C2SP tlog-cosignature (c2sp.org/tlog-cosignature), the Ed25519 `cosignature/v1` type: key IDs with
  * algorithm byte 0x04, cosigner vkeys, the signed message and timestamped signature lines.
  */
-import type { Bytes } from "../util/bytes.js";
-import { base64Encode, utf8Encode } from "../util/bytes.js";
-import { NoteFormatError, NoteSignatureError } from "./errors.js";
+import type { Bytes } from "./bytes.js";
+import { base64Encode, utf8Encode } from "./bytes.js";
+import { VerificationError } from "./errors.js";
 import { formatTypedVerifierKey, isValidKeyName, keyIdFor, parseTypedVerifierKey, type NoteSignature, type NoteVerifierKey } from "./note.js";
 
 /** Signature-type byte of Ed25519 cosignatures (in key IDs and vkeys). */
@@ -38,29 +38,29 @@ export function parseCosignerVerifierKey(vkey: string): Promise<NoteVerifierKey>
 }
 
 function checkTimestamp(timestamp: number): void {
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP) throw new NoteFormatError("timestamp must be a non-negative integer", { field: "timestamp" });
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP) throw new VerificationError("ERR_NOTE_FORMAT", "timestamp must be a non-negative integer", { field: "timestamp" });
 }
 
 /** The signed message: `cosignature/v1\ntime <ts>\n` followed by the checkpoint's note text (with its final newline). */
 export function cosignatureMessage(checkpointText: string, timestamp: number): Bytes {
   checkTimestamp(timestamp);
-  if (!checkpointText.endsWith("\n")) throw new NoteFormatError("checkpoint text must end with a newline", { field: "text" });
+  if (!checkpointText.endsWith("\n")) throw new VerificationError("ERR_NOTE_FORMAT", "checkpoint text must end with a newline", { field: "text" });
   return utf8Encode(`cosignature/v1\ntime ${timestamp}\n${checkpointText}`);
 }
 
 /** Splits a note signature's bytes after the key ID into (u64 big-endian timestamp, 64-byte signature). */
 export function parseCosignature(sig: NoteSignature): Cosignature {
-  if (sig.signature.length !== 8 + 64) throw new NoteFormatError("an Ed25519 cosignature is 8 timestamp bytes + 64 signature bytes", { field: "signature" });
+  if (sig.signature.length !== 8 + 64) throw new VerificationError("ERR_NOTE_FORMAT", "an Ed25519 cosignature is 8 timestamp bytes + 64 signature bytes", { field: "signature" });
   const ts = new DataView(sig.signature.buffer, sig.signature.byteOffset, 8).getBigUint64(0);
-  if (ts > BigInt(MAX_TIMESTAMP)) throw new NoteFormatError("cosignature timestamp is out of range", { field: "timestamp" });
+  if (ts > BigInt(MAX_TIMESTAMP)) throw new VerificationError("ERR_NOTE_FORMAT", "cosignature timestamp is out of range", { field: "timestamp" });
   return { name: sig.name, keyId: sig.keyId, timestamp: Number(ts), signature: sig.signature.slice(8) as Bytes };
 }
 
 /** Formats one cosignature as a note signature line `— <name> base64(id ‖ ts ‖ sig)\n`. */
 export function formatCosignatureLine(c: Cosignature): string {
   checkTimestamp(c.timestamp);
-  if (!isValidKeyName(c.name)) throw new NoteFormatError("invalid key name", { field: "name" });
-  if (c.signature.length !== 64) throw new NoteFormatError("Ed25519 signature must be 64 bytes", { field: "signature" });
+  if (!isValidKeyName(c.name)) throw new VerificationError("ERR_NOTE_FORMAT", "invalid key name", { field: "name" });
+  if (c.signature.length !== 64) throw new VerificationError("ERR_NOTE_FORMAT", "Ed25519 signature must be 64 bytes", { field: "signature" });
   const raw = new Uint8Array(4 + 8 + 64);
   const view = new DataView(raw.buffer);
   view.setUint32(0, c.keyId >>> 0);
@@ -96,10 +96,10 @@ export async function verifyCosignatures(checkpointText: string, signatures: rea
     try {
       c = parseCosignature(s);
     } catch (e) {
-      throw new NoteSignatureError(`malformed cosignature by ${s.name}: ${(e as Error).message}`);
+      throw new VerificationError("ERR_NOTE_SIGNATURE", `malformed cosignature by ${s.name}: ${(e as Error).message}`);
     }
     if (!(await verifyEd25519(key.publicKey, cosignatureMessage(checkpointText, c.timestamp), c.signature))) {
-      throw new NoteSignatureError(`invalid cosignature for key ${s.name}+${s.keyId.toString(16).padStart(8, "0")}`);
+      throw new VerificationError("ERR_NOTE_SIGNATURE", `invalid cosignature for key ${s.name}+${s.keyId.toString(16).padStart(8, "0")}`);
     }
     out.push(c);
   }

@@ -1,18 +1,6 @@
-/** Typed errors of the log v2 formats (signed notes, checkpoints, proofs, tiles). Codes never change. */
-import { KakuninError } from "../errors.js";
-
-/** A Merkle inclusion or consistency proof does not verify (or its sizes/hashes are malformed). */
-export class ProofError extends KakuninError {
-  static override code = "ERR_PROOF";
-  override code = "ERR_PROOF";
-}
-/** A signed note, checkpoint, verifier key or tile path is not byte-exact to its C2SP spec. */
-export class NoteFormatError extends KakuninError {
-  static override code = "ERR_NOTE_FORMAT";
-  override code = "ERR_NOTE_FORMAT";
-}
-/** A signature from a known key failed, or no known key signed the note. */
-export class NoteSignatureError extends KakuninError {
-  static override code = "ERR_NOTE_SIGNATURE";
-  override code = "ERR_NOTE_SIGNATURE";
-}
+/**
+ * Errors of the wire formats: the verifier's one {@link VerificationError}, with the codes
+ * ERR_MALFORMED (bad base64, hex, UTF-8, PEM, non-serialisable JSON), ERR_PROOF, ERR_NOTE_FORMAT
+ * and ERR_NOTE_SIGNATURE. Codes never change.
+ */
+export { malformed, VerificationError, type ErrorCode, type ErrorLocation } from "../errors.js";

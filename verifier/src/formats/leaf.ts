@@ -1,8 +1,8 @@
 /** The Merkle leaf of a v1 entry (FORMATS.md "Merkle tree leaves"): canonical bytes with `hash` and `sig`. */
-import type { Bytes } from "../util/bytes.js";
-import { utf8Encode } from "../util/bytes.js";
-import { entryCanonicalText } from "../util/canonical.js";
-import { NoteFormatError } from "./errors.js";
+import type { Bytes } from "./bytes.js";
+import { utf8Encode } from "./bytes.js";
+import { entryCanonicalText } from "./canonical.js";
+import { VerificationError } from "./errors.js";
 import { hashLeaf } from "./merkle.js";
 
 /**
@@ -13,7 +13,7 @@ import { hashLeaf } from "./merkle.js";
  */
 export function entryLeafData(entry: Record<string, unknown>): Bytes {
   const { hash, sig } = entry;
-  if (typeof hash !== "string" || typeof sig !== "string") throw new NoteFormatError("entry needs string hash and sig", { field: "entry" });
+  if (typeof hash !== "string" || typeof sig !== "string") throw new VerificationError("ERR_NOTE_FORMAT", "entry needs string hash and sig", { field: "entry" });
   const canonical = entryCanonicalText(entry);
   return utf8Encode(`${canonical.slice(0, -1)},"hash":${JSON.stringify(hash)},"sig":${JSON.stringify(sig)}}`);
 }

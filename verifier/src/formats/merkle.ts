@@ -1,12 +1,9 @@
 /** RFC 9162 §2.1 Merkle tree hashing over WebCrypto SHA-256. */
-import type { Bytes } from "../util/bytes.js";
+import type { Bytes } from "./bytes.js";
+import { sha256 } from "./hash.js";
 
 /** Size of every hash in the tree. */
 export const HASH_SIZE = 32;
-
-async function sha256(data: Bytes): Promise<Bytes> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", data)) as Bytes;
-}
 
 /** Leaf hash: SHA-256(0x00 ‖ data). */
 export function hashLeaf(data: Uint8Array): Promise<Bytes> {
@@ -51,12 +48,4 @@ export async function rootOfLeafHashes(leafHashes: readonly Uint8Array[]): Promi
   let acc = stack.pop()!.hash;
   while (stack.length > 0) acc = await hashChildren(stack.pop()!.hash, acc);
   return acc as Bytes;
-}
-
-/** Constant-shape byte equality (length first). */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
 }

@@ -1,7 +1,8 @@
 /** C2SP signed-note (c2sp.org/signed-note): parsing, formatting, Ed25519 (type 0x01) keys and verification. */
-import type { Bytes } from "../util/bytes.js";
-import { base64Decode, base64Encode, utf8Decode, utf8Encode } from "../util/bytes.js";
-import { NoteFormatError, NoteSignatureError } from "./errors.js";
+import type { Bytes } from "./bytes.js";
+import { base64Decode, base64Encode, utf8Decode, utf8Encode } from "./bytes.js";
+import { VerificationError } from "./errors.js";
+import { sha256 } from "./hash.js";
 
 /** One signature line: key name, uint32 key ID, and the signature bytes after the ID. */
 export interface NoteSignature {
@@ -33,7 +34,7 @@ export function isValidKeyName(name: string): boolean {
 
 function strictBase64(text: string, field: string): Bytes {
   const bytes = base64Decode(text, field);
-  if (base64Encode(bytes) !== text) throw new NoteFormatError(`${field} is not canonical base64`, { field });
+  if (base64Encode(bytes) !== text) throw new VerificationError("ERR_NOTE_FORMAT", `${field} is not canonical base64`, { field });
   return bytes;
 }
 
@@ -45,7 +46,7 @@ export async function keyIdFor(name: string, type: number, publicKey: Uint8Array
   buf[n.length] = 0x0a;
   buf[n.length + 1] = type;
   buf.set(publicKey, n.length + 2);
-  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+  const h = await sha256(buf);
   return new DataView(h.buffer).getUint32(0);
 }
 
@@ -56,8 +57,8 @@ export function ed25519KeyId(name: string, publicKey: Uint8Array): Promise<numbe
 
 /** Formats a verifier key `<name>+<hex id>+base64(type ‖ key)` for a 32-byte Ed25519 public key. */
 export async function formatTypedVerifierKey(name: string, type: number, publicKey: Uint8Array): Promise<string> {
-  if (!isValidKeyName(name)) throw new NoteFormatError("invalid key name", { field: "name" });
-  if (publicKey.length !== 32) throw new NoteFormatError("Ed25519 public key must be 32 bytes", { field: "publicKey" });
+  if (!isValidKeyName(name)) throw new VerificationError("ERR_NOTE_FORMAT", "invalid key name", { field: "name" });
+  if (publicKey.length !== 32) throw new VerificationError("ERR_NOTE_FORMAT", "Ed25519 public key must be 32 bytes", { field: "publicKey" });
   const id = (await keyIdFor(name, type, publicKey)).toString(16).padStart(8, "0");
   const material = new Uint8Array(33);
   material[0] = type;
@@ -78,18 +79,18 @@ export async function parseTypedVerifierKey(vkey: string, type: number, kind: st
   // Split at the first two '+' only: base64 key material may itself contain '+'.
   const first = vkey.indexOf("+");
   const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
-  if (second < 0) throw new NoteFormatError("verifier key must be name+id+key", { field: "vkey" });
+  if (second < 0) throw new VerificationError("ERR_NOTE_FORMAT", "verifier key must be name+id+key", { field: "vkey" });
   const name = vkey.slice(0, first);
   const hex = vkey.slice(first + 1, second);
   const b64 = vkey.slice(second + 1);
-  if (!isValidKeyName(name)) throw new NoteFormatError("invalid key name", { field: "vkey.name" });
-  if (!/^[0-9a-f]{8}$/.test(hex)) throw new NoteFormatError("key ID must be 8 lowercase hex digits", { field: "vkey.id" });
+  if (!isValidKeyName(name)) throw new VerificationError("ERR_NOTE_FORMAT", "invalid key name", { field: "vkey.name" });
+  if (!/^[0-9a-f]{8}$/.test(hex)) throw new VerificationError("ERR_NOTE_FORMAT", "key ID must be 8 lowercase hex digits", { field: "vkey.id" });
   const material = strictBase64(b64, "vkey.key");
-  if (material[0] !== type) throw new NoteFormatError(`only ${kind} (type 0x${type.toString(16).padStart(2, "0")}) verifier keys are supported`, { field: "vkey.key" });
-  if (material.length !== 33) throw new NoteFormatError("Ed25519 key must be 32 bytes", { field: "vkey.key" });
+  if (material[0] !== type) throw new VerificationError("ERR_NOTE_FORMAT", `only ${kind} (type 0x${type.toString(16).padStart(2, "0")}) verifier keys are supported`, { field: "vkey.key" });
+  if (material.length !== 33) throw new VerificationError("ERR_NOTE_FORMAT", "Ed25519 key must be 32 bytes", { field: "vkey.key" });
   const publicKey = material.slice(1) as Bytes;
   const keyId = parseInt(hex, 16);
-  if ((await keyIdFor(name, type, publicKey)) !== keyId) throw new NoteFormatError("key ID does not match the key", { field: "vkey.id" });
+  if ((await keyIdFor(name, type, publicKey)) !== keyId) throw new VerificationError("ERR_NOTE_FORMAT", "key ID does not match the key", { field: "vkey.id" });
   return { name, keyId, publicKey };
 }
 
@@ -103,25 +104,25 @@ export function parseNote(input: string | Uint8Array): Note {
   const msg = typeof input === "string" ? input : utf8Decode(input, "note");
   for (const ch of msg) {
     const c = ch.codePointAt(0)!;
-    if ((c < 0x20 && c !== 0x0a) || (c >= 0xd800 && c <= 0xdfff)) throw new NoteFormatError("note contains a control character or invalid UTF-8");
+    if ((c < 0x20 && c !== 0x0a) || (c >= 0xd800 && c <= 0xdfff)) throw new VerificationError("ERR_NOTE_FORMAT", "note contains a control character or invalid UTF-8");
   }
   const split = msg.lastIndexOf("\n\n");
-  if (split < 0) throw new NoteFormatError("note has no blank line before its signatures");
+  if (split < 0) throw new VerificationError("ERR_NOTE_FORMAT", "note has no blank line before its signatures");
   const text = msg.slice(0, split + 1);
   const sigs = msg.slice(split + 2);
-  if (sigs.length === 0 || !sigs.endsWith("\n")) throw new NoteFormatError("note has no signature lines, or they do not end in a newline");
+  if (sigs.length === 0 || !sigs.endsWith("\n")) throw new VerificationError("ERR_NOTE_FORMAT", "note has no signature lines, or they do not end in a newline");
   const lines = sigs.slice(0, -1).split("\n");
-  if (lines.length > MAX_NOTE_SIGNATURES) throw new NoteFormatError(`note has more than ${MAX_NOTE_SIGNATURES} signatures`);
+  if (lines.length > MAX_NOTE_SIGNATURES) throw new VerificationError("ERR_NOTE_FORMAT", `note has more than ${MAX_NOTE_SIGNATURES} signatures`);
   const signatures = lines.map((line, i) => {
     const field = `signature[${i}]`;
-    if (!line.startsWith(SIG_PREFIX)) throw new NoteFormatError("signature line must start with an em dash and a space", { field });
+    if (!line.startsWith(SIG_PREFIX)) throw new VerificationError("ERR_NOTE_FORMAT", "signature line must start with an em dash and a space", { field });
     const rest = line.slice(SIG_PREFIX.length);
     const sp = rest.indexOf(" ");
     const name = sp < 0 ? rest : rest.slice(0, sp);
     const b64 = sp < 0 ? "" : rest.slice(sp + 1);
-    if (!isValidKeyName(name) || b64 === "") throw new NoteFormatError("signature line needs a key name and a signature", { field });
+    if (!isValidKeyName(name) || b64 === "") throw new VerificationError("ERR_NOTE_FORMAT", "signature line needs a key name and a signature", { field });
     const raw = strictBase64(b64, field);
-    if (raw.length < 5) throw new NoteFormatError("signature is shorter than key ID + 1 byte", { field });
+    if (raw.length < 5) throw new VerificationError("ERR_NOTE_FORMAT", "signature is shorter than key ID + 1 byte", { field });
     return { name, keyId: new DataView(raw.buffer).getUint32(0), signature: raw.slice(4) as Bytes };
   });
   return { text, signatures };
@@ -129,11 +130,11 @@ export function parseNote(input: string | Uint8Array): Note {
 
 /** Formats a note: text (must end in a newline) + blank line + one line per signature. */
 export function formatNote(note: Note): string {
-  if (!note.text.endsWith("\n")) throw new NoteFormatError("note text must end with a newline", { field: "text" });
-  if (note.signatures.length === 0) throw new NoteFormatError("a note needs a signature", { field: "signatures" });
+  if (!note.text.endsWith("\n")) throw new VerificationError("ERR_NOTE_FORMAT", "note text must end with a newline", { field: "text" });
+  if (note.signatures.length === 0) throw new VerificationError("ERR_NOTE_FORMAT", "a note needs a signature", { field: "signatures" });
   let out = `${note.text}\n`;
   for (const s of note.signatures) {
-    if (!isValidKeyName(s.name)) throw new NoteFormatError("invalid key name", { field: "name" });
+    if (!isValidKeyName(s.name)) throw new VerificationError("ERR_NOTE_FORMAT", "invalid key name", { field: "name" });
     const raw = new Uint8Array(4 + s.signature.length);
     new DataView(raw.buffer).setUint32(0, s.keyId >>> 0);
     raw.set(s.signature, 4);
@@ -166,12 +167,12 @@ export async function openNote(msg: string | Uint8Array, known: readonly NoteVer
     if (seen.has(tag)) continue;
     seen.add(tag);
     if (key.length === 0) { unverified.push(s); continue; }
-    if (key.length > 1) throw new NoteSignatureError(`ambiguous key ${s.name}+${hexId(s.keyId)}`);
-    if (verified.some((v) => v.name === s.name && v.keyId === s.keyId)) throw new NoteSignatureError(`two different signatures by ${s.name}+${hexId(s.keyId)}`);
-    if (!(await verifyEd25519(key[0]!.publicKey, text, s.signature))) throw new NoteSignatureError(`invalid signature for key ${s.name}+${hexId(s.keyId)}`);
+    if (key.length > 1) throw new VerificationError("ERR_NOTE_SIGNATURE", `ambiguous key ${s.name}+${hexId(s.keyId)}`);
+    if (verified.some((v) => v.name === s.name && v.keyId === s.keyId)) throw new VerificationError("ERR_NOTE_SIGNATURE", `two different signatures by ${s.name}+${hexId(s.keyId)}`);
+    if (!(await verifyEd25519(key[0]!.publicKey, text, s.signature))) throw new VerificationError("ERR_NOTE_SIGNATURE", `invalid signature for key ${s.name}+${hexId(s.keyId)}`);
     verified.push(s);
   }
-  if (verified.length === 0) throw new NoteSignatureError("note has no verifiable signatures");
+  if (verified.length === 0) throw new VerificationError("ERR_NOTE_SIGNATURE", "note has no verifiable signatures");
   return { text: note.text, verified, unverified };
 }
 

@@ -6,15 +6,16 @@
  * (tlog-cosignature type 0x04). Any other type is an error naming the line, not silently a
  * witness that can never cosign.
  */
-import { KakuninError } from "../errors.js";
-import { bytesEqual } from "./merkle.js";
+import { VerificationError, type ErrorLocation } from "../errors.js";
+import { bytesEqual } from "./bytes.js";
 import { parseVerifierKey, type NoteVerifierKey } from "./note.js";
 import { parseCosignerVerifierKey } from "./cosignature.js";
 
 /** A policy file that is not C2SP tlog-policy. `line` is 1-based; `field` names the item. */
-export class PolicyError extends KakuninError {
-  static override code = "ERR_POLICY";
-  override code = "ERR_POLICY";
+export class PolicyError extends VerificationError {
+  constructor(message: string, where?: ErrorLocation) {
+    super("ERR_POLICY", message, where);
+  }
 }
 
 /** A `log <vkey> [<url>]` line. The key's name is the log's origin. */

@@ -2,8 +2,8 @@
  * Proof generation (RFC 9162 §2.1.3.1 PATH and §2.1.4.1 PROOF) from stored full-subtree nodes, so a
  * server answers in O(log n) node reads. A plan is pure; {@link buildProof} does one batched read.
  */
-import type { Bytes } from "../util/bytes.js";
-import { ProofError } from "./errors.js";
+import type { Bytes } from "./bytes.js";
+import { VerificationError } from "./errors.js";
 import { hashChildren, splitPoint } from "./merkle.js";
 
 /** A full, aligned subtree: leaves [index·2^level, (index+1)·2^level). Level 0 nodes are leaf hashes. */
@@ -34,13 +34,13 @@ export function rangeNodes(start: number, end: number): NodeId[] {
 }
 
 function checkSizes(a: number, b: number, what: string): void {
-  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || a < 0 || b < 0) throw new ProofError(`${what}: sizes must be non-negative safe integers`);
+  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || a < 0 || b < 0) throw new VerificationError("ERR_PROOF", `${what}: sizes must be non-negative safe integers`);
 }
 
 /** Plan of the inclusion proof of leaf `index` in the tree of `size`. */
 export function inclusionPlan(index: number, size: number): ProofPlan {
   checkSizes(index, size, "inclusion");
-  if (index >= size) throw new ProofError(`index ${index} is not below tree size ${size}`, { field: "index" });
+  if (index >= size) throw new VerificationError("ERR_PROOF", `index ${index} is not below tree size ${size}`, { field: "index" });
   const path = (m: number, a: number, b: number): ProofPlan => {
     const n = b - a;
     if (n === 1) return [];
@@ -53,7 +53,7 @@ export function inclusionPlan(index: number, size: number): ProofPlan {
 /** Plan of the consistency proof from size1 to size2 (0 < size1 ≤ size2; equal sizes give an empty proof). */
 export function consistencyPlan(size1: number, size2: number): ProofPlan {
   checkSizes(size1, size2, "consistency");
-  if (size1 === 0 || size1 > size2) throw new ProofError(`no consistency proof from ${size1} to ${size2}`, { field: "size1" });
+  if (size1 === 0 || size1 > size2) throw new VerificationError("ERR_PROOF", `no consistency proof from ${size1} to ${size2}`, { field: "size1" });
   const sub = (m: number, a: number, b: number, whole: boolean): ProofPlan => {
     const n = b - a;
     if (m === n) return whole ? [] : [rangeNodes(a, b)];
@@ -67,7 +67,7 @@ export function consistencyPlan(size1: number, size2: number): ProofPlan {
 export async function buildProof(plan: ProofPlan, reader: NodeReader): Promise<Bytes[]> {
   const ids = plan.flat();
   const hashes = ids.length ? await reader.readNodes(ids) : [];
-  if (hashes.length !== ids.length) throw new ProofError(`node reader returned ${hashes.length} of ${ids.length} nodes`);
+  if (hashes.length !== ids.length) throw new VerificationError("ERR_PROOF", `node reader returned ${hashes.length} of ${ids.length} nodes`);
   let at = 0;
   const out: Bytes[] = [];
   for (const group of plan) {
@@ -83,7 +83,7 @@ export async function buildProof(plan: ProofPlan, reader: NodeReader): Promise<B
 /** Root of the tree of `size` from stored nodes (size > 0). */
 export async function rootFromNodes(size: number, reader: NodeReader): Promise<Bytes> {
   const [root] = await buildProof([rangeNodes(0, size)], reader);
-  if (!root) throw new ProofError("empty tree has no stored root");
+  if (!root) throw new VerificationError("ERR_PROOF", "empty tree has no stored root");
   return root;
 }
 
@@ -102,7 +102,7 @@ export class CompactRange {
   /** The right edge of a tree of `size`: the nodes {@link rangeNodes}(0, size) names, in that order. */
   static resume(size: number, edgeHashes: readonly Uint8Array[]): CompactRange {
     const ids = rangeNodes(0, size);
-    if (ids.length !== edgeHashes.length) throw new ProofError(`a tree of ${size} has ${ids.length} edge nodes, got ${edgeHashes.length}`);
+    if (ids.length !== edgeHashes.length) throw new VerificationError("ERR_PROOF", `a tree of ${size} has ${ids.length} edge nodes, got ${edgeHashes.length}`);
     const r = new CompactRange();
     r.#edge = ids.map((id, i) => ({ id, hash: edgeHashes[i]! }));
     r.#size = size;
@@ -124,7 +124,7 @@ export class CompactRange {
 
   /** Current root (throws on the empty tree; use emptyRoot()). */
   async root(): Promise<Bytes> {
-    if (this.#edge.length === 0) throw new ProofError("empty tree");
+    if (this.#edge.length === 0) throw new VerificationError("ERR_PROOF", "empty tree");
     let acc = this.#edge[this.#edge.length - 1]!.hash;
     for (let i = this.#edge.length - 2; i >= 0; i--) acc = await hashChildren(this.#edge[i]!.hash, acc);
     return new Uint8Array(acc) as Bytes;

@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import {
   checkSplitView, evaluateWitnessQuorum, parsePolicy, parseVerifierKey, type NoteVerifierKey, type TrustPolicy,
 } from "../formats/index.js";
-import { base64Decode, base64Encode } from "../util/bytes.js";
+import { base64Decode, base64Encode } from "../formats/bytes.js";
 import { startsWithBom, strictUtf8Decoder } from "../parse/strict-json.js";
 
 const EXIT = { PASSED: 0, FAILED: 1, USAGE: 2 } as const;

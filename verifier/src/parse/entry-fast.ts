@@ -21,7 +21,8 @@
  *   the general path otherwise. The verifier's native addon does so while decoding it.
  * The expression is unambiguous (each string ends at its quote), so it runs in linear time.
  */
-import { LIFECYCLE_TYPES, type EntryFields } from "./entry.js";
+import { isLifecycleType } from "../formats/wire.js";
+import type { EntryFields } from "./entry.js";
 import { canonicalPadding } from "./fields.js";
 
 /** A string character JCS writes as is and parseEntry's `.` accepts (a RegExp source fragment). */
@@ -57,7 +58,7 @@ export function parseEntryLineFast(line: string): FastEntry | undefined {
   const m = ENTRY_LINE.exec(line);
   if (!m || !line.endsWith(END)) return undefined;
   const type = m[11]!;
-  if (LIFECYCLE_TYPES.has(type)) return undefined; // they need details: the general path
+  if (isLifecycleType(type)) return undefined; // they need details: the general path
   const sig = line.slice(m[0].length, line.length - END.length);
   // Non-canonical padding bits (a re-spelled signature) are the general path's to reject.
   if (!canonicalPadding(sig)) return undefined;

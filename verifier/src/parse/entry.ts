@@ -1,38 +1,23 @@
-/** Shape checks for entries and checkpoints (FORMATS.md "Entry", "Checkpoint"). pkijs-free: workers use it. */
-import { MalformedError } from "../errors.js";
+/**
+ * Shape checks for entries and checkpoints (FORMATS.md "Entry", "Checkpoint"): attacker-controlled
+ * JSON in, the wire types of formats/wire.ts out, as the verifier reads them. pkijs-free: workers use it.
+ */
+import { malformed } from "../errors.js";
+import type { Checkpoint, LifecycleContract, LogEntry, SignerRef } from "../formats/wire.js";
 import { B64, HASH, SERIAL_RE, int, isObject, obj, str, time, type Json } from "./fields.js";
 
-/** The signer block of an entry or checkpoint. */
-export interface Signer {
-  cert: string;
-  key: string;
-  alg: string;
-}
+/** The signer block as read: any `alg` (an entry signed otherwise than with ENTRY_ALG does not verify). */
+export type Signer = Omit<SignerRef, "alg"> & { alg: string };
 
-/** The fields of an entry the verifier relies on (the raw object is what gets hashed). */
-export interface EntryFields {
-  seq: number;
-  time: number;
-  type: string;
-  issuer: string;
-  agent: string;
-  signer: Signer;
-  payloadHash: string;
-  prevHash: string;
-  hash: string;
-  sig: string;
-  /** Lifecycle details (absent for agent.operation). */
-  details?: LifecycleDetails;
-}
+/**
+ * The fields of an entry the verifier relies on (the raw object is what gets hashed): the wire
+ * entry with `time` in epoch ms, and lifecycle `details` narrowed to what verifiers cross-check
+ * (absent for other types).
+ */
+export type EntryFields = Omit<LogEntry, "v" | "time" | "signer" | "details"> & { time: number; signer: Signer; details?: LifecycleContract };
 
-/** What lifecycle entries say (FORMATS.md table). */
-export type LifecycleDetails =
-  | { type: "agent.registered"; cert: string }
-  | { type: "key.rotated"; oldCert: string; newCert: string }
-  | { type: "certificate.revoked"; cert: string; reason: string };
-
-/** Lifecycle entry types, signed by the log signer. */
-export const LIFECYCLE_TYPES = new Set(["agent.registered", "key.rotated", "certificate.revoked"]);
+/** The fields of a checkpoint, `time` in epoch ms. */
+export type CheckpointFields = Omit<Checkpoint, "time" | "signer"> & { time: number; signer: Signer };
 
 function signer(parent: Json, path: string): Signer {
   const s = obj(parent, "signer", path);
@@ -42,8 +27,8 @@ function signer(parent: Json, path: string): Signer {
 
 /** Validates an entry object (attacker-controlled) and returns its typed fields. Throws ERR_MALFORMED. */
 export function parseEntry(e: unknown, path = "entry"): EntryFields {
-  if (!isObject(e)) throw new MalformedError(`${path} must be an object`, { field: path });
-  if (e.v !== 1) throw new MalformedError(`${path}.v must be 1`, { field: `${path}.v` });
+  if (!isObject(e)) throw malformed(`${path} must be an object`, { field: path });
+  if (e.v !== 1) throw malformed(`${path}.v must be 1`, { field: `${path}.v` });
   const type = str(e, "type", path, /^[a-z][a-z0-9._-]{0,63}$/);
   const out: EntryFields = {
     seq: int(e, "seq", path),
@@ -58,7 +43,7 @@ export function parseEntry(e: unknown, path = "entry"): EntryFields {
     sig: str(e, "sig", path, B64),
   };
   if (e.details !== undefined && !isObject(e.details)) {
-    throw new MalformedError(`${path}.details must be an object`, { field: `${path}.details` });
+    throw malformed(`${path}.details must be an object`, { field: `${path}.details` });
   }
   const dp = `${path}.details`;
   if (type === "agent.registered") {
@@ -74,19 +59,9 @@ export function parseEntry(e: unknown, path = "entry"): EntryFields {
   return out;
 }
 
-/** The fields of a checkpoint. */
-export interface CheckpointFields {
-  issuer: string;
-  size: number;
-  head: string;
-  time: number;
-  signer: Signer;
-  sig: string;
-}
-
 /** Validates a checkpoint object (attacker-controlled). Throws ERR_MALFORMED. */
 export function parseCheckpoint(c: unknown, path = "checkpoint"): CheckpointFields {
-  if (!isObject(c)) throw new MalformedError(`${path} must be an object`, { field: path });
+  if (!isObject(c)) throw malformed(`${path} must be an object`, { field: path });
   return {
     issuer: str(c, "issuer", path),
     size: int(c, "size", path),

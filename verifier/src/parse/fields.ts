@@ -1,5 +1,5 @@
 /** Field validators for attacker-controlled JSON. Each failure is ERR_MALFORMED naming the field. */
-import { MalformedError } from "../errors.js";
+import { malformed } from "../errors.js";
 
 export type Json = Record<string, unknown>;
 
@@ -9,7 +9,7 @@ export function isObject(v: unknown): v is Json {
 
 export function obj(parent: Json, key: string, path: string): Json {
   const v = parent[key];
-  if (!isObject(v)) throw new MalformedError(`${path}.${key} must be an object`, { field: `${path}.${key}` });
+  if (!isObject(v)) throw malformed(`${path}.${key} must be an object`, { field: `${path}.${key}` });
   return v;
 }
 
@@ -20,8 +20,8 @@ export interface Pattern {
 
 export function str(parent: Json, key: string, path: string, pattern?: Pattern): string {
   const v = parent[key];
-  if (typeof v !== "string") throw new MalformedError(`${path}.${key} must be a string`, { field: `${path}.${key}` });
-  if (pattern && !pattern.test(v)) throw new MalformedError(`${path}.${key} has an invalid format`, { field: `${path}.${key}` });
+  if (typeof v !== "string") throw malformed(`${path}.${key} must be a string`, { field: `${path}.${key}` });
+  if (pattern && !pattern.test(v)) throw malformed(`${path}.${key} has an invalid format`, { field: `${path}.${key}` });
   return v;
 }
 
@@ -32,7 +32,7 @@ export function optStr(parent: Json, key: string, path: string): string | undefi
 export function int(parent: Json, key: string, path: string, min = 0): number {
   const v = parent[key];
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
-    throw new MalformedError(`${path}.${key} must be an integer ≥ ${min}`, { field: `${path}.${key}` });
+    throw malformed(`${path}.${key} must be an integer ≥ ${min}`, { field: `${path}.${key}` });
   }
   return v;
 }
@@ -92,6 +92,6 @@ export const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export function time(parent: Json, key: string, path: string): number {
   const s = str(parent, key, path, TIME_RE);
   const ms = Date.parse(s);
-  if (!Number.isFinite(ms)) throw new MalformedError(`${path}.${key} is not a valid time`, { field: `${path}.${key}` });
+  if (!Number.isFinite(ms)) throw malformed(`${path}.${key} is not a valid time`, { field: `${path}.${key}` });
   return ms;
 }

@@ -9,7 +9,7 @@
  * parsed objects' keys are counted. A duplicate collapses two members into one key, so the counts
  * differ exactly when a duplicate exists; only then does a second, precise pass find its name.
  */
-import { MalformedError } from "../errors.js";
+import { malformed } from "../errors.js";
 
 /** Deepest nesting of arrays/objects accepted (the formats need < 10; payloads get headroom). */
 export const MAX_JSON_DEPTH = 128;
@@ -120,16 +120,16 @@ function findDuplicate(text: string): string | undefined {
  */
 export function parseStrictJson(text: string, field = "(line)", what = "line"): unknown {
   const { members, depth } = scan(text);
-  if (depth > MAX_JSON_DEPTH) throw new MalformedError(`${what} nests deeper than ${MAX_JSON_DEPTH} levels`, { field });
+  if (depth > MAX_JSON_DEPTH) throw malformed(`${what} nests deeper than ${MAX_JSON_DEPTH} levels`, { field });
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new MalformedError(`${what} is not valid JSON`, { field });
+    throw malformed(`${what} is not valid JSON`, { field });
   }
   if (countKeys(value) !== members) {
     const dup = findDuplicate(text) ?? "(unknown)";
-    throw new MalformedError(`${what} has a duplicate member name ${dup} (RFC 7493: member names must be unique)`, { field: dup });
+    throw malformed(`${what} has a duplicate member name ${dup} (RFC 7493: member names must be unique)`, { field: dup });
   }
   return value;
 }

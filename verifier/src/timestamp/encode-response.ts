@@ -4,7 +4,7 @@
  * token with `granted` says nothing the token does not.
  */
 import * as asn1js from "asn1js";
-import type { Bytes } from "../util/bytes.js";
+import type { Bytes } from "../formats/bytes.js";
 import { own } from "./signature.js";
 import { parseDer } from "./verify-token.js";
 

@@ -6,7 +6,7 @@ import { TimestampUnavailableError } from "./errors.js";
 import { buildTimestampRequest, type TimestampRequestOptions } from "./request.js";
 import { verifyTimestampResponse } from "./response.js";
 import type { TimestampExpectation, VerifiedTimestamp } from "./verify-token.js";
-import type { Bytes } from "../util/bytes.js";
+import type { Bytes } from "../formats/bytes.js";
 
 const MAX_REPLY_BYTES = 64 * 1024;
 

@@ -4,9 +4,9 @@
  * checkpoint text) and whether that checkpoint covers the entry. The token's integrity is checked
  * before what it is over, so a tampered token is told apart from a genuine one over another text.
  */
-import { parseCheckpoint, type Checkpoint } from "../formats/checkpoint.js";
-import { KakuninError } from "../errors.js";
-import { base64Encode, bytesEqual, utf8Encode } from "../util/bytes.js";
+import { parseCheckpoint, type TlogCheckpoint } from "../formats/checkpoint.js";
+import { VerificationError } from "../errors.js";
+import { base64Encode, bytesEqual, utf8Encode } from "../formats/bytes.js";
 import { OID_SHA256 } from "./oids.js";
 import type { CheckpointEvidence, ProofOfExistence, TokenAssessment, TsaPolicy } from "./poe-types.js";
 import { readTimestampToken, subjectName, certificateSerial, type TimestampTokenInfo } from "./token-info.js";
@@ -22,7 +22,7 @@ export interface EvidenceContext {
   evidence: CheckpointEvidence;
   imprint: Uint8Array;
   /** The parsed checkpoint, or why the text is not one. */
-  checkpoint: Checkpoint | { error: string };
+  checkpoint: TlogCheckpoint | { error: string };
 }
 
 export async function evidenceContext(index: number, evidence: CheckpointEvidence): Promise<EvidenceContext> {
@@ -49,7 +49,7 @@ function coverageProblem(ctx: EvidenceContext): string | undefined {
 }
 
 function tamperedOrRejected(err: unknown): Pick<TokenAssessment, "status" | "code" | "message"> & { tamper?: "FORMAT_FAILURE" | "HASH_FAILURE" | "SIG_CRYPTO_FAILURE" } {
-  if (err instanceof KakuninError) {
+  if (err instanceof VerificationError) {
     if (err.code === "ERR_TSA_MALFORMED") return { status: "tampered", code: err.code, message: err.message, tamper: "FORMAT_FAILURE" };
     if (err.code === "ERR_TSA_SIGNATURE") return { status: "tampered", code: err.code, message: err.message, tamper: err.field === "messageDigest" ? "HASH_FAILURE" : "SIG_CRYPTO_FAILURE" };
     return { status: "rejected", code: err.code, message: err.message };

@@ -2,8 +2,8 @@
  * Builds an RFC 3161 TimeStampReq for a SHA-256 message imprint, with a random nonce and certReq.
  */
 import * as asn1js from "asn1js";
-import type { Bytes } from "../util/bytes.js";
-import { MalformedError } from "../errors.js";
+import type { Bytes } from "../formats/bytes.js";
+import { malformed } from "../errors.js";
 import { OID_SHA256 } from "./oids.js";
 
 /** A request ready to POST (`application/timestamp-query`), with what the reply must echo. */
@@ -34,10 +34,10 @@ export function randomNonce(length = 16): Bytes {
 
 /** TimeStampReq ::= SEQUENCE { version 1, messageImprint, reqPolicy?, nonce?, certReq DEFAULT FALSE, extensions? }. */
 export function buildTimestampRequest(sha256Imprint: Uint8Array, opts: TimestampRequestOptions = {}): TimestampRequest {
-  if (sha256Imprint.length !== 32) throw new MalformedError(`imprint must be a 32-byte SHA-256 digest, got ${sha256Imprint.length} bytes`, { field: "imprint" });
+  if (sha256Imprint.length !== 32) throw malformed(`imprint must be a 32-byte SHA-256 digest, got ${sha256Imprint.length} bytes`, { field: "imprint" });
   const nonce = opts.nonce ? new Uint8Array(opts.nonce) : randomNonce();
   if (nonce.length === 0 || nonce[0]! & 0x80 || (nonce.length > 1 && nonce[0] === 0 && !(nonce[1]! & 0x80))) {
-    throw new MalformedError("nonce must be positive minimal INTEGER content octets", { field: "nonce" });
+    throw malformed("nonce must be positive minimal INTEGER content octets", { field: "nonce" });
   }
   const imprint = new Uint8Array(sha256Imprint);
   const fields: asn1js.AsnType[] = [

@@ -2,7 +2,7 @@
  * Parses an RFC 3161 TimeStampResp: the PKIStatusInfo, and the token when the status grants one.
  */
 import * as asn1js from "asn1js";
-import type { Bytes } from "../util/bytes.js";
+import type { Bytes } from "../formats/bytes.js";
 import { TimestampMalformedError, TimestampRejectedError } from "./errors.js";
 import { failInfoNames } from "./fail-info.js";
 import { own } from "./signature.js";

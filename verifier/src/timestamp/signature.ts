@@ -4,7 +4,7 @@
  */
 import * as asn1js from "asn1js";
 import type * as pkijs from "pkijs";
-import type { Bytes } from "../util/bytes.js";
+import type { Bytes } from "../formats/bytes.js";
 import {
   HASHES,
   OID_EC_PUBLIC_KEY,

@@ -4,8 +4,8 @@
  * may be trusted before {@link verifyTimestampToken} has passed on the same bytes.
  */
 import * as pkijs from "pkijs";
-import type { Bytes } from "../util/bytes.js";
-import { hexEncode } from "../util/bytes.js";
+import type { Bytes } from "../formats/bytes.js";
+import { hexEncode } from "../formats/bytes.js";
 import { TimestampMalformedError } from "./errors.js";
 import { OID_CT_TST_INFO, OID_SIGNED_DATA } from "./oids.js";
 import { own } from "./signature.js";

@@ -1,6 +1,6 @@
 /** Reads a pinned TSA trust list: one or more PEM CERTIFICATE blocks. */
-import { pemDecodeAll } from "../util/pem.js";
-import type { Bytes } from "../util/bytes.js";
+import { pemDecodeAll } from "../formats/pem.js";
+import type { Bytes } from "../formats/bytes.js";
 import { TimestampMalformedError } from "./errors.js";
 
 /** DER certificates from PEM text; anything but CERTIFICATE blocks, or none at all, is ERR_TSA_MALFORMED. */

@@ -3,8 +3,8 @@
  * for the TSA path (X509 CRL blocks), in one PEM file. Errors name the block's line.
  */
 import * as pkijs from "pkijs";
-import type { Bytes } from "../util/bytes.js";
-import { pemDecodeAll } from "../util/pem.js";
+import type { Bytes } from "../formats/bytes.js";
+import { pemDecodeAll } from "../formats/pem.js";
 import { TimestampMalformedError } from "./errors.js";
 import { parseDer } from "./verify-token.js";
 

@@ -7,7 +7,7 @@
  */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { hexEncode } from "../util/bytes.js";
+import { hexEncode } from "../formats/bytes.js";
 import { OID_EXT_KEY_USAGE } from "./oids.js";
 import { own, UnsupportedAlgorithmError, verifySignature } from "./signature.js";
 import { subjectName } from "./token-info.js";

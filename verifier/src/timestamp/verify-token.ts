@@ -5,8 +5,8 @@
  */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import type { Bytes } from "../util/bytes.js";
-import { hexEncode } from "../util/bytes.js";
+import type { Bytes } from "../formats/bytes.js";
+import { hexEncode } from "../formats/bytes.js";
 import { assertStrictDer } from "./der-strict.js";
 import { checkEssBinding } from "./ess.js";
 import { TimestampMalformedError, TimestampMismatchError, TimestampSignatureError, TimestampUntrustedError } from "./errors.js";

@@ -3,12 +3,13 @@
  * append-only history or they are evidence that the log showed two. Pure; the evidence text carries
  * both signed notes byte for byte so anyone can check it again with the log's key.
  */
-import { parseCheckpoint, type Checkpoint } from "../formats/checkpoint.js";
-import { NoteFormatError, NoteSignatureError } from "../formats/errors.js";
-import { bytesEqual, emptyRoot } from "../formats/merkle.js";
+import { parseCheckpoint, type TlogCheckpoint } from "../formats/checkpoint.js";
+import { VerificationError } from "../formats/errors.js";
+import { bytesEqual } from "../formats/bytes.js";
+import { emptyRoot } from "../formats/merkle.js";
 import { openNote, parseNote, type NoteVerifierKey } from "../formats/note.js";
 import { verifyConsistency } from "../formats/proof-verify.js";
-import { base64Encode } from "../util/bytes.js";
+import { base64Encode } from "../formats/bytes.js";
 
 /**
  * Why two checkpoints are not shown to be one history. `different-roots` (one size, two roots) and
@@ -26,23 +27,23 @@ export type SplitViewResult =
 /** A checkpoint with the exact note it came in. */
 export interface SignedCheckpoint {
   note: string;
-  checkpoint: Checkpoint;
+  checkpoint: TlogCheckpoint;
 }
 
 async function open(note: string, logKeys: readonly NoteVerifierKey[], which: string): Promise<SignedCheckpoint> {
-  let checkpoint: Checkpoint;
+  let checkpoint: TlogCheckpoint;
   try {
     checkpoint = parseCheckpoint(parseNote(note).text);
   } catch (e) {
-    throw new NoteFormatError(`${which} checkpoint: ${(e as Error).message}`, { field: which });
+    throw new VerificationError("ERR_NOTE_FORMAT", `${which} checkpoint: ${(e as Error).message}`, { field: which });
   }
   // tlog-checkpoint: the log's key is named after the origin; another log's key proves nothing here.
   const keys = logKeys.filter((k) => k.name === checkpoint.origin);
-  if (keys.length === 0) throw new NoteSignatureError(`${which} checkpoint: no pinned log key is named after its origin "${checkpoint.origin}"`, { field: which });
+  if (keys.length === 0) throw new VerificationError("ERR_NOTE_SIGNATURE", `${which} checkpoint: no pinned log key is named after its origin "${checkpoint.origin}"`, { field: which });
   try {
     await openNote(note, keys);
   } catch (e) {
-    throw new NoteSignatureError(`${which} checkpoint: ${(e as Error).message}`, { field: which });
+    throw new VerificationError("ERR_NOTE_SIGNATURE", `${which} checkpoint: ${(e as Error).message}`, { field: which });
   }
   return { note, checkpoint };
 }
@@ -63,7 +64,7 @@ export async function checkSplitView(
   const a = await open(noteA, logKeys, "first");
   const b = await open(noteB, logKeys, "second");
   if (a.checkpoint.origin !== b.checkpoint.origin) {
-    throw new NoteFormatError(`the checkpoints are of two origins ("${a.checkpoint.origin}", "${b.checkpoint.origin}")`, { field: "origin" });
+    throw new VerificationError("ERR_NOTE_FORMAT", `the checkpoints are of two origins ("${a.checkpoint.origin}", "${b.checkpoint.origin}")`, { field: "origin" });
   }
   const [older, newer] = a.checkpoint.size <= b.checkpoint.size ? [a, b] : [b, a];
   const origin = older.checkpoint.origin;

@@ -3,7 +3,7 @@
  * cosignatures (tlog-cosignature/v1, Ed25519) verified, and whether the quorum is met. Pure: the
  * caller turns an unmet quorum into its verdict (INDETERMINATE ERR_WITNESS_QUORUM).
  */
-import { parseCheckpoint, type Checkpoint } from "../formats/checkpoint.js";
+import { parseCheckpoint, type TlogCheckpoint } from "../formats/checkpoint.js";
 import { verifyCosignatures } from "../formats/cosignature.js";
 import { openNote, parseNote, type NoteVerifierKey } from "../formats/note.js";
 import { policyLogKeys, type QuorumRule, type TrustPolicy } from "../formats/policy.js";
@@ -32,7 +32,7 @@ export interface GroupStanding {
 
 /** The outcome of {@link evaluateWitnessQuorum}. */
 export interface QuorumEvaluation {
-  checkpoint: Checkpoint;
+  checkpoint: TlogCheckpoint;
   /** The checkpoint's note text (what log and witnesses signed). */
   text: string;
   log: {

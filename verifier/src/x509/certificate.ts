@@ -1,10 +1,10 @@
 /** X.509 parsing with pkijs into the facts the checks need. Input is attacker-controlled DER. */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { MalformedError } from "../errors.js";
-import { hexEncode, toBytes, type Bytes } from "../util/bytes.js";
-import { sha256Hex } from "../util/canonical.js";
-import { pemDecode } from "../util/pem.js";
+import { malformed, VerificationError } from "../errors.js";
+import { hexEncode, toBytes, type Bytes } from "../formats/bytes.js";
+import { sha256Hex } from "../formats/hash.js";
+import { pemDecode } from "../formats/pem.js";
 
 export const OID_CN = "2.5.4.3";
 export const OID_O = "2.5.4.10";
@@ -75,7 +75,7 @@ export async function parseCertificateDer(der: Bytes, field = "certificate"): Pr
     if (asn1.offset === -1 || asn1.offset !== der.byteLength) throw new Error("bad BER");
     cert = new pkijs.Certificate({ schema: asn1.result });
   } catch {
-    throw new MalformedError(`${field} is not a valid X.509 certificate`, { field });
+    throw malformed(`${field} is not a valid X.509 certificate`, { field });
   }
   try {
     const exts = cert.extensions ?? [];
@@ -138,8 +138,8 @@ export async function parseCertificateDer(der: Bytes, field = "certificate"): Pr
       ...(akiKeyId !== undefined ? { akiKeyId } : {}),
     };
   } catch (e) {
-    if (e instanceof MalformedError) throw e;
-    throw new MalformedError(`${field}: unreadable certificate extension`, { field });
+    if (e instanceof VerificationError && e.code === "ERR_MALFORMED") throw e;
+    throw malformed(`${field}: unreadable certificate extension`, { field });
   }
 }
 

@@ -1,7 +1,7 @@
 /** CRL distribution point URIs (RFC 5280 §4.2.1.13) of a certificate, for an explicit online CRL fetch. */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { pemDecodeAll } from "../util/pem.js";
+import { pemDecodeAll } from "../formats/pem.js";
 
 const OID_CRL_DP = "2.5.29.31";
 

@@ -3,10 +3,10 @@
  * pkijs's chain engine fails open without CRLs, so we verify the signature explicitly and check
  * revocation separately (checks/crl), always.
  */
-import { CertPathError, type KakuninError } from "../../errors.js";
+import { VerificationError } from "../../errors.js";
 import { OID_EKU_DOCUMENT_SIGNING, type CertInfo } from "../../x509/certificate.js";
 
-/** CN of the log signer certificate (DESIGN "Keys and certificates"). */
+/** CN of the log signer certificate (README "What each step checks", 3). */
 export const LOG_SIGNER_CN = "Kakunin log signer";
 const SHA256_WITH_RSA = "1.2.840.113549.1.1.11";
 const SPIFFE_AGENT = /^spiffe:\/\/([A-Za-z0-9._-]{1,255})\/agent\/([^/?#]{1,256})$/;
@@ -18,14 +18,14 @@ export interface CheckedCert extends CertInfo {
   agentId?: string;
   trustDomain?: string;
   /** Set when the certificate must not be relied on. */
-  pathError?: KakuninError;
+  pathError?: VerificationError;
 }
 
 /** Checks `cert` is issued by `ca` (signature, names, algorithm) and fits the agent or log-signer profile. */
 export async function checkCertificate(cert: CertInfo, ca: CertInfo): Promise<CheckedCert> {
   const out: CheckedCert = { ...cert, role: "unknown" };
   const fail = (msg: string) => {
-    out.pathError ??= new CertPathError(`certificate ${cert.serial}: ${msg}`);
+    out.pathError ??= new VerificationError("ERR_CERT_PATH", `certificate ${cert.serial}: ${msg}`);
   };
   let sigOk = false;
   try {

@@ -3,8 +3,8 @@
  * seq is contiguous, and prevHash is the previous entry's hash (header.prevHash for the first).
  * After a break the linker resynchronises on the entry seen, so one deletion is one finding.
  */
-import { ChainBrokenError, WrongIssuerError } from "../../errors.js";
-import { failed, type Problem } from "../problem.js";
+import { VerificationError } from "../../errors.js";
+import { failed, type CheckProblem } from "../problem.js";
 
 export class ChainLinker {
   #issuer: string;
@@ -20,16 +20,15 @@ export class ChainLinker {
   }
 
   /** Checks one entry against its predecessor and advances. */
-  next(e: { seq: number; prevHash: string; hash: string; issuer: string; time: number }): Problem[] {
-    const problems: Problem[] = [];
+  next(e: { seq: number; prevHash: string; hash: string; issuer: string; time: number }): CheckProblem[] {
+    const problems: CheckProblem[] = [];
     if (e.issuer !== this.#issuer) {
-      problems.push(failed("WRONG_ISSUER", new WrongIssuerError(`entry ${e.seq} belongs to issuer ${e.issuer}, not ${this.#issuer}`, { seq: e.seq })));
+      problems.push(failed(new VerificationError("ERR_WRONG_ISSUER", `entry ${e.seq} belongs to issuer ${e.issuer}, not ${this.#issuer}`, { seq: e.seq })));
     }
     if (this.#expectedSeq !== null && e.seq !== this.#expectedSeq) {
-      problems.push(failed("CHAIN_BROKEN", new ChainBrokenError(
-        `expected seq ${this.#expectedSeq}, found ${e.seq} (entry missing, inserted, duplicated or reordered)`, { seq: e.seq })));
+      problems.push(failed(new VerificationError("ERR_CHAIN_BROKEN", `expected seq ${this.#expectedSeq}, found ${e.seq} (entry missing, inserted, duplicated or reordered)`, { seq: e.seq })));
     } else if (this.#prevHash !== null && e.prevHash !== this.#prevHash) {
-      problems.push(failed("CHAIN_BROKEN", new ChainBrokenError(`entry ${e.seq}: prevHash is not the hash of the previous entry`, { seq: e.seq })));
+      problems.push(failed(new VerificationError("ERR_CHAIN_BROKEN", `entry ${e.seq}: prevHash is not the hash of the previous entry`, { seq: e.seq })));
     }
     this.#expectedSeq = e.seq + 1;
     this.#prevHash = e.hash;

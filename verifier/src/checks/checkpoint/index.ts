@@ -2,14 +2,14 @@
  * The checkpoint: signed by the log signer over JCS(checkpoint without sig); its size and head
  * must match the last entry. Missing, or larger than what is present → ERR_TRUNCATED.
  */
-import { CheckpointError, KakuninError, MalformedError, TruncatedError } from "../../errors.js";
+import { VerificationError } from "../../errors.js";
 import { parseCheckpoint, type CheckpointFields } from "../../parse/entry.js";
 import type { Json } from "../../parse/fields.js";
-import { checkpointCanonicalBytes } from "../../util/canonical.js";
+import { checkpointCanonicalBytes } from "../../formats/canonical.js";
 import type { LineVerifier } from "../../worker-core.js";
 import type { CheckedCert } from "../cert-path/index.js";
 import { precedesRevocation, type CrlInfo } from "../crl/index.js";
-import { failed, indeterminate, type Problem } from "../problem.js";
+import { failed, indeterminate, unreadable, type CheckProblem } from "../problem.js";
 
 /** Authenticates a checkpoint (attacker-controlled). Returns its fields when authentic, plus problems. */
 export async function authenticateCheckpoint(
@@ -17,15 +17,15 @@ export async function authenticateCheckpoint(
   issuer: string,
   certs: ReadonlyMap<string, CheckedCert>,
   verifier: LineVerifier,
-): Promise<{ checkpoint?: CheckpointFields; problems: Problem[] }> {
+): Promise<{ checkpoint?: CheckpointFields; problems: CheckProblem[] }> {
   let cp: CheckpointFields;
   try {
     cp = parseCheckpoint(raw);
   } catch (e) {
-    return { problems: [failed("FORMAT_FAILURE", e instanceof KakuninError ? e : new MalformedError(String(e)))] };
+    return { problems: [unreadable(e)] };
   }
-  const problems: Problem[] = [];
-  const bad = (msg: string) => problems.push(failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint: ${msg}`)));
+  const problems: CheckProblem[] = [];
+  const bad = (msg: string) => problems.push(failed(new VerificationError("ERR_CHECKPOINT", `checkpoint: ${msg}`)));
   const cert = certs.get(cp.signer.cert);
   if (!cert) bad(`signer certificate ${cp.signer.cert} is not in the input`);
   else {
@@ -36,7 +36,7 @@ export async function authenticateCheckpoint(
     try {
       bytes = checkpointCanonicalBytes(raw as Json);
     } catch (e) {
-      return { problems: [failed("FORMAT_FAILURE", e as KakuninError)] };
+      return { problems: [unreadable(e)] };
     }
     const ok = await verifier.verifySigned(bytes, cp.signer.cert, cp.signer.alg, cp.sig);
     if (!ok) bad("signature does not verify with the log signer certificate");
@@ -50,32 +50,30 @@ export async function authenticateCheckpoint(
  * revocation on (the key may be an attacker's): not existence, not completeness. Indeterminate,
  * since the revocation may have been routine; the entries it would have covered lose that proof.
  */
-export function revokedSignerProblems(cp: CheckpointFields, crl: CrlInfo | undefined): Problem[] {
+export function revokedSignerProblems(cp: CheckpointFields, crl: CrlInfo | undefined): CheckProblem[] {
   const rev = crl?.revoked.get(cp.signer.cert);
   if (!rev || precedesRevocation(cp.time, rev)) return [];
-  return [indeterminate("CHECKPOINT_FAILURE", new CheckpointError(
-    `checkpoint of ${new Date(cp.time).toISOString()} is signed by log signer certificate ${cp.signer.cert}, revoked at ${new Date(rev.date).toISOString()} (CRL #${crl!.crlNumber}): it proves nothing`))];
+  return [indeterminate(new VerificationError("ERR_CHECKPOINT", `checkpoint of ${new Date(cp.time).toISOString()} is signed by log signer certificate ${cp.signer.cert}, revoked at ${new Date(rev.date).toISOString()} (CRL #${crl!.crlNumber}): it proves nothing`))];
 }
 
 /** A checkpoint is made after the entries it covers: its `time` is never before the last one's. */
-export function checkpointTimeProblems(cp: CheckpointFields, last: { seq: number; time: number } | null): Problem[] {
+export function checkpointTimeProblems(cp: CheckpointFields, last: { seq: number; time: number } | null): CheckProblem[] {
   if (!last || cp.time >= last.time) return [];
-  return [failed("CHECKPOINT_FAILURE", new CheckpointError(
-    `checkpoint time ${new Date(cp.time).toISOString()} is before the time of entry ${last.seq} it covers (${new Date(last.time).toISOString()})`, { seq: last.seq }))];
+  return [failed(new VerificationError("ERR_CHECKPOINT", `checkpoint time ${new Date(cp.time).toISOString()} is before the time of entry ${last.seq} it covers (${new Date(last.time).toISOString()})`, { seq: last.seq }))];
 }
 
 /** Compares an authentic checkpoint with the chain's tail (`last` = last entry seen, null if none). */
-export function checkpointCoverage(cp: CheckpointFields, last: { seq: number; hash: string } | null, fromSeq: number): Problem[] {
+export function checkpointCoverage(cp: CheckpointFields, last: { seq: number; hash: string } | null, fromSeq: number): CheckProblem[] {
   const present = last ? last.seq + 1 : fromSeq;
   if (cp.size > present) {
-    return [failed("TRUNCATED", new TruncatedError(`checkpoint says ${cp.size} entries but the export ends at ${present}`, { seq: present }))];
+    return [failed(new VerificationError("ERR_TRUNCATED", `checkpoint says ${cp.size} entries but the export ends at ${present}`, { seq: present }))];
   }
   if (cp.size < present) {
-    return [failed("CHECKPOINT_FAILURE", new CheckpointError(`entries beyond the checkpoint (size ${cp.size}, found up to seq ${present - 1})`, { seq: cp.size }))];
+    return [failed(new VerificationError("ERR_CHECKPOINT", `entries beyond the checkpoint (size ${cp.size}, found up to seq ${present - 1})`, { seq: cp.size }))];
   }
   const head = last ? last.hash : null;
   if (head !== null && head !== cp.head) {
-    return [failed("CHECKPOINT_FAILURE", new CheckpointError(`checkpoint head is not the hash of entry ${present - 1}`, { seq: present - 1 }))];
+    return [failed(new VerificationError("ERR_CHECKPOINT", `checkpoint head is not the hash of entry ${present - 1}`, { seq: present - 1 }))];
   }
   return [];
 }

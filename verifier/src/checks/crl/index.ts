@@ -9,11 +9,12 @@
  */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { CrlError, KakuninError } from "../../errors.js";
+import { VerificationError, type ErrorLocation } from "../../errors.js";
 import type { ReportSubject } from "../../report.js";
-import { failed, indeterminate, type Problem } from "../problem.js";
-import { pemOrBase64Der } from "../../util/pem.js";
-import { hexEncode } from "../../util/bytes.js";
+import { failed, indeterminate, type CheckProblem } from "../problem.js";
+import { hexEncode } from "../../formats/bytes.js";
+import { pemOrBase64Der } from "../../formats/pem.js";
+import { crlReasonName } from "../../formats/revocation.js";
 import { serialHex, type CertInfo } from "../../x509/certificate.js";
 
 /** A revoked serial as the CRL states it. */
@@ -43,16 +44,18 @@ export interface CrlInput {
   source: string;
 }
 
-/** A CRL that is the CA's but that this verifier may not rely on (unknown critical extension): as if absent. */
-class UnusableCrlError extends CrlError {}
+/** A CRL that is the CA's but that this verifier may not rely on (unknown critical extension): as if absent, so INDETERMINATE. */
+class UnusableCrlError extends VerificationError {
+  constructor(message: string, where: ErrorLocation) {
+    super("ERR_CRL", message, where);
+  }
+}
 
 /** CRL extensions this verifier processes (cRLNumber, authorityKeyIdentifier). */
 const KNOWN_CRL_EXTENSIONS = new Set(["2.5.29.20", "2.5.29.35"]);
 /** CRL entry extensions this verifier processes (reasonCode, invalidityDate: informative). */
 const KNOWN_CRL_ENTRY_EXTENSIONS = new Set(["2.5.29.21", "2.5.29.24"]);
 
-const REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
-  "cessationOfOperation", "certificateHold", "", "removeFromCRL", "privilegeWithdrawn", "aACompromise"];
 /** Tolerated clock skew for thisUpdate. */
 const SKEW_MS = 5 * 60_000;
 
@@ -64,7 +67,7 @@ async function parseOne(text: string, field: string, source: string, ca: CertInf
     if (asn1.offset === -1 || asn1.offset !== der.byteLength) throw new Error("bad BER");
     crl = new pkijs.CertificateRevocationList({ schema: asn1.result });
   } catch {
-    throw new CrlError(`${field} is not a valid CRL (PEM "X509 CRL" or base64 DER)`, { field });
+    throw new VerificationError("ERR_CRL", `${field} is not a valid CRL (PEM "X509 CRL" or base64 DER)`, { field });
   }
   let ok = false;
   try {
@@ -74,7 +77,7 @@ async function parseOne(text: string, field: string, source: string, ca: CertInf
   } catch {
     ok = false;
   }
-  if (!ok) throw new CrlError(`${field} is not signed by the pinned CA`, { field });
+  if (!ok) throw new VerificationError("ERR_CRL", `${field} is not signed by the pinned CA`, { field });
   // RFC 5280 §5.2/§5.3: a critical (entry) extension we do not process makes the CRL unusable
   // (e.g. a delta-CRL indicator or an issuing distribution point scope we would misread).
   for (const e of crl.crlExtensions?.extensions ?? []) {
@@ -86,7 +89,7 @@ async function parseOne(text: string, field: string, source: string, ca: CertInf
     }
   }
   const thisUpdate = crl.thisUpdate.value.getTime();
-  if (thisUpdate > now + SKEW_MS) throw new CrlError(`${field} thisUpdate is in the future`, { field });
+  if (thisUpdate > now + SKEW_MS) throw new VerificationError("ERR_CRL", `${field} thisUpdate is in the future`, { field });
   let crlNumber = -1n;
   const numExt = crl.crlExtensions?.extensions.find((e) => e.extnID === "2.5.29.20");
   if (numExt) {
@@ -100,7 +103,7 @@ async function parseOne(text: string, field: string, source: string, ca: CertInf
     const reasonExt = rc.crlEntryExtensions?.extensions.find((e) => e.extnID === "2.5.29.21");
     if (reasonExt) {
       const en = asn1js.fromBER(reasonExt.extnValue.valueBlock.valueHexView).result as asn1js.Enumerated;
-      const name = REASONS[en.valueBlock.valueDec];
+      const name = crlReasonName(en.valueBlock.valueDec);
       if (name) r.reason = name;
     }
     revoked.set(serialHex(rc.userCertificate.valueBlock.valueHexView), r);
@@ -120,8 +123,8 @@ export function precedesRevocation(time: number, rev: Revocation): boolean {
 }
 
 /** The ERR_CRL (indeterminate) for a CRL past its nextUpdate. */
-export function staleCrlError(crl: CrlInfo): CrlError {
-  return new CrlError(`CRL #${crl.crlNumber} is past its nextUpdate (${new Date(crl.nextUpdate ?? 0).toISOString()}): revocations since then are unknown; supply a current CRL`);
+export function staleCrlError(crl: CrlInfo): VerificationError {
+  return new VerificationError("ERR_CRL", `CRL #${crl.crlNumber} is past its nextUpdate (${new Date(crl.nextUpdate ?? 0).toISOString()}): revocations since then are unknown; supply a current CRL`);
 }
 
 /**
@@ -131,20 +134,20 @@ export function staleCrlError(crl: CrlInfo): CrlError {
  * lacks keyUsage cRLSign (RFC 5280 §4.2.1.3), so no CRL it signs may be relied on. Staleness is
  * marked on the result (`stale`), for the caller to judge.
  */
-export async function loadCrls(inputs: readonly CrlInput[], ca: CertInfo, now: Date): Promise<{ crl?: CrlInfo; problems: Problem[] }> {
-  if (inputs.length === 0) return { problems: [indeterminate("REVOCATION_UNKNOWN", new CrlError("no CRL: revocation status unknown"))] };
+export async function loadCrls(inputs: readonly CrlInput[], ca: CertInfo, now: Date): Promise<{ crl?: CrlInfo; problems: CheckProblem[] }> {
+  if (inputs.length === 0) return { problems: [indeterminate(new VerificationError("ERR_CRL", "no CRL: revocation status unknown"))] };
   if (!ca.keyUsage.crlSign) {
-    return { problems: [indeterminate("REVOCATION_UNKNOWN", new CrlError("the pinned CA certificate lacks keyUsage cRLSign: no CRL it signs can be used, revocation status unknown"))] };
+    return { problems: [indeterminate(new VerificationError("ERR_CRL", "the pinned CA certificate lacks keyUsage cRLSign: no CRL it signs can be used, revocation status unknown"))] };
   }
-  const problems: Problem[] = [];
+  const problems: CheckProblem[] = [];
   let best: CrlInfo | undefined;
   for (const { text, field, source } of inputs) {
     try {
       const c = await parseOne(text, field, source, ca, now.getTime());
       if (!best || c.crlNumber > best.crlNumber || (c.crlNumber === best.crlNumber && c.thisUpdate > best.thisUpdate)) best = c;
     } catch (e) {
-      if (e instanceof UnusableCrlError) problems.push(indeterminate("REVOCATION_UNKNOWN", e));
-      else problems.push(failed("REVOCATION_UNKNOWN", e instanceof KakuninError ? e : new CrlError(`${field}: ${String(e)}`, { field })));
+      if (e instanceof UnusableCrlError) problems.push(indeterminate(e));
+      else problems.push(failed(e instanceof VerificationError ? e : new VerificationError("ERR_CRL", `${field}: ${String(e)}`, { field })));
     }
   }
   if (best?.nextUpdate !== undefined && best.nextUpdate + SKEW_MS < now.getTime()) best.stale = true;

@@ -1,25 +1,25 @@
 /**
- * Per-entry verdicts for signer certificates over time (DESIGN "Verification"). Position in the
+ * Per-entry verdicts for signer certificates over time (README "What each step checks", 7). Position in the
  * chain, not `time`, proves order: an entry below the `key.rotated` / `certificate.revoked` entry
  * for its certificate is PASSED; above it, FAILED SUPERSEDED / REVOKED. A certificate revoked per
  * CRL with no revocation entry in the range stays pending until the end: a verified checkpoint
  * older than the revocation date proves precedence; otherwise INDETERMINATE NO_POE.
  */
-import { ExpiredError, LifecycleError, NoPoeError, NotYetValidError, RevokedError, SupersededError } from "../../errors.js";
+import { VerificationError } from "../../errors.js";
 import type { EntryFields } from "../../parse/entry.js";
 import type { CheckedCert } from "../cert-path/index.js";
 import { precedesRevocation, type CrlInfo } from "../crl/index.js";
-import { failed, indeterminate, type Problem } from "../problem.js";
+import { failed, indeterminate, type CheckProblem } from "../problem.js";
 
 /** Entry time within the signer certificate's validity. */
-export function validityProblems(seq: number | undefined, time: number, cert: CheckedCert): Problem[] {
+export function validityProblems(seq: number | undefined, time: number, cert: CheckedCert): CheckProblem[] {
   const what = seq === undefined ? "signing time" : `entry ${seq}: time`;
   const where = seq === undefined ? {} : { seq };
   if (time < cert.notBefore) {
-    return [failed("NOT_YET_VALID", new NotYetValidError(`${what} is before certificate ${cert.serial} notBefore`, where))];
+    return [failed(new VerificationError("ERR_NOT_YET_VALID", `${what} is before certificate ${cert.serial} notBefore`, where))];
   }
   if (time > cert.notAfter) {
-    return [failed("EXPIRED", new ExpiredError(`${what} is after certificate ${cert.serial} notAfter`, where))];
+    return [failed(new VerificationError("ERR_EXPIRED", `${what} is after certificate ${cert.serial} notAfter`, where))];
   }
   return [];
 }
@@ -48,15 +48,15 @@ export class CertStatusTracker {
   }
 
   /** Status problems for an authentic entry, or "pending" when only the end of the stream can decide. */
-  assess(entry: EntryFields, cert: CheckedCert, line?: number): Problem[] | "pending" {
+  assess(entry: EntryFields, cert: CheckedCert, line?: number): CheckProblem[] | "pending" {
     const seq = entry.seq;
     const revokedAt = this.#revokedAt.get(cert.serial);
     if (revokedAt !== undefined && seq > revokedAt) {
-      return [failed("REVOKED", new RevokedError(`entry ${seq}: signed by certificate ${cert.serial} after its revocation at seq ${revokedAt}`, { seq }))];
+      return [failed(new VerificationError("ERR_REVOKED", `entry ${seq}: signed by certificate ${cert.serial} after its revocation at seq ${revokedAt}`, { seq }))];
     }
     const rotatedAt = this.#rotatedAt.get(cert.serial);
     if (rotatedAt !== undefined && seq > rotatedAt) {
-      return [failed("SUPERSEDED", new SupersededError(`entry ${seq}: signed by certificate ${cert.serial} after its rotation at seq ${rotatedAt}`, { seq }))];
+      return [failed(new VerificationError("ERR_SUPERSEDED", `entry ${seq}: signed by certificate ${cert.serial} after its rotation at seq ${rotatedAt}`, { seq }))];
     }
     // The server activates a rotated-in certificate before it appends `key.rotated` (the entry is
     // the rotation's last step), so an operation may be signed by a certificate that a *later*
@@ -99,7 +99,7 @@ export class CertStatusTracker {
    * Decides pending entries. `proofTime`: time of a verified checkpoint covering them (a signed
    * statement that they were in the log by then).
    */
-  *resolve(proofTime: number | undefined): Generator<PendingEntry & { problem?: Problem }> {
+  *resolve(proofTime: number | undefined): Generator<PendingEntry & { problem?: CheckProblem }> {
     for (const [serial, list] of this.#pending) {
       for (const p of list) yield this.#crlVerdict(serial, p, proofTime);
     }
@@ -111,12 +111,10 @@ export class CertStatusTracker {
         if (announced) yield this.#crlVerdict(serial, p, proofTime);
         else if ((this.#current.get(agent)?.seq ?? -1) > p.seq) {
           // A later registration/rotation of this agent named another certificate: never announced.
-          yield { ...p, problem: failed("LIFECYCLE_MISMATCH", new LifecycleError(
-            `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, which no registration or rotation entry announces (a later one names ${this.#current.get(agent)!.serial})`, { seq: p.seq })) };
+          yield { ...p, problem: failed(new VerificationError("ERR_LIFECYCLE", `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, which no registration or rotation entry announces (a later one names ${this.#current.get(agent)!.serial})`, { seq: p.seq })) };
         } else {
           // The range ends between first use and announcement, which is legal (FORMATS.md): undecided.
-          yield { ...p, problem: indeterminate("LIFECYCLE_MISMATCH", new LifecycleError(
-            `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, not announced by the end of the export (its current certificate is ${current.serial} since seq ${current.seq}); the announcement may follow the range`, { seq: p.seq })) };
+          yield { ...p, problem: indeterminate(new VerificationError("ERR_LIFECYCLE", `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, not announced by the end of the export (its current certificate is ${current.serial} since seq ${current.seq}); the announcement may follow the range`, { seq: p.seq })) };
         }
       }
     }
@@ -124,15 +122,14 @@ export class CertStatusTracker {
   }
 
   /** CRL status of an authentic entry by `serial`: fine, or NO_POE when the CRL revokes it and nothing proves precedence. */
-  #crlVerdict(serial: string, p: PendingEntry, proofTime: number | undefined): PendingEntry & { problem?: Problem } {
+  #crlVerdict(serial: string, p: PendingEntry, proofTime: number | undefined): PendingEntry & { problem?: CheckProblem } {
     const crlRev = this.#crl?.revoked.get(serial);
     if (!crlRev) return p;
     const revokedAt = this.#revokedAt.get(serial);
     // A later revocation entry, or a checkpoint older than the CRL's revocation date, proves precedence.
     if (revokedAt !== undefined && p.seq < revokedAt) return p;
     if (proofTime !== undefined && precedesRevocation(proofTime, crlRev)) return p;
-    return { ...p, problem: indeterminate("NO_POE", new NoPoeError(
-      `entry ${p.seq}: certificate ${serial} is revoked (CRL) and nothing in the export proves the entry precedes the revocation`, { seq: p.seq })) };
+    return { ...p, problem: indeterminate(new VerificationError("ERR_NO_POE", `entry ${p.seq}: certificate ${serial} is revoked (CRL) and nothing in the export proves the entry precedes the revocation`, { seq: p.seq })) };
   }
 }
 
@@ -141,21 +138,20 @@ export class CertStatusTracker {
  * `cert` and `key.rotated` `oldCert`/`newCert` must be agent certificates of the entry's agent, and
  * a rotation must change the certificate. Certificates absent from the input cannot be checked here.
  */
-export function lifecycleProblems(entry: EntryFields, certs: ReadonlyMap<string, CheckedCert>): Problem[] {
+export function lifecycleProblems(entry: EntryFields, certs: ReadonlyMap<string, CheckedCert>): CheckProblem[] {
   const d = entry.details;
   if (!d) return [];
   const seq = entry.seq;
-  const problems: Problem[] = [];
+  const problems: CheckProblem[] = [];
   const ofAgent = (field: string, serial: string) => {
     const c = certs.get(serial);
     if (c && !(c.role === "agent" && c.agentId === entry.agent)) {
-      problems.push(failed("LIFECYCLE_MISMATCH", new LifecycleError(
-        `entry ${seq}: ${entry.type} details.${field} ${serial} is ${c.role === "agent" ? `agent ${c.agentId}'s certificate` : `a ${c.role} certificate`}, not agent ${entry.agent}'s`, { seq, field: `entry.details.${field}` })));
+      problems.push(failed(new VerificationError("ERR_LIFECYCLE", `entry ${seq}: ${entry.type} details.${field} ${serial} is ${c.role === "agent" ? `agent ${c.agentId}'s certificate` : `a ${c.role} certificate`}, not agent ${entry.agent}'s`, { seq, field: `entry.details.${field}` })));
     }
   };
   if (d.type === "agent.registered" || d.type === "certificate.revoked") ofAgent("cert", d.cert);
   else {
-    if (d.oldCert === d.newCert) problems.push(failed("LIFECYCLE_MISMATCH", new LifecycleError(`entry ${seq}: key.rotated oldCert and newCert are the same certificate`, { seq, field: "entry.details.newCert" })));
+    if (d.oldCert === d.newCert) problems.push(failed(new VerificationError("ERR_LIFECYCLE", `entry ${seq}: key.rotated oldCert and newCert are the same certificate`, { seq, field: "entry.details.newCert" })));
     ofAgent("oldCert", d.oldCert);
     ofAgent("newCert", d.newCert);
   }

@@ -2,7 +2,7 @@
  * Byte helpers shared by the verifier, the server and the portal. Pure: no I/O, no Node APIs.
  * Typed `Uint8Array<ArrayBuffer>` so the results pass straight to WebCrypto as `BufferSource`.
  */
-import { MalformedError } from "../errors.js";
+import { malformed } from "./errors.js";
 
 export type Bytes = Uint8Array<ArrayBuffer>;
 
@@ -20,7 +20,7 @@ export function utf8Decode(bytes: Uint8Array, field = "bytes"): string {
   try {
     return decoder.decode(bytes);
   } catch {
-    throw new MalformedError(`${field} is not valid UTF-8`, { field });
+    throw malformed(`${field} is not valid UTF-8`, { field });
   }
 }
 
@@ -37,7 +37,7 @@ export function hexEncode(bytes: Uint8Array): string {
 export function hexDecode(text: string, field = "hex"): Bytes {
   const clean = text.replace(/:/g, "");
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
-    throw new MalformedError(`${field} is not valid hex`, { field });
+    throw malformed(`${field} is not valid hex`, { field });
   }
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
@@ -73,7 +73,7 @@ export function base64Encode(bytes: Uint8Array): string {
  */
 export function base64Decode(text: string, field = "base64", allowWhitespace = false): Bytes {
   const s = allowWhitespace ? text.replace(/[\r\n\t ]/g, "") : text;
-  if (s.length % 4 !== 0) throw new MalformedError(`${field} is not valid base64 (length)`, { field });
+  if (s.length % 4 !== 0) throw malformed(`${field} is not valid base64 (length)`, { field });
   let pad = 0;
   if (s.endsWith("==")) pad = 2;
   else if (s.endsWith("=")) pad = 1;
@@ -85,7 +85,7 @@ export function base64Decode(text: string, field = "base64", allowWhitespace = f
       const c = s.charCodeAt(i + j);
       const isPad = c === 61 && i + 4 === s.length && j >= 4 - pad;
       const v = isPad ? 0 : c < 128 ? B64_INDEX[c]! : -1;
-      if (v < 0) throw new MalformedError(`${field} is not valid base64`, { field });
+      if (v < 0) throw malformed(`${field} is not valid base64`, { field });
       n = (n << 6) | v;
     }
     if (o < out.length) out[o++] = (n >> 16) & 255;
@@ -95,11 +95,12 @@ export function base64Decode(text: string, field = "base64", allowWhitespace = f
   return out as Bytes;
 }
 
-/** Constant-shape byte comparison (inputs are public, so timing does not matter here). */
+/** Constant-shape byte equality (length first): every byte is compared, whatever differs. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
 }
 
 /** Copies any view into a fresh ArrayBuffer-backed Uint8Array. */

@@ -1,10 +1,14 @@
 /**
- * Canonical form (FORMATS.md "Encodings"): UTF-8 of RFC 8785 JCS. The server imports these so
- * producer and verifier canonicalise with one implementation.
+ * Canonical form (FORMATS.md "Encodings"): UTF-8 of RFC 8785 JCS. The one implementation: the
+ * server canonicalises what it signs with these, the verifier what it checks.
  */
 import canonicalize from "canonicalize";
-import { MalformedError } from "../errors.js";
-import { hexEncode, utf8Encode, type Bytes } from "./bytes.js";
+import { malformed } from "./errors.js";
+import { utf8Encode, type Bytes } from "./bytes.js";
+import type { UnsignedCheckpoint, UnsignedEntry } from "./wire.js";
+
+/** A wire object as the server builds it, or attacker-controlled JSON as the verifier reads it. */
+type WireObject<T> = T | Readonly<Record<string, unknown>>;
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 const MAX_FAST_DEPTH = 256;
@@ -108,30 +112,30 @@ export function canonicalJson(value: unknown): string | undefined {
 }
 
 /** `fast` if the fast path produced it, else the reference `canonicalize` of `slow()`; ERR_MALFORMED if not serialisable. */
-function canonicalText(fast: string | undefined, slow: () => unknown): string {
+function fastOrReference(fast: string | undefined, slow: () => unknown): string {
   if (fast !== undefined) return fast;
   let text: string | undefined;
   try {
     text = canonicalize(slow());
   } catch (e) {
-    throw new MalformedError(`cannot canonicalise: ${(e as Error).message}`);
+    throw malformed(`cannot canonicalise: ${(e as Error).message}`);
   }
-  if (text === undefined) throw new MalformedError("cannot canonicalise undefined");
+  if (text === undefined) throw malformed("cannot canonicalise undefined");
   return text;
 }
 
 function toCanonicalBytes(fast: string | undefined, slow: () => unknown): Bytes {
-  return utf8Encode(canonicalText(fast, slow));
+  return utf8Encode(fastOrReference(fast, slow));
 }
 
-/** UTF-8 bytes of the RFC 8785 (JCS) serialisation of `value`. Throws ERR_MALFORMED if not serialisable (NaN, lone surrogate, cycle…). */
+/** The RFC 8785 (JCS) serialisation of `value`. Throws ERR_MALFORMED if not serialisable (NaN, lone surrogate, cycle, undefined…). */
+export function canonicalText(value: unknown): string {
+  return fastOrReference(fastJcs(value, 0), () => value);
+}
+
+/** UTF-8 bytes of the RFC 8785 (JCS) serialisation of `value`. Throws ERR_MALFORMED if not serialisable (NaN, lone surrogate, cycle, undefined…). */
 export function canonicalBytes(value: unknown): Bytes {
   return toCanonicalBytes(fastJcs(value, 0), () => value);
-}
-
-/** Lowercase hex SHA-256 of `bytes` (WebCrypto). */
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  return hexEncode(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
 
 /** The object that is hashed and signed: `obj` without the named fields (own properties only, prototype-safe). */
@@ -143,8 +147,8 @@ export function withoutFields(obj: Record<string, unknown>, ...fields: string[])
 const ENTRY_UNSIGNED = ["hash", "sig"] as const;
 
 /** Canonical bytes of an entry: JCS of the entry without `hash` and `sig`. */
-export function entryCanonicalBytes(entry: Record<string, unknown>): Bytes {
-  return toCanonicalBytes(fastJcs(entry, 0, ENTRY_UNSIGNED), () => withoutFields(entry, "hash", "sig"));
+export function entryCanonicalBytes(entry: WireObject<UnsignedEntry>): Bytes {
+  return toCanonicalBytes(fastJcs(entry, 0, ENTRY_UNSIGNED), () => withoutFields(entry as Record<string, unknown>, "hash", "sig"));
 }
 
 /**
@@ -180,7 +184,8 @@ function stringifiesAsJcs(v: unknown, depth: number): boolean {
  * and `sig` appended): the engine's JSON.stringify, with its output proven to be JCS by
  * {@link stringifiesAsJcs}, minus the `hash`/`sig` tail. Anything else takes the general path.
  */
-export function entryCanonicalText(entry: Record<string, unknown>): string {
+export function entryCanonicalText(input: WireObject<UnsignedEntry>): string {
+  const entry = input as Record<string, unknown>;
   const keys = Object.keys(entry);
   const n = keys.length;
   if (n > 2 && keys[n - 2] === "hash" && keys[n - 1] === "sig" && typeof entry.hash === "string" && typeof entry.sig === "string" && Object.getPrototypeOf(entry) === Object.prototype) {
@@ -192,24 +197,10 @@ export function entryCanonicalText(entry: Record<string, unknown>): string {
       if (s.endsWith(tail) && !SURROGATE.test(s)) return `${s.slice(0, s.length - tail.length)}}`;
     }
   }
-  return canonicalText(fastJcs(entry, 0, ENTRY_UNSIGNED), () => withoutFields(entry, "hash", "sig"));
+  return fastOrReference(fastJcs(entry, 0, ENTRY_UNSIGNED), () => withoutFields(entry, "hash", "sig"));
 }
 
 /** Canonical bytes of a checkpoint: JCS of the checkpoint without `sig`. */
-export function checkpointCanonicalBytes(checkpoint: Record<string, unknown>): Bytes {
-  return toCanonicalBytes(fastJcs(checkpoint, 0, ["sig"]), () => withoutFields(checkpoint, "sig"));
+export function checkpointCanonicalBytes(checkpoint: WireObject<UnsignedCheckpoint>): Bytes {
+  return toCanonicalBytes(fastJcs(checkpoint, 0, ["sig"]), () => withoutFields(checkpoint as Record<string, unknown>, "sig"));
 }
-
-/** An entry's hash: lowercase hex SHA-256 of its canonical bytes. */
-export async function entryHash(entry: Record<string, unknown>): Promise<string> {
-  return sha256Hex(entryCanonicalBytes(entry));
-}
-
-/** The payloadHash for a payload: SHA-256 of JCS bytes for JSON (`{ json }`), of the raw bytes otherwise. */
-export async function payloadHash(payload: Uint8Array | { json: unknown }): Promise<string> {
-  if (payload instanceof Uint8Array) return sha256Hex(new Uint8Array(payload) as Bytes);
-  return sha256Hex(canonicalBytes(payload.json));
-}
-
-/** 64 zeros: prevHash of seq 0 and head of an empty chain. */
-export const ZERO_HASH = "0".repeat(64);

@@ -1,0 +1,330 @@
+/**
+ * The export verifier: judges a `kakunin-log/1` export line by line, in order, from the results
+ * the pool sends back (export/feeder.ts). Memory stays flat: per-certificate state, the previous
+ * hash, the current entry. The heavy per-entry work ran in the pool; this thread checks order and
+ * links in one pass, and turns every problem into a coded error and a per-entry finding.
+ */
+import { malformed, VerificationError } from "../errors.js";
+import { checkCertificate, type CheckedCert } from "../checks/cert-path/index.js";
+import { ChainLinker } from "../checks/chain-links/index.js";
+import { authenticateCheckpoint, checkpointCoverage, checkpointTimeProblems, revokedSignerProblems } from "../checks/checkpoint/index.js";
+import { crlDetail, crlInputs, crlSubject, loadCrls, staleCrlError, type CrlArg, type CrlInfo, type CrlInput } from "../checks/crl/index.js";
+import { payloadProblems } from "../checks/payload/index.js";
+import { failed, findingOf, indeterminate, unreadable, untrustedRoot, type CheckProblem } from "../checks/problem.js";
+import { signatureProblems } from "../checks/signatures/index.js";
+import { CertStatusTracker, lifecycleProblems, validityProblems } from "../checks/verdict/index.js";
+import type { EntryFields } from "../parse/entry.js";
+import { parseCertificateLine, parseCrlLine, parseHeader, type ExportHeader } from "../parse/export.js";
+import type { Json } from "../parse/fields.js";
+import { InThreadPool, type SignaturePool } from "../pool.js";
+import { ReportBuilder, type Report } from "../report.js";
+import { conflictingSerials } from "../single.js";
+import { resolveTrustAnchor, type TrustAnchor } from "../trust/anchor.js";
+import { LineVerifier, type LineResult } from "../worker-core.js";
+import { parseCertificatePem, type CertInfo } from "../x509/certificate.js";
+
+/** Options for `verifyExport` and `verifyExportBytes`. */
+export interface VerifyExportOptions {
+  /** The pinned CA. The export's own CA is never trusted by itself. */
+  trust: TrustAnchor;
+  /** Where per-entry work runs; default: in this thread. */
+  pool?: SignaturePool;
+  /** Called after each batch with running totals. */
+  onProgress?(p: { lines: number; entries: number }): void;
+  /**
+   * CRLs besides the export's own (PEM or base64 DER, optionally labelled with their source, e.g.
+   * `--crl` files or one fetched online): the newest valid one decides. See checks/crl.
+   */
+  crls?: CrlArg[];
+  /** Time to judge CRL freshness against; default: now. */
+  now?: Date;
+  /** Lines per batch sent to the pool (default 512). */
+  batchSize?: number;
+  /** A batch is also sent once its lines reach this many characters (default 1 MiB), so memory stays bounded with long lines. */
+  batchChars?: number;
+}
+
+const STEP = {
+  parse: "parse",
+  trust: "trust root",
+  certs: "certificate paths",
+  crl: "CRL",
+  links: "chain links",
+  sigs: "entry signatures",
+  status: "certificate status",
+  payloads: "payloads",
+  checkpoint: "checkpoint",
+} as const;
+type StepName = (typeof STEP)[keyof typeof STEP];
+
+/** The entry whose payload line may still follow. */
+interface Current {
+  entry: EntryFields;
+  line: number;
+  problems: CheckProblem[];
+  pending: boolean;
+}
+
+/** The state of one export's verification: what the preamble established, and the chain so far. */
+export class ExportVerifier {
+  rb = new ReportBuilder("export");
+  now: Date;
+  pool: SignaturePool;
+  opts: VerifyExportOptions;
+  /** Problems per step, to report each step's status. */
+  stepFailures = new Map<StepName, "failed" | "indeterminate">();
+
+  header?: ExportHeader;
+  certLines: { line: number; cert: CertInfo; claims: ReturnType<typeof parseCertificateLine> }[] = [];
+  crlLines: CrlInput[] = [];
+  certs = new Map<string, CheckedCert>();
+  crl?: CrlInfo;
+  ca?: CertInfo;
+  linker?: ChainLinker;
+  tracker?: CertStatusTracker;
+  localVerifier = new LineVerifier();
+  current?: Current;
+  checkpoint?: { raw: unknown; line: number };
+  entries = 0;
+  payloadLines = 0;
+  body = false;
+
+  constructor(opts: VerifyExportOptions) {
+    this.opts = opts;
+    this.now = opts.now ?? new Date();
+    this.pool = opts.pool ?? new InThreadPool();
+  }
+
+  problem(step: StepName, p: CheckProblem, where: { line?: number; seq?: number } = {}): void {
+    if (this.stepFailures.get(step) !== "failed") this.stepFailures.set(step, p.level);
+    this.rb.error(p.error, p.level, where);
+  }
+
+  /** Line `line` could not be read (ERR_MALFORMED, FORMAT_FAILURE, its message naming the line). */
+  lineUnreadable(e: unknown, line: number): void {
+    const err = e instanceof VerificationError ? e : malformed(`line ${line}: ${String(e)}`);
+    if (!err.message.startsWith("line ")) err.message = `line ${line}: ${err.message}`;
+    this.problem(STEP.parse, unreadable(err), { line });
+  }
+
+  /**
+   * An unreadable line inside the body: the current entry's verdict is final, and the next entry's
+   * links are accepted as given (a deleted or mangled entry is one finding, not a cascade).
+   */
+  chainInterrupted(e: unknown, line: number): void {
+    this.finalise();
+    this.linker?.reset();
+    this.lineUnreadable(e, line);
+  }
+
+  /** Header, certificate and crl lines are parsed here, on this thread (few and small). */
+  async preambleLine(v: Json, line: number): Promise<void> {
+    if (!this.header) {
+      this.header = parseHeader(v);
+      return;
+    }
+    if (v.kind === "certificate") {
+      const claims = parseCertificateLine(v);
+      const cert = await parseCertificatePem(claims.pem, "certificate.pem");
+      this.certLines.push({ line, cert, claims });
+    } else if (v.kind === "crl") {
+      this.crlLines.push({ text: parseCrlLine(v), field: `crl (line ${line})`, source: `the export (line ${line})` });
+    } else if (v.kind === "header") {
+      throw malformed("a second header line", { field: "kind" });
+    }
+  }
+
+  /** Trust root, certificate paths and CRL: everything entries are judged against. */
+  async finishPreamble(): Promise<void> {
+    this.body = true;
+    const h = this.header!;
+    const rb = this.rb;
+    try {
+      const headerCa = await parseCertificatePem(h.caCertificate, "header.caCertificate");
+      this.ca = await resolveTrustAnchor(this.opts.trust, [headerCa]);
+    } catch (e) {
+      this.problem(STEP.trust, untrustedRoot(e), { line: 1 });
+      // With a pinned certificate we can still judge the export's certificates against it.
+      if ("caCertificate" in (this.opts.trust ?? {})) {
+        try {
+          this.ca = await resolveTrustAnchor(this.opts.trust, []);
+        } catch {
+          /* reported above */
+        }
+      }
+    }
+    // Certificate identity: a serial names one certificate. With two different ones, neither is used.
+    const conflicts = conflictingSerials(this.certLines.map((c) => c.cert));
+    for (const { line, cert, claims } of this.certLines) {
+      const checked: CheckedCert = this.ca
+        ? await checkCertificate(cert, this.ca)
+        : { ...cert, role: "unknown", pathError: new VerificationError("ERR_CERT_PATH", `certificate ${cert.serial}: no trusted CA to check it against`) };
+      if (claims.serial !== cert.serial) {
+        checked.pathError ??= new VerificationError("ERR_CERT_PATH", `certificate line says serial ${claims.serial}, the certificate has ${cert.serial}`, { field: "serial" });
+      }
+      if (claims.agent && checked.role === "agent" && claims.agent !== checked.agentId) {
+        checked.pathError ??= new VerificationError("ERR_CERT_PATH", `certificate line says agent ${claims.agent}, the certificate is for ${checked.agentId}`, { field: "agent" });
+      }
+      const conflict = conflicts.get(cert.serial);
+      if (conflict) checked.pathError = conflict;
+      const prev = this.certs.get(cert.serial);
+      if (checked.pathError) this.problem(STEP.certs, failed(checked.pathError), { line });
+      if (!prev || checked.pathError) this.certs.set(cert.serial, checked);
+    }
+    if (this.ca) {
+      const { crl, problems } = await loadCrls([...this.crlLines, ...crlInputs(this.opts.crls, "crls", "a CRL given by the caller")], this.ca, this.now);
+      for (const p of problems) this.problem(STEP.crl, p);
+      if (crl) this.crl = crl;
+      if (crl?.stale) this.problem(STEP.crl, indeterminate(staleCrlError(crl)));
+    }
+    this.linker = new ChainLinker(h.issuer, h.from, h.prevHash);
+    this.tracker = new CertStatusTracker(this.crl);
+    const keys = new Map([...this.certs].map(([serial, c]) => [serial, c.spki as Uint8Array]));
+    await this.pool.setKeys(keys);
+    this.localVerifier.setKeys(keys);
+    rb.report.subject = {
+      issuer: h.issuer,
+      range: { from: h.from, to: h.to },
+      exportedAt: new Date(h.exportedAt).toISOString(),
+      ...(this.ca ? { ca: { ...(this.ca.subjectCN ? { subject: this.ca.subjectCN } : {}), fingerprint: `sha256:${this.ca.fingerprint}` } } : {}),
+      ...(this.crl ? { crl: crlSubject(this.crl) } : {}),
+    };
+  }
+
+  /** Closes the current entry: payload (if any) has had its chance, so its verdict is final. */
+  finalise(): void {
+    const c = this.current;
+    if (!c) return;
+    this.current = undefined;
+    if (c.pending && c.problems.length === 0) return; // decided at the end (NO_POE or proven)
+    const first = c.problems.find((p) => p.level === "failed") ?? c.problems[0];
+    this.rb.finding(first ? findingOf(first, { seq: c.entry.seq, line: c.line }) : { seq: c.entry.seq, line: c.line, verdict: "PASSED", code: "OK", message: "entry verified" });
+  }
+
+  async entry(r: Extract<LineResult, { kind: "entry" }>, line: number): Promise<void> {
+    this.finalise();
+    this.entries++;
+    const e = r.entry;
+    const problems: CheckProblem[] = [];
+    const add = (step: StepName, ps: CheckProblem[]) => {
+      for (const p of ps) {
+        problems.push(p);
+        this.problem(step, p, { line, seq: e.seq });
+      }
+    };
+    if (this.checkpoint) add(STEP.checkpoint, [failed(new VerificationError("ERR_CHECKPOINT", `entry ${e.seq} after the checkpoint line`, { seq: e.seq }))]);
+    add(STEP.links, this.linker!.next(e));
+    const cert = this.certs.get(e.signer.cert);
+    add(STEP.sigs, signatureProblems(e, r.hashOk, r.sigOk, cert));
+    let pending = false;
+    if (cert && problems.length === 0) {
+      add(STEP.status, validityProblems(e.seq, e.time, cert));
+      if (e.details) add(STEP.status, lifecycleProblems(e, this.certs));
+      const status = this.tracker!.assess(e, cert, line);
+      if (status === "pending") pending = true;
+      else add(STEP.status, status);
+      if (problems.length === 0) this.tracker!.record(e);
+    }
+    this.current = { entry: e, line, problems, pending };
+  }
+
+  payload(r: Extract<LineResult, { kind: "payload" }>, line: number): void {
+    this.payloadLines++;
+    const c = this.current;
+    if (!c || c.entry.seq !== r.seq) {
+      this.lineUnreadable(malformed(`payload for seq ${r.seq} does not follow its entry`, { field: "payload.seq" }), line);
+      return;
+    }
+    const ps = payloadProblems(r.seq, c.entry.payloadHash, r.hash);
+    for (const p of ps) {
+      c.problems.push(p);
+      this.problem(STEP.payloads, p, { line, seq: r.seq });
+    }
+  }
+
+  async result(r: LineResult, line: number): Promise<void> {
+    if (r.kind === "blank") return;
+    if (r.kind === "malformed") {
+      this.chainInterrupted(malformed(r.message, r.field ? { field: r.field } : {}), line);
+    } else if (r.kind === "entry") await this.entry(r, line);
+    else if (r.kind === "payload") this.payload(r, line);
+    else if (r.value.kind === "checkpoint") {
+      this.finalise();
+      if (this.checkpoint) this.lineUnreadable(malformed("a second checkpoint line", { field: "kind" }), line);
+      else this.checkpoint = { raw: r.value.checkpoint, line };
+    } else if (["header", "certificate", "crl"].includes(r.value.kind as string)) {
+      this.lineUnreadable(malformed(`${String(r.value.kind)} line after the first entry`, { field: "kind" }), line);
+    }
+    // Unknown kinds are ignored: the format is extended, never reinterpreted.
+  }
+
+  async finish(): Promise<Report> {
+    this.finalise();
+    const rb = this.rb;
+    const h = this.header;
+    if (!h) {
+      this.problem(STEP.parse, failed(malformed("empty export: no header line", { field: "kind", line: 1 })));
+      rb.step(STEP.parse, "failed", "no header");
+      rb.report.unreadable = true;
+      return rb.build();
+    }
+    // Checkpoint.
+    let proofTime: number | undefined;
+    const last = this.linker!.last;
+    const present = last ? last.seq + 1 : h.from;
+    if (!this.checkpoint) {
+      this.problem(STEP.checkpoint, failed(new VerificationError("ERR_TRUNCATED", "the export has no checkpoint: its tail cannot be proven complete", { seq: present })));
+    } else {
+      const { checkpoint, problems } = await authenticateCheckpoint(this.checkpoint.raw, h.issuer, this.certs, this.localVerifier);
+      for (const p of problems) this.problem(p.reason === "FORMAT_FAILURE" ? STEP.parse : STEP.checkpoint, p, { line: this.checkpoint.line });
+      if (checkpoint) {
+        const ps = [
+          ...checkpointCoverage(checkpoint, last, h.from),
+          ...checkpointTimeProblems(checkpoint, last),
+          ...revokedSignerProblems(checkpoint, this.crl),
+        ];
+        for (const p of ps) this.problem(STEP.checkpoint, p, { line: this.checkpoint.line });
+        // Proof of existence only from a checkpoint that is authentic, covers exactly these entries and is trusted.
+        if (ps.length === 0) proofTime = checkpoint.time;
+        rb.report.subject!.checkpoint = { size: checkpoint.size, head: checkpoint.head, time: new Date(checkpoint.time).toISOString() };
+      }
+    }
+    if (present < h.to + 1) {
+      this.problem(STEP.checkpoint, failed(new VerificationError("ERR_TRUNCATED", `header range ends at seq ${h.to} but the entries end at ${present - 1}`, { seq: present })));
+    } else if (present > h.to + 1) {
+      this.problem(STEP.parse, failed(malformed(`entries beyond header range.to ${h.to}`, { field: "header.range.to" })));
+    }
+    // Entries whose status only the end of the export decides (CRL revocation, certificate announcement).
+    for (const p of this.tracker!.resolve(proofTime)) {
+      if (p.problem) {
+        this.problem(STEP.status, p.problem, { ...(p.line !== undefined ? { line: p.line } : {}), seq: p.seq });
+        rb.finding(findingOf(p.problem, { seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}) }));
+      } else {
+        rb.finding({ seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}), verdict: "PASSED", code: "OK", message: "entry's certificate status decided at the end of the export" });
+      }
+    }
+    this.steps();
+    return rb.build();
+  }
+
+  steps(): void {
+    const detail: Record<StepName, string> = {
+      [STEP.parse]: "every line is JSON of the kakunin-log/1 shape",
+      [STEP.trust]: `export CA pinned${this.ca ? ` (sha256:${this.ca.fingerprint})` : ""}`,
+      [STEP.certs]: `${this.certs.size} certificate(s) issued by the pinned CA, profile checked (EKU documentSigning, keyUsage, CA:FALSE, SPIFFE SAN = CN)`,
+      [STEP.crl]: this.crl ? crlDetail(this.crl) : "no valid CRL: revocation status unknown",
+      [STEP.links]: `${this.entries} entries: seq contiguous, prevHash links, issuer`,
+      [STEP.sigs]: "hash of canonical bytes (JCS) and RSASSA-PSS signature per entry, signer allowed",
+      [STEP.status]: "entry time within certificate validity; position vs rotation/revocation; lifecycle details name the agent's certificates",
+      [STEP.payloads]: `${this.payloadLines} payload(s) hashed and compared`,
+      [STEP.checkpoint]: "signed by the log signer; size and head match the last entry",
+    };
+    for (const name of Object.values(STEP)) {
+      if (name === STEP.payloads && this.payloadLines === 0 && !this.stepFailures.has(name)) {
+        this.rb.step(name, "skipped", "no payloads in the export");
+        continue;
+      }
+      this.rb.step(name, this.stepFailures.get(name) ?? "passed", detail[name]);
+    }
+  }
+}

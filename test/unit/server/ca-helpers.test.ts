@@ -47,13 +47,14 @@ describe("PEM", () => {
     );
   });
 
-  it("decodes the block with the asked label among several, and nothing else", () => {
+  it("decodes the first block only when it carries the asked label (formats' strict rule)", () => {
     const a = pemEncode(new Uint8Array([1, 2, 3]), "CERTIFICATE");
     const b = pemEncode(new Uint8Array([4, 5, 6]), "X509 CRL");
-    expect([...pemDecode(`${a}${b}`, "X509 CRL")]).toEqual([4, 5, 6]);
-    expect([...pemDecode(`junk\n${b}${a}`, "CERTIFICATE")]).toEqual([1, 2, 3]);
-    expect(() => pemDecode(a, "X509 CRL")).toThrow(/No PEM block labelled X509 CRL/);
-    expect(() => pemDecode("", "CERTIFICATE")).toThrow(/No PEM block/);
+    expect([...pemDecode(`${b}${a}`, "X509 CRL")]).toEqual([4, 5, 6]);
+    expect([...pemDecode(`junk\n${a}${b}`, "CERTIFICATE")]).toEqual([1, 2, 3]);
+    expect(() => pemDecode(`${a}${b}`, "X509 CRL")).toThrow(/expected PEM X509 CRL, got CERTIFICATE/);
+    expect(() => pemDecode(a, "X509 CRL")).toThrow(/expected PEM X509 CRL/);
+    expect(() => pemDecode("", "CERTIFICATE")).toThrow(/no PEM block/);
   });
 
   it("encodes a view of a larger buffer by its own bytes only", () => {

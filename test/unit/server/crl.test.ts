@@ -140,7 +140,7 @@ describe("crlPem", () => {
         expect(lines.slice(1, -1).every((l) => l.length <= 64 && l.length > 0)).toBe(true);
         expect(lines.slice(1, -2).every((l) => l.length === 64)).toBe(true);
         expect(hex(pemDecode(pem, "X509 CRL"))).toBe(hex(der));
-        expect(() => pemDecode(pem, "CRL")).toThrow(/No PEM block labelled CRL/);
+        expect(() => pemDecode(pem, "CRL")).toThrow(/expected PEM CRL, got X509 CRL/);
       }),
     );
   });

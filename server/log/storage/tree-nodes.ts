@@ -1,33 +1,28 @@
-/** Stored Merkle nodes of one issuer's tree (tables of migration 003), read as a {@link NodeReader}. */
-import type { Kysely } from "kysely";
-import type { NodeId, NodeReader } from "../../../verifier/src/formats/index.js";
-
-/** The tables this module uses (typed here: the shared schema.ts belongs to the v1 log). */
-export interface TreeTables {
-  tree_nodes: { issuer_id: string; level: number; idx: number | string; hash: Uint8Array };
-  tree_heads: { issuer_id: string; size: number | string; root: Uint8Array };
-  entries: { issuer_id: string; seq: number | string; body: string };
-}
-
-/** PostgreSQL returns bigint as a string. */
-export const toNumber = (v: number | string | bigint): number => Number(v);
-
-/** Batches of key lookups per query: bounded statement size whatever the proof. */
-const READ_CHUNK = 200;
+/**
+ * The Merkle tree's tables (migration 003): full-subtree hashes (`tree_nodes`) read as a
+ * {@link NodeReader} for `@kakunin/verifier/formats` (`buildProof`, `rootFromNodes`, `tileNodes`),
+ * and the statements of one integration (`tree_heads` advanced with a compare-and-swap on `size`).
+ */
+import type { Kysely, Transaction } from "kysely";
+import type { NodeId } from "../../../verifier/src/formats/index.js";
+import { TREE_INSERT_CHUNK, TREE_READ_CHUNK } from "../tuning.js";
+import type { TreeHead, TreeNodes, TreeTransaction } from "./log-store.js";
+import type { LogDb } from "./tables.js";
 
 /** Reads full-subtree hashes of `issuerId`'s tree; a missing node is an error (the tree is incomplete). */
-export class TreeNodeStore implements NodeReader {
-  constructor(private readonly db: Kysely<TreeTables>, private readonly issuerId: string) {}
+export class TreeNodeReader implements TreeNodes {
+  constructor(private readonly db: Kysely<LogDb>, private readonly issuerId: string) {}
 
   async readNodes(ids: readonly NodeId[]): Promise<Uint8Array[]> {
     const found = new Map<string, Uint8Array>();
-    for (let i = 0; i < ids.length; i += READ_CHUNK) {
-      const chunk = ids.slice(i, i + READ_CHUNK);
+    for (let i = 0; i < ids.length; i += TREE_READ_CHUNK) {
+      const chunk = ids.slice(i, i + TREE_READ_CHUNK);
       const rows = await this.db.selectFrom("tree_nodes").select(["level", "idx", "hash"])
         .where("issuer_id", "=", this.issuerId)
         .where((eb) => eb.or(chunk.map((id) => eb.and([eb("level", "=", id.level), eb("idx", "=", id.index)]))))
         .execute();
-      for (const r of rows) found.set(`${r.level}/${toNumber(r.idx)}`, new Uint8Array(r.hash));
+      // PostgreSQL bigints may arrive as strings: Number() either way.
+      for (const r of rows) found.set(`${r.level}/${Number(r.idx)}`, new Uint8Array(r.hash));
     }
     return ids.map((id) => {
       const h = found.get(`${id.level}/${id.index}`);
@@ -36,9 +31,35 @@ export class TreeNodeStore implements NodeReader {
     });
   }
 
-  /** Integrated size and root, or undefined before the first integration. */
-  async head(): Promise<{ size: number; root: Uint8Array } | undefined> {
+  async head(): Promise<TreeHead | undefined> {
     const row = await this.db.selectFrom("tree_heads").select(["size", "root"]).where("issuer_id", "=", this.issuerId).executeTakeFirst();
-    return row ? { size: toNumber(row.size), root: new Uint8Array(row.root) } : undefined;
+    return row ? { size: Number(row.size), root: new Uint8Array(row.root) } : undefined;
   }
+}
+
+/** The statements of one integration, inside the caller's transaction. */
+export function treeTransaction(trx: Transaction<LogDb>): TreeTransaction {
+  return {
+    nodes: (issuerId) => new TreeNodeReader(trx, issuerId),
+    async entriesFrom(issuerId, from, max) {
+      const rows = await trx.selectFrom("entries").select(["seq", "body"])
+        .where("issuer_id", "=", issuerId).where("seq", ">=", from).orderBy("seq").limit(max).execute();
+      return rows.map((r) => ({ seq: Number(r.seq), body: r.body }));
+    },
+    async insertNodes(issuerId, nodes) {
+      for (let i = 0; i < nodes.length; i += TREE_INSERT_CHUNK) {
+        await trx.insertInto("tree_nodes")
+          .values(nodes.slice(i, i + TREE_INSERT_CHUNK).map((n) => ({ issuer_id: issuerId, level: n.id.level, idx: n.id.index, hash: n.hash })))
+          .execute();
+      }
+    },
+    async advance(issuerId, from, size, root) {
+      if (from === undefined) {
+        await trx.insertInto("tree_heads").values({ issuer_id: issuerId, size, root }).execute();
+        return true;
+      }
+      const res = await trx.updateTable("tree_heads").set({ size, root }).where("issuer_id", "=", issuerId).where("size", "=", from).executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    },
+  };
 }

@@ -18,7 +18,10 @@ import type { AppDeps } from "./deps.js";
 import { setUpCertificateAuthority, setUpLogSigner } from "./authority/ca-setup.js";
 import { ensureOperatorToken } from "./authority/operator-token.js";
 import { ensureFirstCrl } from "./authority/publish-crl.js";
-import { ChainGuard, FileWitness, WitnessedAuditLog } from "./scheduler/witness.js";
+import { AuditLog } from "./log/audit-log.js";
+import { ForkArchive } from "./log/fork-guard/archive.js";
+import { ForkGuard } from "./log/fork-guard/guard.js";
+import { KyselyLogStore } from "./log/storage/kysely-store.js";
 import { ClockGuard, serverClock } from "./log/clock.js";
 
 /** What `bootstrap` works with: an open, migrated database and KMS custody. */
@@ -67,6 +70,8 @@ export function createKmsClient(config: Config): KMSClient {
 
 /** The started services; `close` stops the clock guard, drains the audit log and closes the database. */
 export interface Services extends BootstrapResult {
+  /** The audit log's fork guard (unset without the audit log): main.ts --acknowledge-fork. */
+  forkGuard?: ForkGuard;
   close(): Promise<void>;
 }
 
@@ -90,14 +95,14 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
     const result = await bootstrap({ config, db, dialect, custody, logger, now });
     const clockGuard = new ClockGuard({ db, dialect, now, maxSkewMs: config.maxClockSkewMs, logger });
     // Audit log wiring: lifecycle routes append their entries through it.
+    let guard: ForkGuard | undefined;
     if (opts.auditLog !== false) {
-      // The log with fork detection around it (server/scheduler/witness.ts): appends are refused on
-      // an issuer whose chain disagrees with the witnessed checkpoints; published checkpoints are witnessed.
-      const witness = new FileWitness(config.witnessDir);
-      const guard = new ChainGuard({ db, witness, logger });
-      result.deps.log = new WitnessedAuditLog({
-        db, dialect, custody,
-        durability: handle.durability,
+      // The log with its fork guard (server/log/fork-guard/): appends are refused on an issuer whose
+      // chain disagrees with the archived checkpoints; every checkpoint handed out is archived.
+      const store = new KyselyLogStore({ db, dialect, durability: handle.durability });
+      guard = new ForkGuard({ store, archive: new ForkArchive(config.witnessDir), logger });
+      result.deps.log = new AuditLog({
+        db, dialect, custody, store, guard,
         caCertificatePem: result.deps.ca.certificatePem,
         logSigner: result.deps.logSigner,
         now: result.deps.now,
@@ -106,12 +111,13 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
         clockGuard,
         // Cluster-wide publication (server/jobs/publish-checkpoints.ts) replaces the per-instance debounce.
         ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
-      }, guard, witness);
+      });
       for (const f of await guard.checkAll()) logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
     }
     // ---- end audit log wiring ----
     return {
       ...result,
+      ...(guard ? { forkGuard: guard } : {}),
       close: async () => {
         clockGuard.close();
         clock.close();

@@ -17,7 +17,7 @@ import { createApp } from "./app.js";
 import { hardenHttpServer, httpServerOptions } from "./http/node-server.js";
 import { startCertificateMaintenance } from "./jobs/certificate-maintenance.js";
 import { publishDueCheckpoints, startCheckpointScheduler } from "./jobs/publish-checkpoints.js";
-import { WitnessedAuditLog, acknowledgeFork } from "./scheduler/witness.js";
+import { acknowledgeFork } from "./log/fork-guard/acknowledge.js";
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -33,11 +33,12 @@ async function main(): Promise<void> {
   if (process.argv.includes("--new-operator-token")) operatorToken = await rotateOperatorToken(deps.db, deps.now());
   const forked = argValue("--acknowledge-fork");
   if (forked !== undefined) {
-    if (!(deps.log instanceof WitnessedAuditLog)) throw new Error("--acknowledge-fork needs the audit log");
-    const ack = await acknowledgeFork(deps.db, deps.log.witness, forked, argValue("--reason") ?? "acknowledged by the operator", deps.now());
+    const guard = services.forkGuard;
+    if (!deps.log || !guard) throw new Error("--acknowledge-fork needs the audit log");
+    const ack = await acknowledgeFork(deps.log.store, guard.archive, forked, argValue("--reason") ?? "acknowledged by the operator", deps.now());
     logger.warn({ ack }, "fork acknowledged: the chain continues from the database's current head; checkpoints handed out beyond it no longer match");
-    deps.log.guard.forget(forked);
-    const still = await deps.log.guard.status(forked, true);
+    guard.forget(forked);
+    const still = await guard.status(forked, true);
     if (still) throw new Error(`issuer ${forked} is still frozen after the acknowledgement: ${still}`);
     process.stdout.write(`Fork acknowledged in the witness:\n${JSON.stringify(ack)}\n`);
     await services.close();

@@ -81,10 +81,6 @@ export interface Database {
   revocations: RevocationsTable;
   system: SystemTable;
   leases: LeasesTable;
-  // ---- BEGIN audit log tables (002_audit_log.ts) ----
-  entries: import("../log/schema.js").EntriesTable;
-  payloads: import("../log/schema.js").PayloadsTable;
-  checkpoints: import("../log/schema.js").CheckpointsTable;
-  chain_heads: import("../log/schema.js").ChainHeadsTable;
-  // ---- END audit log tables ----
+  // The log's tables (entries, payloads, checkpoints, chain_heads, tree_nodes, tree_heads) are typed
+  // in server/log/storage/tables.ts: only the log's storage queries them.
 }

@@ -1,31 +1,41 @@
 /**
  * AuditLog: the log's facade for routes and the lifecycle code — append (operations and lifecycle
  * entries), read, checkpoints, export and payload erasure. The appending machinery lives in
- * appender.ts (sequencer → signer → committer → checkpoint publisher).
+ * appender.ts (sequencer → signer → committer → checkpoint publisher); the tables behind a LogStore
+ * (storage/). A LogGuard (guard.ts; the fork guard) is asked before anything is appended or
+ * signed, and sees every checkpoint before it is handed out.
  */
 import type { Kysely } from "kysely";
 import type { DialectName } from "../db/connect.js";
-import { synchronousCommits, type CommitDurability } from "../db/durability.js";
+import type { CommitDurability } from "../db/durability.js";
+import type { Database } from "../db/schema.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { Appender } from "./appender.js";
 import { canonicalBytes, sha256Hex } from "./canonical.js";
 import { currentCrlPem, PemCache } from "./certificates.js";
 import { CheckpointPublisher } from "./checkpoints.js";
-import { readHead } from "./committer.js";
 import { exportLines, planExport, type ExportOptions, type ExportPlan } from "./export.js";
-import type { LogDb } from "./schema.js";
+import type { LogGuard } from "./guard.js";
+import { KyselyLogStore } from "./storage/kysely-store.js";
+import type { LogStore } from "./storage/log-store.js";
+import { CRL_PEM_CACHE_SIZE, MAX_PAGE } from "./tuning.js";
 import type { Checkpoint, DigestSigner, LifecycleType, LogEntry, LogSignerInfo, Receipt, StoredPayload } from "./types.js";
 
 export interface AuditLogOptions {
+  /** the database (certificates and CRLs; the log's tables too unless `store` is given) */
   db: Kysely<any>;
   dialect: DialectName;
+  /** the log's tables (default: a KyselyLogStore over `db`, `dialect` and `durability`) */
+  store?: LogStore;
+  /** asked before appends and new checkpoints, told of every checkpoint handed out (the fork guard) */
+  guard?: LogGuard;
   custody: DigestSigner;
   /** the CA certificate PEM (receipts and export headers carry it, informatively) */
   caCertificatePem: string | (() => string);
   logSigner: LogSignerInfo;
   now?: () => Date;
   logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
-  /** checkpoint debounce after appends, ms (default 1000; 0 = only on demand) */
+  /** checkpoint debounce after appends, ms (default DEFAULT_CHECKPOINT_DEBOUNCE_MS; 0 = only on demand) */
   checkpointDebounceMs?: number;
   maxBatch?: number;
   maxQueue?: number;
@@ -34,7 +44,7 @@ export interface AuditLogOptions {
   clockGuard?: { check(now: Date): void };
   /** see AppenderOptions.requestDeadlineMs */
   requestDeadlineMs?: number;
-  /** How batch commits reach stable storage (the database handle's `durability`; default: the commit itself). */
+  /** How batch commits reach stable storage (the database handle's `durability`; default: the commit itself). Used by the default store. */
   durability?: CommitDurability;
 }
 
@@ -49,23 +59,23 @@ export interface EntriesPage {
   next: number | null;
 }
 
-export const MAX_PAGE = 1000;
-
 export class AuditLog {
   readonly publisher: CheckpointPublisher;
+  readonly store: LogStore;
   private readonly appender: Appender;
-  private readonly db: Kysely<LogDb>;
+  private readonly db: Kysely<Database>;
+  private readonly guard: LogGuard | undefined;
   private readonly now: () => Date;
   private crlFlight: Promise<string | undefined> | undefined;
-  private readonly durability: CommitDurability;
-  private readonly crlPems = new PemCache(16);
+  private readonly crlPems = new PemCache(CRL_PEM_CACHE_SIZE);
 
   constructor(private readonly o: AuditLogOptions) {
-    this.db = o.db as Kysely<LogDb>;
+    this.db = o.db as Kysely<Database>;
+    this.store = o.store ?? new KyselyLogStore({ db: this.db, dialect: o.dialect, ...(o.durability ? { durability: o.durability } : {}) });
+    this.guard = o.guard;
     this.now = o.now ?? (() => new Date());
-    this.durability = o.durability ?? synchronousCommits;
     const pubOpts: ConstructorParameters<typeof CheckpointPublisher>[0] = {
-      db: this.db,
+      store: this.store,
       custody: o.custody,
       logSigner: o.logSigner,
       now: this.now,
@@ -74,13 +84,12 @@ export class AuditLog {
     if (o.checkpointDebounceMs !== undefined) pubOpts.debounceMs = o.checkpointDebounceMs;
     this.publisher = new CheckpointPublisher(pubOpts);
     const appOpts: ConstructorParameters<typeof Appender>[0] = {
+      store: this.store,
       db: this.db,
-      dialect: o.dialect,
       custody: o.custody,
       logSigner: o.logSigner,
       publisher: this.publisher,
       now: this.now,
-      durability: this.durability,
     };
     if (o.logger) appOpts.logger = o.logger;
     if (o.maxBatch !== undefined) appOpts.maxBatch = o.maxBatch;
@@ -102,6 +111,7 @@ export class AuditLog {
 
   /** Lifecycle entry signed by the log key; `payloadHash` = SHA-256(JCS(details)). */
   async appendLifecycle(issuerId: string, e: { type: LifecycleType; agent: string; details: Record<string, unknown> }): Promise<LogEntry> {
+    await this.guard?.check(issuerId);
     const details = contractDetails(e.type, e.details);
     const { entry } = await this.appender.append({
       issuerId,
@@ -115,11 +125,7 @@ export class AuditLog {
 
   /** Is there already a lifecycle entry of `type` for `agent` whose details contain `match`? (idempotent retries) */
   async findLifecycle(issuerId: string, type: LifecycleType, agent: string, match: Record<string, string> = {}): Promise<LogEntry | undefined> {
-    const rows = await this.db.selectFrom("entries").select("body")
-      .where("issuer_id", "=", issuerId).where("type", "=", type).where("agent_id", "=", agent)
-      .orderBy("seq", "asc").execute();
-    for (const r of rows) {
-      const e = JSON.parse(r.body) as LogEntry;
+    for (const e of await this.store.lifecycleEntries(issuerId, type, agent)) {
       if (Object.entries(match).every(([k, v]) => e.details?.[k] === v)) return e;
     }
     return undefined;
@@ -127,6 +133,7 @@ export class AuditLog {
 
   /** An operation signed by the agent's own (active) key; resolves after the durable commit. */
   async appendOperation(issuerId: string, agentId: string, payload: OperationPayload, opts: { contentType?: string } = {}): Promise<{ entry: LogEntry; receipt: Receipt }> {
+    await this.guard?.check(issuerId);
     let stored: StoredPayload;
     if ("bytes" in payload) stored = { kind: "bytes", data: payload.bytes };
     else {
@@ -174,12 +181,12 @@ export class AuditLog {
    */
   private async shown<T>(read: Promise<T>): Promise<T> {
     const value = await read;
-    await this.durability.flushed();
+    await this.store.flushed();
     return value;
   }
 
   async size(issuerId: string): Promise<number> {
-    return (await this.shown(readHead(this.db, issuerId))).size;
+    return (await this.shown(this.store.head(issuerId))).size;
   }
 
   /** Entries [from, to] (inclusive), at most `limit` (≤ MAX_PAGE). */
@@ -189,62 +196,81 @@ export class AuditLog {
     const limit = Math.min(opts.limit ?? MAX_PAGE, MAX_PAGE);
     const to = Math.min(opts.to ?? size - 1, size - 1, from + limit - 1);
     if (from > to) return { issuer: issuerId, size, entries: [], next: null };
-    const rows = await this.db.selectFrom("entries").select("body")
-      .where("issuer_id", "=", issuerId).where("seq", ">=", from).where("seq", "<=", to)
-      .orderBy("seq", "asc").execute();
+    const entries = await this.store.entries(issuerId, from, to);
     const last = Math.min(opts.to ?? size - 1, size - 1);
-    return { issuer: issuerId, size, entries: rows.map((r) => JSON.parse(r.body) as LogEntry), next: to < last ? to + 1 : null };
+    return { issuer: issuerId, size, entries, next: to < last ? to + 1 : null };
   }
 
-  async entry(issuerId: string, seq: number): Promise<LogEntry | undefined> {
-    const row = await this.shown(this.db.selectFrom("entries").select("body").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst());
-    return row ? (JSON.parse(row.body) as LogEntry) : undefined;
+  entry(issuerId: string, seq: number): Promise<LogEntry | undefined> {
+    return this.shown(this.store.entry(issuerId, seq));
   }
 
   /** A signed checkpoint of the current head (signed now if the stored one is behind). */
-  checkpoint(issuerId: string): Promise<Checkpoint> {
-    return this.shown(this.publisher.current(issuerId));
+  async checkpoint(issuerId: string): Promise<Checkpoint> {
+    await this.guard?.check(issuerId);
+    return this.handedOut(await this.shown(this.publisher.current(issuerId)));
   }
 
   /**
    * What GET /v1/log/checkpoint serves: a checkpoint of the current head, or — KMS down — the latest
    * signed one (`size` is the chain's size then, so the caller can say it does not cover it).
    */
-  readCheckpoint(issuerId: string): Promise<{ checkpoint: Checkpoint; size: number }> {
-    return this.shown((async () => {
-      const head = await readHead(this.db, issuerId);
+  async readCheckpoint(issuerId: string): Promise<{ checkpoint: Checkpoint; size: number }> {
+    await this.guard?.check(issuerId);
+    const r = await this.shown((async () => {
+      const head = await this.store.head(issuerId);
       return { checkpoint: await this.publisher.forRead(issuerId, head.size, head.head), size: head.size };
     })());
+    await this.handedOut(r.checkpoint);
+    return r;
   }
 
-  /** What the public endpoint serves: the latest published checkpoint (or one made now, unless KMS is down). */
+  /**
+   * What the public endpoint serves: the latest published checkpoint (or one made now, unless KMS
+   * is down). NotFoundError (ERR_ISSUER_NOT_FOUND) for an unknown issuer.
+   */
   async publicCheckpoint(issuerId: string): Promise<Checkpoint> {
-    return this.shown((async () => (await this.publisher.latest(issuerId)) ?? (await this.readCheckpoint(issuerId)).checkpoint)());
+    if (!(await this.store.issuerExists(issuerId))) throw new NotFoundError(`Issuer ${issuerId} not found`, "ERR_ISSUER_NOT_FOUND");
+    await this.guard?.check(issuerId);
+    return this.handedOut(await this.shown((async () => (await this.publisher.latest(issuerId)) ?? (await this.readCheckpoint(issuerId)).checkpoint)()));
   }
 
   /**
    * Validate an export and fetch what must exist before streaming (checkpoint, certificates). The
    * export streams entries up to the plan's checkpoint, which was read (and flushed) here.
    */
-  planExport(issuerId: string, opts: ExportOptions): Promise<ExportPlan> {
-    return this.shown(planExport(
-      { db: this.db, publisher: this.publisher, logSigner: this.o.logSigner, caCertificatePem: this.caPem, now: this.now },
+  async planExport(issuerId: string, opts: ExportOptions): Promise<ExportPlan> {
+    await this.guard?.check(issuerId);
+    const plan = await this.shown(planExport(
+      { store: this.store, db: this.db, publisher: this.publisher, logSigner: this.o.logSigner, caCertificatePem: this.caPem, now: this.now },
       issuerId,
       opts,
     ));
+    await this.handedOut(plan.checkpoint);
+    return plan;
   }
 
   /** NDJSON lines (each ending in "\n") of a planned export, read from the database in keyset pages. */
   exportLines(plan: ExportPlan): AsyncGenerator<string> {
-    return exportLines(this.db, plan);
+    return exportLines(this.store, plan);
   }
 
   /** Erase a stored payload. The entry and the chain are untouched. False if it was already erased. */
   async erasePayload(issuerId: string, seq: number): Promise<boolean> {
-    const entry = await this.db.selectFrom("entries").select("seq").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
-    if (!entry) throw new NotFoundError(`No entry ${seq} in this log`);
-    const res = await this.db.deleteFrom("payloads").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
-    return Number(res.numDeletedRows) > 0;
+    const r = await this.store.erasePayload(issuerId, seq);
+    if (!r.entry) throw new NotFoundError(`No entry ${seq} in this log`);
+    return r.erased;
+  }
+
+  /** Why the guard refuses `issuerId`'s chain now (appends, new checkpoints), or undefined (also without a guard). */
+  refusal(issuerId: string): Promise<string | undefined> {
+    return this.guard ? this.guard.status(issuerId) : Promise.resolve(undefined);
+  }
+
+  /** Every checkpoint that leaves the log passes the guard first (the fork guard archives it). */
+  private async handedOut(cp: Checkpoint): Promise<Checkpoint> {
+    await this.guard?.handingOut(cp);
+    return cp;
   }
 
   /** Wait for pending appends, stop publishing. */

@@ -5,8 +5,9 @@
  */
 import type { Kysely } from "kysely";
 import { pemEncode, type CertificateLine } from "@kakunin/verifier/formats";
-import type { LogDb } from "./schema.js";
+import type { Database } from "../db/schema.js";
 import type { ResolvedSigner } from "./sequencer.js";
+import { CERTIFICATE_CHUNK, SIGNER_PEM_CACHE_SIZE } from "./tuning.js";
 import { ENTRY_ALG } from "./types.js";
 
 /**
@@ -16,7 +17,7 @@ import { ENTRY_ALG } from "./types.js";
  */
 export class PemCache {
   private readonly pems = new Map<string, string>();
-  constructor(private readonly max = 10_000) {}
+  constructor(private readonly max = SIGNER_PEM_CACHE_SIZE) {}
 
   get(key: string): string | undefined {
     return this.pems.get(key);
@@ -29,7 +30,7 @@ export class PemCache {
 }
 
 /** Active agent certificates of `agentIds` within `issuerId` (newest first wins if two are active mid-rotation). */
-export async function resolveAgentSigners(db: Kysely<LogDb>, issuerId: string, agentIds: string[], pems = new PemCache()): Promise<Map<string, ResolvedSigner>> {
+export async function resolveAgentSigners(db: Kysely<Database>, issuerId: string, agentIds: string[], pems = new PemCache()): Promise<Map<string, ResolvedSigner>> {
   const out = new Map<string, ResolvedSigner>();
   if (agentIds.length === 0) return out;
   const rows = await db.selectFrom("certificates")
@@ -65,7 +66,7 @@ export async function resolveAgentSigners(db: Kysely<LogDb>, issuerId: string, a
   return out;
 }
 
-export async function currentCrlPem(db: Kysely<LogDb>, pems = new PemCache()): Promise<string | undefined> {
+export async function currentCrlPem(db: Kysely<Database>, pems = new PemCache()): Promise<string | undefined> {
   const row = await db.selectFrom("crls").select("number").orderBy("number", "desc").limit(1).executeTakeFirst();
   if (!row) return undefined;
   const key = `crl:${row.number}`;
@@ -81,9 +82,9 @@ export async function currentCrlPem(db: Kysely<LogDb>, pems = new PemCache()): P
 /** One `certificate` line of an export (FORMATS.md, export item 2). */
 export type { CertificateLine };
 
-export async function certificateLines(db: Kysely<LogDb>, serials: string[]): Promise<CertificateLine[]> {
+export async function certificateLines(db: Kysely<Database>, serials: string[]): Promise<CertificateLine[]> {
   const out: CertificateLine[] = [];
-  for (let i = 0; i < serials.length; i += 200) {
+  for (let i = 0; i < serials.length; i += CERTIFICATE_CHUNK) {
     const rows = await db.selectFrom("certificates")
       .leftJoin("keys", "keys.arn", "certificates.key_arn")
       .select([
@@ -91,7 +92,7 @@ export async function certificateLines(db: Kysely<LogDb>, serials: string[]): Pr
         "certificates.not_before", "certificates.not_after", "certificates.key_arn", "certificates.superseded_at",
         "certificates.revoked_at", "certificates.revocation_reason", "keys.state", "keys.disabled_at",
       ])
-      .where("certificates.serial", "in", serials.slice(i, i + 200))
+      .where("certificates.serial", "in", serials.slice(i, i + CERTIFICATE_CHUNK))
       .orderBy("certificates.created_at", "asc")
       .execute();
     for (const r of rows) {

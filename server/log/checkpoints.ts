@@ -4,26 +4,22 @@
  * size when an export needs a checkpoint covering its last entry). Concurrent requests for the same
  * checkpoint share one KMS call.
  */
-import type { Kysely } from "kysely";
 import { KmsUnavailableError } from "../errors.js";
 import { base64Encode } from "@kakunin/verifier/formats";
 import { checkpointCanonicalBytes, sha256, ZERO_HASH } from "./canonical.js";
-import { readHead } from "./committer.js";
-import type { LogDb } from "./schema.js";
+import type { LogStore } from "./storage/log-store.js";
+import { DEFAULT_CHECKPOINT_DEBOUNCE_MS, DEGRADED_READ_WAIT_MS } from "./tuning.js";
 import { ENTRY_ALG, type Checkpoint, type DigestSigner, type LogSignerInfo, type UnsignedCheckpoint } from "./types.js";
 
 export interface CheckpointPublisherOptions {
-  db: Kysely<LogDb>;
+  store: LogStore;
   custody: DigestSigner;
   logSigner: LogSignerInfo;
   now: () => Date;
-  /** publish at most once per this many ms per issuer after appends (0 = publish only on demand) */
+  /** publish at most once per this many ms per issuer after appends (0 = publish only on demand; default DEFAULT_CHECKPOINT_DEBOUNCE_MS) */
   debounceMs?: number;
   onError?: (e: unknown) => void;
 }
-
-/** How long a reader waits for KMS to sign a fresh checkpoint while KMS is degraded. */
-export const DEGRADED_READ_WAIT_MS = 250;
 
 export class CheckpointPublisher {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -34,7 +30,7 @@ export class CheckpointPublisher {
 
   /** Called after a batch is committed: publish a checkpoint soon (trailing debounce). */
   notify(issuerId: string): void {
-    const ms = this.o.debounceMs ?? 1000;
+    const ms = this.o.debounceMs ?? DEFAULT_CHECKPOINT_DEBOUNCE_MS;
     if (this.closed || ms <= 0 || this.timers.has(issuerId)) return;
     const t = setTimeout(() => {
       this.timers.delete(issuerId);
@@ -45,15 +41,13 @@ export class CheckpointPublisher {
   }
 
   /** The latest stored checkpoint (what the public endpoint serves), or undefined. */
-  async latest(issuerId: string): Promise<Checkpoint | undefined> {
-    const row = await this.o.db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId)
-      .orderBy("size", "desc").limit(1).executeTakeFirst();
-    return row ? (JSON.parse(row.body) as Checkpoint) : undefined;
+  latest(issuerId: string): Promise<Checkpoint | undefined> {
+    return this.o.store.latestCheckpoint(issuerId);
   }
 
   /** A checkpoint covering the chain's current head: the stored one if it does, else a fresh one. */
   async current(issuerId: string): Promise<Checkpoint> {
-    const head = await readHead(this.o.db, issuerId);
+    const head = await this.o.store.head(issuerId);
     return this.forSize(issuerId, head.size, head.head);
   }
 
@@ -73,9 +67,9 @@ export class CheckpointPublisher {
    * DEGRADED_READ_WAIT_MS on a KMS known to be down. Throws KmsUnavailableError only if nothing at all is signed yet.
    */
   async forRead(issuerId: string, size: number, knownHead?: string): Promise<Checkpoint> {
-    const { db } = this.o;
-    const exact = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "=", size).executeTakeFirst();
-    if (exact) return JSON.parse(exact.body) as Checkpoint;
+    const { store } = this.o;
+    const exact = await store.checkpointOfSize(issuerId, size);
+    if (exact) return exact;
     // While KMS is degraded a reader gives it only DEGRADED_READ_WAIT_MS (enough when it is back);
     // the signature, if it comes later, is stored for the next reader.
     const signing = this.forSize(issuerId, size, knownHead).then((cp) => ({ cp }), (e: unknown) => ({ e }));
@@ -84,9 +78,8 @@ export class CheckpointPublisher {
       : await signing;
     if (waited && "cp" in waited) return waited.cp;
     if (waited && !(waited.e instanceof KmsUnavailableError)) throw waited.e;
-    const below = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "<", size)
-      .orderBy("size", "desc").limit(1).executeTakeFirst();
-    if (below) return JSON.parse(below.body) as Checkpoint;
+    const below = await store.latestCheckpointBelow(issuerId, size);
+    if (below) return below;
     throw new KmsUnavailableError("KMS is unavailable and no checkpoint of this log is signed yet; retry later", 2);
   }
 
@@ -97,16 +90,15 @@ export class CheckpointPublisher {
   }
 
   private async loadOrSign(issuerId: string, size: number, knownHead?: string): Promise<Checkpoint> {
-    const { db } = this.o;
-    const stored = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "=", size).executeTakeFirst();
-    if (stored) return JSON.parse(stored.body) as Checkpoint;
+    const { store } = this.o;
+    const stored = await store.checkpointOfSize(issuerId, size);
+    if (stored) return stored;
     let head = knownHead;
     if (head === undefined) {
       if (size === 0) head = ZERO_HASH;
       else {
-        const row = await db.selectFrom("entries").select("hash").where("issuer_id", "=", issuerId).where("seq", "=", size - 1).executeTakeFirst();
-        if (!row) throw new Error(`no entry ${size - 1} in the chain of ${issuerId}`);
-        head = row.hash;
+        head = await store.entryHash(issuerId, size - 1);
+        if (head === undefined) throw new Error(`no entry ${size - 1} in the chain of ${issuerId}`);
       }
     }
     const { logSigner } = this.o;
@@ -119,12 +111,8 @@ export class CheckpointPublisher {
     };
     const sig = await this.o.custody.signDigest(logSigner.keyArn, sha256(checkpointCanonicalBytes(unsigned)), ENTRY_ALG);
     const cp: Checkpoint = { ...unsigned, sig: base64Encode(sig) };
-    await db.insertInto("checkpoints")
-      .values({ issuer_id: issuerId, size, head, time: cp.time, body: JSON.stringify(cp) })
-      .onConflict((oc) => oc.columns(["issuer_id", "size"]).doNothing())
-      .execute();
+    await store.storeCheckpoint(cp);
     // Another process may have stored one for this size first: serve the stored one.
-    const row = await db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "=", size).executeTakeFirst();
-    return row ? (JSON.parse(row.body) as Checkpoint) : cp;
+    return (await store.checkpointOfSize(issuerId, size)) ?? cp;
   }
 }

@@ -5,13 +5,13 @@
  * entries in keyset pages, so memory stays constant whatever the log's size.
  */
 import type { Kysely } from "kysely";
+import type { Database } from "../db/schema.js";
 import { KmsUnavailableError, ValidationError } from "../errors.js";
 import { ZERO_HASH } from "./canonical.js";
 import { certificateLines, currentCrlPem, type CertificateLine } from "./certificates.js";
 import type { CheckpointPublisher } from "./checkpoints.js";
-import { readHead } from "./committer.js";
-import type { LogDb } from "./schema.js";
-import type { Checkpoint, LogEntry, LogSignerInfo } from "./types.js";
+import type { LogStore } from "./storage/log-store.js";
+import type { Checkpoint, LogSignerInfo } from "./types.js";
 
 export interface ExportOptions {
   from?: number;
@@ -36,15 +36,13 @@ export interface ExportPlan {
   coverage?: { requestedTo: number; logSize: number };
 }
 
-const PAGE = 500;
-
 export async function planExport(
-  ctx: { db: Kysely<LogDb>; publisher: CheckpointPublisher; logSigner: LogSignerInfo; caCertificatePem: string; now: () => Date },
+  ctx: { store: LogStore; db: Kysely<Database>; publisher: CheckpointPublisher; logSigner: LogSignerInfo; caCertificatePem: string; now: () => Date },
   issuerId: string,
   opts: ExportOptions,
 ): Promise<ExportPlan> {
-  const { db } = ctx;
-  const head = await readHead(db, issuerId);
+  const { store, db } = ctx;
+  const head = await store.head(issuerId);
   let from = opts.from ?? 0;
   let to = opts.to ?? head.size - 1;
   if (from < 0 || !Number.isInteger(from)) throw new ValidationError("from must be a non-negative integer", { field: "from" });
@@ -60,7 +58,7 @@ export async function planExport(
   const requestedTo = to;
   let knownHead: string | undefined;
   if (to >= 0) {
-    knownHead = (await db.selectFrom("entries").select("hash").where("issuer_id", "=", issuerId).where("seq", "=", to).executeTakeFirstOrThrow()).hash;
+    knownHead = await hashOf(store, issuerId, to);
   }
   const checkpoint = await ctx.publisher.forRead(issuerId, to + 1, to >= 0 ? knownHead : ZERO_HASH);
   if (checkpoint.size < to + 1) {
@@ -72,32 +70,22 @@ export async function planExport(
 
   let prevHash = ZERO_HASH;
   if (from > 0) {
-    const row = await db.selectFrom("entries").select("hash").where("issuer_id", "=", issuerId).where("seq", "=", from - 1).executeTakeFirstOrThrow();
-    prevHash = row.hash;
+    prevHash = await hashOf(store, issuerId, from - 1);
   }
   let lastHash = ZERO_HASH;
   if (to >= 0) {
-    const row = await db.selectFrom("entries").select("hash").where("issuer_id", "=", issuerId).where("seq", "=", to).executeTakeFirstOrThrow();
-    lastHash = row.hash;
+    lastHash = await hashOf(store, issuerId, to);
   }
 
   // Every certificate any exported entry references: signers, plus certificates named in lifecycle details.
   const serials = new Set<string>([ctx.logSigner.certSerial]);
   if (to >= from) {
-    const signers = await db.selectFrom("entries").select("signer_cert").distinct()
-      .where("issuer_id", "=", issuerId).where("seq", ">=", from).where("seq", "<=", to).execute();
-    for (const s of signers) serials.add(s.signer_cert);
-    let cursor = from;
-    for (;;) {
-      const rows = await db.selectFrom("entries").select(["seq", "body"])
-        .where("issuer_id", "=", issuerId).where("type", "in", ["agent.registered", "key.rotated", "certificate.revoked"])
-        .where("seq", ">=", cursor).where("seq", "<=", to).orderBy("seq", "asc").limit(PAGE).execute();
-      for (const r of rows) {
-        const d = (JSON.parse(r.body) as LogEntry).details ?? {};
+    for (const s of await store.signerSerials(issuerId, from, to)) serials.add(s);
+    for await (const page of store.lifecyclePages(issuerId, from, to)) {
+      for (const e of page) {
+        const d = e.details ?? {};
         for (const k of ["cert", "oldCert", "newCert"]) if (typeof d[k] === "string") serials.add(d[k] as string);
       }
-      if (rows.length < PAGE) break;
-      cursor = Number(rows[rows.length - 1]!.seq) + 1;
     }
   }
   const certificates = await certificateLines(db, [...serials]);
@@ -125,21 +113,11 @@ export async function planExport(
   };
 }
 
-export async function* exportLines(db: Kysely<LogDb>, plan: ExportPlan): AsyncGenerator<string> {
+export async function* exportLines(store: LogStore, plan: ExportPlan): AsyncGenerator<string> {
   yield JSON.stringify(plan.header) + "\n";
   for (const c of plan.certificates) yield JSON.stringify(c) + "\n";
   if (plan.crlPem !== undefined) yield JSON.stringify({ kind: "crl", pem: plan.crlPem }) + "\n";
-  let cursor = plan.from;
-  while (cursor <= plan.to) {
-    const base = db.selectFrom("entries")
-      .where("entries.issuer_id", "=", plan.issuer).where("entries.seq", ">=", cursor).where("entries.seq", "<=", plan.to)
-      .orderBy("entries.seq", "asc").limit(PAGE);
-    const rows: { seq: number; body: string; kind?: string | null; data?: Uint8Array | null }[] = plan.payloads
-      ? await base
-        .leftJoin("payloads", (j) => j.onRef("payloads.issuer_id", "=", "entries.issuer_id").onRef("payloads.seq", "=", "entries.seq"))
-        .select(["entries.seq", "entries.body", "payloads.kind", "payloads.data"]).execute()
-      : await base.select(["entries.seq", "entries.body"]).execute();
-    if (rows.length === 0) break;
+  for await (const rows of store.exportPages(plan.issuer, plan.from, plan.to, plan.payloads)) {
     let chunk = "";
     for (const r of rows) {
       const seq = Number(r.seq);
@@ -152,7 +130,13 @@ export async function* exportLines(db: Kysely<LogDb>, plan: ExportPlan): AsyncGe
       }
     }
     yield chunk;
-    cursor = Number(rows[rows.length - 1]!.seq) + 1;
   }
   yield JSON.stringify({ kind: "checkpoint", checkpoint: plan.checkpoint }) + "\n";
+}
+
+/** The hash of an entry the range says exists (the head was read first: a missing one is a broken chain). */
+async function hashOf(store: LogStore, issuerId: string, seq: number): Promise<string> {
+  const hash = await store.entryHash(issuerId, seq);
+  if (hash === undefined) throw new Error(`no entry ${seq} in the chain of ${issuerId}`);
+  return hash;
 }

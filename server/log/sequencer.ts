@@ -5,16 +5,8 @@
  */
 import { OverloadedError } from "../errors.js";
 import { entryCanonicalText, sha256 } from "./canonical.js";
+import type { ChainHead } from "./storage/log-store.js";
 import type { EntryType, LogEntry, SignerRef, StoredPayload, UnsignedEntry } from "./types.js";
-
-/** The committed tip of an issuer's chain. */
-export interface ChainHead {
-  size: number;
-  /** hash of entry size-1, or 64 zeros */
-  head: string;
-  /** time of entry size-1 ("" when empty); entry times never go backwards */
-  time: string;
-}
 
 /** Everything a request contributes to an entry; seq/prevHash/time come from the sequencer. */
 export interface AppendRequest {

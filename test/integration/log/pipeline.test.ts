@@ -5,7 +5,9 @@
  * Real local KMS with injected latency (and faults for the second case).
  */
 import { afterAll, describe, expect, it } from "vitest";
+import type { Kysely } from "kysely";
 import { synchronousCommits, type CommitDurability } from "../../../server/db/durability.js";
+import type { LogDb } from "../../../server/log/storage/tables.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parseExport, setupIssuer, type LogFixture } from "./fixture.js";
 
@@ -109,7 +111,7 @@ describe("[sqlite] overlapping batches", () => {
       return r;
     });
     while (commits === 0) await sleep(5);
-    const rows = await d.db.selectFrom("entries").select("seq").where("issuer_id", "=", issuer.issuerId).where("type", "=", "agent.operation").execute();
+    const rows = await (d.db as unknown as Kysely<LogDb>).selectFrom("entries").select("seq").where("issuer_id", "=", issuer.issuerId).where("type", "=", "agent.operation").execute();
     expect(rows.length).toBe(1); // committed…
     await sleep(50);
     expect(acknowledged).toBe(false); // …but not acknowledged

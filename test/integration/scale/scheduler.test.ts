@@ -3,7 +3,9 @@
  * the maintenance job (renewals, CRL refresh) and the checkpoint job at the same moment — one runs
  * it, the others skip (lease busy, or it ran recently). PostgreSQL only.
  */
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LogDb } from "../../../server/log/storage/tables.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { createTestDatabase, shouldRunPostgres } from "../../helpers/postgres.js";
 import { createApp } from "../../../server/app.js";
@@ -68,7 +70,7 @@ describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => 
     const issuer = await setupIssuer(call, TEST_OPERATOR_TOKEN, 1, "Checkpoint BV");
     const a = issuer.agents[0]!;
     for (let i = 0; i < 3; i++) expect((await call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } })).status).toBe(201);
-    const db = inst[0]!.deps.db;
+    const db = inst[0]!.deps.db as unknown as Kysely<LogDb>; // the log's tables, read directly
     const n = async () => (await db.selectFrom("checkpoints").select("size").where("issuer_id", "=", issuer.issuerId).execute()).length;
     expect(await n()).toBe(0); // no per-instance debounced publication in scheduled mode
     const runs = await Promise.all(inst.map((s) => runOnceAcrossInstances(s.deps.db, "scheduler:checkpoints", 60_000, () => publishDueCheckpoints(s.deps))));

@@ -10,8 +10,9 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../server/db/connect.js";
 import { migrate } from "../../../server/db/migrations/index.js";
+import { KyselyLogStore } from "../../../server/log/storage/kysely-store.js";
+import type { LogDb } from "../../../server/log/storage/tables.js";
 import { integrate, TreeIntegrationError } from "../../../server/log/tree/integrator.js";
-import { TreeNodeStore, type TreeTables } from "../../../server/log/tree/node-store.js";
 import {
   buildProof,
   consistencyPlan,
@@ -52,7 +53,8 @@ const kinds = await databaseKinds("tree integrator");
 describe.each(kinds)("tree integrator on %s", (kind) => {
   let handle: Db;
   let cleanup: () => Promise<void>;
-  let db: Kysely<TreeTables>;
+  let db: Kysely<LogDb>;
+  let store: KyselyLogStore;
 
   beforeAll(async () => {
     if (kind === "postgres") {
@@ -65,7 +67,8 @@ describe.each(kinds)("tree integrator on %s", (kind) => {
       cleanup = () => rm(dir, { recursive: true, force: true });
     }
     await migrate(handle);
-    db = handle.db as unknown as Kysely<TreeTables>;
+    db = handle.db as unknown as Kysely<LogDb>;
+    store = new KyselyLogStore(handle);
     const raw = handle.db as unknown as Kysely<any>;
     await raw.insertInto("issuers").values([{ id: ISSUER, name: "t", created_at: "x" }, { id: OTHER, name: "o", created_at: "x" }]).execute();
   });
@@ -79,26 +82,26 @@ describe.each(kinds)("tree integrator on %s", (kind) => {
     const raw = handle.db as unknown as Kysely<any>;
     await addEntries(raw, ISSUER, 0, 300);
     await addEntries(raw, OTHER, 0, 5);
-    expect((await integrate(db, ISSUER, 7)).size).toBe(7);
-    expect((await integrate(db, ISSUER, 250)).size).toBe(257);
-    const done = await integrate(db, ISSUER);
+    expect((await integrate(store, ISSUER, 7)).size).toBe(7);
+    expect((await integrate(store, ISSUER, 250)).size).toBe(257);
+    const done = await integrate(store, ISSUER);
     expect(done).toMatchObject({ size: 300, added: 43 });
-    expect((await integrate(db, ISSUER)).added).toBe(0);
+    expect((await integrate(store, ISSUER)).added).toBe(0);
 
     const leaves = await Promise.all(Array.from({ length: 300 }, (_, s) => entryLeafHash(entry(ISSUER, s))));
     const root = await rootOfLeafHashes(leaves);
     expect(Buffer.from(done.root!)).toEqual(Buffer.from(root));
-    const store = new TreeNodeStore(db, ISSUER);
-    expect(Buffer.from((await store.head())!.root)).toEqual(Buffer.from(root));
+    const tree = store.treeNodes(ISSUER);
+    expect(Buffer.from((await tree.head())!.root)).toEqual(Buffer.from(root));
     for (const i of [0, 1, 128, 255, 256, 299]) {
-      await verifyInclusion(i, 300, leaves[i]!, await buildProof(inclusionPlan(i, 300), store), root);
+      await verifyInclusion(i, 300, leaves[i]!, await buildProof(inclusionPlan(i, 300), tree), root);
     }
     for (const m of [1, 7, 256, 257, 299]) {
-      await verifyConsistency(m, 300, await rootOfLeafHashes(leaves.slice(0, m)), root, await buildProof(consistencyPlan(m, 300), store));
+      await verifyConsistency(m, 300, await rootOfLeafHashes(leaves.slice(0, m)), root, await buildProof(consistencyPlan(m, 300), tree));
     }
     // The other issuer's tree is separate.
-    expect((await integrate(db, OTHER)).size).toBe(5);
-    expect(Buffer.from((await store.head())!.root)).toEqual(Buffer.from(root));
+    expect((await integrate(store, OTHER)).size).toBe(5);
+    expect(Buffer.from((await tree.head())!.root)).toEqual(Buffer.from(root));
   });
 
   it("the leaf is the entry's canonical bytes with hash and sig, the stored body verbatim", async () => {
@@ -112,8 +115,8 @@ describe.each(kinds)("tree integrator on %s", (kind) => {
   it("a gap in the entries stops integration and changes nothing", async () => {
     const raw = handle.db as unknown as Kysely<any>;
     await addEntries(raw, ISSUER, 301, 303); // 300 is missing
-    await expect(integrate(db, ISSUER)).rejects.toBeInstanceOf(TreeIntegrationError);
-    expect((await new TreeNodeStore(db, ISSUER).head())!.size).toBe(300);
+    await expect(integrate(store, ISSUER)).rejects.toBeInstanceOf(TreeIntegrationError);
+    expect((await store.treeNodes(ISSUER).head())!.size).toBe(300);
     const count = await db.selectFrom("tree_nodes").select((eb) => eb.fn.countAll().as("n")).where("issuer_id", "=", ISSUER).executeTakeFirstOrThrow();
     // Exactly the full subtrees of a 300-leaf tree: sum of floor(300 / 2^L) over levels.
     let full = 0;

@@ -1,32 +1,19 @@
 /**
- * Committer: one database transaction per signed batch. Inserts the entries and their payloads and
- * advances `chain_heads` with a compare-and-swap on the previous size and head, so two processes
- * appending to the same issuer can never fork its chain: the loser gets ChainConflictError,
- * re-reads the head and re-sequences. PostgreSQL additionally locks the head row FOR UPDATE, and the
- * appender holds the issuer's chain lock (`lockChain`, an advisory transaction lock) from reading the
- * head to the commit, so instances queue instead of colliding; the CAS stays as the safety net.
- * SQLite's single writer serialises the transaction (its first statement is a write).
+ * The statements of a batch commit, inside the caller's transaction: the entries and their payloads,
+ * and `chain_heads` advanced with a compare-and-swap on the previous size and head, so two processes
+ * appending to the same issuer can never fork its chain: the loser gets ChainConflictError, re-reads
+ * the head and re-sequences. PostgreSQL additionally locks the head row FOR UPDATE, and the appender
+ * holds the issuer's chain lock (`lockChain`, an advisory transaction lock) from reading the head to
+ * the commit, so instances queue instead of colliding; the CAS stays as the safety net. SQLite's
+ * single writer serialises the transaction (its first statement is a write).
  */
 import { sql, type Kysely, type Transaction } from "kysely";
-import { advisoryKey } from "../db/connect.js";
-import type { DialectName } from "../db/connect.js";
-import { ZERO_HASH } from "./canonical.js";
-import type { LogDb } from "./schema.js";
-import type { ChainHead } from "./sequencer.js";
-import type { LogEntry, StoredPayload } from "./types.js";
-
-export class ChainConflictError extends Error {
-  constructor(issuerId: string) {
-    super(`chain head of ${issuerId} moved (another writer appended first)`);
-  }
-}
-
-export interface CommitItem {
-  entry: LogEntry;
-  payload?: StoredPayload;
-}
-
-const CHUNK = 100; // rows per INSERT (well under SQLite's bound-parameter limit)
+import { advisoryKey } from "../../db/connect.js";
+import type { DialectName } from "../../db/connect.js";
+import { ZERO_HASH } from "../canonical.js";
+import { INSERT_CHUNK } from "../tuning.js";
+import { ChainConflictError, type ChainHead, type CommitItem } from "./log-store.js";
+import type { LogDb } from "./tables.js";
 
 export async function readHead(db: Kysely<LogDb> | Transaction<LogDb>, issuerId: string): Promise<ChainHead> {
   const row = await db.selectFrom("chain_heads").select(["size", "head", "time"]).where("issuer_id", "=", issuerId).executeTakeFirst();
@@ -77,8 +64,8 @@ export async function writeBatch(
       .executeTakeFirst();
     if (Number(ins.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new ChainConflictError(issuerId);
   }
-  for (let i = 0; i < items.length; i += CHUNK) {
-    const chunk = items.slice(i, i + CHUNK);
+  for (let i = 0; i < items.length; i += INSERT_CHUNK) {
+    const chunk = items.slice(i, i + INSERT_CHUNK);
     await trx.insertInto("entries").values(chunk.map(({ entry: e }) => ({
       issuer_id: issuerId,
       seq: e.seq,

@@ -1,8 +1,9 @@
 /**
- * Table types of the audit log (migration 002_audit_log). `server/db/schema.ts` lists them in its
- * marked "audit log tables" block; `LogDb` is what the log modules are typed against.
+ * Table types of the log (migrations 002_audit_log and 003_merkle_tree). They are not part of
+ * `Database` (server/db/schema.ts): only the log's storage (this folder) is typed against `LogDb`,
+ * so no other module can query a log table without saying so.
  */
-import type { Database } from "../db/schema.js";
+import type { Database } from "../../db/schema.js";
 
 export interface EntriesTable {
   issuer_id: string;
@@ -37,12 +38,27 @@ export interface ChainHeadsTable {
   /** time of the last entry (keeps entry times non-decreasing across processes) */
   time: string;
 }
+/** Every full subtree hash of an issuer's Merkle tree; level 0 = leaf hashes. */
+export interface TreeNodesTable {
+  issuer_id: string;
+  level: number;
+  idx: number;
+  hash: Uint8Array;
+}
+/** How many entries are integrated into the tree, and its root at that size. */
+export interface TreeHeadsTable {
+  issuer_id: string;
+  size: number;
+  root: Uint8Array;
+}
 
 export interface LogTables {
   entries: EntriesTable;
   payloads: PayloadsTable;
   checkpoints: CheckpointsTable;
   chain_heads: ChainHeadsTable;
+  tree_nodes: TreeNodesTable;
+  tree_heads: TreeHeadsTable;
 }
 
 export type LogDb = Database & LogTables;

@@ -47,7 +47,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const children: ChildProcess[] = [];
 
 /** Starts a TypeScript entry point under tsx and resolves with the first stdout line matching `ready`. */
-function start(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: string[] }> {
+function start(
+  name: string,
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: string[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(root, entry), ...args], {
       cwd: root,
@@ -122,7 +128,12 @@ async function main(): Promise<void> {
     "api",
     "server/main.ts",
     [],
-    { KMS_ENDPOINT: kmsEndpoint, DATA_DIR: dataDir, PORT: opts.port!, KAKUNIN_PUBLIC_URL: `http://127.0.0.1:${opts.port}` },
+    {
+      KMS_ENDPOINT: kmsEndpoint,
+      DATA_DIR: dataDir,
+      PORT: opts.port!,
+      KAKUNIN_PUBLIC_URL: `http://127.0.0.1:${opts.port}`,
+    },
     /listening on (http:\/\/\S+)/,
   );
   const apiUrl = api.match[1]!;
@@ -135,9 +146,16 @@ async function main(): Promise<void> {
   if (!opts["skip-portal"] && existsSync(join(root, "scripts/export-directory.ts"))) {
     console.log("Building the portal with the current directory…");
     await run(["--import", "tsx", join(root, "scripts/export-directory.ts"), "--api", apiUrl]);
-    await run([join(root, "node_modules/astro/astro.js"), "build", "--silent"], { KAKUNIN_API_URL: apiUrl, ASTRO_TELEMETRY_DISABLED: "1" });
+    await run([join(root, "node_modules/astro/astro.js"), "build", "--silent"], {
+      KAKUNIN_API_URL: apiUrl,
+      ASTRO_TELEMETRY_DISABLED: "1",
+    });
     const { serveSite } = await import("./serve-site.js");
-    const site = await serveSite({ dir: join(root, "site/dist"), port: Number(opts["portal-port"]), host: "127.0.0.1" });
+    const site = await serveSite({
+      dir: join(root, "site/dist"),
+      port: Number(opts["portal-port"]),
+      host: "127.0.0.1",
+    });
     portalUrl = site.url;
   }
 

@@ -28,10 +28,17 @@ export interface ExportDirectoryOptions {
 }
 
 const normFp = (s: unknown): string =>
-  typeof s === "string" ? s.replace(/^sha-?256:/i, "").replace(/[^0-9a-f]/gi, "").toLowerCase() : "";
+  typeof s === "string"
+    ? s
+        .replace(/^sha-?256:/i, "")
+        .replace(/[^0-9a-f]/gi, "")
+        .toLowerCase()
+    : "";
 
 /** Fetches/reads the directory, checks its shape and writes it; returns the output path and a summary. */
-export async function exportDirectory(opts: ExportDirectoryOptions): Promise<{ out: string; fingerprint: string; agents: number }> {
+export async function exportDirectory(
+  opts: ExportDirectoryOptions,
+): Promise<{ out: string; fingerprint: string; agents: number }> {
   if (!opts.api === !opts.file) throw new Error("give exactly one of --api URL or --file PATH");
   let text: string;
   if (opts.api) {
@@ -79,11 +86,18 @@ if (isMain) {
     },
   });
   if (values.help) {
-    console.log("Usage: tsx scripts/export-directory.ts (--api URL | --file PATH) [--out PATH] [--expect-fingerprint sha256:HEX]");
+    console.log(
+      "Usage: tsx scripts/export-directory.ts (--api URL | --file PATH) [--out PATH] [--expect-fingerprint sha256:HEX]",
+    );
     process.exit(0);
   }
   try {
-    const r = await exportDirectory({ api: values.api, file: values.file, out: values.out, expectFingerprint: values["expect-fingerprint"] });
+    const r = await exportDirectory({
+      api: values.api,
+      file: values.file,
+      out: values.out,
+      expectFingerprint: values["expect-fingerprint"],
+    });
     console.log(`Wrote ${r.out}: CA ${r.fingerprint}, ${r.agents} agent(s).`);
   } catch (e) {
     console.error(`export-directory: ${e instanceof Error ? e.message : String(e)}`);

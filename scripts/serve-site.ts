@@ -121,7 +121,9 @@ if (isMain) {
     },
   });
   if (!(await isFile(join(resolve(values.dir!), "index.html")))) {
-    console.error(`No built site in ${values.dir}: run \`npx tsx scripts/export-directory.ts --api URL && npx astro build\` first.`);
+    console.error(
+      `No built site in ${values.dir}: run \`npx tsx scripts/export-directory.ts --api URL && npx astro build\` first.`,
+    );
     process.exit(1);
   }
   const s = await serveSite({ dir: values.dir!, port: Number(values.port), host: values.host! });

@@ -45,7 +45,16 @@ export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenA
       c.header("x-request-id", requestId); // immutable headers (a proxied fetch Response): rebuild
     }
     // Request log: method, path, status, duration. Never headers or bodies.
-    deps.logger.info({ reqId: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
+    deps.logger.info(
+      {
+        reqId: requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      "request",
+    );
   });
   app.use("/v1/public/*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }));
   app.use("/healthz", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }));
@@ -56,7 +65,9 @@ export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenA
   for (const m of [...routeModules, ...extraRoutes]) app.route(m.prefix, m.app());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-    type: "http", scheme: "bearer", description: "kkn_op_… (operator), kkn_iss_… (issuer) or kkn_agt_… (agent) token",
+    type: "http",
+    scheme: "bearer",
+    description: "kkn_op_… (operator), kkn_iss_… (issuer) or kkn_agt_… (agent) token",
   });
   app.route("/", docsRoutes(app, deps.config.publicUrl)); // /openapi.json and /docs
 

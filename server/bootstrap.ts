@@ -45,17 +45,22 @@ export interface BootstrapResult {
 export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult> {
   const { config, db, custody, logger } = input;
   const now = input.now ?? (() => new Date());
-  return withLease(db, "bootstrap", async () => {
-    const setup = { db, custody, logger, now };
-    const ca = await setUpCertificateAuthority(setup, config);
-    const logSigner = await setUpLogSigner(setup, ca);
-    const deps: AppDeps = { config, db, dialect: input.dialect, custody, ca, logger, now, logSigner };
-    await ensureFirstCrl(deps);
-    const newOperatorToken = await ensureOperatorToken(db, config.operatorToken, now);
-    return newOperatorToken ? { deps, newOperatorToken } : { deps };
-    // A short lease renewed while it works: a start killed mid-bootstrap blocks the next one for
-    // an instant on this host (its pid is gone), for one TTL from another host.
-  }, { waitMs: 180_000, pollMs: 100, logger });
+  return withLease(
+    db,
+    "bootstrap",
+    async () => {
+      const setup = { db, custody, logger, now };
+      const ca = await setUpCertificateAuthority(setup, config);
+      const logSigner = await setUpLogSigner(setup, ca);
+      const deps: AppDeps = { config, db, dialect: input.dialect, custody, ca, logger, now, logSigner };
+      await ensureFirstCrl(deps);
+      const newOperatorToken = await ensureOperatorToken(db, config.operatorToken, now);
+      return newOperatorToken ? { deps, newOperatorToken } : { deps };
+      // A short lease renewed while it works: a start killed mid-bootstrap blocks the next one for
+      // an instant on this host (its pid is gone), for one TTL from another host.
+    },
+    { waitMs: 180_000, pollMs: 100, logger },
+  );
 }
 
 /** A KMS client for the configured region (and local endpoint, in development). */
@@ -64,7 +69,9 @@ export function createKmsClient(config: Config): KMSClient {
     region: config.region,
     ...(config.kmsEndpoint ? { endpoint: config.kmsEndpoint } : {}),
     // The local KMS accepts any credentials; real AWS uses the default provider chain.
-    ...(config.kmsEndpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" } } : {}),
+    ...(config.kmsEndpoint && !process.env.AWS_ACCESS_KEY_ID
+      ? { credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" } }
+      : {}),
   });
 }
 
@@ -76,8 +83,16 @@ export interface Services extends BootstrapResult {
 }
 
 /** Everything main.ts (and tests) need: db + migrations, KMS custody, bootstrap, audit log. */
-export async function startServices(config: Config, logger: Logger, opts: { kms?: KMSClient; now?: () => Date; /** tests only: run without the audit log */ auditLog?: boolean;
-    /** main.ts: checkpoints are published by the cluster-wide job (startCheckpointScheduler), not per instance */ scheduledCheckpoints?: boolean } = {}): Promise<Services> {
+export async function startServices(
+  config: Config,
+  logger: Logger,
+  opts: {
+    kms?: KMSClient;
+    now?: () => Date;
+    /** tests only: run without the audit log */ auditLog?: boolean;
+    /** main.ts: checkpoints are published by the cluster-wide job (startCheckpointScheduler), not per instance */ scheduledCheckpoints?: boolean;
+  } = {},
+): Promise<Services> {
   const handle = await createDb(config.databaseUrl);
   const { db, dialect } = handle;
   try {
@@ -102,7 +117,11 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
       const store = new KyselyLogStore({ db, dialect, durability: handle.durability });
       guard = new ForkGuard({ store, archive: new ForkArchive(config.witnessDir), logger });
       result.deps.log = new AuditLog({
-        db, dialect, custody, store, guard,
+        db,
+        dialect,
+        custody,
+        store,
+        guard,
         caCertificatePem: result.deps.ca.certificatePem,
         logSigner: result.deps.logSigner,
         now: result.deps.now,
@@ -112,7 +131,8 @@ export async function startServices(config: Config, logger: Logger, opts: { kms?
         // Cluster-wide publication (server/jobs/publish-checkpoints.ts) replaces the per-instance debounce.
         ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
       });
-      for (const f of await guard.checkAll()) logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
+      for (const f of await guard.checkAll())
+        logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
     }
     // ---- end audit log wiring ----
     return {

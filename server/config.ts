@@ -45,13 +45,23 @@ export interface Config {
   clockOffsetFile: string | undefined;
 }
 
-const DEFAULT_ALLOWED = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"];
+const DEFAULT_ALLOWED = [
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "eu-central-1",
+  "eu-central-2",
+  "eu-north-1",
+  "eu-south-1",
+  "eu-south-2",
+];
 
 function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return dflt;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`Invalid ${name}: ${JSON.stringify(raw)} (expected an integer >= ${min})`);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`Invalid ${name}: ${JSON.stringify(raw)} (expected an integer >= ${min})`);
   return n;
 }
 
@@ -61,12 +71,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || "127.0.0.1";
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || "eu-west-1";
   const allowedRegions = (env.KAKUNIN_ALLOWED_REGIONS || DEFAULT_ALLOWED.join(","))
-    .split(",").map((s) => s.trim()).filter(Boolean);
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!allowedRegions.includes(region)) {
     throw new Error(`AWS_REGION ${region} is not in KAKUNIN_ALLOWED_REGIONS (${allowedRegions.join(",")})`);
   }
   const kmsSignTransport = env.KAKUNIN_KMS_SIGN_TRANSPORT || "direct";
-  if (kmsSignTransport !== "direct" && kmsSignTransport !== "sdk") throw new Error(`Invalid KAKUNIN_KMS_SIGN_TRANSPORT: ${JSON.stringify(kmsSignTransport)} (expected direct or sdk)`);
+  if (kmsSignTransport !== "direct" && kmsSignTransport !== "sdk")
+    throw new Error(`Invalid KAKUNIN_KMS_SIGN_TRANSPORT: ${JSON.stringify(kmsSignTransport)} (expected direct or sdk)`);
   return {
     port,
     host,

@@ -8,7 +8,12 @@ export class KakuninError extends Error {
   readonly status: number;
   readonly retryAfter?: number;
   readonly field?: string;
-  constructor(status: number, code: string, message: string, opts: { retryAfter?: number; field?: string; cause?: unknown } = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    opts: { retryAfter?: number; field?: string; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.status = status;
@@ -21,7 +26,12 @@ export class KakuninError extends Error {
 /** 400 (malformed request) or 422 (well-formed but semantically invalid). */
 export class ValidationError extends KakuninError {
   constructor(message: string, opts: { field?: string; status?: 400 | 422; code?: string } = {}) {
-    super(opts.status ?? 400, opts.code ?? "ERR_VALIDATION", message, opts.field === undefined ? {} : { field: opts.field });
+    super(
+      opts.status ?? 400,
+      opts.code ?? "ERR_VALIDATION",
+      message,
+      opts.field === undefined ? {} : { field: opts.field },
+    );
   }
 }
 
@@ -81,16 +91,24 @@ export function problemType(code: string): string {
 /** The database's storage is full (SQLite SQLITE_FULL, PostgreSQL 53100 disk_full, ENOSPC): nothing was written. */
 export class StorageFullError extends KakuninError {
   constructor(cause?: unknown) {
-    super(507, "ERR_STORAGE_FULL", "The server's storage is full; nothing was written. Retry later", { retryAfter: 30, cause });
+    super(507, "ERR_STORAGE_FULL", "The server's storage is full; nothing was written. Retry later", {
+      retryAfter: 30,
+      cause,
+    });
   }
 }
 
 /** A database error that means "out of space", as a StorageFullError; undefined for anything else. */
 export function storageFailure(err: unknown): StorageFullError | undefined {
   if (err instanceof StorageFullError) return err;
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === "object" && depth < 4; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && typeof e === "object" && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
     const code = e.code;
-    if (code === "SQLITE_FULL" || code === "53100" || code === "ENOSPC" || code === "SQLITE_IOERR_WRITE") return new StorageFullError(err);
+    if (code === "SQLITE_FULL" || code === "53100" || code === "ENOSPC" || code === "SQLITE_IOERR_WRITE")
+      return new StorageFullError(err);
   }
   return undefined;
 }

@@ -35,8 +35,17 @@ async function main(): Promise<void> {
   if (forked !== undefined) {
     const guard = services.forkGuard;
     if (!deps.log || !guard) throw new Error("--acknowledge-fork needs the audit log");
-    const ack = await acknowledgeFork(deps.log.store, guard.archive, forked, argValue("--reason") ?? "acknowledged by the operator", deps.now());
-    logger.warn({ ack }, "fork acknowledged: the chain continues from the database's current head; checkpoints handed out beyond it no longer match");
+    const ack = await acknowledgeFork(
+      deps.log.store,
+      guard.archive,
+      forked,
+      argValue("--reason") ?? "acknowledged by the operator",
+      deps.now(),
+    );
+    logger.warn(
+      { ack },
+      "fork acknowledged: the chain continues from the database's current head; checkpoints handed out beyond it no longer match",
+    );
     guard.forget(forked);
     const still = await guard.status(forked, true);
     if (still) throw new Error(`issuer ${forked} is still frozen after the acknowledgement: ${still}`);
@@ -48,17 +57,20 @@ async function main(): Promise<void> {
   const app = createApp(deps);
   const stopMaintenance = startCertificateMaintenance(deps);
   const stopCheckpoints = startCheckpointScheduler(deps);
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, (info) => {
-    const host = info.address.includes(":") ? `[${info.address}]` : info.address;
-    // Plain stdout lines (not log records): tools and tests parse them.
-    process.stdout.write(`Kakunin API listening on http://${host}:${info.port}\n`);
-    if (operatorToken) {
-      process.stdout.write(
-        `\nOperator token (shown once; only its hash is stored — mint a new one with \`npm run server -- --new-operator-token\`):\n  ${operatorToken}\n\n`,
-      );
-      operatorToken = undefined;
-    }
-  });
+  const server = serve(
+    { fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) },
+    (info) => {
+      const host = info.address.includes(":") ? `[${info.address}]` : info.address;
+      // Plain stdout lines (not log records): tools and tests parse them.
+      process.stdout.write(`Kakunin API listening on http://${host}:${info.port}\n`);
+      if (operatorToken) {
+        process.stdout.write(
+          `\nOperator token (shown once; only its hash is stored — mint a new one with \`npm run server -- --new-operator-token\`):\n  ${operatorToken}\n\n`,
+        );
+        operatorToken = undefined;
+      }
+    },
+  );
 
   hardenHttpServer(server as import("node:http").Server, config);
 

@@ -22,7 +22,10 @@ async function main() {
     doc = await fetchDocument(process.argv[i + 1]!);
   } else {
     const kms = await startLocalKms();
-    const server = await startServer({ kmsEndpoint: kms.endpoint }).catch(async (e) => { await kms.stop(); throw e; });
+    const server = await startServer({ kmsEndpoint: kms.endpoint }).catch(async (e) => {
+      await kms.stop();
+      throw e;
+    });
     try {
       doc = await fetchDocument(`${server.url}/openapi.json`);
     } finally {

@@ -27,7 +27,9 @@ export interface KakuninClientOptions {
 type Result<T> = { data?: T; error?: unknown; response: Response };
 
 /** Query and path numbers go out as the decimal strings the API's hardened parameters declare. */
-function decimals<Q extends object>(q: Q): { [K in keyof Q]: Q[K] extends number | undefined ? string | undefined : Q[K] } {
+function decimals<Q extends object>(
+  q: Q,
+): { [K in keyof Q]: Q[K] extends number | undefined ? string | undefined : Q[K] } {
   return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, typeof v === "number" ? String(v) : v])) as never;
 }
 
@@ -49,29 +51,41 @@ export function createKakuninClient(opts: KakuninClientOptions) {
     health: async () => unwrap(await raw.GET("/healthz")),
     createIssuer: async (name: string) => unwrap(await raw.POST("/v1/issuers", { body: { name } })),
     createAgent: async (name: string) => unwrap(await raw.POST("/v1/agents", { body: { name } })),
-    listAgents: async (q: { expiring?: string } = {}) => unwrap(await raw.GET("/v1/agents", { params: { query: q } })).agents,
+    listAgents: async (q: { expiring?: string } = {}) =>
+      unwrap(await raw.GET("/v1/agents", { params: { query: q } })).agents,
     getAgent: async (agentId: string) => unwrap(await raw.GET("/v1/agents/{id}", id(agentId))),
     rotateAgent: async (agentId: string) => unwrap(await raw.POST("/v1/agents/{id}/rotate", id(agentId))),
-    revokeAgent: async (agentId: string, reason: RevocationReason) => unwrap(await raw.POST("/v1/agents/{id}/revoke", { ...id(agentId), body: { reason } })),
+    revokeAgent: async (agentId: string, reason: RevocationReason) =>
+      unwrap(await raw.POST("/v1/agents/{id}/revoke", { ...id(agentId), body: { reason } })),
     createAgentToken: async (agentId: string) => unwrap(await raw.POST("/v1/agents/{id}/tokens", id(agentId))),
     /** Signs an operation; resolves once the entry is durably committed. */
-    sign: async (agentId: string, body: OperationBody): Promise<Receipt> => unwrap(await raw.POST("/v1/agents/{id}/operations", { ...id(agentId), body })),
-    logEntries: async (q: { from?: number; to?: number; limit?: number } = {}) => unwrap(await raw.GET("/v1/log/entries", { params: { query: decimals(q) } })),
+    sign: async (agentId: string, body: OperationBody): Promise<Receipt> =>
+      unwrap(await raw.POST("/v1/agents/{id}/operations", { ...id(agentId), body })),
+    logEntries: async (q: { from?: number; to?: number; limit?: number } = {}) =>
+      unwrap(await raw.GET("/v1/log/entries", { params: { query: decimals(q) } })),
     checkpoint: async () => unwrap(await raw.GET("/v1/log/checkpoint")),
-    publicCheckpoint: async (issuerId: string) => unwrap(await raw.GET("/v1/public/issuers/{id}/checkpoint", { params: { path: { id: issuerId } } })),
+    publicCheckpoint: async (issuerId: string) =>
+      unwrap(await raw.GET("/v1/public/issuers/{id}/checkpoint", { params: { path: { id: issuerId } } })),
     /** The NDJSON export as a byte stream (not buffered). */
     exportLog: async (q: { from?: number; to?: number; payloads?: boolean } = {}) => {
-      const query = { ...decimals({ from: q.from, to: q.to }), payloads: q.payloads ? "true" as const : "false" as const };
+      const query = {
+        ...decimals({ from: q.from, to: q.to }),
+        payloads: q.payloads ? ("true" as const) : ("false" as const),
+      };
       const r = await raw.GET("/v1/log/export", { params: { query }, parseAs: "stream" });
       // openapi-fetch has already read an error body into `error`; the body stream is used up.
-      if (!r.response.ok) throw errorFromResponse(r.response, r.error ?? (await r.response.text().catch(() => undefined)));
+      if (!r.response.ok)
+        throw errorFromResponse(r.response, r.error ?? (await r.response.text().catch(() => undefined)));
       return r.data as unknown as ReadableStream<Uint8Array>;
     },
-    erasePayload: async (seq: number) => { unwrap(await raw.DELETE("/v1/log/entries/{seq}/payload", { params: { path: { seq: String(seq) } } })); },
+    erasePayload: async (seq: number) => {
+      unwrap(await raw.DELETE("/v1/log/entries/{seq}/payload", { params: { path: { seq: String(seq) } } }));
+    },
     caPem: async () => unwrap(await raw.GET("/v1/public/ca.pem", { parseAs: "text" })) as string,
     crlPem: async () => unwrap(await raw.GET("/v1/public/crl.pem", { parseAs: "text" })) as string,
     publicAgent: async (agentId: string) => unwrap(await raw.GET("/v1/public/agents/{id}", id(agentId))),
-    publicCertificate: async (serial: string) => unwrap(await raw.GET("/v1/public/certificates/{serial}", { params: { path: { serial } } })),
+    publicCertificate: async (serial: string) =>
+      unwrap(await raw.GET("/v1/public/certificates/{serial}", { params: { path: { serial } } })),
     directory: async () => unwrap(await raw.GET("/v1/public/directory")),
   };
 }

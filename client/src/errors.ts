@@ -19,8 +19,19 @@ export class KakuninApiError extends Error {
   readonly retryAfter: number | undefined;
   readonly problem: Problem | undefined;
 
-  constructor(init: { code: string; status: number; detail: string; field?: string; retryAfter?: number; problem?: Problem; cause?: unknown }) {
-    super(`${init.code}: ${init.detail}${init.status ? ` (HTTP ${init.status})` : ""}`, init.cause !== undefined ? { cause: init.cause } : undefined);
+  constructor(init: {
+    code: string;
+    status: number;
+    detail: string;
+    field?: string;
+    retryAfter?: number;
+    problem?: Problem;
+    cause?: unknown;
+  }) {
+    super(
+      `${init.code}: ${init.detail}${init.status ? ` (HTTP ${init.status})` : ""}`,
+      init.cause !== undefined ? { cause: init.cause } : undefined,
+    );
     this.code = init.code;
     this.status = init.status;
     this.detail = init.detail;
@@ -32,7 +43,13 @@ export class KakuninApiError extends Error {
 
 function isProblem(v: unknown): v is Problem {
   const p = v as Partial<Problem> | null;
-  return typeof p === "object" && p !== null && typeof p.code === "string" && typeof p.status === "number" && typeof p.detail === "string";
+  return (
+    typeof p === "object" &&
+    p !== null &&
+    typeof p.code === "string" &&
+    typeof p.status === "number" &&
+    typeof p.detail === "string"
+  );
 }
 
 /** Seconds to wait from a Retry-After value (delta-seconds or an HTTP-date), or undefined. */
@@ -56,12 +73,17 @@ export function errorFromResponse(response: Response, body: unknown): KakuninApi
   }
   if (isProblem(parsed)) {
     return new KakuninApiError({
-      code: parsed.code, status: response.status, detail: parsed.detail, problem: parsed,
-      ...(parsed.field !== undefined ? { field: parsed.field } : {}), ...(retryAfter !== undefined ? { retryAfter } : {}),
+      code: parsed.code,
+      status: response.status,
+      detail: parsed.detail,
+      problem: parsed,
+      ...(parsed.field !== undefined ? { field: parsed.field } : {}),
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
     });
   }
   return new KakuninApiError({
-    code: "ERR_UNEXPECTED_RESPONSE", status: response.status,
+    code: "ERR_UNEXPECTED_RESPONSE",
+    status: response.status,
     detail: `HTTP ${response.status} ${response.statusText || ""}`.trim() + " without a problem document",
     ...(retryAfter !== undefined ? { retryAfter } : {}),
   });

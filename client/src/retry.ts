@@ -30,7 +30,10 @@ export function retryDelayMs(response: Response, attempt: number, opts: RetryOpt
 }
 
 /** Wraps `inner` (default: global fetch) with the retry policy. Network failures become ERR_NETWORK. */
-export function retryingFetch(opts: RetryOptions = {}, inner: typeof fetch = globalThis.fetch): (request: Request) => Promise<Response> {
+export function retryingFetch(
+  opts: RetryOptions = {},
+  inner: typeof fetch = globalThis.fetch,
+): (request: Request) => Promise<Response> {
   const retries = Math.max(0, opts.retries ?? 3);
   const sleep = opts.sleep ?? defaultSleep;
   return async (request: Request) => {
@@ -40,7 +43,12 @@ export function retryingFetch(opts: RetryOptions = {}, inner: typeof fetch = glo
         response = await inner(attempt < retries ? request.clone() : request);
       } catch (e) {
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-        throw new KakuninApiError({ code: "ERR_NETWORK", status: 0, detail: `${request.method} ${request.url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, cause: e });
+        throw new KakuninApiError({
+          code: "ERR_NETWORK",
+          status: 0,
+          detail: `${request.method} ${request.url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+          cause: e,
+        });
       }
       if (!RETRY_STATUSES.has(response.status) || attempt >= retries) return response;
       const delayMs = retryDelayMs(response, attempt + 1, opts);

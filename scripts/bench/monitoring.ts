@@ -14,7 +14,8 @@ import { AnomalyMonitor } from "../../server/monitoring/anomaly-monitor.js";
 import type { SignObservation } from "../../server/monitoring/observation.js";
 import { cpuSeconds, fmt, percentile, table } from "./lib.js";
 
-export const description = "key-usage monitoring: detector µs per observation; local KMS Sign rate with and without CloudTrail files";
+export const description =
+  "key-usage monitoring: detector µs per observation; local KMS Sign rate with and without CloudTrail files";
 
 const KMS_MAIN = fileURLToPath(new URL("../kms/main.ts", import.meta.url));
 
@@ -43,10 +44,24 @@ function detectorCost(): { perObservationUs: number; agents: number } {
 async function startKms(cloudTrail: boolean): Promise<{ endpoint: string; pid: number; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "kakunin-bench-kms-"));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KMS_")));
-  const child = spawn(process.execPath, ["--import", "tsx", KMS_MAIN, "--port", "0", "--data-dir", dir, "--cloudtrail-dir", cloudTrail ? join(dir, "cloudtrail") : "off"], {
-    env,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      KMS_MAIN,
+      "--port",
+      "0",
+      "--data-dir",
+      dir,
+      "--cloudtrail-dir",
+      cloudTrail ? join(dir, "cloudtrail") : "off",
+    ],
+    {
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const endpoint = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
@@ -70,11 +85,20 @@ async function startKms(cloudTrail: boolean): Promise<{ endpoint: string; pid: n
 
 async function signRun(cloudTrail: boolean, seconds: number): Promise<{ rate: number; kmsCpuMs: number }> {
   const kms = await startKms(cloudTrail);
-  const client = new KMSClient({ endpoint: kms.endpoint, region: "eu-west-1", maxAttempts: 1, credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "local" } });
+  const client = new KMSClient({
+    endpoint: kms.endpoint,
+    region: "eu-west-1",
+    maxAttempts: 1,
+    credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "local" },
+  });
   try {
-    const key = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!.Arn!;
+    const key = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!
+      .Arn!;
     const digest = new Uint8Array(32).fill(7);
-    const sign = () => client.send(new SignCommand({ KeyId: key, Message: digest, MessageType: "DIGEST", SigningAlgorithm: "RSASSA_PSS_SHA_256" }));
+    const sign = () =>
+      client.send(
+        new SignCommand({ KeyId: key, Message: digest, MessageType: "DIGEST", SigningAlgorithm: "RSASSA_PSS_SHA_256" }),
+      );
     await Promise.all(Array.from({ length: 32 }, sign)); // warm-up
     let n = 0;
     const cpu0 = cpuSeconds(kms.pid);
@@ -100,7 +124,9 @@ export async function run(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 3);
   const runs = Number(args[1] ?? 3);
   const detectors = detectorCost();
-  console.log(`detectors: ${fmt(detectors.perObservationUs, 2)} µs per observation (1,000,000 signs over ${detectors.agents} agents, one core)`);
+  console.log(
+    `detectors: ${fmt(detectors.perObservationUs, 2)} µs per observation (1,000,000 signs over ${detectors.agents} agents, one core)`,
+  );
 
   const results: Record<"on" | "off", { rate: number; kmsCpuMs: number }[]> = { on: [], off: [] };
   for (let i = 0; i < runs; i++) {
@@ -108,7 +134,11 @@ export async function run(args: string[]): Promise<void> {
       results[setting].push(await signRun(setting === "on", seconds));
     }
   }
-  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  const median = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
   const row = (setting: "on" | "off") => [
     setting === "on" ? "CloudTrail files written" : "--cloudtrail-dir off",
     fmt(median(results[setting].map((r) => r.rate))),
@@ -117,5 +147,7 @@ export async function run(args: string[]): Promise<void> {
   ];
   console.log(table(["local KMS", "Sign/s (median)", "runs", "KMS CPU ms/Sign (median)"], [row("off"), row("on")]));
   const cost = median(results.on.map((r) => r.kmsCpuMs)) - median(results.off.map((r) => r.kmsCpuMs));
-  console.log(`CloudTrail files cost ${fmt(cost * 1000, 1)} µs of KMS CPU per Sign (median difference; noise of a few µs either way is expected on a shared machine).`);
+  console.log(
+    `CloudTrail files cost ${fmt(cost * 1000, 1)} µs of KMS CPU per Sign (median difference; noise of a few µs either way is expected on a shared machine).`,
+  );
 }

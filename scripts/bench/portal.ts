@@ -23,9 +23,18 @@ import { ZERO_HASH } from "../../verifier/src/formats/hash.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.KAKUNIN_CHROMIUM ?? "/usr/bin/chromium";
-const LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const LAUNCH_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
-export const description = "browser verification of a 100,000-entry export (portal, Web Workers) vs the CLI; JS per verify page";
+export const description =
+  "browser verification of a 100,000-entry export (portal, Web Workers) vs the CLI; JS per verify page";
 
 const jcs = (v: unknown) => Buffer.from(canonicalize(v)!, "utf8");
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -35,20 +44,47 @@ async function generateExport(path: string, n: number): Promise<void> {
   const { makeCa, issueAgent, issueLogSigner, makeCrl } = await import("../../test/unit/verifier/fixtures/pki.js");
   const ca = await makeCa("Kakunin Bench CA");
   const log = await issueLogSigner(ca);
-  const agents = await Promise.all(["agt_bench0", "agt_bench1", "agt_bench2", "agt_bench3"].map((a) => issueAgent(ca, a)));
+  const agents = await Promise.all(
+    ["agt_bench0", "agt_bench1", "agt_bench2", "agt_bench3"].map((a) => issueAgent(ca, a)),
+  );
   const crl = await makeCrl(ca, [], 1);
   const issuer = "iss_bench";
   const start = Date.now() - 2 * 3_600_000; // all entries within the last two hours
   const step = Math.max(1, Math.floor(3_600_000 / n));
   const out = createWriteStream(path);
-  const write = (s: string) => new Promise<void>((res) => (out.write(s + "\n") ? res() : out.once("drain", () => res())));
-  await write(JSON.stringify({ kind: "header", format: "kakunin-log/1", issuer, exportedAt: new Date().toISOString(), range: { from: 0, to: n - 1 }, prevHash: ZERO_HASH, caCertificate: ca.pem, payloads: false }));
+  const write = (s: string) =>
+    new Promise<void>((res) => (out.write(s + "\n") ? res() : out.once("drain", () => res())));
+  await write(
+    JSON.stringify({
+      kind: "header",
+      format: "kakunin-log/1",
+      issuer,
+      exportedAt: new Date().toISOString(),
+      range: { from: 0, to: n - 1 },
+      prevHash: ZERO_HASH,
+      caCertificate: ca.pem,
+      payloads: false,
+    }),
+  );
   for (const c of [log, ...agents]) {
-    await write(JSON.stringify({
-      kind: "certificate", serial: c.serial, pem: c.pem, role: c.role, agent: c.agent, status: "active",
-      notBefore: c.cert.notBefore.toISOString(), notAfter: c.cert.notAfter.toISOString(), keyArn: c.keyArn,
-      keyState: "Enabled", disabledAt: null, supersededAt: null, revokedAt: null, revocationReason: null,
-    }));
+    await write(
+      JSON.stringify({
+        kind: "certificate",
+        serial: c.serial,
+        pem: c.pem,
+        role: c.role,
+        agent: c.agent,
+        status: "active",
+        notBefore: c.cert.notBefore.toISOString(),
+        notAfter: c.cert.notAfter.toISOString(),
+        keyArn: c.keyArn,
+        keyState: "Enabled",
+        disabledAt: null,
+        supersededAt: null,
+        revokedAt: null,
+        revocationReason: null,
+      }),
+    );
   }
   await write(JSON.stringify({ kind: "crl", pem: crl }));
   let prev = ZERO_HASH;
@@ -61,27 +97,57 @@ async function generateExport(path: string, n: number): Promise<void> {
       const agent = agents[seq % agents.length]!;
       const signer = reg ? log : agent;
       const details = reg ? { cert: agent.serial } : { contentType: "application/json" };
-      const payloadHash = reg ? sha256(jcs(details)) : sha256(jcs({ op: "transfer", n: seq, amount: (seq * 7919) % 100_000 }));
+      const payloadHash = reg
+        ? sha256(jcs(details))
+        : sha256(jcs({ op: "transfer", n: seq, amount: (seq * 7919) % 100_000 }));
       const body = {
-        v: 1, seq, time: new Date(start + seq * step).toISOString(), type: reg ? "agent.registered" : "agent.operation", issuer,
-        agent: agent.agent, signer: { cert: signer.serial, key: signer.keyArn, alg: "RSASSA_PSS_SHA_256" }, payloadHash, prevHash: prev, details,
+        v: 1,
+        seq,
+        time: new Date(start + seq * step).toISOString(),
+        type: reg ? "agent.registered" : "agent.operation",
+        issuer,
+        agent: agent.agent,
+        signer: { cert: signer.serial, key: signer.keyArn, alg: "RSASSA_PSS_SHA_256" },
+        payloadHash,
+        prevHash: prev,
+        details,
       };
       const bytes = jcs(body);
       prev = sha256(bytes);
       bodies.push({ body, bytes, key: signer.keys.privateKey });
     }
-    const sigs = await Promise.all(bodies.map((b) => webcrypto.subtle.sign({ name: "RSA-PSS", saltLength: 32 }, b.key, b.bytes)));
+    const sigs = await Promise.all(
+      bodies.map((b) => webcrypto.subtle.sign({ name: "RSA-PSS", saltLength: 32 }, b.key, b.bytes)),
+    );
     for (let i = 0; i < bodies.length; i++) {
       const { body, bytes } = bodies[i]!;
-      await write(JSON.stringify({ kind: "entry", entry: { ...body, hash: sha256(bytes), sig: Buffer.from(sigs[i]!).toString("base64") } }));
+      await write(
+        JSON.stringify({
+          kind: "entry",
+          entry: { ...body, hash: sha256(bytes), sig: Buffer.from(sigs[i]!).toString("base64") },
+        }),
+      );
     }
-    if ((from / BATCH) % 20 === 0) process.stdout.write(`\r  generating: ${Math.min(n, from + BATCH).toLocaleString("en")} / ${n.toLocaleString("en")} entries (${fmt((performance.now() - t0) / 1000, 0)} s)`);
+    if ((from / BATCH) % 20 === 0)
+      process.stdout.write(
+        `\r  generating: ${Math.min(n, from + BATCH).toLocaleString("en")} / ${n.toLocaleString("en")} entries (${fmt((performance.now() - t0) / 1000, 0)} s)`,
+      );
   }
-  const cpBody = { issuer, size: n, head: prev, time: new Date().toISOString(), signer: { cert: log.serial, key: log.keyArn, alg: "RSASSA_PSS_SHA_256" } };
+  const cpBody = {
+    issuer,
+    size: n,
+    head: prev,
+    time: new Date().toISOString(),
+    signer: { cert: log.serial, key: log.keyArn, alg: "RSASSA_PSS_SHA_256" },
+  };
   const cpSig = await webcrypto.subtle.sign({ name: "RSA-PSS", saltLength: 32 }, log.keys.privateKey, jcs(cpBody));
-  await write(JSON.stringify({ kind: "checkpoint", checkpoint: { ...cpBody, sig: Buffer.from(cpSig).toString("base64") } }));
+  await write(
+    JSON.stringify({ kind: "checkpoint", checkpoint: { ...cpBody, sig: Buffer.from(cpSig).toString("base64") } }),
+  );
   await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
-  process.stdout.write(`\r  generated ${n.toLocaleString("en")} entries in ${fmt((performance.now() - t0) / 1000, 1)} s${" ".repeat(20)}\n`);
+  process.stdout.write(
+    `\r  generated ${n.toLocaleString("en")} entries in ${fmt((performance.now() - t0) / 1000, 1)} s${" ".repeat(20)}\n`,
+  );
 }
 
 /** The public parts the portal and the CLI need, read back from the export's header and CRL lines. */
@@ -101,7 +167,11 @@ async function publicPartsOf(path: string): Promise<{ caPem: string; crlPem: str
   return { caPem, crlPem, fingerprint: sha256(der) };
 }
 
-function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; ms: number }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -135,7 +205,15 @@ export async function run_(args: string[]): Promise<void> {
 
     // CLI: the real command line, all cores.
     console.log("CLI: kakunin-verify log …");
-    const cli = await run(process.execPath, [join(ROOT, "verifier/bin/kakunin-verify.js"), "log", exportPath, "--ca", caFile, "--no-progress", "--json"]);
+    const cli = await run(process.execPath, [
+      join(ROOT, "verifier/bin/kakunin-verify.js"),
+      "log",
+      exportPath,
+      "--ca",
+      caFile,
+      "--no-progress",
+      "--json",
+    ]);
     let cliVerdict = "?";
     try {
       cliVerdict = JSON.parse(cli.out.slice(cli.out.indexOf("{"))).verdict;
@@ -145,11 +223,24 @@ export async function run_(args: string[]): Promise<void> {
 
     // Portal: build with a directory naming the bench CA, serve, verify in Chromium.
     const directoryFile = join(tmp, "directory.json");
-    await writeFile(directoryFile, JSON.stringify({ generatedAt: new Date().toISOString(), ca: { pem: caPem, fingerprintSha256: fingerprint }, crl: { pem: crlPem }, issuers: [], agents: [] }));
+    await writeFile(
+      directoryFile,
+      JSON.stringify({
+        generatedAt: new Date().toISOString(),
+        ca: { pem: caPem, fingerprintSha256: fingerprint },
+        crl: { pem: crlPem },
+        issuers: [],
+        agents: [],
+      }),
+    );
     const outDir = join(tmp, "dist");
     console.log("Portal: astro build …");
     const build = await run(process.execPath, [join(ROOT, "node_modules/astro/astro.js"), "build", "--silent"], {
-      ASTRO_TELEMETRY_DISABLED: "1", NODE_ENV: "production", KAKUNIN_DIRECTORY_FILE: directoryFile, KAKUNIN_PORTAL_OUT_DIR: outDir, KAKUNIN_API_URL: "",
+      ASTRO_TELEMETRY_DISABLED: "1",
+      NODE_ENV: "production",
+      KAKUNIN_DIRECTORY_FILE: directoryFile,
+      KAKUNIN_PORTAL_OUT_DIR: outDir,
+      KAKUNIN_API_URL: "",
     });
     if (build.code !== 0) throw new Error(`astro build failed:\n${build.out}`);
     const { serveSite } = await import("../serve-site.js");
@@ -192,15 +283,35 @@ export async function run_(args: string[]): Promise<void> {
     }
 
     console.log(`\nExport: ${n.toLocaleString("en")} entries, ${fmt(size / 1e6, 1)} MB; ${cpus().length} cores`);
-    console.log(table(
-      ["verifier", "verdict", "entries", "time (s)", "entries/s"],
-      [
-        ["CLI kakunin-verify log (wall, incl. start-up)", cliVerdict, n, fmt(cli.ms / 1000, 2), fmt(n / (cli.ms / 1000))],
-        [`portal /verify/log/ in Chromium (${workers} Web Workers)`, browserVerdict, browserEntries, fmt(browserMs / 1000, 2), fmt(Number(browserEntries) / (browserMs / 1000))],
-      ],
-    ));
+    console.log(
+      table(
+        ["verifier", "verdict", "entries", "time (s)", "entries/s"],
+        [
+          [
+            "CLI kakunin-verify log (wall, incl. start-up)",
+            cliVerdict,
+            n,
+            fmt(cli.ms / 1000, 2),
+            fmt(n / (cli.ms / 1000)),
+          ],
+          [
+            `portal /verify/log/ in Chromium (${workers} Web Workers)`,
+            browserVerdict,
+            browserEntries,
+            fmt(browserMs / 1000, 2),
+            fmt(Number(browserEntries) / (browserMs / 1000)),
+          ],
+        ],
+      ),
+    );
     console.log(`browser/CLI time ratio: ${fmt(browserMs / cli.ms, 2)}`);
-    console.log("\n" + table(["verify page", "JS gzipped (KB)", "budget (KB)"], jsSizes.map(([p, b]) => [p, fmt(b / 1024, 1), 200])));
+    console.log(
+      "\n" +
+        table(
+          ["verify page", "JS gzipped (KB)", "budget (KB)"],
+          jsSizes.map(([p, b]) => [p, fmt(b / 1024, 1), 200]),
+        ),
+    );
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -19,7 +19,16 @@ import { cores, fmt, percentile, table } from "./lib.js";
 
 export const description = "append throughput: PostgreSQL with 1 and 3 instances vs SQLite with 1, KMS at 15 ms";
 
-interface Cell { db: string; instances: number; ok: number; errors: number; seconds: number; lat: number[]; chain: string; signsPerEntry: number }
+interface Cell {
+  db: string;
+  instances: number;
+  ok: number;
+  errors: number;
+  seconds: number;
+  lat: number[];
+  chain: string;
+  signsPerEntry: number;
+}
 
 /** Successful KMS Sign calls so far (the local KMS's CloudTrail-style access log; flushed per line). */
 function kmsSigns(accessLogPath: string): number {
@@ -41,30 +50,37 @@ async function load(urls: string[], agents: { id: string; token: string }[], cli
   let errors = 0;
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: clients }, async (_, c) => {
-    const base = urls[c % urls.length]!;
-    for (let k = 0; performance.now() < end; k++) {
-      const a = agents[(c + k) % agents.length]!;
-      const s = performance.now();
-      try {
-        const res = await fetch(`${base}/v1/agents/${a.id}/operations`, {
-          method: "POST", headers: { authorization: `Bearer ${a.token}`, "content-type": "application/json" },
-          body: JSON.stringify({ payload: { c, k, note: "benchmark operation" } }),
-        });
-        await res.arrayBuffer();
-        if (res.status === 201) {
-          ok++;
-          lat.push(performance.now() - s);
-        } else errors++;
-      } catch {
-        errors++;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      const base = urls[c % urls.length]!;
+      for (let k = 0; performance.now() < end; k++) {
+        const a = agents[(c + k) % agents.length]!;
+        const s = performance.now();
+        try {
+          const res = await fetch(`${base}/v1/agents/${a.id}/operations`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${a.token}`, "content-type": "application/json" },
+            body: JSON.stringify({ payload: { c, k, note: "benchmark operation" } }),
+          });
+          await res.arrayBuffer();
+          if (res.status === 201) {
+            ok++;
+            lat.push(performance.now() - s);
+          } else errors++;
+        } catch {
+          errors++;
+        }
       }
-    }
-  }));
+    }),
+  );
   return { ok, errors, seconds: (performance.now() - t0) / 1000, lat: lat.sort((x, y) => x - y) };
 }
 
-async function cell(db: "sqlite" | "postgres", instances: number, o: { latency: number; clients: number; seconds: number; agents: number }): Promise<Cell> {
+async function cell(
+  db: "sqlite" | "postgres",
+  instances: number,
+  o: { latency: number; clients: number; seconds: number; agents: number },
+): Promise<Cell> {
   const kms = await startLocalKms({ latencyMs: o.latency });
   const database = db === "postgres" ? await createTestDatabase() : undefined;
   const servers: RunningServer[] = [];
@@ -72,7 +88,8 @@ async function cell(db: "sqlite" | "postgres", instances: number, o: { latency: 
     const env: Record<string, string> = { LOG_LEVEL: "warn", ...(database ? { DATABASE_URL: database.url } : {}) };
     const first = await startServer({ kmsEndpoint: kms.endpoint, env });
     servers.push(first);
-    for (let i = 1; i < instances; i++) servers.push(await startServer({ kmsEndpoint: kms.endpoint, env, operatorToken: first.operatorToken }));
+    for (let i = 1; i < instances; i++)
+      servers.push(await startServer({ kmsEndpoint: kms.endpoint, env, operatorToken: first.operatorToken }));
     const iss = await setupIssuer(first, first.operatorToken, o.agents, "Bench Corp", "bench");
     const agents = iss.agents;
     const urls = servers.map((s) => s.url);
@@ -83,11 +100,24 @@ async function cell(db: "sqlite" | "postgres", instances: number, o: { latency: 
     const signs = kmsSigns(kms.accessLogPath) - signs0;
     // The chain is one contiguous chain with intact links.
     const exp = await streamText(await iss.client.exportLog());
-    const entries = exp.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.kind === "entry").map((l) => l.entry);
+    const entries = exp
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.kind === "entry")
+      .map((l) => l.entry);
     let okChain = true;
-    entries.forEach((e, i) => { if (e.seq !== i || (i > 0 && e.prevHash !== entries[i - 1].hash)) okChain = false; });
+    entries.forEach((e, i) => {
+      if (e.seq !== i || (i > 0 && e.prevHash !== entries[i - 1].hash)) okChain = false;
+    });
     // KMS signs per acknowledged entry during the run (checkpoints add a few): > 1 means re-signed batches.
-    return { db, instances, ...r, chain: `${entries.length} entries, ${okChain ? "links OK" : "BROKEN"}`, signsPerEntry: r.ok ? signs / r.ok : NaN };
+    return {
+      db,
+      instances,
+      ...r,
+      chain: `${entries.length} entries, ${okChain ? "links OK" : "BROKEN"}`,
+      signsPerEntry: r.ok ? signs / r.ok : NaN,
+    };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     await kms.stop();
@@ -105,10 +135,21 @@ export async function run(argv: string[]): Promise<void> {
       agents: { type: "string", default: "8" },
     },
   });
-  const o = { seconds: Number(values.duration), latency: Number(values.latency), clients: Number(values.clients), agents: Number(values.agents) };
+  const o = {
+    seconds: Number(values.duration),
+    latency: Number(values.latency),
+    clients: Number(values.clients),
+    agents: Number(values.agents),
+  };
   const pg = await postgresAvailable();
-  console.log(`machine: ${cores} cores shared by the clients, every server instance, the KMS and PostgreSQL; ${o.seconds}s per cell, KMS ${o.latency} ms, ${o.clients} clients, one issuer.`);
-  const plan: ["sqlite" | "postgres", number][] = [["sqlite", 1], ["postgres", 1], ["postgres", 3]];
+  console.log(
+    `machine: ${cores} cores shared by the clients, every server instance, the KMS and PostgreSQL; ${o.seconds}s per cell, KMS ${o.latency} ms, ${o.clients} clients, one issuer.`,
+  );
+  const plan: ["sqlite" | "postgres", number][] = [
+    ["sqlite", 1],
+    ["postgres", 1],
+    ["postgres", 3],
+  ];
   const cells: Cell[] = [];
   for (const [db, n] of plan) {
     if (db === "postgres" && !pg) {
@@ -117,9 +158,24 @@ export async function run(argv: string[]): Promise<void> {
     }
     const c = await cell(db, n, o);
     cells.push(c);
-    console.log(`  ${db} × ${n}: ${fmt(c.ok / c.seconds)} appends/s, p50 ${fmt(percentile(c.lat, 50), 1)} ms, p99 ${fmt(percentile(c.lat, 99), 1)} ms, errors ${c.errors}; KMS signs/append ${fmt(c.signsPerEntry, 2)}; ${c.chain}`);
+    console.log(
+      `  ${db} × ${n}: ${fmt(c.ok / c.seconds)} appends/s, p50 ${fmt(percentile(c.lat, 50), 1)} ms, p99 ${fmt(percentile(c.lat, 99), 1)} ms, errors ${c.errors}; KMS signs/append ${fmt(c.signsPerEntry, 2)}; ${c.chain}`,
+    );
   }
   console.log(`\nAppend (201 after durable commit), KMS ${o.latency} ms, ${o.clients} clients, one issuer:`);
-  console.log(table(["database", "instances", "appends/s", "p50 ms", "p99 ms", "errors", "KMS signs/append", "chain"],
-    cells.map((c) => [c.db, c.instances, fmt(c.ok / c.seconds), fmt(percentile(c.lat, 50), 1), fmt(percentile(c.lat, 99), 1), c.errors, fmt(c.signsPerEntry, 2), c.chain])));
+  console.log(
+    table(
+      ["database", "instances", "appends/s", "p50 ms", "p99 ms", "errors", "KMS signs/append", "chain"],
+      cells.map((c) => [
+        c.db,
+        c.instances,
+        fmt(c.ok / c.seconds),
+        fmt(percentile(c.lat, 50), 1),
+        fmt(percentile(c.lat, 99), 1),
+        c.errors,
+        fmt(c.signsPerEntry, 2),
+        c.chain,
+      ]),
+    ),
+  );
 }

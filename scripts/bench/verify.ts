@@ -12,7 +12,17 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, createReadStream } from "node:fs";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  createReadStream,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -23,7 +33,8 @@ import canonicalize from "canonicalize";
 import { cores, fmt, table } from "./lib.js";
 import { ZERO_HASH } from "../../verifier/src/formats/hash.js";
 
-export const description = "kakunin-verify entries/s and peak RSS on an N-entry export vs openssl speed (all cores) and an openssl dgst shell loop";
+export const description =
+  "kakunin-verify entries/s and peak RSS on an N-entry export vs openssl speed (all cores) and an openssl dgst shell loop";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "verifier", "bin", "kakunin-verify.js");
@@ -60,7 +71,9 @@ async function generate(n: number, path: string): Promise<Meta> {
   const agentCerts = await Promise.all(agentIds.map((id) => pki.issueAgent(ca, id, { o: "Bench Issuer" })));
   const rotatedNew = await pki.issueAgent(ca, agentIds[0]!, { o: "Bench Issuer" });
   const signers = [log, ...agentCerts, rotatedNew];
-  const pkcs8 = await Promise.all(signers.map(async (s) => new Uint8Array(await webcrypto.subtle.exportKey("pkcs8", s.keys.privateKey))));
+  const pkcs8 = await Promise.all(
+    signers.map(async (s) => new Uint8Array(await webcrypto.subtle.exportKey("pkcs8", s.keys.privateKey))),
+  );
   const idx = new Map(signers.map((s, i) => [s.serial, i]));
 
   const start = Date.now() - n - 3_600_000; // one entry per ms, ending an hour ago
@@ -68,22 +81,53 @@ async function generate(n: number, path: string): Promise<Meta> {
   const revokeAt = Math.floor(n * 0.7);
   const revokedAgent = AGENTS - 1;
   const revokeTime = new Date(start + revokeAt).toISOString();
-  const crl = await pki.makeCrl(ca, [{ serial: agentCerts[revokedAgent]!.serial, date: new Date(start + revokeAt) }], 2);
+  const crl = await pki.makeCrl(
+    ca,
+    [{ serial: agentCerts[revokedAgent]!.serial, date: new Date(start + revokeAt) }],
+    2,
+  );
 
   type Body = Record<string, unknown>;
   const signerBlock = (s: typeof log) => ({ cert: s.serial, key: s.keyArn, alg: "RSASSA_PSS_SHA_256" });
   const lifecycle = (seq: number, type: string, agent: string, details: Record<string, string>): Body => ({
-    v: 1, seq, time: "", type, issuer, agent, signer: signerBlock(log), payloadHash: sha256(jcs(details)), prevHash: "", details,
+    v: 1,
+    seq,
+    time: "",
+    type,
+    issuer,
+    agent,
+    signer: signerBlock(log),
+    payloadHash: sha256(jcs(details)),
+    prevHash: "",
+    details,
   });
   /** The entry at seq (without time/prevHash/hash/sig). */
   function body(seq: number): Body {
     if (seq < AGENTS) return lifecycle(seq, "agent.registered", agentIds[seq]!, { cert: agentCerts[seq]!.serial });
-    if (seq === rotateAt) return lifecycle(seq, "key.rotated", agentIds[0]!, { oldCert: agentCerts[0]!.serial, newCert: rotatedNew.serial });
-    if (seq === revokeAt) return lifecycle(seq, "certificate.revoked", agentIds[revokedAgent]!, { cert: agentCerts[revokedAgent]!.serial, reason: "keyCompromise" });
+    if (seq === rotateAt)
+      return lifecycle(seq, "key.rotated", agentIds[0]!, {
+        oldCert: agentCerts[0]!.serial,
+        newCert: rotatedNew.serial,
+      });
+    if (seq === revokeAt)
+      return lifecycle(seq, "certificate.revoked", agentIds[revokedAgent]!, {
+        cert: agentCerts[revokedAgent]!.serial,
+        reason: "keyCompromise",
+      });
     let a = seq % AGENTS;
     if (a === revokedAgent && seq > revokeAt) a = seq % (AGENTS - 1);
     const cert = a === 0 && seq > rotateAt ? rotatedNew : agentCerts[a]!;
-    const e: Body = { v: 1, seq, time: "", type: "agent.operation", issuer, agent: agentIds[a]!, signer: signerBlock(cert), payloadHash: sha256(`{"n":${seq},"op":"bench"}`), prevHash: "" };
+    const e: Body = {
+      v: 1,
+      seq,
+      time: "",
+      type: "agent.operation",
+      issuer,
+      agent: agentIds[a]!,
+      signer: signerBlock(cert),
+      payloadHash: sha256(`{"n":${seq},"op":"bench"}`),
+      prevHash: "",
+    };
     if (seq % 10 === 3) e.details = { contentType: "application/json" };
     return e;
   }
@@ -91,32 +135,75 @@ async function generate(n: number, path: string): Promise<Meta> {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   const out = createWriteStream(tmp);
-  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r())));
-  const cert = (s: typeof log, extra: Record<string, unknown>) => JSON.stringify({
-    kind: "certificate", serial: s.serial, pem: s.pem, role: s.role, agent: s.agent, status: "active",
-    notBefore: s.cert.notBefore.toISOString(), notAfter: s.cert.notAfter.toISOString(), keyArn: s.keyArn,
-    keyState: "Enabled", disabledAt: null, supersededAt: null, revokedAt: null, revocationReason: null, ...extra,
-  });
-  await write(JSON.stringify({ kind: "header", format: "kakunin-log/1", issuer, exportedAt: new Date().toISOString(), range: { from: 0, to: n - 1 }, prevHash: ZERO_HASH, caCertificate: ca.pem, payloads: false }) + "\n");
+  const write = (s: string) =>
+    out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r()));
+  const cert = (s: typeof log, extra: Record<string, unknown>) =>
+    JSON.stringify({
+      kind: "certificate",
+      serial: s.serial,
+      pem: s.pem,
+      role: s.role,
+      agent: s.agent,
+      status: "active",
+      notBefore: s.cert.notBefore.toISOString(),
+      notAfter: s.cert.notAfter.toISOString(),
+      keyArn: s.keyArn,
+      keyState: "Enabled",
+      disabledAt: null,
+      supersededAt: null,
+      revokedAt: null,
+      revocationReason: null,
+      ...extra,
+    });
+  await write(
+    JSON.stringify({
+      kind: "header",
+      format: "kakunin-log/1",
+      issuer,
+      exportedAt: new Date().toISOString(),
+      range: { from: 0, to: n - 1 },
+      prevHash: ZERO_HASH,
+      caCertificate: ca.pem,
+      payloads: false,
+    }) + "\n",
+  );
   const rotTime = new Date(start + rotateAt).toISOString();
   await write(cert(log, {}) + "\n");
   for (const [i, c] of agentCerts.entries()) {
-    const extra = i === 0 ? { status: "superseded", keyState: "Disabled", disabledAt: rotTime, supersededAt: rotTime }
-      : i === revokedAgent ? { status: "revoked", keyState: "Disabled", disabledAt: revokeTime, revokedAt: revokeTime, revocationReason: "keyCompromise" } : {};
+    const extra =
+      i === 0
+        ? { status: "superseded", keyState: "Disabled", disabledAt: rotTime, supersededAt: rotTime }
+        : i === revokedAgent
+          ? {
+              status: "revoked",
+              keyState: "Disabled",
+              disabledAt: revokeTime,
+              revokedAt: revokeTime,
+              revocationReason: "keyCompromise",
+            }
+          : {};
     await write(cert(c, extra) + "\n");
   }
   await write(cert(rotatedNew, {}) + "\n");
   await write(JSON.stringify({ kind: "crl", pem: crl }) + "\n");
 
-  const workers = Array.from({ length: cores }, () => new Worker(SIGNER_SRC, { eval: true, workerData: { keys: pkcs8 } }));
+  const workers = Array.from(
+    { length: cores },
+    () => new Worker(SIGNER_SRC, { eval: true, workerData: { keys: pkcs8 } }),
+  );
   const pending = new Map<number, (sigs: string[]) => void>();
-  for (const w of workers) w.on("message", (m: { id: number; sigs: string[] }) => { pending.get(m.id)!(m.sigs); pending.delete(m.id); });
+  for (const w of workers)
+    w.on("message", (m: { id: number; sigs: string[] }) => {
+      pending.get(m.id)!(m.sigs);
+      pending.delete(m.id);
+    });
   let nextId = 0;
-  const sign = (w: Worker, items: [number, string][]) => new Promise<string[]>((resolve) => {
-    const id = nextId++;
-    pending.set(id, resolve);
-    w.postMessage({ id, items });
-  });
+  const sign = (w: Worker, items: [number, string][]) =>
+    new Promise<string[]>((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      w.postMessage({ id, items });
+    });
 
   const BATCH = 2000;
   let prev = ZERO_HASH;
@@ -136,8 +223,13 @@ async function generate(n: number, path: string): Promise<Meta> {
       items.push([idx.get((e.signer as { cert: string }).cert)!, bytes]);
     }
     const hashes = bodies.map((x) => sha256(x));
-    inflight.push(sign(workers[b % workers.length]!, items).then((sigs) =>
-      bodies.map((x, i) => `{"kind":"entry","entry":${x.slice(0, -1)},"hash":"${hashes[i]}","sig":"${sigs[i]}"}}\n`).join("")));
+    inflight.push(
+      sign(workers[b % workers.length]!, items).then((sigs) =>
+        bodies
+          .map((x, i) => `{"kind":"entry","entry":${x.slice(0, -1)},"hash":"${hashes[i]}","sig":"${sigs[i]}"}}\n`)
+          .join(""),
+      ),
+    );
     while (inflight.length >= workers.length * 2) await write(await inflight.shift()!);
     if (performance.now() - lastReport > 10_000) {
       lastReport = performance.now();
@@ -147,9 +239,21 @@ async function generate(n: number, path: string): Promise<Meta> {
   while (inflight.length) await write(await inflight.shift()!);
   last = prev;
   await Promise.all(workers.map((w) => w.terminate()));
-  const cp: Record<string, unknown> = { issuer, size: n, head: last, time: new Date(start + n).toISOString(), signer: signerBlock(log) };
-  const cpSig = await webcrypto.subtle.sign({ name: "RSA-PSS", saltLength: 32 }, log.keys.privateKey, Buffer.from(jcs(cp)));
-  await write(JSON.stringify({ kind: "checkpoint", checkpoint: { ...cp, sig: Buffer.from(cpSig).toString("base64") } }) + "\n");
+  const cp: Record<string, unknown> = {
+    issuer,
+    size: n,
+    head: last,
+    time: new Date(start + n).toISOString(),
+    signer: signerBlock(log),
+  };
+  const cpSig = await webcrypto.subtle.sign(
+    { name: "RSA-PSS", saltLength: 32 },
+    log.keys.privateKey,
+    Buffer.from(jcs(cp)),
+  );
+  await write(
+    JSON.stringify({ kind: "checkpoint", checkpoint: { ...cp, sig: Buffer.from(cpSig).toString("base64") } }) + "\n",
+  );
   await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
   renameSync(tmp, path);
   return { entries: n, caFingerprint: ca.fingerprint, generatedIn: (performance.now() - t0) / 1000 };
@@ -157,15 +261,42 @@ async function generate(n: number, path: string): Promise<Meta> {
 
 /** `openssl speed -seconds N -multi M rsa2048` → RSA-2048 verifies/s (all M processes). */
 function opensslVerifyRate(seconds: number, multi: number): number {
-  const r = spawnSync("openssl", ["speed", "-seconds", String(seconds), ...(multi > 1 ? ["-multi", String(multi)] : []), "rsa2048"], { encoding: "utf8" });
-  const m = [...`${r.stdout}\n${r.stderr}`.matchAll(/^rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+[\d.]+\s+([\d.]+)/gm)].at(-1);
+  const r = spawnSync(
+    "openssl",
+    ["speed", "-seconds", String(seconds), ...(multi > 1 ? ["-multi", String(multi)] : []), "rsa2048"],
+    { encoding: "utf8" },
+  );
+  const m = [...`${r.stdout}\n${r.stderr}`.matchAll(/^rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+[\d.]+\s+([\d.]+)/gm)].at(
+    -1,
+  );
   if (!m) throw new Error(`could not parse openssl speed output:\n${r.stdout}\n${r.stderr}`);
   return Number(m[1]);
 }
 
 /** The CLI end to end, under /usr/bin/time -v when present (peak RSS), else its own --stats. */
-async function runCli(file: string, fp: string, workers: number | undefined, extra: string[] = []): Promise<{ seconds: number; maxRssMb: number; exit: number | null; stdout: string; stats?: Record<string, number | string> }> {
-  const args = [BIN, "log", file, "--ca-fingerprint", fp, "--no-progress", "--stats", ...(workers ? ["--workers", String(workers)] : []), ...extra];
+async function runCli(
+  file: string,
+  fp: string,
+  workers: number | undefined,
+  extra: string[] = [],
+): Promise<{
+  seconds: number;
+  maxRssMb: number;
+  exit: number | null;
+  stdout: string;
+  stats?: Record<string, number | string>;
+}> {
+  const args = [
+    BIN,
+    "log",
+    file,
+    "--ca-fingerprint",
+    fp,
+    "--no-progress",
+    "--stats",
+    ...(workers ? ["--workers", String(workers)] : []),
+    ...extra,
+  ];
   const timeBin = existsSync("/usr/bin/time");
   const [cmd, argv] = timeBin ? ["/usr/bin/time", ["-v", process.execPath, ...args]] : [process.execPath, args];
   const t0 = performance.now();
@@ -225,7 +356,14 @@ async function shellLoop(file: string, n: number, k: number): Promise<number> {
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { entries: { type: "string", default: "1000000" }, workers: { type: "string" }, sample: { type: "string", default: "200" }, regenerate: { type: "boolean", default: false }, "generate-only": { type: "boolean", default: false }, "skip-no-native": { type: "boolean", default: false } },
+    options: {
+      entries: { type: "string", default: "1000000" },
+      workers: { type: "string" },
+      sample: { type: "string", default: "200" },
+      regenerate: { type: "boolean", default: false },
+      "generate-only": { type: "boolean", default: false },
+      "skip-no-native": { type: "boolean", default: false },
+    },
   });
   const n = Number(values.entries);
   if (!Number.isInteger(n) || n < AGENTS + 2) throw new Error(`--entries must be an integer ≥ ${AGENTS + 2}`);
@@ -247,24 +385,55 @@ export async function run(args: string[]): Promise<void> {
   const osslAll = opensslVerifyRate(3, cores);
   const ossl1 = opensslVerifyRate(3, 1);
   const cli = await runCli(file, meta.caFingerprint, workers);
-  if (cli.exit !== 0) throw new Error(`kakunin-verify exited ${cli.exit} on the generated export (expected 0):\n${cli.stdout.slice(0, 2000)}`);
+  if (cli.exit !== 0)
+    throw new Error(
+      `kakunin-verify exited ${cli.exit} on the generated export (expected 0):\n${cli.stdout.slice(0, 2000)}`,
+    );
   const cliRate = n / cli.seconds;
   // The same without the optional native addon (node:crypto in the workers), for comparison.
   const plain = values["skip-no-native"] ? undefined : await runCli(file, meta.caFingerprint, workers, ["--no-native"]);
-  if (plain && plain.exit !== 0) throw new Error(`kakunin-verify --no-native exited ${plain.exit} on the generated export (expected 0)`);
+  if (plain && plain.exit !== 0)
+    throw new Error(`kakunin-verify --no-native exited ${plain.exit} on the generated export (expected 0)`);
   const loop = await shellLoop(file, n, Number(values.sample));
 
   console.log(`\n${n} entries, ${cores} cores, kakunin-verify --workers ${workers ?? cores}`);
-  console.log(table(
-    ["what", "verifies/s", "vs openssl all cores", "peak RSS MB", "target"],
-    [
-      [`openssl speed -multi ${cores} rsa2048 (verify only)`, fmt(osslAll), "100%", "-", ""],
-      ["openssl speed rsa2048, 1 core", fmt(ossl1), `${fmt((ossl1 / osslAll) * 100)}%`, "-", ""],
-      [`kakunin-verify log (end to end; ${cli.stats?.crypto ?? "?"})`, fmt(cliRate), `${fmt((cliRate / osslAll) * 100)}%`, fmt(cli.maxRssMb), `≥ 50%, < 256 MB: ${cliRate >= osslAll / 2 && cli.maxRssMb < 256 ? "met" : "NOT met"}`],
-      ...(plain ? [["kakunin-verify log --no-native (node:crypto)", fmt(n / plain.seconds), `${fmt((n / plain.seconds / osslAll) * 100)}%`, fmt(plain.maxRssMb), ""]] : []),
-      [`shell loop of openssl dgst -verify (${values.sample} sampled)`, fmt(loop, 1), `${fmt((loop / osslAll) * 100, 2)}%`, "-", `${fmt(n / loop / 3600, 1)} h for ${n}`],
-    ],
-  ));
-  const cpu = (st?: Record<string, number | string>) => (st ? `, ${fmt((Number(st.cpuUserMs ?? 0) + Number(st.cpuSystemMs ?? 0)) / 1000, 1)} s CPU` : "");
-  console.log(`kakunin-verify: ${fmt(cli.seconds, 1)} s wall${cpu(cli.stats)}${plain ? `; --no-native: ${fmt(plain.seconds, 1)} s wall${cpu(plain.stats)}` : ""}`);
+  console.log(
+    table(
+      ["what", "verifies/s", "vs openssl all cores", "peak RSS MB", "target"],
+      [
+        [`openssl speed -multi ${cores} rsa2048 (verify only)`, fmt(osslAll), "100%", "-", ""],
+        ["openssl speed rsa2048, 1 core", fmt(ossl1), `${fmt((ossl1 / osslAll) * 100)}%`, "-", ""],
+        [
+          `kakunin-verify log (end to end; ${cli.stats?.crypto ?? "?"})`,
+          fmt(cliRate),
+          `${fmt((cliRate / osslAll) * 100)}%`,
+          fmt(cli.maxRssMb),
+          `≥ 50%, < 256 MB: ${cliRate >= osslAll / 2 && cli.maxRssMb < 256 ? "met" : "NOT met"}`,
+        ],
+        ...(plain
+          ? [
+              [
+                "kakunin-verify log --no-native (node:crypto)",
+                fmt(n / plain.seconds),
+                `${fmt((n / plain.seconds / osslAll) * 100)}%`,
+                fmt(plain.maxRssMb),
+                "",
+              ],
+            ]
+          : []),
+        [
+          `shell loop of openssl dgst -verify (${values.sample} sampled)`,
+          fmt(loop, 1),
+          `${fmt((loop / osslAll) * 100, 2)}%`,
+          "-",
+          `${fmt(n / loop / 3600, 1)} h for ${n}`,
+        ],
+      ],
+    ),
+  );
+  const cpu = (st?: Record<string, number | string>) =>
+    st ? `, ${fmt((Number(st.cpuUserMs ?? 0) + Number(st.cpuSystemMs ?? 0)) / 1000, 1)} s CPU` : "";
+  console.log(
+    `kakunin-verify: ${fmt(cli.seconds, 1)} s wall${cpu(cli.stats)}${plain ? `; --no-native: ${fmt(plain.seconds, 1)} s wall${cpu(plain.stats)}` : ""}`,
+  );
 }

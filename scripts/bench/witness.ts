@@ -16,7 +16,10 @@ import { fmt, percentile, table } from "./lib.js";
 
 export const description = "kakunin-witness add-checkpoint/s (key file vs local KMS; 1 and 8 origins)";
 
-interface Case { signer: "key file" | "kms 0 ms" | "kms 15 ms"; origins: number }
+interface Case {
+  signer: "key file" | "kms 0 ms" | "kms 15 ms";
+  origins: number;
+}
 
 async function measure(c: Case, seconds: number): Promise<(string | number)[]> {
   const dir = mkdtempSync(join(tmpdir(), "bench-witness-"));
@@ -24,14 +27,27 @@ async function measure(c: Case, seconds: number): Promise<(string | number)[]> {
   const logs = Array.from({ length: c.origins }, (_, i) => new TestLog(`bench.example/log-${i}`));
   // Enough leaves for the run: each checkpoint adds one leaf.
   for (const l of logs) await l.grow(64);
-  const args = ["--name", "bench.example/w", "--data-dir", dir, ...(await Promise.all(logs.map(async (l) => ["--log", await l.vkey()]))).flat()];
+  const args = [
+    "--name",
+    "bench.example/w",
+    "--data-dir",
+    dir,
+    ...(await Promise.all(logs.map(async (l) => ["--log", await l.vkey()]))).flat(),
+  ];
   let env: NodeJS.ProcessEnv = {};
   if (c.signer === "key file") args.push("--key-file", join(dir, "key.pem"));
   else {
     kms = await startLocalKms({ latencyMs: c.signer === "kms 15 ms" ? 15 : 0 });
-    const key = await kms.client().send(new CreateKeyCommand({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" }));
+    const key = await kms
+      .client()
+      .send(new CreateKeyCommand({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" }));
     args.push("--kms-key-id", key.KeyMetadata!.KeyId!);
-    env = { KMS_ENDPOINT: kms.endpoint, AWS_REGION: kms.region, AWS_ACCESS_KEY_ID: LOCAL_KMS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: "local" };
+    env = {
+      KMS_ENDPOINT: kms.endpoint,
+      AWS_REGION: kms.region,
+      AWS_ACCESS_KEY_ID: LOCAL_KMS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: "local",
+    };
   }
   const w = await startWitness(args, env);
   const latencies: number[] = [];
@@ -57,7 +73,15 @@ async function measure(c: Case, seconds: number): Promise<(string | number)[]> {
   await kms?.stop();
   rmSync(dir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
-  return [c.signer, c.origins, latencies.length - errors, errors, fmt((latencies.length - errors) / elapsed), fmt(percentile(latencies, 50), 2), fmt(percentile(latencies, 99), 2)];
+  return [
+    c.signer,
+    c.origins,
+    latencies.length - errors,
+    errors,
+    fmt((latencies.length - errors) / elapsed),
+    fmt(percentile(latencies, 50), 2),
+    fmt(percentile(latencies, 99), 2),
+  ];
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -73,5 +97,7 @@ export async function run(argv: string[]): Promise<void> {
   const rows: (string | number)[][] = [];
   for (const c of cases) rows.push(await measure(c, seconds));
   console.log(table(["signer", "origins", "cosigned", "errors", "add-checkpoint/s", "p50 ms", "p99 ms"], rows));
-  console.log("(each request includes the client building its proof and signing the checkpoint; the witness fsyncs per cosignature)");
+  console.log(
+    "(each request includes the client building its proof and signing the checkpoint; the witness fsyncs per cosignature)",
+  );
 }

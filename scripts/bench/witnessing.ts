@@ -15,24 +15,50 @@ import { startWitness, type WitnessProcess } from "../../test/helpers/witness.js
 import { MerkleTestLog } from "../../test/helpers/witness-tree.js";
 import { fmt, percentile, table } from "./lib.js";
 
-export const description = "log-side cosigning latency per checkpoint (1–3 witnesses; one stopped: bounded by the deadline)";
+export const description =
+  "log-side cosigning latency per checkpoint (1–3 witnesses; one stopped: bounded by the deadline)";
 
-interface Case { witnesses: number; stopped: number; leavesPerCheckpoint: number }
+interface Case {
+  witnesses: number;
+  stopped: number;
+  leavesPerCheckpoint: number;
+}
 
 async function measure(c: Case, seconds: number, deadlineMs: number): Promise<(string | number)[]> {
   const dir = mkdtempSync(join(tmpdir(), "bench-witnessing-"));
   const log = await MerkleTestLog.create("bench.example/witnessing");
   const ws: WitnessProcess[] = [];
   for (let i = 0; i < c.witnesses; i++) {
-    ws.push(await startWitness(["--name", `w${i}.bench.example`, "--key-file", join(dir, `key-${i}.pem`), "--data-dir", join(dir, `w${i}`), "--log", log.vkey]));
+    ws.push(
+      await startWitness([
+        "--name",
+        `w${i}.bench.example`,
+        "--key-file",
+        join(dir, `key-${i}.pem`),
+        "--data-dir",
+        join(dir, `w${i}`),
+        "--log",
+        log.vkey,
+      ]),
+    );
   }
-  const cfg = await loadWitnessingConfig({ KAKUNIN_WITNESSES: ws.map((w, i) => `w${i} ${w.vkey} ${w.url}`).join(","), KAKUNIN_WITNESS_TIMEOUT_MS: String(deadlineMs) });
+  const cfg = await loadWitnessingConfig({
+    KAKUNIN_WITNESSES: ws.map((w, i) => `w${i} ${w.vkey} ${w.url}`).join(","),
+    KAKUNIN_WITNESS_TIMEOUT_MS: String(deadlineMs),
+  });
   const state = new MemoryCosignedSizes();
   const round = async () => {
     await log.grow(c.leavesPerCheckpoint);
     const note = await log.checkpoint();
     const s = performance.now();
-    const r = await cosignCheckpoint({ note, witnesses: cfg.witnesses, state, proofs: log.proofs, timeoutMs: cfg.timeoutMs, quorum: cfg.quorum });
+    const r = await cosignCheckpoint({
+      note,
+      witnesses: cfg.witnesses,
+      state,
+      proofs: log.proofs,
+      timeoutMs: cfg.timeoutMs,
+      quorum: cfg.quorum,
+    });
     return { ms: performance.now() - s, cosigned: r.cosigned.length };
   };
   await round(); // first contact (old 0) and warm connections
@@ -48,11 +74,22 @@ async function measure(c: Case, seconds: number, deadlineMs: number): Promise<(s
   for (const w of ws) await w.stop();
   rmSync(dir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
-  return [c.witnesses, c.stopped, c.leavesPerCheckpoint, latencies.length, fmt(cosignatures / latencies.length, 1), fmt(percentile(latencies, 50), 2), fmt(percentile(latencies, 99), 2)];
+  return [
+    c.witnesses,
+    c.stopped,
+    c.leavesPerCheckpoint,
+    latencies.length,
+    fmt(cosignatures / latencies.length, 1),
+    fmt(percentile(latencies, 50), 2),
+    fmt(percentile(latencies, 99), 2),
+  ];
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { seconds: { type: "string", default: "5" }, "deadline-ms": { type: "string", default: "1000" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { seconds: { type: "string", default: "5" }, "deadline-ms": { type: "string", default: "1000" } },
+  });
   const seconds = Number(values.seconds);
   const deadlineMs = Number(values["deadline-ms"]);
   const cases: Case[] = [
@@ -64,6 +101,10 @@ export async function run(argv: string[]): Promise<void> {
   ];
   const rows: (string | number)[][] = [];
   for (const c of cases) rows.push(await measure(c, seconds, deadlineMs));
-  console.log(table(["witnesses", "stopped", "leaves/checkpoint", "rounds", "cosignatures/round", "p50 ms", "p99 ms"], rows));
-  console.log(`(a round: proofs built, add-checkpoint to all witnesses in parallel, answers verified, note merged; each witness fsyncs; deadline ${deadlineMs} ms)`);
+  console.log(
+    table(["witnesses", "stopped", "leaves/checkpoint", "rounds", "cosignatures/round", "p50 ms", "p99 ms"], rows),
+  );
+  console.log(
+    `(a round: proofs built, add-checkpoint to all witnesses in parallel, answers verified, note merged; each witness fsyncs; deadline ${deadlineMs} ms)`,
+  );
 }

@@ -27,7 +27,10 @@ const LOGGED_PARAMETERS: [name: string, logName: string][] = Object.entries({
   DryRun: "dryRun",
 });
 
-export function loggedParameters(eventName: string, body: Record<string, unknown> | undefined): Record<string, unknown> | null {
+export function loggedParameters(
+  eventName: string,
+  body: Record<string, unknown> | undefined,
+): Record<string, unknown> | null {
   if (!body) return null;
   const out: Record<string, unknown> = {};
   let any = false;
@@ -137,4 +140,13 @@ export class AccessLog {
   }
 }
 
-const READ_ONLY = new Set(["DescribeKey", "GetPublicKey", "ListKeys", "ListAliases", "ListResourceTags", "GetKeyPolicy", "Sign", "Verify"]);
+const READ_ONLY = new Set([
+  "DescribeKey",
+  "GetPublicKey",
+  "ListKeys",
+  "ListAliases",
+  "ListResourceTags",
+  "GetKeyPolicy",
+  "Sign",
+  "Verify",
+]);

@@ -32,9 +32,11 @@ export class WriteQueue {
     const previous = this.tails.get(path) ?? Promise.resolve();
     const next = previous.catch(() => {}).then(() => writeFileAtomic(path, produce()));
     this.tails.set(path, next);
-    void next.finally(() => {
-      if (this.tails.get(path) === next) this.tails.delete(path);
-    }).catch(() => {});
+    void next
+      .finally(() => {
+        if (this.tails.get(path) === next) this.tails.delete(path);
+      })
+      .catch(() => {});
     return next;
   }
 

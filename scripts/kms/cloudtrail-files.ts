@@ -52,7 +52,9 @@ export class CloudTrailFiles {
       const batch = this.records;
       this.records = [];
       // Files are written one after another: their names (delivery minute) stay in order.
-      this.writing = this.writing.then(() => this.write(batch)).catch((err) => console.error("local KMS: CloudTrail file write failed", err));
+      this.writing = this.writing
+        .then(() => this.write(batch))
+        .catch((err) => console.error("local KMS: CloudTrail file write failed", err));
     }
     return this.writing;
   }

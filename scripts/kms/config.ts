@@ -84,7 +84,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KmsConfig |
     account,
     accessLogPath: resolve(pick(values["access-log"], "KMS_ACCESS_LOG") ?? join(dataDir, "cloudtrail.jsonl")),
     cloudTrailDir: cloudTrailDir === "off" ? undefined : resolve(cloudTrailDir ?? join(dataDir, "cloudtrail")),
-    cloudTrailFlushMs: number("--cloudtrail-flush-ms", pick(values["cloudtrail-flush-ms"], "KMS_CLOUDTRAIL_FLUSH_MS"), 2000, 1, 3_600_000, true),
+    cloudTrailFlushMs: number(
+      "--cloudtrail-flush-ms",
+      pick(values["cloudtrail-flush-ms"], "KMS_CLOUDTRAIL_FLUSH_MS"),
+      2000,
+      1,
+      3_600_000,
+      true,
+    ),
     workers: number("--workers", pick(values.workers, "KMS_WORKERS"), availableParallelism(), 1, 64, true),
     faults: {
       latencyMs: number("--latency-ms", pick(values["latency-ms"], "KMS_LATENCY_MS"), 0, 0, 600_000),
@@ -95,11 +102,20 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KmsConfig |
   };
 }
 
-function number(name: string, raw: string | undefined, fallback: number, min: number, max: number, integer = false): number {
+function number(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  integer = false,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new ConfigError(`${name} must be ${integer ? "an integer" : "a number"} between ${min} and ${max}, got ${raw}`);
+    throw new ConfigError(
+      `${name} must be ${integer ? "an integer" : "a number"} between ${min} and ${max}, got ${raw}`,
+    );
   }
   return value;
 }

@@ -35,7 +35,9 @@ export class Input {
     if (typeof value !== "string") throw serialization(`${name} must be a string`);
     const { min = 1, max = Infinity } = limits;
     if (value.length < min || value.length > max) {
-      throw validation(`1 validation error detected: Value at '${lowerFirst(name)}' failed to satisfy constraint: Member must have length between ${min} and ${max}`);
+      throw validation(
+        `1 validation error detected: Value at '${lowerFirst(name)}' failed to satisfy constraint: Member must have length between ${min} and ${max}`,
+      );
     }
     return value;
   }
@@ -51,7 +53,9 @@ export class Input {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== "number" || !Number.isInteger(value)) throw serialization(`${name} must be an integer`);
     if (value < min || value > max) {
-      throw validation(`1 validation error detected: Value '${value}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must have value between ${min} and ${max}`);
+      throw validation(
+        `1 validation error detected: Value '${value}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must have value between ${min} and ${max}`,
+      );
     }
     return value;
   }
@@ -70,7 +74,9 @@ export class Input {
     if (typeof value !== "string" || !BASE64_RE.test(value)) throw serialization(`${name} must be base64`);
     const bytes = Buffer.from(value, "base64");
     if (bytes.length < 1 || bytes.length > maxBytes) {
-      throw validation(`1 validation error detected: Value at '${lowerFirst(name)}' failed to satisfy constraint: Member must have length between 1 and ${maxBytes}`);
+      throw validation(
+        `1 validation error detected: Value at '${lowerFirst(name)}' failed to satisfy constraint: Member must have length between 1 and ${maxBytes}`,
+      );
     }
     return bytes;
   }
@@ -79,7 +85,9 @@ export class Input {
     const value = this.optionalString(name);
     if (value === undefined) return undefined;
     if (!(allowed as readonly string[]).includes(value)) {
-      throw validation(`1 validation error detected: Value '${value}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(", ")}]`);
+      throw validation(
+        `1 validation error detected: Value '${value}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(", ")}]`,
+      );
     }
     return value as T;
   }
@@ -99,7 +107,9 @@ export class Input {
 }
 
 function missing(name: string) {
-  return validation(`1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`);
+  return validation(
+    `1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`,
+  );
 }
 
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);

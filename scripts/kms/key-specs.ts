@@ -60,11 +60,30 @@ export interface KeySpecInfo {
 }
 
 export const KEY_SPECS: Record<KeySpec, KeySpecInfo> = {
-  RSA_2048: { kind: "rsa", modulusLength: 2048, signingAlgorithms: RSA_SIGNING, usages: ["SIGN_VERIFY", "ENCRYPT_DECRYPT"] },
-  RSA_3072: { kind: "rsa", modulusLength: 3072, signingAlgorithms: RSA_SIGNING, usages: ["SIGN_VERIFY", "ENCRYPT_DECRYPT"] },
-  RSA_4096: { kind: "rsa", modulusLength: 4096, signingAlgorithms: RSA_SIGNING, usages: ["SIGN_VERIFY", "ENCRYPT_DECRYPT"] },
+  RSA_2048: {
+    kind: "rsa",
+    modulusLength: 2048,
+    signingAlgorithms: RSA_SIGNING,
+    usages: ["SIGN_VERIFY", "ENCRYPT_DECRYPT"],
+  },
+  RSA_3072: {
+    kind: "rsa",
+    modulusLength: 3072,
+    signingAlgorithms: RSA_SIGNING,
+    usages: ["SIGN_VERIFY", "ENCRYPT_DECRYPT"],
+  },
+  RSA_4096: {
+    kind: "rsa",
+    modulusLength: 4096,
+    signingAlgorithms: RSA_SIGNING,
+    usages: ["SIGN_VERIFY", "ENCRYPT_DECRYPT"],
+  },
   ECC_NIST_P256: { kind: "ec", signingAlgorithms: ["ECDSA_SHA_256"], usages: ["SIGN_VERIFY"] },
-  ECC_NIST_EDWARDS25519: { kind: "ed25519", signingAlgorithms: ["ED25519_SHA_512", "ED25519_PH_SHA_512"], usages: ["SIGN_VERIFY"] },
+  ECC_NIST_EDWARDS25519: {
+    kind: "ed25519",
+    signingAlgorithms: ["ED25519_SHA_512", "ED25519_PH_SHA_512"],
+    usages: ["SIGN_VERIFY"],
+  },
 };
 
 export const RSA_ENCRYPTION_ALGORITHMS = ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"];

@@ -219,7 +219,8 @@ export class KeyStore {
           aliasesChanged = true;
         }
       }
-      if (aliasesChanged) void this.saveAliases().catch((err) => console.error("local KMS: saving aliases failed", err));
+      if (aliasesChanged)
+        void this.saveAliases().catch((err) => console.error("local KMS: saving aliases failed", err));
       void unlink(this.metaPath(keyId)).catch(() => {});
       void unlink(this.materialPath(keyId)).catch(() => {});
       this.onKeyDeleted(keyId);

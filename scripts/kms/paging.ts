@@ -18,7 +18,9 @@ export function page<T>(
   }
   const slice = items.slice(start, start + limit);
   const truncated = start + limit < items.length;
-  return truncated ? { items: slice, truncated, nextMarker: encodeMarker(keyOf(slice[slice.length - 1]!)) } : { items: slice, truncated };
+  return truncated
+    ? { items: slice, truncated, nextMarker: encodeMarker(keyOf(slice[slice.length - 1]!)) }
+    : { items: slice, truncated };
 }
 
 function encodeMarker(lastKey: string): string {

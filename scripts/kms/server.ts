@@ -28,7 +28,10 @@ export interface RunningKms {
 
 export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
   const store = await KeyStore.open(config.dataDir, config.region, config.account);
-  const cloudTrail = config.cloudTrailDir === undefined ? undefined : await CloudTrailFiles.open(config.cloudTrailDir, config.region, config.account, config.cloudTrailFlushMs);
+  const cloudTrail =
+    config.cloudTrailDir === undefined
+      ? undefined
+      : await CloudTrailFiles.open(config.cloudTrailDir, config.region, config.account, config.cloudTrailFlushMs);
   const accessLog = await AccessLog.open(config.accessLogPath, config.region, config.account, cloudTrail);
   const pool = new SigningPool(config.workers);
   store.onKeyDeleted = (keyId) => pool.forget(keyId);
@@ -37,7 +40,8 @@ export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
   const server = createServer((req, res) => {
     void handle(req, res).catch((err) => {
       console.error("local KMS: unhandled error", err);
-      if (!res.headersSent) send(res, randomUUID(), 500, { __type: "KMSInternalException", message: "Internal failure" });
+      if (!res.headersSent)
+        send(res, randomUUID(), 500, { __type: "KMSInternalException", message: "Internal failure" });
     });
   });
 
@@ -53,7 +57,8 @@ export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
       const text = await readBody(req);
       if (req.method !== "POST" || !isRootPath(req.url ?? "/")) throw unknownOperation();
       const target = req.headers["x-amz-target"];
-      const opName = typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
+      const opName =
+        typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
       const operation = Object.hasOwn(OPERATIONS, opName) ? OPERATIONS[opName] : undefined;
       if (!operation) throw unknownOperation();
       eventName = opName;
@@ -109,7 +114,13 @@ export async function startKmsServer(config: KmsConfig): Promise<RunningKms> {
   };
 }
 
-function send(res: ServerResponse, requestId: string, status: number, payload: Record<string, unknown> | undefined, errorType?: string) {
+function send(
+  res: ServerResponse,
+  requestId: string,
+  status: number,
+  payload: Record<string, unknown> | undefined,
+  errorType?: string,
+) {
   const body = payload === undefined ? "" : JSON.stringify(payload);
   const headers: OutgoingHttpHeaders = {
     "Content-Type": CONTENT_TYPE,

@@ -11,7 +11,12 @@ import type { KmsKey, KmsSigner } from "./kms-signer.js";
 
 const RSA_SHA256 = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
-const KMS_HANDLE = Object.freeze({ type: "private", extractable: false, algorithm: { name: "RSASSA-PKCS1-v1_5", hash: { name: "SHA-256" } }, usages: ["sign"] });
+const KMS_HANDLE = Object.freeze({
+  type: "private",
+  extractable: false,
+  algorithm: { name: "RSASSA-PKCS1-v1_5", hash: { name: "SHA-256" } },
+  usages: ["sign"],
+});
 
 /** A WebCrypto `Crypto` whose sign() hashes locally and has KMS sign the digest (no private key here). */
 function kmsCrypto(signer: KmsSigner, keyId: string): Crypto {
@@ -20,13 +25,17 @@ function kmsCrypto(signer: KmsSigner, keyId: string): Crypto {
     sign: {
       value: async (_alg: unknown, key: CryptoKey, data: BufferSource) => {
         if ((key as unknown) !== KMS_HANDLE) throw new Error("only the KMS handle signs here");
-        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        const bytes =
+          data instanceof ArrayBuffer
+            ? new Uint8Array(data)
+            : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
         const sig = await signer.signDigest(keyId, createHash("sha256").update(bytes).digest());
         return sig.slice().buffer;
       },
     },
   });
-  for (const m of ["verify", "digest", "importKey", "exportKey", "generateKey"] as const) Object.defineProperty(subtle, m, { value: base.subtle[m].bind(base.subtle) });
+  for (const m of ["verify", "digest", "importKey", "exportKey", "generateKey"] as const)
+    Object.defineProperty(subtle, m, { value: base.subtle[m].bind(base.subtle) });
   return { subtle, getRandomValues: base.getRandomValues.bind(base), randomUUID: base.randomUUID.bind(base) } as Crypto;
 }
 
@@ -47,7 +56,12 @@ export interface TsaCertificates {
 }
 
 /** Issues the dev TSA CA (self-signed) and the TSA certificate, both signed in KMS. */
-export async function issueTsaCertificates(signer: KmsSigner, caKey: KmsKey, tsaKey: KmsKey, name: string): Promise<TsaCertificates> {
+export async function issueTsaCertificates(
+  signer: KmsSigner,
+  caKey: KmsKey,
+  tsaKey: KmsKey,
+  name: string,
+): Promise<TsaCertificates> {
   const caPub = await publicKey(caKey.spki);
   const tsaPub = await publicKey(tsaKey.spki);
   const caName = `CN=${name} Dev TSA CA, O=Kakunin development (not a trust service)`;

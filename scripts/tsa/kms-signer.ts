@@ -2,7 +2,15 @@
  * The TSA's keys in KMS: found by alias (or created once: RSA_2048, SIGN_VERIFY), public key read
  * with GetPublicKey, and digests signed with Sign MessageType=DIGEST. Every call has a deadline.
  */
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, NotFoundException, SignCommand } from "@aws-sdk/client-kms";
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  GetPublicKeyCommand,
+  KMSClient,
+  NotFoundException,
+  SignCommand,
+} from "@aws-sdk/client-kms";
 
 /** A KMS signing key as the TSA uses it. */
 export interface KmsKey {
@@ -32,7 +40,9 @@ export class KmsSigner {
       maxAttempts: 2,
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       // The local KMS accepts any credentials; real AWS uses the SDK's default chain.
-      ...(opts.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" } } : {}),
+      ...(opts.endpoint && !process.env.AWS_ACCESS_KEY_ID
+        ? { credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" } }
+        : {}),
     });
   }
 
@@ -42,7 +52,9 @@ export class KmsSigner {
     } catch (err) {
       if (err instanceof NotFoundException) throw err;
       const e = err as Error;
-      throw new KmsCallError(`KMS ${op} failed: ${e.name === "AbortError" || e.name === "TimeoutError" ? `no answer within ${this.opts.timeoutMs} ms` : e.name}`);
+      throw new KmsCallError(
+        `KMS ${op} failed: ${e.name === "AbortError" || e.name === "TimeoutError" ? `no answer within ${this.opts.timeoutMs} ms` : e.name}`,
+      );
     }
   }
 
@@ -51,7 +63,9 @@ export class KmsSigner {
     let keyId: string | undefined;
     let createdAt: Date | undefined;
     try {
-      const d = await this.call("DescribeKey", (abortSignal) => this.client.send(new DescribeKeyCommand({ KeyId: alias }), { abortSignal }));
+      const d = await this.call("DescribeKey", (abortSignal) =>
+        this.client.send(new DescribeKeyCommand({ KeyId: alias }), { abortSignal }),
+      );
       keyId = d.KeyMetadata?.Arn;
       createdAt = d.KeyMetadata?.CreationDate;
     } catch (err) {
@@ -59,23 +73,43 @@ export class KmsSigner {
     }
     if (!keyId) {
       const c = await this.call("CreateKey", (abortSignal) =>
-        this.client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY", Description: description }), { abortSignal }),
+        this.client.send(
+          new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY", Description: description }),
+          { abortSignal },
+        ),
       );
       keyId = c.KeyMetadata!.Arn!;
       createdAt = c.KeyMetadata!.CreationDate;
       const target = keyId;
-      await this.call("CreateAlias", (abortSignal) => this.client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: target }), { abortSignal }));
+      await this.call("CreateAlias", (abortSignal) =>
+        this.client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: target }), { abortSignal }),
+      );
     }
     const id = keyId;
-    const pub = await this.call("GetPublicKey", (abortSignal) => this.client.send(new GetPublicKeyCommand({ KeyId: id }), { abortSignal }));
-    if (!pub.PublicKey || !pub.SigningAlgorithms?.includes("RSASSA_PKCS1_V1_5_SHA_256")) throw new KmsCallError(`KMS key ${alias} cannot sign RSASSA_PKCS1_V1_5_SHA_256`);
-    return { keyId: id, spki: pub.PublicKey, createdAt: new Date(Math.floor((createdAt ?? new Date()).getTime() / 1000) * 1000) };
+    const pub = await this.call("GetPublicKey", (abortSignal) =>
+      this.client.send(new GetPublicKeyCommand({ KeyId: id }), { abortSignal }),
+    );
+    if (!pub.PublicKey || !pub.SigningAlgorithms?.includes("RSASSA_PKCS1_V1_5_SHA_256"))
+      throw new KmsCallError(`KMS key ${alias} cannot sign RSASSA_PKCS1_V1_5_SHA_256`);
+    return {
+      keyId: id,
+      spki: pub.PublicKey,
+      createdAt: new Date(Math.floor((createdAt ?? new Date()).getTime() / 1000) * 1000),
+    };
   }
 
   /** RSASSA-PKCS1-v1_5 signature over a SHA-256 digest computed here (KMS MessageType=DIGEST). */
   async signDigest(keyId: string, digest: Uint8Array): Promise<Uint8Array> {
     const out = await this.call("Sign", (abortSignal) =>
-      this.client.send(new SignCommand({ KeyId: keyId, Message: digest, MessageType: "DIGEST", SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256" }), { abortSignal }),
+      this.client.send(
+        new SignCommand({
+          KeyId: keyId,
+          Message: digest,
+          MessageType: "DIGEST",
+          SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+        }),
+        { abortSignal },
+      ),
     );
     if (!out.Signature) throw new KmsCallError("KMS Sign returned no signature");
     return out.Signature;

@@ -85,7 +85,8 @@ async function main(): Promise<void> {
     accuracy = int(values.accuracy, 1, "--accuracy");
     timeoutMs = int(values["kms-timeout-ms"], 5000, "--kms-timeout-ms");
     offsetMs = int(values["clock-offset-ms"], 0, "--clock-offset-ms");
-    if (values.policy && !/^[0-2](\.\d+)+$/.test(values.policy)) throw new Error(`--policy must be an OID, got ${JSON.stringify(values.policy)}`);
+    if (values.policy && !/^[0-2](\.\d+)+$/.test(values.policy))
+      throw new Error(`--policy must be an OID, got ${JSON.stringify(values.policy)}`);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
@@ -94,7 +95,11 @@ async function main(): Promise<void> {
   const alias = values.alias ?? "alias/kakunin-dev-tsa";
   const name = values.name ?? "Kakunin";
 
-  const kms = new KmsSigner({ endpoint: process.env.KMS_ENDPOINT || undefined, region: process.env.KMS_REGION || process.env.AWS_REGION || "eu-west-1", timeoutMs });
+  const kms = new KmsSigner({
+    endpoint: process.env.KMS_ENDPOINT || undefined,
+    region: process.env.KMS_REGION || process.env.AWS_REGION || "eu-west-1",
+    timeoutMs,
+  });
   const caKey = await kms.ensureKey(`${alias}-ca`, "Kakunin dev TSA CA");
   const tsaKey = await kms.ensureKey(alias, "Kakunin dev TSA");
   const { ca, tsa } = await issueTsaCertificates(kms, caKey, tsaKey, name);
@@ -107,7 +112,11 @@ async function main(): Promise<void> {
     onSystemFailure: (err) => process.stderr.write(`tsa: signing failed: ${(err as Error).message}\n`),
   });
   const pem = { tsa: tsa.toString("pem") + "\n", ca: ca.toString("pem") + "\n" };
-  const files: Record<string, string> = { "/v1/public/tsa.pem": pem.tsa, "/v1/public/tsa-ca.pem": pem.ca, "/v1/public/tsa-chain.pem": pem.tsa + pem.ca };
+  const files: Record<string, string> = {
+    "/v1/public/tsa.pem": pem.tsa,
+    "/v1/public/tsa-ca.pem": pem.ca,
+    "/v1/public/tsa-chain.pem": pem.tsa + pem.ca,
+  };
 
   const server = createServer({ requestTimeout: 10_000, headersTimeout: 10_000 }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
@@ -134,7 +143,9 @@ async function main(): Promise<void> {
   server.listen(port, values.host ?? "127.0.0.1", () => {
     const addr = server.address();
     const actual = typeof addr === "object" && addr ? addr.port : port;
-    process.stdout.write(`Dev TSA listening on http://${values.host ?? "127.0.0.1"}:${actual} (policy ${policy}, key ${alias})\n`);
+    process.stdout.write(
+      `Dev TSA listening on http://${values.host ?? "127.0.0.1"}:${actual} (policy ${policy}, key ${alias})\n`,
+    );
   });
   const shutdown = () => server.close(() => process.exit(0));
   process.on("SIGTERM", shutdown);

@@ -64,7 +64,9 @@ function setDer(body: Uint8Array): Uint8Array {
 }
 
 function attribute(oid: string, value: asn1js.AsnType): asn1js.Sequence {
-  return new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: oid }), new asn1js.Set({ value: [value] })] });
+  return new asn1js.Sequence({
+    value: [new asn1js.ObjectIdentifier({ value: oid }), new asn1js.Set({ value: [value] })],
+  });
 }
 
 export class Responder {
@@ -104,7 +106,13 @@ export class Responder {
   }
 
   private rejection(bit: number, text: string): Uint8Array {
-    const status = new asn1js.Sequence({ value: [new asn1js.Integer({ value: 2 }), new asn1js.Sequence({ value: [new asn1js.Utf8String({ value: text })] }), failInfo(bit)] });
+    const status = new asn1js.Sequence({
+      value: [
+        new asn1js.Integer({ value: 2 }),
+        new asn1js.Sequence({ value: [new asn1js.Utf8String({ value: text })] }),
+        failInfo(bit),
+      ],
+    });
     return new Uint8Array(new asn1js.Sequence({ value: [status] }).toBER());
   }
 
@@ -126,15 +134,24 @@ export class Responder {
     // ESSCertIDv2 { hashAlgorithm DEFAULT sha256 (omitted), certHash, issuerSerial { issuer GeneralNames, serialNumber } }.
     const issuerSerial = new asn1js.Sequence({
       value: [
-        new asn1js.Sequence({ value: [new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 4 }, value: [this.cert.issuer.toSchema()] })] }),
+        new asn1js.Sequence({
+          value: [
+            new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 4 }, value: [this.cert.issuer.toSchema()] }),
+          ],
+        }),
         new asn1js.Integer({ valueHex: this.cert.serialNumber.valueBlock.valueHexView }),
       ],
     });
-    const essCertIdV2 = new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: sha256(certDer) }), issuerSerial] });
+    const essCertIdV2 = new asn1js.Sequence({
+      value: [new asn1js.OctetString({ valueHex: sha256(certDer) }), issuerSerial],
+    });
     const signedAttrsDer = derSetOf([
       attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.tstInfo })),
       attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: sha256(tstInfo) })),
-      attribute(OID.signingCertificateV2, new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] })),
+      attribute(
+        OID.signingCertificateV2,
+        new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] }),
+      ),
     ]);
     const signature = await this.opts.signDigest(sha256(signedAttrsDer));
 
@@ -144,7 +161,12 @@ export class Responder {
     const signerInfo = new asn1js.Sequence({
       value: [
         new asn1js.Integer({ value: 1 }),
-        new asn1js.Sequence({ value: [this.cert.issuer.toSchema(), new asn1js.Integer({ valueHex: this.cert.serialNumber.valueBlock.valueHexView })] }),
+        new asn1js.Sequence({
+          value: [
+            this.cert.issuer.toSchema(),
+            new asn1js.Integer({ valueHex: this.cert.serialNumber.valueBlock.valueHexView }),
+          ],
+        }),
         alg(OID.sha256),
         asn1js.fromBER(signedAttrsImplicit.slice().buffer).result,
         alg(OID.sha256WithRSA),
@@ -155,13 +177,31 @@ export class Responder {
       new asn1js.Integer({ value: 3 }),
       new asn1js.Set({ value: [alg(OID.sha256)] }),
       new asn1js.Sequence({
-        value: [new asn1js.ObjectIdentifier({ value: OID.tstInfo }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.OctetString({ valueHex: tstInfo })] })],
+        value: [
+          new asn1js.ObjectIdentifier({ value: OID.tstInfo }),
+          new asn1js.Constructed({
+            idBlock: { tagClass: 3, tagNumber: 0 },
+            value: [new asn1js.OctetString({ valueHex: tstInfo })],
+          }),
+        ],
       }),
     ];
-    if (req.certReq) signedDataFields.push(new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [asn1js.fromBER(certDer.slice().buffer).result] }));
+    if (req.certReq)
+      signedDataFields.push(
+        new asn1js.Constructed({
+          idBlock: { tagClass: 3, tagNumber: 0 },
+          value: [asn1js.fromBER(certDer.slice().buffer).result],
+        }),
+      );
     signedDataFields.push(new asn1js.Set({ value: [signerInfo] }));
     const contentInfo = new asn1js.Sequence({
-      value: [new asn1js.ObjectIdentifier({ value: OID.signedData }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Sequence({ value: signedDataFields })] })],
+      value: [
+        new asn1js.ObjectIdentifier({ value: OID.signedData }),
+        new asn1js.Constructed({
+          idBlock: { tagClass: 3, tagNumber: 0 },
+          value: [new asn1js.Sequence({ value: signedDataFields })],
+        }),
+      ],
     });
     const status = new asn1js.Sequence({ value: [new asn1js.Integer({ value: 0 })] });
     return new Uint8Array(new asn1js.Sequence({ value: [status, contentInfo] }).toBER());

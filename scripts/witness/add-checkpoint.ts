@@ -4,8 +4,16 @@
  * the write is a compare-and-set, so the spec's rollback race cannot happen.
  */
 import {
-  bytesEqual, emptyRoot, formatNote, openNote, parseCheckpoint, parseNote, signCosignature, verifyConsistency,
-  type TlogCheckpoint, type NoteSignature,
+  bytesEqual,
+  emptyRoot,
+  formatNote,
+  openNote,
+  parseCheckpoint,
+  parseNote,
+  signCosignature,
+  verifyConsistency,
+  type TlogCheckpoint,
+  type NoteSignature,
 } from "../../verifier/src/formats/index.js";
 import { base64Decode, base64Encode } from "../../verifier/src/formats/bytes.js";
 import type { WitnessSigner } from "./signer.js";
@@ -25,7 +33,11 @@ export interface Answer {
 const MAX_PROOF_LINES = 63;
 
 function problem(status: number, code: string, detail: string): Answer {
-  return { status, contentType: "application/problem+json", body: JSON.stringify({ type: "about:blank", status, code, title: code, detail }) };
+  return {
+    status,
+    contentType: "application/problem+json",
+    body: JSON.stringify({ type: "about:blank", status, code, title: code, detail }),
+  };
 }
 
 interface Request {
@@ -52,7 +64,8 @@ function parseRequest(body: string): Request | Answer {
     } catch {
       return bad(`line ${i + 2}: a proof line must be base64`);
     }
-    if (h.length !== 32 || base64Encode(h) !== line) return bad(`line ${i + 2}: a proof line must be canonical base64 of 32 bytes`);
+    if (h.length !== 32 || base64Encode(h) !== line)
+      return bad(`line ${i + 2}: a proof line must be canonical base64 of 32 bytes`);
     proof.push(h);
   }
   return { oldSize: Number(m[1]), proof, note: body.slice(blank + 2) };
@@ -66,7 +79,9 @@ class OriginQueue {
     const next = prev.then(task, task);
     const tail = next.catch(() => undefined);
     this.#tails.set(origin, tail);
-    void tail.then(() => { if (this.#tails.get(origin) === tail) this.#tails.delete(origin); });
+    void tail.then(() => {
+      if (this.#tails.get(origin) === tail) this.#tails.delete(origin);
+    });
     return next;
   }
 }
@@ -94,10 +109,15 @@ export function addCheckpointHandler(deps: AddCheckpointDeps): (body: string) =>
       const note = parseNote(req.note);
       checkpoint = parseCheckpoint(note.text);
     } catch (e) {
-      return problem(400, "ERR_WITNESS_CHECKPOINT", `the checkpoint is not a valid signed note: ${(e as Error).message}`);
+      return problem(
+        400,
+        "ERR_WITNESS_CHECKPOINT",
+        `the checkpoint is not a valid signed note: ${(e as Error).message}`,
+      );
     }
     const keys = await deps.logs.keysFor(checkpoint.origin);
-    if (keys.length === 0) return problem(404, "ERR_WITNESS_UNKNOWN_LOG", `this witness does not follow origin "${checkpoint.origin}"`);
+    if (keys.length === 0)
+      return problem(404, "ERR_WITNESS_UNKNOWN_LOG", `this witness does not follow origin "${checkpoint.origin}"`);
     let text: string;
     let logSignatures: NoteSignature[];
     try {
@@ -105,32 +125,48 @@ export function addCheckpointHandler(deps: AddCheckpointDeps): (body: string) =>
       text = opened.text;
       logSignatures = opened.verified;
     } catch (e) {
-      return problem(403, "ERR_WITNESS_LOG_SIGNATURE", `no valid signature by a trusted key of "${checkpoint.origin}": ${(e as Error).message}`);
+      return problem(
+        403,
+        "ERR_WITNESS_LOG_SIGNATURE",
+        `no valid signature by a trusted key of "${checkpoint.origin}": ${(e as Error).message}`,
+      );
     }
     const refuse = (a: Answer, reason: string): Answer => ({ ...a, refusal: { origin: checkpoint.origin, reason } });
     if (req.oldSize > checkpoint.size) {
-      return refuse(problem(400, "ERR_WITNESS_OLD_SIZE", `old size ${req.oldSize} is above the checkpoint size ${checkpoint.size}`), "old size above checkpoint size");
+      return refuse(
+        problem(400, "ERR_WITNESS_OLD_SIZE", `old size ${req.oldSize} is above the checkpoint size ${checkpoint.size}`),
+        "old size above checkpoint size",
+      );
     }
     const store = deps.stores.forOrigin(checkpoint.origin);
 
     return queue.run(checkpoint.origin, async () => {
       const latest = store.latest();
       const latestSize = latest?.size ?? 0;
-      const conflict = (size: number): Answer => refuse({ status: 409, contentType: "text/x.tlog.size", body: `${size}\n` }, `old size ${req.oldSize} is not the latest cosigned size ${size}`);
+      const conflict = (size: number): Answer =>
+        refuse(
+          { status: 409, contentType: "text/x.tlog.size", body: `${size}\n` },
+          `old size ${req.oldSize} is not the latest cosigned size ${size}`,
+        );
       if (req.oldSize !== latestSize) return conflict(latestSize);
       const inconsistent = (detail: string) => refuse(problem(422, "ERR_WITNESS_CONSISTENCY", detail), detail);
-      if (checkpoint.size === 0 && !bytesEqual(checkpoint.root, await emptyRoot())) return inconsistent("a checkpoint of size 0 must have the empty tree's root");
+      if (checkpoint.size === 0 && !bytesEqual(checkpoint.root, await emptyRoot()))
+        return inconsistent("a checkpoint of size 0 must have the empty tree's root");
       if (req.oldSize === 0) {
         if (req.proof.length !== 0) return inconsistent("the consistency proof must be empty when the old size is 0");
       } else if (req.oldSize === checkpoint.size) {
         if (req.proof.length !== 0 || !bytesEqual(latest!.root, checkpoint.root)) {
-          return inconsistent(`size ${checkpoint.size} was cosigned with another root hash (or a proof was sent for equal sizes)`);
+          return inconsistent(
+            `size ${checkpoint.size} was cosigned with another root hash (or a proof was sent for equal sizes)`,
+          );
         }
       } else {
         try {
           await verifyConsistency(req.oldSize, checkpoint.size, latest!.root, checkpoint.root, req.proof);
         } catch (e) {
-          return inconsistent(`the consistency proof from ${req.oldSize} to ${checkpoint.size} does not verify: ${(e as Error).message}`);
+          return inconsistent(
+            `the consistency proof from ${req.oldSize} to ${checkpoint.size} does not verify: ${(e as Error).message}`,
+          );
         }
       }
       let line: string;

@@ -62,7 +62,8 @@ At start it prints "witness vkey: <name>+<hex id>+<base64>" and "witness listeni
 `;
 
 function parseInteger(flag: string, value: string, min: number, max: number): number {
-  if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) throw new ConfigError(`${flag} must be an integer from ${min} to ${max}, got "${value}"`);
+  if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max)
+    throw new ConfigError(`${flag} must be an integer from ${min} to ${max}, got "${value}"`);
   return Number(value);
 }
 
@@ -101,34 +102,69 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
       return v;
     };
     switch (flag) {
-      case "--help": case "-h": return "help";
-      case "--port": cfg.port = parseInteger(flag, next(), 0, 65535); break;
-      case "--host": cfg.host = next(); break;
-      case "--data-dir": cfg.dataDir = next(); break;
-      case "--name": cfg.name = next(); break;
-      case "--prefix": cfg.prefix = next().replace(/\/+$/, ""); break;
-      case "--kms-key-id": cfg.kmsKeyId = next(); break;
-      case "--kms-endpoint": cfg.kmsEndpoint = next(); break;
-      case "--kms-region": cfg.kmsRegion = next(); break;
-      case "--kms-timeout-ms": cfg.kmsTimeoutMs = parseInteger(flag, next(), 1, 600_000); break;
-      case "--key-file": cfg.keyFile = next(); break;
-      case "--log": cfg.logs.push({ vkey: next() }); break;
-      case "--log-prefix": { const originPrefix = next(); cfg.logs.push({ originPrefix, vkey: next() }); break; }
+      case "--help":
+      case "-h":
+        return "help";
+      case "--port":
+        cfg.port = parseInteger(flag, next(), 0, 65535);
+        break;
+      case "--host":
+        cfg.host = next();
+        break;
+      case "--data-dir":
+        cfg.dataDir = next();
+        break;
+      case "--name":
+        cfg.name = next();
+        break;
+      case "--prefix":
+        cfg.prefix = next().replace(/\/+$/, "");
+        break;
+      case "--kms-key-id":
+        cfg.kmsKeyId = next();
+        break;
+      case "--kms-endpoint":
+        cfg.kmsEndpoint = next();
+        break;
+      case "--kms-region":
+        cfg.kmsRegion = next();
+        break;
+      case "--kms-timeout-ms":
+        cfg.kmsTimeoutMs = parseInteger(flag, next(), 1, 600_000);
+        break;
+      case "--key-file":
+        cfg.keyFile = next();
+        break;
+      case "--log":
+        cfg.logs.push({ vkey: next() });
+        break;
+      case "--log-prefix": {
+        const originPrefix = next();
+        cfg.logs.push({ originPrefix, vkey: next() });
+        break;
+      }
       case "--logs": {
         const path = next();
         let text: string;
-        try { text = readFileSync(path, "utf8"); } catch (e) { throw new ConfigError(`--logs ${path}: ${(e as Error).message}`); }
+        try {
+          text = readFileSync(path, "utf8");
+        } catch (e) {
+          throw new ConfigError(`--logs ${path}: ${(e as Error).message}`);
+        }
         cfg.logs.push(...parseLogsFile(path, text));
         break;
       }
-      default: throw new ConfigError(`unknown option "${flag}" (see --help)`);
+      default:
+        throw new ConfigError(`unknown option "${flag}" (see --help)`);
     }
   }
   if (cfg.name === "") throw new ConfigError("--name is required (the witness's key name)");
   if (cfg.prefix !== "" && !cfg.prefix.startsWith("/")) throw new ConfigError("--prefix must start with '/'");
   if (cfg.kmsKeyId && cfg.keyFile) throw new ConfigError("give either --kms-key-id or --key-file, not both");
-  if (!cfg.kmsKeyId && !cfg.keyFile) throw new ConfigError("a signing key is required: --kms-key-id ID (KMS) or --key-file FILE");
+  if (!cfg.kmsKeyId && !cfg.keyFile)
+    throw new ConfigError("a signing key is required: --kms-key-id ID (KMS) or --key-file FILE");
   if (cfg.logs.length === 0) throw new ConfigError("no logs to witness: give --log, --log-prefix or --logs");
-  if (cfg.logs.some((l) => l.originPrefix === "")) throw new ConfigError("--log-prefix needs a non-empty origin prefix");
+  if (cfg.logs.some((l) => l.originPrefix === ""))
+    throw new ConfigError("--log-prefix needs a non-empty origin prefix");
   return cfg;
 }

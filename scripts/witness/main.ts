@@ -19,7 +19,12 @@ async function main(): Promise<void> {
   const logs = await TrustedLogs.from(cfg.logs);
   const signer: WitnessSigner = cfg.keyFile
     ? fileSigner(cfg.keyFile)
-    : await kmsSigner({ keyId: cfg.kmsKeyId!, region: cfg.kmsRegion, timeoutMs: cfg.kmsTimeoutMs, ...(cfg.kmsEndpoint ? { endpoint: cfg.kmsEndpoint } : {}) });
+    : await kmsSigner({
+        keyId: cfg.kmsKeyId!,
+        region: cfg.kmsRegion,
+        timeoutMs: cfg.kmsTimeoutMs,
+        ...(cfg.kmsEndpoint ? { endpoint: cfg.kmsEndpoint } : {}),
+      });
   let vkey: string;
   try {
     vkey = await formatCosignerVerifierKey(cfg.name, signer.publicKey);
@@ -32,13 +37,27 @@ async function main(): Promise<void> {
   process.stdout.write(`witness vkey: ${vkey}\n`);
   const server = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, (info) => {
     process.stdout.write(`witness listening: http://${cfg.host}:${info.port}${cfg.prefix}/\n`);
-    log.info({ key: signer.describe, dataDir: cfg.dataDir, origins: [...logs.exact.keys()], prefixes: logs.prefixes.map((x) => x.prefix) }, "witness started");
+    log.info(
+      {
+        key: signer.describe,
+        dataDir: cfg.dataDir,
+        origins: [...logs.exact.keys()],
+        prefixes: logs.prefixes.map((x) => x.prefix),
+      },
+      "witness started",
+    );
   });
   const stop = () => {
     // Idle keep-alive connections would hold close() open; a request in flight gets 2 s to finish.
-    server.close(() => { stores.closeAll(); process.exit(0); });
+    server.close(() => {
+      stores.closeAll();
+      process.exit(0);
+    });
     (server as import("node:http").Server).closeIdleConnections?.();
-    setTimeout(() => { stores.closeAll(); process.exit(0); }, 2000).unref();
+    setTimeout(() => {
+      stores.closeAll();
+      process.exit(0);
+    }, 2000).unref();
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
@@ -47,6 +66,6 @@ async function main(): Promise<void> {
 main().catch((e: unknown) => {
   const err = e as Error;
   const known = err instanceof ConfigError || err instanceof SignerError;
-  process.stderr.write(`kakunin-witness: ${known ? err.message : err.stack ?? String(err)}\n`);
+  process.stderr.write(`kakunin-witness: ${known ? err.message : (err.stack ?? String(err))}\n`);
   process.exit(known ? 2 : 1);
 });

@@ -23,7 +23,10 @@ function send(a: Answer): Response {
   return new Response(a.body, { status: a.status, headers: { "content-type": a.contentType } });
 }
 function problem(status: number, code: string, detail: string): Response {
-  return new Response(JSON.stringify({ type: "about:blank", status, code, title: code, detail }), { status, headers: { "content-type": "application/problem+json" } });
+  return new Response(JSON.stringify({ type: "about:blank", status, code, title: code, detail }), {
+    status,
+    headers: { "content-type": "application/problem+json" },
+  });
 }
 
 /** Builds the app; handlers only validate → call → render. */
@@ -32,7 +35,10 @@ export function witnessApp(d: WitnessAppDeps): Hono {
   const p = d.prefix;
 
   // bodyLimit stops reading at the limit (also without a Content-Length), so a huge body costs nothing.
-  const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => problem(413, "ERR_WITNESS_TOO_LARGE", `the body is over ${MAX_BODY_BYTES} bytes`) });
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => problem(413, "ERR_WITNESS_TOO_LARGE", `the body is over ${MAX_BODY_BYTES} bytes`),
+  });
   app.post(`${p}/add-checkpoint`, limit, async (c) => {
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     let body: string;
@@ -45,14 +51,18 @@ export function witnessApp(d: WitnessAppDeps): Hono {
     if (a.refusal) {
       // The log's own signature verified: this may be evidence of misbehaviour, so it is kept.
       d.stores.forOrigin(a.refusal.origin).recordRefusal({ status: a.status, reason: a.refusal.reason, body });
-      d.log.warn({ origin: a.refusal.origin, status: a.status, reason: a.refusal.reason, request: body }, "refused a validly signed checkpoint");
+      d.log.warn(
+        { origin: a.refusal.origin, status: a.status, reason: a.refusal.reason, request: body },
+        "refused a validly signed checkpoint",
+      );
     }
     return send(a);
   });
 
   app.get(`${p}/:hash{[0-9a-f]{64}}/checkpoint`, (c) => {
     const latest = d.stores.byHash(c.req.param("hash"))?.latest();
-    if (!latest) return problem(404, "ERR_WITNESS_NO_CHECKPOINT", "this witness never cosigned a checkpoint of that origin");
+    if (!latest)
+      return problem(404, "ERR_WITNESS_NO_CHECKPOINT", "this witness never cosigned a checkpoint of that origin");
     return new Response(latest.note, { headers: { "content-type": "text/plain; charset=utf-8" } });
   });
 

@@ -51,7 +51,8 @@ export class OriginStore {
 
   /** The latest cosigned checkpoint, or undefined if none. */
   latest(): Latest | undefined {
-    const r = this.#db.prepare("SELECT size, root, note FROM latest WHERE id = 1").get() as { size: number; root: Buffer; note: string } | undefined;
+    const r = this.#db.prepare("SELECT size, root, note FROM latest WHERE id = 1").get() as
+      { size: number; root: Buffer; note: string } | undefined;
     return r ? { size: r.size, root: new Uint8Array(r.root), note: r.note } : undefined;
   }
 
@@ -65,7 +66,9 @@ export class OriginStore {
       const size = cur?.size ?? 0;
       if (size !== expectedSize || next.size < size) return { ok: false as const, size };
       this.#db
-        .prepare("INSERT INTO latest (id, size, root, note, updated_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root, note = excluded.note, updated_at = excluded.updated_at")
+        .prepare(
+          "INSERT INTO latest (id, size, root, note, updated_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root, note = excluded.note, updated_at = excluded.updated_at",
+        )
         .run(next.size, Buffer.from(next.root), next.note, new Date().toISOString());
       return { ok: true as const };
     });
@@ -74,12 +77,16 @@ export class OriginStore {
 
   /** Keeps a refused request as evidence. */
   recordRefusal(r: Refusal): void {
-    this.#db.prepare("INSERT INTO refused (at, status, reason, body) VALUES (?, ?, ?, ?)").run(new Date().toISOString(), r.status, r.reason, r.body);
+    this.#db
+      .prepare("INSERT INTO refused (at, status, reason, body) VALUES (?, ?, ?, ?)")
+      .run(new Date().toISOString(), r.status, r.reason, r.body);
   }
 
   /** Refused requests, oldest first. */
   refusals(): (Refusal & { at: string })[] {
-    return this.#db.prepare("SELECT at, status, reason, body FROM refused ORDER BY id").all() as (Refusal & { at: string })[];
+    return this.#db.prepare("SELECT at, status, reason, body FROM refused ORDER BY id").all() as (Refusal & {
+      at: string;
+    })[];
   }
 
   close(): void {

@@ -33,7 +33,13 @@ export class TrustedLogs {
    */
   async keysFor(origin: string): Promise<NoteVerifierKey[]> {
     const prefixed = this.prefixes.filter((p) => origin.startsWith(p.prefix));
-    const asOrigin = await Promise.all(prefixed.map(async (p) => ({ name: origin, keyId: await ed25519KeyId(origin, p.key.publicKey), publicKey: p.key.publicKey })));
+    const asOrigin = await Promise.all(
+      prefixed.map(async (p) => ({
+        name: origin,
+        keyId: await ed25519KeyId(origin, p.key.publicKey),
+        publicKey: p.key.publicKey,
+      })),
+    );
     const all = [...(this.exact.get(origin) ?? []).map((e) => e.key), ...prefixed.map((p) => p.key), ...asOrigin];
     // One key configured twice (e.g. by --log and --log-prefix) must not look ambiguous to openNote.
     return all.filter((k, i) => all.findIndex((o) => o.name === k.name && o.keyId === k.keyId) === i);

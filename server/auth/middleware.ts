@@ -15,9 +15,13 @@ const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/;
 export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
   const header = c.req.header("authorization");
   const m = header ? BEARER.exec(header.trim()) : null;
-  if (!m || !m[1]) throw new UnauthorizedError(header ? "Malformed Authorization header (expected Bearer token)" : "A bearer token is required");
+  if (!m || !m[1])
+    throw new UnauthorizedError(
+      header ? "Malformed Authorization header (expected Bearer token)" : "A bearer token is required",
+    );
   const { db } = c.get("deps");
-  const row = await db.selectFrom("tokens")
+  const row = await db
+    .selectFrom("tokens")
     .select(["role", "issuer_id", "agent_id"])
     .where("token_hash", "=", hashToken(m[1]))
     .where("revoked_at", "is", null)
@@ -25,7 +29,8 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
   if (!row) throw new UnauthorizedError("Unknown or revoked token");
   if (row.role === "operator") return { role: "operator" };
   if (row.role === "issuer" && row.issuer_id) return { role: "issuer", issuerId: row.issuer_id };
-  if (row.role === "agent" && row.issuer_id && row.agent_id) return { role: "agent", issuerId: row.issuer_id, agentId: row.agent_id };
+  if (row.role === "agent" && row.issuer_id && row.agent_id)
+    return { role: "agent", issuerId: row.issuer_id, agentId: row.agent_id };
   throw new UnauthorizedError("Unknown or revoked token");
 }
 

@@ -31,13 +31,16 @@ export async function storeTokenHash(
   scope: { issuerId?: string; agentId?: string },
   now: Date,
 ): Promise<void> {
-  await db.insertInto("tokens").values({
-    id: `tok_${randomUUID().replace(/-/g, "")}`,
-    token_hash: tokenHash,
-    role,
-    issuer_id: scope.issuerId ?? null,
-    agent_id: scope.agentId ?? null,
-    created_at: now.toISOString(),
-    revoked_at: null,
-  }).execute();
+  await db
+    .insertInto("tokens")
+    .values({
+      id: `tok_${randomUUID().replace(/-/g, "")}`,
+      token_hash: tokenHash,
+      role,
+      issuer_id: scope.issuerId ?? null,
+      agent_id: scope.agentId ?? null,
+      created_at: now.toISOString(),
+      revoked_at: null,
+    })
+    .execute();
 }

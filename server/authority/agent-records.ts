@@ -13,9 +13,12 @@ export interface OwnedAgent {
 
 /** The agent `agentId` of issuer `issuerId`; another issuer's agent is a 404 like an unknown id. */
 export async function loadOwnedAgent(deps: AppDeps, issuerId: string, agentId: string): Promise<OwnedAgent> {
-  const agent = await deps.db.selectFrom("agents").innerJoin("issuers", "issuers.id", "agents.issuer_id")
+  const agent = await deps.db
+    .selectFrom("agents")
+    .innerJoin("issuers", "issuers.id", "agents.issuer_id")
     .select(["agents.id", "agents.name", "agents.status", "agents.issuer_id", "issuers.name as issuer_name"])
-    .where("agents.id", "=", agentId).where("agents.issuer_id", "=", issuerId)
+    .where("agents.id", "=", agentId)
+    .where("agents.issuer_id", "=", issuerId)
     .executeTakeFirst();
   if (!agent) throw new NotFoundError(`Agent ${agentId} not found`, "ERR_AGENT_NOT_FOUND");
   return agent;
@@ -23,7 +26,12 @@ export async function loadOwnedAgent(deps: AppDeps, issuerId: string, agentId: s
 
 /** 404 `ERR_AGENT_NOT_FOUND` unless `agentId` is an agent of `issuerId` (one indexed read, on the append path). */
 export async function assertAgentOfIssuer(deps: AppDeps, issuerId: string, agentId: string): Promise<void> {
-  const agent = await deps.db.selectFrom("agents").select("id").where("id", "=", agentId).where("issuer_id", "=", issuerId).executeTakeFirst();
+  const agent = await deps.db
+    .selectFrom("agents")
+    .select("id")
+    .where("id", "=", agentId)
+    .where("issuer_id", "=", issuerId)
+    .executeTakeFirst();
   if (!agent) throw new NotFoundError(`Agent ${agentId} not found`, "ERR_AGENT_NOT_FOUND");
 }
 
@@ -35,12 +43,20 @@ export async function currentAgentStatus(deps: AppDeps, agentId: string): Promis
 
 /** The agent's one active certificate, if it has one. */
 export async function activeCertificate(deps: AppDeps, agentId: string) {
-  return deps.db.selectFrom("certificates").select(["serial", "key_arn", "not_after"])
-    .where("agent_id", "=", agentId).where("status", "=", "active").executeTakeFirst();
+  return deps.db
+    .selectFrom("certificates")
+    .select(["serial", "key_arn", "not_after"])
+    .where("agent_id", "=", agentId)
+    .where("status", "=", "active")
+    .executeTakeFirst();
 }
 
 /** The KMS key ARN of certificate `serial`. */
 export async function certificateKeyArn(deps: AppDeps, serial: string): Promise<string> {
-  const cert = await deps.db.selectFrom("certificates").select("key_arn").where("serial", "=", serial).executeTakeFirstOrThrow();
+  const cert = await deps.db
+    .selectFrom("certificates")
+    .select("key_arn")
+    .where("serial", "=", serial)
+    .executeTakeFirstOrThrow();
   return cert.key_arn;
 }

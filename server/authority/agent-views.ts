@@ -12,7 +12,12 @@ export async function ownedAgentView(deps: AppDeps, issuerId: string, agentId: s
 }
 
 /** The issuer's agents; with `expiringWithinDays`, only those whose active certificate expires within that many days. */
-export async function issuerAgentViews(deps: AppDeps, issuerId: string, opts: { expiringWithinDays?: number } = {}): Promise<AgentView[]> {
-  const expiringBefore = opts.expiringWithinDays !== undefined ? daysAfter(deps.now(), opts.expiringWithinDays) : undefined;
+export async function issuerAgentViews(
+  deps: AppDeps,
+  issuerId: string,
+  opts: { expiringWithinDays?: number } = {},
+): Promise<AgentView[]> {
+  const expiringBefore =
+    opts.expiringWithinDays !== undefined ? daysAfter(deps.now(), opts.expiringWithinDays) : undefined;
   return agentViews(deps.db, expiringBefore ? { issuerId, expiringBefore } : { issuerId });
 }

@@ -12,7 +12,9 @@ import { systemValue } from "../db/views.js";
 import { ensureSystemKey, type SetupContext } from "./system-keys.js";
 
 /** The CA's issuance options from the configuration (the CRL URL is the public DER CRL route). */
-export function caOptions(config: Pick<Config, "trustDomain" | "publicUrl" | "agentValidityDays">): CertificateAuthorityOptions {
+export function caOptions(
+  config: Pick<Config, "trustDomain" | "publicUrl" | "agentValidityDays">,
+): CertificateAuthorityOptions {
   return {
     trustDomain: config.trustDomain,
     crlUrl: `${config.publicUrl}/v1/public/crl`,
@@ -20,26 +22,50 @@ export function caOptions(config: Pick<Config, "trustDomain" | "publicUrl" | "ag
   };
 }
 
-async function storeSystemCertificate(ctx: SetupContext, systemName: string, role: "ca" | "log", keyArn: string,
-  cert: { serial: string; der: Uint8Array; notBefore: Date; notAfter: Date }) {
+async function storeSystemCertificate(
+  ctx: SetupContext,
+  systemName: string,
+  role: "ca" | "log",
+  keyArn: string,
+  cert: { serial: string; der: Uint8Array; notBefore: Date; notAfter: Date },
+) {
   const now = ctx.now();
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.insertInto("certificates").values({
-      serial: cert.serial, agent_id: null, key_arn: keyArn, role, der: cert.der, not_before: cert.notBefore.toISOString(),
-      not_after: cert.notAfter.toISOString(), status: "active", superseded_at: null, revoked_at: null, revocation_reason: null,
-      created_at: now.toISOString(),
-    }).execute();
+    await trx
+      .insertInto("certificates")
+      .values({
+        serial: cert.serial,
+        agent_id: null,
+        key_arn: keyArn,
+        role,
+        der: cert.der,
+        not_before: cert.notBefore.toISOString(),
+        not_after: cert.notAfter.toISOString(),
+        status: "active",
+        superseded_at: null,
+        revoked_at: null,
+        revocation_reason: null,
+        created_at: now.toISOString(),
+      })
+      .execute();
     await trx.insertInto("system").values({ name: systemName, value: cert.serial }).execute();
   });
 }
 
 async function certificateDer(ctx: SetupContext, serial: string): Promise<Uint8Array> {
-  const row = await ctx.db.selectFrom("certificates").select("der").where("serial", "=", serial).executeTakeFirstOrThrow();
+  const row = await ctx.db
+    .selectFrom("certificates")
+    .select("der")
+    .where("serial", "=", serial)
+    .executeTakeFirstOrThrow();
   return new Uint8Array(row.der);
 }
 
 /** The CA over its KMS key, with its self-signed root certificate (created on first start). */
-export async function setUpCertificateAuthority(ctx: SetupContext & { logger: Logger }, config: Config): Promise<CertificateAuthority> {
+export async function setUpCertificateAuthority(
+  ctx: SetupContext & { logger: Logger },
+  config: Config,
+): Promise<CertificateAuthority> {
   const caKey = await ensureSystemKey(ctx, "ca");
   let caSerial = await systemValue(ctx.db, "ca_cert_serial");
   if (!caSerial) {
@@ -48,11 +74,18 @@ export async function setUpCertificateAuthority(ctx: SetupContext & { logger: Lo
     caSerial = root.serial;
     ctx.logger.info({ serial: root.serial }, "created CA certificate");
   }
-  return new CertificateAuthority(ctx.custody, { keyArn: caKey.arn, certificateDer: await certificateDer(ctx, caSerial) }, caOptions(config));
+  return new CertificateAuthority(
+    ctx.custody,
+    { keyArn: caKey.arn, certificateDer: await certificateDer(ctx, caSerial) },
+    caOptions(config),
+  );
 }
 
 /** The log signer's key and certificate (issued by `ca` on first start). */
-export async function setUpLogSigner(ctx: SetupContext & { logger: Logger }, ca: CertificateAuthority): Promise<AppDeps["logSigner"]> {
+export async function setUpLogSigner(
+  ctx: SetupContext & { logger: Logger },
+  ca: CertificateAuthority,
+): Promise<AppDeps["logSigner"]> {
   const logKey = await ensureSystemKey(ctx, "log");
   let logSerial = await systemValue(ctx.db, "log_cert_serial");
   if (!logSerial) {
@@ -61,5 +94,9 @@ export async function setUpLogSigner(ctx: SetupContext & { logger: Logger }, ca:
     logSerial = cert.serial;
     ctx.logger.info({ serial: cert.serial }, "created log signer certificate");
   }
-  return { keyArn: logKey.arn, certSerial: logSerial, certificatePem: pemEncode(await certificateDer(ctx, logSerial), "CERTIFICATE") };
+  return {
+    keyArn: logKey.arn,
+    certSerial: logSerial,
+    certificatePem: pemEncode(await certificateDer(ctx, logSerial), "CERTIFICATE"),
+  };
 }

@@ -4,7 +4,11 @@ import { mintToken } from "../auth/tokens.js";
 import { newId } from "./ids.js";
 
 /** A new issuer and its bearer token (plaintext, shown once; only its hash is stored). */
-export interface CreatedIssuer { id: string; name: string; token: string }
+export interface CreatedIssuer {
+  id: string;
+  name: string;
+  token: string;
+}
 
 /** Creates issuer `name` and its first token in one transaction. */
 export async function createIssuer(deps: AppDeps, name: string): Promise<CreatedIssuer> {

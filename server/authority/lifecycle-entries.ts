@@ -13,10 +13,20 @@ export interface LifecycleEntryInput {
 }
 
 /** `agent.registered`: the agent's name, first certificate and key. */
-export function agentRegisteredEntry(agentId: string, r: { name: string; serial: string; keyArn: string; notBefore: Date; notAfter: Date }): LifecycleEntryInput {
+export function agentRegisteredEntry(
+  agentId: string,
+  r: { name: string; serial: string; keyArn: string; notBefore: Date; notAfter: Date },
+): LifecycleEntryInput {
   return {
-    type: "agent.registered", agent: agentId,
-    details: { name: r.name, cert: r.serial, key: r.keyArn, notBefore: r.notBefore.toISOString(), notAfter: r.notAfter.toISOString() },
+    type: "agent.registered",
+    agent: agentId,
+    details: {
+      name: r.name,
+      cert: r.serial,
+      key: r.keyArn,
+      notBefore: r.notBefore.toISOString(),
+      notAfter: r.notAfter.toISOString(),
+    },
   };
 }
 
@@ -26,8 +36,15 @@ export function keyRotatedEntry(
   r: { rotationId: string; oldSerial: string; oldKeyArn: string; newSerial: string | null; newKeyArn: string | null },
 ): LifecycleEntryInput {
   return {
-    type: "key.rotated", agent: agentId,
-    details: { rotation: r.rotationId, oldCert: r.oldSerial, oldKey: r.oldKeyArn, newCert: r.newSerial, newKey: r.newKeyArn },
+    type: "key.rotated",
+    agent: agentId,
+    details: {
+      rotation: r.rotationId,
+      oldCert: r.oldSerial,
+      oldKey: r.oldKeyArn,
+      newCert: r.newSerial,
+      newKey: r.newKeyArn,
+    },
   };
 }
 
@@ -37,7 +54,8 @@ export function certificateRevokedEntry(
   r: { serial: string; keyArn: string; reason: string; revokedAt: string; crlNumber: number | null },
 ): LifecycleEntryInput {
   return {
-    type: "certificate.revoked", agent: agentId,
+    type: "certificate.revoked",
+    agent: agentId,
     details: { cert: r.serial, key: r.keyArn, reason: r.reason, revokedAt: r.revokedAt, crlNumber: r.crlNumber },
   };
 }

@@ -7,7 +7,11 @@ import type { Database } from "../db/schema.js";
  * A configured token (KAKUNIN_OPERATOR_TOKEN) is stored (hash only) if it is not yet; without one,
  * a token is generated if no operator token exists. Returns the plaintext only when generated here.
  */
-export async function ensureOperatorToken(db: Kysely<Database>, configured: string | undefined, now: () => Date): Promise<string | undefined> {
+export async function ensureOperatorToken(
+  db: Kysely<Database>,
+  configured: string | undefined,
+  now: () => Date,
+): Promise<string | undefined> {
   if (configured) {
     const h = hashToken(configured);
     const row = await db.selectFrom("tokens").select("id").where("token_hash", "=", h).executeTakeFirst();
@@ -25,7 +29,12 @@ export async function ensureOperatorToken(db: Kysely<Database>, configured: stri
 export async function rotateOperatorToken(db: Kysely<Database>, now: Date): Promise<string> {
   const token = generateToken("operator");
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable("tokens").set({ revoked_at: now.toISOString() }).where("role", "=", "operator").where("revoked_at", "is", null).execute();
+    await trx
+      .updateTable("tokens")
+      .set({ revoked_at: now.toISOString() })
+      .where("role", "=", "operator")
+      .where("revoked_at", "is", null)
+      .execute();
     await storeTokenHash(trx, hashToken(token), "operator", {}, now);
   });
   return token;

@@ -5,8 +5,12 @@ import { NotFoundError } from "../errors.js";
 
 /** The stored CA certificate (404 before bootstrap). */
 export async function caCertificate(deps: AppDeps): Promise<{ serial: string; der: Uint8Array }> {
-  const row = await deps.db.selectFrom("certificates").innerJoin("system", "system.value", "certificates.serial")
-    .select(["certificates.serial", "certificates.der"]).where("system.name", "=", "ca_cert_serial").executeTakeFirst();
+  const row = await deps.db
+    .selectFrom("certificates")
+    .innerJoin("system", "system.value", "certificates.serial")
+    .select(["certificates.serial", "certificates.der"])
+    .where("system.name", "=", "ca_cert_serial")
+    .executeTakeFirst();
   if (!row) throw new NotFoundError("CA not bootstrapped");
   return { serial: row.serial, der: new Uint8Array(row.der) };
 }

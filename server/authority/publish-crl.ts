@@ -20,16 +20,35 @@ export async function publishCrl(deps: AppDeps): Promise<PublishedCrl> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const last = await db.selectFrom("crls").select("number").orderBy("number", "desc").limit(1).executeTakeFirst();
     const number = Number(last?.number ?? 0) + 1;
-    const revoked = await db.selectFrom("certificates").select(["serial", "revoked_at", "revocation_reason"])
-      .where("status", "=", "revoked").orderBy("revoked_at").execute();
+    const revoked = await db
+      .selectFrom("certificates")
+      .select(["serial", "revoked_at", "revocation_reason"])
+      .where("status", "=", "revoked")
+      .orderBy("revoked_at")
+      .execute();
     const thisUpdate = deps.now();
     const nextUpdate = crlNextUpdate(thisUpdate, deps.config.crlValidityDays);
     const crl = await ca.signCrl({
-      number, thisUpdate, nextUpdate,
-      revoked: revoked.map((r) => ({ serial: r.serial, revokedAt: new Date(r.revoked_at!), reason: (r.revocation_reason ?? "unspecified") as RevocationReason })),
+      number,
+      thisUpdate,
+      nextUpdate,
+      revoked: revoked.map((r) => ({
+        serial: r.serial,
+        revokedAt: new Date(r.revoked_at!),
+        reason: (r.revocation_reason ?? "unspecified") as RevocationReason,
+      })),
     });
     try {
-      await db.insertInto("crls").values({ number, der: crl.der, this_update: thisUpdate.toISOString(), next_update: nextUpdate.toISOString(), created_at: thisUpdate.toISOString() }).execute();
+      await db
+        .insertInto("crls")
+        .values({
+          number,
+          der: crl.der,
+          this_update: thisUpdate.toISOString(),
+          next_update: nextUpdate.toISOString(),
+          created_at: thisUpdate.toISOString(),
+        })
+        .execute();
       return { number, nextUpdate: nextUpdate.toISOString() };
     } catch (e) {
       if (e instanceof KakuninError) throw e;

@@ -26,7 +26,13 @@ async function kmsState(deps: AppDeps): Promise<KmsHealthReport> {
   if (h.age > KMS_PROBE_AFTER_MS) {
     let probe = probes.get(h);
     if (!probe) {
-      probe = deps.custody.describeKey(deps.logSigner.keyArn).then(() => undefined, () => undefined).finally(() => probes.delete(h));
+      probe = deps.custody
+        .describeKey(deps.logSigner.keyArn)
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => probes.delete(h));
       probes.set(h, probe);
     }
     await probe; // bounded by the KMS call timeout

@@ -17,7 +17,10 @@ async function bestEffortDisable(deps: AppDeps, arn: string): Promise<void> {
   try {
     await deps.custody.disableKey(arn);
   } catch (e) {
-    deps.logger.error({ keyArn: arn, err: { name: (e as Error).name, message: (e as Error).message } }, "could not disable key after failed operation");
+    deps.logger.error(
+      { keyArn: arn, err: { name: (e as Error).name, message: (e as Error).message } },
+      "could not disable key after failed operation",
+    );
   }
 }
 
@@ -42,32 +45,75 @@ export async function registerAgent(deps: AppDeps, issuerId: string, name: strin
     const cert = await ca.issueAgentCertificate({ agentId, issuerName: issuer.name, publicKey, notBefore: deps.now() });
     const t = deps.now().toISOString();
     await db.transaction().execute(async (trx) => {
-      await trx.insertInto("agents").values({ id: agentId, issuer_id: issuerId, name, status: "active", created_at: t }).execute();
-      await trx.insertInto("keys").values({ arn, agent_id: agentId, purpose: "agent", state: "Enabled", public_key: publicKey, created_at: t, disabled_at: null }).execute();
-      await trx.insertInto("certificates").values({
-        serial: cert.serial, agent_id: agentId, key_arn: arn, role: "agent", der: cert.der,
-        not_before: cert.notBefore.toISOString(), not_after: cert.notAfter.toISOString(), status: "active",
-        superseded_at: null, revoked_at: null, revocation_reason: null, created_at: t,
-      }).execute();
+      await trx
+        .insertInto("agents")
+        .values({ id: agentId, issuer_id: issuerId, name, status: "active", created_at: t })
+        .execute();
+      await trx
+        .insertInto("keys")
+        .values({
+          arn,
+          agent_id: agentId,
+          purpose: "agent",
+          state: "Enabled",
+          public_key: publicKey,
+          created_at: t,
+          disabled_at: null,
+        })
+        .execute();
+      await trx
+        .insertInto("certificates")
+        .values({
+          serial: cert.serial,
+          agent_id: agentId,
+          key_arn: arn,
+          role: "agent",
+          der: cert.der,
+          not_before: cert.notBefore.toISOString(),
+          not_after: cert.notAfter.toISOString(),
+          status: "active",
+          superseded_at: null,
+          revoked_at: null,
+          revocation_reason: null,
+          created_at: t,
+        })
+        .execute();
     });
     committed = true;
     if (deps.log) {
-      await deps.log.appendLifecycle(issuerId, agentRegisteredEntry(agentId, {
-        name, serial: cert.serial, keyArn: arn, notBefore: cert.notBefore, notAfter: cert.notAfter,
-      }));
+      await deps.log.appendLifecycle(
+        issuerId,
+        agentRegisteredEntry(agentId, {
+          name,
+          serial: cert.serial,
+          keyArn: arn,
+          notBefore: cert.notBefore,
+          notAfter: cert.notAfter,
+        }),
+      );
     }
     return {
-      id: agentId, name, keyArn: arn,
-      certificate: { serial: cert.serial, pem: cert.pem, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString() },
+      id: agentId,
+      name,
+      keyArn: arn,
+      certificate: {
+        serial: cert.serial,
+        pem: cert.pem,
+        notBefore: cert.notBefore.toISOString(),
+        notAfter: cert.notAfter.toISOString(),
+      },
     };
   } catch (e) {
     // No partial writes: undo the rows (if any), disable the new key, write nothing else.
     if (committed) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom("certificates").where("agent_id", "=", agentId).execute();
-        await trx.deleteFrom("keys").where("agent_id", "=", agentId).execute();
-        await trx.deleteFrom("agents").where("id", "=", agentId).execute();
-      }).catch((err) => deps.logger.error({ agentId, err: String(err) }, "could not undo registration"));
+      await db
+        .transaction()
+        .execute(async (trx) => {
+          await trx.deleteFrom("certificates").where("agent_id", "=", agentId).execute();
+          await trx.deleteFrom("keys").where("agent_id", "=", agentId).execute();
+          await trx.deleteFrom("agents").where("id", "=", agentId).execute();
+        })
+        .catch((err) => deps.logger.error({ agentId, err: String(err) }, "could not undo registration"));
     }
     await bestEffortDisable(deps, arn);
     throw e;

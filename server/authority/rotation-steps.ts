@@ -12,7 +12,13 @@ import { keyRotatedEntry, keyRotatedMatch } from "./lifecycle-entries.js";
 import { SimulatedCrash } from "./simulated-crash.js";
 
 /** A finished rotation; `resumed` when it was an interrupted one that this call completed. */
-export interface RotationResult { rotationId: string; oldSerial: string; newSerial: string; newKeyArn: string; resumed: boolean }
+export interface RotationResult {
+  rotationId: string;
+  oldSerial: string;
+  newSerial: string;
+  newKeyArn: string;
+  resumed: boolean;
+}
 
 /** Options of a rotation. */
 export interface RotateOptions {
@@ -21,21 +27,40 @@ export interface RotateOptions {
 }
 
 /** The agent a rotation works on (its issuer's name is the O= of the new certificate). */
-export interface RotatingAgent { id: string; issuer_id: string; issuer_name: string; name: string }
+export interface RotatingAgent {
+  id: string;
+  issuer_id: string;
+  issuer_name: string;
+  name: string;
+}
 
 /** Records a new rotation of the agent's active certificate `oldSerial` (step `started`); returns its id. */
 export async function startRotation(deps: AppDeps, agentId: string, oldSerial: string): Promise<string> {
   const id = newId("rot");
-  await deps.db.insertInto("rotations").values({
-    id, agent_id: agentId, old_serial: oldSerial, new_key_arn: null, new_serial: null, step: "started",
-    created_at: deps.now().toISOString(), completed_at: null,
-  }).execute();
+  await deps.db
+    .insertInto("rotations")
+    .values({
+      id,
+      agent_id: agentId,
+      old_serial: oldSerial,
+      new_key_arn: null,
+      new_serial: null,
+      step: "started",
+      created_at: deps.now().toISOString(),
+      completed_at: null,
+    })
+    .execute();
   return id;
 }
 
 /** The id of the agent's unfinished rotation, if any. */
 export async function pendingRotationId(deps: AppDeps, agentId: string): Promise<string | undefined> {
-  const pending = await deps.db.selectFrom("rotations").select("id").where("agent_id", "=", agentId).where("completed_at", "is", null).executeTakeFirst();
+  const pending = await deps.db
+    .selectFrom("rotations")
+    .select("id")
+    .where("agent_id", "=", agentId)
+    .where("completed_at", "is", null)
+    .executeTakeFirst();
   return pending?.id;
 }
 
@@ -69,8 +94,24 @@ export async function runRotation(
     const t = deps.now().toISOString();
     await db.transaction().execute(async (trx) => {
       const known = await trx.selectFrom("keys").select("arn").where("arn", "=", arn).executeTakeFirst();
-      if (!known) await trx.insertInto("keys").values({ arn, agent_id: agent.id, purpose: "agent", state: "Enabled", public_key: publicKey, created_at: t, disabled_at: null }).execute();
-      await trx.updateTable("rotations").set({ new_key_arn: arn, step: "key_created" }).where("id", "=", rotationId).execute();
+      if (!known)
+        await trx
+          .insertInto("keys")
+          .values({
+            arn,
+            agent_id: agent.id,
+            purpose: "agent",
+            state: "Enabled",
+            public_key: publicKey,
+            created_at: t,
+            disabled_at: null,
+          })
+          .execute();
+      await trx
+        .updateTable("rotations")
+        .set({ new_key_arn: arn, step: "key_created" })
+        .where("id", "=", rotationId)
+        .execute();
     });
     rot = await load();
     if (stop("key_created")) throw new SimulatedCrash("key_created");
@@ -81,17 +122,42 @@ export async function runRotation(
     // exactly one active certificate at every point.
     const newKeyArn = rot.new_key_arn!;
     const key = await db.selectFrom("keys").select("public_key").where("arn", "=", newKeyArn).executeTakeFirstOrThrow();
-    const cert = await ca.issueAgentCertificate({ agentId: agent.id, issuerName: agent.issuer_name, publicKey: new Uint8Array(key.public_key), notBefore: deps.now() });
+    const cert = await ca.issueAgentCertificate({
+      agentId: agent.id,
+      issuerName: agent.issuer_name,
+      publicKey: new Uint8Array(key.public_key),
+      notBefore: deps.now(),
+    });
     const t = deps.now().toISOString();
     await db.transaction().execute(async (trx) => {
-      await trx.insertInto("certificates").values({
-        serial: cert.serial, agent_id: agent.id, key_arn: newKeyArn, role: "agent", der: cert.der,
-        not_before: cert.notBefore.toISOString(), not_after: cert.notAfter.toISOString(), status: "active",
-        superseded_at: null, revoked_at: null, revocation_reason: null, created_at: t,
-      }).execute();
-      await trx.updateTable("certificates").set({ status: "superseded", superseded_at: t })
-        .where("serial", "=", rot.old_serial).where("status", "=", "active").execute();
-      await trx.updateTable("rotations").set({ new_serial: cert.serial, step: "old_superseded" }).where("id", "=", rotationId).execute();
+      await trx
+        .insertInto("certificates")
+        .values({
+          serial: cert.serial,
+          agent_id: agent.id,
+          key_arn: newKeyArn,
+          role: "agent",
+          der: cert.der,
+          not_before: cert.notBefore.toISOString(),
+          not_after: cert.notAfter.toISOString(),
+          status: "active",
+          superseded_at: null,
+          revoked_at: null,
+          revocation_reason: null,
+          created_at: t,
+        })
+        .execute();
+      await trx
+        .updateTable("certificates")
+        .set({ status: "superseded", superseded_at: t })
+        .where("serial", "=", rot.old_serial)
+        .where("status", "=", "active")
+        .execute();
+      await trx
+        .updateTable("rotations")
+        .set({ new_serial: cert.serial, step: "old_superseded" })
+        .where("id", "=", rotationId)
+        .execute();
     });
     rot = await load();
     if (stop("old_superseded")) throw new SimulatedCrash("old_superseded");
@@ -103,7 +169,12 @@ export async function runRotation(
     await custody.disableKey(oldKeyArn);
     const t = deps.now().toISOString();
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable("keys").set({ state: "Disabled", disabled_at: t }).where("arn", "=", oldKeyArn).where("disabled_at", "is", null).execute();
+      await trx
+        .updateTable("keys")
+        .set({ state: "Disabled", disabled_at: t })
+        .where("arn", "=", oldKeyArn)
+        .where("disabled_at", "is", null)
+        .execute();
       await trx.updateTable("rotations").set({ step: "old_key_disabled" }).where("id", "=", rotationId).execute();
     });
     rot = await load();
@@ -112,13 +183,27 @@ export async function runRotation(
 
   if (rot.step === "old_key_disabled") {
     // Lifecycle entry last; the step only completes once it is appended (a retry appends it).
-    if (deps.log && !(await deps.log.findLifecycle(agent.issuer_id, "key.rotated", agent.id, keyRotatedMatch(rotationId)))) {
+    if (
+      deps.log &&
+      !(await deps.log.findLifecycle(agent.issuer_id, "key.rotated", agent.id, keyRotatedMatch(rotationId)))
+    ) {
       const oldKeyArn = await certificateKeyArn(deps, rot.old_serial);
-      await deps.log.appendLifecycle(agent.issuer_id, keyRotatedEntry(agent.id, {
-        rotationId, oldSerial: rot.old_serial, oldKeyArn, newSerial: rot.new_serial, newKeyArn: rot.new_key_arn,
-      }));
+      await deps.log.appendLifecycle(
+        agent.issuer_id,
+        keyRotatedEntry(agent.id, {
+          rotationId,
+          oldSerial: rot.old_serial,
+          oldKeyArn,
+          newSerial: rot.new_serial,
+          newKeyArn: rot.new_key_arn,
+        }),
+      );
     }
-    await db.updateTable("rotations").set({ step: "completed", completed_at: deps.now().toISOString() }).where("id", "=", rotationId).execute();
+    await db
+      .updateTable("rotations")
+      .set({ step: "completed", completed_at: deps.now().toISOString() })
+      .where("id", "=", rotationId)
+      .execute();
     rot = await load();
   }
   return { rotationId, oldSerial: rot.old_serial, newSerial: rot.new_serial!, newKeyArn: rot.new_key_arn!, resumed };

@@ -42,22 +42,42 @@ export function systemKeySpec(purpose: SystemKeyPurpose): SystemKeySpec {
 }
 
 /** The ARN and public key of the CA or log signer key, created (or found by alias) on first use. */
-export async function ensureSystemKey(ctx: SetupContext, purpose: SystemKeyPurpose): Promise<{ arn: string; publicKey: Uint8Array }> {
+export async function ensureSystemKey(
+  ctx: SetupContext,
+  purpose: SystemKeyPurpose,
+): Promise<{ arn: string; publicKey: Uint8Array }> {
   const { db, custody } = ctx;
   const spec = systemKeySpec(purpose);
   let arn = await systemValue(db, spec.systemName);
   if (!arn) {
     // A crash between CreateKey and storing the ARN leaves an aliased key: find it first.
-    arn = (await custody.findKeyByAlias(spec.alias)) ??
-      (await custody.createSigningKey({ purpose, alias: spec.alias, tags: spec.tags, description: spec.description })).arn;
+    arn =
+      (await custody.findKeyByAlias(spec.alias)) ??
+      (await custody.createSigningKey({ purpose, alias: spec.alias, tags: spec.tags, description: spec.description }))
+        .arn;
   }
   const known = await db.selectFrom("keys").select("public_key").where("arn", "=", arn).executeTakeFirst();
   if (known) return { arn, publicKey: new Uint8Array(known.public_key) };
   const publicKey = await custody.getPublicKey(arn);
   const t = ctx.now().toISOString();
   await db.transaction().execute(async (trx) => {
-    await trx.insertInto("keys").values({ arn, agent_id: null, purpose, state: "Enabled", public_key: publicKey, created_at: t, disabled_at: null }).execute();
-    const stored = await trx.selectFrom("system").select("value").where("name", "=", spec.systemName).executeTakeFirst();
+    await trx
+      .insertInto("keys")
+      .values({
+        arn,
+        agent_id: null,
+        purpose,
+        state: "Enabled",
+        public_key: publicKey,
+        created_at: t,
+        disabled_at: null,
+      })
+      .execute();
+    const stored = await trx
+      .selectFrom("system")
+      .select("value")
+      .where("name", "=", spec.systemName)
+      .executeTakeFirst();
     if (!stored) await trx.insertInto("system").values({ name: spec.systemName, value: arn }).execute();
   });
   return { arn, publicKey };

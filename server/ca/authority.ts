@@ -68,7 +68,16 @@ export interface CertificateAuthorityOptions {
 
 /** The CA's own output failed a self-check (bad KMS signature, wrong key certified, CA expired). Nothing was issued. */
 export class CaIntegrityError extends KakuninError {
-  constructor(code: "ERR_CA_SIGNATURE_INVALID" | "ERR_PUBLIC_KEY_MISMATCH" | "ERR_CA_EXPIRED" | "ERR_CA_NOT_YET_VALID" | "ERR_CA_CERTIFICATE_INVALID", message: string, status = 502) {
+  constructor(
+    code:
+      | "ERR_CA_SIGNATURE_INVALID"
+      | "ERR_PUBLIC_KEY_MISMATCH"
+      | "ERR_CA_EXPIRED"
+      | "ERR_CA_NOT_YET_VALID"
+      | "ERR_CA_CERTIFICATE_INVALID",
+    message: string,
+    status = 502,
+  ) {
     super(status, code, message);
   }
 }
@@ -86,7 +95,13 @@ function toIssued(cert: x509.X509Certificate, serial: string): IssuedCertificate
 }
 
 /** Serial, validity, subject and SPKI of a DER certificate. */
-export function certificateInfo(der: Uint8Array): { serial: string; notBefore: Date; notAfter: Date; subject: string; spki: Uint8Array } {
+export function certificateInfo(der: Uint8Array): {
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  subject: string;
+  spki: Uint8Array;
+} {
   const cert = new x509.X509Certificate(toArrayBuffer(der));
   return {
     serial: cert.serialNumber.toLowerCase(),
@@ -107,7 +122,12 @@ function signatureVerifies(der: Uint8Array, issuerSpki: Uint8Array): boolean {
   try {
     const { tbs, alg, sig } = splitSigned(der);
     if (!bytesEqual(alg, SHA256_WITH_RSA_ALG_ID)) return false;
-    return nodeVerify("sha256", tbs, createPublicKey({ key: Buffer.from(issuerSpki), format: "der", type: "spki" }), sig);
+    return nodeVerify(
+      "sha256",
+      tbs,
+      createPublicKey({ key: Buffer.from(issuerSpki), format: "der", type: "spki" }),
+      sig,
+    );
   } catch {
     return false;
   }
@@ -116,7 +136,15 @@ function signatureVerifies(der: Uint8Array, issuerSpki: Uint8Array): boolean {
 async function signCertificate(
   crypto: Crypto,
   keyArn: string,
-  params: { serial: string; subject: x509.Name; issuer: x509.Name; spki: Uint8Array; notBefore: Date; notAfter: Date; extensions: x509.Extension[] },
+  params: {
+    serial: string;
+    subject: x509.Name;
+    issuer: x509.Name;
+    spki: Uint8Array;
+    notBefore: Date;
+    notAfter: Date;
+    extensions: x509.Extension[];
+  },
 ): Promise<x509.X509Certificate> {
   return x509.X509CertificateGenerator.create(
     {
@@ -135,10 +163,18 @@ async function signCertificate(
 }
 
 function checkIssued(cert: x509.X509Certificate, serial: string, spki: Uint8Array, caSpki: Uint8Array): void {
-  if (cert.serialNumber.toLowerCase() !== serial) throw new CaIntegrityError("ERR_CA_CERTIFICATE_INVALID", "Issued certificate carries the wrong serial");
-  if (!bytesEqual(u8(cert.publicKey.rawData), spki)) throw new CaIntegrityError("ERR_PUBLIC_KEY_MISMATCH", "Issued certificate does not certify the requested public key");
+  if (cert.serialNumber.toLowerCase() !== serial)
+    throw new CaIntegrityError("ERR_CA_CERTIFICATE_INVALID", "Issued certificate carries the wrong serial");
+  if (!bytesEqual(u8(cert.publicKey.rawData), spki))
+    throw new CaIntegrityError(
+      "ERR_PUBLIC_KEY_MISMATCH",
+      "Issued certificate does not certify the requested public key",
+    );
   if (!signatureVerifies(u8(cert.rawData), caSpki)) {
-    throw new CaIntegrityError("ERR_CA_SIGNATURE_INVALID", "The KMS signature on the certificate does not verify under the CA public key");
+    throw new CaIntegrityError(
+      "ERR_CA_SIGNATURE_INVALID",
+      "The KMS signature on the certificate does not verify under the CA public key",
+    );
   }
 }
 
@@ -169,7 +205,8 @@ export class CertificateAuthority {
     assertRsaSpki(spki, "caPublicKey");
     const name = new x509.Name(opts.subject ?? CA_SUBJECT);
     const days = opts.validityDays ?? CA_VALIDITY_DAYS;
-    if (!Number.isInteger(days) || days < 1) throw new ValidationError("validityDays must be a positive integer", { field: "validityDays", status: 422 });
+    if (!Number.isInteger(days) || days < 1)
+      throw new ValidationError("validityDays must be a positive integer", { field: "validityDays", status: 422 });
     const { notBefore, notAfter } = validityWindow(opts.notBefore ?? new Date(), days);
     const serial = newSerial();
     const cert = await signCertificate(createKmsCrypto(custody), keyArn, {
@@ -197,13 +234,20 @@ export class CertificateAuthority {
     } catch {
       throw new Error(`crlUrl is not an absolute URL: ${opts.crlUrl}`);
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`crlUrl must be http(s): ${opts.crlUrl}`);
-    if (!Number.isInteger(opts.agentValidityDays) || opts.agentValidityDays < 1) throw new Error("agentValidityDays must be a positive integer");
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw new Error(`crlUrl must be http(s): ${opts.crlUrl}`);
+    if (!Number.isInteger(opts.agentValidityDays) || opts.agentValidityDays < 1)
+      throw new Error("agentValidityDays must be a positive integer");
 
     this.cert = new x509.X509Certificate(toArrayBuffer(ca.certificateDer));
     const bc = this.cert.getExtension(x509.BasicConstraintsExtension);
     const ski = this.cert.getExtension(x509.SubjectKeyIdentifierExtension);
-    if (!bc?.ca || !ski) throw new CaIntegrityError("ERR_CA_CERTIFICATE_INVALID", "The CA certificate lacks basicConstraints CA:TRUE or a subjectKeyIdentifier", 500);
+    if (!bc?.ca || !ski)
+      throw new CaIntegrityError(
+        "ERR_CA_CERTIFICATE_INVALID",
+        "The CA certificate lacks basicConstraints CA:TRUE or a subjectKeyIdentifier",
+        500,
+      );
     this.keyArn = ca.keyArn;
     this.certificateDer = new Uint8Array(ca.certificateDer);
     this.certificatePem = pemEncode(this.certificateDer, "CERTIFICATE");
@@ -227,14 +271,21 @@ export class CertificateAuthority {
   /** Checks that the CA's KMS key still holds the certified public key (e.g. at startup). */
   async assertKeyMatchesCertificate(): Promise<void> {
     const spki = await this.custody.getPublicKey(this.keyArn);
-    if (!bytesEqual(spki, this.spki)) throw new CaIntegrityError("ERR_PUBLIC_KEY_MISMATCH", "The CA key in KMS does not match the CA certificate", 500);
+    if (!bytesEqual(spki, this.spki))
+      throw new CaIntegrityError("ERR_PUBLIC_KEY_MISMATCH", "The CA key in KMS does not match the CA certificate", 500);
   }
 
   /**
    * Issues an agent certificate for `publicKey` (the SPKI KMS GetPublicKey returned for the agent's key).
    * With `keyArn`, the SPKI is re-read from KMS and must match.
    */
-  async issueAgentCertificate(opts: { agentId: string; issuerName: string; publicKey: Uint8Array; notBefore?: Date; keyArn?: string }): Promise<IssuedCertificate> {
+  async issueAgentCertificate(opts: {
+    agentId: string;
+    issuerName: string;
+    publicKey: Uint8Array;
+    notBefore?: Date;
+    keyArn?: string;
+  }): Promise<IssuedCertificate> {
     assertAgentId(opts.agentId);
     assertIssuerName(opts.issuerName);
     return this.issueSigner({
@@ -248,7 +299,11 @@ export class CertificateAuthority {
   }
 
   /** Issues the log signer's certificate (CN=Kakunin log signer, O=Kakunin; SAN spiffe://<td>/log). */
-  async issueLogSignerCertificate(opts: { publicKey: Uint8Array; notBefore?: Date; keyArn?: string }): Promise<IssuedCertificate> {
+  async issueLogSignerCertificate(opts: {
+    publicKey: Uint8Array;
+    notBefore?: Date;
+    keyArn?: string;
+  }): Promise<IssuedCertificate> {
     return this.issueSigner({
       subject: subjectName(LOG_SIGNER_CN, "Kakunin"),
       san: logSpiffeId(this.trustDomain),
@@ -259,19 +314,37 @@ export class CertificateAuthority {
     });
   }
 
-  private async issueSigner(p: { subject: x509.Name; san: string; publicKey: Uint8Array; notBefore: Date | undefined; days: number; keyArn: string | undefined }): Promise<IssuedCertificate> {
-    if (!(p.publicKey instanceof Uint8Array)) throw new ValidationError("publicKey must be DER bytes", { field: "publicKey", status: 422 });
+  private async issueSigner(p: {
+    subject: x509.Name;
+    san: string;
+    publicKey: Uint8Array;
+    notBefore: Date | undefined;
+    days: number;
+    keyArn: string | undefined;
+  }): Promise<IssuedCertificate> {
+    if (!(p.publicKey instanceof Uint8Array))
+      throw new ValidationError("publicKey must be DER bytes", { field: "publicKey", status: 422 });
     assertRsaSpki(p.publicKey);
     const spki = new Uint8Array(p.publicKey);
-    if (bytesEqual(spki, this.spki)) throw new ValidationError("The CA key cannot be certified as a signer", { field: "publicKey", status: 422 });
+    if (bytesEqual(spki, this.spki))
+      throw new ValidationError("The CA key cannot be certified as a signer", { field: "publicKey", status: 422 });
     if (p.keyArn !== undefined) {
       const fromKms = await this.custody.getPublicKey(p.keyArn);
-      if (!bytesEqual(fromKms, spki)) throw new CaIntegrityError("ERR_PUBLIC_KEY_MISMATCH", "publicKey is not the public key of the given KMS key", 409);
+      if (!bytesEqual(fromKms, spki))
+        throw new CaIntegrityError(
+          "ERR_PUBLIC_KEY_MISMATCH",
+          "publicKey is not the public key of the given KMS key",
+          409,
+        );
     }
     const { notBefore, notAfter } = validityWindow(p.notBefore ?? new Date(), p.days, this.notAfter);
     if (notBefore.getTime() < truncateToSecond(this.notBefore).getTime()) {
       // The clock is behind the CA's own issuance: not an expiry, a clock (or CA) problem.
-      throw new CaIntegrityError("ERR_CA_NOT_YET_VALID", `The CA certificate is not yet valid at ${notBefore.toISOString()} (valid from ${this.notBefore.toISOString()}); check the server's clock`, 409);
+      throw new CaIntegrityError(
+        "ERR_CA_NOT_YET_VALID",
+        `The CA certificate is not yet valid at ${notBefore.toISOString()} (valid from ${this.notBefore.toISOString()}); check the server's clock`,
+        409,
+      );
     }
     if (notBefore.getTime() >= notAfter.getTime()) {
       throw new CaIntegrityError("ERR_CA_EXPIRED", "The CA certificate is not valid at the requested notBefore", 409);
@@ -291,19 +364,34 @@ export class CertificateAuthority {
   }
 
   /** Signs a v2 CRL (AKI, cRLNumber, reasonCode per entry unless unspecified), verified before it is returned. */
-  async signCrl(opts: { number: bigint | number; thisUpdate: Date; nextUpdate: Date; revoked: CrlEntryInput[] }): Promise<SignedCrl> {
+  async signCrl(opts: {
+    number: bigint | number;
+    thisUpdate: Date;
+    nextUpdate: Date;
+    revoked: CrlEntryInput[];
+  }): Promise<SignedCrl> {
     const thisUpdate = truncateToSecond(opts.thisUpdate);
     const nextUpdate = truncateToSecond(opts.nextUpdate);
-    if (!(nextUpdate.getTime() > thisUpdate.getTime())) throw new ValidationError("nextUpdate must be after thisUpdate", { field: "nextUpdate", status: 422 });
+    if (!(nextUpdate.getTime() > thisUpdate.getTime()))
+      throw new ValidationError("nextUpdate must be after thisUpdate", { field: "nextUpdate", status: 422 });
     const seen = new Set<string>();
     const entries: x509.X509CrlEntryParams[] = [];
     for (const r of opts.revoked) {
       const serial = typeof r.serial === "string" ? r.serial.toLowerCase().replace(/^(00)+(?=[89a-f])/, "") : "";
-      if (!/^[0-9a-f]{2,40}$/.test(serial) || serial.length % 2) throw new ValidationError(`Not a certificate serial: ${String(r.serial)}`, { field: "revoked.serial", status: 422 });
-      if (seen.has(serial)) throw new ValidationError(`Serial ${serial} is listed twice`, { field: "revoked.serial", status: 422 });
+      if (!/^[0-9a-f]{2,40}$/.test(serial) || serial.length % 2)
+        throw new ValidationError(`Not a certificate serial: ${String(r.serial)}`, {
+          field: "revoked.serial",
+          status: 422,
+        });
+      if (seen.has(serial))
+        throw new ValidationError(`Serial ${serial} is listed twice`, { field: "revoked.serial", status: 422 });
       seen.add(serial);
       const reason = reasonCode(r.reason);
-      entries.push({ serialNumber: serial, revocationDate: truncateToSecond(r.revokedAt), ...(reason !== undefined ? { reason } : {}) });
+      entries.push({
+        serialNumber: serial,
+        revocationDate: truncateToSecond(r.revokedAt),
+        ...(reason !== undefined ? { reason } : {}),
+      });
     }
     const crl = await x509.X509CrlGenerator.create(
       {
@@ -319,7 +407,10 @@ export class CertificateAuthority {
     );
     const der = u8(crl.rawData);
     if (!signatureVerifies(der, this.spki)) {
-      throw new CaIntegrityError("ERR_CA_SIGNATURE_INVALID", "The KMS signature on the CRL does not verify under the CA public key");
+      throw new CaIntegrityError(
+        "ERR_CA_SIGNATURE_INVALID",
+        "The KMS signature on the CRL does not verify under the CA public key",
+      );
     }
     return { der, pem: crlPem(der) };
   }
@@ -342,8 +433,12 @@ function splitSigned(der: Uint8Array): { tbs: Uint8Array; alg: Uint8Array; sig: 
   const tbs = readTlv(der, outer.start);
   const alg = readTlv(der, tbs.end);
   const bits = readTlv(der, alg.end);
-  if (outer.tag !== 0x30 || tbs.tag !== 0x30 || alg.tag !== 0x30 || bits.tag !== 0x03 || der[bits.start] !== 0) throw new Error("not a SIGNED structure");
+  if (outer.tag !== 0x30 || tbs.tag !== 0x30 || alg.tag !== 0x30 || bits.tag !== 0x03 || der[bits.start] !== 0)
+    throw new Error("not a SIGNED structure");
   if (outer.end !== der.length || bits.end !== outer.end) throw new Error("trailing bytes");
-  return { tbs: der.subarray(tbs.hdrStart, tbs.end), alg: der.subarray(alg.hdrStart, alg.end), sig: der.subarray(bits.start + 1, bits.end) };
+  return {
+    tbs: der.subarray(tbs.hdrStart, tbs.end),
+    alg: der.subarray(alg.hdrStart, alg.end),
+    sig: der.subarray(bits.start + 1, bits.end),
+  };
 }
-

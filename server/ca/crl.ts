@@ -20,7 +20,8 @@ const REASON_CODES: Record<RevocationReason, x509.X509CrlReason> = {
 
 /** The reasonCode to write; undefined for "unspecified" (RFC 5280 §5.3.1: SHOULD be absent). */
 export function reasonCode(reason: RevocationReason): x509.X509CrlReason | undefined {
-  if (!isRevocationReason(reason)) throw new ValidationError(`Unknown revocation reason: ${String(reason)}`, { field: "reason", status: 422 });
+  if (!isRevocationReason(reason))
+    throw new ValidationError(`Unknown revocation reason: ${String(reason)}`, { field: "reason", status: 422 });
   const code = REASON_CODES[reason];
   return code === x509.X509CrlReason.unspecified ? undefined : code;
 }
@@ -41,7 +42,8 @@ export function derInteger(n: bigint): Uint8Array {
 /** cRLNumber (non-critical): 0 ≤ n < 2^159 (at most 20 octets, RFC 5280 §5.2.3). */
 export function crlNumberExtension(number: bigint | number): x509.Extension {
   const n = typeof number === "bigint" ? number : Number.isSafeInteger(number) ? BigInt(number) : -1n;
-  if (n < 0n || n >= 1n << 159n) throw new ValidationError("CRL number must be an integer in [0, 2^159)", { field: "number", status: 422 });
+  if (n < 0n || n >= 1n << 159n)
+    throw new ValidationError("CRL number must be an integer in [0, 2^159)", { field: "number", status: 422 });
   return new x509.Extension(OID_CRL_NUMBER, false, toArrayBuffer(derInteger(n)));
 }
 

@@ -15,7 +15,12 @@ export function kmsSigningKey(arn: string, alg: SigningAlgorithm = "RSASSA_PKCS1
     alg === "RSASSA_PKCS1_V1_5_SHA_256"
       ? { name: "RSASSA-PKCS1-v1_5", hash: { name: "SHA-256" } }
       : { name: "RSA-PSS", hash: { name: "SHA-256" }, saltLength: 32 };
-  const key = Object.freeze({ type: "private", extractable: false, algorithm: Object.freeze(algorithm), usages: ["sign"] }) as unknown as CryptoKey;
+  const key = Object.freeze({
+    type: "private",
+    extractable: false,
+    algorithm: Object.freeze(algorithm),
+    usages: ["sign"],
+  }) as unknown as CryptoKey;
   KMS_KEYS.set(key, { arn, alg });
   return key;
 }
@@ -45,7 +50,11 @@ export function createKmsCrypto(custody: KeyCustody, base: Crypto = globalThis.c
   const subtle = base.subtle;
   const kmsSubtle = Object.create(subtle, {
     sign: {
-      value: async (algorithm: AlgorithmIdentifier | RsaPssParams | EcdsaParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> => {
+      value: async (
+        algorithm: AlgorithmIdentifier | RsaPssParams | EcdsaParams,
+        key: CryptoKey,
+        data: BufferSource,
+      ): Promise<ArrayBuffer> => {
         const handle = KMS_KEYS.get(key);
         if (!handle) return subtle.sign(algorithm, key, data);
         const name = algName(algorithm);
@@ -61,7 +70,19 @@ export function createKmsCrypto(custody: KeyCustody, base: Crypto = globalThis.c
     },
   }) as SubtleCrypto;
   // Methods of the real SubtleCrypto need `this` to be the real instance.
-  for (const m of ["encrypt", "decrypt", "verify", "digest", "generateKey", "deriveKey", "deriveBits", "importKey", "exportKey", "wrapKey", "unwrapKey"] as const) {
+  for (const m of [
+    "encrypt",
+    "decrypt",
+    "verify",
+    "digest",
+    "generateKey",
+    "deriveKey",
+    "deriveBits",
+    "importKey",
+    "exportKey",
+    "wrapKey",
+    "unwrapKey",
+  ] as const) {
     const fn = (subtle as unknown as Record<string, unknown>)[m];
     if (typeof fn === "function") Object.defineProperty(kmsSubtle, m, { value: fn.bind(subtle) });
   }

@@ -21,13 +21,21 @@ const TRUST_DOMAIN_RE = /^[a-z0-9]([a-z0-9._-]{0,253}[a-z0-9])?$/;
 
 export function assertAgentId(agentId: string): void {
   if (typeof agentId !== "string" || !AGENT_ID_RE.test(agentId)) {
-    throw new ValidationError("agentId must be 1-64 characters of A-Z a-z 0-9 . _ - (it appears in the CN and a SPIFFE URI)", { field: "agentId", status: 422 });
+    throw new ValidationError(
+      "agentId must be 1-64 characters of A-Z a-z 0-9 . _ - (it appears in the CN and a SPIFFE URI)",
+      { field: "agentId", status: 422 },
+    );
   }
 }
 
 export function assertIssuerName(name: string): void {
   // ub-organization-name is 64; no control characters.
-  if (typeof name !== "string" || name.trim().length === 0 || [...name].length > 64 || /[\u0000-\u001f\u007f]/.test(name)) {
+  if (
+    typeof name !== "string" ||
+    name.trim().length === 0 ||
+    [...name].length > 64 ||
+    /[\u0000-\u001f\u007f]/.test(name)
+  ) {
     throw new ValidationError("issuerName must be 1-64 printable characters", { field: "issuerName", status: 422 });
   }
 }
@@ -58,7 +66,11 @@ export function assertRsaSpki(spki: Uint8Array, field = "publicKey"): void {
   } catch {
     ok = false;
   }
-  if (!ok) throw new ValidationError(`${field} must be a DER SubjectPublicKeyInfo of an RSA key of at least 2048 bits`, { field, status: 422 });
+  if (!ok)
+    throw new ValidationError(`${field} must be a DER SubjectPublicKeyInfo of an RSA key of at least 2048 bits`, {
+      field,
+      status: 422,
+    });
 }
 
 export function truncateToSecond(d: Date): Date {
@@ -84,7 +96,12 @@ export async function caExtensions(spki: Uint8Array): Promise<x509.Extension[]> 
 }
 
 /** End-entity signer profile shared by agent and log-signer certificates. */
-export async function signerExtensions(opts: { spki: Uint8Array; san: string; caKeyId: string; crlUrl: string }): Promise<x509.Extension[]> {
+export async function signerExtensions(opts: {
+  spki: Uint8Array;
+  san: string;
+  caKeyId: string;
+  crlUrl: string;
+}): Promise<x509.Extension[]> {
   return [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),

@@ -12,4 +12,3 @@ export function newSerial(): string {
     if (b[0] !== 0) return b.toString("hex");
   }
 }
-

@@ -52,7 +52,9 @@ export async function createDb(url: string, opts: { poolMax?: number } = {}): Pr
     const INT8 = 20;
     const types = {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
-        oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+        oid === INT8
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
     };
     // At least 2: withMigrationLock holds one connection while the locked work uses others.
     const max = Math.max(2, opts.poolMax ?? (Number(process.env.KAKUNIN_DB_POOL_MAX) || 10));
@@ -147,7 +149,10 @@ type SqliteStatement = import("better-sqlite3").Statement;
  * again on every append was ≈ 3 % of the server's CPU. A statement still being iterated (a
  * streamed query) is busy and not shared; the cache holds at most `max` statements (oldest out).
  */
-export function withStatementCache(sqlite: SqliteDb, max = 512): { prepare(sql: string): SqliteStatement; close(): void } {
+export function withStatementCache(
+  sqlite: SqliteDb,
+  max = 512,
+): { prepare(sql: string): SqliteStatement; close(): void } {
   const cache = new Map<string, SqliteStatement>();
   let noop: SqliteStatement | undefined;
   return {

@@ -8,7 +8,10 @@ import type { WalSync } from "./wal-sync.js";
  */
 export interface CommitDurability {
   /** Runs `fn` in a write transaction; returns once it has committed, with `durable`, settled once the commit is on stable storage. */
-  commit<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>): Promise<{ value: T; durable: Promise<void> }>;
+  commit<DB, T>(
+    db: Kysely<DB>,
+    fn: (trx: Transaction<DB>) => Promise<T>,
+  ): Promise<{ value: T; durable: Promise<void> }>;
   /** Resolves once every commit made through {@link commit} so far is on stable storage. */
   flushed(): Promise<void>;
   close(): Promise<void>;

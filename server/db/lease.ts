@@ -74,7 +74,13 @@ export function ownerIsDead(owner: string): boolean {
  * a dead process of this host. Portable SQL only: a plain INSERT (unique violation = held) followed
  * by a conditional UPDATE. Returns the previous holder when it was taken over from a dead one.
  */
-export async function tryAcquireLease(db: Kysely<Database>, name: string, owner: string, ttlMs: number, now: Date): Promise<boolean | { tookOverFrom: string }> {
+export async function tryAcquireLease(
+  db: Kysely<Database>,
+  name: string,
+  owner: string,
+  ttlMs: number,
+  now: Date,
+): Promise<boolean | { tookOverFrom: string }> {
   const expires = new Date(now.getTime() + ttlMs).toISOString();
   try {
     await db.insertInto("leases").values({ name, owner, expires_at: expires }).execute();
@@ -82,7 +88,8 @@ export async function tryAcquireLease(db: Kysely<Database>, name: string, owner:
   } catch {
     // Held (or just inserted by someone else): take over only if expired, ours, or its holder is dead.
   }
-  const res = await db.updateTable("leases")
+  const res = await db
+    .updateTable("leases")
     .set({ owner, expires_at: expires })
     .where("name", "=", name)
     .where((eb) => eb.or([eb("expires_at", "<", now.toISOString()), eb("owner", "=", owner)]))
@@ -90,8 +97,12 @@ export async function tryAcquireLease(db: Kysely<Database>, name: string, owner:
   if (Number(res.numUpdatedRows) === 1) return true;
   const held = await db.selectFrom("leases").select("owner").where("name", "=", name).executeTakeFirst();
   if (!held || !ownerIsDead(held.owner)) return false;
-  const taken = await db.updateTable("leases").set({ owner, expires_at: expires })
-    .where("name", "=", name).where("owner", "=", held.owner).executeTakeFirst();
+  const taken = await db
+    .updateTable("leases")
+    .set({ owner, expires_at: expires })
+    .where("name", "=", name)
+    .where("owner", "=", held.owner)
+    .executeTakeFirst();
   return Number(taken.numUpdatedRows) === 1 ? { tookOverFrom: held.owner } : false;
 }
 
@@ -103,7 +114,12 @@ export async function releaseLease(db: Kysely<Database>, name: string, owner: st
  * Run `fn` while holding the cross-process lease `name`. The lease is renewed every ttl/3 while
  * `fn` runs. Throws LeaseBusyError if it cannot be taken within waitMs.
  */
-export async function withLease<T>(db: Kysely<Database>, name: string, fn: () => Promise<T>, opts: LeaseOptions = {}): Promise<T> {
+export async function withLease<T>(
+  db: Kysely<Database>,
+  name: string,
+  fn: () => Promise<T>,
+  opts: LeaseOptions = {},
+): Promise<T> {
   const ttlMs = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const waitMs = opts.waitMs ?? 0;
   const pollMs = opts.pollMs ?? 100;
@@ -114,20 +130,32 @@ export async function withLease<T>(db: Kysely<Database>, name: string, fn: () =>
   for (;;) {
     const got = await tryAcquireLease(db, name, owner, ttlMs, now());
     if (got) {
-      if (typeof got === "object") opts.logger?.warn({ lease: name, previousOwner: got.tookOverFrom }, "lease taken over from a dead process");
+      if (typeof got === "object")
+        opts.logger?.warn({ lease: name, previousOwner: got.tookOverFrom }, "lease taken over from a dead process");
       break;
     }
     if (Date.now() >= deadline) throw new LeaseBusyError(name);
     if (!waitLogged && opts.logger) {
       waitLogged = true;
-      const held = await db.selectFrom("leases").select(["owner", "expires_at"]).where("name", "=", name).executeTakeFirst().catch(() => undefined);
-      opts.logger.info({ lease: name, owner: held?.owner, expiresAt: held?.expires_at, waitMs }, "waiting for a lease held by another process");
+      const held = await db
+        .selectFrom("leases")
+        .select(["owner", "expires_at"])
+        .where("name", "=", name)
+        .executeTakeFirst()
+        .catch(() => undefined);
+      opts.logger.info(
+        { lease: name, owner: held?.owner, expiresAt: held?.expires_at, waitMs },
+        "waiting for a lease held by another process",
+      );
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }
-  const renew = setInterval(() => {
-    void tryAcquireLease(db, name, owner, ttlMs, now()).catch(() => undefined);
-  }, Math.max(1000, Math.floor(ttlMs / 3)));
+  const renew = setInterval(
+    () => {
+      void tryAcquireLease(db, name, owner, ttlMs, now()).catch(() => undefined);
+    },
+    Math.max(1000, Math.floor(ttlMs / 3)),
+  );
   renew.unref();
   try {
     return await fn();

@@ -9,7 +9,11 @@ export type KeyState = "Enabled" | "Disabled" | "PendingCreation";
 export type CertificateStatus = "active" | "superseded" | "revoked";
 export type CertificateRole = "agent" | "ca" | "log";
 
-export interface IssuersTable { id: string; name: string; created_at: string }
+export interface IssuersTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
 export interface TokensTable {
   id: string;
   token_hash: string; // lowercase hex SHA-256 of the token
@@ -19,7 +23,13 @@ export interface TokensTable {
   created_at: string;
   revoked_at: string | null;
 }
-export interface AgentsTable { id: string; issuer_id: string; name: string; status: "active" | "revoked"; created_at: string }
+export interface AgentsTable {
+  id: string;
+  issuer_id: string;
+  name: string;
+  status: "active" | "revoked";
+  created_at: string;
+}
 export interface KeysTable {
   arn: string;
   agent_id: string | null;
@@ -43,7 +53,13 @@ export interface CertificatesTable {
   revocation_reason: string | null;
   created_at: string;
 }
-export interface CrlsTable { number: number; der: Uint8Array; this_update: string; next_update: string; created_at: string }
+export interface CrlsTable {
+  number: number;
+  der: Uint8Array;
+  this_update: string;
+  next_update: string;
+  created_at: string;
+}
 /** Rotation progress (DESIGN order): new key created+stored → new cert issued and old superseded → old key disabled → logged. */
 export type RotationStep = "started" | "key_created" | "old_superseded" | "old_key_disabled" | "completed";
 export interface RotationsTable {
@@ -67,8 +83,15 @@ export interface RevocationsTable {
   crl_number: number | null;
   completed_at: string | null;
 }
-export interface SystemTable { name: string; value: string }
-export interface LeasesTable { name: string; owner: string; expires_at: string }
+export interface SystemTable {
+  name: string;
+  value: string;
+}
+export interface LeasesTable {
+  name: string;
+  owner: string;
+  expires_at: string;
+}
 
 export interface Database {
   issuers: IssuersTable;

@@ -87,6 +87,8 @@ export class WalSync {
 export class WalSyncError extends Error {
   readonly code = "ERR_WAL_SYNC";
   constructor(walPath: string, cause: unknown) {
-    super(`could not sync the write-ahead log ${walPath}; restart the server (SQLite recovers from what is on disk)`, { cause });
+    super(`could not sync the write-ahead log ${walPath}; restart the server (SQLite recovers from what is on disk)`, {
+      cause,
+    });
   }
 }

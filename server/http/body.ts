@@ -64,7 +64,12 @@ export async function readRequestBody(c: Context<AppEnv>): Promise<void> {
   if (incoming && typeof incoming.on === "function") {
     if (incoming.rawBody === undefined) {
       const declared = incoming.headers["content-length"];
-      if (declared !== undefined && incoming.headers["transfer-encoding"] === undefined && Number.parseInt(declared, 10) > bodyLimit) throw new PayloadTooLargeError(bodyLimit);
+      if (
+        declared !== undefined &&
+        incoming.headers["transfer-encoding"] === undefined &&
+        Number.parseInt(declared, 10) > bodyLimit
+      )
+        throw new PayloadTooLargeError(bodyLimit);
       incoming.rawBody = incoming.readableEnded ? Buffer.alloc(0) : await readLimited(incoming, bodyLimit, budget);
     }
     bytes = incoming.rawBody;
@@ -74,7 +79,9 @@ export async function readRequestBody(c: Context<AppEnv>): Promise<void> {
   }
   // Hono's HonoRequest caches bodies by kind; arrayBuffer first (other kinds are derived from the first cached one).
   const req = c.req as unknown as { bodyCache: Record<string, Promise<unknown>>; json: () => Promise<unknown> };
-  req.bodyCache.arrayBuffer = Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  req.bodyCache.arrayBuffer = Promise.resolve(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
   const type = c.req.header("content-type");
   // An empty body is no body (e.g. `POST …/tokens` sent with a JSON content type): routes that need
   // one refuse it in their validator, as before.
@@ -83,14 +90,16 @@ export async function readRequestBody(c: Context<AppEnv>): Promise<void> {
     return;
   }
   // Buffer#toString would silently turn invalid UTF-8 into U+FFFD: a different payload than was sent.
-  if (!isUtf8(bytes)) throw new ValidationError("Request body is not valid UTF-8 (RFC 8259 §8.1)", { code: "ERR_MALFORMED_JSON" });
+  if (!isUtf8(bytes))
+    throw new ValidationError("Request body is not valid UTF-8 (RFC 8259 §8.1)", { code: "ERR_MALFORMED_JSON" });
   const text = bytes.toString("utf8");
   req.bodyCache.text = Promise.resolve(text);
   let value: unknown;
   try {
     value = parseIJson(text);
   } catch (e) {
-    if (e instanceof MalformedJson) throw new ValidationError("Request body is not valid JSON", { code: "ERR_MALFORMED_JSON" });
+    if (e instanceof MalformedJson)
+      throw new ValidationError("Request body is not valid JSON", { code: "ERR_MALFORMED_JSON" });
     if (e instanceof IJsonViolation) throw new ValidationError(e.message, { status: 422, code: e.code, field: e.path });
     throw e;
   }
@@ -110,7 +119,8 @@ export function closeIfBodyUnread(): MiddlewareHandler<AppEnv> {
     const incoming = (c.env as { incoming?: Incoming } | undefined)?.incoming;
     if (!incoming || incoming.readableEnded || incoming.rawBody !== undefined) return;
     const h = incoming.headers;
-    const hasBody = h["transfer-encoding"] !== undefined || (h["content-length"] !== undefined && h["content-length"] !== "0");
+    const hasBody =
+      h["transfer-encoding"] !== undefined || (h["content-length"] !== undefined && h["content-length"] !== "0");
     if (!hasBody) return;
     try {
       c.res.headers.set("connection", "close");
@@ -140,7 +150,8 @@ function readLimited(incoming: IncomingMessage, max: number, budget: BodyBudget)
     };
     const onData = (chunk: Buffer) => {
       if (size + chunk.length > max) return fail(new PayloadTooLargeError(max));
-      if (!budget.take(chunk.length)) return fail(new OverloadedError("Too many request bodies are being received at once; retry later"));
+      if (!budget.take(chunk.length))
+        return fail(new OverloadedError("Too many request bodies are being received at once; retry later"));
       size += chunk.length;
       chunks.push(chunk);
     };

@@ -16,7 +16,12 @@
 
 /** A body that is valid JSON but not I-JSON; `path` names the member (e.g. `payload.items.3.d`). */
 export class IJsonViolation extends Error {
-  constructor(readonly code: "ERR_JSON_DUPLICATE_MEMBER" | "ERR_JSON_NUMBER_NOT_EXACT" | "ERR_JSON_INVALID_STRING" | "ERR_JSON_TOO_DEEP", readonly path: string, message: string) {
+  constructor(
+    readonly code:
+      "ERR_JSON_DUPLICATE_MEMBER" | "ERR_JSON_NUMBER_NOT_EXACT" | "ERR_JSON_INVALID_STRING" | "ERR_JSON_TOO_DEEP",
+    readonly path: string,
+    message: string,
+  ) {
     super(message);
     this.name = "IJsonViolation";
   }
@@ -61,7 +66,12 @@ function checkIJson(text: string): void {
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const object = c === 0x7b;
-      if (stack.length >= MAX_BODY_DEPTH) throw new IJsonViolation("ERR_JSON_TOO_DEEP", fieldOf(path), `Nesting deeper than ${MAX_BODY_DEPTH} levels at ${fieldOf(path) || "the top level"} (an exported log line may nest at most 128 deep)`);
+      if (stack.length >= MAX_BODY_DEPTH)
+        throw new IJsonViolation(
+          "ERR_JSON_TOO_DEEP",
+          fieldOf(path),
+          `Nesting deeper than ${MAX_BODY_DEPTH} levels at ${fieldOf(path) || "the top level"} (an exported log line may nest at most 128 deep)`,
+        );
       stack.push({ keys: undefined, object, expectKey: object, index: 0 });
       path.push(object ? "" : 0);
       i++;
@@ -84,10 +94,20 @@ function checkIJson(text: string): void {
         top.expectKey = false;
         path[path.length - 1] = value;
         top.keys ??= new Set();
-        if (top.keys.has(value)) throw new IJsonViolation("ERR_JSON_DUPLICATE_MEMBER", fieldOf(path), `Duplicate member name ${JSON.stringify(value)} at ${fieldOf(path) || "the top level"}`);
+        if (top.keys.has(value))
+          throw new IJsonViolation(
+            "ERR_JSON_DUPLICATE_MEMBER",
+            fieldOf(path),
+            `Duplicate member name ${JSON.stringify(value)} at ${fieldOf(path) || "the top level"}`,
+          );
         top.keys.add(value);
       }
-      if (BAD_STRING.test(value)) throw new IJsonViolation("ERR_JSON_INVALID_STRING", fieldOf(path), `${isKey ? "Member name" : "String"} at ${fieldOf(path) || "the top level"} contains a lone surrogate or a noncharacter (not I-JSON, RFC 7493 §2.1)`);
+      if (BAD_STRING.test(value))
+        throw new IJsonViolation(
+          "ERR_JSON_INVALID_STRING",
+          fieldOf(path),
+          `${isKey ? "Member name" : "String"} at ${fieldOf(path) || "the top level"} contains a lone surrogate or a noncharacter (not I-JSON, RFC 7493 §2.1)`,
+        );
       i = end + 1;
     } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       let j = i + 1;
@@ -97,7 +117,11 @@ function checkIJson(text: string): void {
         const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
         const d = Number(token);
         const fate = Number.isFinite(d) ? `would be signed as ${String(d)}` : "is beyond the IEEE 754 double range";
-        throw new IJsonViolation("ERR_JSON_NUMBER_NOT_EXACT", fieldOf(path), `Number ${shown} at ${fieldOf(path) || "the top level"} ${fate}: it does not round-trip through an IEEE 754 double (I-JSON, RFC 7493 §2.2); send it as a string`);
+        throw new IJsonViolation(
+          "ERR_JSON_NUMBER_NOT_EXACT",
+          fieldOf(path),
+          `Number ${shown} at ${fieldOf(path) || "the top level"} ${fate}: it does not round-trip through an IEEE 754 double (I-JSON, RFC 7493 §2.2); send it as a string`,
+        );
       }
       i = j;
     } else {

@@ -26,7 +26,8 @@ export function nameProblem(name: string): string | undefined {
   if (length === 0) return "must not be empty";
   if (length > NAME_MAX_CHARS) return `must be at most ${NAME_MAX_CHARS} characters (it has ${length})`;
   const bad = FORBIDDEN.exec(name);
-  if (bad) return `must not contain U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")} (control, format, surrogate, private-use, unassigned or line-separator characters are refused)`;
+  if (bad)
+    return `must not contain U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")} (control, format, surrogate, private-use, unassigned or line-separator characters are refused)`;
   if (EDGE_SPACE.test(name)) return "must not start or end with white space";
   if (name.normalize("NFC") !== name) return "must be in Unicode normalisation form C (NFC)";
   return undefined;
@@ -34,8 +35,16 @@ export function nameProblem(name: string): string | undefined {
 
 /** A zod string checked by {@link nameProblem}; a failure is reported as 422 ERR_INVALID_NAME (http/openapi.ts). */
 export function NameSchema() {
-  return z.string().superRefine((value, ctx) => {
-    const problem = nameProblem(value);
-    if (problem) ctx.addIssue({ code: "custom", message: problem, params: { status: 422, code: "ERR_INVALID_NAME" } });
-  }).openapi({ minLength: 1, maxLength: NAME_MAX_CHARS, description: `1–${NAME_MAX_CHARS} characters, NFC, no control/format/private-use/unassigned characters, no leading or trailing space` });
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = nameProblem(value);
+      if (problem)
+        ctx.addIssue({ code: "custom", message: problem, params: { status: 422, code: "ERR_INVALID_NAME" } });
+    })
+    .openapi({
+      minLength: 1,
+      maxLength: NAME_MAX_CHARS,
+      description: `1–${NAME_MAX_CHARS} characters, NFC, no control/format/private-use/unassigned characters, no leading or trailing space`,
+    });
 }

@@ -24,16 +24,42 @@ export function httpServerOptions(config: Pick<Config, "requestTimeoutMs" | "hea
 }
 
 const CLIENT_ERRORS: Record<string, { status: number; title: string; code: string; detail: string }> = {
-  HPE_HEADER_OVERFLOW: { status: 431, title: "Request Header Fields Too Large", code: "ERR_HEADERS_TOO_LARGE", detail: "The request's headers exceed the server's limit" },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, title: "Request Timeout", code: "ERR_REQUEST_TIMEOUT", detail: "The request was not received within the server's deadline" },
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, title: "Content Too Large", code: "ERR_PAYLOAD_TOO_LARGE", detail: "Chunk extensions exceed the server's limit" },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    title: "Request Header Fields Too Large",
+    code: "ERR_HEADERS_TOO_LARGE",
+    detail: "The request's headers exceed the server's limit",
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    title: "Request Timeout",
+    code: "ERR_REQUEST_TIMEOUT",
+    detail: "The request was not received within the server's deadline",
+  },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    title: "Content Too Large",
+    code: "ERR_PAYLOAD_TOO_LARGE",
+    detail: "Chunk extensions exceed the server's limit",
+  },
 };
-const BAD_REQUEST = { status: 400, title: "Bad Request", code: "ERR_BAD_REQUEST", detail: "The request is not valid HTTP/1.1" };
+const BAD_REQUEST = {
+  status: 400,
+  title: "Bad Request",
+  code: "ERR_BAD_REQUEST",
+  detail: "The request is not valid HTTP/1.1",
+};
 
 /** The raw HTTP response Node would have written, with an RFC 9457 body instead of none. */
 export function clientErrorResponse(errorCode: string | undefined): string {
   const p = CLIENT_ERRORS[errorCode ?? ""] ?? BAD_REQUEST;
-  const body = JSON.stringify({ type: problemType(p.code), title: p.title, status: p.status, detail: p.detail, code: p.code });
+  const body = JSON.stringify({
+    type: problemType(p.code),
+    title: p.title,
+    status: p.status,
+    detail: p.detail,
+    code: p.code,
+  });
   return `HTTP/1.1 ${p.status} ${p.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
@@ -44,13 +70,16 @@ export function clientErrorResponse(errorCode: string | undefined): string {
 export function hardenHttpServer(server: Server, config: Pick<Config, "idleTimeoutMs">): void {
   // A connection sending nothing (and being sent nothing) for this long is destroyed.
   server.setTimeout(config.idleTimeoutMs);
-  server.on("clientError", (err: Error & { code?: string }, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }) => {
-    if (err.code === "ECONNRESET" || !socket.writable || socket._httpMessage?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    socket.end(clientErrorResponse(err.code));
-    // A client that does not read its answer must not keep the socket.
-    setTimeout(() => socket.destroy(), 1000).unref();
-  });
+  server.on(
+    "clientError",
+    (err: Error & { code?: string }, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }) => {
+      if (err.code === "ECONNRESET" || !socket.writable || socket._httpMessage?.headersSent) {
+        socket.destroy();
+        return;
+      }
+      socket.end(clientErrorResponse(err.code));
+      // A client that does not read its answer must not keep the socket.
+      setTimeout(() => socket.destroy(), 1000).unref();
+    },
+  );
 }

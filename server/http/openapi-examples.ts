@@ -14,42 +14,89 @@ const KEY = "arn:aws:kms:eu-west-1:111122223333:key/1382f1d9-87ce-4d8f-a319-6b58
 const NEW_KEY = "arn:aws:kms:eu-west-1:111122223333:key/31154aaf-23e8-4213-a9e0-66a1ab636697";
 const LOG_SERIAL = "2a6928dea1ced202cd72da810ed49822";
 const LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/79942faa-ed5a-499d-845d-372705bcbc7e";
-const CERT_PEM = "-----BEGIN CERTIFICATE-----\nMIID8jCCAtqgAwIBAgIQJqAQRqwtZmLLO3GODtWlAzANBgkqhkiG9w0BAQsFADA…\n-----END CERTIFICATE-----\n";
-const CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIDSDCCAjCgAwIBAgIQWWjhNsplhhvGqWUJzJ6sLzANBgkqhkiG9w0BAQsFADA…\n-----END CERTIFICATE-----\n";
+const CERT_PEM =
+  "-----BEGIN CERTIFICATE-----\nMIID8jCCAtqgAwIBAgIQJqAQRqwtZmLLO3GODtWlAzANBgkqhkiG9w0BAQsFADA…\n-----END CERTIFICATE-----\n";
+const CA_PEM =
+  "-----BEGIN CERTIFICATE-----\nMIIDSDCCAjCgAwIBAgIQWWjhNsplhhvGqWUJzJ6sLzANBgkqhkiG9w0BAQsFADA…\n-----END CERTIFICATE-----\n";
 const CRL_PEM = "-----BEGIN X509 CRL-----\nMIIBpjCBjwIBATANBgkqhkiG9w0BAQsFADA…\n-----END X509 CRL-----\n";
 const SIG = "FlRRjME7FYABNIUYu0TiYDFuMEX9kaLbiQlyo6vx5fuUMrZCWBLD/ngPWTd3FEeFImNacO2BNWMDaMuRgospgtXg==";
 const HEAD = "0256934711e84062e2363ee7dbce64623337c6d163d1738ce5850838bdbe9398";
 const PREV = "335f1a7c8346d15b227f95036671e524f025e4a7fc64011d5cfe796b4bed7c89";
 
-const key = (arn: string, disabledAt: string | null) => ({ arn, state: disabledAt ? "Disabled" : "Enabled", createdAt: "2026-12-02T17:13:02.175Z", disabledAt });
+const key = (arn: string, disabledAt: string | null) => ({
+  arn,
+  state: disabledAt ? "Disabled" : "Enabled",
+  createdAt: "2026-12-02T17:13:02.175Z",
+  disabledAt,
+});
 const certificate = (serial: string, status: "active" | "superseded" | "revoked", arn: string) => ({
-  serial, pem: CERT_PEM, status, notBefore: "2026-12-02T17:13:02.000Z", notAfter: "2027-12-02T17:13:02.000Z", issuedAt: "2026-12-02T17:13:02.175Z",
+  serial,
+  pem: CERT_PEM,
+  status,
+  notBefore: "2026-12-02T17:13:02.000Z",
+  notAfter: "2027-12-02T17:13:02.000Z",
+  issuedAt: "2026-12-02T17:13:02.175Z",
   supersededAt: status === "superseded" ? "2026-12-02T17:20:41.485Z" : null,
   revokedAt: status === "revoked" ? "2026-12-02T17:31:09.528Z" : null,
   revocationReason: status === "revoked" ? "keyCompromise" : null,
   key: key(arn, status === "active" ? null : "2026-12-02T17:20:41.507Z"),
 });
 const agent = (status: "fresh" | "rotated" | "revoked") => ({
-  id: AGENT, name: "payments-bot", issuer: { id: ISSUER, name: "Acme Bank" },
-  status: status === "revoked" ? "revoked" : "active", createdAt: "2026-12-02T17:13:02.175Z",
+  id: AGENT,
+  name: "payments-bot",
+  issuer: { id: ISSUER, name: "Acme Bank" },
+  status: status === "revoked" ? "revoked" : "active",
+  createdAt: "2026-12-02T17:13:02.175Z",
   activeCertificate: status === "fresh" ? SERIAL : status === "rotated" ? NEW_SERIAL : null,
   keyArn: status === "fresh" ? KEY : status === "rotated" ? NEW_KEY : null,
-  certificates: status === "fresh" ? [certificate(SERIAL, "active", KEY)]
-    : [certificate(SERIAL, "superseded", KEY), certificate(NEW_SERIAL, status === "rotated" ? "active" : "revoked", NEW_KEY)],
+  certificates:
+    status === "fresh"
+      ? [certificate(SERIAL, "active", KEY)]
+      : [
+          certificate(SERIAL, "superseded", KEY),
+          certificate(NEW_SERIAL, status === "rotated" ? "active" : "revoked", NEW_KEY),
+        ],
 });
-const checkpoint = { issuer: ISSUER, size: 2, head: HEAD, time: "2026-12-02T17:13:02.215Z", signer: { cert: LOG_SERIAL, key: LOG_KEY, alg: "RSASSA_PSS_SHA_256" }, sig: SIG };
+const checkpoint = {
+  issuer: ISSUER,
+  size: 2,
+  head: HEAD,
+  time: "2026-12-02T17:13:02.215Z",
+  signer: { cert: LOG_SERIAL, key: LOG_KEY, alg: "RSASSA_PSS_SHA_256" },
+  sig: SIG,
+};
 const registeredEntry = {
-  v: 1, seq: 0, time: "2026-12-02T17:13:02.179Z", type: "agent.registered", issuer: ISSUER, agent: AGENT,
+  v: 1,
+  seq: 0,
+  time: "2026-12-02T17:13:02.179Z",
+  type: "agent.registered",
+  issuer: ISSUER,
+  agent: AGENT,
   signer: { cert: LOG_SERIAL, key: LOG_KEY, alg: "RSASSA_PSS_SHA_256" },
   payloadHash: "1592004bc12f86fa496f7c25b5bcff79a877bccdee662a54408ab193e1b95479",
   prevHash: "0000000000000000000000000000000000000000000000000000000000000000",
-  details: { name: "payments-bot", cert: SERIAL, key: KEY, notBefore: "2026-12-02T17:13:02.000Z", notAfter: "2027-12-02T17:13:02.000Z" },
-  hash: PREV, sig: SIG,
+  details: {
+    name: "payments-bot",
+    cert: SERIAL,
+    key: KEY,
+    notBefore: "2026-12-02T17:13:02.000Z",
+    notAfter: "2027-12-02T17:13:02.000Z",
+  },
+  hash: PREV,
+  sig: SIG,
 };
 const operationEntry = {
-  v: 1, seq: 1, time: "2026-12-02T17:13:02.197Z", type: "agent.operation", issuer: ISSUER, agent: AGENT,
+  v: 1,
+  seq: 1,
+  time: "2026-12-02T17:13:02.197Z",
+  type: "agent.operation",
+  issuer: ISSUER,
+  agent: AGENT,
   signer: { cert: SERIAL, key: KEY, alg: "RSASSA_PSS_SHA_256" },
-  payloadHash: "883eff9a45bdb09cf2941f536201681e78035fe26ceb99fddef2ce4696091a00", prevHash: PREV, hash: HEAD, sig: SIG,
+  payloadHash: "883eff9a45bdb09cf2941f536201681e78035fe26ceb99fddef2ce4696091a00",
+  prevHash: PREV,
+  hash: HEAD,
+  sig: SIG,
 };
 
 /** Examples of one operation: the JSON request body and responses by status code. */
@@ -62,8 +109,19 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   getHealth: { responses: { 200: { status: "ok", time: "2026-12-02T17:13:01.537Z" } } },
   getReadiness: {
     responses: {
-      200: { status: "ready", time: "2026-12-02T17:13:01.537Z", dependencies: { database: { state: "ok" }, kms: { state: "ok" } } },
-      503: { status: "degraded", time: "2026-12-02T17:13:01.537Z", dependencies: { database: { state: "ok" }, kms: { state: "degraded", since: "2026-12-02T17:12:58.120Z", lastError: "TimeoutError" } } },
+      200: {
+        status: "ready",
+        time: "2026-12-02T17:13:01.537Z",
+        dependencies: { database: { state: "ok" }, kms: { state: "ok" } },
+      },
+      503: {
+        status: "degraded",
+        time: "2026-12-02T17:13:01.537Z",
+        dependencies: {
+          database: { state: "ok" },
+          kms: { state: "degraded", since: "2026-12-02T17:12:58.120Z", lastError: "TimeoutError" },
+        },
+      },
     },
   },
   createIssuer: {
@@ -72,29 +130,91 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   createAgent: {
     request: { name: "payments-bot" },
-    responses: { 201: { id: AGENT, name: "payments-bot", keyArn: KEY, certificate: { serial: SERIAL, pem: CERT_PEM, notBefore: "2026-12-02T17:13:02.000Z", notAfter: "2027-12-02T17:13:02.000Z" } } },
+    responses: {
+      201: {
+        id: AGENT,
+        name: "payments-bot",
+        keyArn: KEY,
+        certificate: {
+          serial: SERIAL,
+          pem: CERT_PEM,
+          notBefore: "2026-12-02T17:13:02.000Z",
+          notAfter: "2027-12-02T17:13:02.000Z",
+        },
+      },
+    },
   },
   listAgents: { responses: { 200: { agents: [agent("fresh")] } } },
   getAgent: { responses: { 200: agent("fresh") } },
   rotateAgent: {
-    responses: { 200: { agent: agent("rotated"), rotation: { id: "rot_7aba5289c8a5d32fead8249b45915355", oldSerial: SERIAL, newSerial: NEW_SERIAL, newKeyArn: NEW_KEY, resumed: false } } },
+    responses: {
+      200: {
+        agent: agent("rotated"),
+        rotation: {
+          id: "rot_7aba5289c8a5d32fead8249b45915355",
+          oldSerial: SERIAL,
+          newSerial: NEW_SERIAL,
+          newKeyArn: NEW_KEY,
+          resumed: false,
+        },
+      },
+    },
   },
   revokeAgent: {
     request: { reason: "keyCompromise" },
-    responses: { 200: { agent: agent("revoked"), revocation: { serial: NEW_SERIAL, reason: "keyCompromise", revokedAt: "2026-12-02T17:31:09.528Z", crlNumber: 2, resumed: false } } },
+    responses: {
+      200: {
+        agent: agent("revoked"),
+        revocation: {
+          serial: NEW_SERIAL,
+          reason: "keyCompromise",
+          revokedAt: "2026-12-02T17:31:09.528Z",
+          crlNumber: 2,
+          resumed: false,
+        },
+      },
+    },
   },
-  createAgentToken: { responses: { 201: { token: "kkn_agt_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampl", agent: AGENT } } },
+  createAgentToken: {
+    responses: { 201: { token: "kkn_agt_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampl", agent: AGENT } },
+  },
   getCaCertificate: { responses: { 200: CA_PEM } },
   getCrlPem: { responses: { 200: CRL_PEM } },
   getPublicAgent: { responses: { 200: agent("fresh") } },
-  getPublicCertificate: { responses: { 200: { ...certificate(SERIAL, "active", KEY), role: "agent", agent: { id: AGENT, name: "payments-bot", issuer: { id: ISSUER, name: "Acme Bank" } } } } },
+  getPublicCertificate: {
+    responses: {
+      200: {
+        ...certificate(SERIAL, "active", KEY),
+        role: "agent",
+        agent: { id: AGENT, name: "payments-bot", issuer: { id: ISSUER, name: "Acme Bank" } },
+      },
+    },
+  },
   getDirectory: {
     responses: {
       200: {
-        format: "kakunin-directory/1", generatedAt: "2026-12-02T17:40:00.000Z", trustDomain: "kakunin.example",
-        ca: { serial: "5968e136ca65861bc6a96509cc9eac2f", pem: CA_PEM, fingerprintSha256: "9d3f0c6b1e2a4d5f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f" },
-        logSigner: { serial: LOG_SERIAL, keyArn: LOG_KEY, pem: CERT_PEM, status: "active", notBefore: "2026-12-01T09:00:00.000Z", notAfter: "2027-12-01T09:00:00.000Z" },
-        crl: { number: 2, thisUpdate: "2026-12-02T17:31:09.000Z", nextUpdate: "2026-12-09T17:31:09.000Z", pem: CRL_PEM },
+        format: "kakunin-directory/1",
+        generatedAt: "2026-12-02T17:40:00.000Z",
+        trustDomain: "kakunin.example",
+        ca: {
+          serial: "5968e136ca65861bc6a96509cc9eac2f",
+          pem: CA_PEM,
+          fingerprintSha256: "9d3f0c6b1e2a4d5f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f",
+        },
+        logSigner: {
+          serial: LOG_SERIAL,
+          keyArn: LOG_KEY,
+          pem: CERT_PEM,
+          status: "active",
+          notBefore: "2026-12-01T09:00:00.000Z",
+          notAfter: "2027-12-01T09:00:00.000Z",
+        },
+        crl: {
+          number: 2,
+          thisUpdate: "2026-12-02T17:31:09.000Z",
+          nextUpdate: "2026-12-09T17:31:09.000Z",
+          pem: CRL_PEM,
+        },
         issuers: [{ id: ISSUER, name: "Acme Bank" }],
         agents: [agent("fresh")],
       },
@@ -102,21 +222,37 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   signOperation: {
     request: { payload: { action: "transfer", amount: "100.00" }, contentType: "application/json" },
-    responses: { 201: { format: "kakunin-receipt/1", entry: operationEntry, certificates: [CERT_PEM, CA_PEM], crl: CRL_PEM } },
+    responses: {
+      201: { format: "kakunin-receipt/1", entry: operationEntry, certificates: [CERT_PEM, CA_PEM], crl: CRL_PEM },
+    },
   },
-  listLogEntries: { responses: { 200: { issuer: ISSUER, size: 2, entries: [registeredEntry, operationEntry], next: null } } },
+  listLogEntries: {
+    responses: { 200: { issuer: ISSUER, size: 2, entries: [registeredEntry, operationEntry], next: null } },
+  },
   getCheckpoint: { responses: { 200: checkpoint } },
   getPublicCheckpoint: { responses: { 200: checkpoint } },
   exportLog: {
     responses: {
-      200: [
-        { kind: "header", format: "kakunin-log/1", issuer: ISSUER, exportedAt: "2026-12-02T17:40:00.000Z", range: { from: 0, to: 1 }, prevHash: ZERO_HASH, caCertificate: CA_PEM, payloads: false },
-        { kind: "certificate", serial: SERIAL, pem: CERT_PEM },
-        { kind: "crl", pem: CRL_PEM },
-        { kind: "entry", entry: registeredEntry },
-        { kind: "entry", entry: operationEntry },
-        { kind: "checkpoint", checkpoint },
-      ].map((line) => JSON.stringify(line)).join("\n") + "\n",
+      200:
+        [
+          {
+            kind: "header",
+            format: "kakunin-log/1",
+            issuer: ISSUER,
+            exportedAt: "2026-12-02T17:40:00.000Z",
+            range: { from: 0, to: 1 },
+            prevHash: ZERO_HASH,
+            caCertificate: CA_PEM,
+            payloads: false,
+          },
+          { kind: "certificate", serial: SERIAL, pem: CERT_PEM },
+          { kind: "crl", pem: CRL_PEM },
+          { kind: "entry", entry: registeredEntry },
+          { kind: "entry", entry: operationEntry },
+          { kind: "checkpoint", checkpoint },
+        ]
+          .map((line) => JSON.stringify(line))
+          .join("\n") + "\n",
     },
   },
 };

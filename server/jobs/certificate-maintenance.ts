@@ -24,35 +24,59 @@ export interface MaintenanceReport {
 
 /** One maintenance run, unless another process is running one (then `skipped: "lease-busy"`). */
 export async function runMaintenance(deps: AppDeps): Promise<MaintenanceReport> {
-  const report: MaintenanceReport = { resumedRotations: [], resumedRevocations: [], renewed: [], failed: [], crlPublished: null };
+  const report: MaintenanceReport = {
+    resumedRotations: [],
+    resumedRevocations: [],
+    renewed: [],
+    failed: [],
+    crlPublished: null,
+  };
   try {
-    return await withLease(deps.db, "scheduler:maintenance", async () => {
-      const fail = (agent: string, e: unknown) => {
-        const code = (e as { code?: string }).code ?? (e as Error).name;
-        report.failed.push({ agent, code });
-        deps.logger.warn({ agent, code }, "maintenance step failed");
-      };
-      // 1. interrupted operations
-      // Only those nobody is running (their owner's lease is gone), and each the same operation.
-      for (const r of await unfinishedRotations(deps)) {
-        try { if (await resumeRotation(deps, r.issuerId, r.agentId, r.rotationId)) report.resumedRotations.push(r.agentId); } catch (e) { fail(r.agentId, e); }
-      }
-      for (const r of await unfinishedRevocations(deps)) {
-        try { if (await resumeRevocation(deps, r.issuerId, r.agentId, r.serial, r.reason)) report.resumedRevocations.push(r.agentId); } catch (e) { fail(r.agentId, e); }
-      }
-      // 2. renewal
-      for (const d of await certificatesDueForRenewal(deps)) {
-        try {
-          const r = await renewCertificate(deps, d.issuerId, d.agentId, d.serial);
-          if (r) report.renewed.push({ agent: d.agentId, oldSerial: r.oldSerial, newSerial: r.newSerial });
-        } catch (e) { fail(d.agentId, e); }
-      }
-      // 3. CRL freshness (server/authority/renewal-policy.ts).
-      const crl = await refreshCrlIfDue(deps);
-      if (crl) report.crlPublished = crl.number;
-      if (report.renewed.length || report.crlPublished || report.failed.length) deps.logger.info({ report }, "maintenance run");
-      return report;
-    }, { logger: deps.logger });
+    return await withLease(
+      deps.db,
+      "scheduler:maintenance",
+      async () => {
+        const fail = (agent: string, e: unknown) => {
+          const code = (e as { code?: string }).code ?? (e as Error).name;
+          report.failed.push({ agent, code });
+          deps.logger.warn({ agent, code }, "maintenance step failed");
+        };
+        // 1. interrupted operations
+        // Only those nobody is running (their owner's lease is gone), and each the same operation.
+        for (const r of await unfinishedRotations(deps)) {
+          try {
+            if (await resumeRotation(deps, r.issuerId, r.agentId, r.rotationId))
+              report.resumedRotations.push(r.agentId);
+          } catch (e) {
+            fail(r.agentId, e);
+          }
+        }
+        for (const r of await unfinishedRevocations(deps)) {
+          try {
+            if (await resumeRevocation(deps, r.issuerId, r.agentId, r.serial, r.reason))
+              report.resumedRevocations.push(r.agentId);
+          } catch (e) {
+            fail(r.agentId, e);
+          }
+        }
+        // 2. renewal
+        for (const d of await certificatesDueForRenewal(deps)) {
+          try {
+            const r = await renewCertificate(deps, d.issuerId, d.agentId, d.serial);
+            if (r) report.renewed.push({ agent: d.agentId, oldSerial: r.oldSerial, newSerial: r.newSerial });
+          } catch (e) {
+            fail(d.agentId, e);
+          }
+        }
+        // 3. CRL freshness (server/authority/renewal-policy.ts).
+        const crl = await refreshCrlIfDue(deps);
+        if (crl) report.crlPublished = crl.number;
+        if (report.renewed.length || report.crlPublished || report.failed.length)
+          deps.logger.info({ report }, "maintenance run");
+        return report;
+      },
+      { logger: deps.logger },
+    );
   } catch (e) {
     if (e instanceof LeaseBusyError) return { ...report, skipped: "lease-busy" };
     throw e;
@@ -67,6 +91,8 @@ export function startCertificateMaintenance(deps: AppDeps): () => Promise<void> 
   const interval = deps.config.schedulerIntervalMs;
   if (interval <= 0) return async () => undefined;
   return every(interval, Math.min(interval, 5_000), () =>
-    runOnceAcrossInstances(deps.db, "scheduler:maintenance-period", interval, () => runMaintenance(deps))
-      .catch((e) => deps.logger.error({ err: { name: (e as Error).name, message: (e as Error).message } }, "maintenance run failed")));
+    runOnceAcrossInstances(deps.db, "scheduler:maintenance-period", interval, () => runMaintenance(deps)).catch((e) =>
+      deps.logger.error({ err: { name: (e as Error).name, message: (e as Error).message } }, "maintenance run failed"),
+    ),
+  );
 }

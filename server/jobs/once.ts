@@ -12,21 +12,34 @@ export type OnceResult<T> = { ran: true; value: T } | { ran: false; why: "lease-
 
 /** Runs `fn` as job `name` unless another instance is running it or ran it less than 0.8 × `everyMs` ago. */
 export async function runOnceAcrossInstances<T>(
-  db: Kysely<Database>, name: string, everyMs: number, fn: () => Promise<T>, opts: { ttlMs?: number; now?: () => Date } = {},
+  db: Kysely<Database>,
+  name: string,
+  everyMs: number,
+  fn: () => Promise<T>,
+  opts: { ttlMs?: number; now?: () => Date } = {},
 ): Promise<OnceResult<T>> {
   const key = `last_run:${name}`;
   const now = opts.now ?? (() => new Date());
   try {
-    return await withLease(db, name, async (): Promise<OnceResult<T>> => {
-      const last = (await db.selectFrom("system").select("value").where("name", "=", key).executeTakeFirst())?.value;
-      // 0.8: instance timers drift; a run slightly early is better than skipping a whole period.
-      if (last && now().getTime() - new Date(last).getTime() < everyMs * 0.8) return { ran: false, why: "ran-recently" };
-      const value = await fn();
-      const t = now().toISOString();
-      await db.insertInto("system").values({ name: key, value: t })
-        .onConflict((oc) => oc.column("name").doUpdateSet({ value: t })).execute();
-      return { ran: true, value };
-    }, opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {});
+    return await withLease(
+      db,
+      name,
+      async (): Promise<OnceResult<T>> => {
+        const last = (await db.selectFrom("system").select("value").where("name", "=", key).executeTakeFirst())?.value;
+        // 0.8: instance timers drift; a run slightly early is better than skipping a whole period.
+        if (last && now().getTime() - new Date(last).getTime() < everyMs * 0.8)
+          return { ran: false, why: "ran-recently" };
+        const value = await fn();
+        const t = now().toISOString();
+        await db
+          .insertInto("system")
+          .values({ name: key, value: t })
+          .onConflict((oc) => oc.column("name").doUpdateSet({ value: t }))
+          .execute();
+        return { ran: true, value };
+      },
+      opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {},
+    );
   } catch (e) {
     if (e instanceof LeaseBusyError) return { ran: false, why: "lease-busy" };
     throw e;
@@ -38,7 +51,9 @@ export function every(intervalMs: number, firstMs: number, tick: () => Promise<u
   let running: Promise<unknown> | undefined;
   const run = () => {
     if (running) return;
-    running = tick().finally(() => { running = undefined; });
+    running = tick().finally(() => {
+      running = undefined;
+    });
   };
   const first = setTimeout(run, firstMs);
   const timer = setInterval(run, intervalMs);

@@ -7,7 +7,10 @@
 import type { AppDeps } from "../deps.js";
 import { every, runOnceAcrossInstances } from "./once.js";
 
-export interface CheckpointRun { published: string[]; frozen: string[] }
+export interface CheckpointRun {
+  published: string[];
+  frozen: string[];
+}
 
 export async function publishDueCheckpoints(deps: AppDeps): Promise<CheckpointRun> {
   const out: CheckpointRun = { published: [], frozen: [] };
@@ -25,7 +28,10 @@ export async function publishDueCheckpoints(deps: AppDeps): Promise<CheckpointRu
       await log.checkpoint(h.issuerId); // signs, stores, and (the fork guard) archives
       out.published.push(h.issuerId);
     } catch (e) {
-      deps.logger.warn({ issuer: h.issuerId, err: { name: (e as Error).name, message: (e as Error).message } }, "checkpoint publication failed");
+      deps.logger.warn(
+        { issuer: h.issuerId, err: { name: (e as Error).name, message: (e as Error).message } },
+        "checkpoint publication failed",
+      );
     }
   }
   return out;
@@ -35,6 +41,8 @@ export function startCheckpointScheduler(deps: AppDeps): () => Promise<void> {
   const interval = deps.config.checkpointIntervalMs;
   if (interval <= 0 || !deps.log) return async () => undefined;
   return every(interval, interval, () =>
-    runOnceAcrossInstances(deps.db, "scheduler:checkpoints", interval, () => publishDueCheckpoints(deps))
-      .catch((e) => deps.logger.error({ err: { name: (e as Error).name, message: (e as Error).message } }, "checkpoint run failed")));
+    runOnceAcrossInstances(deps.db, "scheduler:checkpoints", interval, () => publishDueCheckpoints(deps)).catch((e) =>
+      deps.logger.error({ err: { name: (e as Error).name, message: (e as Error).message } }, "checkpoint run failed"),
+    ),
+  );
 }

@@ -18,7 +18,13 @@ import {
   type KMSClient,
   type Tag,
 } from "@aws-sdk/client-kms";
-import { KmsFailureError, KmsNotFoundError, KmsUnavailableError, RegionNotAllowedError, mapKmsError } from "./errors.js";
+import {
+  KmsFailureError,
+  KmsNotFoundError,
+  KmsUnavailableError,
+  RegionNotAllowedError,
+  mapKmsError,
+} from "./errors.js";
 import { CREATE_KEY_MIN_TIMEOUT_MS, DEFAULT_KMS_CALL_TIMEOUT_MS, withDeadline } from "./deadline.js";
 import { KmsHealth } from "./health.js";
 import { buildKeyPolicy, type KeyPolicyContext } from "./policy.js";
@@ -137,7 +143,9 @@ export class KeyCustody {
                 BypassPolicyLockoutSafetyCheck: true,
               }
             : {}),
-        }), { abortSignal: signal }),
+        }),
+        { abortSignal: signal },
+      ),
     );
     const arn = created.KeyMetadata?.Arn;
     if (!arn) throw new KmsFailureError("InvalidResponse", "KMS CreateKey returned no key ARN");
@@ -155,13 +163,17 @@ export class KeyCustody {
               PolicyName: "default",
               Policy: this.policyFor(opts.purpose),
               BypassPolicyLockoutSafetyCheck: true,
-            }), { abortSignal: signal }),
+            }),
+            { abortSignal: signal },
+          ),
         );
       }
       if (opts.alias !== undefined) {
         const alias = opts.alias;
         try {
-          await this.call("CreateAlias", (signal) => this.client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: arn }), { abortSignal: signal }));
+          await this.call("CreateAlias", (signal) =>
+            this.client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: arn }), { abortSignal: signal }),
+          );
         } catch (err) {
           if (err instanceof KmsFailureError && err.awsCode === "AlreadyExistsException") {
             // Lost a race: someone else created the aliased key. Keep theirs, retire ours.
@@ -183,33 +195,44 @@ export class KeyCustody {
 
   /** DER SubjectPublicKeyInfo of the key. */
   async getPublicKey(arn: string): Promise<Uint8Array> {
-    const out = await this.call("GetPublicKey", (signal) => this.client.send(new GetPublicKeyCommand({ KeyId: arn }), { abortSignal: signal }));
-    if (!out.PublicKey || out.PublicKey.length === 0) throw new KmsFailureError("InvalidResponse", "KMS GetPublicKey returned no public key");
+    const out = await this.call("GetPublicKey", (signal) =>
+      this.client.send(new GetPublicKeyCommand({ KeyId: arn }), { abortSignal: signal }),
+    );
+    if (!out.PublicKey || out.PublicKey.length === 0)
+      throw new KmsFailureError("InvalidResponse", "KMS GetPublicKey returned no public key");
     return new Uint8Array(out.PublicKey);
   }
 
   /** Signs a precomputed SHA-256 digest (MessageType=DIGEST) inside KMS. */
   async signDigest(arn: string, digest: Uint8Array, alg: SigningAlgorithm): Promise<Uint8Array> {
-    if (alg !== "RSASSA_PSS_SHA_256" && alg !== "RSASSA_PKCS1_V1_5_SHA_256") throw new Error(`Unsupported signing algorithm: ${String(alg)}`);
+    if (alg !== "RSASSA_PSS_SHA_256" && alg !== "RSASSA_PKCS1_V1_5_SHA_256")
+      throw new Error(`Unsupported signing algorithm: ${String(alg)}`);
     if (digest.length !== 32) throw new Error(`A SHA-256 digest is 32 bytes, got ${digest.length}`);
     if (this.signClient) {
       const client = this.signClient;
       return this.call("Sign", (signal) => client.sign({ keyId: arn, digest, algorithm: alg }, signal));
     }
     const out = await this.call("Sign", (signal) =>
-      this.client.send(new SignCommand({ KeyId: arn, Message: digest, MessageType: "DIGEST", SigningAlgorithm: alg }), { abortSignal: signal }),
+      this.client.send(new SignCommand({ KeyId: arn, Message: digest, MessageType: "DIGEST", SigningAlgorithm: alg }), {
+        abortSignal: signal,
+      }),
     );
-    if (!out.Signature || out.Signature.length === 0) throw new KmsFailureError("InvalidResponse", "KMS Sign returned no signature");
+    if (!out.Signature || out.Signature.length === 0)
+      throw new KmsFailureError("InvalidResponse", "KMS Sign returned no signature");
     return new Uint8Array(out.Signature);
   }
 
   /** Disables the key. Idempotent: an already disabled key is fine. Never deletes. */
   async disableKey(arn: string): Promise<void> {
-    await this.call("DisableKey", (signal) => this.client.send(new DisableKeyCommand({ KeyId: arn }), { abortSignal: signal }));
+    await this.call("DisableKey", (signal) =>
+      this.client.send(new DisableKeyCommand({ KeyId: arn }), { abortSignal: signal }),
+    );
   }
 
   async describeKey(arn: string): Promise<KeyDescription> {
-    const out = await this.call("DescribeKey", (signal) => this.client.send(new DescribeKeyCommand({ KeyId: arn }), { abortSignal: signal }));
+    const out = await this.call("DescribeKey", (signal) =>
+      this.client.send(new DescribeKeyCommand({ KeyId: arn }), { abortSignal: signal }),
+    );
     const meta = out.KeyMetadata;
     if (!meta?.Arn) throw new KmsFailureError("InvalidResponse", "KMS DescribeKey returned no metadata");
     return { arn: meta.Arn, state: meta.KeyState ?? "Unknown", enabled: meta.Enabled === true };
@@ -233,7 +256,11 @@ export class KeyCustody {
     const found: string[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.call("ListKeys", (signal) => this.client.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }), { abortSignal: signal }));
+      const page = await this.call("ListKeys", (signal) =>
+        this.client.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }), {
+          abortSignal: signal,
+        }),
+      );
       for (const k of page.Keys ?? []) {
         const id = k.KeyArn ?? k.KeyId;
         if (!id) continue;
@@ -250,7 +277,10 @@ export class KeyCustody {
       let page;
       try {
         page = await this.call("ListResourceTags", (signal) =>
-          this.client.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, ...(marker ? { Marker: marker } : {}) }), { abortSignal: signal }),
+          this.client.send(
+            new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, ...(marker ? { Marker: marker } : {}) }),
+            { abortSignal: signal },
+          ),
         );
       } catch (err) {
         if (err instanceof KmsNotFoundError) return false;
@@ -281,7 +311,8 @@ export class KeyCustody {
 
   private async call<T>(operation: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      const ms = operation === "CreateKey" ? Math.max(this.callTimeoutMs, CREATE_KEY_MIN_TIMEOUT_MS) : this.callTimeoutMs;
+      const ms =
+        operation === "CreateKey" ? Math.max(this.callTimeoutMs, CREATE_KEY_MIN_TIMEOUT_MS) : this.callTimeoutMs;
       const value = await withDeadline(operation, ms, fn);
       this.health.answered();
       return value;

@@ -29,7 +29,11 @@ export class KmsDeadlineError extends Error {
  * Runs `fn` with an AbortSignal that fires after `ms`; rejects with KmsDeadlineError at that
  * moment even if `fn` ignores the signal (nothing waits past the deadline).
  */
-export async function withDeadline<T>(operation: string, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  operation: string,
+  ms: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {

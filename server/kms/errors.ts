@@ -52,7 +52,18 @@ const RETRYABLE = new Set([
   "RequestTimeoutException",
 ]);
 
-const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"]);
+const NETWORK = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
 
 interface SdkLikeError {
   name?: string;
@@ -100,7 +111,12 @@ export function mapKmsError(err: unknown, operation: string): KakuninError {
   if (name === "NotFoundException") return new KmsNotFoundError(`${what}${e.message ? ` (${e.message})` : ""}`, err);
   const throttled = e.$retryable?.throttling === true || /Throttl|TooManyRequests|RequestLimitExceeded/.test(name);
   if (throttled) return new KmsUnavailableError(`${what}: throttled`, retryAfterSeconds(e, 1), err);
-  if (RETRYABLE.has(name) || e.$fault === "server" || (status !== undefined && status >= 500) || networkCode(err) !== undefined) {
+  if (
+    RETRYABLE.has(name) ||
+    e.$fault === "server" ||
+    (status !== undefined && status >= 500) ||
+    networkCode(err) !== undefined
+  ) {
     return new KmsUnavailableError(`${what}: unavailable`, retryAfterSeconds(e, 2), err);
   }
   return new KmsFailureError(name, `${what}${e.message ? ` (${e.message})` : ""}`, err);

@@ -46,7 +46,12 @@ export class KmsHealth {
 
   report(): KmsHealthReport {
     if (this.lastOk === 0 && this.lastFail === 0) return { state: "unknown" };
-    if (this.degraded) return { state: "degraded", since: new Date(this.failSince).toISOString(), ...(this.lastError ? { lastError: this.lastError } : {}) };
+    if (this.degraded)
+      return {
+        state: "degraded",
+        since: new Date(this.failSince).toISOString(),
+        ...(this.lastError ? { lastError: this.lastError } : {}),
+      };
     return { state: "ok", since: new Date(this.lastOk).toISOString() };
   }
 }

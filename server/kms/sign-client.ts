@@ -47,20 +47,67 @@ export class KmsSignError extends Error {
   $metadata: { httpStatusCode?: number; requestId?: string };
   $response: { statusCode: number; headers: Record<string, string | undefined> } | undefined;
   $retryable: { throttling?: boolean } | undefined;
-  constructor(name: string, message: string, status: number | undefined, headers: Record<string, string | undefined> | undefined) {
+  constructor(
+    name: string,
+    message: string,
+    status: number | undefined,
+    headers: Record<string, string | undefined> | undefined,
+  ) {
     super(message);
     this.name = name;
     this.$fault = status !== undefined && status >= 500 ? "server" : "client";
-    this.$metadata = { ...(status !== undefined ? { httpStatusCode: status } : {}), ...(headers?.["x-amzn-requestid"] ? { requestId: headers["x-amzn-requestid"] } : {}) };
+    this.$metadata = {
+      ...(status !== undefined ? { httpStatusCode: status } : {}),
+      ...(headers?.["x-amzn-requestid"] ? { requestId: headers["x-amzn-requestid"] } : {}),
+    };
     this.$response = status !== undefined ? { statusCode: status, headers: headers ?? {} } : undefined;
     this.$retryable = THROTTLING.has(name) ? { throttling: true } : undefined;
   }
 }
 
-const THROTTLING = new Set(["ThrottlingException", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown", "ProvisionedThroughputExceededException", "BandwidthLimitExceeded", "LimitExceededException", "PriorRequestNotComplete", "EC2ThrottledException"]);
-const TRANSIENT = new Set(["KMSInternalException", "DependencyTimeoutException", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException", "TimeoutError"]);
-const CLOCK_SKEW = new Set(["AuthFailure", "InvalidSignatureException", "RequestExpired", "RequestInTheFuture", "RequestTimeTooSkewed", "SignatureDoesNotMatch"]);
-const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ECONNABORTED"]);
+const THROTTLING = new Set([
+  "ThrottlingException",
+  "ThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "SlowDown",
+  "ProvisionedThroughputExceededException",
+  "BandwidthLimitExceeded",
+  "LimitExceededException",
+  "PriorRequestNotComplete",
+  "EC2ThrottledException",
+]);
+const TRANSIENT = new Set([
+  "KMSInternalException",
+  "DependencyTimeoutException",
+  "InternalFailure",
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "TimeoutError",
+]);
+const CLOCK_SKEW = new Set([
+  "AuthFailure",
+  "InvalidSignatureException",
+  "RequestExpired",
+  "RequestInTheFuture",
+  "RequestTimeTooSkewed",
+  "SignatureDoesNotMatch",
+]);
+const NETWORK = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNABORTED",
+]);
 
 const CONTENT_TYPE = "application/x-amz-json-1.1";
 const TARGET = "TrentService.Sign";
@@ -81,7 +128,10 @@ export function signV4(opts: {
   signingKey?: (secret: string, day: string, region: string) => Buffer;
 }): Record<string, string> {
   const { credentials, region, host, body } = opts;
-  const amzDate = new Date(opts.now).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, ""); // 20240101T000000Z
+  const amzDate = new Date(opts.now)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, ""); // 20240101T000000Z
   const day = amzDate.slice(0, 8);
   const token = credentials.sessionToken;
   const bodyHash = sha256Hex(body);
@@ -137,7 +187,8 @@ export class KmsSignClient {
       try {
         const out = await this.post(target, body, signal);
         const sig = typeof out.Signature === "string" ? Buffer.from(out.Signature, "base64") : undefined;
-        if (!sig || sig.length === 0) throw new KmsSignError("InvalidResponse", "KMS Sign returned no signature", 200, undefined);
+        if (!sig || sig.length === 0)
+          throw new KmsSignError("InvalidResponse", "KMS Sign returned no signature", 200, undefined);
         return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
       } catch (err) {
         // Never retry past the caller's deadline (custody aborts `signal` when it passes).
@@ -179,7 +230,9 @@ export class KmsSignClient {
     this.region = region;
     this.noSkewCorrection = (await c.disableClockSkewCorrection?.()) === true;
     const custom = c.isCustomEndpoint && c.endpoint ? await c.endpoint() : undefined;
-    const customUrl = custom ? `${custom.protocol}//${custom.hostname}${custom.port ? `:${custom.port}` : ""}${custom.path ?? "/"}` : undefined;
+    const customUrl = custom
+      ? `${custom.protocol}//${custom.hostname}${custom.port ? `:${custom.port}` : ""}${custom.path ?? "/"}`
+      : undefined;
     const { url } = c.endpointProvider({
       Region: region,
       UseFIPS: await c.useFipsEndpoint(),
@@ -219,38 +272,69 @@ export class KmsSignClient {
     headers["content-length"] = String(Buffer.byteLength(body));
     const mod = target.protocol === "http:" ? http : https;
     return new Promise((resolve, reject) => {
-      const req = mod.request({
-        protocol: target.protocol,
-        hostname: target.hostname,
-        ...(target.port !== undefined ? { port: target.port } : {}),
-        path: target.path,
-        method: "POST",
-        headers,
-        agent: target.protocol === "http:" ? this.httpAgent : this.httpsAgent,
-        timeout: REQUEST_TIMEOUT_MS,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
-          let parsed: Record<string, unknown> = {};
-          try {
-            parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-          } catch {
-            if (status < 300) return reject(new KmsSignError("InvalidResponse", "KMS Sign returned a body that is not JSON", status, flatHeaders(res.headers)));
-          }
-          if (status >= 200 && status < 300) return resolve(parsed);
-          const h = flatHeaders(res.headers);
-          const rawCode = h["x-amzn-errortype"] ?? (typeof parsed.__type === "string" ? parsed.__type : typeof parsed.code === "string" ? parsed.code : undefined);
-          const name = rawCode ? sanitizeErrorCode(rawCode) : status >= 500 ? "InternalFailure" : "UnknownError";
-          const message = typeof parsed.message === "string" ? parsed.message : typeof parsed.Message === "string" ? parsed.Message : name;
-          reject(new KmsSignError(name, message, status, h));
-        });
-      });
-      req.on("timeout", () => req.destroy(Object.assign(new Error(`KMS Sign timed out after ${REQUEST_TIMEOUT_MS} ms`), { code: "ETIMEDOUT" })));
-      const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : Object.assign(new Error("KMS Sign aborted"), { code: "ETIMEDOUT" }));
+      const req = mod.request(
+        {
+          protocol: target.protocol,
+          hostname: target.hostname,
+          ...(target.port !== undefined ? { port: target.port } : {}),
+          path: target.path,
+          method: "POST",
+          headers,
+          agent: target.protocol === "http:" ? this.httpAgent : this.httpsAgent,
+          timeout: REQUEST_TIMEOUT_MS,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", reject);
+          res.on("end", () => {
+            const status = res.statusCode ?? 0;
+            const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
+            let parsed: Record<string, unknown> = {};
+            try {
+              parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+            } catch {
+              if (status < 300)
+                return reject(
+                  new KmsSignError(
+                    "InvalidResponse",
+                    "KMS Sign returned a body that is not JSON",
+                    status,
+                    flatHeaders(res.headers),
+                  ),
+                );
+            }
+            if (status >= 200 && status < 300) return resolve(parsed);
+            const h = flatHeaders(res.headers);
+            const rawCode =
+              h["x-amzn-errortype"] ??
+              (typeof parsed.__type === "string"
+                ? parsed.__type
+                : typeof parsed.code === "string"
+                  ? parsed.code
+                  : undefined);
+            const name = rawCode ? sanitizeErrorCode(rawCode) : status >= 500 ? "InternalFailure" : "UnknownError";
+            const message =
+              typeof parsed.message === "string"
+                ? parsed.message
+                : typeof parsed.Message === "string"
+                  ? parsed.Message
+                  : name;
+            reject(new KmsSignError(name, message, status, h));
+          });
+        },
+      );
+      req.on("timeout", () =>
+        req.destroy(
+          Object.assign(new Error(`KMS Sign timed out after ${REQUEST_TIMEOUT_MS} ms`), { code: "ETIMEDOUT" }),
+        ),
+      );
+      const onAbort = () =>
+        req.destroy(
+          signal!.reason instanceof Error
+            ? signal!.reason
+            : Object.assign(new Error("KMS Sign aborted"), { code: "ETIMEDOUT" }),
+        );
       signal?.addEventListener("abort", onAbort, { once: true });
       req.on("close", () => signal?.removeEventListener("abort", onAbort));
       req.on("error", reject);

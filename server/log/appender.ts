@@ -19,7 +19,12 @@ import { PipelinedRunner } from "./pipelined-runner.js";
 import { IssuerQueue, type AppendRequest, type Appended } from "./sequencer.js";
 import type { LogStore } from "./storage/log-store.js";
 import {
-  DEFAULT_LAUNCH_INTERVAL_MS, DEFAULT_MAX_BATCH, DEFAULT_MAX_HEAD_CONFLICTS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_QUEUE, DEFAULT_MAX_SIGN_ATTEMPTS,
+  DEFAULT_LAUNCH_INTERVAL_MS,
+  DEFAULT_MAX_BATCH,
+  DEFAULT_MAX_HEAD_CONFLICTS,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_QUEUE,
+  DEFAULT_MAX_SIGN_ATTEMPTS,
 } from "./tuning.js";
 import type { DigestSigner, LogSignerInfo } from "./types.js";
 
@@ -88,10 +93,10 @@ export class Appender {
     this.runner = o.store.locksChains
       ? new LockedRunner(this.steps, o.store, maxBatch)
       : new PipelinedRunner(this.steps, o.store, {
-        maxBatch,
-        maxInFlight: Math.max(1, o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),
-        launchIntervalMs: Math.max(0, o.launchIntervalMs ?? DEFAULT_LAUNCH_INTERVAL_MS),
-      });
+          maxBatch,
+          maxInFlight: Math.max(1, o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),
+          launchIntervalMs: Math.max(0, o.launchIntervalMs ?? DEFAULT_LAUNCH_INTERVAL_MS),
+        });
   }
 
   get stats(): AppenderStats {
@@ -108,7 +113,14 @@ export class Appender {
     const queue = q;
     return new Promise<Appended>((resolve, reject) => {
       // throws OverloadedError when full
-      queue.push({ req, attempts: 0, conflicts: 0, deadline: performance.now() + this.requestDeadlineMs, resolve, reject });
+      queue.push({
+        req,
+        attempts: 0,
+        conflicts: 0,
+        deadline: performance.now() + this.requestDeadlineMs,
+        resolve,
+        reject,
+      });
       if (!queue.running) {
         queue.running = true;
         void this.run(queue);

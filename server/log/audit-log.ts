@@ -19,7 +19,15 @@ import type { LogGuard } from "./guard.js";
 import { KyselyLogStore } from "./storage/kysely-store.js";
 import type { LogStore } from "./storage/log-store.js";
 import { CRL_PEM_CACHE_SIZE, MAX_PAGE } from "./tuning.js";
-import type { Checkpoint, DigestSigner, LifecycleType, LogEntry, LogSignerInfo, Receipt, StoredPayload } from "./types.js";
+import type {
+  Checkpoint,
+  DigestSigner,
+  LifecycleType,
+  LogEntry,
+  LogSignerInfo,
+  Receipt,
+  StoredPayload,
+} from "./types.js";
 
 export interface AuditLogOptions {
   /** the database (certificates and CRLs; the log's tables too unless `store` is given) */
@@ -71,7 +79,9 @@ export class AuditLog {
 
   constructor(private readonly o: AuditLogOptions) {
     this.db = o.db as Kysely<Database>;
-    this.store = o.store ?? new KyselyLogStore({ db: this.db, dialect: o.dialect, ...(o.durability ? { durability: o.durability } : {}) });
+    this.store =
+      o.store ??
+      new KyselyLogStore({ db: this.db, dialect: o.dialect, ...(o.durability ? { durability: o.durability } : {}) });
     this.guard = o.guard;
     this.now = o.now ?? (() => new Date());
     const pubOpts: ConstructorParameters<typeof CheckpointPublisher>[0] = {
@@ -110,7 +120,10 @@ export class AuditLog {
   }
 
   /** Lifecycle entry signed by the log key; `payloadHash` = SHA-256(JCS(details)). */
-  async appendLifecycle(issuerId: string, e: { type: LifecycleType; agent: string; details: Record<string, unknown> }): Promise<LogEntry> {
+  async appendLifecycle(
+    issuerId: string,
+    e: { type: LifecycleType; agent: string; details: Record<string, unknown> },
+  ): Promise<LogEntry> {
     await this.guard?.check(issuerId);
     const details = contractDetails(e.type, e.details);
     const { entry } = await this.appender.append({
@@ -124,7 +137,12 @@ export class AuditLog {
   }
 
   /** Is there already a lifecycle entry of `type` for `agent` whose details contain `match`? (idempotent retries) */
-  async findLifecycle(issuerId: string, type: LifecycleType, agent: string, match: Record<string, string> = {}): Promise<LogEntry | undefined> {
+  async findLifecycle(
+    issuerId: string,
+    type: LifecycleType,
+    agent: string,
+    match: Record<string, string> = {},
+  ): Promise<LogEntry | undefined> {
     for (const e of await this.store.lifecycleEntries(issuerId, type, agent)) {
       if (Object.entries(match).every(([k, v]) => e.details?.[k] === v)) return e;
     }
@@ -132,7 +150,12 @@ export class AuditLog {
   }
 
   /** An operation signed by the agent's own (active) key; resolves after the durable commit. */
-  async appendOperation(issuerId: string, agentId: string, payload: OperationPayload, opts: { contentType?: string } = {}): Promise<{ entry: LogEntry; receipt: Receipt }> {
+  async appendOperation(
+    issuerId: string,
+    agentId: string,
+    payload: OperationPayload,
+    opts: { contentType?: string } = {},
+  ): Promise<{ entry: LogEntry; receipt: Receipt }> {
     await this.guard?.check(issuerId);
     let stored: StoredPayload;
     if ("bytes" in payload) stored = { kind: "bytes", data: payload.bytes };
@@ -217,10 +240,12 @@ export class AuditLog {
    */
   async readCheckpoint(issuerId: string): Promise<{ checkpoint: Checkpoint; size: number }> {
     await this.guard?.check(issuerId);
-    const r = await this.shown((async () => {
-      const head = await this.store.head(issuerId);
-      return { checkpoint: await this.publisher.forRead(issuerId, head.size, head.head), size: head.size };
-    })());
+    const r = await this.shown(
+      (async () => {
+        const head = await this.store.head(issuerId);
+        return { checkpoint: await this.publisher.forRead(issuerId, head.size, head.head), size: head.size };
+      })(),
+    );
     await this.handedOut(r.checkpoint);
     return r;
   }
@@ -230,9 +255,14 @@ export class AuditLog {
    * is down). NotFoundError (ERR_ISSUER_NOT_FOUND) for an unknown issuer.
    */
   async publicCheckpoint(issuerId: string): Promise<Checkpoint> {
-    if (!(await this.store.issuerExists(issuerId))) throw new NotFoundError(`Issuer ${issuerId} not found`, "ERR_ISSUER_NOT_FOUND");
+    if (!(await this.store.issuerExists(issuerId)))
+      throw new NotFoundError(`Issuer ${issuerId} not found`, "ERR_ISSUER_NOT_FOUND");
     await this.guard?.check(issuerId);
-    return this.handedOut(await this.shown((async () => (await this.publisher.latest(issuerId)) ?? (await this.readCheckpoint(issuerId)).checkpoint)()));
+    return this.handedOut(
+      await this.shown(
+        (async () => (await this.publisher.latest(issuerId)) ?? (await this.readCheckpoint(issuerId)).checkpoint)(),
+      ),
+    );
   }
 
   /**
@@ -241,11 +271,20 @@ export class AuditLog {
    */
   async planExport(issuerId: string, opts: ExportOptions): Promise<ExportPlan> {
     await this.guard?.check(issuerId);
-    const plan = await this.shown(planExport(
-      { store: this.store, db: this.db, publisher: this.publisher, logSigner: this.o.logSigner, caCertificatePem: this.caPem, now: this.now },
-      issuerId,
-      opts,
-    ));
+    const plan = await this.shown(
+      planExport(
+        {
+          store: this.store,
+          db: this.db,
+          publisher: this.publisher,
+          logSigner: this.o.logSigner,
+          caCertificatePem: this.caPem,
+          now: this.now,
+        },
+        issuerId,
+        opts,
+      ),
+    );
     await this.handedOut(plan.checkpoint);
     return plan;
   }

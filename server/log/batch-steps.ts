@@ -12,10 +12,23 @@ import type { Database } from "../db/schema.js";
 import { ConflictError, KakuninError, KeyStateError, KmsUnavailableError, OverloadedError } from "../errors.js";
 import type { CheckpointPublisher } from "./checkpoints.js";
 import { PemCache, resolveAgentSigners } from "./certificates.js";
-import { IssuerQueue, sequenceBatch, type Appended, type Pending, type ResolvedSigner, type SequencedEntry } from "./sequencer.js";
+import {
+  IssuerQueue,
+  sequenceBatch,
+  type Appended,
+  type Pending,
+  type ResolvedSigner,
+  type SequencedEntry,
+} from "./sequencer.js";
 import { firstFailure, signBatch, type SignResult } from "./signer.js";
 import { ChainConflictError, type ChainHead, type CommitItem } from "./storage/log-store.js";
-import { CONFLICT_BACKOFF_MS, MAX_KEY_STATE_ATTEMPTS, RETRY_BACKOFF_BASE_MS, RETRY_BACKOFF_MAX_MS, SIGNER_PEM_CACHE_SIZE } from "./tuning.js";
+import {
+  CONFLICT_BACKOFF_MS,
+  MAX_KEY_STATE_ATTEMPTS,
+  RETRY_BACKOFF_BASE_MS,
+  RETRY_BACKOFF_MAX_MS,
+  SIGNER_PEM_CACHE_SIZE,
+} from "./tuning.js";
 import { ENTRY_ALG, type DigestSigner, type LogEntry, type LogSignerInfo } from "./types.js";
 
 export interface AppenderStats {
@@ -59,7 +72,16 @@ export interface Signed {
 }
 
 export class BatchSteps {
-  readonly stats: AppenderStats = { batches: 0, committed: 0, conflicts: 0, chainLockWaits: 0, signFailures: 0, overlapped: 0, discarded: 0, largestBatch: 0 };
+  readonly stats: AppenderStats = {
+    batches: 0,
+    committed: 0,
+    conflicts: 0,
+    chainLockWaits: 0,
+    signFailures: 0,
+    overlapped: 0,
+    discarded: 0,
+    largestBatch: 0,
+  };
   private readonly pems = new PemCache(SIGNER_PEM_CACHE_SIZE);
 
   constructor(private readonly o: BatchStepsOptions) {}
@@ -82,7 +104,14 @@ export class BatchSteps {
     const out: Pending[] = [];
     for (const p of batch) {
       if (p.deadline > t) out.push(p);
-      else p.reject(p.lastError ?? new KmsUnavailableError(`KMS did not sign within the request deadline (${this.o.requestDeadlineMs} ms); retry later`, 1));
+      else
+        p.reject(
+          p.lastError ??
+            new KmsUnavailableError(
+              `KMS did not sign within the request deadline (${this.o.requestDeadlineMs} ms); retry later`,
+              1,
+            ),
+        );
     }
     return out;
   }
@@ -111,7 +140,12 @@ export class BatchSteps {
       }
       const s = agentSigners.get(p.req.agent);
       if (s?.validity && (at < s.validity.notBefore || at > s.validity.notAfter)) {
-        p.reject(new ConflictError("ERR_CERTIFICATE_NOT_VALID", `Agent ${p.req.agent}'s certificate is not valid at ${at} (${s.validity.notBefore} – ${s.validity.notAfter})`));
+        p.reject(
+          new ConflictError(
+            "ERR_CERTIFICATE_NOT_VALID",
+            `Agent ${p.req.agent}'s certificate is not valid at ${at} (${s.validity.notBefore} – ${s.validity.notAfter})`,
+          ),
+        );
       } else if (s) ready.push({ pending: p, signer: s });
       else p.reject(new ConflictError("ERR_NO_ACTIVE_CERTIFICATE", `Agent ${p.req.agent} has no active certificate`));
     }
@@ -161,7 +195,8 @@ export class BatchSteps {
       const again: Pending[] = [];
       for (const r of ready) {
         r.pending.conflicts++;
-        if (r.pending.conflicts > this.o.maxConflicts) r.pending.reject(new OverloadedError("The log is contended; retry later", 1));
+        if (r.pending.conflicts > this.o.maxConflicts)
+          r.pending.reject(new OverloadedError("The log is contended; retry later", 1));
         else again.push(r.pending);
       }
       q.requeueFront(again);

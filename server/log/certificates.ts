@@ -30,12 +30,25 @@ export class PemCache {
 }
 
 /** Active agent certificates of `agentIds` within `issuerId` (newest first wins if two are active mid-rotation). */
-export async function resolveAgentSigners(db: Kysely<Database>, issuerId: string, agentIds: string[], pems = new PemCache()): Promise<Map<string, ResolvedSigner>> {
+export async function resolveAgentSigners(
+  db: Kysely<Database>,
+  issuerId: string,
+  agentIds: string[],
+  pems = new PemCache(),
+): Promise<Map<string, ResolvedSigner>> {
   const out = new Map<string, ResolvedSigner>();
   if (agentIds.length === 0) return out;
-  const rows = await db.selectFrom("certificates")
+  const rows = await db
+    .selectFrom("certificates")
     .innerJoin("agents", "agents.id", "certificates.agent_id")
-    .select(["certificates.serial", "certificates.agent_id", "certificates.key_arn", "certificates.created_at", "certificates.not_before", "certificates.not_after"])
+    .select([
+      "certificates.serial",
+      "certificates.agent_id",
+      "certificates.key_arn",
+      "certificates.created_at",
+      "certificates.not_before",
+      "certificates.not_after",
+    ])
     .where("agents.issuer_id", "=", issuerId)
     .where("certificates.agent_id", "in", agentIds)
     .where("certificates.role", "=", "agent")
@@ -61,7 +74,11 @@ export async function resolveAgentSigners(db: Kysely<Database>, issuerId: string
     const certificatePem = found.get(r.serial);
     if (certificatePem === undefined) continue; // cannot happen: the serial came from the same table
     // later rows (newer certificates) overwrite earlier ones
-    out.set(r.agent_id!, { ref: { cert: r.serial, key: r.key_arn, alg: ENTRY_ALG }, certificatePem, validity: { notBefore: r.not_before, notAfter: r.not_after } });
+    out.set(r.agent_id!, {
+      ref: { cert: r.serial, key: r.key_arn, alg: ENTRY_ALG },
+      certificatePem,
+      validity: { notBefore: r.not_before, notAfter: r.not_after },
+    });
   }
   return out;
 }
@@ -85,12 +102,23 @@ export type { CertificateLine };
 export async function certificateLines(db: Kysely<Database>, serials: string[]): Promise<CertificateLine[]> {
   const out: CertificateLine[] = [];
   for (let i = 0; i < serials.length; i += CERTIFICATE_CHUNK) {
-    const rows = await db.selectFrom("certificates")
+    const rows = await db
+      .selectFrom("certificates")
       .leftJoin("keys", "keys.arn", "certificates.key_arn")
       .select([
-        "certificates.serial", "certificates.der", "certificates.role", "certificates.agent_id", "certificates.status",
-        "certificates.not_before", "certificates.not_after", "certificates.key_arn", "certificates.superseded_at",
-        "certificates.revoked_at", "certificates.revocation_reason", "keys.state", "keys.disabled_at",
+        "certificates.serial",
+        "certificates.der",
+        "certificates.role",
+        "certificates.agent_id",
+        "certificates.status",
+        "certificates.not_before",
+        "certificates.not_after",
+        "certificates.key_arn",
+        "certificates.superseded_at",
+        "certificates.revoked_at",
+        "certificates.revocation_reason",
+        "keys.state",
+        "keys.disabled_at",
       ])
       .where("certificates.serial", "in", serials.slice(i, i + CERTIFICATE_CHUNK))
       .orderBy("certificates.created_at", "asc")

@@ -72,7 +72,10 @@ export class CheckpointPublisher {
     if (exact) return exact;
     // While KMS is degraded a reader gives it only DEGRADED_READ_WAIT_MS (enough when it is back);
     // the signature, if it comes later, is stored for the next reader.
-    const signing = this.forSize(issuerId, size, knownHead).then((cp) => ({ cp }), (e: unknown) => ({ e }));
+    const signing = this.forSize(issuerId, size, knownHead).then(
+      (cp) => ({ cp }),
+      (e: unknown) => ({ e }),
+    );
     const waited = this.o.custody.health?.degraded
       ? await Promise.race([signing, new Promise<undefined>((r) => setTimeout(r, DEGRADED_READ_WAIT_MS))])
       : await signing;
@@ -109,7 +112,11 @@ export class CheckpointPublisher {
       time: this.o.now().toISOString(),
       signer: { cert: logSigner.certSerial, key: logSigner.keyArn, alg: ENTRY_ALG },
     };
-    const sig = await this.o.custody.signDigest(logSigner.keyArn, sha256(checkpointCanonicalBytes(unsigned)), ENTRY_ALG);
+    const sig = await this.o.custody.signDigest(
+      logSigner.keyArn,
+      sha256(checkpointCanonicalBytes(unsigned)),
+      ENTRY_ALG,
+    );
     const cp: Checkpoint = { ...unsigned, sig: base64Encode(sig) };
     await store.storeCheckpoint(cp);
     // Another process may have stored one for this size first: serve the stored one.

@@ -22,7 +22,12 @@ const SAMPLE_EVERY_MS = 1_000;
 
 export class ClockSkewError extends KakuninError {
   constructor(skewMs: number) {
-    super(503, "ERR_CLOCK_SKEW", `The server's clock is ${Math.round(skewMs / 1000)} s off the database's clock; appends are frozen until it is corrected`, { retryAfter: 5 });
+    super(
+      503,
+      "ERR_CLOCK_SKEW",
+      `The server's clock is ${Math.round(skewMs / 1000)} s off the database's clock; appends are frozen until it is corrected`,
+      { retryAfter: 5 },
+    );
   }
 }
 
@@ -49,13 +54,15 @@ export class ClockGuard {
   private frozen = false;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly o: {
-    db: Kysely<any>;
-    dialect: "sqlite" | "postgres";
-    now: () => Date;
-    maxSkewMs?: number;
-    logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
-  }) {
+  constructor(
+    private readonly o: {
+      db: Kysely<any>;
+      dialect: "sqlite" | "postgres";
+      now: () => Date;
+      maxSkewMs?: number;
+      logger?: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
+    },
+  ) {
     void this.refresh();
     this.timer = setInterval(() => void this.refresh(), SAMPLE_EVERY_MS);
     this.timer.unref();
@@ -63,9 +70,12 @@ export class ClockGuard {
 
   private async refresh(): Promise<void> {
     try {
-      const q = this.o.dialect === "postgres"
-        ? sql<{ t: string }>`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as t`
-        : sql<{ t: string }>`select strftime('%Y-%m-%dT%H:%M:%fZ', 'now') as t`;
+      const q =
+        this.o.dialect === "postgres"
+          ? sql<{
+              t: string;
+            }>`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as t`
+          : sql<{ t: string }>`select strftime('%Y-%m-%dT%H:%M:%fZ', 'now') as t`;
       const mono = performance.now();
       const row = (await q.execute(this.o.db)).rows[0];
       const db = row ? Date.parse(row.t) : NaN;
@@ -88,8 +98,16 @@ export class ClockGuard {
     const bad = Math.abs(skew) > (this.o.maxSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS);
     if (bad !== this.frozen) {
       this.frozen = bad;
-      if (bad) this.o.logger?.error({ skewMs: Math.round(skew), serverTime: now.toISOString() }, "server clock disagrees with the database's clock: appends frozen");
-      else this.o.logger?.warn({ skewMs: Math.round(skew) }, "server clock agrees with the database's clock again: appends resumed");
+      if (bad)
+        this.o.logger?.error(
+          { skewMs: Math.round(skew), serverTime: now.toISOString() },
+          "server clock disagrees with the database's clock: appends frozen",
+        );
+      else
+        this.o.logger?.warn(
+          { skewMs: Math.round(skew) },
+          "server clock agrees with the database's clock again: appends resumed",
+        );
     }
     if (bad) throw new ClockSkewError(skew);
   }

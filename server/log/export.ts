@@ -37,7 +37,14 @@ export interface ExportPlan {
 }
 
 export async function planExport(
-  ctx: { store: LogStore; db: Kysely<Database>; publisher: CheckpointPublisher; logSigner: LogSignerInfo; caCertificatePem: string; now: () => Date },
+  ctx: {
+    store: LogStore;
+    db: Kysely<Database>;
+    publisher: CheckpointPublisher;
+    logSigner: LogSignerInfo;
+    caCertificatePem: string;
+    now: () => Date;
+  },
   issuerId: string,
   opts: ExportOptions,
 ): Promise<ExportPlan> {
@@ -45,14 +52,17 @@ export async function planExport(
   const head = await store.head(issuerId);
   let from = opts.from ?? 0;
   let to = opts.to ?? head.size - 1;
-  if (from < 0 || !Number.isInteger(from)) throw new ValidationError("from must be a non-negative integer", { field: "from" });
+  if (from < 0 || !Number.isInteger(from))
+    throw new ValidationError("from must be a non-negative integer", { field: "from" });
   if (!Number.isInteger(to) || to < -1) throw new ValidationError("to must be a non-negative integer", { field: "to" });
   if (to > head.size - 1) to = head.size - 1;
   if (head.size === 0) {
     from = 0;
     to = -1;
   } else if (from > to) {
-    throw new ValidationError(`from (${from}) is beyond to (${to}); the log has ${head.size} entries`, { field: "from" });
+    throw new ValidationError(`from (${from}) is beyond to (${to}); the log has ${head.size} entries`, {
+      field: "from",
+    });
   }
   // The covering checkpoint first: with KMS down it may be an earlier one, and the range ends there.
   const requestedTo = to;
@@ -63,7 +73,10 @@ export async function planExport(
   const checkpoint = await ctx.publisher.forRead(issuerId, to + 1, to >= 0 ? knownHead : ZERO_HASH);
   if (checkpoint.size < to + 1) {
     if (checkpoint.size <= from) {
-      throw new KmsUnavailableError(`KMS is unavailable and the latest signed checkpoint (size ${checkpoint.size}) does not reach seq ${from}; retry later`, 2);
+      throw new KmsUnavailableError(
+        `KMS is unavailable and the latest signed checkpoint (size ${checkpoint.size}) does not reach seq ${from}; retry later`,
+        2,
+      );
     }
     to = checkpoint.size - 1;
   }
@@ -124,9 +137,10 @@ export async function* exportLines(store: LogStore, plan: ExportPlan): AsyncGene
       chunk += `{"kind":"entry","entry":${r.body}}\n`;
       if (plan.payloads && r.kind && r.data) {
         const data = Buffer.from(r.data);
-        chunk += r.kind === "json"
-          ? `{"kind":"payload","seq":${seq},"json":${data.toString("utf8")}}\n`
-          : `{"kind":"payload","seq":${seq},"base64":"${data.toString("base64")}"}\n`;
+        chunk +=
+          r.kind === "json"
+            ? `{"kind":"payload","seq":${seq},"json":${data.toString("utf8")}}\n`
+            : `{"kind":"payload","seq":${seq},"base64":"${data.toString("base64")}"}\n`;
       }
     }
     yield chunk;

@@ -11,7 +11,11 @@ import type { ChainHead, LogStore } from "./storage/log-store.js";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class LockedRunner {
-  constructor(private readonly steps: BatchSteps, private readonly store: LogStore, private readonly maxBatch: number) {}
+  constructor(
+    private readonly steps: BatchSteps,
+    private readonly store: LogStore,
+    private readonly maxBatch: number,
+  ) {}
 
   /** Drive `q` until it is empty. */
   async run(q: IssuerQueue): Promise<void> {

@@ -40,11 +40,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `launchIntervalMs`, or as soon as a full batch is queued, up to `maxInFlight`.
  */
 export function mayLaunch(queued: number, inFlight: number, msSinceLastLaunch: number, l: PipelineLimits): boolean {
-  return queued > 0 && inFlight < l.maxInFlight && (inFlight === 0 || queued >= l.maxBatch || msSinceLastLaunch >= l.launchIntervalMs);
+  return (
+    queued > 0 &&
+    inFlight < l.maxInFlight &&
+    (inFlight === 0 || queued >= l.maxBatch || msSinceLastLaunch >= l.launchIntervalMs)
+  );
 }
 
 export class PipelinedRunner {
-  constructor(private readonly steps: BatchSteps, private readonly store: LogStore, private readonly l: PipelineLimits) {}
+  constructor(
+    private readonly steps: BatchSteps,
+    private readonly store: LogStore,
+    private readonly l: PipelineLimits,
+  ) {}
 
   /** Drive `q` until it is empty and nothing is in flight. */
   async run(q: IssuerQueue): Promise<void> {
@@ -92,7 +100,12 @@ export class PipelinedRunner {
     let timer: NodeJS.Timeout | undefined;
     const waits: Promise<unknown>[] = [oldest.signed];
     if (p.inFlight.length < this.l.maxInFlight) {
-      if (q.length > 0) waits.push(new Promise((r) => (timer = setTimeout(r, Math.max(0, p.lastLaunch + this.l.launchIntervalMs - performance.now())))));
+      if (q.length > 0)
+        waits.push(
+          new Promise(
+            (r) => (timer = setTimeout(r, Math.max(0, p.lastLaunch + this.l.launchIntervalMs - performance.now()))),
+          ),
+        );
       else waits.push(q.nextPush());
     }
     await Promise.race(waits);
@@ -105,7 +118,10 @@ export class PipelinedRunner {
    * every entry committed; `front`: how many requests settle()/commitFailed() put back at the front
    * of the queue (retries, ahead of anything discarded later).
    */
-  private async commitSigned(q: IssuerQueue, f: Flight): Promise<{ complete: boolean; front: number; backoffMs: number }> {
+  private async commitSigned(
+    q: IssuerQueue,
+    f: Flight,
+  ): Promise<{ complete: boolean; front: number; backoffMs: number }> {
     const { steps } = this;
     // settle() and commitFailed() are synchronous, so q.length around them counts what they put
     // back (new requests keep arriving at the back while this awaits).
@@ -146,7 +162,10 @@ export class PipelinedRunner {
     const later = p.inFlight.splice(0);
     this.steps.stats.discarded += later.length;
     await Promise.allSettled(later.map((l) => l.signed));
-    q.requeueAt(front, later.flatMap((l) => l.ready.map((r) => r.pending)));
+    q.requeueAt(
+      front,
+      later.flatMap((l) => l.ready.map((r) => r.pending)),
+    );
     p.tail = undefined;
   }
 }

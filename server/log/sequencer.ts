@@ -63,14 +63,18 @@ export class IssuerQueue {
   /** cached committed head; undefined = read it from the database */
   head: ChainHead | undefined;
 
-  constructor(readonly issuerId: string, private readonly maxQueue: number) {}
+  constructor(
+    readonly issuerId: string,
+    private readonly maxQueue: number,
+  ) {}
 
   get length(): number {
     return this.items.length;
   }
 
   push(p: Pending): void {
-    if (this.items.length >= this.maxQueue) throw new OverloadedError(`Too many pending log appends for issuer ${this.issuerId}; retry later`, 1);
+    if (this.items.length >= this.maxQueue)
+      throw new OverloadedError(`Too many pending log appends for issuer ${this.issuerId}; retry later`, 1);
     this.items.push(p);
     if (this.pushed) {
       this.pushed.resolve();

@@ -3,7 +3,16 @@
  * `@kakunin/verifier/formats` (verifier/FORMATS.md is the prose); the rest is the server's own.
  */
 export { ENTRY_ALG } from "@kakunin/verifier/formats";
-export type { Checkpoint, EntryType, LifecycleType, LogEntry, Receipt, SignerRef, UnsignedCheckpoint, UnsignedEntry } from "@kakunin/verifier/formats";
+export type {
+  Checkpoint,
+  EntryType,
+  LifecycleType,
+  LogEntry,
+  Receipt,
+  SignerRef,
+  UnsignedCheckpoint,
+  UnsignedEntry,
+} from "@kakunin/verifier/formats";
 
 /** A stored payload: JSON (its RFC 8785 bytes) or raw bytes. */
 export interface StoredPayload {

@@ -33,7 +33,10 @@ export class AlertDispatcher {
       for (const sink of this.sinks) {
         if (this.inFlight >= this.maxInFlight) {
           this.dropped++;
-          this.logger.error({ alertId: alert.id, sink: sink.name, dropped: this.dropped }, "alert delivery dropped: too many deliveries in flight");
+          this.logger.error(
+            { alertId: alert.id, sink: sink.name, dropped: this.dropped },
+            "alert delivery dropped: too many deliveries in flight",
+          );
           continue;
         }
         this.inFlight++;
@@ -41,7 +44,14 @@ export class AlertDispatcher {
           .send(alert)
           .catch((err: unknown) => {
             this.failed++;
-            this.logger.error({ alertId: alert.id, sink: sink.name, err: { code: (err as { code?: string }).code, message: (err as Error).message } }, "alert delivery failed");
+            this.logger.error(
+              {
+                alertId: alert.id,
+                sink: sink.name,
+                err: { code: (err as { code?: string }).code, message: (err as Error).message },
+              },
+              "alert delivery failed",
+            );
           })
           .finally(() => {
             this.inFlight--;

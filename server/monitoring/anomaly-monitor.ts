@@ -114,7 +114,13 @@ export class AnomalyMonitor {
     }
 
     const news = p.callers.observe(o.tokenId, o.sourceAddress, o.timeMs);
-    const callerEvidence = { tokenId: o.tokenId, sourceAddress: o.sourceAddress, knownTokens: news.knownTokens, knownAddresses: news.knownAddresses, requestId: o.requestId ?? null };
+    const callerEvidence = {
+      tokenId: o.tokenId,
+      sourceAddress: o.sourceAddress,
+      knownTokens: news.knownTokens,
+      knownAddresses: news.knownAddresses,
+      requestId: o.requestId ?? null,
+    };
     if (news.newToken) {
       this.raise(p, alerts, {
         ...base,
@@ -144,7 +150,14 @@ export class AnomalyMonitor {
         kind: "unusual-hours",
         severity: "warning",
         summary: `agent ${o.agentId} signed at ${String(hour.hour).padStart(2, "0")}:00 UTC, far outside its usual hours`,
-        evidence: { hourUtc: hour.hour, shareOfActivity: round(hour.share, 5), usualHoursUtc: hour.usualHours, tokenId: o.tokenId, sourceAddress: o.sourceAddress, requestId: o.requestId ?? null },
+        evidence: {
+          hourUtc: hour.hour,
+          shareOfActivity: round(hour.share, 5),
+          usualHoursUtc: hour.usualHours,
+          tokenId: o.tokenId,
+          sourceAddress: o.sourceAddress,
+          requestId: o.requestId ?? null,
+        },
       });
     }
     return alerts;
@@ -210,7 +223,11 @@ export class AnomalyMonitor {
     const suppressed = p.suppressed.get(input.kind) ?? 0;
     p.lastAlertMs.set(input.kind, input.timeMs);
     p.suppressed.delete(input.kind);
-    out.push(makeAlert(suppressed > 0 ? { ...input, evidence: { ...input.evidence, suppressedSincePrevious: suppressed } } : input));
+    out.push(
+      makeAlert(
+        suppressed > 0 ? { ...input, evidence: { ...input.evidence, suppressedSincePrevious: suppressed } } : input,
+      ),
+    );
   }
 
   private profile(agentId: string): AgentProfile {

@@ -27,7 +27,10 @@ export class DirCloudTrailStore implements CloudTrailStore {
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (err) {
-        throw new CloudTrailUnavailableError(`cannot read CloudTrail folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
+        throw new CloudTrailUnavailableError(
+          `cannot read CloudTrail folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          err,
+        );
       }
       for (const entry of entries) {
         const path = join(dir, entry.name);
@@ -45,7 +48,8 @@ export class DirCloudTrailStore implements CloudTrailStore {
         } else if (entry.isFile() && (entry.name.endsWith(".json.gz") || entry.name.endsWith(".json"))) {
           const named = parseCloudTrailName(entry.name);
           const deliveredAt = named?.deliveredAt ?? (await stat(path)).mtimeMs;
-          if (deliveredAt >= fromMs && deliveredAt <= toMs) found.push({ key: path, deliveredAt, nameKind: named?.kind ?? "unnamed" });
+          if (deliveredAt >= fromMs && deliveredAt <= toMs)
+            found.push({ key: path, deliveredAt, nameKind: named?.kind ?? "unnamed" });
         }
       }
     };
@@ -57,7 +61,10 @@ export class DirCloudTrailStore implements CloudTrailStore {
     try {
       return await readFile(object.key);
     } catch (err) {
-      throw new CloudTrailUnavailableError(`cannot read ${object.key}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
+      throw new CloudTrailUnavailableError(
+        `cannot read ${object.key}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        err,
+      );
     }
   }
 }

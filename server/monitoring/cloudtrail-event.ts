@@ -58,7 +58,8 @@ export function parseKmsRecord(record: unknown, where: string): KmsEvent | undef
   const region = requiredString(record, "awsRegion", where);
   const identity = isObject(record.userIdentity) ? record.userIdentity : {};
   const account = optionalString(record, "recipientAccountId") ?? optionalString(identity, "accountId");
-  if (account === undefined) throw new CloudTrailFormatError(`${where}.recipientAccountId`, "missing (and no userIdentity.accountId)");
+  if (account === undefined)
+    throw new CloudTrailFormatError(`${where}.recipientAccountId`, "missing (and no userIdentity.accountId)");
   const parameters = isObject(record.requestParameters) ? record.requestParameters : {};
   const keyRef = optionalString(parameters, "keyId");
   return {
@@ -87,7 +88,12 @@ export function parseKmsRecord(record: unknown, where: string): KmsEvent | undef
 }
 
 /** The key ARN: CloudTrail's resolved `resources[]` first (it resolves aliases), else the key reference itself. */
-function keyArnOf(record: Record<string, unknown>, keyRef: string | undefined, region: string, account: string): string | undefined {
+function keyArnOf(
+  record: Record<string, unknown>,
+  keyRef: string | undefined,
+  region: string,
+  account: string,
+): string | undefined {
   if (Array.isArray(record.resources)) {
     for (const resource of record.resources) {
       if (isObject(resource) && typeof resource.ARN === "string" && KEY_ARN.test(resource.ARN)) return resource.ARN;
@@ -112,7 +118,8 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 function requiredString(obj: Record<string, unknown>, field: string, where: string): string {
   const value = obj[field];
-  if (typeof value !== "string" || value === "") throw new CloudTrailFormatError(`${where}.${field}`, "missing or not a string");
+  if (typeof value !== "string" || value === "")
+    throw new CloudTrailFormatError(`${where}.${field}`, "missing or not a string");
   return value;
 }
 

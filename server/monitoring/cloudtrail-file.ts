@@ -60,11 +60,13 @@ export function parseCloudTrailJson(json: unknown, where: string): CloudTrailFil
   if ("digestStartTime" in json || "digestEndTime" in json || "logFiles" in json) {
     const start = json.digestStartTime;
     const end = json.digestEndTime;
-    if (typeof start !== "string") throw new CloudTrailFormatError(`${where}: digestStartTime`, "missing or not a string");
+    if (typeof start !== "string")
+      throw new CloudTrailFormatError(`${where}: digestStartTime`, "missing or not a string");
     if (typeof end !== "string") throw new CloudTrailFormatError(`${where}: digestEndTime`, "missing or not a string");
     if (!Array.isArray(json.logFiles)) throw new CloudTrailFormatError(`${where}: logFiles`, "missing or not an array");
     const logFiles = json.logFiles.map((entry, i) => {
-      if (!isObject(entry) || typeof entry.s3Object !== "string") throw new CloudTrailFormatError(`${where}: logFiles[${i}].s3Object`, "missing or not a string");
+      if (!isObject(entry) || typeof entry.s3Object !== "string")
+        throw new CloudTrailFormatError(`${where}: logFiles[${i}].s3Object`, "missing or not a string");
       return entry.s3Object;
     });
     return { kind: "digest", digestStartTime: start, digestEndTime: end, logFiles };

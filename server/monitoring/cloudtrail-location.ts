@@ -13,7 +13,8 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export function parseCloudTrailLocation(value: string, setting = "KAKUNIN_CLOUDTRAIL"): CloudTrailLocation {
   if (value.startsWith("dir:")) {
     const path = value.slice(4);
-    if (path === "" || path.includes("\0")) throw new MonitoringConfigError(setting, "dir: needs a folder path, e.g. dir:/var/lib/cloudtrail");
+    if (path === "" || path.includes("\0"))
+      throw new MonitoringConfigError(setting, "dir: needs a folder path, e.g. dir:/var/lib/cloudtrail");
     return { kind: "dir", path };
   }
   if (value.startsWith("s3://")) {
@@ -21,7 +22,8 @@ export function parseCloudTrailLocation(value: string, setting = "KAKUNIN_CLOUDT
     const slash = rest.indexOf("/");
     const bucket = slash === -1 ? rest : rest.slice(0, slash);
     let prefix = slash === -1 ? "" : rest.slice(slash + 1);
-    if (!BUCKET.test(bucket)) throw new MonitoringConfigError(setting, `${JSON.stringify(bucket)} is not an S3 bucket name`);
+    if (!BUCKET.test(bucket))
+      throw new MonitoringConfigError(setting, `${JSON.stringify(bucket)} is not an S3 bucket name`);
     if (prefix !== "" && !prefix.endsWith("/")) prefix += "/";
     return { kind: "s3", bucket, prefix };
   }

@@ -40,7 +40,11 @@ export function dayFolder(ms: number): string {
 /** Every day folder from `fromMs` to `toMs`, both included, in order. */
 export function dayFolders(fromMs: number, toMs: number): string[] {
   const days: string[] = [];
-  const start = Date.UTC(new Date(fromMs).getUTCFullYear(), new Date(fromMs).getUTCMonth(), new Date(fromMs).getUTCDate());
+  const start = Date.UTC(
+    new Date(fromMs).getUTCFullYear(),
+    new Date(fromMs).getUTCMonth(),
+    new Date(fromMs).getUTCDate(),
+  );
   for (let t = start; t <= toMs; t += 86_400_000) days.push(dayFolder(t));
   return days;
 }

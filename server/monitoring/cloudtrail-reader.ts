@@ -28,7 +28,12 @@ export interface ReadWindowOptions {
  * `problems` and does not stop the pass; a store that cannot be read (folder gone, S3 down or
  * past its deadline) rejects with CloudTrailUnavailableError, and nothing of the pass counts.
  */
-export async function readCloudTrailWindow(store: CloudTrailStore, fromMs: number, toMs: number, options: ReadWindowOptions): Promise<CloudTrailReadResult> {
+export async function readCloudTrailWindow(
+  store: CloudTrailStore,
+  fromMs: number,
+  toMs: number,
+  options: ReadWindowOptions,
+): Promise<CloudTrailReadResult> {
   const objects = (await store.list(fromMs, toMs, options.scope)).filter((o) => !options.alreadyRead?.(o.key));
   const files = new Array<Awaited<ReturnType<typeof readOne>>>(objects.length);
   let next = 0;

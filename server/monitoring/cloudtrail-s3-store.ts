@@ -32,7 +32,9 @@ export class S3CloudTrailStore implements CloudTrailStore {
   regionPrefixes(scope: CloudTrailScope): string[] {
     if (/\/CloudTrail\/[a-z0-9-]+\/$/.test(this.prefix)) return [this.prefix];
     const logs = /(^|\/)AWSLogs\/(o-[a-z0-9]+\/)?$/.test(this.prefix) ? this.prefix : `${this.prefix}AWSLogs/`;
-    return scope.accounts.flatMap((account) => scope.regions.map((region) => `${logs}${account}/CloudTrail/${region}/`));
+    return scope.accounts.flatMap((account) =>
+      scope.regions.map((region) => `${logs}${account}/CloudTrail/${region}/`),
+    );
   }
 
   async list(fromMs: number, toMs: number, scope: CloudTrailScope): Promise<CloudTrailObject[]> {
@@ -63,7 +65,8 @@ export class S3CloudTrailStore implements CloudTrailStore {
           const name = object.Key.slice(object.Key.lastIndexOf("/") + 1);
           const named = parseCloudTrailName(name);
           const deliveredAt = named?.deliveredAt ?? object.LastModified?.getTime() ?? NaN;
-          if (deliveredAt >= fromMs && deliveredAt <= toMs) found.push({ key: object.Key, deliveredAt, nameKind: named?.kind ?? "unnamed" });
+          if (deliveredAt >= fromMs && deliveredAt <= toMs)
+            found.push({ key: object.Key, deliveredAt, nameKind: named?.kind ?? "unnamed" });
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token && !done);
@@ -73,9 +76,13 @@ export class S3CloudTrailStore implements CloudTrailStore {
 
   async read(object: CloudTrailObject): Promise<Uint8Array> {
     return this.call(`S3 GetObject ${this.bucket}/${object.key}`, async (abortSignal) => {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: object.key }), { abortSignal });
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: object.key }), {
+        abortSignal,
+      });
       if (answer.ContentLength !== undefined && answer.ContentLength > MAX_OBJECT_BYTES) {
-        throw new CloudTrailUnavailableError(`${this.bucket}/${object.key} is ${answer.ContentLength} bytes, more than a CloudTrail file (${MAX_OBJECT_BYTES})`);
+        throw new CloudTrailUnavailableError(
+          `${this.bucket}/${object.key} is ${answer.ContentLength} bytes, more than a CloudTrail file (${MAX_OBJECT_BYTES})`,
+        );
       }
       if (!answer.Body) throw new CloudTrailUnavailableError(`${this.bucket}/${object.key}: S3 returned no body`);
       return answer.Body.transformToByteArray();
@@ -89,7 +96,10 @@ export class S3CloudTrailStore implements CloudTrailStore {
       if (err instanceof CloudTrailUnavailableError) throw err;
       const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
       const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : "";
-      throw new CloudTrailUnavailableError(`${what} failed: ${e.name ?? "Error"}${status}: ${e.message ?? String(err)}`, err);
+      throw new CloudTrailUnavailableError(
+        `${what} failed: ${e.name ?? "Error"}${status}: ${e.message ?? String(err)}`,
+        err,
+      );
     }
   }
 }

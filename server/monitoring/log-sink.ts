@@ -9,7 +9,14 @@ export class LogAlertSink implements AlertSink {
   constructor(private readonly logger: Logger) {}
 
   async send(alert: Alert): Promise<void> {
-    const line = { alert, alertId: alert.id, kind: alert.kind, severity: alert.severity, agentId: alert.agentId, issuerId: alert.issuerId };
+    const line = {
+      alert,
+      alertId: alert.id,
+      kind: alert.kind,
+      severity: alert.severity,
+      agentId: alert.agentId,
+      issuerId: alert.issuerId,
+    };
     if (atLeast(alert.severity, "high")) this.logger.error(line, `key-usage alert: ${alert.summary}`);
     else this.logger.warn(line, `key-usage alert: ${alert.summary}`);
   }

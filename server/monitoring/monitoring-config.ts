@@ -33,11 +33,19 @@ export function loadMonitoringConfig(env: NodeJS.ProcessEnv = process.env): Moni
     } catch {
       throw new MonitoringConfigError("KAKUNIN_ALERT_WEBHOOK", "not a URL");
     }
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw new MonitoringConfigError("KAKUNIN_ALERT_WEBHOOK", "must be an http: or https: URL");
-    if (url.username || url.password) throw new MonitoringConfigError("KAKUNIN_ALERT_WEBHOOK", "must not carry credentials (the body is signed with KAKUNIN_ALERT_WEBHOOK_SECRET)");
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new MonitoringConfigError("KAKUNIN_ALERT_WEBHOOK", "must be an http: or https: URL");
+    if (url.username || url.password)
+      throw new MonitoringConfigError(
+        "KAKUNIN_ALERT_WEBHOOK",
+        "must not carry credentials (the body is signed with KAKUNIN_ALERT_WEBHOOK_SECRET)",
+      );
     // The message never quotes the secret, not even its length.
     if (webhookSecret === undefined || webhookSecret.length < MIN_SECRET_LENGTH) {
-      throw new MonitoringConfigError("KAKUNIN_ALERT_WEBHOOK_SECRET", `required with KAKUNIN_ALERT_WEBHOOK, at least ${MIN_SECRET_LENGTH} characters`);
+      throw new MonitoringConfigError(
+        "KAKUNIN_ALERT_WEBHOOK_SECRET",
+        `required with KAKUNIN_ALERT_WEBHOOK, at least ${MIN_SECRET_LENGTH} characters`,
+      );
     }
   }
   return {
@@ -50,7 +58,10 @@ export function loadMonitoringConfig(env: NodeJS.ProcessEnv = process.env): Moni
 }
 
 /** The store for a location; S3 through `s3` (or a client for `region` with the default credential chain). */
-export function openCloudTrailStore(location: CloudTrailLocation, options: { region: string; timeoutMs: number; s3?: S3Client }): CloudTrailStore {
+export function openCloudTrailStore(
+  location: CloudTrailLocation,
+  options: { region: string; timeoutMs: number; s3?: S3Client },
+): CloudTrailStore {
   if (location.kind === "dir") return new DirCloudTrailStore(location.path);
   const client = options.s3 ?? new S3Client({ region: options.region, maxAttempts: 3 });
   return new S3CloudTrailStore(client, location.bucket, location.prefix, options.timeoutMs);
@@ -59,6 +70,7 @@ export function openCloudTrailStore(location: CloudTrailLocation, options: { reg
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (!/^\d{1,15}$/.test(raw) || Number(raw) < min) throw new MonitoringConfigError(name, `expected an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < min)
+    throw new MonitoringConfigError(name, `expected an integer >= ${min}, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }

@@ -83,7 +83,12 @@ export class RateBaseline {
   }
 
   snapshot(): BaselineSnapshot {
-    return { mean: this.mean, stdDev: Math.sqrt(this.variance), activeBuckets: this.activeBuckets, threshold: this.threshold() };
+    return {
+      mean: this.mean,
+      stdDev: Math.sqrt(this.variance),
+      activeBuckets: this.activeBuckets,
+      threshold: this.threshold(),
+    };
   }
 
   private limit(): number {

@@ -39,7 +39,11 @@ export interface ReconcileResult {
 /** The (key ARN, request id) pairs of successful Sign calls on Kakunin's keys: what to look up. */
 export function signaturesToLookUp(events: readonly KmsEvent[], owners: ReadonlyMap<string, KeyOwner>): SignatureRef[] {
   return events.flatMap((e) =>
-    e.eventName === "Sign" && e.errorCode === undefined && e.keyArn !== undefined && e.requestId !== "" && owners.has(e.keyArn)
+    e.eventName === "Sign" &&
+    e.errorCode === undefined &&
+    e.keyArn !== undefined &&
+    e.requestId !== "" &&
+    owners.has(e.keyArn)
       ? [{ keyArn: e.keyArn, requestId: e.requestId }]
       : [],
   );
@@ -71,7 +75,12 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
 }
 
 /** KMS error codes that mean the key was not usable: the attempt is a key-state alert. */
-const KEY_STATE_ERRORS = new Set(["DisabledException", "KMSInvalidStateException", "NotFoundException", "KeyUnavailableException"]);
+const KEY_STATE_ERRORS = new Set([
+  "DisabledException",
+  "KMSInvalidStateException",
+  "NotFoundException",
+  "KeyUnavailableException",
+]);
 const ACCESS_DENIED = /^AccessDenied/;
 
 /** The alerts a reconciliation raises: one per unlogged signature, one per refused attempt worth one. */

@@ -86,9 +86,11 @@ export class Reconciler {
   start(intervalMs: number, onError: (err: unknown) => void): void {
     const tick = () => {
       this.timer = setTimeout(() => {
-        this.runOnce().catch(onError).finally(() => {
-          if (this.timer !== undefined) tick();
-        });
+        this.runOnce()
+          .catch(onError)
+          .finally(() => {
+            if (this.timer !== undefined) tick();
+          });
       }, intervalMs);
       this.timer.unref();
     };
@@ -102,7 +104,8 @@ export class Reconciler {
 
   private async run(): Promise<ReconcileReport> {
     const now = this.clock();
-    const from = this.lastTo === undefined ? now - this.options.initialLookbackMs : this.lastTo - this.options.deliveryOverlapMs;
+    const from =
+      this.lastTo === undefined ? now - this.options.initialLookbackMs : this.lastTo - this.options.deliveryOverlapMs;
     const keyArns = await this.deps.owners.allKeyArns();
     const read = await readCloudTrailWindow(this.deps.store, from, now, {
       scope: scopeOfKeys(keyArns),

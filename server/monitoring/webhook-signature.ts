@@ -16,7 +16,13 @@ export function signatureHeader(secret: string | Uint8Array, body: string, unixS
  * Checks a `Kakunin-Signature` header (for receivers, and the tests): true when some `v1` value is
  * the HMAC of this body and the timestamp is within `toleranceSeconds` of `nowSeconds`.
  */
-export function verifySignatureHeader(secret: string | Uint8Array, header: string, body: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verifySignatureHeader(
+  secret: string | Uint8Array,
+  header: string,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
   const parts = header.split(",").map((p) => p.trim().split("=", 2) as [string, string | undefined]);
   const t = parts.find(([k]) => k === "t")?.[1];
   if (t === undefined || !/^\d{1,12}$/.test(t)) return false;

@@ -88,7 +88,10 @@ export class WebhookAlertSink implements AlertSink {
       } catch (err) {
         lastStatus = undefined;
         const e = err as Error & { cause?: { code?: string } };
-        last = e.name === "TimeoutError" ? `no answer within ${this.attemptTimeoutMs} ms` : `${e.cause?.code ?? e.name}: ${e.message}`;
+        last =
+          e.name === "TimeoutError"
+            ? `no answer within ${this.attemptTimeoutMs} ms`
+            : `${e.cause?.code ?? e.name}: ${e.message}`;
       }
       if (attempt < this.attempts) await sleep(Math.min(this.maxBackoffMs, retryAfterMs ?? this.backoff(attempt)));
     }

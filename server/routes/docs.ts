@@ -60,7 +60,11 @@ export function docsRoutes(api: OpenAPIHono<AppEnv>, publicUrl: string) {
   const app = new Hono<AppEnv>();
   let doc: string | undefined;
   app.get("/openapi.json", (c) => {
-    doc ??= JSON.stringify(withExamples(api.getOpenAPI31Document(openApiConfig(publicUrl) as Parameters<typeof api.getOpenAPI31Document>[0])));
+    doc ??= JSON.stringify(
+      withExamples(
+        api.getOpenAPI31Document(openApiConfig(publicUrl) as Parameters<typeof api.getOpenAPI31Document>[0]),
+      ),
+    );
     return c.body(doc, 200, { "content-type": "application/json; charset=utf-8" });
   });
   app.get("/docs", (c) => c.html(PAGE));

@@ -13,27 +13,58 @@ import { ReceiptSchema } from "../log/wire-schemas.js";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-const OperationBody = z.object({
-  payload: z.unknown().optional().openapi({ description: "Any I-JSON value (RFC 7493: no duplicate member names, numbers that round-trip through a double, else 422); its RFC 8785 (JCS) bytes are hashed into the entry's payloadHash" }),
-  payloadBase64: z.string().regex(BASE64, "must be standard base64 (with padding)").optional()
-    .openapi({ description: "Raw bytes (standard base64); payloadHash = SHA-256 of the bytes" }),
-  contentType: z.string().min(1).max(255).regex(/^[\x21-\x7e][\x20-\x7e]*$/, "must be printable ASCII").optional()
-    .openapi({ description: "Media type of the payload; recorded in the signed entry's details", example: "application/json" }),
-}).strict().openapi("Operation");
+const OperationBody = z
+  .object({
+    payload: z
+      .unknown()
+      .optional()
+      .openapi({
+        description:
+          "Any I-JSON value (RFC 7493: no duplicate member names, numbers that round-trip through a double, else 422); its RFC 8785 (JCS) bytes are hashed into the entry's payloadHash",
+      }),
+    payloadBase64: z
+      .string()
+      .regex(BASE64, "must be standard base64 (with padding)")
+      .optional()
+      .openapi({ description: "Raw bytes (standard base64); payloadHash = SHA-256 of the bytes" }),
+    contentType: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[\x21-\x7e][\x20-\x7e]*$/, "must be printable ASCII")
+      .optional()
+      .openapi({
+        description: "Media type of the payload; recorded in the signed entry's details",
+        example: "application/json",
+      }),
+  })
+  .strict()
+  .openapi("Operation");
 
 const IdParam = z.object({ id: AgentId.openapi({ param: { name: "id", in: "path" } }) });
 
 const sign = createRoute({
   operationId: "signOperation",
-  method: "post", path: "/v1/agents/{id}/operations", tags: ["log"],
+  method: "post",
+  path: "/v1/agents/{id}/operations",
+  tags: ["log"],
   summary: "Sign an operation with the agent's key and append it to the issuer's audit log",
-  description: "The agent's own token or its issuer's. Exactly one of `payload` (JSON) or `payloadBase64` (bytes). Acknowledged only after the entry is durably committed.",
+  description:
+    "The agent's own token or its issuer's. Exactly one of `payload` (JSON) or `payloadBase64` (bytes). Acknowledged only after the entry is durably committed.",
   security: bearerSecurity,
   middleware: [requireRole("agent", "issuer")],
   request: { params: IdParam, body: { required: true, content: { "application/json": { schema: OperationBody } } } },
   responses: {
     201: { description: "Signed and committed", content: { "application/json": { schema: ReceiptSchema } } },
-    400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409], 413: E[413], 422: E[422], 503: E[503], 507: E[507],
+    400: E[400],
+    401: E[401],
+    403: E[403],
+    404: E[404],
+    409: E[409],
+    413: E[413],
+    422: E[422],
+    503: E[503],
+    507: E[507],
   },
 });
 
@@ -45,7 +76,8 @@ export function operationRoutes() {
     if (!log) throw new NotFoundError("The audit log is not enabled");
     const principal = c.get("principal");
     const { id } = c.req.valid("param");
-    if (principal.role === "agent" && principal.agentId !== id) throw new ForbiddenError("An agent token may only sign for its own agent");
+    if (principal.role === "agent" && principal.agentId !== id)
+      throw new ForbiddenError("An agent token may only sign for its own agent");
     const issuerId = principal.role === "operator" ? "" : principal.issuerId;
     // An agent token is bound to its agent and issuer; an issuer token must name one of its own agents.
     // (The appender resolves the agent's active certificate within the issuer either way.)
@@ -54,13 +86,21 @@ export function operationRoutes() {
     const body = c.req.valid("json");
     const hasJson = body.payload !== undefined;
     const hasBytes = body.payloadBase64 !== undefined;
-    if (hasJson === hasBytes) throw new ValidationError("Give exactly one of payload or payloadBase64", { field: hasJson ? "payloadBase64" : "payload" });
-    const payload: OperationPayload = hasBytes ? { bytes: Buffer.from(body.payloadBase64!, "base64") } : { json: body.payload };
-    const { receipt } = await log.appendOperation(issuerId, id, payload, body.contentType !== undefined ? { contentType: body.contentType } : {});
+    if (hasJson === hasBytes)
+      throw new ValidationError("Give exactly one of payload or payloadBase64", {
+        field: hasJson ? "payloadBase64" : "payload",
+      });
+    const payload: OperationPayload = hasBytes
+      ? { bytes: Buffer.from(body.payloadBase64!, "base64") }
+      : { json: body.payload };
+    const { receipt } = await log.appendOperation(
+      issuerId,
+      id,
+      payload,
+      body.contentType !== undefined ? { contentType: body.contentType } : {},
+    );
     c.header("location", `/v1/log/entries?from=${receipt.entry.seq}&to=${receipt.entry.seq}`);
     return c.json(receipt as z.infer<typeof ReceiptSchema>, 201);
   });
   return app;
 }
-
-

@@ -19,7 +19,15 @@ const SHOTS = join(ROOT, "test-results", "e2e");
 const CHROMIUM = CHROMIUM_PATH;
 // Without Debian's Chromium every suite here is skipped by name (test/helpers/browser.ts); CI requires it.
 const RUN = shouldRunBrowser("e2e/portal");
-const LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const LAUNCH_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 let stack: PortalStack;
 let browser: Browser;
@@ -72,7 +80,11 @@ async function verifyReceiptInPage(page: Page, receiptText: string, payload?: st
   return (await verdict.getAttribute("data-verdict")) ?? "";
 }
 
-const fingerprintHex = (s: string) => s.replace(/sha-?256:?/gi, "").replace(/[^0-9a-f]/gi, "").toLowerCase();
+const fingerprintHex = (s: string) =>
+  s
+    .replace(/sha-?256:?/gi, "")
+    .replace(/[^0-9a-f]/gi, "")
+    .toLowerCase();
 
 beforeAll(async () => {
   if (!RUN) return;
@@ -99,7 +111,9 @@ describe.skipIf(!RUN)("portal pages", () => {
       expect(await page.context().cookies()).toEqual([]);
       // Every form control has a label; every image has alt text; there is one h1.
       const unlabelled = await page.$$eval("input:not([type=hidden]), textarea, select", (els) =>
-        els.filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute("aria-label")).map((e) => e.id || e.outerHTML.slice(0, 60)),
+        els
+          .filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute("aria-label"))
+          .map((e) => e.id || e.outerHTML.slice(0, 60)),
       );
       expect(unlabelled, path).toEqual([]);
       expect(await page.locator("img:not([alt])").count(), path).toBe(0);
@@ -190,7 +204,11 @@ describe.skipIf(!RUN)("verify a receipt", () => {
     // Keyboard only, with the receipt chosen as a file: Clear, pick the file, Enter on the button.
     await page.click("button[type=reset]");
     expect(await page.locator("#result").isHidden()).toBe(true);
-    await page.setInputFiles("#receipt-file", { name: "receipt.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(stack.receipts.fresh)) });
+    await page.setInputFiles("#receipt-file", {
+      name: "receipt.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify(stack.receipts.fresh)),
+    });
     await expect.poll(() => page.locator("#receipt-status").textContent()).toContain("receipt.json");
     await page.focus("#verify");
     await page.keyboard.press("Enter");
@@ -209,10 +227,14 @@ describe.skipIf(!RUN)("verify a receipt", () => {
     expect(await verifyReceiptInPage(page, text, payload)).toBe("PASSED");
     expect(await page.locator("#verdict").textContent()).toContain("payload you supplied is the one");
     const requests = await requestsDuring(page, async () => {
-      expect(await verifyReceiptInPage(page, text, `{"claim":"CLM-2026-0042","decision":"approve","amount":12500}`)).toBe("FAILED");
+      expect(
+        await verifyReceiptInPage(page, text, `{"claim":"CLM-2026-0042","decision":"approve","amount":12500}`),
+      ).toBe("FAILED");
     });
     expect(requests).toEqual([]);
-    expect(await page.locator("#reasons").textContent()).toContain("payload you supplied is not the one the agent signed");
+    expect(await page.locator("#reasons").textContent()).toContain(
+      "payload you supplied is not the one the agent signed",
+    );
     await shot(page, "receipt-payload-mismatch");
     expect(problems).toEqual([]);
     await page.close();
@@ -262,7 +284,10 @@ describe.skipIf(!RUN)("verify a receipt", () => {
     expect(stack.afterRevoke.json.code).toBe("ERR_NO_ACTIVE_CERTIFICATE");
 
     const receipt = stack.receipts.revoked;
-    const expected = await verifyReceipt(receipt, { trust: { caCertificate: stack.directory.ca.pem }, crls: [stack.directory.crl.pem] });
+    const expected = await verifyReceipt(receipt, {
+      trust: { caCertificate: stack.directory.ca.pem },
+      crls: [stack.directory.crl.pem],
+    });
     // No checkpoint in the receipt: nothing proves it was signed before the revocation.
     if (!receipt.checkpoint) expect(expected.verdict).toBe("INDETERMINATE");
 
@@ -278,7 +303,15 @@ describe.skipIf(!RUN)("verify a receipt", () => {
     await shot(page, "receipt-revoked-cannot-be-determined");
     // One verdict per input (issue 13): the CLI given the same CRL (`--crl`, the directory's) agrees.
     const sb = cliSandbox("kakunin-e2e-cli-");
-    const c = sb.cli("receipt", sb.file(JSON.stringify(receipt)), "--ca", sb.file(stack.directory.ca.pem), "--crl", sb.file(stack.directory.crl.pem), "--json");
+    const c = sb.cli(
+      "receipt",
+      sb.file(JSON.stringify(receipt)),
+      "--ca",
+      sb.file(stack.directory.ca.pem),
+      "--crl",
+      sb.file(stack.directory.crl.pem),
+      "--json",
+    );
     expect(c.json?.verdict).toBe(expected.verdict);
     expect(c.status).toBe(EXIT[expected.verdict]);
 
@@ -298,7 +331,10 @@ describe.skipIf(!RUN)("verify a receipt", () => {
       ["[1,2,3]", /not a receipt/],
       [`{"format":"something-else/1"}`, /not a Kakunin receipt/],
       [`{"format":"kakunin-receipt/1","entry":{"seq":"x"},"certificates":[]}`, /damaged or incomplete/],
-      [`{"format":"kakunin-receipt/1","entry":${JSON.stringify(stack.receipts.fresh.entry)},"certificates":["-----BEGIN CERTIFICATE-----\\nnot base64!\\n-----END CERTIFICATE-----"]}`, /damaged or incomplete/],
+      [
+        `{"format":"kakunin-receipt/1","entry":${JSON.stringify(stack.receipts.fresh.entry)},"certificates":["-----BEGIN CERTIFICATE-----\\nnot base64!\\n-----END CERTIFICATE-----"]}`,
+        /damaged or incomplete/,
+      ],
     ];
     for (const [input, message] of cases) {
       await page.fill("#receipt", input);
@@ -309,7 +345,11 @@ describe.skipIf(!RUN)("verify a receipt", () => {
     }
     await shot(page, "receipt-garbage-error");
     // A file that is not text at all.
-    await page.setInputFiles("#receipt-file", { name: "photo.bin", mimeType: "application/octet-stream", buffer: Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x81, 0xfe]) });
+    await page.setInputFiles("#receipt-file", {
+      name: "photo.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x81, 0xfe]),
+    });
     await expect.poll(() => page.locator("#receipt-status").textContent()).toContain("photo.bin");
     await page.click("#verify");
     await expect.poll(() => page.locator("#receipt-error").textContent()).toMatch(/Paste a receipt|not valid JSON/);
@@ -435,16 +475,28 @@ describe.skipIf(!RUN)("verify a log", () => {
     const { page, problems } = await open("/verify/log/");
     await page.click("#verify");
     await expect.poll(() => page.locator("#log-file-error").textContent()).toContain("Choose an exported log file");
-    await page.setInputFiles("#log-file", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("dear regulator,\nplease find attached\n") });
+    await page.setInputFiles("#log-file", {
+      name: "notes.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("dear regulator,\nplease find attached\n"),
+    });
     await page.click("#verify");
     await expect.poll(() => page.locator("#log-file-error").textContent()).toContain("not a Kakunin log export");
-    await page.setInputFiles("#log-file", { name: "receipt.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(stack.receipts.fresh)) });
+    await page.setInputFiles("#log-file", {
+      name: "receipt.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify(stack.receipts.fresh)),
+    });
     await page.click("#verify");
     await expect.poll(() => page.locator("#log-file-error").textContent()).toContain("looks like a receipt");
     expect(await page.locator("#result").isHidden()).toBe(true);
     // A header followed by junk lines: verified, and the junk is reported by line.
     const header = stack.exportText.split("\n")[0]!;
-    await page.setInputFiles("#log-file", { name: "junk.ndjson", mimeType: "application/x-ndjson", buffer: Buffer.from(`${header}\n{not json\n\u0000\u0001binary\n`) });
+    await page.setInputFiles("#log-file", {
+      name: "junk.ndjson",
+      mimeType: "application/x-ndjson",
+      buffer: Buffer.from(`${header}\n{not json\n\u0000\u0001binary\n`),
+    });
     await page.click("#verify");
     await page.locator("#verdict").waitFor({ timeout: 20_000 });
     expect(await page.locator("#verdict").getAttribute("data-verdict")).not.toBe("PASSED");
@@ -467,11 +519,15 @@ describe.skipIf(!RUN)("the built site", () => {
         page.on("pageerror", (e) => problems.push(e.message));
         await page.goto(site.url + path, { waitUntil: "networkidle" });
         expect(await page.locator("footer").textContent()).toContain("no CA is pinned");
-        expect(await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content")).toContain("connect-src 'none'");
+        expect(await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content")).toContain(
+          "connect-src 'none'",
+        );
         if (path === "/verify/receipt/") {
           await page.fill("#receipt", JSON.stringify(stack.receipts.fresh));
           await page.click("#verify");
-          await expect.poll(() => page.locator("#receipt-error").textContent()).toContain("pins no certificate authority");
+          await expect
+            .poll(() => page.locator("#receipt-error").textContent())
+            .toContain("pins no certificate authority");
           await shot(page, "no-directory-receipt");
         }
         expect(problems, path).toEqual([]);
@@ -494,7 +550,8 @@ describe.skipIf(!RUN)("the built site", () => {
       });
       await page.goto(stack.site.url + path, { waitUntil: "networkidle" });
       let total = 0;
-      for (const url of scripts) total += gzipSync(Buffer.from(await (await fetch(url)).arrayBuffer()), { level: 9 }).length;
+      for (const url of scripts)
+        total += gzipSync(Buffer.from(await (await fetch(url)).arrayBuffer()), { level: 9 }).length;
       sizes[path] = total;
       await page.close();
     }

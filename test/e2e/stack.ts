@@ -19,10 +19,18 @@ export type Json = Record<string, any>;
 
 export class Api {
   constructor(readonly url: string) {}
-  async call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: Json; text: string }> {
+  async call(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Json; text: string }> {
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -44,14 +52,20 @@ export class Api {
 const VITEST_ENV = new Set(["MODE", "DEV", "PROD", "SSR", "BASE_URL", "TEST", "NODE_ENV"]);
 
 /** Runs `astro build` with the given directory file into outDir. */
-export function buildPortal(opts: { /** a file, or "none" for the empty fallback */ directoryFile: string; outDir: string; apiUrl?: string }): Promise<string> {
+export function buildPortal(opts: {
+  /** a file, or "none" for the empty fallback */ directoryFile: string;
+  outDir: string;
+  apiUrl?: string;
+}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, "node_modules/astro/astro.js"), "build"], {
       cwd: ROOT,
       env: {
         // Not vitest's import.meta.env mirror (MODE, DEV, PROD, SSR, BASE_URL, TEST, NODE_ENV=test):
         // Astro would read them and build a non-production site (no CSP meta, wrong base).
-        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !VITEST_ENV.has(k) && !k.startsWith("VITEST"))),
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([k]) => !VITEST_ENV.has(k) && !k.startsWith("VITEST")),
+        ),
         ASTRO_TELEMETRY_DISABLED: "1",
         NODE_ENV: "production",
         KAKUNIN_DIRECTORY_FILE: opts.directoryFile,
@@ -63,7 +77,9 @@ export function buildPortal(opts: { /** a file, or "none" for the empty fallback
     let out = "";
     child.stdout!.on("data", (c) => (out += c));
     child.stderr!.on("data", (c) => (out += c));
-    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`astro build failed (${code}):\n${out}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`astro build failed (${code}):\n${out}`)),
+    );
   });
 }
 
@@ -92,7 +108,9 @@ export async function startPortalStack(opts: { apiUrlInBuild?: boolean } = {}): 
   try {
     server = await startServer({ kmsEndpoint: kms.endpoint });
     const api = new Api(server.url);
-    const issuer = (await api.ok("POST", "/v1/issuers", server.operatorToken, { name: "Acme Insurance" })) as PortalStack["issuer"];
+    const issuer = (await api.ok("POST", "/v1/issuers", server.operatorToken, {
+      name: "Acme Insurance",
+    })) as PortalStack["issuer"];
     const t = issuer.token;
     const fresh = await api.ok("POST", "/v1/agents", t, { name: "claims-assistant" });
     const rotated = await api.ok("POST", "/v1/agents", t, { name: "underwriting-bot" });
@@ -104,7 +122,9 @@ export async function startPortalStack(opts: { apiUrlInBuild?: boolean } = {}): 
     await api.ok("POST", `/v1/agents/${rotated.id}/rotate`, t, {});
     const afterRotation = await sign(rotated.id, { action: "quote", customer: "C-1002", premium: 380 });
     await api.ok("POST", `/v1/agents/${revoked.id}/revoke`, t, { reason: "keyCompromise" });
-    const afterRevoke = await api.call("POST", `/v1/agents/${revoked.id}/operations`, t, { payload: { action: "refund", amount: 1 } });
+    const afterRevoke = await api.call("POST", `/v1/agents/${revoked.id}/operations`, t, {
+      payload: { action: "refund", amount: 1 },
+    });
     const freshReceipt = await sign(fresh.id, { claim: "CLM-2026-0042", decision: "approve", amount: 1250 });
     for (let i = 0; i < 3; i++) await sign(fresh.id, { claim: `CLM-2026-01${i}`, decision: "review" });
 
@@ -115,13 +135,23 @@ export async function startPortalStack(opts: { apiUrlInBuild?: boolean } = {}): 
     await exportDirectory({ api: server.url, out: directoryFile });
     const directory = JSON.parse(await (await import("node:fs/promises")).readFile(directoryFile, "utf8"));
     const outDir = join(tmp, "dist");
-    const buildOutput = await buildPortal({ directoryFile, outDir, ...(opts.apiUrlInBuild ? { apiUrl: server.url } : {}) });
+    const buildOutput = await buildPortal({
+      directoryFile,
+      outDir,
+      ...(opts.apiUrlInBuild ? { apiUrl: server.url } : {}),
+    });
     site = await serveSite({ dir: outDir, port: 0, host: "127.0.0.1" });
 
     const s = server;
     const st = site;
     return {
-      kms, server, api, site, tmp, buildOutput, issuer,
+      kms,
+      server,
+      api,
+      site,
+      tmp,
+      buildOutput,
+      issuer,
       agents: { fresh, rotated, revoked },
       receipts: { fresh: freshReceipt, beforeRotation, afterRotation, revoked: revokedReceipt },
       afterRevoke: { status: afterRevoke.status, json: afterRevoke.json },

@@ -14,5 +14,7 @@ const r = spawnSync("npx", ["vitest", "run", "test/fuzz"], {
   stdio: "inherit",
   env: { ...process.env, FUZZ_RUNS: runs, FUZZ_SEED: seed, FUZZ_CLI_EVERY: opt("--cli-every", "25") },
 });
-console.log(`fuzz: runs=${runs} seed=${seed} → ${r.status === 0 ? "nothing found" : "FAILED (replay with the seed above)"}`);
+console.log(
+  `fuzz: runs=${runs} seed=${seed} → ${r.status === 0 ? "nothing found" : "FAILED (replay with the seed above)"}`,
+);
 process.exit(r.status ?? 1);

@@ -32,13 +32,18 @@ beforeAll(async () => {
   s = await scenario();
   base = t.serverFormat(await s.chain.exportLines(s.certs, s.crl, { payloads: true }));
   const { parseCertificatePem } = await import("../../verifier/src/x509/certificate.js");
-  keys = new Map(await Promise.all(s.certs.map(async (c) => [c.serial, (await parseCertificatePem(c.pem)).spki] as [string, Uint8Array])));
+  keys = new Map(
+    await Promise.all(
+      s.certs.map(async (c) => [c.serial, (await parseCertificatePem(c.pem)).spki] as [string, Uint8Array]),
+    ),
+  );
   console.log(`fuzz: seed=${SEED} runs=${RUNS} (replay: npm run fuzz -- --runs ${RUNS} --seed ${SEED})`);
 }, 120_000);
 
 const trust = () => ({ caFingerprint: s.ca.fingerprint });
 /** Lines whose every byte is covered by a signature or a hash (entries, checkpoint, payloads). */
-const signedLine = (l: string) => l.startsWith('{"kind":"entry"') || l.startsWith('{"kind":"checkpoint"') || l.startsWith('{"kind":"payload"');
+const signedLine = (l: string) =>
+  l.startsWith('{"kind":"entry"') || l.startsWith('{"kind":"checkpoint"') || l.startsWith('{"kind":"payload"');
 
 type Mutation = { name: string; apply(lines: string[]): string[] | string };
 
@@ -59,19 +64,25 @@ const signedMutation: fc.Arbitrary<Mutation> = fc.oneof(
       return out;
     },
   })),
-  fc.record({ line: fc.nat(), member: fc.nat(), value: fc.constantFrom('"x"', "0", "1", `"${ZERO_HASH}"`, "null", "{}") }).map(({ line, member, value }) => ({
-    name: `duplicate member #${member} = ${value} in signed line #${line}`,
-    apply(lines: string[]) {
-      const idx = lines.map((l, i) => (signedLine(l) ? i : -1)).filter((i) => i >= 0);
-      const i = idx[line % idx.length]!;
-      const l = lines[i]!;
-      const keysAt = [...l.matchAll(/[{,]"([A-Za-z]+)":/g)];
-      const m = keysAt[member % keysAt.length]!;
-      const out = [...lines];
-      out[i] = `${l.slice(0, m.index! + 1)}"${m[1]}":${value},${l.slice(m.index! + 1)}`;
-      return out;
-    },
-  })),
+  fc
+    .record({
+      line: fc.nat(),
+      member: fc.nat(),
+      value: fc.constantFrom('"x"', "0", "1", `"${ZERO_HASH}"`, "null", "{}"),
+    })
+    .map(({ line, member, value }) => ({
+      name: `duplicate member #${member} = ${value} in signed line #${line}`,
+      apply(lines: string[]) {
+        const idx = lines.map((l, i) => (signedLine(l) ? i : -1)).filter((i) => i >= 0);
+        const i = idx[line % idx.length]!;
+        const l = lines[i]!;
+        const keysAt = [...l.matchAll(/[{,]"([A-Za-z]+)":/g)];
+        const m = keysAt[member % keysAt.length]!;
+        const out = [...lines];
+        out[i] = `${l.slice(0, m.index! + 1)}"${m[1]}":${value},${l.slice(m.index! + 1)}`;
+        return out;
+      },
+    })),
   fc.record({ a: fc.nat(), b: fc.nat() }).map(({ a, b }) => ({
     name: `swap entry lines ${a} and ${b}`,
     apply(lines: string[]) {
@@ -111,27 +122,43 @@ const signedMutation: fc.Arbitrary<Mutation> = fc.oneof(
     name: `delete entry or checkpoint line #${line}`,
     apply(lines: string[]) {
       // (A payload line may be absent: an erased payload, FORMATS.md; the chain does not change.)
-      const idx = lines.map((l, i) => (signedLine(l) && !l.startsWith('{"kind":"payload"') ? i : -1)).filter((i) => i >= 0);
+      const idx = lines
+        .map((l, i) => (signedLine(l) && !l.startsWith('{"kind":"payload"') ? i : -1))
+        .filter((i) => i >= 0);
       return t.deleteLine(lines, idx[line % idx.length]!);
     },
   })),
 );
 
 /** Re-encodings that keep every signed byte: key order, whitespace, \u escapes. */
-const reencoding: fc.Arbitrary<Mutation> = fc.record({ line: fc.nat(), style: fc.constantFrom("reverse-keys", "indent", "escape") }).map(({ line, style }) => ({
-  name: `re-encode entry #${line} (${style})`,
-  apply(lines: string[]) {
-    const idx = lines.map((l, i) => (l.startsWith('{"kind":"entry"') ? i : -1)).filter((i) => i >= 0);
-    const i = idx[line % idx.length]!;
-    const v = JSON.parse(lines[i]!);
-    const rev = (o: unknown): unknown => (o && typeof o === "object" && !Array.isArray(o) ? Object.fromEntries(Object.keys(o).reverse().map((k) => [k, rev((o as Record<string, unknown>)[k])])) : o);
-    const out = [...lines];
-    if (style === "reverse-keys") out[i] = JSON.stringify(rev(v));
-    else if (style === "indent") out[i] = JSON.stringify(v, null, 1).replace(/\n/g, " ");
-    else out[i] = JSON.stringify(v).replace(/"agent":"([^"]*)"/, (_m, a: string) => `"agent":"${[...a].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")}"`);
-    return out;
-  },
-}));
+const reencoding: fc.Arbitrary<Mutation> = fc
+  .record({ line: fc.nat(), style: fc.constantFrom("reverse-keys", "indent", "escape") })
+  .map(({ line, style }) => ({
+    name: `re-encode entry #${line} (${style})`,
+    apply(lines: string[]) {
+      const idx = lines.map((l, i) => (l.startsWith('{"kind":"entry"') ? i : -1)).filter((i) => i >= 0);
+      const i = idx[line % idx.length]!;
+      const v = JSON.parse(lines[i]!);
+      const rev = (o: unknown): unknown =>
+        o && typeof o === "object" && !Array.isArray(o)
+          ? Object.fromEntries(
+              Object.keys(o)
+                .reverse()
+                .map((k) => [k, rev((o as Record<string, unknown>)[k])]),
+            )
+          : o;
+      const out = [...lines];
+      if (style === "reverse-keys") out[i] = JSON.stringify(rev(v));
+      else if (style === "indent") out[i] = JSON.stringify(v, null, 1).replace(/\n/g, " ");
+      else
+        out[i] = JSON.stringify(v).replace(
+          /"agent":"([^"]*)"/,
+          (_m, a: string) =>
+            `"agent":"${[...a].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")}"`,
+        );
+      return out;
+    },
+  }));
 
 const asText = (m: string[] | string) => (typeof m === "string" ? m : m.join("\n") + "\n");
 let cliCount = 0;
@@ -147,7 +174,12 @@ async function differential(text: string) {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   const general = await new LineVerifier(keys).verifyLines(lines);
   const fast = await new LineVerifier(keys, nodeLineCrypto()).verifyLines(lines);
-  const norm = (r: (typeof general)[number]) => (r.kind === "entry" ? { kind: r.kind, entry: r.entry, hashOk: r.hashOk, sigOk: r.sigOk } : r.kind === "malformed" ? { kind: r.kind, field: r.field } : r);
+  const norm = (r: (typeof general)[number]) =>
+    r.kind === "entry"
+      ? { kind: r.kind, entry: r.entry, hashOk: r.hashOk, sigOk: r.sigOk }
+      : r.kind === "malformed"
+        ? { kind: r.kind, field: r.field }
+        : r;
   expect(fast.map(norm)).toEqual(general.map(norm));
 }
 
@@ -159,7 +191,9 @@ describe("fuzz", () => {
         const text = asText(m.apply([...base]));
         const r = await verifyExportBytes([enc.encode(text)], { trust: trust() });
         expect(r.verdict, m.name).not.toBe("PASSED");
-        const viaLines = await verifyExport(text.split("\n").slice(0, text.endsWith("\n") ? -1 : undefined), { trust: trust() });
+        const viaLines = await verifyExport(text.split("\n").slice(0, text.endsWith("\n") ? -1 : undefined), {
+          trust: trust(),
+        });
         expect(viaLines.verdict, m.name).toBe(r.verdict);
         await differential(text);
         cliAgrees(text, r.verdict, r.unreadable);
@@ -188,8 +222,15 @@ describe("fuzz", () => {
     const start = text.indexOf('"entry":') + 8;
     const end = text.indexOf(',"certificates"');
     const mutation = fc.oneof(
-      fc.record({ at: fc.integer({ min: start, max: end - 1 }), bit: fc.integer({ min: 0, max: 6 }) }).map(({ at, bit }) => text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ (1 << bit)) + text.slice(at + 1)),
-      fc.constantFrom("seq", "time", "agent", "payloadHash", "cert", "sig").map((k) => text.replace(`"${k}":`, `"${k}":${k === "seq" ? "6" : '"x"'},"${k}":`)),
+      fc
+        .record({ at: fc.integer({ min: start, max: end - 1 }), bit: fc.integer({ min: 0, max: 6 }) })
+        .map(
+          ({ at, bit }) =>
+            text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ (1 << bit)) + text.slice(at + 1),
+        ),
+      fc
+        .constantFrom("seq", "time", "agent", "payloadHash", "cert", "sig")
+        .map((k) => text.replace(`"${k}":`, `"${k}":${k === "seq" ? "6" : '"x"'},"${k}":`)),
       fc.constantFrom(s.a1, s.b1, s.log).map((c) => JSON.stringify({ ...rc, certificates: [c.pem, s.ca.pem] })),
       fc.integer({ min: 1, max: text.length - 1 }).map((n) => text.slice(0, n)),
     );

@@ -18,21 +18,38 @@ import { startLocalKms, type LocalKms, type StartLocalKmsOptions } from "./kms.j
 /** The operator token every in-process instance is configured with (KAKUNIN_OPERATOR_TOKEN). */
 export const TEST_OPERATOR_TOKEN = "kkn_op_fixture-operator-token-0123456789abcdef";
 
-export interface CallResult { status: number; headers: Headers; text: string; json: any }
-export type Call = (method: string, path: string, o?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }) => Promise<CallResult>;
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+export type Call = (
+  method: string,
+  path: string,
+  o?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+) => Promise<CallResult>;
 
 /** The configuration of a test instance: `dir` as DATA_DIR, the local KMS, no scheduler, a fixed operator token. */
 export function testConfig(dir: string, kmsEndpoint: string, env: Record<string, string | undefined> = {}): Config {
   return loadConfig({
-    DATA_DIR: dir, KMS_ENDPOINT: kmsEndpoint, KAKUNIN_OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
-    KAKUNIN_PUBLIC_URL: "http://kakunin.test", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", ...env,
+    DATA_DIR: dir,
+    KMS_ENDPOINT: kmsEndpoint,
+    KAKUNIN_OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
+    KAKUNIN_PUBLIC_URL: "http://kakunin.test",
+    KAKUNIN_SCHEDULER_INTERVAL_MS: "0",
+    ...env,
   });
 }
 
 export async function parseResponse(res: Response): Promise<CallResult> {
   const text = await res.text();
   let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   return { status: res.status, headers: res.headers, text, json };
 }
 
@@ -63,7 +80,10 @@ export function callFetch(call: Call) {
     const url = new URL(req.url);
     const text = req.method === "GET" || req.method === "HEAD" ? "" : await req.text();
     const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
-    const r = await call(req.method, url.pathname + url.search, { ...(token ? { token } : {}), ...(text ? { body: JSON.parse(text) } : {}) });
+    const r = await call(req.method, url.pathname + url.search, {
+      ...(token ? { token } : {}),
+      ...(text ? { body: JSON.parse(text) } : {}),
+    });
     return new Response(r.text || null, { status: r.status, headers: r.headers });
   };
 }
@@ -121,14 +141,23 @@ export async function startInProcessApi(opts: InProcessApiOptions = {}): Promise
   try {
     database = await testDatabase(kind);
     const config = testConfig(dir, kms.endpoint, { ...database.env, ...opts.env });
-    services = await startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: opts.kmsMaxAttempts ?? 1 }) });
+    services = await startServices(config, createLogger("silent"), {
+      kms: kms.client({ maxAttempts: opts.kmsMaxAttempts ?? 1 }),
+    });
   } catch (e) {
     await cleanUp();
     throw e;
   }
   const app = createApp(services.deps);
   return {
-    kind, dbEnv: database.env, kms, dir, services, app, operatorToken: TEST_OPERATOR_TOKEN, call: appCaller(app),
+    kind,
+    dbEnv: database.env,
+    kms,
+    dir,
+    services,
+    app,
+    operatorToken: TEST_OPERATOR_TOKEN,
+    call: appCaller(app),
     close: async () => {
       await services.deps.log?.close();
       await services.close();
@@ -141,8 +170,12 @@ export async function startInProcessApi(opts: InProcessApiOptions = {}): Promise
  * A second service instance on `api`'s database (same SQLite file or same DATABASE_URL) and KMS —
  * what a second server process would be — called through its own app.
  */
-export async function startSecondInstance(api: Pick<InProcessApi, "dir" | "kms" | "dbEnv">): Promise<{ services: Services; call: Call; close(): Promise<void> }> {
-  const services = await startServices(testConfig(api.dir, api.kms.endpoint, api.dbEnv), createLogger("silent"), { kms: api.kms.client({ maxAttempts: 1 }) });
+export async function startSecondInstance(
+  api: Pick<InProcessApi, "dir" | "kms" | "dbEnv">,
+): Promise<{ services: Services; call: Call; close(): Promise<void> }> {
+  const services = await startServices(testConfig(api.dir, api.kms.endpoint, api.dbEnv), createLogger("silent"), {
+    kms: api.kms.client({ maxAttempts: 1 }),
+  });
   return {
     services,
     call: appCaller(createApp(services.deps)),

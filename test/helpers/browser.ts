@@ -27,6 +27,8 @@ export function shouldRunBrowser(suite: string): boolean {
   if (process.env.KAKUNIN_REQUIRE_BROWSER === "1") {
     throw new Error(`KAKUNIN_REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM_PATH} (suite: ${suite}); ${hint}`);
   }
-  console.warn(`\n⚠ SKIPPED [browser] ${suite}: no Chromium at ${CHROMIUM_PATH}; ${hint} (set KAKUNIN_REQUIRE_BROWSER=1 to fail instead)\n`);
+  console.warn(
+    `\n⚠ SKIPPED [browser] ${suite}: no Chromium at ${CHROMIUM_PATH}; ${hint} (set KAKUNIN_REQUIRE_BROWSER=1 to fail instead)\n`,
+  );
   return false;
 }

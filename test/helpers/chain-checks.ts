@@ -12,7 +12,10 @@ import canonicalize from "canonicalize";
 
 /** Parse a `kakunin-log/1` NDJSON export into its kinds of lines. */
 export function parseExport(text: string) {
-  const lines = text.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l));
+  const lines = text
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l));
   return {
     lines,
     header: lines[0],
@@ -40,7 +43,9 @@ export function chainProblems(entries: any[], from = 0, prev = "0".repeat(64)): 
   entries.forEach((e, i) => {
     if (e.seq !== from + i) problems.push(`seq ${e.seq} at position ${i} (expected ${from + i})`);
     if (e.prevHash !== prev) problems.push(`seq ${e.seq}: prevHash does not link`);
-    const h = createHash("sha256").update(jcs(withoutHashSig(e))).digest("hex");
+    const h = createHash("sha256")
+      .update(jcs(withoutHashSig(e)))
+      .digest("hex");
     if (h !== e.hash) problems.push(`seq ${e.seq}: hash mismatch`);
     prev = e.hash;
   });
@@ -52,7 +57,9 @@ export function chainProblems(entries: any[], from = 0, prev = "0".repeat(64)): 
  * entries, without sig for checkpoints), using the public key extracted from the signer's
  * certificate (`openssl x509 -pubkey`). Returns the seqs/indices that did NOT verify.
  */
-export function opensslVerifyAll(objects: { id: string | number; jcs: Buffer; sig: string; certPem: string }[]): (string | number)[] {
+export function opensslVerifyAll(
+  objects: { id: string | number; jcs: Buffer; sig: string; certPem: string }[],
+): (string | number)[] {
   const dir = mkdtempSync(join(tmpdir(), "kakunin-log-openssl-"));
   try {
     const pubs = new Map<string, string>();
@@ -62,7 +69,9 @@ export function opensslVerifyAll(objects: { id: string | number; jcs: Buffer; si
       if (!pub) {
         pub = `pub${pubs.size}.pem`;
         writeFileSync(join(dir, `cert${pubs.size}.pem`), o.certPem);
-        execFileSync("openssl", ["x509", "-pubkey", "-noout", "-in", `cert${pubs.size}.pem`, "-out", pub], { cwd: dir });
+        execFileSync("openssl", ["x509", "-pubkey", "-noout", "-in", `cert${pubs.size}.pem`, "-out", pub], {
+          cwd: dir,
+        });
         pubs.set(o.certPem, pub);
       }
       writeFileSync(join(dir, `m${i}.jcs`), o.jcs);
@@ -71,7 +80,12 @@ export function opensslVerifyAll(objects: { id: string | number; jcs: Buffer; si
     });
     writeFileSync(join(dir, "run.sh"), script);
     const r = spawnSync("sh", ["run.sh"], { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
-    const ok = new Set(r.stdout.split("\n").filter((l) => l.startsWith("OK ")).map((l) => Number(l.slice(3))));
+    const ok = new Set(
+      r.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("OK "))
+        .map((l) => Number(l.slice(3))),
+    );
     return objects.filter((_, i) => !ok.has(i)).map((o) => o.id);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -81,7 +95,12 @@ export function opensslVerifyAll(objects: { id: string | number; jcs: Buffer; si
 /** openssl-verify every entry of a parsed export against the certificate its signer names. */
 export function opensslVerifyExport(exp: ReturnType<typeof parseExport>): (string | number)[] {
   const pemBySerial = new Map<string, string>(exp.certificates.map((c: any) => [c.serial, c.pem]));
-  const objs = exp.entries.map((e: any) => ({ id: e.seq, jcs: jcs(withoutHashSig(e)), sig: e.sig, certPem: pemBySerial.get(e.signer.cert) ?? "" }));
+  const objs = exp.entries.map((e: any) => ({
+    id: e.seq,
+    jcs: jcs(withoutHashSig(e)),
+    sig: e.sig,
+    certPem: pemBySerial.get(e.signer.cert) ?? "",
+  }));
   if (exp.checkpoint) {
     const { sig, ...rest } = exp.checkpoint;
     objs.push({ id: "checkpoint", jcs: jcs(rest), sig, certPem: pemBySerial.get(exp.checkpoint.signer.cert) ?? "" });

@@ -22,12 +22,19 @@ export interface ApiClientOptions {
 function fetchOf(target: ApiTarget): { baseUrl: string; fetch?: typeof fetch } {
   if (typeof target === "string") return { baseUrl: target };
   const via = typeof target === "function" ? target : target.fetch;
-  return { baseUrl: typeof target === "function" ? "http://in-process.test" : target.url, ...(via ? { fetch: (async (r: Request) => via(r)) as typeof fetch } : {}) };
+  return {
+    baseUrl: typeof target === "function" ? "http://in-process.test" : target.url,
+    ...(via ? { fetch: (async (r: Request) => via(r)) as typeof fetch } : {}),
+  };
 }
 
 /** A typed client for `target` with `token` (none: the public routes). */
 export function apiClient(target: ApiTarget, token?: string, opts: ApiClientOptions = {}): KakuninClient {
-  return createKakuninClient({ ...fetchOf(target), ...(token ? { token } : {}), retry: { retries: opts.retries ?? 0 } });
+  return createKakuninClient({
+    ...fetchOf(target),
+    ...(token ? { token } : {}),
+    retry: { retries: opts.retries ?? 0 },
+  });
 }
 
 /** The KakuninApiError `call` fails with; anything else (or success) fails the test. */
@@ -52,7 +59,11 @@ export interface Answer<T> {
 }
 
 /** Runs `call` on a fresh client for `target` and keeps the response (its body is already read). */
-export async function answer<T>(target: ApiTarget, token: string | undefined, call: (c: KakuninClient) => Promise<T>): Promise<Answer<T>> {
+export async function answer<T>(
+  target: ApiTarget,
+  token: string | undefined,
+  call: (c: KakuninClient) => Promise<T>,
+): Promise<Answer<T>> {
   const { baseUrl, fetch: inner = globalThis.fetch } = fetchOf(target);
   let response: Response | undefined;
   const recording = (async (r: Request) => (response = await inner(r))) as typeof fetch;
@@ -75,14 +86,30 @@ export async function streamText(stream: ReadableStream<Uint8Array>): Promise<st
   return new Response(stream).text();
 }
 
-export interface TestAgent { id: string; token: string; serial: string; pem: string }
-export interface TestIssuer { id: string; token: string; client: KakuninClient; agents: TestAgent[] }
+export interface TestAgent {
+  id: string;
+  token: string;
+  serial: string;
+  pem: string;
+}
+export interface TestIssuer {
+  id: string;
+  token: string;
+  client: KakuninClient;
+  agents: TestAgent[];
+}
 
 /**
  * Operator → issuer `name` → `n` agents (`${prefix}-${i}`), each with an agent token. Setup retries
  * 503s (slow RSA key generation on a loaded machine) as a client should, honouring Retry-After.
  */
-export async function setupIssuer(target: ApiTarget, operatorToken: string, n: number, name = "Acme Robotics", prefix = "agent"): Promise<TestIssuer> {
+export async function setupIssuer(
+  target: ApiTarget,
+  operatorToken: string,
+  n: number,
+  name = "Acme Robotics",
+  prefix = "agent",
+): Promise<TestIssuer> {
   const iss = await apiClient(target, operatorToken, { retries: 3 }).createIssuer(name);
   const client = apiClient(target, iss.token, { retries: 3 });
   const agents: TestAgent[] = [];

@@ -47,7 +47,19 @@ export class LocalKmsStartError extends Error {
 export async function startLocalKms(opts: StartLocalKmsOptions = {}): Promise<LocalKms> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "kakunin-kms-")));
   const accessLogPath = join(dataDir, "cloudtrail.jsonl");
-  const args = ["--import", "tsx", MAIN, "--port", String(opts.port ?? 0), "--data-dir", dataDir, "--region", REGION, "--access-log", accessLogPath];
+  const args = [
+    "--import",
+    "tsx",
+    MAIN,
+    "--port",
+    String(opts.port ?? 0),
+    "--data-dir",
+    dataDir,
+    "--region",
+    REGION,
+    "--access-log",
+    accessLogPath,
+  ];
   const flags: [string, number | undefined][] = [
     ["--latency-ms", opts.latencyMs],
     ["--jitter-ms", opts.jitterMs],

@@ -23,11 +23,69 @@ export async function createOpensslTsa(name = "OpenSSL Test TSA"): Promise<Opens
   const p = (f: string) => join(dir, f);
   await writeFile(
     p("ext.cnf"),
-    ["[ca]", "basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign", "[tsa]", "basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=critical,timeStamping", ""].join("\n"),
+    [
+      "[ca]",
+      "basicConstraints=critical,CA:TRUE",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "[tsa]",
+      "basicConstraints=CA:FALSE",
+      "keyUsage=critical,digitalSignature",
+      "extendedKeyUsage=critical,timeStamping",
+      "",
+    ].join("\n"),
   );
-  await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p("ca.key"), "-out", p("ca.pem"), "-days", "30", "-subj", `/CN=${name} CA`, "-extensions", "ca", "-config", p("ext.cnf")]);
-  await run("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", p("tsa.key"), "-out", p("tsa.csr"), "-subj", `/CN=${name}`]);
-  await run("openssl", ["x509", "-req", "-in", p("tsa.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p("tsa.pem"), "-days", "20", "-extfile", p("ext.cnf"), "-extensions", "tsa"]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.pem"),
+    "-days",
+    "30",
+    "-subj",
+    `/CN=${name} CA`,
+    "-extensions",
+    "ca",
+    "-config",
+    p("ext.cnf"),
+  ]);
+  await run("openssl", [
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    p("tsa.key"),
+    "-out",
+    p("tsa.csr"),
+    "-subj",
+    `/CN=${name}`,
+  ]);
+  await run("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    p("tsa.csr"),
+    "-CA",
+    p("ca.pem"),
+    "-CAkey",
+    p("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    p("tsa.pem"),
+    "-days",
+    "20",
+    "-extfile",
+    p("ext.cnf"),
+    "-extensions",
+    "tsa",
+  ]);
   await writeFile(p("serial"), "01\n");
   const config = (essAlg: string) =>
     [
@@ -58,7 +116,16 @@ export async function createOpensslTsa(name = "OpenSSL Test TSA"): Promise<Opens
       const id = ++n;
       await writeFile(p(`q${id}.tsq`), query);
       await writeFile(p(`ts${id}.cnf`), config(essAlg));
-      await run("openssl", ["ts", "-reply", "-config", p(`ts${id}.cnf`), "-queryfile", p(`q${id}.tsq`), "-out", p(`r${id}.tsr`)]);
+      await run("openssl", [
+        "ts",
+        "-reply",
+        "-config",
+        p(`ts${id}.cnf`),
+        "-queryfile",
+        p(`q${id}.tsq`),
+        "-out",
+        p(`r${id}.tsr`),
+      ]);
       return new Uint8Array(await readFile(p(`r${id}.tsr`)));
     },
   };

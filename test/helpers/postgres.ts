@@ -39,7 +39,9 @@ export async function shouldRunPostgres(suite: string): Promise<boolean> {
   if (process.env.KAKUNIN_REQUIRE_PG === "1") {
     throw new Error(`KAKUNIN_REQUIRE_PG=1 but no PostgreSQL answers at ${PG_ADMIN_URL} (suite: ${suite})`);
   }
-  console.warn(`\n⚠ SKIPPED [postgres] ${suite}: no PostgreSQL at ${PG_ADMIN_URL} (set KAKUNIN_REQUIRE_PG=1 to fail instead)\n`);
+  console.warn(
+    `\n⚠ SKIPPED [postgres] ${suite}: no PostgreSQL at ${PG_ADMIN_URL} (set KAKUNIN_REQUIRE_PG=1 to fail instead)\n`,
+  );
   return false;
 }
 

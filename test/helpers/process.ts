@@ -20,11 +20,19 @@ export interface RunOptions {
 
 /** Runs a program to its end and collects what it printed; resolves once the process has exited and its output streams are closed (all output read). */
 export function runProcess(command: string, args: string[], opts: RunOptions = {}): Promise<ProcessResult> {
-  const child = spawn(command, args, { ...(opts.env ? { env: opts.env } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}), stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (c: string) => { stdout += c; });
-  child.stderr.setEncoding("utf8").on("data", (c: string) => { stderr += c; });
+  child.stdout.setEncoding("utf8").on("data", (c: string) => {
+    stdout += c;
+  });
+  child.stderr.setEncoding("utf8").on("data", (c: string) => {
+    stderr += c;
+  });
   child.stdin.on("error", () => {}); // a program that exits without reading its input
   child.stdin.end(opts.input ?? "");
   return new Promise((resolve, reject) => {
@@ -63,12 +71,18 @@ export interface DaemonOptions<T> {
 
 /** Spawns `command` and resolves once `ready` finds what it waits for in stdout; fails if it exits or times out first. */
 export function startDaemon<T>(command: string, args: string[], opts: DaemonOptions<T>): Promise<Daemon<T>> {
-  const child = spawn(command, args, { ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   opts.onSpawn?.(child);
   let stdout = "";
   let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (c: string) => { stderr += c; });
+  child.stderr!.setEncoding("utf8").on("data", (c: string) => {
+    stderr += c;
+  });
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (why: string) => {
@@ -80,7 +94,8 @@ export function startDaemon<T>(command: string, args: string[], opts: DaemonOpti
       reject(opts.error ? opts.error(message) : new Error(message));
     };
     const timer = setTimeout(() => fail(`did not start within ${opts.timeoutMs} ms`), opts.timeoutMs);
-    const onExit = (code: number | null, signal: string | null) => fail(`exited early (code ${code}, signal ${signal})`);
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(`exited early (code ${code}, signal ${signal})`);
     child.once("exit", onExit);
     child.stdout!.setEncoding("utf8").on("data", (c: string) => {
       stdout += c;

@@ -19,14 +19,18 @@ export function rawExchange(url: string, initial: string | Buffer): RawExchange 
   const started = Date.now();
   let text = "";
   let gotHead: (s: string) => void;
-  const head = new Promise<string>((r) => { gotHead = r; });
+  const head = new Promise<string>((r) => {
+    gotHead = r;
+  });
   const closed = new Promise<{ text: string; ms: number; error?: string }>((resolve) => {
     let error: string | undefined;
     socket.on("data", (d) => {
       text += d.toString("latin1");
       if (text.includes("\r\n\r\n")) gotHead(text);
     });
-    socket.on("error", (e) => { error = (e as NodeJS.ErrnoException).code ?? e.message; });
+    socket.on("error", (e) => {
+      error = (e as NodeJS.ErrnoException).code ?? e.message;
+    });
     socket.on("close", () => resolve({ text, ms: Date.now() - started, ...(error ? { error } : {}) }));
   });
   socket.write(initial);
@@ -37,8 +41,14 @@ export function rawExchange(url: string, initial: string | Buffer): RawExchange 
 export function parseRawResponse(text: string): { status: number; headers: Record<string, string>; json: any } {
   const end = text.indexOf("\r\n\r\n");
   const [statusLine, ...lines] = text.slice(0, end).split("\r\n");
-  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+  const headers = Object.fromEntries(
+    lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]),
+  );
   let json: any;
-  try { json = JSON.parse(text.slice(end + 4, end + 4 + Number(headers["content-length"] ?? text.length))); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text.slice(end + 4, end + 4 + Number(headers["content-length"] ?? text.length)));
+  } catch {
+    json = undefined;
+  }
   return { status: Number(statusLine!.split(" ")[1]), headers, json };
 }

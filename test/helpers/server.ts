@@ -37,7 +37,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "kakunin-server-")));
   const logPath = join(dataDir, `server-${Date.now()}-${randomBytes(3).toString("hex")}.log`);
   const operatorToken = opts.operatorToken ?? `kkn_op_${randomBytes(32).toString("base64url")}`;
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KAKUNIN_") && !k.startsWith("KMS_") && k !== "DATABASE_URL" && k !== "PORT"));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith("KAKUNIN_") && !k.startsWith("KMS_") && k !== "DATABASE_URL" && k !== "PORT",
+    ),
+  );
   const env: Record<string, string> = {
     ...(base as Record<string, string>),
     DATA_DIR: dataDir,
@@ -71,5 +75,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await server.stop(signal);
     await new Promise<void>((r) => log.end(r));
   };
-  return { url: server.ready, pid: server.pid, operatorToken, dataDir, logPath, stop: () => stopWith("SIGTERM"), kill: () => stopWith("SIGKILL") };
+  return {
+    url: server.ready,
+    pid: server.pid,
+    operatorToken,
+    dataDir,
+    logPath,
+    stop: () => stopWith("SIGTERM"),
+    kill: () => stopWith("SIGKILL"),
+  };
 }

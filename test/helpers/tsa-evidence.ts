@@ -24,7 +24,11 @@ export interface CoveredEntry {
 }
 
 /** A log of `size` entries ("entry 0" …), its checkpoint text, and the verified inclusion of `leafIndex`. */
-export async function checkpointCovering(leafIndex: number, size: number, origin = "kakunin.test/log/issuer-1"): Promise<CoveredEntry> {
+export async function checkpointCovering(
+  leafIndex: number,
+  size: number,
+  origin = "kakunin.test/log/issuer-1",
+): Promise<CoveredEntry> {
   const leaves: Uint8Array[] = [];
   const nodes = new Map<string, Uint8Array>();
   const range = new CompactRange();
@@ -51,7 +55,10 @@ export interface AgentPki {
   /** An agent certificate with this validity. */
   issue(notBefore: Date, notAfter: Date): Promise<x509.X509Certificate>;
   /** A CRL by the CA listing these revocations. */
-  crl(revoked: { cert: x509.X509Certificate; date: Date; reason?: x509.X509CrlReason }[], thisUpdate: Date): Promise<x509.X509Crl>;
+  crl(
+    revoked: { cert: x509.X509Certificate; date: Date; reason?: x509.X509CrlReason }[],
+    thisUpdate: Date,
+  ): Promise<x509.X509Crl>;
 }
 
 export async function agentPki(name = "CN=Kakunin Test Agent CA"): Promise<AgentPki> {
@@ -63,7 +70,10 @@ export async function agentPki(name = "CN=Kakunin Test Agent CA"): Promise<Agent
     notAfter: new Date("2035-01-01T00:00:00Z"),
     signingAlgorithm: EC,
     keys,
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   let serial = 0x100;
   return {
@@ -89,23 +99,51 @@ export async function agentPki(name = "CN=Kakunin Test Agent CA"): Promise<Agent
         nextUpdate: new Date(thisUpdate.getTime() + 7 * 86_400_000),
         signingAlgorithm: EC,
         signingKey: keys.privateKey,
-        entries: revoked.map((r) => ({ serialNumber: r.cert.serialNumber, revocationDate: r.date, ...(r.reason !== undefined ? { reason: r.reason } : {}) })),
+        entries: revoked.map((r) => ({
+          serialNumber: r.cert.serialNumber,
+          revocationDate: r.date,
+          ...(r.reason !== undefined ? { reason: r.reason } : {}),
+        })),
       });
     },
   };
 }
 
-const REASON_NAMES: Record<number, string> = { 0: "unspecified", 1: "keyCompromise", 2: "cACompromise", 3: "affiliationChanged", 4: "superseded", 5: "cessationOfOperation", 6: "certificateHold", 9: "privilegeWithdrawn", 10: "aACompromise" };
+const REASON_NAMES: Record<number, string> = {
+  0: "unspecified",
+  1: "keyCompromise",
+  2: "cACompromise",
+  3: "affiliationChanged",
+  4: "superseded",
+  5: "cessationOfOperation",
+  6: "certificateHold",
+  9: "privilegeWithdrawn",
+  10: "aACompromise",
+};
 
 /** The certificate's facts read back from its DER, and its revocation from the CRL's DER (after checking the CRL's signature). */
-export async function certificateFacts(certDer: ArrayBuffer, ca?: x509.X509Certificate, crlDer?: ArrayBuffer): Promise<SigningCertificateFacts> {
+export async function certificateFacts(
+  certDer: ArrayBuffer,
+  ca?: x509.X509Certificate,
+  crlDer?: ArrayBuffer,
+): Promise<SigningCertificateFacts> {
   const cert = new x509.X509Certificate(certDer);
-  const facts: SigningCertificateFacts = { serial: cert.serialNumber.toLowerCase(), subject: cert.subject, notBefore: cert.notBefore.getTime(), notAfter: cert.notAfter.getTime() };
+  const facts: SigningCertificateFacts = {
+    serial: cert.serialNumber.toLowerCase(),
+    subject: cert.subject,
+    notBefore: cert.notBefore.getTime(),
+    notAfter: cert.notAfter.getTime(),
+  };
   if (crlDer && ca) {
     const crl = new x509.X509Crl(crlDer);
-    if (!(await crl.verify({ publicKey: await ca.publicKey.export() }))) throw new Error("CRL signature does not verify");
+    if (!(await crl.verify({ publicKey: await ca.publicKey.export() })))
+      throw new Error("CRL signature does not verify");
     const entry = crl.entries.find((e) => e.serialNumber.toLowerCase() === facts.serial);
-    if (entry) facts.revocation = { date: entry.revocationDate.getTime(), ...(entry.reason !== undefined ? { reason: REASON_NAMES[entry.reason]! } : {}) };
+    if (entry)
+      facts.revocation = {
+        date: entry.revocationDate.getTime(),
+        ...(entry.reason !== undefined ? { reason: REASON_NAMES[entry.reason]! } : {}),
+      };
   }
   return facts;
 }

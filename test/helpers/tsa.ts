@@ -14,7 +14,11 @@ const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = join(REPO_ROOT, "scripts", "tsa", "main.ts");
 
 export async function startDevTsa(kmsEndpoint: string, args: string[] = []): Promise<DevTsa> {
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KMS_"))), KMS_ENDPOINT: kmsEndpoint, KMS_REGION: "eu-west-1" };
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KMS_"))),
+    KMS_ENDPOINT: kmsEndpoint,
+    KMS_REGION: "eu-west-1",
+  };
   const tsa = await startDaemon(process.execPath, ["--import", "tsx", MAIN, "--port", "0", ...args], {
     name: "dev TSA",
     cwd: REPO_ROOT,

@@ -1,6 +1,11 @@
 /** Real Ed25519 keys (WebCrypto) for witness tests: a log key that signs checkpoint notes, and cosigner keys. */
 import {
-  formatCosignerVerifierKey, formatVerifierKey, parseCosignerVerifierKey, parseVerifierKey, signCosignature, signNote,
+  formatCosignerVerifierKey,
+  formatVerifierKey,
+  parseCosignerVerifierKey,
+  parseVerifierKey,
+  signCosignature,
+  signNote,
   type NoteVerifierKey,
 } from "../../verifier/src/formats/index.js";
 
@@ -14,7 +19,11 @@ export interface Ed25519Pair {
 export async function ed25519Pair(): Promise<Ed25519Pair> {
   const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
   const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-  return { publicKey, sign: async (m) => new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, m as Uint8Array<ArrayBuffer>)) };
+  return {
+    publicKey,
+    sign: async (m) =>
+      new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, m as Uint8Array<ArrayBuffer>)),
+  };
 }
 
 /** A log signing key named after its origin. */
@@ -30,7 +39,13 @@ export interface LogKey {
 export async function logKey(name: string, pair?: Ed25519Pair): Promise<LogKey> {
   const p = pair ?? (await ed25519Pair());
   const vkey = await formatVerifierKey(name, p.publicKey);
-  return { name, vkey, key: await parseVerifierKey(vkey), pair: p, signNote: (text) => signNote(text, name, p.publicKey, p.sign) };
+  return {
+    name,
+    vkey,
+    key: await parseVerifierKey(vkey),
+    pair: p,
+    signNote: (text) => signNote(text, name, p.publicKey, p.sign),
+  };
 }
 
 /** A cosigner (witness) key. */
@@ -47,7 +62,11 @@ export async function cosignerKey(name: string, pair?: Ed25519Pair): Promise<Cos
   const p = pair ?? (await ed25519Pair());
   const vkey = await formatCosignerVerifierKey(name, p.publicKey);
   return {
-    name, vkey, key: await parseCosignerVerifierKey(vkey), pair: p,
-    cosign: (text, timestamp = Math.floor(Date.now() / 1000)) => signCosignature(text, name, p.publicKey, timestamp, p.sign),
+    name,
+    vkey,
+    key: await parseCosignerVerifierKey(vkey),
+    pair: p,
+    cosign: (text, timestamp = Math.floor(Date.now() / 1000)) =>
+      signCosignature(text, name, p.publicKey, timestamp, p.sign),
   };
 }

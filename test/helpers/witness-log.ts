@@ -1,8 +1,17 @@
 /** The log side in witness tests: a Merkle tree built with the formats primitives and Ed25519-signed checkpoints. */
 import { generateKeyPairSync, sign as nodeSign } from "node:crypto";
 import {
-  buildProof, CompactRange, consistencyPlan, emptyRoot, formatCheckpoint, formatVerifierKey, hashLeaf, rootFromNodes, signNote,
-  type NodeId, type NodeReader,
+  buildProof,
+  CompactRange,
+  consistencyPlan,
+  emptyRoot,
+  formatCheckpoint,
+  formatVerifierKey,
+  hashLeaf,
+  rootFromNodes,
+  signNote,
+  type NodeId,
+  type NodeReader,
 } from "../../verifier/src/formats/index.js";
 
 /** A test log: append leaves, sign checkpoints at any size, build consistency proofs. */
@@ -14,11 +23,12 @@ export class TestLog {
   /** The signature line name: the origin, or the shared key's name for logs under a --log-prefix. */
   readonly keyName: string;
   readonly reader: NodeReader = {
-    readNodes: async (ids: readonly NodeId[]) => ids.map((id) => {
-      const h = this.#nodes.get(`${id.level}/${id.index}`);
-      if (!h) throw new Error(`missing node ${id.level}/${id.index}`);
-      return h;
-    }),
+    readNodes: async (ids: readonly NodeId[]) =>
+      ids.map((id) => {
+        const h = this.#nodes.get(`${id.level}/${id.index}`);
+        if (!h) throw new Error(`missing node ${id.level}/${id.index}`);
+        return h;
+      }),
   };
 
   /**
@@ -26,7 +36,10 @@ export class TestLog {
    * @param opts.fork leaves from this index on differ from an unforked log's (an equivocating log).
    * @param opts.nameAfterOrigin with keyOf: sign with that key but under this log's origin as key name.
    */
-  constructor(readonly origin: string, opts: { keyOf?: TestLog; fork?: number; nameAfterOrigin?: boolean } = {}) {
+  constructor(
+    readonly origin: string,
+    opts: { keyOf?: TestLog; fork?: number; nameAfterOrigin?: boolean } = {},
+  ) {
     this.#key = opts.keyOf ? opts.keyOf.#key : generateKeyPairSync("ed25519");
     this.raw = new Uint8Array(this.#key.publicKey.export({ format: "der", type: "spki" }).subarray(12));
     this.keyName = opts.keyOf && !opts.nameAfterOrigin ? opts.keyOf.keyName : origin;
@@ -42,7 +55,11 @@ export class TestLog {
   }
   async grow(n: number): Promise<void> {
     for (let i = 0; i < n; i++) {
-      for (const node of await this.#range.append(await hashLeaf(new TextEncoder().encode(`${this.#range.size >= this.#fork ? "fork " : ""}entry ${this.#range.size}`)))) {
+      for (const node of await this.#range.append(
+        await hashLeaf(
+          new TextEncoder().encode(`${this.#range.size >= this.#fork ? "fork " : ""}entry ${this.#range.size}`),
+        ),
+      )) {
         this.#nodes.set(`${node.id.level}/${node.id.index}`, node.hash);
       }
     }
@@ -52,11 +69,21 @@ export class TestLog {
   }
   /** The checkpoint text at `size` (≤ current size). */
   async text(size: number, root?: Uint8Array): Promise<string> {
-    return formatCheckpoint({ origin: this.origin, size, root: (root ?? (await this.root(size))) as never, extensions: [] });
+    return formatCheckpoint({
+      origin: this.origin,
+      size,
+      root: (root ?? (await this.root(size))) as never,
+      extensions: [],
+    });
   }
   /** A signed checkpoint note at `size`. */
   async checkpoint(size = this.size, root?: Uint8Array): Promise<string> {
-    return signNote(await this.text(size, root), this.keyName, this.raw, async (m) => new Uint8Array(nodeSign(null, m, this.#key.privateKey)));
+    return signNote(
+      await this.text(size, root),
+      this.keyName,
+      this.raw,
+      async (m) => new Uint8Array(nodeSign(null, m, this.#key.privateKey)),
+    );
   }
   async proof(from: number, to: number): Promise<Uint8Array[]> {
     return from === 0 || from === to ? [] : buildProof(consistencyPlan(from, to), this.reader);
@@ -69,7 +96,10 @@ export class TestLog {
 }
 
 /** POSTs an add-checkpoint body. */
-export async function addCheckpoint(url: string, body: string): Promise<{ status: number; type: string; text: string }> {
+export async function addCheckpoint(
+  url: string,
+  body: string,
+): Promise<{ status: number; type: string; text: string }> {
   const r = await fetch(`${url}/add-checkpoint`, { method: "POST", body });
   return { status: r.status, type: r.headers.get("content-type") ?? "", text: await r.text() };
 }

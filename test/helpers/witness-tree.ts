@@ -4,7 +4,15 @@
  * differ from index `forkAt` on — an equivocating log.
  */
 import {
-  buildProof, CompactRange, consistencyPlan, emptyRoot, formatCheckpoint, hashLeaf, rootFromNodes, type NodeId, type NodeReader,
+  buildProof,
+  CompactRange,
+  consistencyPlan,
+  emptyRoot,
+  formatCheckpoint,
+  hashLeaf,
+  rootFromNodes,
+  type NodeId,
+  type NodeReader,
 } from "../../verifier/src/formats/index.js";
 import { logKey, type LogKey } from "./witness-keys.js";
 
@@ -13,14 +21,18 @@ export class MerkleTestLog {
   readonly #range = new CompactRange();
   readonly #forkAt: number;
   readonly reader: NodeReader = {
-    readNodes: async (ids: readonly NodeId[]) => ids.map((id) => {
-      const h = this.#nodes.get(`${id.level}/${id.index}`);
-      if (!h) throw new Error(`missing node ${id.level}/${id.index}`);
-      return h;
-    }),
+    readNodes: async (ids: readonly NodeId[]) =>
+      ids.map((id) => {
+        const h = this.#nodes.get(`${id.level}/${id.index}`);
+        if (!h) throw new Error(`missing node ${id.level}/${id.index}`);
+        return h;
+      }),
   };
 
-  private constructor(readonly key: LogKey, forkAt: number) {
+  private constructor(
+    readonly key: LogKey,
+    forkAt: number,
+  ) {
     this.#forkAt = forkAt;
   }
 
@@ -48,7 +60,8 @@ export class MerkleTestLog {
     for (let i = 0; i < n; i++) {
       const index = this.#range.size;
       const leaf = await hashLeaf(new TextEncoder().encode(`${index >= this.#forkAt ? "forked" : "entry"} ${index}`));
-      for (const node of await this.#range.append(leaf)) this.#nodes.set(`${node.id.level}/${node.id.index}`, node.hash);
+      for (const node of await this.#range.append(leaf))
+        this.#nodes.set(`${node.id.level}/${node.id.index}`, node.hash);
     }
     return this;
   }
@@ -67,5 +80,6 @@ export class MerkleTestLog {
   }
 
   /** What the witnessing client asks for: the consistency proof of this tree from `from` to `to`. */
-  readonly proofs = async (from: number, to: number): Promise<Uint8Array[]> => buildProof(consistencyPlan(from, to), this.reader);
+  readonly proofs = async (from: number, to: number): Promise<Uint8Array[]> =>
+    buildProof(consistencyPlan(from, to), this.reader);
 }

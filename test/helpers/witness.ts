@@ -61,5 +61,8 @@ export async function startWitness(args: string[], env: NodeJS.ProcessEnv = {}):
 
 /** Runs the witness expecting it to exit (bad configuration); returns code and output. */
 export function runWitness(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
-  return runProcess(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+  return runProcess(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+  });
 }

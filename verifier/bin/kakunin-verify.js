@@ -45,7 +45,12 @@ function privateDir(path) {
     mkdirSync(path, { recursive: true, mode: 0o700 });
     const st = lstatSync(path);
     const uid = process.getuid?.();
-    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (process.platform !== "win32" && (st.mode & 0o022) !== 0)) return undefined;
+    if (
+      !st.isDirectory() ||
+      (uid !== undefined && st.uid !== uid) ||
+      (process.platform !== "win32" && (st.mode & 0o022) !== 0)
+    )
+      return undefined;
     return path;
   } catch {
     return undefined;
@@ -85,7 +90,9 @@ function bundle(esbuild) {
     format: "esm",
     target: "node20",
     // CommonJS dependencies (commander, cli-progress) call require() for Node built-ins.
-    banner: { js: 'import { createRequire as __kkCreateRequire } from "node:module"; const require = __kkCreateRequire(import.meta.url);' },
+    banner: {
+      js: 'import { createRequire as __kkCreateRequire } from "node:module"; const require = __kkCreateRequire(import.meta.url);',
+    },
     logLevel: "silent",
   });
   try {
@@ -101,7 +108,9 @@ let cli;
 try {
   cli = esbuild && process.env.KAKUNIN_VERIFY_NO_BUNDLE !== "1" ? bundle(esbuild) : undefined;
 } catch (e) {
-  process.stderr.write(`kakunin-verify: could not bundle the CLI (${e?.message ?? e}); running the sources through tsx\n`);
+  process.stderr.write(
+    `kakunin-verify: could not bundle the CLI (${e?.message ?? e}); running the sources through tsx\n`,
+  );
 }
 if (cli) {
   await import(pathToFileURL(cli).href);

@@ -13,17 +13,22 @@ if (process.env.KAKUNIN_VERIFY_NATIVE === "off") process.exit(0);
 
 const gyp = process.env.npm_config_node_gyp;
 if (!gyp || !existsSync(gyp)) {
-  console.warn("@kakunin/verifier: node-gyp not found; the optional native addon is not built (node:crypto will be used)");
+  console.warn(
+    "@kakunin/verifier: node-gyp not found; the optional native addon is not built (node:crypto will be used)",
+  );
   process.exit(0);
 }
 const args = [gyp, "rebuild", "--directory", here];
 // Node's own headers (include/node, with OpenSSL's) next to the binary: no download needed.
 const prefix = dirname(dirname(process.execPath));
-if (!process.env.npm_config_nodedir && existsSync(join(prefix, "include", "node", "node_api.h"))) args.push(`--nodedir=${prefix}`);
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, "include", "node", "node_api.h")))
+  args.push(`--nodedir=${prefix}`);
 const r = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
 if (r.status === 0 && existsSync(join(here, "build", "Release", "kakunin_verify.node"))) {
   console.log("@kakunin/verifier: native addon built (OpenSSL RSA verification for kakunin-verify)");
 } else {
   const why = `${r.stderr ?? ""}`.split("\n").find((l) => /error/i.test(l)) ?? `exit ${r.status}`;
-  console.warn(`@kakunin/verifier: the optional native addon was not built (${why.trim()}); kakunin-verify will use node:crypto`);
+  console.warn(
+    `@kakunin/verifier: the optional native addon was not built (${why.trim()}); kakunin-verify will use node:crypto`,
+  );
 }

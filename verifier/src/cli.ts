@@ -7,7 +7,14 @@
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { createReadStream, readFileSync, statSync } from "node:fs";
-import { formatReport, verifyExportBytes, verifyReceipt, verifySignature, type Report, type TrustAnchor } from "./index.js";
+import {
+  formatReport,
+  verifyExportBytes,
+  verifyReceipt,
+  verifySignature,
+  type Report,
+  type TrustAnchor,
+} from "./index.js";
 import { NodeWorkerPool } from "./node/worker-pool.js";
 import { fetchCrls } from "./node/online-crl.js";
 import { addConsistencyCommand } from "./node/consistency-command.js";
@@ -23,7 +30,8 @@ let stdinTakenBy: string | undefined;
 /** A file's bytes; `-` is standard input (once per run: `kakunin sign … | kakunin-verify receipt -`). */
 function readFile(path: string, what: string): Buffer {
   if (path === "-") {
-    if (stdinTakenBy) throw new InputError(`cannot read ${what} from standard input: it is already the ${stdinTakenBy}`);
+    if (stdinTakenBy)
+      throw new InputError(`cannot read ${what} from standard input: it is already the ${stdinTakenBy}`);
     stdinTakenBy = what;
   }
   try {
@@ -58,7 +66,10 @@ async function onlineCrls(online: boolean | undefined, certPems: string[]): Prom
 
 /** Certificate PEMs in an export's preamble (the lines before the first entry), for --online. */
 function exportCertificates(file: string): string[] {
-  const head = readFile(file, "export").subarray(0, 8 << 20).toString("utf8").split("\n");
+  const head = readFile(file, "export")
+    .subarray(0, 8 << 20)
+    .toString("utf8")
+    .split("\n");
   const out: string[] = [];
   for (const l of head) {
     try {
@@ -76,14 +87,18 @@ function trustFrom(o: { ca?: string; caFingerprint?: string }): TrustAnchor {
   if (o.ca && o.caFingerprint) throw new InputError("give either --ca or --ca-fingerprint, not both");
   if (o.ca) return { caCertificate: readText(o.ca, "CA certificate") };
   if (o.caFingerprint) return { caFingerprint: o.caFingerprint };
-  throw new InputError("the trusted CA is required: --ca ca.pem or --ca-fingerprint sha256:HEX (never taken from the input)");
+  throw new InputError(
+    "the trusted CA is required: --ca ca.pem or --ca-fingerprint sha256:HEX (never taken from the input)",
+  );
 }
 
 function output(report: Report, json: boolean, file: string): number {
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   const malformed = report.errors.filter((e) => e.code === "ERR_MALFORMED");
   for (const e of malformed.slice(0, 20)) {
-    process.stderr.write(`${file}${e.line !== undefined ? `:${e.line}` : ""}${e.field ? ` field ${e.field}` : ""}: ${e.message}\n`);
+    process.stderr.write(
+      `${file}${e.line !== undefined ? `:${e.line}` : ""}${e.field ? ` field ${e.field}` : ""}: ${e.message}\n`,
+    );
   }
   if (report.unreadable) return EXIT.USAGE;
   return EXIT[report.verdict];
@@ -95,26 +110,41 @@ const trustOptions = (c: Command) =>
     .option("--ca-fingerprint <sha256:HEX>", "pinned CA by SHA-256 of its DER (colons allowed)")
     .option("--json", "print the report as JSON", false)
     .option("--crl <file...>", "CRL file(s), PEM or base64 DER: with the input's own, the newest valid CRL decides")
-    .option("--online", "also fetch the current CRL from the certificates' CRL distribution points (default: offline)", false);
+    .option(
+      "--online",
+      "also fetch the current CRL from the certificates' CRL distribution points (default: offline)",
+      false,
+    );
 
 export function program(): Command {
   const p = new Command("kakunin-verify")
     .description("Verify Kakunin exported logs, receipts and signatures offline, against a pinned CA.")
     .exitOverride()
     .showHelpAfterError()
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   kakunin-verify log export.ndjson --ca-fingerprint sha256:3F:A2:...
   kakunin-verify log export.ndjson --ca ca.pem --json > report.json
   kakunin-verify receipt receipt.json --ca ca.pem --payload-json payload.json
   kakunin-verify signature --cert agent.pem --sig sig.b64 --message msg.bin --ca ca.pem --crl crl.pem
 
-Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable input.`);
+Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable input.`,
+    );
 
-  trustOptions(p.command("log").argument("<export>", "kakunin-log/1 NDJSON file").description("verify an exported log (streamed, all cores)"))
+  trustOptions(
+    p
+      .command("log")
+      .argument("<export>", "kakunin-log/1 NDJSON file")
+      .description("verify an exported log (streamed, all cores)"),
+  )
     .option("--workers <n>", "worker threads (default: all cores)", (v) => parseInt(v, 10))
     .option("--no-progress", "no progress bar")
-    .option("--no-native", "verify RSA signatures with node:crypto even if the optional native OpenSSL addon is built (same results, slower)")
+    .option(
+      "--no-native",
+      "verify RSA signatures with node:crypto even if the optional native OpenSSL addon is built (same results, slower)",
+    )
     .addOption(new Option("--stats", "print resource usage (peak RSS, CPU, wall time) to stderr").hideHelp())
     .action(async (file: string, o) => {
       const started = performance.now();
@@ -130,12 +160,22 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
       const stream = createReadStream(file, { highWaterMark: 1 << 19 });
       const opened = new Promise<void>((resolve, reject) => {
         stream.once("open", () => resolve());
-        stream.once("error", (e) => reject(new InputError(`cannot read export ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)));
+        stream.once("error", (e) =>
+          reject(new InputError(`cannot read export ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)),
+        );
       });
       await opened;
-      const bar = o.progress && process.stderr.isTTY
-        ? new cliProgress.SingleBar({ stream: process.stderr, format: "{bar} {percentage}% | {lines} lines | {entries} entries", hideCursor: true }, cliProgress.Presets.shades_classic)
-        : undefined;
+      const bar =
+        o.progress && process.stderr.isTTY
+          ? new cliProgress.SingleBar(
+              {
+                stream: process.stderr,
+                format: "{bar} {percentage}% | {lines} lines | {entries} entries",
+                hideCursor: true,
+              },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
       let bytes = 0;
       bar?.start(size || 1, 0, { lines: 0, entries: 0 });
       const pool = new NodeWorkerPool(o.workers > 0 ? o.workers : undefined, { native: o.native !== false });
@@ -157,7 +197,15 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
         process.exitCode = output(report, o.json, file);
         if (o.stats) {
           const u = process.resourceUsage();
-          const stats = { entries: report.counts.entries, wallMs: Math.round(performance.now() - started), maxRssKb: u.maxRSS, cpuUserMs: Math.round(u.userCPUTime / 1000), cpuSystemMs: Math.round(u.systemCPUTime / 1000), workers: pool.size, crypto: pool.crypto };
+          const stats = {
+            entries: report.counts.entries,
+            wallMs: Math.round(performance.now() - started),
+            maxRssKb: u.maxRSS,
+            cpuUserMs: Math.round(u.userCPUTime / 1000),
+            cpuSystemMs: Math.round(u.systemCPUTime / 1000),
+            workers: pool.size,
+            crypto: pool.crypto,
+          };
           process.stderr.write(`kakunin-verify stats: ${JSON.stringify(stats)}\n`);
         }
       } finally {
@@ -166,7 +214,12 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
       }
     });
 
-  trustOptions(p.command("receipt").argument("<receipt>", "kakunin-receipt/1 JSON file (- for standard input)").description("verify a receipt"))
+  trustOptions(
+    p
+      .command("receipt")
+      .argument("<receipt>", "kakunin-receipt/1 JSON file (- for standard input)")
+      .description("verify a receipt"),
+  )
     .option("--payload <file>", "the payload as raw bytes (compared with entry.payloadHash)")
     .option("--payload-json <file>", "the payload as JSON (hashed over its RFC 8785 bytes)")
     .action(async (file: string, o) => {
@@ -181,7 +234,9 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
         } catch (e) {
           if (e instanceof InputError) throw e;
           const err = e as { message: string; field?: string };
-          throw new InputError(`payload ${o.payloadJson}${err.field && err.field !== "(payload)" ? ` field ${err.field}` : ""}: ${err.message}`);
+          throw new InputError(
+            `payload ${o.payloadJson}${err.field && err.field !== "(payload)" ? ` field ${err.field}` : ""}: ${err.message}`,
+          );
         }
       }
       let certPems: string[] = [];
@@ -200,7 +255,11 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
     .requiredOption("--cert <file>", "signer certificate PEM (may include the CA after it)")
     .requiredOption("--sig <file|base64>", "signature: a file (raw or base64) or a base64 literal")
     .requiredOption("--message <file>", "the signed message bytes")
-    .addOption(new Option("--alg <alg>", "signature algorithm").choices(["RSASSA_PSS_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256"]).default("RSASSA_PSS_SHA_256"))
+    .addOption(
+      new Option("--alg <alg>", "signature algorithm")
+        .choices(["RSASSA_PSS_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256"])
+        .default("RSASSA_PSS_SHA_256"),
+    )
     .option("--at <time>", "claimed signing time (RFC 3339), checked against the certificate's validity")
     .action(async (o) => {
       const trust = trustFrom(o);
@@ -224,7 +283,15 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
         if (Number.isNaN(at.getTime())) throw new InputError(`--at ${o.at} is not a time`);
       }
       const crls = [...crlFiles(o.crl), ...(await onlineCrls(o.online, [certificate]))];
-      const report = await verifySignature({ message, signature, certificate, trust, crls, alg: o.alg, ...(at ? { at } : {}) });
+      const report = await verifySignature({
+        message,
+        signature,
+        certificate,
+        trust,
+        crls,
+        alg: o.alg,
+        ...(at ? { at } : {}),
+      });
       process.exitCode = output(report, o.json, o.sig);
     });
   addConsistencyCommand(p);

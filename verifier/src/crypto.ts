@@ -35,7 +35,12 @@ export class KeyCache {
  * Verifies an RSA signature over `message`. PSS uses salt length 32 (= digest length, what KMS
  * RSASSA_PSS_SHA_256 produces). Returns false, never throws, on any bad input.
  */
-export async function verifyRsa(key: CryptoKey, alg: SigningAlgorithm, message: Bytes, signature: Bytes): Promise<boolean> {
+export async function verifyRsa(
+  key: CryptoKey,
+  alg: SigningAlgorithm,
+  message: Bytes,
+  signature: Bytes,
+): Promise<boolean> {
   try {
     const params: AlgorithmIdentifier | RsaPssParams =
       alg === "RSASSA_PSS_SHA_256" ? { name: "RSA-PSS", saltLength: 32 } : { name: "RSASSA-PKCS1-v1_5" };

@@ -7,10 +7,25 @@
 
 /** ETSI EN 319 102-1-style sub-indication explaining a non-PASSED verdict. */
 export type Reason =
-  | "FORMAT_FAILURE" | "UNTRUSTED_ROOT" | "CERT_PATH_FAILURE" | "REVOCATION_UNKNOWN"
-  | "WRONG_ISSUER" | "CHAIN_BROKEN" | "HASH_FAILURE" | "UNKNOWN_SIGNER" | "SIG_CRYPTO_FAILURE"
-  | "SIGNER_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "REVOKED" | "SUPERSEDED" | "NO_POE"
-  | "PAYLOAD_MISMATCH" | "TRUNCATED" | "CHECKPOINT_FAILURE" | "LIFECYCLE_MISMATCH";
+  | "FORMAT_FAILURE"
+  | "UNTRUSTED_ROOT"
+  | "CERT_PATH_FAILURE"
+  | "REVOCATION_UNKNOWN"
+  | "WRONG_ISSUER"
+  | "CHAIN_BROKEN"
+  | "HASH_FAILURE"
+  | "UNKNOWN_SIGNER"
+  | "SIG_CRYPTO_FAILURE"
+  | "SIGNER_MISMATCH"
+  | "NOT_YET_VALID"
+  | "EXPIRED"
+  | "REVOKED"
+  | "SUPERSEDED"
+  | "NO_POE"
+  | "PAYLOAD_MISMATCH"
+  | "TRUNCATED"
+  | "CHECKPOINT_FAILURE"
+  | "LIFECYCLE_MISMATCH";
 
 /**
  * Every code a report can carry, with the reason of a finding it decides (README "Error codes").
@@ -78,7 +93,13 @@ export type FormatErrorCode =
   | "ERR_POLICY";
 
 /** Codes of the RFC 3161 client (`@kakunin/verifier/timestamp`, see its errors.ts). */
-export type TimestampErrorCode = "ERR_TSA_MALFORMED" | "ERR_TSA_REJECTED" | "ERR_TSA_MISMATCH" | "ERR_TSA_SIGNATURE" | "ERR_TSA_UNTRUSTED" | "ERR_TSA_UNAVAILABLE";
+export type TimestampErrorCode =
+  | "ERR_TSA_MALFORMED"
+  | "ERR_TSA_REJECTED"
+  | "ERR_TSA_MISMATCH"
+  | "ERR_TSA_SIGNATURE"
+  | "ERR_TSA_UNTRUSTED"
+  | "ERR_TSA_UNAVAILABLE";
 
 export type ErrorCode = ReportErrorCode | FormatErrorCode | TimestampErrorCode;
 

@@ -8,14 +8,23 @@ export function formatReport(report: Report, maxFindings = 50): string {
   const out: string[] = [];
   const s = report.subject;
   out.push(`Kakunin ${report.kind} verification: ${report.verdict}`);
-  if (s?.issuer) out.push(`  issuer: ${s.issuer}${s.agent ? `  agent: ${s.agent}` : ""}${s.seq !== undefined ? `  seq: ${s.seq}` : ""}`);
+  if (s?.issuer)
+    out.push(
+      `  issuer: ${s.issuer}${s.agent ? `  agent: ${s.agent}` : ""}${s.seq !== undefined ? `  seq: ${s.seq}` : ""}`,
+    );
   if (s?.ca) out.push(`  pinned CA: ${s.ca.subject ?? ""} ${s.ca.fingerprint}`);
   if (s?.certificate) {
     const c = s.certificate;
     out.push(`  certificate: ${c.serial} ${c.subject ?? ""} (${c.role ?? "?"}) valid ${c.notBefore} .. ${c.notAfter}`);
   }
-  if (s?.revocation) out.push(`  revocation: ${s.revocation.status}${s.revocation.date ? ` since ${s.revocation.date}` : ""}${s.revocation.reason ? ` (${s.revocation.reason})` : ""}`);
-  if (s?.range) out.push(`  range: seq ${s.range.from}..${s.range.to}${s.checkpoint ? `, checkpoint size ${s.checkpoint.size} at ${s.checkpoint.time}` : ""}`);
+  if (s?.revocation)
+    out.push(
+      `  revocation: ${s.revocation.status}${s.revocation.date ? ` since ${s.revocation.date}` : ""}${s.revocation.reason ? ` (${s.revocation.reason})` : ""}`,
+    );
+  if (s?.range)
+    out.push(
+      `  range: seq ${s.range.from}..${s.range.to}${s.checkpoint ? `, checkpoint size ${s.checkpoint.size} at ${s.checkpoint.time}` : ""}`,
+    );
   out.push("Steps:");
   for (const st of report.steps) out.push(`  ${MARK[st.status]} ${st.name}${st.detail ? `: ${st.detail}` : ""}`);
   const c = report.counts;
@@ -26,7 +35,9 @@ export function formatReport(report: Report, maxFindings = 50): string {
   if (shown.length) {
     out.push("Findings:");
     for (const f of shown) {
-      const where = [f.seq !== undefined ? `seq ${f.seq}` : "", f.line !== undefined ? `line ${f.line}` : ""].filter(Boolean).join(", ");
+      const where = [f.seq !== undefined ? `seq ${f.seq}` : "", f.line !== undefined ? `line ${f.line}` : ""]
+        .filter(Boolean)
+        .join(", ");
       out.push(`  ${f.verdict}${f.reason ? ` ${f.reason}` : ""}${where ? ` (${where})` : ""} ${f.code}: ${f.message}`);
     }
     const more = report.findings.length - shown.length + (report.findingsOmitted ?? 0);
@@ -35,7 +46,10 @@ export function formatReport(report: Report, maxFindings = 50): string {
   const otherErrors = report.errors.filter((e) => e.seq === undefined).slice(0, maxFindings);
   if (otherErrors.length) {
     out.push("Errors:");
-    for (const e of otherErrors) out.push(`  ${e.code}${e.line !== undefined ? ` (line ${e.line}${e.field ? `, field ${e.field}` : ""})` : e.field ? ` (field ${e.field})` : ""}: ${e.message}`);
+    for (const e of otherErrors)
+      out.push(
+        `  ${e.code}${e.line !== undefined ? ` (line ${e.line}${e.field ? `, field ${e.field}` : ""})` : e.field ? ` (field ${e.field})` : ""}: ${e.message}`,
+      );
   }
   return out.join("\n") + "\n";
 }

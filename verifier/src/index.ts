@@ -19,16 +19,38 @@ export { normaliseFingerprint, type TrustAnchor } from "./trust/anchor.js";
 /** The pool interface for parallel verification, and the in-thread default. */
 export { InThreadPool, type SignaturePool } from "./pool.js";
 /** What a worker (Node or Web Worker) runs: pkijs-free per-line verification. */
-export { LineVerifier, parseLine, MAX_LINE_LENGTH, type KeyTable, type LineResult, type LineCrypto } from "./worker-core.js";
+export {
+  LineVerifier,
+  parseLine,
+  MAX_LINE_LENGTH,
+  type KeyTable,
+  type LineResult,
+  type LineCrypto,
+} from "./worker-core.js";
 /** The one error type, its stable codes, and the code → ETSI reason table. */
 export {
-  VerificationError, ERROR_CODES, ERROR_REASONS, reasonOf, type ErrorCode, type ReportErrorCode, type ErrorLocation,
+  VerificationError,
+  ERROR_CODES,
+  ERROR_REASONS,
+  reasonOf,
+  type ErrorCode,
+  type ReportErrorCode,
+  type ErrorLocation,
 } from "./errors.js";
 /** Canonical form and hashing, from `@kakunin/verifier/formats` (the server uses these to produce what this verifies). */
 export { canonicalBytes, entryCanonicalBytes, checkpointCanonicalBytes } from "./formats/canonical.js";
 export { entryHash, payloadHash, sha256Hex, ZERO_HASH } from "./formats/hash.js";
 /** Byte, base64, hex and PEM helpers. */
-export { utf8Encode, utf8Decode, hexEncode, hexDecode, base64Encode, base64Decode, bytesEqual, type Bytes } from "./formats/bytes.js";
+export {
+  utf8Encode,
+  utf8Decode,
+  hexEncode,
+  hexDecode,
+  base64Encode,
+  base64Decode,
+  bytesEqual,
+  type Bytes,
+} from "./formats/bytes.js";
 export { pemEncode, pemDecode, pemDecodeAll, type PemBlock } from "./formats/pem.js";
 /** Signature verification primitives. */
 export { KeyCache, verifyRsa, type SigningAlgorithm } from "./crypto.js";

@@ -84,7 +84,14 @@ export class ReportBuilder {
   #indeterminate = false;
 
   constructor(kind: Report["kind"]) {
-    this.report = { kind, verdict: "PASSED", steps: [], counts: { entries: 0, passed: 0, failed: 0, indeterminate: 0 }, findings: [], errors: [] };
+    this.report = {
+      kind,
+      verdict: "PASSED",
+      steps: [],
+      counts: { entries: 0, passed: 0, failed: 0, indeterminate: 0 },
+      findings: [],
+      errors: [],
+    };
   }
 
   step(name: string, status: Step["status"], detail?: string): void {
@@ -94,7 +101,11 @@ export class ReportBuilder {
   }
 
   /** Records a coded problem at the given level. */
-  error(e: VerificationError, level: "failed" | "indeterminate" = "failed", where: { line?: number; seq?: number } = {}): void {
+  error(
+    e: VerificationError,
+    level: "failed" | "indeterminate" = "failed",
+    where: { line?: number; seq?: number } = {},
+  ): void {
     if (level === "failed") this.#failed = true;
     else this.#indeterminate = true;
     if (this.report.errors.length >= MAX_ERRORS) {
@@ -132,7 +143,11 @@ export class ReportBuilder {
 
   build(): Report {
     const c = this.report.counts;
-    this.report.verdict = this.failed ? "FAILED" : this.#indeterminate || c.indeterminate > 0 ? "INDETERMINATE" : "PASSED";
+    this.report.verdict = this.failed
+      ? "FAILED"
+      : this.#indeterminate || c.indeterminate > 0
+        ? "INDETERMINATE"
+        : "PASSED";
     return this.report;
   }
 }

@@ -11,7 +11,10 @@ import { parseCertificateDer, type CertInfo } from "./x509/certificate.js";
 /** Collects problems and step outcomes, then turns them into one finding. */
 export class SingleCheck {
   problems: CheckProblem[] = [];
-  constructor(readonly rb: ReportBuilder, readonly seq?: number) {}
+  constructor(
+    readonly rb: ReportBuilder,
+    readonly seq?: number,
+  ) {}
 
   /** Runs a step: problems it returns (or throws) decide its status. */
   step(name: string, detail: string, problems: CheckProblem[]): boolean {
@@ -19,7 +22,11 @@ export class SingleCheck {
       this.problems.push(p);
       this.rb.error(p.error, p.level, this.seq === undefined ? {} : { seq: this.seq });
     }
-    const status: Step["status"] = problems.some((p) => p.level === "failed") ? "failed" : problems.length ? "indeterminate" : "passed";
+    const status: Step["status"] = problems.some((p) => p.level === "failed")
+      ? "failed"
+      : problems.length
+        ? "indeterminate"
+        : "passed";
     this.rb.step(name, status, problems[0]?.error.message ?? detail);
     return status === "passed";
   }
@@ -32,7 +39,10 @@ export class SingleCheck {
   finish(passMessage: string) {
     const first = this.problems.find((p) => p.level === "failed") ?? this.problems[0];
     const seq = this.seq === undefined ? {} : { seq: this.seq };
-    this.rb.finding(first ? findingOf(first, seq) : { ...seq, verdict: "PASSED", code: "OK", message: passMessage }, true);
+    this.rb.finding(
+      first ? findingOf(first, seq) : { ...seq, verdict: "PASSED", code: "OK", message: passMessage },
+      true,
+    );
     return this.rb.build();
   }
 }
@@ -42,7 +52,8 @@ export async function parseCertificates(pems: readonly string[], field: string):
   const out: CertInfo[] = [];
   for (let i = 0; i < pems.length; i++) {
     for (const b of pemDecodeAll(pems[i]!, `${field}[${i}]`)) {
-      if (b.label !== "CERTIFICATE") throw malformed(`${field}[${i}] holds a PEM ${b.label}, not CERTIFICATE`, { field: `${field}[${i}]` });
+      if (b.label !== "CERTIFICATE")
+        throw malformed(`${field}[${i}] holds a PEM ${b.label}, not CERTIFICATE`, { field: `${field}[${i}]` });
       out.push(await parseCertificateDer(b.der, `${field}[${i}]`));
     }
   }
@@ -77,7 +88,13 @@ export async function trustAndPath(
   const others: CheckedCert[] = [];
   let leaf: CheckedCert | undefined;
   if (leafInfo) {
-    leaf = ca ? await checkCertificate(leafInfo, ca) : { ...leafInfo, role: "unknown", pathError: new VerificationError("ERR_CERT_PATH", "no trusted CA to check the certificate against") };
+    leaf = ca
+      ? await checkCertificate(leafInfo, ca)
+      : {
+          ...leafInfo,
+          role: "unknown",
+          pathError: new VerificationError("ERR_CERT_PATH", "no trusted CA to check the certificate against"),
+        };
     if (conflicts.has(leaf.serial)) leaf.pathError = conflicts.get(leaf.serial)!;
     subject.certificate = {
       serial: leaf.serial,
@@ -87,7 +104,11 @@ export async function trustAndPath(
       notAfter: new Date(leaf.notAfter).toISOString(),
       fingerprint: `sha256:${leaf.fingerprint}`,
     };
-    sc.step("certificate path", `certificate ${leaf.serial} issued by the pinned CA; profile checked`, leaf.pathError ? [failed(leaf.pathError)] : []);
+    sc.step(
+      "certificate path",
+      `certificate ${leaf.serial} issued by the pinned CA; profile checked`,
+      leaf.pathError ? [failed(leaf.pathError)] : [],
+    );
   }
   if (ca) {
     const seen = new Set<string>(leafInfo ? [leafInfo.fingerprint] : []);
@@ -115,7 +136,12 @@ export async function trustAndPath(
   if (leaf && crl) {
     const rev = crl.revoked.get(leaf.serial);
     subject.revocation = rev
-      ? { status: "revoked", date: new Date(rev.date).toISOString(), ...(rev.reason ? { reason: rev.reason } : {}), crlNumber: crl.crlNumber.toString() }
+      ? {
+          status: "revoked",
+          date: new Date(rev.date).toISOString(),
+          ...(rev.reason ? { reason: rev.reason } : {}),
+          crlNumber: crl.crlNumber.toString(),
+        }
       : { status: "good", crlNumber: crl.crlNumber.toString() };
   } else if (leaf) subject.revocation = { status: "unknown" };
   return { ...(ca ? { ca } : {}), ...(leaf ? { leaf } : {}), ...(crl ? { crl } : {}), others };
@@ -132,7 +158,14 @@ export function conflictingSerials(certs: readonly CertInfo[]): Map<string, Veri
     const fp = first.get(c.serial);
     if (fp === undefined) first.set(c.serial, c.fingerprint);
     else if (fp !== c.fingerprint && !out.has(c.serial)) {
-      out.set(c.serial, new VerificationError("ERR_CERT_PATH", `two different certificates with serial ${c.serial}: a serial must name exactly one certificate`, { field: "certificates" }));
+      out.set(
+        c.serial,
+        new VerificationError(
+          "ERR_CERT_PATH",
+          `two different certificates with serial ${c.serial}: a serial must name exactly one certificate`,
+          { field: "certificates" },
+        ),
+      );
     }
   }
   return out;
@@ -140,5 +173,11 @@ export function conflictingSerials(certs: readonly CertInfo[]): Map<string, Veri
 
 /** A revoked certificate with nothing proving the signature came first. */
 export function noPoe(serial: string, seq?: number): CheckProblem {
-  return indeterminate(new VerificationError("ERR_NO_POE", `certificate ${serial} is revoked and nothing proves the signature was made before the revocation`, seq === undefined ? {} : { seq }));
+  return indeterminate(
+    new VerificationError(
+      "ERR_NO_POE",
+      `certificate ${serial} is revoked and nothing proves the signature was made before the revocation`,
+      seq === undefined ? {} : { seq },
+    ),
+  );
 }

@@ -53,17 +53,26 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
     if (typeof v === "string") {
       if (v.length > 4 * MAX_LINE_LENGTH) throw malformed("receipt too large", { field: "(receipt)" });
       // A BOM only at the very start (a file's byte 0); strict I-JSON: no duplicate member names.
-      v = parseStrictJson((v as string).charCodeAt(0) === 0xfeff ? (v as string).slice(1) : (v as string), "(receipt)", "receipt");
+      v = parseStrictJson(
+        (v as string).charCodeAt(0) === 0xfeff ? (v as string).slice(1) : (v as string),
+        "(receipt)",
+        "receipt",
+      );
     }
     if (!isObject(v)) throw malformed("receipt must be a JSON object", { field: "(receipt)" });
     r = v;
     if (r.format !== RECEIPT_FORMAT) throw malformed(`receipt.format must be ${RECEIPT_FORMAT}`, { field: "format" });
     readable = true;
     entry = parseEntry(r.entry, "entry");
-    if (!Array.isArray(r.certificates) || r.certificates.length === 0 || !r.certificates.every((c) => typeof c === "string")) {
+    if (
+      !Array.isArray(r.certificates) ||
+      r.certificates.length === 0 ||
+      !r.certificates.every((c) => typeof c === "string")
+    ) {
       throw malformed("receipt.certificates must be a non-empty array of PEM strings", { field: "certificates" });
     }
-    if (r.crl !== undefined && r.crl !== null && typeof r.crl !== "string") throw malformed("receipt.crl must be a PEM string", { field: "crl" });
+    if (r.crl !== undefined && r.crl !== null && typeof r.crl !== "string")
+      throw malformed("receipt.crl must be a PEM string", { field: "crl" });
     certs = await parseCertificates(r.certificates as string[], "certificates");
   } catch (e) {
     const sc = new SingleCheck(rb);
@@ -73,7 +82,13 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
   }
   const sc = new SingleCheck(rb, entry.seq);
   sc.step("parse", "receipt is kakunin-receipt/1 with a well-formed entry", []);
-  rb.report.subject = { issuer: entry.issuer, agent: entry.agent, entryType: entry.type, seq: entry.seq, time: new Date(entry.time).toISOString() };
+  rb.report.subject = {
+    issuer: entry.issuer,
+    agent: entry.agent,
+    entryType: entry.type,
+    seq: entry.seq,
+    time: new Date(entry.time).toISOString(),
+  };
 
   const crlInputs: CrlInput[] = [
     ...(typeof r.crl === "string" ? [{ text: r.crl, field: "crl", source: "the receipt" }] : []),
@@ -86,13 +101,25 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
   const hashOk = (await sha256Hex(bytes)) === entry.hash;
   // Keys only from the certificate objects that went through path validation: the leaf, then the
   // others (serials are unique among them, or every holder of a shared serial has a pathError).
-  const verifier = new LineVerifier(new Map([...others, ...(leaf ? [leaf] : [])].map((c) => [c.serial, c.spki] as const)));
+  const verifier = new LineVerifier(
+    new Map([...others, ...(leaf ? [leaf] : [])].map((c) => [c.serial, c.spki] as const)),
+  );
   const sigOk = leaf ? await verifier.verifySigned(bytes, entry.signer.cert, entry.signer.alg, entry.sig) : null;
   const sigProblems = signatureProblems(entry, hashOk, sigOk, leaf).filter((p) => p.reason !== "CERT_PATH_FAILURE");
   if (!leaf && !sigProblems.some((p) => p.reason === "UNKNOWN_SIGNER")) {
-    sigProblems.push(failed(new VerificationError("ERR_UNKNOWN_SIGNER", `signer certificate ${entry.signer.cert} is not in the receipt`, { seq: entry.seq })));
+    sigProblems.push(
+      failed(
+        new VerificationError("ERR_UNKNOWN_SIGNER", `signer certificate ${entry.signer.cert} is not in the receipt`, {
+          seq: entry.seq,
+        }),
+      ),
+    );
   }
-  const authentic = sc.step("entry signature", "hash of canonical bytes and RSASSA-PSS signature verify; signer matches the agent", sigProblems);
+  const authentic = sc.step(
+    "entry signature",
+    "hash of canonical bytes and RSASSA-PSS signature verify; signer matches the agent",
+    sigProblems,
+  );
 
   // Validity and revocation at the entry's position.
   if (leaf && authentic) {
@@ -112,10 +139,25 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
       const c = a.checkpoint;
       if (c) {
         rb.report.subject.checkpoint = { size: c.size, head: c.head, time: new Date(c.time).toISOString() };
-        if (c.size <= entry.seq) cps.push(failed(new VerificationError("ERR_CHECKPOINT", `checkpoint size ${c.size} does not cover seq ${entry.seq}`, { seq: entry.seq })));
+        if (c.size <= entry.seq)
+          cps.push(
+            failed(
+              new VerificationError("ERR_CHECKPOINT", `checkpoint size ${c.size} does not cover seq ${entry.seq}`, {
+                seq: entry.seq,
+              }),
+            ),
+          );
         else if (c.size === entry.seq + 1 && c.head !== entry.hash) {
           // Its head is the entry at seq: anything else is a checkpoint of another chain state.
-          cps.push(failed(new VerificationError("ERR_CHECKPOINT", `checkpoint size ${c.size} ends at seq ${entry.seq}, but its head is not this entry's hash`, { seq: entry.seq })));
+          cps.push(
+            failed(
+              new VerificationError(
+                "ERR_CHECKPOINT",
+                `checkpoint size ${c.size} ends at seq ${entry.seq}, but its head is not this entry's hash`,
+                { seq: entry.seq },
+              ),
+            ),
+          );
         }
         if (c.size > entry.seq) cps.push(...checkpointTimeProblems(c, { seq: entry.seq, time: entry.time }));
         cps.push(...revokedSignerProblems(c, crl));

@@ -43,7 +43,10 @@ export async function verifySignature(opts: VerifySignatureOptions): Promise<Rep
     if (!SUPPORTED_ALGS.has(alg)) throw malformed(`unsupported alg ${String(alg)}`, { field: "alg" });
     if (!(opts.message instanceof Uint8Array)) throw malformed("message must be bytes", { field: "message" });
     message = toBytes(opts.message);
-    sig = typeof opts.signature === "string" ? base64Decode(opts.signature.trim(), "signature", true) : toBytes(opts.signature);
+    sig =
+      typeof opts.signature === "string"
+        ? base64Decode(opts.signature.trim(), "signature", true)
+        : toBytes(opts.signature);
     certs = await parseCertificates([opts.certificate], "certificate");
   } catch (e) {
     sc.step("parse", "", [unreadable(e)]);
@@ -58,7 +61,16 @@ export async function verifySignature(opts: VerifySignatureOptions): Promise<Rep
   }
   const key = await new KeyCache().get(leaf.spki, alg);
   const ok = key ? await verifyRsa(key, alg, message, sig) : false;
-  const ps: CheckProblem[] = ok ? [] : [failed(new VerificationError("ERR_SIG_INVALID", `signature does not verify with certificate ${leaf.serial} (${alg})`))];
+  const ps: CheckProblem[] = ok
+    ? []
+    : [
+        failed(
+          new VerificationError(
+            "ERR_SIG_INVALID",
+            `signature does not verify with certificate ${leaf.serial} (${alg})`,
+          ),
+        ),
+      ];
   if (sc.step("signature", `${alg} over the message verifies`, ps)) {
     const at = (opts.at ?? now).getTime();
     const status = validityProblems(undefined, at, leaf);

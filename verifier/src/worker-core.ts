@@ -58,7 +58,8 @@ export type LineResult = EntryLineResult | PayloadLineResult | OtherLineResult |
  * no duplicate member names (RFC 7493). Throws ERR_MALFORMED.
  */
 export function parseLine(line: string): Json {
-  if (line.length > MAX_LINE_LENGTH) throw malformed(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" });
+  if (line.length > MAX_LINE_LENGTH)
+    throw malformed(`line longer than ${MAX_LINE_LENGTH} characters`, { field: "(line)" });
   const value = parseStrictJson(line);
   if (!isObject(value)) throw malformed("line is not a JSON object", { field: "(line)" });
   if (typeof value.kind !== "string") throw malformed("line has no string `kind`", { field: "kind" });
@@ -148,7 +149,14 @@ export class LineVerifier {
   }
 
   /** verifySigned with the host's LineCrypto, synchronous when it is. `b64Checked`: sigB64 already passed B64. */
-  #verifyHost(c: LineCrypto, message: Bytes, signerSerial: string, alg: string, sigB64: string, b64Checked: boolean): boolean | null | Promise<boolean> {
+  #verifyHost(
+    c: LineCrypto,
+    message: Bytes,
+    signerSerial: string,
+    alg: string,
+    sigB64: string,
+    b64Checked: boolean,
+  ): boolean | null | Promise<boolean> {
     if (alg !== "RSASSA_PSS_SHA_256") return false; // FORMATS.md: entries and checkpoints are PSS only.
     const spki = this.#spki.get(signerSerial);
     if (!spki) return null;
@@ -204,7 +212,13 @@ export class LineVerifier {
     if (bits & ENTRY_SIG_MALFORMED) return undefined;
     const hashOk = (bits & ENTRY_HASH_OK) !== 0;
     // The recomputed hash itself is not needed by the main thread (only whether it matches).
-    return { kind: "entry", entry, computedHash: hashOk ? entry.hash : "", hashOk, sigOk: !pss ? false : spki ? (bits & ENTRY_SIG_OK) !== 0 : null };
+    return {
+      kind: "entry",
+      entry,
+      computedHash: hashOk ? entry.hash : "",
+      hashOk,
+      sigOk: !pss ? false : spki ? (bits & ENTRY_SIG_OK) !== 0 : null,
+    };
   }
 
   /**
@@ -219,7 +233,12 @@ export class LineVerifier {
     for (let i = 0; i < lines.length; i++) {
       let line = lines[i]!;
       if (line.endsWith("\r")) line = line.slice(0, -1);
-      const r: LineResult | Promise<LineResult> = line.trim() === "" ? { kind: "blank" } : this.#crypto ? this.#verifyLineHost(this.#crypto, line) : this.verifyLine(line);
+      const r: LineResult | Promise<LineResult> =
+        line.trim() === ""
+          ? { kind: "blank" }
+          : this.#crypto
+            ? this.#verifyLineHost(this.#crypto, line)
+            : this.verifyLine(line);
       if (r instanceof Promise) async = true;
       results[i] = r;
     }
@@ -240,7 +259,8 @@ export class LineVerifier {
       }
       if (value.kind === "payload") {
         const seq = int(value, "seq", "payload");
-        if (typeof value.base64 === "string") return { kind: "payload", seq, hash: await this.#sha256(base64Decode(value.base64, "payload.base64")) };
+        if (typeof value.base64 === "string")
+          return { kind: "payload", seq, hash: await this.#sha256(base64Decode(value.base64, "payload.base64")) };
         if ("json" in value) return { kind: "payload", seq, hash: await this.#sha256(canonicalBytes(value.json)) };
         throw malformed("payload line has neither json nor base64", { field: "payload.json" });
       }
@@ -264,14 +284,18 @@ export class LineVerifier {
  * Decodes a block of whole lines as strict UTF-8 and verifies it. When the block holds invalid
  * UTF-8, each line is decoded on its own and only the bad ones are malformed (never U+FFFD).
  */
-export async function verifyBlockBytes(v: LineVerifier, bytes: Uint8Array, decoder: TextDecoder): Promise<LineResult[]> {
+export async function verifyBlockBytes(
+  v: LineVerifier,
+  bytes: Uint8Array,
+  decoder: TextDecoder,
+): Promise<LineResult[]> {
   try {
     return await v.verifyBlockText(decoder.decode(bytes));
   } catch (e) {
     if (!(e instanceof TypeError)) throw e;
   }
   const out: LineResult[] = [];
-  for (let start = 0; start < bytes.length; ) {
+  for (let start = 0; start < bytes.length;) {
     let nl = bytes.indexOf(10, start);
     if (nl < 0) nl = bytes.length;
     const piece = bytes.subarray(start, nl);
@@ -289,6 +313,7 @@ export async function verifyBlockBytes(v: LineVerifier, bytes: Uint8Array, decod
 }
 
 function malformedResult(e: unknown): MalformedLineResult {
-  if (e instanceof VerificationError) return { kind: "malformed", message: e.message, ...(e.field ? { field: e.field } : {}) };
+  if (e instanceof VerificationError)
+    return { kind: "malformed", message: e.message, ...(e.field ? { field: e.field } : {}) };
   return { kind: "malformed", message: `unexpected: ${String(e)}` };
 }

@@ -5,12 +5,32 @@ import { configPath, readConfig, resolveTarget, writeConfig } from "./config.js"
 import { clientFor, globals } from "./context.js";
 import { printFields, printJson, printTable } from "./output.js";
 
-const REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise"] as const;
+const REASONS = [
+  "unspecified",
+  "keyCompromise",
+  "cACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold",
+  "privilegeWithdrawn",
+  "aACompromise",
+] as const;
 
 function showAgent(a: Agent): void {
-  printFields([["id", a.id], ["name", a.name], ["issuer", `${a.issuer.name} (${a.issuer.id})`], ["status", a.status], ["created", a.createdAt], ["active certificate", a.activeCertificate], ["key", a.keyArn]]);
-  printTable(["serial", "status", "not after", "key state", "revoked", "reason"],
-    a.certificates.map((c) => [c.serial, c.status, c.notAfter, c.key.state, c.revokedAt, c.revocationReason]));
+  printFields([
+    ["id", a.id],
+    ["name", a.name],
+    ["issuer", `${a.issuer.name} (${a.issuer.id})`],
+    ["status", a.status],
+    ["created", a.createdAt],
+    ["active certificate", a.activeCertificate],
+    ["key", a.keyArn],
+  ]);
+  printTable(
+    ["serial", "status", "not after", "key state", "revoked", "reason"],
+    a.certificates.map((c) => [c.serial, c.status, c.notAfter, c.key.state, c.revokedAt, c.revocationReason]),
+  );
 }
 
 /** Saves a newly minted token into a profile (same URL as the current target) instead of printing it. */
@@ -24,7 +44,10 @@ function saveToken(cmd: Command, profile: string, token: string): void {
 
 export function agentCommands(program: Command): void {
   const issuers = program.command("issuers").description("issuers (operator token)");
-  issuers.command("create").argument("<name>", "issuer name (becomes O= in its agents' certificates)").description("create an issuer and print its token (shown once)")
+  issuers
+    .command("create")
+    .argument("<name>", "issuer name (becomes O= in its agents' certificates)")
+    .description("create an issuer and print its token (shown once)")
     .option("--save-profile <profile>", "store the new token in this profile instead of printing it")
     .action(async (name: string, o: { saveProfile?: string }, cmd: Command) => {
       const r = await clientFor(cmd).createIssuer(name);
@@ -36,41 +59,80 @@ export function agentCommands(program: Command): void {
     });
 
   const agents = program.command("agents").description("the issuer's agents (issuer token)");
-  agents.command("create").argument("<name>", "agent name").description("register an agent: new KMS key and certificate")
+  agents
+    .command("create")
+    .argument("<name>", "agent name")
+    .description("register an agent: new KMS key and certificate")
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const r = await clientFor(cmd).createAgent(name);
       if (globals(cmd).json) return printJson(r);
-      printFields([["id", r.id], ["name", r.name], ["key", r.keyArn], ["certificate", r.certificate.serial], ["not after", r.certificate.notAfter]]);
+      printFields([
+        ["id", r.id],
+        ["name", r.name],
+        ["key", r.keyArn],
+        ["certificate", r.certificate.serial],
+        ["not after", r.certificate.notAfter],
+      ]);
     });
-  agents.command("list").description("list agents").option("--expiring <days>", "only agents whose certificate expires within e.g. 30d")
+  agents
+    .command("list")
+    .description("list agents")
+    .option("--expiring <days>", "only agents whose certificate expires within e.g. 30d")
     .action(async (o: { expiring?: string }, cmd: Command) => {
       const list = await clientFor(cmd).listAgents(o.expiring ? { expiring: o.expiring } : {});
       if (globals(cmd).json) return printJson(list);
       const active = (a: Agent) => a.certificates.find((c) => c.serial === a.activeCertificate);
-      printTable(["id", "name", "status", "certificate", "not after"], list.map((a) => [a.id, a.name, a.status, a.activeCertificate, active(a)?.notAfter]));
+      printTable(
+        ["id", "name", "status", "certificate", "not after"],
+        list.map((a) => [a.id, a.name, a.status, a.activeCertificate, active(a)?.notAfter]),
+      );
     });
-  agents.command("show").argument("<id>", "agent id (agt_…)").description("one agent with its certificate and key history")
+  agents
+    .command("show")
+    .argument("<id>", "agent id (agt_…)")
+    .description("one agent with its certificate and key history")
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const a = await clientFor(cmd).getAgent(id);
       if (globals(cmd).json) return printJson(a);
       showAgent(a);
     });
-  agents.command("rotate").argument("<id>", "agent id").description("new key and certificate; the old ones superseded and disabled")
+  agents
+    .command("rotate")
+    .argument("<id>", "agent id")
+    .description("new key and certificate; the old ones superseded and disabled")
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const r = await clientFor(cmd).rotateAgent(id);
       if (globals(cmd).json) return printJson(r);
-      printFields([["rotation", r.rotation.id], ["old certificate", r.rotation.oldSerial], ["new certificate", r.rotation.newSerial], ["new key", r.rotation.newKeyArn], ["resumed", r.rotation.resumed]]);
+      printFields([
+        ["rotation", r.rotation.id],
+        ["old certificate", r.rotation.oldSerial],
+        ["new certificate", r.rotation.newSerial],
+        ["new key", r.rotation.newKeyArn],
+        ["resumed", r.rotation.resumed],
+      ]);
     });
-  agents.command("revoke").argument("<id>", "agent id").description("revoke the certificate, disable the key, publish a CRL")
+  agents
+    .command("revoke")
+    .argument("<id>", "agent id")
+    .description("revoke the certificate, disable the key, publish a CRL")
     .addOption(new Option("--reason <reason>", "RFC 5280 reason").choices(REASONS).makeOptionMandatory())
     .action(async (id: string, o: { reason: (typeof REASONS)[number] }, cmd: Command) => {
       const r = await clientFor(cmd).revokeAgent(id, o.reason);
       if (globals(cmd).json) return printJson(r);
-      printFields([["certificate", r.revocation.serial], ["reason", r.revocation.reason], ["revoked at", r.revocation.revokedAt], ["CRL number", r.revocation.crlNumber], ["resumed", r.revocation.resumed]]);
+      printFields([
+        ["certificate", r.revocation.serial],
+        ["reason", r.revocation.reason],
+        ["revoked at", r.revocation.revokedAt],
+        ["CRL number", r.revocation.crlNumber],
+        ["resumed", r.revocation.resumed],
+      ]);
     });
 
   const tokens = program.command("tokens").description("agent-scoped tokens (issuer token)");
-  tokens.command("create").argument("<agent>", "agent id").description("mint a token that may only sign for this agent (shown once)")
+  tokens
+    .command("create")
+    .argument("<agent>", "agent id")
+    .description("mint a token that may only sign for this agent (shown once)")
     .option("--save-profile <profile>", "store the new token in this profile instead of printing it")
     .action(async (agent: string, o: { saveProfile?: string }, cmd: Command) => {
       const r = await clientFor(cmd).createAgentToken(agent);

@@ -19,7 +19,11 @@ function cases(cmd: Command, path: string[] = []): string[] {
 
 export function bashCompletion(program: Command): string {
   const names = new Set<string>();
-  const collect = (c: Command) => c.commands.forEach((s) => { names.add(s.name()); collect(s); });
+  const collect = (c: Command) =>
+    c.commands.forEach((s) => {
+      names.add(s.name());
+      collect(s);
+    });
   collect(program);
   return `# kakunin completion (bash). Install: kakunin completion bash > /etc/bash_completion.d/kakunin
 _kakunin() {
@@ -47,7 +51,10 @@ ${bashCompletion(program).split("\n").slice(1).join("\n")}`;
 }
 
 export function completionCommand(program: Command): void {
-  program.command("completion").argument("<shell>", "bash or zsh").description("print a shell completion script")
+  program
+    .command("completion")
+    .argument("<shell>", "bash or zsh")
+    .description("print a shell completion script")
     .action((shell: string) => {
       if (shell === "bash") process.stdout.write(bashCompletion(program));
       else if (shell === "zsh") process.stdout.write(zshCompletion(program));

@@ -21,7 +21,9 @@ export function program(): Command {
     .option("--retries <n>", "retries on 429/503, honouring Retry-After", (v) => parseInt(v, 10), 3)
     .exitOverride()
     .showHelpAfterError()
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 The token comes from KAKUNIN_TOKEN or the profile; it is never a flag and never printed, except by
 the commands whose job is to mint one (issuers create, tokens create).
 
@@ -33,7 +35,8 @@ Examples:
   kakunin --profile acme export -o log.ndjson --payloads
 
 Exit codes: 0 ok, 1 API refused the request, 2 usage or local input, 3 auth (401/403, no token),
-4 not found, 5 conflict, 6 server/KMS/network unavailable.`);
+4 not found, 5 conflict, 6 server/KMS/network unavailable.`,
+    );
   profileCommands(p);
   agentCommands(p);
   logCommands(p);
@@ -49,7 +52,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.OK;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.OK;
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help")
+        return EXIT.OK;
       return EXIT.USAGE; // commander already printed the message
     }
     const json = argv.includes("--json");

@@ -36,11 +36,22 @@ export function exitCodeFor(e: unknown): number {
 export function reportError(e: unknown, json: boolean): number {
   const code = exitCodeFor(e);
   if (e instanceof KakuninApiError) {
-    if (json) process.stderr.write(JSON.stringify({ error: { code: e.code, status: e.status, detail: e.detail, ...(e.field ? { field: e.field } : {}) } }) + "\n");
-    else process.stderr.write(`kakunin: ${e.code}: ${e.detail}${e.field ? ` (field ${e.field})` : ""}${e.status ? ` [HTTP ${e.status}]` : ""}\n`);
+    if (json)
+      process.stderr.write(
+        JSON.stringify({
+          error: { code: e.code, status: e.status, detail: e.detail, ...(e.field ? { field: e.field } : {}) },
+        }) + "\n",
+      );
+    else
+      process.stderr.write(
+        `kakunin: ${e.code}: ${e.detail}${e.field ? ` (field ${e.field})` : ""}${e.status ? ` [HTTP ${e.status}]` : ""}\n`,
+      );
   } else {
     const msg = e instanceof Error ? e.message : String(e);
-    if (json) process.stderr.write(JSON.stringify({ error: { code: e instanceof UsageError ? "ERR_USAGE" : "ERR_CLI", detail: msg } }) + "\n");
+    if (json)
+      process.stderr.write(
+        JSON.stringify({ error: { code: e instanceof UsageError ? "ERR_USAGE" : "ERR_CLI", detail: msg } }) + "\n",
+      );
     else process.stderr.write(`kakunin: ${msg}\n`);
   }
   return code;

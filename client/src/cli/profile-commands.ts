@@ -15,8 +15,12 @@ function tokenFromStdinOrEnv(): string | undefined {
 }
 
 export function profileCommands(program: Command): void {
-  const profile = program.command("profile").description("profiles: server URL + token, in the config file (mode 0600)");
-  profile.command("add").argument("<name>")
+  const profile = program
+    .command("profile")
+    .description("profiles: server URL + token, in the config file (mode 0600)");
+  profile
+    .command("add")
+    .argument("<name>")
     .description("add or replace a profile (server from --url); the token is read from stdin (or KAKUNIN_TOKEN)")
     .option("--default", "make it the default profile")
     .action((name: string, opts: { default?: boolean }, cmd: Command) => {
@@ -33,17 +37,31 @@ export function profileCommands(program: Command): void {
       config.profiles[name] = { url: o.url, ...(token ? { token } : {}) };
       if (o.default || !config.default) config.default = name;
       writeConfig(path, config);
-      if (globals(cmd).json) return printJson({ profile: name, url: o.url, token: token ? "set" : "none", config: path });
+      if (globals(cmd).json)
+        return printJson({ profile: name, url: o.url, token: token ? "set" : "none", config: path });
       process.stdout.write(`profile ${name} saved to ${path} (token ${token ? "set" : "not set"})\n`);
     });
-  profile.command("list").description("list profiles (tokens are never shown)")
+  profile
+    .command("list")
+    .description("list profiles (tokens are never shown)")
     .action((_o: unknown, cmd: Command) => {
       const config = readConfig(configPath(globals(cmd).config));
-      const rows = Object.entries(config.profiles).map(([name, p]) => ({ name, url: p.url, token: p.token ? "set" : "none", default: config.default === name }));
+      const rows = Object.entries(config.profiles).map(([name, p]) => ({
+        name,
+        url: p.url,
+        token: p.token ? "set" : "none",
+        default: config.default === name,
+      }));
       if (globals(cmd).json) return printJson(rows);
-      printTable(["", "name", "url", "token"], rows.map((r) => [r.default ? "*" : "", r.name, r.url, r.token]));
+      printTable(
+        ["", "name", "url", "token"],
+        rows.map((r) => [r.default ? "*" : "", r.name, r.url, r.token]),
+      );
     });
-  profile.command("use").argument("<name>").description("make a profile the default")
+  profile
+    .command("use")
+    .argument("<name>")
+    .description("make a profile the default")
     .action((name: string, _o: unknown, cmd: Command) => {
       const path = configPath(globals(cmd).config);
       const config = readConfig(path);
@@ -53,7 +71,10 @@ export function profileCommands(program: Command): void {
       if (globals(cmd).json) return printJson({ default: name });
       process.stdout.write(`default profile: ${name}\n`);
     });
-  profile.command("remove").argument("<name>").description("delete a profile")
+  profile
+    .command("remove")
+    .argument("<name>")
+    .description("delete a profile")
     .action((name: string, _o: unknown, cmd: Command) => {
       const path = configPath(globals(cmd).config);
       const config = readConfig(path);

@@ -32,7 +32,13 @@ function run(req: WorkerJob): JobReply {
       return { id: req.id, ok: true, signature };
     }
     const sig = req.signature ?? new Uint8Array(0);
-    const valid = verifyMessage(key.publicKey, req.algorithm, req.messageType, message, Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength));
+    const valid = verifyMessage(
+      key.publicKey,
+      req.algorithm,
+      req.messageType,
+      message,
+      Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength),
+    );
     return { id: req.id, ok: true, valid };
   } catch (err) {
     return { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };

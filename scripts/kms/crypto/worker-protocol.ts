@@ -31,8 +31,7 @@ export type WorkerRequest = WorkerJob[] | ForgetKey;
  * rather than on the event loop, and a string is cloned without allocating an ArrayBuffer.
  */
 export type JobReply =
-  | { id: number; ok: true; signature?: string; valid?: boolean }
-  | { id: number; ok: false; error: string };
+  { id: number; ok: true; signature?: string; valid?: boolean } | { id: number; ok: false; error: string };
 
 /** The worker answers a batch with one message (the replies in job order), or says it is ready. */
 export type WorkerReply = JobReply[] | { id: 0; ready: true };

@@ -9,12 +9,16 @@ const ALIAS_NAME_RE = /^alias\/[a-zA-Z0-9/_-]+$/;
 export const createAlias: Operation = async (input, ctx) => {
   const aliasName = input.string("AliasName", { max: 256 });
   if (!ALIAS_NAME_RE.test(aliasName)) {
-    throw validation("Alias must start with the prefix \"alias/\" and contain only alphanumeric characters, '/', '_' or '-'.");
+    throw validation(
+      "Alias must start with the prefix \"alias/\" and contain only alphanumeric characters, '/', '_' or '-'.",
+    );
   }
-  if (aliasName.startsWith("alias/aws/")) throw validation("Alias names cannot begin with alias/aws/, which is reserved for AWS managed keys.");
+  if (aliasName.startsWith("alias/aws/"))
+    throw validation("Alias names cannot begin with alias/aws/, which is reserved for AWS managed keys.");
   const key = keyFromInput(input, ctx, { allowAlias: false }, "TargetKeyId");
   requireNotPendingDeletion(key);
-  if (ctx.store.getAlias(aliasName)) throw alreadyExists(`An alias with the name ${ctx.store.aliasArn(aliasName)} already exists`);
+  if (ctx.store.getAlias(aliasName))
+    throw alreadyExists(`An alias with the name ${ctx.store.aliasArn(aliasName)} already exists`);
   const now = nowSeconds();
   await ctx.store.putAlias({ aliasName, targetKeyId: key.meta.keyId, creationDate: now, lastUpdatedDate: now });
   return undefined;

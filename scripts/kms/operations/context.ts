@@ -14,7 +14,12 @@ export interface OperationContext {
 export type Operation = (input: Input, ctx: OperationContext) => Promise<Record<string, unknown> | undefined>;
 
 /** Resolves the KeyId parameter and records the key for the access log. */
-export function keyFromInput(input: Input, ctx: OperationContext, options: { allowAlias: boolean }, param = "KeyId"): StoredKey {
+export function keyFromInput(
+  input: Input,
+  ctx: OperationContext,
+  options: { allowAlias: boolean },
+  param = "KeyId",
+): StoredKey {
   const key = resolveKey(ctx.store, input.string(param, { max: 2048 }), options);
   ctx.resources.push(key.arn);
   return key;

@@ -1,6 +1,14 @@
 import { createAlias, listAliases } from "./aliases.js";
 import type { Operation } from "./context.js";
-import { cancelKeyDeletion, createKey, describeKey, disableKey, enableKey, listKeys, scheduleKeyDeletion } from "./keys.js";
+import {
+  cancelKeyDeletion,
+  createKey,
+  describeKey,
+  disableKey,
+  enableKey,
+  listKeys,
+  scheduleKeyDeletion,
+} from "./keys.js";
 import { getKeyPolicy, putKeyPolicy } from "./policy.js";
 import { getPublicKey, sign, verify } from "./signing.js";
 import { listResourceTags, tagResource } from "./tags.js";

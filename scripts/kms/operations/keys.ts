@@ -19,18 +19,29 @@ export function parsePolicy(policy: string): string {
 }
 
 export const createKey: Operation = async (input, ctx) => {
-  const keySpec = input.optionalString("KeySpec") ?? input.optionalString("CustomerMasterKeySpec") ?? "SYMMETRIC_DEFAULT";
+  const keySpec =
+    input.optionalString("KeySpec") ?? input.optionalString("CustomerMasterKeySpec") ?? "SYMMETRIC_DEFAULT";
   if (!isKeySpec(keySpec)) {
-    throw unsupportedOperation(`KeySpec ${keySpec} is not supported by the local KMS (use RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256 or ECC_NIST_EDWARDS25519).`);
+    throw unsupportedOperation(
+      `KeySpec ${keySpec} is not supported by the local KMS (use RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256 or ECC_NIST_EDWARDS25519).`,
+    );
   }
   // KMS defaults KeyUsage to ENCRYPT_DECRYPT, which only RSA specs allow.
-  const keyUsage: KeyUsage = input.optionalEnum("KeyUsage", ["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"] as const) as KeyUsage ?? "ENCRYPT_DECRYPT";
+  const keyUsage: KeyUsage =
+    (input.optionalEnum("KeyUsage", [
+      "SIGN_VERIFY",
+      "ENCRYPT_DECRYPT",
+      "GENERATE_VERIFY_MAC",
+      "KEY_AGREEMENT",
+    ] as const) as KeyUsage) ?? "ENCRYPT_DECRYPT";
   if (!KEY_SPECS[keySpec].usages.includes(keyUsage)) {
     throw validation(`KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
   }
   const origin = input.optionalString("Origin");
-  if (origin !== undefined && origin !== "AWS_KMS") throw unsupportedOperation(`Origin ${origin} is not supported by the local KMS.`);
-  if (input.optionalBoolean("MultiRegion")) throw unsupportedOperation("Multi-Region keys are not supported by the local KMS.");
+  if (origin !== undefined && origin !== "AWS_KMS")
+    throw unsupportedOperation(`Origin ${origin} is not supported by the local KMS.`);
+  if (input.optionalBoolean("MultiRegion"))
+    throw unsupportedOperation("Multi-Region keys are not supported by the local KMS.");
   const description = input.optionalString("Description", { min: 0, max: 8192 }) ?? "";
   const policyText = input.optionalString("Policy", { max: 32768 });
   const policy = policyText === undefined ? undefined : parsePolicy(policyText);
@@ -69,7 +80,12 @@ export const scheduleKeyDeletion: Operation = async (input, ctx) => {
   key.meta.state = "PendingDeletion";
   key.meta.deletionDate = Math.floor(nowSeconds() + days * DAY);
   await ctx.store.saveMeta(key);
-  return { KeyId: key.arn, DeletionDate: key.meta.deletionDate, KeyState: "PendingDeletion", PendingWindowInDays: days };
+  return {
+    KeyId: key.arn,
+    DeletionDate: key.meta.deletionDate,
+    KeyState: "PendingDeletion",
+    PendingWindowInDays: days,
+  };
 };
 
 export const cancelKeyDeletion: Operation = async (input, ctx) => {

@@ -1,6 +1,12 @@
 import type { MessageType } from "../crypto/sign.js";
 import { invalidKeyUsage, invalidSignature, KmsError, unsupportedOperation, validation } from "../errors.js";
-import { REQUIRED_MESSAGE_TYPE, SIGNING_ALGORITHMS, isSigningAlgorithm, KEY_SPECS, type SigningAlgorithm } from "../key-specs.js";
+import {
+  REQUIRED_MESSAGE_TYPE,
+  SIGNING_ALGORITHMS,
+  isSigningAlgorithm,
+  KEY_SPECS,
+  type SigningAlgorithm,
+} from "../key-specs.js";
 import { algorithmsOf } from "../key-metadata.js";
 import type { StoredKey } from "../key-store.js";
 import type { Input } from "../input.js";
@@ -58,7 +64,9 @@ function signingRequest(input: Input, ctx: Parameters<Operation>[1]): SigningReq
   }
   if (algorithmName === "ED25519_PH_SHA_512") {
     // Node 20's OpenSSL 3.0 has no Ed25519ph; refuse plainly rather than sign something else.
-    throw unsupportedOperation("ED25519_PH_SHA_512 is not supported by the local KMS (use ED25519_SHA_512 with MessageType RAW).");
+    throw unsupportedOperation(
+      "ED25519_PH_SHA_512 is not supported by the local KMS (use ED25519_SHA_512 with MessageType RAW).",
+    );
   }
   if (messageType === "DIGEST" && message.length !== SIGNING_ALGORITHMS[algorithmName].digestLength) {
     throw validation(`Digest is invalid length for algorithm ${algorithmName}.`);
@@ -71,7 +79,13 @@ function signingRequest(input: Input, ctx: Parameters<Operation>[1]): SigningReq
 
 export const sign: Operation = async (input, ctx) => {
   const { key, algorithm, messageType, message } = signingRequest(input, ctx);
-  const signature = await ctx.pool.sign({ keyId: key.meta.keyId, privateKeyDer: key.privateKeyDer, algorithm, messageType, message });
+  const signature = await ctx.pool.sign({
+    keyId: key.meta.keyId,
+    privateKeyDer: key.privateKeyDer,
+    algorithm,
+    messageType,
+    message,
+  });
   return { KeyId: key.arn, Signature: signature, SigningAlgorithm: algorithm };
 };
 

@@ -6,12 +6,14 @@ export function makeInitial(dialect: DialectName) {
   const blob = dialect === "postgres" ? sql`bytea` : sql`blob`;
   return {
     async up(db: Kysely<any>): Promise<void> {
-      await db.schema.createTable("issuers")
+      await db.schema
+        .createTable("issuers")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("name", "text", (c) => c.notNull())
         .addColumn("created_at", "text", (c) => c.notNull())
         .execute();
-      await db.schema.createTable("agents")
+      await db.schema
+        .createTable("agents")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("issuer_id", "text", (c) => c.notNull().references("issuers.id"))
         .addColumn("name", "text", (c) => c.notNull())
@@ -19,7 +21,8 @@ export function makeInitial(dialect: DialectName) {
         .addColumn("created_at", "text", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("agents_issuer_idx").on("agents").column("issuer_id").execute();
-      await db.schema.createTable("tokens")
+      await db.schema
+        .createTable("tokens")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("token_hash", "text", (c) => c.notNull().unique())
         .addColumn("role", "text", (c) => c.notNull())
@@ -28,7 +31,8 @@ export function makeInitial(dialect: DialectName) {
         .addColumn("created_at", "text", (c) => c.notNull())
         .addColumn("revoked_at", "text")
         .execute();
-      await db.schema.createTable("keys")
+      await db.schema
+        .createTable("keys")
         .addColumn("arn", "text", (c) => c.primaryKey())
         .addColumn("agent_id", "text", (c) => c.references("agents.id"))
         .addColumn("purpose", "text", (c) => c.notNull())
@@ -38,7 +42,8 @@ export function makeInitial(dialect: DialectName) {
         .addColumn("disabled_at", "text")
         .execute();
       await db.schema.createIndex("keys_agent_idx").on("keys").column("agent_id").execute();
-      await db.schema.createTable("certificates")
+      await db.schema
+        .createTable("certificates")
         .addColumn("serial", "text", (c) => c.primaryKey())
         .addColumn("agent_id", "text", (c) => c.references("agents.id"))
         .addColumn("key_arn", "text", (c) => c.notNull().references("keys.arn"))
@@ -53,14 +58,16 @@ export function makeInitial(dialect: DialectName) {
         .addColumn("created_at", "text", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("certificates_agent_idx").on("certificates").column("agent_id").execute();
-      await db.schema.createTable("crls")
+      await db.schema
+        .createTable("crls")
         .addColumn("number", "integer", (c) => c.primaryKey())
         .addColumn("der", blob, (c) => c.notNull())
         .addColumn("this_update", "text", (c) => c.notNull())
         .addColumn("next_update", "text", (c) => c.notNull())
         .addColumn("created_at", "text", (c) => c.notNull())
         .execute();
-      await db.schema.createTable("rotations")
+      await db.schema
+        .createTable("rotations")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("agent_id", "text", (c) => c.notNull().references("agents.id"))
         .addColumn("old_serial", "text", (c) => c.notNull())
@@ -71,7 +78,8 @@ export function makeInitial(dialect: DialectName) {
         .addColumn("completed_at", "text")
         .execute();
       await db.schema.createIndex("rotations_agent_idx").on("rotations").column("agent_id").execute();
-      await db.schema.createTable("revocations")
+      await db.schema
+        .createTable("revocations")
         .addColumn("serial", "text", (c) => c.primaryKey().references("certificates.serial"))
         .addColumn("agent_id", "text", (c) => c.notNull().references("agents.id"))
         .addColumn("reason", "text", (c) => c.notNull())
@@ -80,18 +88,31 @@ export function makeInitial(dialect: DialectName) {
         .addColumn("crl_number", "integer")
         .addColumn("completed_at", "text")
         .execute();
-      await db.schema.createTable("system")
+      await db.schema
+        .createTable("system")
         .addColumn("name", "text", (c) => c.primaryKey())
         .addColumn("value", "text", (c) => c.notNull())
         .execute();
-      await db.schema.createTable("leases")
+      await db.schema
+        .createTable("leases")
         .addColumn("name", "text", (c) => c.primaryKey())
         .addColumn("owner", "text", (c) => c.notNull())
         .addColumn("expires_at", "text", (c) => c.notNull())
         .execute();
     },
     async down(db: Kysely<any>): Promise<void> {
-      for (const t of ["leases", "system", "revocations", "rotations", "crls", "certificates", "keys", "tokens", "agents", "issuers"]) {
+      for (const t of [
+        "leases",
+        "system",
+        "revocations",
+        "rotations",
+        "crls",
+        "certificates",
+        "keys",
+        "tokens",
+        "agents",
+        "issuers",
+      ]) {
         await db.schema.dropTable(t).ifExists().execute();
       }
     },

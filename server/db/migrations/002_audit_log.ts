@@ -14,7 +14,8 @@ export function makeAuditLog(dialect: DialectName) {
   const big = dialect === "postgres" ? sql`bigint` : sql`integer`;
   return {
     async up(db: Kysely<any>): Promise<void> {
-      await db.schema.createTable("entries")
+      await db.schema
+        .createTable("entries")
         .addColumn("issuer_id", "text", (c) => c.notNull().references("issuers.id"))
         .addColumn("seq", big, (c) => c.notNull())
         .addColumn("hash", "text", (c) => c.notNull())
@@ -28,14 +29,16 @@ export function makeAuditLog(dialect: DialectName) {
         .execute();
       await db.schema.createIndex("entries_signer_idx").on("entries").columns(["issuer_id", "signer_cert"]).execute();
       await db.schema.createIndex("entries_type_idx").on("entries").columns(["issuer_id", "type", "seq"]).execute();
-      await db.schema.createTable("payloads")
+      await db.schema
+        .createTable("payloads")
         .addColumn("issuer_id", "text", (c) => c.notNull())
         .addColumn("seq", big, (c) => c.notNull())
         .addColumn("kind", "text", (c) => c.notNull())
         .addColumn("data", blob, (c) => c.notNull())
         .addPrimaryKeyConstraint("payloads_pk", ["issuer_id", "seq"])
         .execute();
-      await db.schema.createTable("checkpoints")
+      await db.schema
+        .createTable("checkpoints")
         .addColumn("issuer_id", "text", (c) => c.notNull().references("issuers.id"))
         .addColumn("size", big, (c) => c.notNull())
         .addColumn("head", "text", (c) => c.notNull())
@@ -43,7 +46,8 @@ export function makeAuditLog(dialect: DialectName) {
         .addColumn("body", "text", (c) => c.notNull())
         .addPrimaryKeyConstraint("checkpoints_pk", ["issuer_id", "size"])
         .execute();
-      await db.schema.createTable("chain_heads")
+      await db.schema
+        .createTable("chain_heads")
         .addColumn("issuer_id", "text", (c) => c.primaryKey().references("issuers.id"))
         .addColumn("size", big, (c) => c.notNull())
         .addColumn("head", "text", (c) => c.notNull())

@@ -13,14 +13,16 @@ export function makeMerkleTree(dialect: DialectName) {
   const big = dialect === "postgres" ? sql`bigint` : sql`integer`;
   return {
     async up(db: Kysely<any>): Promise<void> {
-      await db.schema.createTable("tree_nodes")
+      await db.schema
+        .createTable("tree_nodes")
         .addColumn("issuer_id", "text", (c) => c.notNull().references("issuers.id"))
         .addColumn("level", "integer", (c) => c.notNull())
         .addColumn("idx", big, (c) => c.notNull())
         .addColumn("hash", blob, (c) => c.notNull())
         .addPrimaryKeyConstraint("tree_nodes_pk", ["issuer_id", "level", "idx"])
         .execute();
-      await db.schema.createTable("tree_heads")
+      await db.schema
+        .createTable("tree_heads")
         .addColumn("issuer_id", "text", (c) => c.primaryKey().references("issuers.id"))
         .addColumn("size", big, (c) => c.notNull())
         .addColumn("root", blob, (c) => c.notNull())

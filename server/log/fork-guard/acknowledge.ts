@@ -7,7 +7,13 @@ import type { LogStore } from "../storage/log-store.js";
 import type { ForkAcknowledgement, ForkArchive } from "./archive.js";
 
 /** Record the operator's decision to continue an issuer's chain from the database's current head. */
-export async function acknowledgeFork(store: LogStore, archive: ForkArchive, issuerId: string, reason: string, now: Date): Promise<ForkAcknowledgement> {
+export async function acknowledgeFork(
+  store: LogStore,
+  archive: ForkArchive,
+  issuerId: string,
+  reason: string,
+  now: Date,
+): Promise<ForkAcknowledgement> {
   const head = await store.head(issuerId);
   const base = await archive.baseline(issuerId);
   const ack: ForkAcknowledgement = {

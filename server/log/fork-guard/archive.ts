@@ -70,7 +70,10 @@ export class ForkArchive {
 
   async issuers(): Promise<string[]> {
     try {
-      return (await readdir(this.dir)).filter((f) => f.endsWith(".ndjson")).map((f) => f.slice(0, -".ndjson".length)).filter((i) => ISSUER_RE.test(i));
+      return (await readdir(this.dir))
+        .filter((f) => f.endsWith(".ndjson"))
+        .map((f) => f.slice(0, -".ndjson".length))
+        .filter((i) => ISSUER_RE.test(i));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw e;
@@ -120,7 +123,9 @@ export class ForkArchive {
 /** The baseline of an issuer's records, in file order (pure: the file reading is above). */
 export function baselineOf(records: readonly (ArchivedCheckpoint | ForkAcknowledgement)[]): Baseline | undefined {
   let lastAck = -1;
-  records.forEach((r, i) => { if ((r as ForkAcknowledgement).kind === "fork-acknowledged") lastAck = i; });
+  records.forEach((r, i) => {
+    if ((r as ForkAcknowledgement).kind === "fork-acknowledged") lastAck = i;
+  });
   let best: Baseline | undefined;
   if (lastAck >= 0) {
     const ack = records[lastAck] as ForkAcknowledgement;
@@ -128,7 +133,8 @@ export function baselineOf(records: readonly (ArchivedCheckpoint | ForkAcknowled
   }
   for (const r of records.slice(lastAck + 1)) {
     const cp = r as ArchivedCheckpoint;
-    if (typeof cp.size === "number" && typeof cp.head === "string" && (!best || cp.size > best.size)) best = { size: cp.size, head: cp.head, from: "checkpoint" };
+    if (typeof cp.size === "number" && typeof cp.head === "string" && (!best || cp.size > best.size))
+      best = { size: cp.size, head: cp.head, from: "checkpoint" };
   }
   return best;
 }

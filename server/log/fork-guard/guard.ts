@@ -19,15 +19,22 @@ import type { ArchivedCheckpoint, Baseline, ForkArchive } from "./archive.js";
 
 export class ChainForkSuspectedError extends KakuninError {
   constructor(issuerId: string, detail: string) {
-    super(503, "ERR_CHAIN_FORK_SUSPECTED",
-      `The audit log of issuer ${issuerId} is frozen: ${detail}. The database may have been restored from an older backup; an operator must resolve this before anything is appended.`);
+    super(
+      503,
+      "ERR_CHAIN_FORK_SUSPECTED",
+      `The audit log of issuer ${issuerId} is frozen: ${detail}. The database may have been restored from an older backup; an operator must resolve this before anything is appended.`,
+    );
   }
 }
 
 /** Re-read the archive at most this often per issuer (ms). */
 export const DEFAULT_RECHECK_MS = 1000;
 
-interface GuardState { verifiedSize: number; checkedAt: number; frozen?: string }
+interface GuardState {
+  verifiedSize: number;
+  checkedAt: number;
+  frozen?: string;
+}
 
 export interface ForkGuardOptions {
   store: LogStore;
@@ -66,8 +73,10 @@ export class ForkGuard implements LogGuard {
     const problem = await this.compare(issuerId, base);
     if (problem) {
       s.frozen = problem;
-      this.o.logger.error({ issuer: issuerId, witnessed: base, code: "ERR_CHAIN_FORK_SUSPECTED" },
-        `CHAIN FROZEN: ${problem}. The database disagrees with the witnessed checkpoints; appends to this issuer are refused until an operator resolves it (see server/deploy/README.md, "Backups and restores").`);
+      this.o.logger.error(
+        { issuer: issuerId, witnessed: base, code: "ERR_CHAIN_FORK_SUSPECTED" },
+        `CHAIN FROZEN: ${problem}. The database disagrees with the witnessed checkpoints; appends to this issuer are refused until an operator resolves it (see server/deploy/README.md, "Backups and restores").`,
+      );
       return problem;
     }
     s.verifiedSize = base.size;
@@ -112,10 +121,12 @@ export class ForkGuard implements LogGuard {
     const what = base.from === "checkpoint" ? "witnessed checkpoint" : "acknowledged fork baseline";
     if (base.size === 0) return undefined;
     const { size } = await this.o.store.head(issuerId);
-    if (size < base.size) return `the database holds ${size} entries but a ${what} covers ${base.size} (head ${base.head})`;
+    if (size < base.size)
+      return `the database holds ${size} entries but a ${what} covers ${base.size} (head ${base.head})`;
     const hash = await this.o.store.entryHash(issuerId, base.size - 1);
     if (hash === undefined) return `entry ${base.size - 1} is missing from the database but a ${what} covers it`;
-    if (hash !== base.head) return `entry ${base.size - 1} in the database hashes to ${hash}, but the ${what} says ${base.head}`;
+    if (hash !== base.head)
+      return `entry ${base.size - 1} in the database hashes to ${hash}, but the ${what} says ${base.head}`;
     return undefined;
   }
 }

@@ -16,7 +16,11 @@ import { ChainConflictError, type ChainHead, type CommitItem } from "./log-store
 import type { LogDb } from "./tables.js";
 
 export async function readHead(db: Kysely<LogDb> | Transaction<LogDb>, issuerId: string): Promise<ChainHead> {
-  const row = await db.selectFrom("chain_heads").select(["size", "head", "time"]).where("issuer_id", "=", issuerId).executeTakeFirst();
+  const row = await db
+    .selectFrom("chain_heads")
+    .select(["size", "head", "time"])
+    .where("issuer_id", "=", issuerId)
+    .executeTakeFirst();
   return row ? { size: Number(row.size), head: row.head, time: row.time } : { size: 0, head: ZERO_HASH, time: "" };
 }
 
@@ -26,7 +30,11 @@ export async function readHead(db: Kysely<LogDb> | Transaction<LogDb>, issuerId:
  * Held from reading the head, through sequencing and signing, to the commit: a batch from another
  * instance waits instead of colliding on the head (and being re-signed). SQLite: a no-op (one writer).
  */
-export async function lockChain(trx: Transaction<LogDb>, dialect: DialectName, issuerId: string): Promise<{ waited: boolean }> {
+export async function lockChain(
+  trx: Transaction<LogDb>,
+  dialect: DialectName,
+  issuerId: string,
+): Promise<{ waited: boolean }> {
   if (dialect !== "postgres") return { waited: false };
   const key = advisoryKey(`chain:${issuerId}`).toString();
   // Try first, so contention is observable (AppenderStats.chainLockWaits); then wait for it.
@@ -50,7 +58,8 @@ export async function writeBatch(
   if (dialect === "postgres") {
     await trx.selectFrom("chain_heads").select("size").where("issuer_id", "=", issuerId).forUpdate().executeTakeFirst();
   }
-  const upd = await trx.updateTable("chain_heads")
+  const upd = await trx
+    .updateTable("chain_heads")
     .set({ size: next.size, head: next.head, time: next.time })
     .where("issuer_id", "=", issuerId)
     .where("size", "=", expected.size)
@@ -58,7 +67,8 @@ export async function writeBatch(
     .executeTakeFirst();
   if (Number(upd.numUpdatedRows) !== 1) {
     if (expected.size !== 0) throw new ChainConflictError(issuerId);
-    const ins = await trx.insertInto("chain_heads")
+    const ins = await trx
+      .insertInto("chain_heads")
       .values({ issuer_id: issuerId, size: next.size, head: next.head, time: next.time })
       .onConflict((oc) => oc.column("issuer_id").doNothing())
       .executeTakeFirst();
@@ -66,25 +76,35 @@ export async function writeBatch(
   }
   for (let i = 0; i < items.length; i += INSERT_CHUNK) {
     const chunk = items.slice(i, i + INSERT_CHUNK);
-    await trx.insertInto("entries").values(chunk.map(({ entry: e }) => ({
-      issuer_id: issuerId,
-      seq: e.seq,
-      hash: e.hash,
-      prev_hash: e.prevHash,
-      type: e.type,
-      agent_id: e.agent,
-      signer_cert: e.signer.cert,
-      time: e.time,
-      body: JSON.stringify(e),
-    }))).execute();
+    await trx
+      .insertInto("entries")
+      .values(
+        chunk.map(({ entry: e }) => ({
+          issuer_id: issuerId,
+          seq: e.seq,
+          hash: e.hash,
+          prev_hash: e.prevHash,
+          type: e.type,
+          agent_id: e.agent,
+          signer_cert: e.signer.cert,
+          time: e.time,
+          body: JSON.stringify(e),
+        })),
+      )
+      .execute();
     const payloads = chunk.filter((c) => c.payload !== undefined);
     if (payloads.length) {
-      await trx.insertInto("payloads").values(payloads.map((c) => ({
-        issuer_id: issuerId,
-        seq: c.entry.seq,
-        kind: c.payload!.kind,
-        data: c.payload!.data,
-      }))).execute();
+      await trx
+        .insertInto("payloads")
+        .values(
+          payloads.map((c) => ({
+            issuer_id: issuerId,
+            seq: c.entry.seq,
+            kind: c.payload!.kind,
+            data: c.payload!.data,
+          })),
+        )
+        .execute();
     }
   }
   return next;

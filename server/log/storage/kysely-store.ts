@@ -12,7 +12,16 @@ import { synchronousCommits, type CommitDurability } from "../../db/durability.j
 import type { Checkpoint, LifecycleType, LogEntry } from "../types.js";
 import { EXPORT_PAGE } from "../tuning.js";
 import { lockChain, readHead, writeBatch } from "./committer.js";
-import type { ChainHead, CommitItem, CommittedBatch, ExportRow, LockedChain, LogStore, TreeNodes, TreeTransaction } from "./log-store.js";
+import type {
+  ChainHead,
+  CommitItem,
+  CommittedBatch,
+  ExportRow,
+  LockedChain,
+  LogStore,
+  TreeNodes,
+  TreeTransaction,
+} from "./log-store.js";
 import type { LogDb } from "./tables.js";
 import { TreeNodeReader, treeTransaction } from "./tree-nodes.js";
 
@@ -70,41 +79,74 @@ export class KyselyLogStore implements LogStore {
   // ---- entries and payloads ----
 
   async entries(issuerId: string, from: number, to: number): Promise<LogEntry[]> {
-    const rows = await this.db.selectFrom("entries").select("body")
-      .where("issuer_id", "=", issuerId).where("seq", ">=", from).where("seq", "<=", to)
-      .orderBy("seq", "asc").execute();
+    const rows = await this.db
+      .selectFrom("entries")
+      .select("body")
+      .where("issuer_id", "=", issuerId)
+      .where("seq", ">=", from)
+      .where("seq", "<=", to)
+      .orderBy("seq", "asc")
+      .execute();
     return rows.map((r) => JSON.parse(r.body) as LogEntry);
   }
 
   async entry(issuerId: string, seq: number): Promise<LogEntry | undefined> {
-    const row = await this.db.selectFrom("entries").select("body").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("entries")
+      .select("body")
+      .where("issuer_id", "=", issuerId)
+      .where("seq", "=", seq)
+      .executeTakeFirst();
     return row ? (JSON.parse(row.body) as LogEntry) : undefined;
   }
 
   async entryHash(issuerId: string, seq: number): Promise<string | undefined> {
-    const row = await this.db.selectFrom("entries").select("hash").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("entries")
+      .select("hash")
+      .where("issuer_id", "=", issuerId)
+      .where("seq", "=", seq)
+      .executeTakeFirst();
     return row?.hash;
   }
 
   async lifecycleEntries(issuerId: string, type: LifecycleType, agent: string): Promise<LogEntry[]> {
-    const rows = await this.db.selectFrom("entries").select("body")
-      .where("issuer_id", "=", issuerId).where("type", "=", type).where("agent_id", "=", agent)
-      .orderBy("seq", "asc").execute();
+    const rows = await this.db
+      .selectFrom("entries")
+      .select("body")
+      .where("issuer_id", "=", issuerId)
+      .where("type", "=", type)
+      .where("agent_id", "=", agent)
+      .orderBy("seq", "asc")
+      .execute();
     return rows.map((r) => JSON.parse(r.body) as LogEntry);
   }
 
   async signerSerials(issuerId: string, from: number, to: number): Promise<string[]> {
-    const rows = await this.db.selectFrom("entries").select("signer_cert").distinct()
-      .where("issuer_id", "=", issuerId).where("seq", ">=", from).where("seq", "<=", to).execute();
+    const rows = await this.db
+      .selectFrom("entries")
+      .select("signer_cert")
+      .distinct()
+      .where("issuer_id", "=", issuerId)
+      .where("seq", ">=", from)
+      .where("seq", "<=", to)
+      .execute();
     return rows.map((r) => r.signer_cert);
   }
 
   async *lifecyclePages(issuerId: string, from: number, to: number): AsyncGenerator<LogEntry[]> {
     let cursor = from;
     for (;;) {
-      const rows = await this.db.selectFrom("entries").select(["seq", "body"])
-        .where("issuer_id", "=", issuerId).where("type", "in", LIFECYCLE_TYPES)
-        .where("seq", ">=", cursor).where("seq", "<=", to).orderBy("seq", "asc").limit(EXPORT_PAGE).execute();
+      const rows = await this.db
+        .selectFrom("entries")
+        .select(["seq", "body"])
+        .where("issuer_id", "=", issuerId)
+        .where("type", "in", LIFECYCLE_TYPES)
+        .where("seq", ">=", cursor)
+        .where("seq", "<=", to)
+        .orderBy("seq", "asc")
+        .limit(EXPORT_PAGE)
+        .execute();
       yield rows.map((r) => JSON.parse(r.body) as LogEntry);
       if (rows.length < EXPORT_PAGE) return;
       cursor = Number(rows[rows.length - 1]!.seq) + 1;
@@ -114,13 +156,20 @@ export class KyselyLogStore implements LogStore {
   async *exportPages(issuerId: string, from: number, to: number, withPayloads: boolean): AsyncGenerator<ExportRow[]> {
     let cursor = from;
     while (cursor <= to) {
-      const base = this.db.selectFrom("entries")
-        .where("entries.issuer_id", "=", issuerId).where("entries.seq", ">=", cursor).where("entries.seq", "<=", to)
-        .orderBy("entries.seq", "asc").limit(EXPORT_PAGE);
+      const base = this.db
+        .selectFrom("entries")
+        .where("entries.issuer_id", "=", issuerId)
+        .where("entries.seq", ">=", cursor)
+        .where("entries.seq", "<=", to)
+        .orderBy("entries.seq", "asc")
+        .limit(EXPORT_PAGE);
       const rows: ExportRow[] = withPayloads
         ? await base
-          .leftJoin("payloads", (j) => j.onRef("payloads.issuer_id", "=", "entries.issuer_id").onRef("payloads.seq", "=", "entries.seq"))
-          .select(["entries.seq", "entries.body", "payloads.kind", "payloads.data"]).execute()
+            .leftJoin("payloads", (j) =>
+              j.onRef("payloads.issuer_id", "=", "entries.issuer_id").onRef("payloads.seq", "=", "entries.seq"),
+            )
+            .select(["entries.seq", "entries.body", "payloads.kind", "payloads.data"])
+            .execute()
         : await base.select(["entries.seq", "entries.body"]).execute();
       if (rows.length === 0) return;
       yield rows;
@@ -129,46 +178,77 @@ export class KyselyLogStore implements LogStore {
   }
 
   async erasePayload(issuerId: string, seq: number): Promise<{ entry: boolean; erased: boolean }> {
-    const entry = await this.db.selectFrom("entries").select("seq").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
+    const entry = await this.db
+      .selectFrom("entries")
+      .select("seq")
+      .where("issuer_id", "=", issuerId)
+      .where("seq", "=", seq)
+      .executeTakeFirst();
     if (!entry) return { entry: false, erased: false };
-    const res = await this.db.deleteFrom("payloads").where("issuer_id", "=", issuerId).where("seq", "=", seq).executeTakeFirst();
+    const res = await this.db
+      .deleteFrom("payloads")
+      .where("issuer_id", "=", issuerId)
+      .where("seq", "=", seq)
+      .executeTakeFirst();
     return { entry: true, erased: Number(res.numDeletedRows) > 0 };
   }
 
   // ---- checkpoints ----
 
   async latestCheckpoint(issuerId: string): Promise<Checkpoint | undefined> {
-    const row = await this.db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId)
-      .orderBy("size", "desc").limit(1).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("checkpoints")
+      .select("body")
+      .where("issuer_id", "=", issuerId)
+      .orderBy("size", "desc")
+      .limit(1)
+      .executeTakeFirst();
     return row ? (JSON.parse(row.body) as Checkpoint) : undefined;
   }
 
   async checkpointOfSize(issuerId: string, size: number): Promise<Checkpoint | undefined> {
-    const row = await this.db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "=", size).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("checkpoints")
+      .select("body")
+      .where("issuer_id", "=", issuerId)
+      .where("size", "=", size)
+      .executeTakeFirst();
     return row ? (JSON.parse(row.body) as Checkpoint) : undefined;
   }
 
   async latestCheckpointBelow(issuerId: string, size: number): Promise<Checkpoint | undefined> {
-    const row = await this.db.selectFrom("checkpoints").select("body").where("issuer_id", "=", issuerId).where("size", "<", size)
-      .orderBy("size", "desc").limit(1).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("checkpoints")
+      .select("body")
+      .where("issuer_id", "=", issuerId)
+      .where("size", "<", size)
+      .orderBy("size", "desc")
+      .limit(1)
+      .executeTakeFirst();
     return row ? (JSON.parse(row.body) as Checkpoint) : undefined;
   }
 
   async storeCheckpoint(cp: Checkpoint): Promise<void> {
-    await this.db.insertInto("checkpoints")
+    await this.db
+      .insertInto("checkpoints")
       .values({ issuer_id: cp.issuer, size: cp.size, head: cp.head, time: cp.time, body: JSON.stringify(cp) })
       .onConflict((oc) => oc.columns(["issuer_id", "size"]).doNothing())
       .execute();
   }
 
   async latestCheckpointSizes(): Promise<Map<string, number>> {
-    const rows = await this.db.selectFrom("checkpoints").select(["issuer_id", (eb) => eb.fn.max("size").as("size")])
-      .groupBy("issuer_id").execute();
+    const rows = await this.db
+      .selectFrom("checkpoints")
+      .select(["issuer_id", (eb) => eb.fn.max("size").as("size")])
+      .groupBy("issuer_id")
+      .execute();
     return new Map(rows.map((r) => [r.issuer_id, Number(r.size)]));
   }
 
   async issuerExists(issuerId: string): Promise<boolean> {
-    return (await this.db.selectFrom("issuers").select("id").where("id", "=", issuerId).executeTakeFirst()) !== undefined;
+    return (
+      (await this.db.selectFrom("issuers").select("id").where("id", "=", issuerId).executeTakeFirst()) !== undefined
+    );
   }
 
   // ---- Merkle tree ----

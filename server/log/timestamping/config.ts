@@ -44,14 +44,16 @@ export function parseTsaUrls(raw: string | undefined, name = "KAKUNIN_TSA_URLS")
       // Not echoed: a mistyped item may still hold a secret.
       throw new TimestampingConfigError(`${where} is not an absolute URL`);
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new TimestampingConfigError(`${where}: scheme ${url.protocol} is not http or https`);
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw new TimestampingConfigError(`${where}: scheme ${url.protocol} is not http or https`);
     if (url.username || url.password) throw new TimestampingConfigError(`${where}: credentials in the URL are refused`);
     if (url.hash) throw new TimestampingConfigError(`${where}: a fragment has no meaning for a TSA`);
     const href = url.href;
     if (urls.includes(href)) throw new TimestampingConfigError(`${where} repeats ${href}`);
     urls.push(href);
   });
-  if (urls.length > MAX_TSAS) throw new TimestampingConfigError(`${name} names ${urls.length} TSAs, at most ${MAX_TSAS}`);
+  if (urls.length > MAX_TSAS)
+    throw new TimestampingConfigError(`${name} names ${urls.length} TSAs, at most ${MAX_TSAS}`);
   return urls;
 }
 
@@ -59,12 +61,18 @@ function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, ma
   const raw = env[name];
   if (raw === undefined || raw === "") return dflt;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new TimestampingConfigError(`Invalid ${name}: ${JSON.stringify(raw)} (expected an integer from ${min} to ${max})`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new TimestampingConfigError(
+      `Invalid ${name}: ${JSON.stringify(raw)} (expected an integer from ${min} to ${max})`,
+    );
   return n;
 }
 
 /** Reads the timestamping settings; `readFile` is injectable for tests of the error paths. */
-export function loadTimestampingConfig(env: NodeJS.ProcessEnv = process.env, readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): TimestampingConfig {
+export function loadTimestampingConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+): TimestampingConfig {
   const config: TimestampingConfig = {
     urls: parseTsaUrls(env.KAKUNIN_TSA_URLS),
     timeoutMs: int(env, "KAKUNIN_TSA_TIMEOUT_MS", 5000, 1, 120_000),
@@ -72,7 +80,8 @@ export function loadTimestampingConfig(env: NodeJS.ProcessEnv = process.env, rea
   };
   const policy = env.KAKUNIN_TSA_POLICY;
   if (policy) {
-    if (!/^[0-2](\.(0|[1-9][0-9]*))+$/.test(policy)) throw new TimestampingConfigError(`Invalid KAKUNIN_TSA_POLICY: ${JSON.stringify(policy)} (expected an OID)`);
+    if (!/^[0-2](\.(0|[1-9][0-9]*))+$/.test(policy))
+      throw new TimestampingConfigError(`Invalid KAKUNIN_TSA_POLICY: ${JSON.stringify(policy)} (expected an OID)`);
     config.policy = policy;
   }
   const file = env.KAKUNIN_TSA_TRUST_FILE;
@@ -81,7 +90,9 @@ export function loadTimestampingConfig(env: NodeJS.ProcessEnv = process.env, rea
     try {
       pem = readFile(file);
     } catch (err) {
-      throw new TimestampingConfigError(`KAKUNIN_TSA_TRUST_FILE ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new TimestampingConfigError(
+        `KAKUNIN_TSA_TRUST_FILE ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     try {
       config.trust = parseTsaBundle(pem, "KAKUNIN_TSA_TRUST_FILE");
@@ -90,7 +101,9 @@ export function loadTimestampingConfig(env: NodeJS.ProcessEnv = process.env, rea
     }
   } else if (config.urls.length > 0) {
     // Without a pin the log would store tokens no verifier can rely on, and could not tell a rogue TSA.
-    throw new TimestampingConfigError("KAKUNIN_TSA_URLS is set but KAKUNIN_TSA_TRUST_FILE is not: pin the TSAs' CA certificates (PEM)");
+    throw new TimestampingConfigError(
+      "KAKUNIN_TSA_URLS is set but KAKUNIN_TSA_TRUST_FILE is not: pin the TSAs' CA certificates (PEM)",
+    );
   }
   return config;
 }

@@ -6,7 +6,12 @@
  * here throws, so a TSA outage can never reach the append path.
  */
 import { createHash } from "node:crypto";
-import { fetchTimestamp, subjectName, TimestampRejectedError, TimestampUnavailableError } from "../../../verifier/src/timestamp/index.js";
+import {
+  fetchTimestamp,
+  subjectName,
+  TimestampRejectedError,
+  TimestampUnavailableError,
+} from "../../../verifier/src/timestamp/index.js";
 import { VerificationError } from "../../../verifier/src/errors.js";
 
 interface OutcomeBase {
@@ -87,7 +92,14 @@ async function once(url: string, imprint: Uint8Array, o: RequestTimestampsOption
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.fetch ? { fetch: o.fetch } : {}),
     });
-    const outcome: Ending = { kind: "token", token: ts.token, genTime: ts.genTime, serialNumber: ts.serialNumber, policy: ts.policy, tsaName: subjectName(ts.signer) };
+    const outcome: Ending = {
+      kind: "token",
+      token: ts.token,
+      genTime: ts.genTime,
+      serialNumber: ts.serialNumber,
+      policy: ts.policy,
+      tsaName: subjectName(ts.signer),
+    };
     if (ts.accuracyMs !== undefined) outcome.accuracyMs = ts.accuracyMs;
     return { outcome, retry: false };
   } catch (err) {
@@ -96,7 +108,10 @@ async function once(url: string, imprint: Uint8Array, o: RequestTimestampsOption
       return { outcome: { kind, message: err.message }, retry: !o.signal?.aborted };
     }
     if (err instanceof TimestampRejectedError) {
-      return { outcome: { kind: "refused", status: err.status, failInfo: err.failInfo, message: err.message }, retry: err.failInfo.some((f) => TRANSIENT_FAIL_INFO.has(f)) };
+      return {
+        outcome: { kind: "refused", status: err.status, failInfo: err.failInfo, message: err.message },
+        retry: err.failInfo.some((f) => TRANSIENT_FAIL_INFO.has(f)),
+      };
     }
     const code = err instanceof VerificationError ? err.code : "ERR_TSA_MALFORMED";
     return { outcome: { kind: "invalid", code, message: (err as Error).message }, retry: false };
@@ -119,10 +134,22 @@ async function askOne(url: string, imprint: Uint8Array, o: RequestTimestampsOpti
 }
 
 /** One outcome per URL, in the order of `urls`. Never rejects. */
-export async function requestCheckpointTimestamps(checkpointText: string, o: RequestTimestampsOptions): Promise<TsaOutcome[]> {
+export async function requestCheckpointTimestamps(
+  checkpointText: string,
+  o: RequestTimestampsOptions,
+): Promise<TsaOutcome[]> {
   const imprint = new Uint8Array(createHash("sha256").update(checkpointText, "utf8").digest());
   const settled = await Promise.allSettled(o.urls.map((url) => askOne(url, imprint, o)));
   return settled.map((s, i) =>
-    s.status === "fulfilled" ? s.value : { kind: "invalid", code: "ERR_INTERNAL", message: `timestamping failed: ${(s.reason as Error)?.message ?? String(s.reason)}`, url: o.urls[i]!, attempts: 0, ms: 0 },
+    s.status === "fulfilled"
+      ? s.value
+      : {
+          kind: "invalid",
+          code: "ERR_INTERNAL",
+          message: `timestamping failed: ${(s.reason as Error)?.message ?? String(s.reason)}`,
+          url: o.urls[i]!,
+          attempts: 0,
+          ms: 0,
+        },
   );
 }

@@ -61,7 +61,8 @@ export class MemoryTimestampStore implements CheckpointTimestampStore {
       this.#byKey.set(key, stamped);
     }
     for (const t of tokens) {
-      if (!stamped.tokens.some((s) => s.tsaUrl === t.tsaUrl && s.serialNumber === t.serialNumber)) stamped.tokens.push({ ...t, token: new Uint8Array(t.token) });
+      if (!stamped.tokens.some((s) => s.tsaUrl === t.tsaUrl && s.serialNumber === t.serialNumber))
+        stamped.tokens.push({ ...t, token: new Uint8Array(t.token) });
     }
   }
 

@@ -87,7 +87,15 @@ export class CheckpointTimestamper {
     });
     const tokens: CheckpointTimestamp[] = [];
     for (const o of outcomes) {
-      if (o.kind === "token") tokens.push({ tsaUrl: o.url, token: o.token, genTime: o.genTime, serialNumber: o.serialNumber, policy: o.policy, tsaName: o.tsaName });
+      if (o.kind === "token")
+        tokens.push({
+          tsaUrl: o.url,
+          token: o.token,
+          genTime: o.genTime,
+          serialNumber: o.serialNumber,
+          policy: o.policy,
+          tsaName: o.tsaName,
+        });
     }
     let stored = 0;
     try {

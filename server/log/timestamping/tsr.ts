@@ -10,7 +10,10 @@ import type { CheckpointTimestamp } from "./store.js";
  * Picks the token of the first TSA in `preference` (KAKUNIN_TSA_URLS order) that has one, else the
  * earliest genTime; undefined when there is no token (the route answers 404 then).
  */
-export function checkpointTsr(tokens: readonly CheckpointTimestamp[], preference: readonly string[] = []): Uint8Array | undefined {
+export function checkpointTsr(
+  tokens: readonly CheckpointTimestamp[],
+  preference: readonly string[] = [],
+): Uint8Array | undefined {
   if (tokens.length === 0) return undefined;
   const rank = (t: CheckpointTimestamp) => {
     const i = preference.indexOf(t.tsaUrl);

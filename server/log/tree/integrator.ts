@@ -14,7 +14,11 @@ export class TreeIntegrationError extends Error {
 }
 
 /** Integrates up to `maxEntries` new entries; returns the tree's size and root afterwards (size 0: root undefined). */
-export async function integrate(store: LogStore, issuerId: string, maxEntries = DEFAULT_INTEGRATE_BATCH): Promise<{ size: number; root: Uint8Array | undefined; added: number }> {
+export async function integrate(
+  store: LogStore,
+  issuerId: string,
+  maxEntries = DEFAULT_INTEGRATE_BATCH,
+): Promise<{ size: number; root: Uint8Array | undefined; added: number }> {
   return store.withTreeTransaction(async (trx) => {
     const tree = trx.nodes(issuerId);
     const head = await tree.head();
@@ -24,8 +28,10 @@ export async function integrate(store: LogStore, issuerId: string, maxEntries = 
     const range = CompactRange.resume(size, size > 0 ? await tree.readNodes(rangeNodes(0, size)) : []);
     const nodes: { id: NodeId; hash: Uint8Array }[] = [];
     for (const [i, r] of rows.entries()) {
-      if (r.seq !== size + i) throw new TreeIntegrationError(`entry ${size + i} of ${issuerId} is missing (found ${r.seq})`);
-      for (const n of await range.append(await entryLeafHash(JSON.parse(r.body) as Record<string, unknown>))) nodes.push(n);
+      if (r.seq !== size + i)
+        throw new TreeIntegrationError(`entry ${size + i} of ${issuerId} is missing (found ${r.seq})`);
+      for (const n of await range.append(await entryLeafHash(JSON.parse(r.body) as Record<string, unknown>)))
+        nodes.push(n);
     }
     await trx.insertNodes(issuerId, nodes);
     const root = await range.root();

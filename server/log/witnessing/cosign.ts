@@ -4,7 +4,13 @@
  * outcomes, never exceptions, and the call is bounded by the deadline — the appender never waits on it
  * (it runs after publication, and a checkpoint that misses its quorum is published anyway, flagged).
  */
-import { parseCheckpoint, parseNote, quorumSatisfied, type TlogCheckpoint, type QuorumRule } from "../../../verifier/src/formats/index.js";
+import {
+  parseCheckpoint,
+  parseNote,
+  quorumSatisfied,
+  type TlogCheckpoint,
+  type QuorumRule,
+} from "../../../verifier/src/formats/index.js";
 import type { WitnessEndpoint } from "./endpoint.js";
 import { mergeCosignatures } from "./merge.js";
 import type { WitnessOutcome } from "./outcome.js";
@@ -57,9 +63,26 @@ export async function cosignCheckpoint(req: CosignRequest): Promise<CosignResult
   }
   const outcomes = await Promise.all(
     req.witnesses.map((w) =>
-      submitToWitness(w, { note: req.note, checkpoint, text, state: req.state, proofs: req.proofs, timeoutMs: req.timeoutMs, ...(req.signal ? { signal: req.signal } : {}) })
+      submitToWitness(w, {
+        note: req.note,
+        checkpoint,
+        text,
+        state: req.state,
+        proofs: req.proofs,
+        timeoutMs: req.timeoutMs,
+        ...(req.signal ? { signal: req.signal } : {}),
+      })
         // submitToWitness never rejects; this keeps a bug in it from becoming the caller's exception.
-        .catch((e: unknown): WitnessOutcome => ({ kind: "log-error", detail: `internal: ${(e as Error).message}`, witness: w.name, vkey: w.vkey, url: w.url, oldSize: 0, resynced: false, ms: 0 })),
+        .catch((e: unknown): WitnessOutcome => ({
+          kind: "log-error",
+          detail: `internal: ${(e as Error).message}`,
+          witness: w.name,
+          vkey: w.vkey,
+          url: w.url,
+          oldSize: 0,
+          resynced: false,
+          ms: 0,
+        })),
     ),
   );
   const lines = outcomes.flatMap((o) => (o.kind === "cosigned" ? o.lines : []));

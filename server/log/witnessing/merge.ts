@@ -21,7 +21,10 @@ export function mergeCosignatures(note: string, lines: readonly string[]): Merge
   for (const line of lines) {
     const [sig, ...more] = parseNote(`${parsed.text}\n${line}`).signatures;
     if (!sig || more.length) throw new RangeError("each cosignature must be one signature line");
-    if (signatures.some((s) => s.name === sig.name && s.keyId === sig.keyId) || signatures.length >= MAX_NOTE_SIGNATURES) {
+    if (
+      signatures.some((s) => s.name === sig.name && s.keyId === sig.keyId) ||
+      signatures.length >= MAX_NOTE_SIGNATURES
+    ) {
       skipped.push(line);
       continue;
     }

@@ -8,8 +8,10 @@ export const TLOG_SIZE_TYPE = "text/x.tlog.size";
 
 /** `old <size>\n`, one base64 line per proof hash, a blank line, then the signed checkpoint note. */
 export function formatAddCheckpointBody(oldSize: number, proof: readonly Uint8Array[], note: string): string {
-  if (!Number.isSafeInteger(oldSize) || oldSize < 0) throw new RangeError(`old size ${oldSize} is not a non-negative integer`);
-  if (proof.length > MAX_PROOF_LINES) throw new RangeError(`a consistency proof of ${proof.length} hashes is over the ${MAX_PROOF_LINES}-line limit`);
+  if (!Number.isSafeInteger(oldSize) || oldSize < 0)
+    throw new RangeError(`old size ${oldSize} is not a non-negative integer`);
+  if (proof.length > MAX_PROOF_LINES)
+    throw new RangeError(`a consistency proof of ${proof.length} hashes is over the ${MAX_PROOF_LINES}-line limit`);
   for (const h of proof) if (h.length !== 32) throw new RangeError("consistency proof hashes must be 32 bytes");
   return `old ${oldSize}\n${proof.map((h) => `${base64Encode(h)}\n`).join("")}\n${note}`;
 }

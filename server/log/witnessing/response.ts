@@ -1,6 +1,10 @@
 /** Reading a witness's answer: a bounded body, the 200 cosignature lines checked against the pinned key, a short refusal detail. */
 import {
-  formatCosignatureLine, parseNote, verifyCosignatures, type NoteSignature, type NoteVerifierKey,
+  formatCosignatureLine,
+  parseNote,
+  verifyCosignatures,
+  type NoteSignature,
+  type NoteVerifierKey,
 } from "../../../verifier/src/formats/index.js";
 
 /** Largest answer read: a few signature lines, or a problem document, fit many times over. */
@@ -45,7 +49,11 @@ export interface VerifiedCosignature {
  * requires); at least one line of the pinned key must verify over the checkpoint text, with a
  * non-zero timestamp. Throws an Error saying what is wrong otherwise.
  */
-export async function verifyCosignatureResponse(checkpointText: string, body: string, key: NoteVerifierKey): Promise<VerifiedCosignature> {
+export async function verifyCosignatureResponse(
+  checkpointText: string,
+  body: string,
+  key: NoteVerifierKey,
+): Promise<VerifiedCosignature> {
   let signatures: NoteSignature[];
   try {
     // The spec's suggestion: append the answer to the checkpoint and parse it as a note.
@@ -54,9 +62,13 @@ export async function verifyCosignatureResponse(checkpointText: string, body: st
     throw new Error(`the answer is not a sequence of note signature lines: ${(e as Error).message}`);
   }
   const mine = signatures.filter((s) => s.name === key.name && s.keyId === key.keyId);
-  if (mine.length === 0) throw new Error(`the answer has no cosignature by the pinned key ${key.name}+${key.keyId.toString(16).padStart(8, "0")}`);
+  if (mine.length === 0)
+    throw new Error(
+      `the answer has no cosignature by the pinned key ${key.name}+${key.keyId.toString(16).padStart(8, "0")}`,
+    );
   const verified = await verifyCosignatures(checkpointText, mine, [key]);
-  if (verified.some((c) => c.timestamp === 0)) throw new Error("a cosignature has timestamp 0 (tlog-witness: it must not be omitted)");
+  if (verified.some((c) => c.timestamp === 0))
+    throw new Error("a cosignature has timestamp 0 (tlog-witness: it must not be omitted)");
   const lines = [...new Set(verified.map((c) => formatCosignatureLine(c)))];
   return { lines, timestamp: verified[0]!.timestamp };
 }

@@ -57,7 +57,16 @@ export async function submitToWitness(w: WitnessEndpoint, r: SubmitRequest): Pro
   }
   let resynced = false;
   const done = (o: Record<string, unknown> & { kind: WitnessOutcome["kind"] }): WitnessOutcome =>
-    ({ witness: w.name, vkey: w.vkey, url: w.url, oldSize, resynced, ms: Math.round(performance.now() - started), ...(stateError ? { stateError } : {}), ...o }) as WitnessOutcome;
+    ({
+      witness: w.name,
+      vkey: w.vkey,
+      url: w.url,
+      oldSize,
+      resynced,
+      ms: Math.round(performance.now() - started),
+      ...(stateError ? { stateError } : {}),
+      ...o,
+    }) as WitnessOutcome;
   const remember = async (n: number) => {
     try {
       await r.state.set(w.vkey, origin, n);
@@ -96,10 +105,25 @@ export async function submitToWitness(w: WitnessEndpoint, r: SubmitRequest): Pro
     let answer = await send(oldSize);
     if (answer.status === 409) {
       const known = parseTlogSize(answer.contentType, answer.body);
-      if (known === undefined) return done({ kind: "refused", status: 409, detail: `409 without a text/x.tlog.size body: ${refusalDetail(answer.contentType, answer.body)}` });
+      if (known === undefined)
+        return done({
+          kind: "refused",
+          status: 409,
+          detail: `409 without a text/x.tlog.size body: ${refusalDetail(answer.contentType, answer.body)}`,
+        });
       await remember(known);
-      if (known === oldSize) return done({ kind: "refused", status: 409, detail: `the witness answered 409 with the old size it was sent (${known})` });
-      if (known > size) return done({ kind: "refused", status: 409, detail: `the witness has cosigned size ${known}, above this checkpoint's size ${size}` });
+      if (known === oldSize)
+        return done({
+          kind: "refused",
+          status: 409,
+          detail: `the witness answered 409 with the old size it was sent (${known})`,
+        });
+      if (known > size)
+        return done({
+          kind: "refused",
+          status: 409,
+          detail: `the witness has cosigned size ${known}, above this checkpoint's size ${size}`,
+        });
       oldSize = known;
       resynced = true;
       answer = await send(known);

@@ -9,7 +9,9 @@ import { normaliseDirectory, type Directory } from "./directory";
 declare const __KAKUNIN_DIRECTORY__: unknown;
 const pinnedDoc: unknown = typeof __KAKUNIN_DIRECTORY__ === "undefined" ? null : __KAKUNIN_DIRECTORY__;
 
-export const directory: Directory = pinnedDoc ? normaliseDirectory(pinnedDoc, "build") : normaliseDirectory(example, "example");
+export const directory: Directory = pinnedDoc
+  ? normaliseDirectory(pinnedDoc, "build")
+  : normaliseDirectory(example, "example");
 
 /** The API URL the site was built with (enables the load-time refresh), or "". */
 export const apiUrl: string = ((import.meta.env.KAKUNIN_API_URL as string | undefined) ?? "").replace(/\/+$/, "");

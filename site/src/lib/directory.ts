@@ -64,7 +64,10 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 /** "sha256:AB:CD…" / "AB CD …" / hex → "sha256:abcd…" (lowercase, no separators). */
 export function normaliseFingerprint(fp: string | null | undefined): string {
   if (!fp) return "";
-  const hex = fp.replace(/^sha-?256:/i, "").replace(/[^0-9a-fA-F]/g, "").toLowerCase();
+  const hex = fp
+    .replace(/^sha-?256:/i, "")
+    .replace(/[^0-9a-fA-F]/g, "")
+    .toLowerCase();
   return hex.length === 64 ? `sha256:${hex}` : "";
 }
 
@@ -115,7 +118,10 @@ export function normaliseDirectory(raw: unknown, source: Directory["source"]): D
     const id = str(o.id) ?? "";
     const issuer = str(o.issuer, o.issuerId, obj(o.issuer).id) ?? "";
     const certs = arr(o.certificates ?? o.certificateHistory ?? o.certs).map((c) => cert(c, "agent", id));
-    certs.sort((x, y) => (x.notBefore ?? "").localeCompare(y.notBefore ?? "") || (x.createdAt ?? "").localeCompare(y.createdAt ?? ""));
+    certs.sort(
+      (x, y) =>
+        (x.notBefore ?? "").localeCompare(y.notBefore ?? "") || (x.createdAt ?? "").localeCompare(y.createdAt ?? ""),
+    );
     return {
       id,
       name: str(o.name) ?? id,
@@ -132,7 +138,12 @@ export function normaliseDirectory(raw: unknown, source: Directory["source"]): D
     ca: caPem || fingerprint ? { pem: caPem ?? "", fingerprint } : null,
     logSigner: logSignerRaw ? cert(logSignerRaw, "log", null) : null,
     crl: crlPem
-      ? { pem: crlPem, number: str(crlObj.number, crlObj.crlNumber), thisUpdate: str(crlObj.thisUpdate), nextUpdate: str(crlObj.nextUpdate) }
+      ? {
+          pem: crlPem,
+          number: str(crlObj.number, crlObj.crlNumber),
+          thisUpdate: str(crlObj.thisUpdate),
+          nextUpdate: str(crlObj.nextUpdate),
+        }
       : null,
     issuers,
     agents,
@@ -141,9 +152,12 @@ export function normaliseDirectory(raw: unknown, source: Directory["source"]): D
 }
 
 /** Every certificate in the directory by serial (agents' histories and the log signer). */
-export function certificatesBySerial(dir: Directory): Map<string, DirCertificate & { agentName?: string; issuerName?: string | null }> {
+export function certificatesBySerial(
+  dir: Directory,
+): Map<string, DirCertificate & { agentName?: string; issuerName?: string | null }> {
   const map = new Map<string, DirCertificate & { agentName?: string; issuerName?: string | null }>();
-  for (const a of dir.agents) for (const c of a.certificates) map.set(c.serial, { ...c, agentName: a.name, issuerName: a.issuerName });
+  for (const a of dir.agents)
+    for (const c of a.certificates) map.set(c.serial, { ...c, agentName: a.name, issuerName: a.issuerName });
   if (dir.logSigner) map.set(dir.logSigner.serial, { ...dir.logSigner, agentName: "Kakunin log signer" });
   return map;
 }

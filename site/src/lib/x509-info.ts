@@ -6,19 +6,36 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { crlReasonName } from "@kakunin/verifier/formats";
 
-const NAMES: Record<string, string> = { "2.5.4.3": "CN", "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST" };
+const NAMES: Record<string, string> = {
+  "2.5.4.3": "CN",
+  "2.5.4.10": "O",
+  "2.5.4.11": "OU",
+  "2.5.4.6": "C",
+  "2.5.4.7": "L",
+  "2.5.4.8": "ST",
+};
 
 function der(pem: string): ArrayBuffer {
   const b64 = pem.replace(/-----(BEGIN|END)[^-]+-----/g, "").replace(/\s+/g, "");
   const buf = Buffer.from(b64, "base64");
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
-const hex = (v: ArrayBuffer): string => Buffer.from(v).toString("hex").replace(/^(00)+(?=.)/, "");
+const hex = (v: ArrayBuffer): string =>
+  Buffer.from(v)
+    .toString("hex")
+    .replace(/^(00)+(?=.)/, "");
 const name = (n: pkijs.RelativeDistinguishedNames): string =>
   n.typesAndValues.map((tv) => `${NAMES[tv.type] ?? tv.type}=${tv.value.valueBlock.value}`).join(", ");
 const iso = (t: pkijs.Time | undefined): string => (t ? t.value.toISOString() : "");
 
-export interface CertInfo { subject: string; issuer: string; serial: string; notBefore: string; notAfter: string; san: string[] }
+export interface CertInfo {
+  subject: string;
+  issuer: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  san: string[];
+}
 
 export function describeCertificate(pem: string): CertInfo | null {
   try {
@@ -40,7 +57,12 @@ export function describeCertificate(pem: string): CertInfo | null {
   }
 }
 
-export interface CrlInfo { number: string | null; thisUpdate: string; nextUpdate: string; revoked: { serial: string; date: string; reason: string }[] }
+export interface CrlInfo {
+  number: string | null;
+  thisUpdate: string;
+  nextUpdate: string;
+  revoked: { serial: string; date: string; reason: string }[];
+}
 
 export function describeCrl(pem: string): CrlInfo | null {
   try {
@@ -62,7 +84,11 @@ export function describeCrl(pem: string): CrlInfo | null {
           const e = asn1js.fromBER(rc.extnValue.valueBlock.valueHexView).result as asn1js.Enumerated;
           reason = crlReasonName(e.valueBlock.valueDec) ?? String(e.valueBlock.valueDec);
         }
-        return { serial: hex(r.userCertificate.valueBlock.valueHexView.slice().buffer), date: iso(r.revocationDate), reason };
+        return {
+          serial: hex(r.userCertificate.valueBlock.valueHexView.slice().buffer),
+          date: iso(r.revocationDate),
+          reason,
+        };
       }),
     };
   } catch {

@@ -73,14 +73,22 @@ describe("server clock jumps", () => {
 
     const exp = await answer(srv, issuer.token, async (c) => streamText(await c.exportLog({ payloads: true })));
     expect(exp.status).toBe(200);
-    const entries = exp.value!.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.kind === "entry").map((l) => l.entry);
+    const entries = exp
+      .value!.split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.kind === "entry")
+      .map((l) => l.entry);
     expect(entries).toHaveLength(1 + 3 + 3); // registration, 3 before, 3 after: nothing from the jump
     for (const e of entries) expect(Date.parse(e.time)).toBeLessThanOrEqual(Date.now() + 1_000);
     const caPem = await apiClient(srv).caPem();
     const fp = `sha256:${createHash("sha256").update(new X509Certificate(caPem).raw).digest("hex")}`;
     const file = join(dir, "export.ndjson");
     writeFileSync(file, exp.value!);
-    const v = spawnSync(process.execPath, [BIN, "log", file, "--ca-fingerprint", fp], { encoding: "utf8", timeout: 60_000 });
+    const v = spawnSync(process.execPath, [BIN, "log", file, "--ca-fingerprint", fp], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(v.status, v.stdout + v.stderr).toBe(0);
   }, 120_000);
 

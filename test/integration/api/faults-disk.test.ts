@@ -44,7 +44,10 @@ describe.skipIf(!mounted)("disk full (SQLite on a full tmpfs)", () => {
   beforeAll(async () => {
     kms = await startLocalKms();
     mkdirSync(join(mnt, "db"));
-    srv = await startServer({ kmsEndpoint: kms.endpoint, env: { DATABASE_URL: join(mnt, "db", "kakunin.db"), KAKUNIN_CHECKPOINT_INTERVAL_MS: "0" } });
+    srv = await startServer({
+      kmsEndpoint: kms.endpoint,
+      env: { DATABASE_URL: join(mnt, "db", "kakunin.db"), KAKUNIN_CHECKPOINT_INTERVAL_MS: "0" },
+    });
     issuer = await setupIssuer(srv, srv.operatorToken, 1, "Full Disk GmbH", "bot");
     agent = issuer.agents[0]!;
   }, 120_000);
@@ -63,7 +66,8 @@ describe.skipIf(!mounted)("disk full (SQLite on a full tmpfs)", () => {
     fill();
 
     const refused = [];
-    for (let i = 0; i < 5; i++) refused.push(await answer(srv, issuer.token, (c) => c.sign(agent.id, { payload: { big, i } })));
+    for (let i = 0; i < 5; i++)
+      refused.push(await answer(srv, issuer.token, (c) => c.sign(agent.id, { payload: { big, i } })));
     const full = refused.filter((r) => r.status !== 201);
     expect(full.length).toBeGreaterThan(0);
     for (const r of full) {
@@ -91,7 +95,16 @@ describe.skipIf(!mounted)("disk full (SQLite on a full tmpfs)", () => {
     expect(log).toMatch(/SQLITE_FULL|database or disk is full/);
     expect(log).not.toMatch(/cannot rollback/);
     // The server restarts on the same database and its chain is intact.
-    srv = await startServer({ kmsEndpoint: kms.endpoint, dataDir: srv.dataDir, operatorToken: srv.operatorToken, env: { DATABASE_URL: join(mnt, "db", "kakunin.db") } });
-    expect(await apiClient(srv, issuer.token).logEntries().then((l) => l.size)).toBe(mid + 2);
+    srv = await startServer({
+      kmsEndpoint: kms.endpoint,
+      dataDir: srv.dataDir,
+      operatorToken: srv.operatorToken,
+      env: { DATABASE_URL: join(mnt, "db", "kakunin.db") },
+    });
+    expect(
+      await apiClient(srv, issuer.token)
+        .logEntries()
+        .then((l) => l.size),
+    ).toBe(mid + 2);
   }, 120_000);
 });

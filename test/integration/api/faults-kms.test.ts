@@ -33,7 +33,8 @@ let agent: { id: string };
 let stopped = false;
 
 const append = (n: number) => answer(srv, issuer.token, (c) => c.sign(agent.id, { payload: { n } }));
-const exportText = (payloads = false) => answer(srv, issuer.token, async (c) => streamText(await c.exportLog({ payloads })));
+const exportText = (payloads = false) =>
+  answer(srv, issuer.token, async (c) => streamText(await c.exportLog({ payloads })));
 /** The probes, through the typed client's openapi-fetch (no retries: a 503 is what is checked). */
 const probe = (path: "/readyz" | "/healthz") => apiClient(srv).raw.GET(path);
 
@@ -41,24 +42,36 @@ const probe = (path: "/readyz" | "/healthz") => apiClient(srv).raw.GET(path);
 async function appendRate(): Promise<number> {
   const end = performance.now() + 1_000;
   let n = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (performance.now() < end) if ((await append(n)).status === 201) n++;
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (performance.now() < end) if ((await append(n)).status === 201) n++;
+    }),
+  );
   return n;
 }
 
-function freeze() { process.kill(kms.pid, "SIGSTOP"); stopped = true; }
-function thaw() { process.kill(kms.pid, "SIGCONT"); stopped = false; }
+function freeze() {
+  process.kill(kms.pid, "SIGSTOP");
+  stopped = true;
+}
+function thaw() {
+  process.kill(kms.pid, "SIGCONT");
+  stopped = false;
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kakunin-faults-kms-"));
   kms = await startLocalKms();
-  srv = await startServer({ kmsEndpoint: kms.endpoint, env: {
-    KAKUNIN_KMS_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS), KAKUNIN_REQUEST_DEADLINE_MS: String(DEADLINE_MS),
-    // No scheduled publication during the test: the only signed checkpoint is the one the first
-    // export makes, so the frozen reads must fall back on it (deterministically partial).
-    KAKUNIN_CHECKPOINT_INTERVAL_MS: "600000",
-  } });
+  srv = await startServer({
+    kmsEndpoint: kms.endpoint,
+    env: {
+      KAKUNIN_KMS_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
+      KAKUNIN_REQUEST_DEADLINE_MS: String(DEADLINE_MS),
+      // No scheduled publication during the test: the only signed checkpoint is the one the first
+      // export makes, so the frozen reads must fall back on it (deterministically partial).
+      KAKUNIN_CHECKPOINT_INTERVAL_MS: "600000",
+    },
+  });
   issuer = await setupIssuer(srv, srv.operatorToken, 1, "Hung KMS Ltd", "bot");
   agent = issuer.agents[0]!;
   for (let i = 0; i < 5; i++) expect((await append(i)).status).toBe(201);
@@ -81,7 +94,9 @@ describe("KMS frozen with SIGSTOP", () => {
 
     freeze();
     const first = await append(99);
-    console.info(`[faults-kms] first append after SIGSTOP: ${first.status} in ${Math.round(first.ms)} ms (call timeout ${CALL_TIMEOUT_MS} ms, deadline ${DEADLINE_MS} ms)`);
+    console.info(
+      `[faults-kms] first append after SIGSTOP: ${first.status} in ${Math.round(first.ms)} ms (call timeout ${CALL_TIMEOUT_MS} ms, deadline ${DEADLINE_MS} ms)`,
+    );
     expect(first.status).toBe(503);
     // Appends: bounded by the deadline (a KMS call timeout past it at most), never by KMS.
     const appends = await Promise.all([0, 1, 2, 3].map((i) => append(100 + i)));
@@ -123,7 +138,10 @@ describe("KMS frozen with SIGSTOP", () => {
     const exp = await exportText(true);
     expect(exp.status).toBe(200);
     expect(exp.ms).toBeLessThan(CALL_TIMEOUT_MS + 5_000);
-    const lines = exp.value!.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const lines = exp
+      .value!.split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const checkpoint = lines.find((l) => l.kind === "checkpoint").checkpoint;
     const header = lines[0];
     expect(checkpoint.size).toBe(6);
@@ -135,7 +153,10 @@ describe("KMS frozen with SIGSTOP", () => {
     const fp = `sha256:${createHash("sha256").update(new X509Certificate(caPem).raw).digest("hex")}`;
     const file = join(dir, "frozen.ndjson");
     writeFileSync(file, exp.value!);
-    const v = spawnSync(process.execPath, [BIN, "log", file, "--ca-fingerprint", fp], { encoding: "utf8", timeout: 60_000 });
+    const v = spawnSync(process.execPath, [BIN, "log", file, "--ca-fingerprint", fp], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(v.status, v.stdout + v.stderr).toBe(0);
 
     thaw();

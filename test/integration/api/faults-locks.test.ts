@@ -23,15 +23,27 @@ const dirs: string[] = [];
 const servers: RunningServer[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const tmp = (p: string) => { const d = mkdtempSync(join(tmpdir(), p)); dirs.push(d); return d; };
+const tmp = (p: string) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  dirs.push(d);
+  return d;
+};
 function leaseRow(dataDir: string, name: string): { owner: string } | undefined {
   try {
     const db = new Database(join(dataDir, "kakunin.db"), { readonly: true, fileMustExist: true });
-    try { return db.prepare("select owner from leases where name = ?").get(name) as { owner: string } | undefined; } finally { db.close(); }
-  } catch { return undefined; }
+    try {
+      return db.prepare("select owner from leases where name = ?").get(name) as { owner: string } | undefined;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
-beforeAll(async () => { kms = await startLocalKms(); }, 60_000);
+beforeAll(async () => {
+  kms = await startLocalKms();
+}, 60_000);
 afterAll(async () => {
   for (const s of servers) await s.stop().catch(() => undefined);
   await kms?.stop();
@@ -48,7 +60,10 @@ describe("maintenance tick vs rotate requests (item 5)", () => {
     const results = await Promise.all(targets.map((a) => answer(srv, iss.token, (c) => c.rotateAgent(a))));
     for (const r of results) expect(r.status, r.error?.message).toBe(200);
     await sleep(1_500); // several more ticks over the finished rotations
-    const exp = (await streamText(await iss.client.exportLog())).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const exp = (await streamText(await iss.client.exportLog()))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const rotated = exp.filter((l) => l.kind === "entry" && l.entry.type === "key.rotated").map((l) => l.entry);
     expect(rotated).toHaveLength(targets.length);
     const returned = results.map((r) => r.value!.rotation.newSerial).sort();
@@ -65,8 +80,21 @@ describe("maintenance tick vs rotate requests (item 5)", () => {
 describe("leases of a killed process (item 6)", () => {
   it("a first start killed mid-bootstrap does not block the next start", async () => {
     const dataDir = tmp("kakunin-kill-boot-");
-    const env = { ...process.env, DATA_DIR: dataDir, KMS_ENDPOINT: kms.endpoint, HOST: "127.0.0.1", PORT: "0", KAKUNIN_SCHEDULER_INTERVAL_MS: "0", KAKUNIN_OPERATOR_TOKEN: "kkn_op_kill-test-token-0123456789abcdef0123", AWS_MAX_ATTEMPTS: "1" };
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "server", "main.ts")], { cwd: REPO_ROOT, env, stdio: "ignore" });
+    const env = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      KMS_ENDPOINT: kms.endpoint,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      KAKUNIN_SCHEDULER_INTERVAL_MS: "0",
+      KAKUNIN_OPERATOR_TOKEN: "kkn_op_kill-test-token-0123456789abcdef0123",
+      AWS_MAX_ATTEMPTS: "1",
+    };
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "server", "main.ts")], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: "ignore",
+    });
     const exited = new Promise((r) => child.once("exit", r));
     let held: { owner: string } | undefined;
     for (let i = 0; i < 600 && !held; i++) {
@@ -80,7 +108,9 @@ describe("leases of a killed process (item 6)", () => {
     const started = performance.now();
     const srv = await startServer({ kmsEndpoint: kms.endpoint, dataDir, operatorToken: env.KAKUNIN_OPERATOR_TOKEN });
     servers.push(srv);
-    console.info(`[faults-locks] restart after kill -9 mid-bootstrap: listening after ${Math.round(performance.now() - started)} ms`);
+    console.info(
+      `[faults-locks] restart after kill -9 mid-bootstrap: listening after ${Math.round(performance.now() - started)} ms`,
+    );
     expect((await answer(srv, srv.operatorToken, (c) => c.createIssuer("After the crash"))).status).toBe(201);
     await srv.stop();
     expect(readFileSync(srv.logPath, "utf8")).toMatch(/lease taken over from a dead process/);

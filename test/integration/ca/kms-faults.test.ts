@@ -24,7 +24,10 @@ const ARN = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-0000
 describe("KMS unavailability", () => {
   it("throttling → ERR_KMS_UNAVAILABLE (503) with retryAfter, for every custody call", async () => {
     kms = await startLocalKms({ throttleRate: 1 });
-    const custody = new KeyCustody(kms.client({ maxAttempts: 1 }), { region: kms.region, allowedRegions: ["eu-west-1"] });
+    const custody = new KeyCustody(kms.client({ maxAttempts: 1 }), {
+      region: kms.region,
+      allowedRegions: ["eu-west-1"],
+    });
     const calls: [string, () => Promise<unknown>][] = [
       ["createSigningKey", () => custody.createSigningKey({ purpose: "agent", tags: {}, description: "x" })],
       ["getPublicKey", () => custody.getPublicKey(ARN)],
@@ -45,7 +48,10 @@ describe("KMS unavailability", () => {
 
   it("throttling survives the SDK's own retries and still maps to ERR_KMS_UNAVAILABLE", async () => {
     kms = await startLocalKms({ throttleRate: 1 });
-    const custody = new KeyCustody(kms.client({ maxAttempts: 2 }), { region: kms.region, allowedRegions: ["eu-west-1"] });
+    const custody = new KeyCustody(kms.client({ maxAttempts: 2 }), {
+      region: kms.region,
+      allowedRegions: ["eu-west-1"],
+    });
     const e = await errorOf(custody.getPublicKey(ARN));
     expect(e).toMatchObject({ code: "ERR_KMS_UNAVAILABLE", status: 503 });
     expect(e.retryAfter).toBeGreaterThanOrEqual(1);
@@ -53,7 +59,10 @@ describe("KMS unavailability", () => {
 
   it("5xx faults and an unreachable endpoint → ERR_KMS_UNAVAILABLE", async () => {
     kms = await startLocalKms({ faultRate: 1 });
-    const custody = new KeyCustody(kms.client({ maxAttempts: 1 }), { region: kms.region, allowedRegions: ["eu-west-1"] });
+    const custody = new KeyCustody(kms.client({ maxAttempts: 1 }), {
+      region: kms.region,
+      allowedRegions: ["eu-west-1"],
+    });
     expect(await errorOf(custody.getPublicKey(ARN))).toMatchObject({ code: "ERR_KMS_UNAVAILABLE", status: 503 });
     const endpoint = kms.endpoint;
     const client = kms.client({ maxAttempts: 1 });

@@ -27,7 +27,8 @@ async function sqliteFile(): Promise<Db> {
   return h;
 }
 
-const safetyLevel = async (h: Db) => (await sql<{ synchronous: number }>`pragma synchronous`.execute(h.db)).rows[0]!.synchronous;
+const safetyLevel = async (h: Db) =>
+  (await sql<{ synchronous: number }>`pragma synchronous`.execute(h.db)).rows[0]!.synchronous;
 const count = async (h: Db) => (await sql<{ n: number }>`select count(*) as n from t`.execute(h.db)).rows[0]!.n;
 
 describe("deferred WAL sync (SQLite file)", () => {
@@ -48,10 +49,12 @@ describe("deferred WAL sync (SQLite file)", () => {
 
   it("a failing batch rolls back, writes nothing and still restores synchronous = FULL", async () => {
     const h = await sqliteFile();
-    await expect(h.durability.commit(h.db, async (trx) => {
-      await sql`insert into t (v) values ('a')`.execute(trx);
-      await sql`insert into t (v) values (null)`.execute(trx); // NOT NULL
-    })).rejects.toThrow();
+    await expect(
+      h.durability.commit(h.db, async (trx) => {
+        await sql`insert into t (v) values ('a')`.execute(trx);
+        await sql`insert into t (v) values (null)`.execute(trx); // NOT NULL
+      }),
+    ).rejects.toThrow();
     expect(await count(h)).toBe(0);
     expect(await safetyLevel(h)).toBe(2);
   });
@@ -73,7 +76,9 @@ describe("deferred WAL sync (SQLite file)", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(otherDone).toBe(false);
     release();
-    await (await batch).durable;
+    await (
+      await batch
+    ).durable;
     expect(await other).toBe(2);
     expect(await count(h)).toBe(2);
   });

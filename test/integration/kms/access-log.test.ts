@@ -25,18 +25,32 @@ beforeAll(async () => {
   const client = kms.client();
   const meta = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!;
   keyArn = meta.Arn!;
-  const signed = await client.send(new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }));
+  const signed = await client.send(
+    new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }),
+  );
   signatureB64 = Buffer.from(signed.Signature!).toString("base64");
-  await client.send(new VerifyCommand({ KeyId: meta.KeyId, Message: message, Signature: signed.Signature, SigningAlgorithm: "RSASSA_PSS_SHA_256" }));
+  await client.send(
+    new VerifyCommand({
+      KeyId: meta.KeyId,
+      Message: message,
+      Signature: signed.Signature,
+      SigningAlgorithm: "RSASSA_PSS_SHA_256",
+    }),
+  );
   await client.send(new PutKeyPolicyCommand({ KeyId: meta.KeyId, Policy: policy }));
   await client.send(new DisableKeyCommand({ KeyId: meta.KeyId }));
-  await client.send(new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" })).catch(() => {});
+  await client
+    .send(new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }))
+    .catch(() => {});
   await client.send(new GetPublicKeyCommand({ KeyId: "alias/missing" })).catch(() => {});
   await client.send(new DescribeKeyCommand({ KeyId: meta.Arn }));
   client.destroy();
   await kms.stop(); // flushes the log
   logText = await readFile(kms.accessLogPath, "utf8");
-  lines = logText.trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
+  lines = logText
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, any>);
 });
 
 afterAll(async () => {
@@ -76,9 +90,17 @@ describe("access log", () => {
   });
 
   it("records failures with errorCode and errorMessage", () => {
-    expect(lines[5]).toMatchObject({ eventName: "Sign", errorCode: "DisabledException", errorMessage: `${keyArn} is disabled.` });
+    expect(lines[5]).toMatchObject({
+      eventName: "Sign",
+      errorCode: "DisabledException",
+      errorMessage: `${keyArn} is disabled.`,
+    });
     expect(lines[5]!.resources[0].ARN).toBe(keyArn);
-    expect(lines[6]).toMatchObject({ eventName: "GetPublicKey", errorCode: "NotFoundException", requestParameters: { keyId: "alias/missing" } });
+    expect(lines[6]).toMatchObject({
+      eventName: "GetPublicKey",
+      errorCode: "NotFoundException",
+      requestParameters: { keyId: "alias/missing" },
+    });
     expect(lines[6]!.resources).toEqual([]);
   });
 

@@ -26,11 +26,15 @@ beforeAll(async () => {
   const client = kms.client();
   const created = await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }));
   keyArn = created.KeyMetadata!.Arn!;
-  const signed = await client.send(new SignCommand({ KeyId: created.KeyMetadata!.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }));
+  const signed = await client.send(
+    new SignCommand({ KeyId: created.KeyMetadata!.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }),
+  );
   requestIds.sign = signed.$metadata.requestId!;
   requestIds.getPublicKey = (await client.send(new GetPublicKeyCommand({ KeyId: keyArn }))).$metadata.requestId!;
   requestIds.disable = (await client.send(new DisableKeyCommand({ KeyId: keyArn }))).$metadata.requestId!;
-  const refused = await client.send(new SignCommand({ KeyId: keyArn, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" })).catch((e: { $metadata: { requestId: string } }) => e);
+  const refused = await client
+    .send(new SignCommand({ KeyId: keyArn, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }))
+    .catch((e: { $metadata: { requestId: string } }) => e);
   requestIds.refused = refused.$metadata.requestId!;
   client.destroy();
   await kms.stop(); // writes the last file
@@ -49,9 +53,13 @@ describe("local KMS CloudTrail files", () => {
     const day = new Date().toISOString().slice(0, 10).split("-").join("/");
     for (const f of files) {
       const rel = f.slice(join(kms.dataDir, "cloudtrail").length + 1);
-      expect(rel).toMatch(/^AWSLogs\/111122223333\/CloudTrail\/eu-west-1\/\d{4}\/\d{2}\/\d{2}\/111122223333_CloudTrail_eu-west-1_\d{8}T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$/);
+      expect(rel).toMatch(
+        /^AWSLogs\/111122223333\/CloudTrail\/eu-west-1\/\d{4}\/\d{2}\/\d{2}\/111122223333_CloudTrail_eu-west-1_\d{8}T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$/,
+      );
       // Written a moment ago (a run across midnight may name yesterday).
-      expect([day, new Date(Date.now() - 86_400_000).toISOString().slice(0, 10).split("-").join("/")]).toContain(rel.split("/").slice(4, 7).join("/"));
+      expect([day, new Date(Date.now() - 86_400_000).toISOString().slice(0, 10).split("-").join("/")]).toContain(
+        rel.split("/").slice(4, 7).join("/"),
+      );
     }
   });
 
@@ -80,7 +88,8 @@ describe("local KMS CloudTrail files", () => {
 
   it("never hold message or signature bytes", async () => {
     const text = (await Promise.all(files.map(async (f) => gunzipSync(await readFile(f)).toString("utf8")))).join("\n");
-    for (const needle of [message.toString("base64"), message.toString("utf8"), message.toString("hex")]) expect(text).not.toContain(needle);
-    expect(text).not.toContain("Signature\"");
+    for (const needle of [message.toString("base64"), message.toString("utf8"), message.toString("hex")])
+      expect(text).not.toContain(needle);
+    expect(text).not.toContain('Signature"');
   });
 });

@@ -14,7 +14,8 @@ const running: LocalKms[] = [];
 beforeAll(async () => {
   const setup = await startLocalKms();
   const client = setup.client();
-  keyId = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!.KeyId!;
+  keyId = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!
+    .KeyId!;
   client.destroy();
   await setup.stop();
   dataDir = setup.dataDir;
@@ -35,7 +36,11 @@ const signOnce = (client: KMSClient) =>
 
 async function logLinesSince(path: string, offset: number) {
   const text = (await readFile(path, "utf8")).slice(offset);
-  return text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { eventName: string; errorCode?: string });
+  return text
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { eventName: string; errorCode?: string });
 }
 
 describe("fault injection", () => {
@@ -43,7 +48,10 @@ describe("fault injection", () => {
     const kms = await startWith({ throttleRate: 1 });
     const logOffset = (await readFile(kms.accessLogPath, "utf8")).length;
     const client = kms.client({ maxAttempts: 3 });
-    const err = (await signOnce(client).catch((e: unknown) => e)) as { name: string; $metadata: { attempts?: number; httpStatusCode?: number } };
+    const err = (await signOnce(client).catch((e: unknown) => e)) as {
+      name: string;
+      $metadata: { attempts?: number; httpStatusCode?: number };
+    };
     client.destroy();
     expect(err.name).toBe("ThrottlingException");
     expect(err.$metadata.httpStatusCode).toBe(400);
@@ -71,7 +79,10 @@ describe("fault injection", () => {
   it("faults (rate 1.0) surface as a 5xx KMSInternalException after retries", async () => {
     const kms = await startWith({ faultRate: 1 });
     const client = kms.client({ maxAttempts: 2 });
-    const err = (await signOnce(client).catch((e: unknown) => e)) as { name: string; $metadata: { attempts?: number; httpStatusCode?: number } };
+    const err = (await signOnce(client).catch((e: unknown) => e)) as {
+      name: string;
+      $metadata: { attempts?: number; httpStatusCode?: number };
+    };
     client.destroy();
     expect(err.name).toBe("KMSInternalException");
     expect(err.$metadata.httpStatusCode).toBe(500);

@@ -35,14 +35,18 @@ const message = Buffer.from("state test");
 
 async function keyWithSignature() {
   const meta = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!;
-  const signature = (await client.send(new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" })))
-    .Signature!;
+  const signature = (
+    await client.send(new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }))
+  ).Signature!;
   return { keyId: meta.KeyId!, arn: meta.Arn!, signature };
 }
 
-const signWith = (keyId: string) => client.send(new SignCommand({ KeyId: keyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }));
+const signWith = (keyId: string) =>
+  client.send(new SignCommand({ KeyId: keyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }));
 const verifyWith = (keyId: string, signature: Uint8Array) =>
-  client.send(new VerifyCommand({ KeyId: keyId, Message: message, Signature: signature, SigningAlgorithm: "RSASSA_PSS_SHA_256" }));
+  client.send(
+    new VerifyCommand({ KeyId: keyId, Message: message, Signature: signature, SigningAlgorithm: "RSASSA_PSS_SHA_256" }),
+  );
 const publicKeyOf = (keyId: string) => client.send(new GetPublicKeyCommand({ KeyId: keyId }));
 
 describe("a Disabled key", () => {
@@ -70,7 +74,10 @@ describe("a Disabled key", () => {
     const { keyId, signature } = await keyWithSignature();
     await client.send(new DisableKeyCommand({ KeyId: keyId }));
     await client.send(new DisableKeyCommand({ KeyId: keyId }));
-    expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata).toMatchObject({ KeyState: "Disabled", Enabled: false });
+    expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata).toMatchObject({
+      KeyState: "Disabled",
+      Enabled: false,
+    });
     await client.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: "t", TagValue: "v" }] }));
     await client.send(new GetKeyPolicyCommand({ KeyId: keyId }));
     await client.send(new EnableKeyCommand({ KeyId: keyId }));
@@ -84,7 +91,10 @@ describe("a key pending deletion", () => {
     const { keyId, signature } = await keyWithSignature();
     await client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
     for (const call of [signWith(keyId), verifyWith(keyId, signature), publicKeyOf(keyId)]) {
-      await expect(call).rejects.toMatchObject({ name: "KMSInvalidStateException", $metadata: { httpStatusCode: 400, attempts: 1 } });
+      await expect(call).rejects.toMatchObject({
+        name: "KMSInvalidStateException",
+        $metadata: { httpStatusCode: 400, attempts: 1 },
+      });
     }
   });
 
@@ -113,7 +123,9 @@ describe("a key pending deletion", () => {
 describe("CancelKeyDeletion", () => {
   it("on a key that is not pending deletion is KMSInvalidStateException", async () => {
     const { keyId } = await keyWithSignature();
-    await expect(client.send(new CancelKeyDeletionCommand({ KeyId: keyId }))).rejects.toMatchObject({ name: "KMSInvalidStateException" });
+    await expect(client.send(new CancelKeyDeletionCommand({ KeyId: keyId }))).rejects.toMatchObject({
+      name: "KMSInvalidStateException",
+    });
   });
 
   it("returns the key Disabled: Sign fails with DisabledException until EnableKey", async () => {

@@ -8,7 +8,9 @@ const run = promisify(execFile);
 
 /** DER SubjectPublicKeyInfo (as GetPublicKey returns it) to PEM, the way openssl wants it. */
 export function spkiDerToPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n");
+  const b64 = Buffer.from(der)
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n");
   return `-----BEGIN PUBLIC KEY-----\n${b64}\n-----END PUBLIC KEY-----\n`;
 }
 

@@ -108,13 +108,17 @@ describe("CreateKey and DescribeKey", () => {
   });
 
   it("rejects KeyUsage that does not fit the KeySpec with ValidationException", async () => {
-    await expect(client.send(new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "ENCRYPT_DECRYPT" }))).rejects.toMatchObject({
+    await expect(
+      client.send(new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "ENCRYPT_DECRYPT" })),
+    ).rejects.toMatchObject({
       name: "ValidationException",
     });
   });
 
   it("rejects an invalid policy document", async () => {
-    await expect(client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY", Policy: "{not json" }))).rejects.toMatchObject({
+    await expect(
+      client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY", Policy: "{not json" })),
+    ).rejects.toMatchObject({
       name: "MalformedPolicyDocumentException",
     });
   });
@@ -129,10 +133,17 @@ describe("KeyId forms", () => {
     for (const keyId of forms) {
       expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!.KeyId).toBe(meta.KeyId);
       expect((await client.send(new GetPublicKeyCommand({ KeyId: keyId }))).KeyId).toBe(meta.Arn);
-      const signed = await client.send(new SignCommand({ KeyId: keyId, Message: Buffer.from("m"), SigningAlgorithm: "RSASSA_PSS_SHA_256" }));
+      const signed = await client.send(
+        new SignCommand({ KeyId: keyId, Message: Buffer.from("m"), SigningAlgorithm: "RSASSA_PSS_SHA_256" }),
+      );
       expect(signed.KeyId).toBe(meta.Arn);
       const verified = await client.send(
-        new VerifyCommand({ KeyId: keyId, Message: Buffer.from("m"), Signature: signed.Signature, SigningAlgorithm: "RSASSA_PSS_SHA_256" }),
+        new VerifyCommand({
+          KeyId: keyId,
+          Message: Buffer.from("m"),
+          Signature: signed.Signature,
+          SigningAlgorithm: "RSASSA_PSS_SHA_256",
+        }),
       );
       expect(verified.SignatureValid).toBe(true);
     }
@@ -144,16 +155,28 @@ describe("KeyId forms", () => {
     await client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: meta.KeyId }));
     await client.send(new DisableKeyCommand({ KeyId: meta.Arn }));
     await client.send(new EnableKeyCommand({ KeyId: meta.Arn }));
-    await expect(client.send(new DisableKeyCommand({ KeyId: alias }))).rejects.toMatchObject({ name: "NotFoundException" });
-    await expect(client.send(new TagResourceCommand({ KeyId: alias, Tags: [{ TagKey: "a", TagValue: "b" }] }))).rejects.toMatchObject({
+    await expect(client.send(new DisableKeyCommand({ KeyId: alias }))).rejects.toMatchObject({
       name: "NotFoundException",
     });
-    await expect(client.send(new ScheduleKeyDeletionCommand({ KeyId: alias }))).rejects.toMatchObject({ name: "NotFoundException" });
+    await expect(
+      client.send(new TagResourceCommand({ KeyId: alias, Tags: [{ TagKey: "a", TagValue: "b" }] })),
+    ).rejects.toMatchObject({
+      name: "NotFoundException",
+    });
+    await expect(client.send(new ScheduleKeyDeletionCommand({ KeyId: alias }))).rejects.toMatchObject({
+      name: "NotFoundException",
+    });
   });
 
   it("unknown keys and aliases are NotFoundException", async () => {
     const missing = "00000000-0000-4000-8000-000000000000";
-    for (const keyId of [missing, `${ARN_PREFIX}:key/${missing}`, "alias/does-not-exist", `${ARN_PREFIX}:alias/does-not-exist`, "not-a-key"]) {
+    for (const keyId of [
+      missing,
+      `${ARN_PREFIX}:key/${missing}`,
+      "alias/does-not-exist",
+      `${ARN_PREFIX}:alias/does-not-exist`,
+      "not-a-key",
+    ]) {
       await expect(client.send(new DescribeKeyCommand({ KeyId: keyId }))).rejects.toMatchObject({
         name: "NotFoundException",
         $metadata: { httpStatusCode: 400 },
@@ -161,7 +184,9 @@ describe("KeyId forms", () => {
     }
     // An ARN from another account or region is not ours.
     const meta = await newKey();
-    await expect(client.send(new DescribeKeyCommand({ KeyId: meta.Arn!.replace("111122223333", "999999999999") }))).rejects.toMatchObject({
+    await expect(
+      client.send(new DescribeKeyCommand({ KeyId: meta.Arn!.replace("111122223333", "999999999999") })),
+    ).rejects.toMatchObject({
       name: "NotFoundException",
     });
   });
@@ -195,29 +220,51 @@ describe("ListKeys", () => {
 
   it("rejects an out-of-range Limit and a bogus Marker", async () => {
     await expect(client.send(new ListKeysCommand({ Limit: 0 }))).rejects.toMatchObject({ name: "ValidationException" });
-    await expect(client.send(new ListKeysCommand({ Marker: "bogus" }))).rejects.toMatchObject({ name: "ValidationException" });
+    await expect(client.send(new ListKeysCommand({ Marker: "bogus" }))).rejects.toMatchObject({
+      name: "ValidationException",
+    });
   });
 });
 
 describe("Tags", () => {
   it("TagResource adds and overwrites tags; ListResourceTags pages them", async () => {
     const meta = await newKey();
-    await client.send(new TagResourceCommand({ KeyId: meta.KeyId, Tags: [{ TagKey: "b", TagValue: "1" }, { TagKey: "a", TagValue: "1" }] }));
-    await client.send(new TagResourceCommand({ KeyId: meta.Arn, Tags: [{ TagKey: "b", TagValue: "2" }, { TagKey: "c", TagValue: "3" }] }));
+    await client.send(
+      new TagResourceCommand({
+        KeyId: meta.KeyId,
+        Tags: [
+          { TagKey: "b", TagValue: "1" },
+          { TagKey: "a", TagValue: "1" },
+        ],
+      }),
+    );
+    await client.send(
+      new TagResourceCommand({
+        KeyId: meta.Arn,
+        Tags: [
+          { TagKey: "b", TagValue: "2" },
+          { TagKey: "c", TagValue: "3" },
+        ],
+      }),
+    );
     const first = await client.send(new ListResourceTagsCommand({ KeyId: meta.KeyId, Limit: 2 }));
     expect(first.Tags).toEqual([
       { TagKey: "a", TagValue: "1" },
       { TagKey: "b", TagValue: "2" },
     ]);
     expect(first.Truncated).toBe(true);
-    const second = await client.send(new ListResourceTagsCommand({ KeyId: meta.KeyId, Limit: 2, Marker: first.NextMarker }));
+    const second = await client.send(
+      new ListResourceTagsCommand({ KeyId: meta.KeyId, Limit: 2, Marker: first.NextMarker }),
+    );
     expect(second.Tags).toEqual([{ TagKey: "c", TagValue: "3" }]);
     expect(second.Truncated).toBe(false);
   });
 
   it("reserved aws: tag keys are a TagException", async () => {
     const meta = await newKey();
-    await expect(client.send(new TagResourceCommand({ KeyId: meta.KeyId, Tags: [{ TagKey: "aws:x", TagValue: "1" }] }))).rejects.toMatchObject({
+    await expect(
+      client.send(new TagResourceCommand({ KeyId: meta.KeyId, Tags: [{ TagKey: "aws:x", TagValue: "1" }] })),
+    ).rejects.toMatchObject({
       name: "TagException",
     });
   });
@@ -243,7 +290,8 @@ describe("Aliases", () => {
 
   it("ListAliases pages with Limit and Marker", async () => {
     const k = await newKey();
-    for (let i = 0; i < 3; i++) await client.send(new CreateAliasCommand({ AliasName: uniqueAlias(), TargetKeyId: k.KeyId }));
+    for (let i = 0; i < 3; i++)
+      await client.send(new CreateAliasCommand({ AliasName: uniqueAlias(), TargetKeyId: k.KeyId }));
     const first = await client.send(new ListAliasesCommand({ KeyId: k.KeyId, Limit: 2 }));
     expect(first.Aliases).toHaveLength(2);
     expect(first.Truncated).toBe(true);
@@ -256,16 +304,20 @@ describe("Aliases", () => {
     const k = await newKey();
     const alias = uniqueAlias();
     await client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: k.KeyId }));
-    await expect(client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: k.KeyId }))).rejects.toMatchObject({
-      name: "AlreadyExistsException",
-      $metadata: { httpStatusCode: 400 },
-    });
+    await expect(client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: k.KeyId }))).rejects.toMatchObject(
+      {
+        name: "AlreadyExistsException",
+        $metadata: { httpStatusCode: 400 },
+      },
+    );
   });
 
   it("alias names must start with alias/ and not alias/aws/", async () => {
     const k = await newKey();
     for (const name of ["no-prefix", "alias/aws/reserved", "alias/bad name"]) {
-      await expect(client.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: k.KeyId }))).rejects.toMatchObject({
+      await expect(
+        client.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: k.KeyId })),
+      ).rejects.toMatchObject({
         name: "ValidationException",
       });
     }
@@ -273,7 +325,9 @@ describe("Aliases", () => {
 
   it("an alias cannot point to an unknown key", async () => {
     await expect(
-      client.send(new CreateAliasCommand({ AliasName: uniqueAlias(), TargetKeyId: "00000000-0000-4000-8000-000000000000" })),
+      client.send(
+        new CreateAliasCommand({ AliasName: uniqueAlias(), TargetKeyId: "00000000-0000-4000-8000-000000000000" }),
+      ),
     ).rejects.toMatchObject({ name: "NotFoundException" });
   });
 });
@@ -285,7 +339,10 @@ describe("Key policy", () => {
     expect(initial.PolicyName).toBe("default");
     expect(JSON.parse(initial.Policy!)).toMatchObject({ Version: "2012-10-17" });
 
-    const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "kms:Sign", Resource: "*" }] });
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "kms:Sign", Resource: "*" }],
+    });
     await client.send(new PutKeyPolicyCommand({ KeyId: k.Arn, PolicyName: "default", Policy: policy }));
     expect((await client.send(new GetKeyPolicyCommand({ KeyId: k.KeyId, PolicyName: "default" }))).Policy).toBe(policy);
     // PolicyName is optional.
@@ -295,7 +352,9 @@ describe("Key policy", () => {
 
   it("only the policy named default exists; malformed documents are rejected", async () => {
     const k = await newKey();
-    await expect(client.send(new GetKeyPolicyCommand({ KeyId: k.KeyId, PolicyName: "other" }))).rejects.toMatchObject({ name: "NotFoundException" });
+    await expect(client.send(new GetKeyPolicyCommand({ KeyId: k.KeyId, PolicyName: "other" }))).rejects.toMatchObject({
+      name: "NotFoundException",
+    });
     await expect(client.send(new PutKeyPolicyCommand({ KeyId: k.KeyId, Policy: "nope" }))).rejects.toMatchObject({
       name: "MalformedPolicyDocumentException",
     });
@@ -318,10 +377,14 @@ describe("ScheduleKeyDeletion and CancelKeyDeletion", () => {
 
   it("accepts windows of 7 to 30 days only", async () => {
     const k = await newKey();
-    await expect(client.send(new ScheduleKeyDeletionCommand({ KeyId: k.KeyId, PendingWindowInDays: 6 }))).rejects.toMatchObject({
+    await expect(
+      client.send(new ScheduleKeyDeletionCommand({ KeyId: k.KeyId, PendingWindowInDays: 6 })),
+    ).rejects.toMatchObject({
       name: "ValidationException",
     });
-    await expect(client.send(new ScheduleKeyDeletionCommand({ KeyId: k.KeyId, PendingWindowInDays: 31 }))).rejects.toMatchObject({
+    await expect(
+      client.send(new ScheduleKeyDeletionCommand({ KeyId: k.KeyId, PendingWindowInDays: 31 })),
+    ).rejects.toMatchObject({
       name: "ValidationException",
     });
     const out = await client.send(new ScheduleKeyDeletionCommand({ KeyId: k.KeyId, PendingWindowInDays: 7 }));

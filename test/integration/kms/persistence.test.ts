@@ -1,6 +1,13 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, GetPublicKeyCommand, SignCommand } from "@aws-sdk/client-kms";
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  GetPublicKeyCommand,
+  SignCommand,
+} from "@aws-sdk/client-kms";
 import { afterEach, describe, expect, it } from "vitest";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { opensslVerify } from "./openssl.js";
@@ -22,8 +29,12 @@ describe("persistence", () => {
   it("a restart on the same data dir keeps keys, aliases, state and public keys", async () => {
     const first = await start();
     let client = first.client();
-    const meta = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY", Description: "kept" }))).KeyMetadata!;
-    const disabledMeta = (await client.send(new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!;
+    const meta = (
+      await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY", Description: "kept" }))
+    ).KeyMetadata!;
+    const disabledMeta = (
+      await client.send(new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }))
+    ).KeyMetadata!;
     await client.send(new CreateAliasCommand({ AliasName: "alias/kept", TargetKeyId: meta.KeyId }));
     await client.send(new DisableKeyCommand({ KeyId: disabledMeta.KeyId }));
     const publicKey = (await client.send(new GetPublicKeyCommand({ KeyId: meta.KeyId }))).PublicKey!;
@@ -34,8 +45,14 @@ describe("persistence", () => {
     client = second.client();
     expect((await client.send(new GetPublicKeyCommand({ KeyId: "alias/kept" }))).PublicKey).toEqual(publicKey);
     expect((await client.send(new DescribeKeyCommand({ KeyId: meta.KeyId }))).KeyMetadata).toEqual(meta);
-    expect((await client.send(new DescribeKeyCommand({ KeyId: disabledMeta.KeyId }))).KeyMetadata!.KeyState).toBe("Disabled");
-    const signature = (await client.send(new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }))).Signature!;
+    expect((await client.send(new DescribeKeyCommand({ KeyId: disabledMeta.KeyId }))).KeyMetadata!.KeyState).toBe(
+      "Disabled",
+    );
+    const signature = (
+      await client.send(
+        new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PSS_SHA_256" }),
+      )
+    ).Signature!;
     expect(await opensslVerify({ publicKeyDer: publicKey, message, signature, pssSaltLength: 32 })).toBe(true);
     client.destroy();
   });
@@ -43,14 +60,17 @@ describe("persistence", () => {
   it("a key acknowledged before a crash (SIGKILL) survives it", async () => {
     const first = await start();
     const client = first.client();
-    const meta = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!;
+    const meta = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" })))
+      .KeyMetadata!;
     client.destroy();
     await first.kill();
     running.splice(running.indexOf(first), 1);
 
     const second = await start(first.dataDir);
     const client2 = second.client();
-    await client2.send(new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256" }));
+    await client2.send(
+      new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256" }),
+    );
     client2.destroy();
   });
 

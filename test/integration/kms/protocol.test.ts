@@ -26,7 +26,10 @@ async function call(target: string | undefined, body: string) {
 
 describe("AWS JSON 1.1 protocol", () => {
   it("answers with the JSON 1.1 content type and a request id, also on empty bodies; timestamps are epoch-second numbers", async () => {
-    const created = await call("TrentService.CreateKey", JSON.stringify({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }));
+    const created = await call(
+      "TrentService.CreateKey",
+      JSON.stringify({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }),
+    );
     expect(created.res.status).toBe(200);
     expect(created.res.headers.get("content-type")).toBe("application/x-amz-json-1.1");
     expect(created.res.headers.get("x-amzn-requestid")).toMatch(/^[0-9a-f-]{36}$/);

@@ -13,18 +13,41 @@ import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { opensslVerify } from "./openssl.js";
 
 describe("SigV4 of the direct Sign path", () => {
-  const body = JSON.stringify({ KeyId: "arn:aws:kms:eu-west-1:111122223333:key/abc", Message: "AAAA", MessageType: "DIGEST", SigningAlgorithm: "RSASSA_PSS_SHA_256" });
+  const body = JSON.stringify({
+    KeyId: "arn:aws:kms:eu-west-1:111122223333:key/abc",
+    Message: "AAAA",
+    MessageType: "DIGEST",
+    SigningAlgorithm: "RSASSA_PSS_SHA_256",
+  });
   const now = Date.UTC(2026, 10, 26, 1, 2, 3, 456);
   for (const sessionToken of [undefined, "FwoGZXIvYXdzEXAMPLETOKEN//+="]) {
     for (const host of ["kms.eu-west-1.amazonaws.com", "127.0.0.1:4599"]) {
       it(`matches @smithy/signature-v4 (${host}${sessionToken ? ", session token" : ""})`, async () => {
-        const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ...(sessionToken ? { sessionToken } : {}) };
+        const credentials = {
+          accessKeyId: "AKIDEXAMPLE",
+          secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+          ...(sessionToken ? { sessionToken } : {}),
+        };
         const ours = signV4({ credentials, region: "eu-west-1", host, target: "TrentService.Sign", body, now });
-        const sdk = new SignatureV4({ credentials, region: "eu-west-1", service: "kms", sha256: new KMSClient({ region: "eu-west-1" }).config.sha256 });
+        const sdk = new SignatureV4({
+          credentials,
+          region: "eu-west-1",
+          service: "kms",
+          sha256: new KMSClient({ region: "eu-west-1" }).config.sha256,
+        });
         const signed = await sdk.sign(
           {
-            method: "POST", protocol: "https:", hostname: host.split(":")[0]!, path: "/", query: {},
-            headers: { "content-type": ours["content-type"]!, host, "x-amz-target": "TrentService.Sign", "x-amz-date": ours["x-amz-date"]! },
+            method: "POST",
+            protocol: "https:",
+            hostname: host.split(":")[0]!,
+            path: "/",
+            query: {},
+            headers: {
+              "content-type": ours["content-type"]!,
+              host,
+              "x-amz-target": "TrentService.Sign",
+              "x-amz-date": ours["x-amz-date"]!,
+            },
             body,
           },
           { signingDate: new Date(now) },
@@ -62,7 +85,9 @@ describe("KmsSignClient against the local KMS", () => {
     expect(await opensslVerify({ publicKeyDer: publicKey, message, signature: pss, pssSaltLength: 32 })).toBe(true);
     const pkcs1 = await signer.sign({ keyId: keyArn, digest, algorithm: "RSASSA_PKCS1_V1_5_SHA_256" });
     expect(await opensslVerify({ publicKeyDer: publicKey, message, signature: pkcs1 })).toBe(true);
-    const many = await Promise.all(Array.from({ length: 64 }, () => signer.sign({ keyId: keyArn, digest, algorithm: "RSASSA_PSS_SHA_256" })));
+    const many = await Promise.all(
+      Array.from({ length: 64 }, () => signer.sign({ keyId: keyArn, digest, algorithm: "RSASSA_PSS_SHA_256" })),
+    );
     expect(new Set(many.map((s) => Buffer.from(s).toString("hex"))).size).toBe(64); // PSS is randomised
     signer.close();
   });
@@ -72,7 +97,15 @@ describe("KmsSignClient against the local KMS", () => {
     const arn = key.KeyMetadata!.Arn!;
     await client.send(new DisableKeyCommand({ KeyId: arn }));
     const digest = new Uint8Array(32);
-    const errorOf = (c: KeyCustody, a: string) => c.signDigest(a, digest, "RSASSA_PSS_SHA_256").then(() => undefined, (e: { code?: string; status?: number; awsCode?: string }) => ({ code: e.code, status: e.status, awsCode: e.awsCode }));
+    const errorOf = (c: KeyCustody, a: string) =>
+      c.signDigest(a, digest, "RSASSA_PSS_SHA_256").then(
+        () => undefined,
+        (e: { code?: string; status?: number; awsCode?: string }) => ({
+          code: e.code,
+          status: e.status,
+          awsCode: e.awsCode,
+        }),
+      );
     const direct = new KeyCustody(client, { region: kms.region, allowedRegions: ["eu-west-1"] });
     const sdk = new KeyCustody(client, { region: kms.region, allowedRegions: ["eu-west-1"], signTransport: "sdk" });
     for (const a of [arn, "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000", "not-a-key"]) {

@@ -41,7 +41,9 @@ const message = Buffer.from("Kakunin test message: agent-42 signs this");
 const digestOf = (hash: string, data: Buffer) => createHash(hash).update(data).digest();
 
 async function sign(keyId: string, algorithm: SigningAlgorithmSpec, messageType: "RAW" | "DIGEST", data: Uint8Array) {
-  const out = await client.send(new SignCommand({ KeyId: keyId, Message: data, MessageType: messageType, SigningAlgorithm: algorithm }));
+  const out = await client.send(
+    new SignCommand({ KeyId: keyId, Message: data, MessageType: messageType, SigningAlgorithm: algorithm }),
+  );
   expect(out.SigningAlgorithm).toBe(algorithm);
   expect(out.KeyId).toMatch(/^arn:aws:kms:eu-west-1:111122223333:key\//);
   return out.Signature!;
@@ -57,14 +59,20 @@ describe("signatures verified independently with openssl", () => {
     const signature = await sign(rsaKeyId, "RSASSA_PSS_SHA_256", "RAW", message);
     expect(await opensslVerify({ publicKeyDer: rsaPublicKey, message, signature, pssSaltLength: 32 })).toBe(true);
     // and not against another message
-    expect(await opensslVerify({ publicKeyDer: rsaPublicKey, message: Buffer.from("other"), signature, pssSaltLength: 32 })).toBe(false);
+    expect(
+      await opensslVerify({ publicKeyDer: rsaPublicKey, message: Buffer.from("other"), signature, pssSaltLength: 32 }),
+    ).toBe(false);
   });
 
   it("RSASSA_PSS_SHA_384 and _512 use salt = digest length", async () => {
     const s384 = await sign(rsaKeyId, "RSASSA_PSS_SHA_384", "RAW", message);
-    expect(await opensslVerify({ publicKeyDer: rsaPublicKey, message, signature: s384, hash: "sha384", pssSaltLength: 48 })).toBe(true);
+    expect(
+      await opensslVerify({ publicKeyDer: rsaPublicKey, message, signature: s384, hash: "sha384", pssSaltLength: 48 }),
+    ).toBe(true);
     const s512 = await sign(rsaKeyId, "RSASSA_PSS_SHA_512", "DIGEST", digestOf("sha512", message));
-    expect(await opensslVerify({ publicKeyDer: rsaPublicKey, message, signature: s512, hash: "sha512", pssSaltLength: 64 })).toBe(true);
+    expect(
+      await opensslVerify({ publicKeyDer: rsaPublicKey, message, signature: s512, hash: "sha512", pssSaltLength: 64 }),
+    ).toBe(true);
   });
 
   it("RSASSA_PKCS1_V1_5_SHA_256 (RAW and DIGEST) verifies", async () => {
@@ -108,7 +116,13 @@ describe("Verify", () => {
     for (const [algorithm, hash] of algorithms) {
       const signature = await sign(rsaKeyId, algorithm, "RAW", message);
       const out = await client.send(
-        new VerifyCommand({ KeyId: rsaKeyId, Message: digestOf(hash, message), MessageType: "DIGEST", Signature: signature, SigningAlgorithm: algorithm }),
+        new VerifyCommand({
+          KeyId: rsaKeyId,
+          Message: digestOf(hash, message),
+          MessageType: "DIGEST",
+          Signature: signature,
+          SigningAlgorithm: algorithm,
+        }),
       );
       expect(out.SignatureValid).toBe(true);
     }
@@ -116,10 +130,18 @@ describe("Verify", () => {
 
   it("accepts ECDSA signatures, RAW and DIGEST", async () => {
     const signature = await sign(ecKeyId, "ECDSA_SHA_256", "DIGEST", digestOf("sha256", message));
-    const raw = await client.send(new VerifyCommand({ KeyId: ecKeyId, Message: message, Signature: signature, SigningAlgorithm: "ECDSA_SHA_256" }));
+    const raw = await client.send(
+      new VerifyCommand({ KeyId: ecKeyId, Message: message, Signature: signature, SigningAlgorithm: "ECDSA_SHA_256" }),
+    );
     expect(raw.SignatureValid).toBe(true);
     const digest = await client.send(
-      new VerifyCommand({ KeyId: ecKeyId, Message: digestOf("sha256", message), MessageType: "DIGEST", Signature: signature, SigningAlgorithm: "ECDSA_SHA_256" }),
+      new VerifyCommand({
+        KeyId: ecKeyId,
+        Message: digestOf("sha256", message),
+        MessageType: "DIGEST",
+        Signature: signature,
+        SigningAlgorithm: "ECDSA_SHA_256",
+      }),
     );
     expect(digest.SignatureValid).toBe(true);
   });
@@ -129,21 +151,56 @@ describe("Verify", () => {
     const tampered = Buffer.from(signature);
     tampered[10]! ^= 0x01;
     await expect(
-      client.send(new VerifyCommand({ KeyId: rsaKeyId, Message: message, Signature: tampered, SigningAlgorithm: "RSASSA_PSS_SHA_256" })),
+      client.send(
+        new VerifyCommand({
+          KeyId: rsaKeyId,
+          Message: message,
+          Signature: tampered,
+          SigningAlgorithm: "RSASSA_PSS_SHA_256",
+        }),
+      ),
     ).rejects.toMatchObject({ name: "KMSInvalidSignatureException", $metadata: { httpStatusCode: 400 } });
     await expect(
-      client.send(new VerifyCommand({ KeyId: rsaKeyId, Message: Buffer.from("x"), Signature: signature, SigningAlgorithm: "RSASSA_PSS_SHA_256" })),
+      client.send(
+        new VerifyCommand({
+          KeyId: rsaKeyId,
+          Message: Buffer.from("x"),
+          Signature: signature,
+          SigningAlgorithm: "RSASSA_PSS_SHA_256",
+        }),
+      ),
     ).rejects.toMatchObject({ name: "KMSInvalidSignatureException" });
     // Right bytes, wrong padding scheme.
     await expect(
-      client.send(new VerifyCommand({ KeyId: rsaKeyId, Message: message, Signature: signature, SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256" })),
+      client.send(
+        new VerifyCommand({
+          KeyId: rsaKeyId,
+          Message: message,
+          Signature: signature,
+          SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+        }),
+      ),
     ).rejects.toMatchObject({ name: "KMSInvalidSignatureException" });
     const ecSignature = await sign(ecKeyId, "ECDSA_SHA_256", "RAW", message);
     await expect(
-      client.send(new VerifyCommand({ KeyId: ecKeyId, Message: Buffer.from("x"), Signature: ecSignature, SigningAlgorithm: "ECDSA_SHA_256" })),
+      client.send(
+        new VerifyCommand({
+          KeyId: ecKeyId,
+          Message: Buffer.from("x"),
+          Signature: ecSignature,
+          SigningAlgorithm: "ECDSA_SHA_256",
+        }),
+      ),
     ).rejects.toMatchObject({ name: "KMSInvalidSignatureException" });
     await expect(
-      client.send(new VerifyCommand({ KeyId: ecKeyId, Message: message, Signature: Buffer.from("garbage"), SigningAlgorithm: "ECDSA_SHA_256" })),
+      client.send(
+        new VerifyCommand({
+          KeyId: ecKeyId,
+          Message: message,
+          Signature: Buffer.from("garbage"),
+          SigningAlgorithm: "ECDSA_SHA_256",
+        }),
+      ),
     ).rejects.toMatchObject({ name: "KMSInvalidSignatureException" });
   });
 });
@@ -154,26 +211,38 @@ describe("signing validation errors", () => {
       name: "ValidationException",
       $metadata: { httpStatusCode: 400 },
     });
-    await expect(sign(ecKeyId, "ECDSA_SHA_256", "DIGEST", Buffer.alloc(31))).rejects.toMatchObject({ name: "ValidationException" });
+    await expect(sign(ecKeyId, "ECDSA_SHA_256", "DIGEST", Buffer.alloc(31))).rejects.toMatchObject({
+      name: "ValidationException",
+    });
   });
 
   it("a RAW message over 4096 bytes is a ValidationException", async () => {
-    await expect(sign(rsaKeyId, "RSASSA_PSS_SHA_256", "RAW", Buffer.alloc(4097))).rejects.toMatchObject({ name: "ValidationException" });
+    await expect(sign(rsaKeyId, "RSASSA_PSS_SHA_256", "RAW", Buffer.alloc(4097))).rejects.toMatchObject({
+      name: "ValidationException",
+    });
   });
 
   it("an algorithm the key does not support is an InvalidKeyUsageException", async () => {
-    await expect(sign(rsaKeyId, "ECDSA_SHA_256", "RAW", message)).rejects.toMatchObject({ name: "InvalidKeyUsageException" });
-    await expect(sign(ecKeyId, "RSASSA_PSS_SHA_256", "RAW", message)).rejects.toMatchObject({ name: "InvalidKeyUsageException" });
+    await expect(sign(rsaKeyId, "ECDSA_SHA_256", "RAW", message)).rejects.toMatchObject({
+      name: "InvalidKeyUsageException",
+    });
+    await expect(sign(ecKeyId, "RSASSA_PSS_SHA_256", "RAW", message)).rejects.toMatchObject({
+      name: "InvalidKeyUsageException",
+    });
   });
 
   it("an unknown algorithm name is a ValidationException", async () => {
-    await expect(sign(rsaKeyId, "RSASSA_PSS_SHA_1" as SigningAlgorithmSpec, "RAW", message)).rejects.toMatchObject({ name: "ValidationException" });
+    await expect(sign(rsaKeyId, "RSASSA_PSS_SHA_1" as SigningAlgorithmSpec, "RAW", message)).rejects.toMatchObject({
+      name: "ValidationException",
+    });
   });
 
   it("an ENCRYPT_DECRYPT key cannot sign: InvalidKeyUsageException", async () => {
     const key = await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "ENCRYPT_DECRYPT" }));
     expect(key.KeyMetadata!.EncryptionAlgorithms).toContain("RSAES_OAEP_SHA_256");
-    await expect(sign(key.KeyMetadata!.KeyId!, "RSASSA_PSS_SHA_256", "RAW", message)).rejects.toMatchObject({ name: "InvalidKeyUsageException" });
+    await expect(sign(key.KeyMetadata!.KeyId!, "RSASSA_PSS_SHA_256", "RAW", message)).rejects.toMatchObject({
+      name: "InvalidKeyUsageException",
+    });
   });
 });
 
@@ -188,7 +257,11 @@ describe("DisableKey and earlier signatures", () => {
     await client.send(new DisableKeyCommand({ KeyId: keyId }));
 
     const err = await client.send(new GetPublicKeyCommand({ KeyId: keyId })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: "DisabledException", message: `${arn} is disabled.`, $metadata: { httpStatusCode: 400, attempts: 1 } });
+    expect(err).toMatchObject({
+      name: "DisabledException",
+      message: `${arn} is disabled.`,
+      $metadata: { httpStatusCode: 400, attempts: 1 },
+    });
     expect(await opensslVerify({ publicKeyDer: savedPublicKey, message, signature, pssSaltLength: 32 })).toBe(true);
   });
 });

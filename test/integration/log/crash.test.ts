@@ -23,65 +23,79 @@ afterAll(async () => {
 
 const KINDS = await databaseKinds("log/crash");
 
-for (const kind of KINDS) describe(`[${kind}]`, () => {
-  let server: RunningServer | undefined;
-  let database: Awaited<ReturnType<typeof testDatabase>> | undefined;
+for (const kind of KINDS)
+  describe(`[${kind}]`, () => {
+    let server: RunningServer | undefined;
+    let database: Awaited<ReturnType<typeof testDatabase>> | undefined;
 
-  beforeAll(async () => {
-    database = await testDatabase(kind);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await database?.drop();
-  });
+    beforeAll(async () => {
+      database = await testDatabase(kind);
+    });
+    afterAll(async () => {
+      await server?.stop();
+      await database?.drop();
+    });
 
-  describe("crash during a burst", () => {
-    it("loses no acknowledged entry and leaves a chain that verifies", async () => {
-      server = await startServer({ kmsEndpoint: kms.endpoint, env: { LOG_LEVEL: "warn", ...database!.env } });
-      const { dataDir, operatorToken } = server;
-      let call = httpCaller(server.url);
-      const issuer = await setupIssuer(call, operatorToken, 4);
+    describe("crash during a burst", () => {
+      it("loses no acknowledged entry and leaves a chain that verifies", async () => {
+        server = await startServer({ kmsEndpoint: kms.endpoint, env: { LOG_LEVEL: "warn", ...database!.env } });
+        const { dataDir, operatorToken } = server;
+        let call = httpCaller(server.url);
+        const issuer = await setupIssuer(call, operatorToken, 4);
 
-      const acked: any[] = [];
-      let killed = false;
-      const client = async (c: number) => {
-        for (let k = 0; !killed; k++) {
-          const a = issuer.agents[(c + k) % 4]!;
-          try {
-            const r = await call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { c, k } } });
-            if (r.status === 201) acked.push(r.json.entry);
-          } catch {
-            return; // connection reset by the kill
+        const acked: any[] = [];
+        let killed = false;
+        const client = async (c: number) => {
+          for (let k = 0; !killed; k++) {
+            const a = issuer.agents[(c + k) % 4]!;
+            try {
+              const r = await call("POST", `/v1/agents/${a.id}/operations`, {
+                token: a.token,
+                body: { payload: { c, k } },
+              });
+              if (r.status === 201) acked.push(r.json.entry);
+            } catch {
+              return; // connection reset by the kill
+            }
           }
-        }
-      };
-      const clients = Array.from({ length: 48 }, (_, c) => client(c));
-      while (acked.length < 200) await new Promise((r) => setTimeout(r, 10));
-      await server.kill(); // SIGKILL mid-burst
-      killed = true;
-      await Promise.all(clients);
-      const ackedAtKill = acked.length;
-      expect(ackedAtKill).toBeGreaterThanOrEqual(200);
+        };
+        const clients = Array.from({ length: 48 }, (_, c) => client(c));
+        while (acked.length < 200) await new Promise((r) => setTimeout(r, 10));
+        await server.kill(); // SIGKILL mid-burst
+        killed = true;
+        await Promise.all(clients);
+        const ackedAtKill = acked.length;
+        expect(ackedAtKill).toBeGreaterThanOrEqual(200);
 
-      server = await startServer({ kmsEndpoint: kms.endpoint, dataDir, operatorToken, env: { LOG_LEVEL: "warn", ...database!.env } });
-      call = httpCaller(server.url);
-      const res = await call("GET", "/v1/log/export", { token: issuer.issuerToken });
-      expect(res.status).toBe(200);
-      const exp = parseExport(res.text);
-      const bySeq = new Map(exp.entries.map((e: any) => [e.seq, e]));
-      for (const e of acked) expect(bySeq.get(e.seq)).toEqual(e);
-      expect(chainProblems(exp.entries)).toEqual([]);
-      expect(opensslVerifyExport(exp)).toEqual([]);
-      const report = await verifyExport(res.text.split("\n").filter(Boolean), { trust: { caCertificate: exp.header.caCertificate } });
-      expect(report.errors).toEqual([]);
-      expect(report.verdict).toBe("PASSED");
+        server = await startServer({
+          kmsEndpoint: kms.endpoint,
+          dataDir,
+          operatorToken,
+          env: { LOG_LEVEL: "warn", ...database!.env },
+        });
+        call = httpCaller(server.url);
+        const res = await call("GET", "/v1/log/export", { token: issuer.issuerToken });
+        expect(res.status).toBe(200);
+        const exp = parseExport(res.text);
+        const bySeq = new Map(exp.entries.map((e: any) => [e.seq, e]));
+        for (const e of acked) expect(bySeq.get(e.seq)).toEqual(e);
+        expect(chainProblems(exp.entries)).toEqual([]);
+        expect(opensslVerifyExport(exp)).toEqual([]);
+        const report = await verifyExport(res.text.split("\n").filter(Boolean), {
+          trust: { caCertificate: exp.header.caCertificate },
+        });
+        expect(report.errors).toEqual([]);
+        expect(report.verdict).toBe("PASSED");
 
-      // The restarted process continues the same chain.
-      const a = issuer.agents[0]!;
-      const next = await call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: "after restart" } });
-      expect(next.status).toBe(201);
-      expect(next.json.entry.seq).toBe(exp.entries.length);
-      expect(next.json.entry.prevHash).toBe(exp.entries.at(-1).hash);
+        // The restarted process continues the same chain.
+        const a = issuer.agents[0]!;
+        const next = await call("POST", `/v1/agents/${a.id}/operations`, {
+          token: a.token,
+          body: { payload: "after restart" },
+        });
+        expect(next.status).toBe(201);
+        expect(next.json.entry.seq).toBe(exp.entries.length);
+        expect(next.json.entry.prevHash).toBe(exp.entries.at(-1).hash);
+      });
     });
   });
-});

@@ -9,15 +9,37 @@ import { startInProcessApi, TEST_OPERATOR_TOKEN, type InProcessApi } from "../..
 import type { DbKind } from "../../helpers/database.js";
 import type { LocalKms, StartLocalKmsOptions } from "../../helpers/kms.js";
 
-export { addAgent, httpCaller, setupIssuer, startSecondInstance, type Call, type CallResult } from "../../helpers/app.js";
-export { chainProblems, jcs, opensslVerifyAll, opensslVerifyExport, parseExport, withoutHashSig } from "../../helpers/chain-checks.js";
+export {
+  addAgent,
+  httpCaller,
+  setupIssuer,
+  startSecondInstance,
+  type Call,
+  type CallResult,
+} from "../../helpers/app.js";
+export {
+  chainProblems,
+  jcs,
+  opensslVerifyAll,
+  opensslVerifyExport,
+  parseExport,
+  withoutHashSig,
+} from "../../helpers/chain-checks.js";
 export { testDatabase, type DbKind } from "../../helpers/database.js";
 
 export const OPERATOR_TOKEN = TEST_OPERATOR_TOKEN;
 
 export type LogFixture = InProcessApi;
 
-export function createLogFixture(opts: { db?: DbKind; kms?: StartLocalKmsOptions; existingKms?: LocalKms; env?: Record<string, string>; kmsMaxAttempts?: number } = {}): Promise<LogFixture> {
+export function createLogFixture(
+  opts: {
+    db?: DbKind;
+    kms?: StartLocalKmsOptions;
+    existingKms?: LocalKms;
+    env?: Record<string, string>;
+    kmsMaxAttempts?: number;
+  } = {},
+): Promise<LogFixture> {
   return startInProcessApi({
     ...(opts.db ? { db: opts.db } : {}),
     ...((opts.existingKms ?? opts.kms) ? { kms: opts.existingKms ?? opts.kms } : {}),

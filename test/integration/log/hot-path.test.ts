@@ -8,7 +8,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { shouldRunPostgres } from "../../helpers/postgres.js";
-import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parseExport, startSecondInstance, setupIssuer, type Call, type LogFixture } from "./fixture.js";
+import {
+  OPERATOR_TOKEN,
+  chainProblems,
+  createLogFixture,
+  opensslVerifyExport,
+  parseExport,
+  startSecondInstance,
+  setupIssuer,
+  type Call,
+  type LogFixture,
+} from "./fixture.js";
 
 const runPg = await shouldRunPostgres("log/hot-path");
 
@@ -35,10 +45,15 @@ describe.skipIf(!runPg)("[postgres] chain lock across instances", () => {
     const issuer = await setupIssuer(fx.call, OPERATOR_TOKEN, 4);
     const logs = [fx.services.deps.log!, second!.services.deps.log!];
     const before = logs.map((l) => ({ ...l.stats }));
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => {
-      const a = issuer.agents[i % 4]!;
-      return (i % 2 === 0 ? fx.call : call2)("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } });
-    }));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => {
+        const a = issuer.agents[i % 4]!;
+        return (i % 2 === 0 ? fx.call : call2)("POST", `/v1/agents/${a.id}/operations`, {
+          token: a.token,
+          body: { payload: { i } },
+        });
+      }),
+    );
     expect(results.filter((r) => r.status !== 201).map((r) => r.text)).toEqual([]);
 
     const exp = parseExport((await fx.call("GET", "/v1/log/export", { token: issuer.issuerToken })).text);

@@ -29,18 +29,37 @@ afterAll(async () => {
 });
 
 /** POST with a chunked body (no Content-Length), written in pieces. */
-function postChunked(path: string, token: string, pieces: string[]): Promise<{ status: number; json: any; type: string | undefined }> {
+function postChunked(
+  path: string,
+  token: string,
+  pieces: string[],
+): Promise<{ status: number; json: any; type: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(base + path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let json: any;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode ?? 0, json, type: res.headers["content-type"] });
-      });
-    });
+    const req = http.request(
+      base + path,
+      {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          "transfer-encoding": "chunked",
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let json: any;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, json, type: res.headers["content-type"] });
+        });
+      },
+    );
     req.on("error", reject);
     for (const p of pieces) req.write(p);
     req.end();
@@ -64,8 +83,16 @@ describe("request bodies over HTTP", () => {
     const bad: [string, Promise<{ status: number; json: any; type?: string | undefined | null }>, number][] = [
       ["invalid JSON", call("POST", url, { token: a.token, raw: '{"payload": ' }), 400],
       ["empty body", call("POST", url, { token: a.token, raw: "" }), 400],
-      ["oversized (Content-Length)", call("POST", url, { token: a.token, raw: JSON.stringify({ payload: "x".repeat(5000) }) }), 413],
-      ["oversized (chunked)", postChunked(url, a.token, ['{"payload":"', "x".repeat(3000), "x".repeat(3000), '"}']), 413],
+      [
+        "oversized (Content-Length)",
+        call("POST", url, { token: a.token, raw: JSON.stringify({ payload: "x".repeat(5000) }) }),
+        413,
+      ],
+      [
+        "oversized (chunked)",
+        postChunked(url, a.token, ['{"payload":"', "x".repeat(3000), "x".repeat(3000), '"}']),
+        413,
+      ],
       ["unknown field", call("POST", url, { token: a.token, body: { payload: 1, extra: 1 } }), 400],
     ];
     for (const [name, p, status] of bad) {

@@ -9,7 +9,15 @@ import type { Kysely } from "kysely";
 import { synchronousCommits, type CommitDurability } from "../../../server/db/durability.js";
 import type { LogDb } from "../../../server/log/storage/tables.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
-import { OPERATOR_TOKEN, chainProblems, createLogFixture, opensslVerifyExport, parseExport, setupIssuer, type LogFixture } from "./fixture.js";
+import {
+  OPERATOR_TOKEN,
+  chainProblems,
+  createLogFixture,
+  opensslVerifyExport,
+  parseExport,
+  setupIssuer,
+  type LogFixture,
+} from "./fixture.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,11 +32,13 @@ describe("[sqlite] overlapping batches", () => {
   async function burst(f: LogFixture, n: number, issuer?: Awaited<ReturnType<typeof setupIssuer>>) {
     issuer ??= await setupIssuer(f.call, OPERATOR_TOKEN, 4);
     // Requests arrive over ≈ 150 ms, so batches are launched while earlier ones are signing.
-    const results = await Promise.all(Array.from({ length: n }, async (_, i) => {
-      await sleep(Math.floor(i / 20) * 10);
-      const a = issuer.agents[i % 4]!;
-      return f.call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } });
-    }));
+    const results = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        await sleep(Math.floor(i / 20) * 10);
+        const a = issuer.agents[i % 4]!;
+        return f.call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } });
+      }),
+    );
     // With KMS throttling, an export may end at the latest signed checkpoint (kakunin-coverage:
     // partial, issue 19 item 2); ask again until a checkpoint covering the whole chain is signed.
     let res = await f.call("GET", "/v1/log/export", { token: issuer.issuerToken });
@@ -104,14 +114,27 @@ describe("[sqlite] overlapping batches", () => {
       flushed: () => onDisk,
       close: async () => undefined,
     };
-    const log = new AuditLog({ db: d.db, dialect: d.dialect, custody: d.custody, caCertificatePem: d.ca.certificatePem, logSigner: d.logSigner, durability: held, checkpointDebounceMs: 0 });
+    const log = new AuditLog({
+      db: d.db,
+      dialect: d.dialect,
+      custody: d.custody,
+      caCertificatePem: d.ca.certificatePem,
+      logSigner: d.logSigner,
+      durability: held,
+      checkpointDebounceMs: 0,
+    });
     let acknowledged = false;
     const append = log.appendOperation(issuer.issuerId, issuer.agents[0]!.id, { json: { held: true } }).then((r) => {
       acknowledged = true;
       return r;
     });
     while (commits === 0) await sleep(5);
-    const rows = await (d.db as unknown as Kysely<LogDb>).selectFrom("entries").select("seq").where("issuer_id", "=", issuer.issuerId).where("type", "=", "agent.operation").execute();
+    const rows = await (d.db as unknown as Kysely<LogDb>)
+      .selectFrom("entries")
+      .select("seq")
+      .where("issuer_id", "=", issuer.issuerId)
+      .where("type", "=", "agent.operation")
+      .execute();
     expect(rows.length).toBe(1); // committed…
     await sleep(50);
     expect(acknowledged).toBe(false); // …but not acknowledged

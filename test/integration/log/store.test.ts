@@ -28,9 +28,18 @@ function items(from: number, to: number, prev: string): CommitItem[] {
     const type: EntryType = seq % 7 === 0 ? "agent.registered" : "agent.operation";
     const hash = createHash("sha256").update(`${seq}:${prev}`).digest("hex");
     const entry: LogEntry = {
-      v: 1, seq, time: `2026-12-02T18:00:00.${String(seq % 1000).padStart(3, "0")}Z`, type, issuer: ISSUER, agent: `agt_${seq % 5}`,
-      signer: { cert: seq % 2 ? "0a" : "0b", key: "arn:k", alg: "RSASSA_PSS_SHA_256" }, payloadHash: "ab".repeat(32), prevHash: prev,
-      ...(type === "agent.registered" ? { details: { cert: `c${seq}` } } : {}), hash, sig: "c2ln",
+      v: 1,
+      seq,
+      time: `2026-12-02T18:00:00.${String(seq % 1000).padStart(3, "0")}Z`,
+      type,
+      issuer: ISSUER,
+      agent: `agt_${seq % 5}`,
+      signer: { cert: seq % 2 ? "0a" : "0b", key: "arn:k", alg: "RSASSA_PSS_SHA_256" },
+      payloadHash: "ab".repeat(32),
+      prevHash: prev,
+      ...(type === "agent.registered" ? { details: { cert: `c${seq}` } } : {}),
+      hash,
+      sig: "c2ln",
     };
     out.push(seq % 3 === 0 ? { entry, payload: { kind: "json", data: Buffer.from(`{"n":${seq}}`) } } : { entry });
     prev = hash;
@@ -58,7 +67,10 @@ describe.each(kinds)("LogStore on %s", (kind) => {
       cleanup = () => rm(dir, { recursive: true, force: true });
     }
     await migrate(handle);
-    await (handle.db as unknown as Kysely<any>).insertInto("issuers").values({ id: ISSUER, name: "s", created_at: "x" }).execute();
+    await (handle.db as unknown as Kysely<any>)
+      .insertInto("issuers")
+      .values({ id: ISSUER, name: "s", created_at: "x" })
+      .execute();
     store = new KyselyLogStore(handle);
   });
 
@@ -76,7 +88,9 @@ describe.each(kinds)("LogStore on %s", (kind) => {
     await c.durable;
     expect(c.head).toEqual({ size: 300, head: first[299]!.entry.hash, time: first[299]!.entry.time });
     await expect(store.commitBatch(ISSUER, empty, items(0, 1, ZEROS))).rejects.toBeInstanceOf(ChainConflictError);
-    await expect(store.commitBatch(ISSUER, { ...c.head, head: ZEROS }, items(300, 301, ZEROS))).rejects.toBeInstanceOf(ChainConflictError);
+    await expect(store.commitBatch(ISSUER, { ...c.head, head: ZEROS }, items(300, 301, ZEROS))).rejects.toBeInstanceOf(
+      ChainConflictError,
+    );
     // Under the chain lock: the head is read inside the transaction, the write goes onto it.
     head = await store.withChainLock(ISSUER, async (chain) => {
       expect(chain.head).toEqual(c.head);
@@ -144,7 +158,12 @@ describe.each(kinds)("LogStore on %s", (kind) => {
     expect(pages).toEqual([EXPORT_PAGE, EXPORT_PAGE, N - 1 - 2 * EXPORT_PAGE]);
     expect(seqs).toEqual(Array.from({ length: N - 1 }, (_, i) => i + 1));
     expect(withPayload).toBe(seqs.filter((s) => s % 3 === 0).length);
-    for await (const rows of store.exportPages(ISSUER, 0, 2, false)) expect(rows.map((r) => [r.seq, r.kind])).toEqual([[0, undefined], [1, undefined], [2, undefined]]);
+    for await (const rows of store.exportPages(ISSUER, 0, 2, false))
+      expect(rows.map((r) => [r.seq, r.kind])).toEqual([
+        [0, undefined],
+        [1, undefined],
+        [2, undefined],
+      ]);
   });
 
   it("erases a payload once, leaves the entry, and tells a missing entry apart", async () => {
@@ -157,7 +176,12 @@ describe.each(kinds)("LogStore on %s", (kind) => {
 
   it("stores checkpoints once per size and finds the latest, exact and below", async () => {
     const cp = (size: number, sig: string): Checkpoint => ({
-      issuer: ISSUER, size, head: `h${size}`, time: "2026-12-02T18:00:00.000Z", signer: { cert: "01", key: "arn:log", alg: "RSASSA_PSS_SHA_256" }, sig,
+      issuer: ISSUER,
+      size,
+      head: `h${size}`,
+      time: "2026-12-02T18:00:00.000Z",
+      signer: { cert: "01", key: "arn:log", alg: "RSASSA_PSS_SHA_256" },
+      sig,
     });
     expect(await store.latestCheckpoint(ISSUER)).toBeUndefined();
     await store.storeCheckpoint(cp(10, "first"));

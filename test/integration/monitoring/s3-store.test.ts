@@ -30,7 +30,13 @@ beforeAll(async () => {
   for (const entry of await readdir(FIXTURES, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile() || !entry.name.endsWith(".json.gz")) continue;
     const path = join(entry.parentPath, entry.name);
-    await client.send(new PutObjectCommand({ Bucket: "kakunin-trail", Key: `org/${relative(FIXTURES, path)}`, Body: await readFile(path) }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: "kakunin-trail",
+        Key: `org/${relative(FIXTURES, path)}`,
+        Body: await readFile(path),
+      }),
+    );
   }
   // The days around it, which a window on 2024-05-14 must not read.
   const other = (day: string, stamp: string) => ({
@@ -51,16 +57,22 @@ describe("S3 CloudTrail store", () => {
   it("composes the region folders from the prefix and the scope", () => {
     const store = (prefix: string) => new S3CloudTrailStore(client, "b", prefix);
     expect(store("").regionPrefixes(SCOPE)).toEqual(["AWSLogs/111122223333/CloudTrail/eu-west-1/"]);
-    expect(store("org/").regionPrefixes({ accounts: ["111122223333", "444455556666"], regions: ["eu-west-1"] })).toEqual([
-      "org/AWSLogs/111122223333/CloudTrail/eu-west-1/",
-      "org/AWSLogs/444455556666/CloudTrail/eu-west-1/",
+    expect(
+      store("org/").regionPrefixes({ accounts: ["111122223333", "444455556666"], regions: ["eu-west-1"] }),
+    ).toEqual(["org/AWSLogs/111122223333/CloudTrail/eu-west-1/", "org/AWSLogs/444455556666/CloudTrail/eu-west-1/"]);
+    expect(store("AWSLogs/o-abc123def4/").regionPrefixes(SCOPE)).toEqual([
+      "AWSLogs/o-abc123def4/111122223333/CloudTrail/eu-west-1/",
     ]);
-    expect(store("AWSLogs/o-abc123def4/").regionPrefixes(SCOPE)).toEqual(["AWSLogs/o-abc123def4/111122223333/CloudTrail/eu-west-1/"]);
-    expect(store("x/AWSLogs/111122223333/CloudTrail/eu-central-1/").regionPrefixes(SCOPE)).toEqual(["x/AWSLogs/111122223333/CloudTrail/eu-central-1/"]);
+    expect(store("x/AWSLogs/111122223333/CloudTrail/eu-central-1/").regionPrefixes(SCOPE)).toEqual([
+      "x/AWSLogs/111122223333/CloudTrail/eu-central-1/",
+    ]);
   });
 
   it("lists only the window's day folders and reads the log files (digests live elsewhere and are not listed)", async () => {
-    const store = openCloudTrailStore({ kind: "s3", bucket: "kakunin-trail", prefix: "org/" }, { region: "eu-west-1", timeoutMs: 5_000, s3: client });
+    const store = openCloudTrailStore(
+      { kind: "s3", bucket: "kakunin-trail", prefix: "org/" },
+      { region: "eu-west-1", timeoutMs: 5_000, s3: client },
+    );
     const listed = await store.list(DAY, DAY + 86_400_000 - 1, SCOPE);
     expect(listed.map((o) => o.key.slice(REGION_PREFIX.length))).toEqual([
       "2024/05/14/111122223333_CloudTrail_eu-west-1_20240514T1005Z_Mu0KsOhtH1ar15ZZ.json.gz",
@@ -68,16 +80,34 @@ describe("S3 CloudTrail store", () => {
     ]);
     const read = await readCloudTrailWindow(store, DAY, DAY + 86_400_000 - 1, { scope: SCOPE });
     expect(read.problems).toEqual([]);
-    expect(read.events.map((e) => e.eventName)).toEqual(["Sign", "GetPublicKey", "Sign", "Sign", "DisableKey", "Sign", "Sign"]);
+    expect(read.events.map((e) => e.eventName)).toEqual([
+      "Sign",
+      "GetPublicKey",
+      "Sign",
+      "Sign",
+      "DisableKey",
+      "Sign",
+      "Sign",
+    ]);
     // Across midnight: both neighbouring days' files, nothing of the 14th.
     const night = await store.list(Date.parse("2024-05-13T23:00:00Z"), Date.parse("2024-05-15T01:00:00Z"), SCOPE);
-    expect(night.map((o) => o.key.slice(REGION_PREFIX.length, REGION_PREFIX.length + 10))).toEqual(["2024/05/13", "2024/05/14", "2024/05/14", "2024/05/15"]);
+    expect(night.map((o) => o.key.slice(REGION_PREFIX.length, REGION_PREFIX.length + 10))).toEqual([
+      "2024/05/13",
+      "2024/05/14",
+      "2024/05/14",
+      "2024/05/15",
+    ]);
   });
 
   it("drives a reconciliation like the folder store does", async () => {
     const reconciler = new Reconciler({
       store: new S3CloudTrailStore(client, "kakunin-trail", "org/"),
-      owners: new StaticKeyOwners([["arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321", { role: "agent", issuerId: "iss_acme", agentId: "agt_pay" }]]),
+      owners: new StaticKeyOwners([
+        [
+          "arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321",
+          { role: "agent", issuerId: "iss_acme", agentId: "agt_pay" },
+        ],
+      ]),
       recorded: new InMemoryRecordedSignatures(),
       publish: () => {},
       clock: () => Date.parse("2024-05-14T12:00:00Z"),
@@ -85,12 +115,19 @@ describe("S3 CloudTrail store", () => {
     });
     const report = await reconciler.runOnce();
     expect(report).toMatchObject({ logFilesRead: 2, signEvents: 5, unlogged: 2, refused: 1, foreign: 2 });
-    expect(report.alerts.map((a) => a.kind).sort()).toEqual(["kms-access-denied", "unlogged-signature", "unlogged-signature"]);
+    expect(report.alerts.map((a) => a.kind).sort()).toEqual([
+      "kms-access-denied",
+      "unlogged-signature",
+      "unlogged-signature",
+    ]);
   });
 
   it("an S3 error is CloudTrailUnavailableError with the operation and status", async () => {
     const store = new S3CloudTrailStore(client, "no-such-bucket", "");
-    await expect(store.list(DAY, DAY + 1, SCOPE)).rejects.toMatchObject({ code: "ERR_CLOUDTRAIL_UNAVAILABLE", message: expect.stringMatching(/S3 ListObjectsV2 no-such-bucket\/.* failed: NoSuchBucket \(HTTP 404\)/) });
+    await expect(store.list(DAY, DAY + 1, SCOPE)).rejects.toMatchObject({
+      code: "ERR_CLOUDTRAIL_UNAVAILABLE",
+      message: expect.stringMatching(/S3 ListObjectsV2 no-such-bucket\/.* failed: NoSuchBucket \(HTTP 404\)/),
+    });
   });
 
   it("an S3 endpoint that accepts and never answers fails at the deadline", async () => {
@@ -98,10 +135,18 @@ describe("S3 CloudTrail store", () => {
     const silent: Server = createServer((s) => sockets.push(s));
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
     const port = (silent.address() as { port: number }).port;
-    const stalled = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: "eu-west-1", forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+    const stalled = new S3Client({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: "eu-west-1",
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: "x", secretAccessKey: "y" },
+    });
     try {
       const started = Date.now();
-      await expect(new S3CloudTrailStore(stalled, "kakunin-trail", "org/", 300).list(DAY, DAY + 1, SCOPE)).rejects.toMatchObject({
+      await expect(
+        new S3CloudTrailStore(stalled, "kakunin-trail", "org/", 300).list(DAY, DAY + 1, SCOPE),
+      ).rejects.toMatchObject({
         code: "ERR_CLOUDTRAIL_UNAVAILABLE",
         message: expect.stringContaining("did not finish within 300 ms"),
       });

@@ -24,11 +24,29 @@ const SCOPE = { accounts: ["111122223333"], regions: ["eu-west-1"] };
 beforeAll(async () => {
   kms = await startLocalKms();
   const client = kms.client();
-  keyArn = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!.Arn!;
+  keyArn = (await client.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }))).KeyMetadata!
+    .Arn!;
   const digest = new Uint8Array(32).fill(7);
   // One Sign "Kakunin" makes and records, one made directly on the agent's key.
-  loggedRequestId = (await client.send(new SignCommand({ KeyId: keyArn, Message: digest, MessageType: "DIGEST", SigningAlgorithm: "RSASSA_PSS_SHA_256" }))).$metadata.requestId!;
-  directRequestId = (await client.send(new SignCommand({ KeyId: keyArn, Message: Buffer.from("outside Kakunin"), SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256" }))).$metadata.requestId!;
+  loggedRequestId = (
+    await client.send(
+      new SignCommand({
+        KeyId: keyArn,
+        Message: digest,
+        MessageType: "DIGEST",
+        SigningAlgorithm: "RSASSA_PSS_SHA_256",
+      }),
+    )
+  ).$metadata.requestId!;
+  directRequestId = (
+    await client.send(
+      new SignCommand({
+        KeyId: keyArn,
+        Message: Buffer.from("outside Kakunin"),
+        SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+      }),
+    )
+  ).$metadata.requestId!;
   client.destroy();
 });
 
@@ -53,7 +71,12 @@ describe("unlogged signature, end to end", () => {
     await waitForDelivery(store, directRequestId);
     const read = await readCloudTrailWindow(store, Date.now() - 3_600_000, Date.now() + 60_000, { scope: SCOPE });
     const direct = read.events.find((e) => e.requestId === directRequestId)!;
-    expect(direct).toMatchObject({ eventName: "Sign", keyArn, errorCode: undefined, caller: { accessKeyId: "AKIDLOCALTEST" } });
+    expect(direct).toMatchObject({
+      eventName: "Sign",
+      keyArn,
+      errorCode: undefined,
+      caller: { accessKeyId: "AKIDLOCALTEST" },
+    });
     expect(read.problems).toEqual([]);
   });
 
@@ -71,7 +94,13 @@ describe("unlogged signature, end to end", () => {
     const report = await reconciler.runOnce();
     expect(report).toMatchObject({ signEvents: 2, matched: 0, unlogged: 2, problems: [] });
     const direct = published.find((a) => a.evidence.requestId === directRequestId)!;
-    expect(direct).toMatchObject({ kind: "unlogged-signature", severity: "critical", agentId: "agt_demo", issuerId: "iss_demo", keyArn });
+    expect(direct).toMatchObject({
+      kind: "unlogged-signature",
+      severity: "critical",
+      agentId: "agt_demo",
+      issuerId: "iss_demo",
+      keyArn,
+    });
     expect(direct.summary).toContain(directRequestId);
   });
 
@@ -79,7 +108,14 @@ describe("unlogged signature, end to end", () => {
     const store = new DirCloudTrailStore(join(kms.dataDir, "cloudtrail"));
     await waitForDelivery(store, directRequestId);
     const recorded = new InMemoryRecordedSignatures();
-    recorded.record({ keyArn, requestId: loggedRequestId, kind: "entry", ref: "1", issuerId: "iss_demo", agentId: "agt_demo" });
+    recorded.record({
+      keyArn,
+      requestId: loggedRequestId,
+      kind: "entry",
+      ref: "1",
+      issuerId: "iss_demo",
+      agentId: "agt_demo",
+    });
     const published: Alert[] = [];
     const reconciler = new Reconciler({
       store,

@@ -51,7 +51,10 @@ async function receiver(script: (number | "hang")[]): Promise<{ url: string; rec
     });
   });
   await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
-  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/hooks/kakunin?token=query-secret`, received };
+  return {
+    url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/hooks/kakunin?token=query-secret`,
+    received,
+  };
 }
 
 describe("webhook sender", () => {
@@ -69,8 +72,17 @@ describe("webhook sender", () => {
       expect(match).not.toBeNull();
       expect(match[2]).toBe(createHmac("sha256", SECRET).update(`${match[1]}.${r.body}`).digest("hex"));
       expect(Math.abs(Number(match[1]) - Date.now() / 1000)).toBeLessThan(30);
-      expect(verifySignatureHeader(SECRET, String(r.headers["kakunin-signature"]), r.body, Date.now() / 1000)).toBe(true);
-      expect(verifySignatureHeader("another-secret-another-secret-xx", String(r.headers["kakunin-signature"]), r.body, Date.now() / 1000)).toBe(false);
+      expect(verifySignatureHeader(SECRET, String(r.headers["kakunin-signature"]), r.body, Date.now() / 1000)).toBe(
+        true,
+      );
+      expect(
+        verifySignatureHeader(
+          "another-secret-another-secret-xx",
+          String(r.headers["kakunin-signature"]),
+          r.body,
+          Date.now() / 1000,
+        ),
+      ).toBe(false);
     }
     expect(received[1]!.at - received[0]!.at).toBeGreaterThanOrEqual(20); // backed off (at least half of 50 ms, less timer slack)
   });
@@ -90,14 +102,18 @@ describe("webhook sender", () => {
 
   it("does not retry a 4xx other than 408 and 429", async () => {
     const { url, received } = await receiver([400]);
-    await expect(new WebhookAlertSink({ url, secret: SECRET, backoffMs: 10 }).send(alert)).rejects.toMatchObject({ status: 400 });
+    await expect(new WebhookAlertSink({ url, secret: SECRET, backoffMs: 10 }).send(alert)).rejects.toMatchObject({
+      status: 400,
+    });
     expect(received).toHaveLength(1);
   });
 
   it("bounds each attempt by its deadline: a receiver that never answers costs attempts × deadline, then an error", async () => {
     const { url, received } = await receiver(["hang"]);
     const started = Date.now();
-    const err = await new WebhookAlertSink({ url, secret: SECRET, attempts: 2, attemptTimeoutMs: 300, backoffMs: 10 }).send(alert).catch((e: Error) => e);
+    const err = await new WebhookAlertSink({ url, secret: SECRET, attempts: 2, attemptTimeoutMs: 300, backoffMs: 10 })
+      .send(alert)
+      .catch((e: Error) => e);
     expect(err).toBeInstanceOf(WebhookDeliveryError);
     expect((err as Error).message).toContain("no answer within 300 ms");
     expect(received).toHaveLength(2);
@@ -109,7 +125,9 @@ describe("webhook sender", () => {
     const closedUrl = url;
     server!.close();
     server = undefined;
-    const err = await new WebhookAlertSink({ url: closedUrl, secret: SECRET, attempts: 2, backoffMs: 10 }).send(alert).catch((e: Error) => e);
+    const err = await new WebhookAlertSink({ url: closedUrl, secret: SECRET, attempts: 2, backoffMs: 10 })
+      .send(alert)
+      .catch((e: Error) => e);
     expect((err as Error).message).toContain("ECONNREFUSED");
   });
 });
@@ -118,15 +136,26 @@ describe("dispatcher and log sink", () => {
   it("delivers to every sink without making the caller wait; a failing sink is logged, not thrown", async () => {
     const { url, received } = await receiver([500]);
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: "info" }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
-    const dispatcher = new AlertDispatcher([new WebhookAlertSink({ url, secret: SECRET, attempts: 2, backoffMs: 10 }), new LogAlertSink(logger)], logger);
+    const logger = pino(
+      { level: "info" },
+      new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) }),
+    );
+    const dispatcher = new AlertDispatcher(
+      [new WebhookAlertSink({ url, secret: SECRET, attempts: 2, backoffMs: 10 }), new LogAlertSink(logger)],
+      logger,
+    );
     const before = Date.now();
-    dispatcher.publish([alert, { ...alert, id: "alr_000000000000000000000001", severity: "warning", kind: "new-token" }]);
+    dispatcher.publish([
+      alert,
+      { ...alert, id: "alr_000000000000000000000001", severity: "warning", kind: "new-token" },
+    ]);
     expect(Date.now() - before).toBeLessThan(50);
     await dispatcher.flush();
     expect(received).toHaveLength(4);
     expect(dispatcher.failed).toBe(2);
-    const alertLines = lines.filter((l) => typeof l.msg === "string" && (l.msg as string).startsWith("key-usage alert"));
+    const alertLines = lines.filter(
+      (l) => typeof l.msg === "string" && (l.msg as string).startsWith("key-usage alert"),
+    );
     expect(alertLines.map((l) => [l.level, l.kind])).toEqual([
       [50, "unlogged-signature"],
       [40, "new-token"],

@@ -18,7 +18,8 @@ const RUN = await shouldRunPostgres("scale/cluster (three instances on one Postg
 describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
   let c: Cluster;
   /** One operation by agent `a` through instance `via`, with the HTTP status it got. */
-  const signVia = (via: number, a: { id: string; token: string }, payload: unknown) => answer(c.servers[via]!, a.token, (k) => k.sign(a.id, { payload }));
+  const signVia = (via: number, a: { id: string; token: string }, payload: unknown) =>
+    answer(c.servers[via]!, a.token, (k) => k.sign(a.id, { payload }));
 
   beforeAll(async () => {
     c = await startCluster(3, { kms: { latencyMs: 2 } });
@@ -30,7 +31,10 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
   it("started together on a fresh database and KMS, they create exactly one CA", async () => {
     const client = c.kms.client();
     const aliases = (await client.send(new ListAliasesCommand({}))).Aliases ?? [];
-    const ours = aliases.filter((a) => a.AliasName?.startsWith("alias/kakunin/")).map((a) => a.AliasName).sort();
+    const ours = aliases
+      .filter((a) => a.AliasName?.startsWith("alias/kakunin/"))
+      .map((a) => a.AliasName)
+      .sort();
     expect(ours).toEqual(["alias/kakunin/ca", "alias/kakunin/log"]);
     const keys = (await client.send(new ListKeysCommand({}))).Keys ?? [];
     const purposes: string[] = [];
@@ -46,7 +50,11 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
     expect(caRows[0].key_arn).toContain(caAlias.TargetKeyId!);
     expect(await c.query("select serial from certificates where role = 'log'")).toHaveLength(1);
     expect(await c.query("select number from crls")).toHaveLength(1);
-    expect(await c.query("select name from system where name in ('ca_key_arn', 'log_key_arn', 'ca_cert_serial', 'log_cert_serial')")).toHaveLength(4);
+    expect(
+      await c.query(
+        "select name from system where name in ('ca_key_arn', 'log_key_arn', 'ca_cert_serial', 'log_cert_serial')",
+      ),
+    ).toHaveLength(4);
     const pems = await Promise.all(c.servers.map((s) => apiClient(s).caPem()));
     expect(pems[0]).toMatch(/BEGIN CERTIFICATE/);
     expect(new Set(pems).size).toBe(1);
@@ -63,12 +71,14 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
   it("1,000 concurrent operations for one issuer across the three form one chain that kakunin-verify passes", async () => {
     const issuer = await setupIssuer(c.servers[0]!, c.operatorToken, 8, "Scale Corp");
     const N = 1000;
-    const results = await Promise.all(Array.from({ length: N }, async (_, i) => {
-      const a = issuer.agents[i % issuer.agents.length]!;
-      const via = i % 3;
-      const r = await signVia(via, a, { i });
-      return { via, r };
-    }));
+    const results = await Promise.all(
+      Array.from({ length: N }, async (_, i) => {
+        const a = issuer.agents[i % issuer.agents.length]!;
+        const via = i % 3;
+        const r = await signVia(via, a, { i });
+        return { via, r };
+      }),
+    );
     expect(results.filter(({ r }) => r.status !== 201).map(({ r }) => `${r.status} ${r.error?.message}`)).toEqual([]);
 
     const res = await answer(c.servers[1]!, issuer.token, async (k) => streamText(await k.exportLog()));

@@ -30,7 +30,10 @@ export interface Cluster {
 
 const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
-export async function startCluster(n: number, opts: { kms?: StartLocalKmsOptions; env?: Record<string, string> } = {}): Promise<Cluster> {
+export async function startCluster(
+  n: number,
+  opts: { kms?: StartLocalKmsOptions; env?: Record<string, string> } = {},
+): Promise<Cluster> {
   const kms = await startLocalKms(opts.kms ?? {});
   const database = await createTestDatabase();
   const dir = await mkdtemp(join(tmpdir(), "kakunin-cluster-"));
@@ -40,7 +43,9 @@ export async function startCluster(n: number, opts: { kms?: StartLocalKmsOptions
   const start = async (env: Record<string, string> = {}) => {
     const dataDir = await mkdtemp(join(dir, "instance-"));
     const s = await startServer({
-      kmsEndpoint: kms.endpoint, dataDir, operatorToken,
+      kmsEndpoint: kms.endpoint,
+      dataDir,
+      operatorToken,
       env: { DATABASE_URL: database.url, KAKUNIN_WITNESS_DIR: witnessDir, LOG_LEVEL: "warn", ...opts.env, ...env },
     });
     servers.push(s);
@@ -57,7 +62,13 @@ export async function startCluster(n: number, opts: { kms?: StartLocalKmsOptions
   }
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   return {
-    kms, databaseUrl: database.url, operatorToken, dir, witnessDir, servers, start,
+    kms,
+    databaseUrl: database.url,
+    operatorToken,
+    dir,
+    witnessDir,
+    servers,
+    start,
     async query(text, params = []) {
       return (await pool.query(text, params as unknown[])).rows;
     },
@@ -76,5 +87,9 @@ export function kakuninVerify(dir: string, exportText: string, caPem: string): P
   const caPath = join(dir, "ca.pem");
   writeFileSync(exportPath, exportText);
   writeFileSync(caPath, caPem);
-  return runProcess(process.execPath, [join(REPO_ROOT, "verifier", "bin", "kakunin-verify.js"), "log", exportPath, "--ca", caPath], { cwd: REPO_ROOT });
+  return runProcess(
+    process.execPath,
+    [join(REPO_ROOT, "verifier", "bin", "kakunin-verify.js"), "log", exportPath, "--ca", caPath],
+    { cwd: REPO_ROOT },
+  );
 }

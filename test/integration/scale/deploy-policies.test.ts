@@ -13,7 +13,14 @@ const read = (p: string) => readFileSync(new URL(p, root), "utf8");
 describe("server/deploy policies", () => {
   it("kms-key-policy.json is buildKeyPolicy's output (placeholders ACCOUNT_ID, role kakunin-service)", () => {
     const shipped = JSON.parse(read("server/deploy/kms-key-policy.json").replaceAll("ACCOUNT_ID", "111122223333"));
-    const built = JSON.parse(buildKeyPolicy({ accountId: "111122223333", serviceRoleArn: "arn:aws:iam::111122223333:role/kakunin-service", purpose: "agent", region: "eu-west-1" }));
+    const built = JSON.parse(
+      buildKeyPolicy({
+        accountId: "111122223333",
+        serviceRoleArn: "arn:aws:iam::111122223333:role/kakunin-service",
+        purpose: "agent",
+        region: "eu-west-1",
+      }),
+    );
     expect(shipped).toEqual(built);
   });
 
@@ -21,11 +28,16 @@ describe("server/deploy policies", () => {
     const custody = read("server/kms/custody.ts");
     const called = [...custody.matchAll(/new (\w+)Command\(/g)].map((m) => `kms:${m[1]}`);
     const policy = JSON.parse(read("server/deploy/iam-policy.json"));
-    const allowed = new Set<string>(policy.Statement.filter((s: any) => s.Effect === "Allow").flatMap((s: any) => [s.Action].flat()));
-    const denied = new Set<string>(policy.Statement.filter((s: any) => s.Effect === "Deny" && !s.Condition).flatMap((s: any) => [s.Action].flat()));
+    const allowed = new Set<string>(
+      policy.Statement.filter((s: any) => s.Effect === "Allow").flatMap((s: any) => [s.Action].flat()),
+    );
+    const denied = new Set<string>(
+      policy.Statement.filter((s: any) => s.Effect === "Deny" && !s.Condition).flatMap((s: any) => [s.Action].flat()),
+    );
     // PutKeyPolicy is only called when no service role is configured; production sets KAKUNIN_SERVICE_ROLE_ARN.
     for (const a of called.filter((c) => c !== "kms:PutKeyPolicy")) expect(allowed, a).toContain(a);
-    for (const a of ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DeleteImportedKeyMaterial", "kms:CreateGrant"]) expect(denied, a).toContain(a);
+    for (const a of ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DeleteImportedKeyMaterial", "kms:CreateGrant"])
+      expect(denied, a).toContain(a);
     for (const a of allowed) expect(denied.has(a), a).toBe(false);
   });
 });

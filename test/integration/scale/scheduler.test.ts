@@ -34,7 +34,15 @@ describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => 
     drop = t.drop;
     dir = mkdtempSync(join(tmpdir(), "kakunin-sched-"));
     const config = testConfig(dir, kms.endpoint, { DATABASE_URL: t.url, KAKUNIN_CHECKPOINT_INTERVAL_MS: "1000" });
-    for (const s of await Promise.all([0, 1, 2].map(() => startServices(config, createLogger("silent"), { kms: kms.client({ maxAttempts: 1 }), scheduledCheckpoints: true })))) inst.push(s);
+    for (const s of await Promise.all(
+      [0, 1, 2].map(() =>
+        startServices(config, createLogger("silent"), {
+          kms: kms.client({ maxAttempts: 1 }),
+          scheduledCheckpoints: true,
+        }),
+      ),
+    ))
+      inst.push(s);
     const app = createApp(inst[0]!.deps);
     call = appCaller(app);
   }, 120_000);
@@ -50,10 +58,20 @@ describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => 
     const db = inst[0]!.deps.db;
     const crlsBefore = (await db.selectFrom("crls").select("number").execute()).length;
     const future = new Date(Date.now() + 350 * 86_400_000);
-    const runs = await Promise.all(inst.map((s) =>
-      runOnceAcrossInstances(s.deps.db, "scheduler:maintenance-period", 3_600_000, () => runMaintenance({ ...s.deps, now: () => future }))));
+    const runs = await Promise.all(
+      inst.map((s) =>
+        runOnceAcrossInstances(s.deps.db, "scheduler:maintenance-period", 3_600_000, () =>
+          runMaintenance({ ...s.deps, now: () => future }),
+        ),
+      ),
+    );
     expect(runs.filter((r) => r.ran)).toHaveLength(1);
-    expect(runs.filter((r) => !r.ran).map((r) => (r as { why: string }).why).every((w) => w === "lease-busy" || w === "ran-recently")).toBe(true);
+    expect(
+      runs
+        .filter((r) => !r.ran)
+        .map((r) => (r as { why: string }).why)
+        .every((w) => w === "lease-busy" || w === "ran-recently"),
+    ).toBe(true);
     const ran = runs.find((r) => r.ran) as { value: Awaited<ReturnType<typeof runMaintenance>> };
     expect(ran.value.renewed.map((r) => r.agent).sort()).toEqual(issuer.agents.map((a) => a.id).sort());
     for (const a of issuer.agents) {
@@ -62,18 +80,30 @@ describe.skipIf(!RUN)("[postgres] scheduled work across three instances", () => 
     }
     expect((await db.selectFrom("crls").select("number").execute()).length).toBe(crlsBefore + 1);
     // A second round within the period does nothing anywhere.
-    const again = await Promise.all(inst.map((s) => runOnceAcrossInstances(s.deps.db, "scheduler:maintenance-period", 3_600_000, () => runMaintenance(s.deps))));
+    const again = await Promise.all(
+      inst.map((s) =>
+        runOnceAcrossInstances(s.deps.db, "scheduler:maintenance-period", 3_600_000, () => runMaintenance(s.deps)),
+      ),
+    );
     expect(again.filter((r) => r.ran)).toHaveLength(0);
   });
 
   it("checkpoint publication runs once across instances", async () => {
     const issuer = await setupIssuer(call, TEST_OPERATOR_TOKEN, 1, "Checkpoint BV");
     const a = issuer.agents[0]!;
-    for (let i = 0; i < 3; i++) expect((await call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } })).status).toBe(201);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await call("POST", `/v1/agents/${a.id}/operations`, { token: a.token, body: { payload: { i } } })).status,
+      ).toBe(201);
     const db = inst[0]!.deps.db as unknown as Kysely<LogDb>; // the log's tables, read directly
-    const n = async () => (await db.selectFrom("checkpoints").select("size").where("issuer_id", "=", issuer.issuerId).execute()).length;
+    const n = async () =>
+      (await db.selectFrom("checkpoints").select("size").where("issuer_id", "=", issuer.issuerId).execute()).length;
     expect(await n()).toBe(0); // no per-instance debounced publication in scheduled mode
-    const runs = await Promise.all(inst.map((s) => runOnceAcrossInstances(s.deps.db, "scheduler:checkpoints", 60_000, () => publishDueCheckpoints(s.deps))));
+    const runs = await Promise.all(
+      inst.map((s) =>
+        runOnceAcrossInstances(s.deps.db, "scheduler:checkpoints", 60_000, () => publishDueCheckpoints(s.deps)),
+      ),
+    );
     expect(runs.filter((r) => r.ran)).toHaveLength(1);
     expect(await n()).toBe(1);
   });

@@ -28,7 +28,11 @@ let tsaPem: string;
 const sha256 = (b: Uint8Array | string) => new Uint8Array(createHash("sha256").update(b).digest());
 
 async function post(url: string, body: Uint8Array, type = "application/timestamp-query"): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": type }, body: new Uint8Array(body) as Uint8Array<ArrayBuffer> });
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": type },
+    body: new Uint8Array(body) as Uint8Array<ArrayBuffer>,
+  });
 }
 
 async function stamp(body: Uint8Array): Promise<Uint8Array> {
@@ -40,7 +44,10 @@ async function stamp(body: Uint8Array): Promise<Uint8Array> {
 
 beforeAll(async () => {
   kms = await startLocalKms();
-  [tsa, ossl] = await Promise.all([startDevTsa(kms.endpoint, ["--policy", "1.3.6.1.4.1.32473.77"]), createOpensslTsa()]);
+  [tsa, ossl] = await Promise.all([
+    startDevTsa(kms.endpoint, ["--policy", "1.3.6.1.4.1.32473.77"]),
+    createOpensslTsa(),
+  ]);
   caPem = await (await fetch(`${tsa.url}/v1/public/tsa-ca.pem`)).text();
   tsaPem = await (await fetch(`${tsa.url}/v1/public/tsa.pem`)).text();
   await writeFile(join(ossl.dir, "dev-ca.pem"), caPem);
@@ -63,30 +70,92 @@ describe("dev TSA ↔ openssl", () => {
     expect(text).toContain("Status: Granted.");
     expect(text).toContain("Policy OID: 1.3.6.1.4.1.32473.77");
     expect(text).toMatch(/Nonce: 0x[0-9A-F]+/);
-    const verify = await run("openssl", ["ts", "-verify", "-data", join(d, "data.txt"), "-in", join(d, "o.tsr"), "-CAfile", join(d, "dev-ca.pem"), "-untrusted", join(d, "dev-tsa.pem")]);
+    const verify = await run("openssl", [
+      "ts",
+      "-verify",
+      "-data",
+      join(d, "data.txt"),
+      "-in",
+      join(d, "o.tsr"),
+      "-CAfile",
+      join(d, "dev-ca.pem"),
+      "-untrusted",
+      join(d, "dev-tsa.pem"),
+    ]);
     expect(verify.stdout).toContain("Verification: OK");
     // -queryfile also checks the nonce and that the certificate is in the token (certReq honoured).
-    const verifyQ = await run("openssl", ["ts", "-verify", "-queryfile", join(d, "o.tsq"), "-in", join(d, "o.tsr"), "-CAfile", join(d, "dev-ca.pem")]);
+    const verifyQ = await run("openssl", [
+      "ts",
+      "-verify",
+      "-queryfile",
+      join(d, "o.tsq"),
+      "-in",
+      join(d, "o.tsr"),
+      "-CAfile",
+      join(d, "dev-ca.pem"),
+    ]);
     expect(verifyQ.stdout).toContain("Verification: OK");
   });
 
   it("openssl ts -verify refuses the token against another CA (the check can fail)", async () => {
     const d = ossl.dir;
     await writeFile(join(d, "data2.txt"), "x");
-    await run("openssl", ["ts", "-query", "-data", join(d, "data2.txt"), "-sha256", "-cert", "-out", join(d, "o2.tsq")]);
+    await run("openssl", [
+      "ts",
+      "-query",
+      "-data",
+      join(d, "data2.txt"),
+      "-sha256",
+      "-cert",
+      "-out",
+      join(d, "o2.tsq"),
+    ]);
     await writeFile(join(d, "o2.tsr"), await stamp(new Uint8Array(await readFile(join(d, "o2.tsq")))));
-    await expect(run("openssl", ["ts", "-verify", "-data", join(d, "data2.txt"), "-in", join(d, "o2.tsr"), "-CAfile", join(d, "ca.pem")])).rejects.toThrow();
+    await expect(
+      run("openssl", [
+        "ts",
+        "-verify",
+        "-data",
+        join(d, "data2.txt"),
+        "-in",
+        join(d, "o2.tsr"),
+        "-CAfile",
+        join(d, "ca.pem"),
+      ]),
+    ).rejects.toThrow();
   });
 
   it("without certReq the token carries no certificate (openssl needs -untrusted then)", async () => {
     const d = ossl.dir;
-    await run("openssl", ["ts", "-query", "-data", join(d, "data.txt"), "-sha256", "-no_nonce", "-out", join(d, "n.tsq")]);
+    await run("openssl", [
+      "ts",
+      "-query",
+      "-data",
+      join(d, "data.txt"),
+      "-sha256",
+      "-no_nonce",
+      "-out",
+      join(d, "n.tsq"),
+    ]);
     await writeFile(join(d, "n.tsr"), await stamp(new Uint8Array(await readFile(join(d, "n.tsq")))));
-    const text = (await run("openssl", ["ts", "-reply", "-in", join(d, "n.tsr"), "-token_out", "-out", join(d, "n.tok")])).stdout;
+    const text = (
+      await run("openssl", ["ts", "-reply", "-in", join(d, "n.tsr"), "-token_out", "-out", join(d, "n.tok")])
+    ).stdout;
     expect(text).toBe("");
     const certs = (await run("openssl", ["pkcs7", "-inform", "DER", "-in", join(d, "n.tok"), "-print_certs"])).stdout;
     expect(certs).not.toContain("BEGIN CERTIFICATE");
-    const ok = await run("openssl", ["ts", "-verify", "-data", join(d, "data.txt"), "-in", join(d, "n.tsr"), "-CAfile", join(d, "dev-ca.pem"), "-untrusted", join(d, "dev-tsa.pem")]);
+    const ok = await run("openssl", [
+      "ts",
+      "-verify",
+      "-data",
+      join(d, "data.txt"),
+      "-in",
+      join(d, "n.tsr"),
+      "-CAfile",
+      join(d, "dev-ca.pem"),
+      "-untrusted",
+      join(d, "dev-tsa.pem"),
+    ]);
     expect(ok.stdout).toContain("Verification: OK");
   });
 
@@ -120,7 +189,12 @@ describe("client against the dev TSA", () => {
     const imprint = sha256("checkpoint 1");
     const req = buildTimestampRequest(imprint);
     const before = Date.now();
-    const res = await verifyTimestampResponse(await stamp(req.der), { imprint, nonce: req.nonce, trusted: parseTsaTrustList(caPem), acceptedPolicies: ["1.3.6.1.4.1.32473.77"] });
+    const res = await verifyTimestampResponse(await stamp(req.der), {
+      imprint,
+      nonce: req.nonce,
+      trusted: parseTsaTrustList(caPem),
+      acceptedPolicies: ["1.3.6.1.4.1.32473.77"],
+    });
     expect(res.policy).toBe("1.3.6.1.4.1.32473.77");
     expect(Math.abs(res.genTime.getTime() - before)).toBeLessThan(60_000);
     expect(res.path).toHaveLength(2);
@@ -132,7 +206,15 @@ describe("client against the dev TSA", () => {
     const serials = new Set<string>();
     for (let i = 0; i < 5; i++) {
       const req = buildTimestampRequest(imprint);
-      serials.add((await verifyTimestampResponse(await stamp(req.der), { imprint, nonce: req.nonce, trusted: parseTsaTrustList(caPem) })).serialNumber);
+      serials.add(
+        (
+          await verifyTimestampResponse(await stamp(req.der), {
+            imprint,
+            nonce: req.nonce,
+            trusted: parseTsaTrustList(caPem),
+          })
+        ).serialNumber,
+      );
     }
     expect(serials.size).toBe(5);
   });
@@ -142,15 +224,26 @@ describe("client against the dev TSA", () => {
     const req = buildTimestampRequest(imprint);
     const reply = await stamp(req.der);
     const trusted = parseTsaTrustList(caPem);
-    await expect(verifyTimestampResponse(reply, { imprint: sha256("b"), nonce: req.nonce, trusted })).rejects.toBeInstanceOf(TimestampMismatchError);
-    await expect(verifyTimestampResponse(reply, { imprint, nonce: buildTimestampRequest(imprint).nonce, trusted })).rejects.toBeInstanceOf(TimestampMismatchError);
-    await expect(verifyTimestampResponse(reply, { imprint, nonce: req.nonce, trusted: parseTsaTrustList(ossl.caPem) })).rejects.toBeInstanceOf(TimestampUntrustedError);
-    await expect(verifyTimestampResponse(reply, { imprint, nonce: req.nonce, trusted, acceptedPolicies: ["1.2.3"] })).rejects.toBeInstanceOf(TimestampMismatchError);
+    await expect(
+      verifyTimestampResponse(reply, { imprint: sha256("b"), nonce: req.nonce, trusted }),
+    ).rejects.toBeInstanceOf(TimestampMismatchError);
+    await expect(
+      verifyTimestampResponse(reply, { imprint, nonce: buildTimestampRequest(imprint).nonce, trusted }),
+    ).rejects.toBeInstanceOf(TimestampMismatchError);
+    await expect(
+      verifyTimestampResponse(reply, { imprint, nonce: req.nonce, trusted: parseTsaTrustList(ossl.caPem) }),
+    ).rejects.toBeInstanceOf(TimestampUntrustedError);
+    await expect(
+      verifyTimestampResponse(reply, { imprint, nonce: req.nonce, trusted, acceptedPolicies: ["1.2.3"] }),
+    ).rejects.toBeInstanceOf(TimestampMismatchError);
   });
 
   it("a policy the TSA does not offer is rejected with unacceptedPolicy", async () => {
     const req = buildTimestampRequest(sha256("p"), { policy: "1.2.3.4" });
-    const err = await verifyTimestampResponse(await stamp(req.der), { imprint: sha256("p"), trusted: parseTsaTrustList(caPem) }).catch((e) => e);
+    const err = await verifyTimestampResponse(await stamp(req.der), {
+      imprint: sha256("p"),
+      trusted: parseTsaTrustList(caPem),
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(TimestampRejectedError);
     expect(err.failInfo).toEqual(["unacceptedPolicy"]);
   });
@@ -170,7 +263,10 @@ describe("client against the dev TSA", () => {
     try {
       const req = buildTimestampRequest(sha256("k"));
       const res = await post(`${slow.url}/`, req.der);
-      const err = await verifyTimestampResponse(new Uint8Array(await res.arrayBuffer()), { imprint: sha256("k"), trusted: parseTsaTrustList(caPem) }).catch((e) => e);
+      const err = await verifyTimestampResponse(new Uint8Array(await res.arrayBuffer()), {
+        imprint: sha256("k"),
+        trusted: parseTsaTrustList(caPem),
+      }).catch((e) => e);
       expect(err).toBeInstanceOf(TimestampRejectedError);
       expect(err.failInfo).toEqual(["systemFailure"]);
     } finally {
@@ -182,7 +278,10 @@ describe("client against the dev TSA", () => {
 
 describe("fetchTimestamp (one HTTP round trip with a deadline)", () => {
   it("gets and verifies a token from the dev TSA", async () => {
-    const res = await fetchTimestamp(`${tsa.url}/`, sha256("round trip"), { trusted: parseTsaTrustList(caPem), timeoutMs: 10_000 });
+    const res = await fetchTimestamp(`${tsa.url}/`, sha256("round trip"), {
+      trusted: parseTsaTrustList(caPem),
+      timeoutMs: 10_000,
+    });
     expect(res.token.length).toBeGreaterThan(500);
     expect(res.policy).toBe("1.3.6.1.4.1.32473.77");
   });
@@ -191,13 +290,22 @@ describe("fetchTimestamp (one HTTP round trip with a deadline)", () => {
     const frozen = await startDevTsa(kms.endpoint);
     process.kill(frozen.pid, "SIGSTOP");
     try {
-      await expect(fetchTimestamp(`${frozen.url}/`, sha256("x"), { trusted: parseTsaTrustList(caPem), timeoutMs: 300 })).rejects.toMatchObject({ code: "ERR_TSA_UNAVAILABLE" });
+      await expect(
+        fetchTimestamp(`${frozen.url}/`, sha256("x"), { trusted: parseTsaTrustList(caPem), timeoutMs: 300 }),
+      ).rejects.toMatchObject({ code: "ERR_TSA_UNAVAILABLE" });
     } finally {
       process.kill(frozen.pid, "SIGCONT");
       await frozen.stop();
     }
-    await expect(fetchTimestamp(`${tsa.url}/v1/public/tsa.pem`, sha256("x"), { trusted: parseTsaTrustList(caPem), timeoutMs: 5000 })).rejects.toMatchObject({ code: "ERR_TSA_UNAVAILABLE" });
-    await expect(fetchTimestamp(`${kms.endpoint}/`, sha256("x"), { trusted: parseTsaTrustList(caPem), timeoutMs: 5000 })).rejects.toMatchObject({ code: "ERR_TSA_UNAVAILABLE" });
+    await expect(
+      fetchTimestamp(`${tsa.url}/v1/public/tsa.pem`, sha256("x"), {
+        trusted: parseTsaTrustList(caPem),
+        timeoutMs: 5000,
+      }),
+    ).rejects.toMatchObject({ code: "ERR_TSA_UNAVAILABLE" });
+    await expect(
+      fetchTimestamp(`${kms.endpoint}/`, sha256("x"), { trusted: parseTsaTrustList(caPem), timeoutMs: 5000 }),
+    ).rejects.toMatchObject({ code: "ERR_TSA_UNAVAILABLE" });
   });
 });
 
@@ -207,12 +315,26 @@ describe("client against openssl ts -reply", () => {
       const imprint = sha256(`openssl ${essAlg}`);
       const req = buildTimestampRequest(imprint);
       const reply = await ossl.reply(req.der, essAlg);
-      const res = await verifyTimestampResponse(reply, { imprint, nonce: req.nonce, trusted: parseTsaTrustList(ossl.caPem) });
+      const res = await verifyTimestampResponse(reply, {
+        imprint,
+        nonce: req.nonce,
+        trusted: parseTsaTrustList(ossl.caPem),
+      });
       expect(res.policy).toBe("1.3.6.1.4.1.32473.3161.2");
       // Pinning the TSA certificate itself works too.
-      await expect(verifyTimestampResponse(reply, { imprint, nonce: req.nonce, trusted: parseTsaTrustList(ossl.tsaPem) })).resolves.toBeTruthy();
-      await expect(verifyTimestampResponse(reply, { imprint, nonce: req.nonce, trusted: parseTsaTrustList(caPem) })).rejects.toBeInstanceOf(TimestampUntrustedError);
-      await expect(verifyTimestampResponse(reply, { imprint: sha256("other"), nonce: req.nonce, trusted: parseTsaTrustList(ossl.caPem) })).rejects.toBeInstanceOf(TimestampMismatchError);
+      await expect(
+        verifyTimestampResponse(reply, { imprint, nonce: req.nonce, trusted: parseTsaTrustList(ossl.tsaPem) }),
+      ).resolves.toBeTruthy();
+      await expect(
+        verifyTimestampResponse(reply, { imprint, nonce: req.nonce, trusted: parseTsaTrustList(caPem) }),
+      ).rejects.toBeInstanceOf(TimestampUntrustedError);
+      await expect(
+        verifyTimestampResponse(reply, {
+          imprint: sha256("other"),
+          nonce: req.nonce,
+          trusted: parseTsaTrustList(ossl.caPem),
+        }),
+      ).rejects.toBeInstanceOf(TimestampMismatchError);
     });
   }
 
@@ -225,7 +347,16 @@ describe("client against openssl ts -reply", () => {
     expect(text).toMatch(/Nonce: 0x[0-9A-F]{32}/);
     // The dev TSA's reply to our request passes openssl's -queryfile check (imprint, nonce, certificate).
     await writeFile(join(ossl.dir, "ours.tsr"), await stamp(req.der));
-    const verify = await run("openssl", ["ts", "-verify", "-queryfile", join(ossl.dir, "ours.tsq"), "-in", join(ossl.dir, "ours.tsr"), "-CAfile", join(ossl.dir, "dev-ca.pem")]);
+    const verify = await run("openssl", [
+      "ts",
+      "-verify",
+      "-queryfile",
+      join(ossl.dir, "ours.tsq"),
+      "-in",
+      join(ossl.dir, "ours.tsr"),
+      "-CAfile",
+      join(ossl.dir, "dev-ca.pem"),
+    ]);
     expect(verify.stdout).toContain("Verification: OK");
   });
 });

@@ -34,12 +34,17 @@ const servers: HttpTsa[] = [];
 
 const sha256 = (s: string) => new Uint8Array(createHash("sha256").update(s, "utf8").digest());
 const token = (o: TsaOutcome) => {
-  if (o.kind !== "token") throw new Error(`expected a token from ${o.url}, got ${o.kind}: ${"message" in o ? o.message : ""}`);
+  if (o.kind !== "token")
+    throw new Error(`expected a token from ${o.url}, got ${o.kind}: ${"message" in o ? o.message : ""}`);
   return o;
 };
 
 async function post(url: string, body: Uint8Array): Promise<Uint8Array> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/timestamp-query" }, body: new Uint8Array(body) as Uint8Array<ArrayBuffer> });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/timestamp-query" },
+    body: new Uint8Array(body) as Uint8Array<ArrayBuffer>,
+  });
   return new Uint8Array(await res.arrayBuffer());
 }
 
@@ -63,7 +68,12 @@ afterAll(async () => {
 
 describe("tokens over a checkpoint text from real TSAs", () => {
   it("both TSAs answer with a verified token whose imprint is SHA-256 of the text; the request asks certReq with a nonce", async () => {
-    const outcomes = await requestCheckpointTimestamps(text, { urls: [dev.url + "/", osslHttp.url], trusted, timeoutMs: 5000, attempts: 2 });
+    const outcomes = await requestCheckpointTimestamps(text, {
+      urls: [dev.url + "/", osslHttp.url],
+      trusted,
+      timeoutMs: 5000,
+      attempts: 2,
+    });
     expect(outcomes.map((o) => o.kind)).toEqual(["token", "token"]);
     for (const o of outcomes.map(token)) {
       const info = readTimestampToken(o.token);
@@ -83,15 +93,38 @@ describe("tokens over a checkpoint text from real TSAs", () => {
   });
 
   it("checkpoint.tsr of each token passes openssl ts -verify -data checkpoint -CAfile <its CA>", async () => {
-    const outcomes = (await requestCheckpointTimestamps(text, { urls: [dev.url + "/", osslHttp.url], trusted, timeoutMs: 5000, attempts: 1 })).map(token);
-    const stored = outcomes.map((o) => ({ tsaUrl: o.url, token: o.token, genTime: o.genTime, serialNumber: o.serialNumber, policy: o.policy, tsaName: o.tsaName }));
+    const outcomes = (
+      await requestCheckpointTimestamps(text, {
+        urls: [dev.url + "/", osslHttp.url],
+        trusted,
+        timeoutMs: 5000,
+        attempts: 1,
+      })
+    ).map(token);
+    const stored = outcomes.map((o) => ({
+      tsaUrl: o.url,
+      token: o.token,
+      genTime: o.genTime,
+      serialNumber: o.serialNumber,
+      policy: o.policy,
+      tsaName: o.tsaName,
+    }));
     for (const [i, prefer] of [dev.url + "/", osslHttp.url].entries()) {
       const tsr = checkpointTsr(stored, [prefer])!;
       const file = join(ossl.dir, `checkpoint-${i}.tsr`);
       await writeFile(file, tsr);
       const text = (await run("openssl", ["ts", "-reply", "-in", file, "-text"])).stdout;
       expect(text).toMatch(/Status: Granted/);
-      const verified = await run("openssl", ["ts", "-verify", "-data", join(ossl.dir, "checkpoint.txt"), "-in", file, "-CAfile", bundlePath]);
+      const verified = await run("openssl", [
+        "ts",
+        "-verify",
+        "-data",
+        join(ossl.dir, "checkpoint.txt"),
+        "-in",
+        file,
+        "-CAfile",
+        bundlePath,
+      ]);
       expect(verified.stdout).toMatch(/Verification: OK/);
     }
     expect(checkpointTsr([])).toBeUndefined();
@@ -104,7 +137,12 @@ describe("attacker-controlled TSAs", () => {
     const otherText = await post(dev.url + "/", buildTimestampRequest(sha256(text + "x")).der);
     const [replayNonce, replayImprint] = [await serveTsa(() => sameText), await serveTsa(() => otherText)];
     servers.push(replayNonce, replayImprint);
-    const [a, b] = await requestCheckpointTimestamps(text, { urls: [replayNonce.url, replayImprint.url], trusted, timeoutMs: 5000, attempts: 3 });
+    const [a, b] = await requestCheckpointTimestamps(text, {
+      urls: [replayNonce.url, replayImprint.url],
+      trusted,
+      timeoutMs: 5000,
+      attempts: 3,
+    });
     expect(a).toMatchObject({ kind: "invalid", code: "ERR_TSA_MISMATCH", attempts: 1 });
     expect((a as { message: string }).message).toMatch(/nonce/);
     expect(b).toMatchObject({ kind: "invalid", code: "ERR_TSA_MISMATCH", attempts: 1 });
@@ -117,11 +155,22 @@ describe("attacker-controlled TSAs", () => {
     const rogueHttp = await serveTsa((q) => rogue.reply(q));
     const garbage = await serveTsa(() => new Uint8Array([0x30, 0x03, 0x02, 0x01]));
     servers.push(rogueHttp, garbage);
-    const outcomes = await requestCheckpointTimestamps(text, { urls: [rogueHttp.url, garbage.url], trusted, timeoutMs: 5000, attempts: 2 });
+    const outcomes = await requestCheckpointTimestamps(text, {
+      urls: [rogueHttp.url, garbage.url],
+      trusted,
+      timeoutMs: 5000,
+      attempts: 2,
+    });
     expect(outcomes[0]).toMatchObject({ kind: "invalid", code: "ERR_TSA_UNTRUSTED", attempts: 1 });
     expect(outcomes[1]).toMatchObject({ kind: "invalid", code: "ERR_TSA_MALFORMED", attempts: 1 });
     // A real rejection: the dev TSA refuses a policy it does not serve (not transient: not retried).
-    const [refused] = await requestCheckpointTimestamps(text, { urls: [dev.url + "/"], trusted, timeoutMs: 5000, attempts: 2, policy: "1.2.3.4.999" });
+    const [refused] = await requestCheckpointTimestamps(text, {
+      urls: [dev.url + "/"],
+      trusted,
+      timeoutMs: 5000,
+      attempts: 2,
+      policy: "1.2.3.4.999",
+    });
     expect(refused).toMatchObject({ kind: "refused", status: 2, failInfo: ["unacceptedPolicy"], attempts: 1 });
   });
 });
@@ -156,7 +205,13 @@ describe("TSA outages end in bounded outcomes, never a throw", () => {
     const doomed = await startDevTsa(kms.endpoint);
     process.kill(doomed.pid, "SIGKILL");
     await doomed.stop();
-    const outcomes = await requestCheckpointTimestamps(text, { urls: [doomed.url + "/", osslHttp.url], trusted, timeoutMs: 3000, attempts: 2, backoffMs: 50 });
+    const outcomes = await requestCheckpointTimestamps(text, {
+      urls: [doomed.url + "/", osslHttp.url],
+      trusted,
+      timeoutMs: 3000,
+      attempts: 2,
+      backoffMs: 50,
+    });
     expect(outcomes[0]).toMatchObject({ kind: "unreachable", attempts: 2 });
     expect((outcomes[0] as { message: string }).message).toMatch(/ECONNREFUSED/);
     expect(outcomes[1]!.kind).toBe("token");
@@ -166,7 +221,13 @@ describe("TSA outages end in bounded outcomes, never a throw", () => {
     const frozen = await startDevTsa(kms.endpoint);
     process.kill(frozen.pid, "SIGSTOP");
     try {
-      const outcomes = await requestCheckpointTimestamps(text, { urls: [frozen.url + "/", osslHttp.url], trusted, timeoutMs: 700, attempts: 2, backoffMs: 100 });
+      const outcomes = await requestCheckpointTimestamps(text, {
+        urls: [frozen.url + "/", osslHttp.url],
+        trusted,
+        timeoutMs: 700,
+        attempts: 2,
+        backoffMs: 100,
+      });
       expect(outcomes[0]).toMatchObject({ kind: "timeout", attempts: 2 });
       expect(outcomes[0]!.ms).toBeGreaterThanOrEqual(2 * 700);
       expect(outcomes[0]!.ms).toBeLessThan(2 * 700 + 100 + 1500);
@@ -180,7 +241,10 @@ describe("TSA outages end in bounded outcomes, never a throw", () => {
 
 describe("the background timestamper", () => {
   it("stores the tokens of a round; firstCovering finds the smallest stamped checkpoint covering an entry", async () => {
-    const config = loadTimestampingConfig({ KAKUNIN_TSA_URLS: `${dev.url}/,${osslHttp.url}`, KAKUNIN_TSA_TRUST_FILE: bundlePath });
+    const config = loadTimestampingConfig({
+      KAKUNIN_TSA_URLS: `${dev.url}/,${osslHttp.url}`,
+      KAKUNIN_TSA_TRUST_FILE: bundlePath,
+    });
     const store = new MemoryTimestampStore();
     const ts = new CheckpointTimestamper({ config, store });
     const small = (await checkpointCovering(5, 8)).checkpointText;
@@ -204,12 +268,18 @@ describe("the background timestamper", () => {
     servers.push(flaky);
     const store = new MemoryTimestampStore();
     const rounds: number[] = [];
-    const ts = new CheckpointTimestamper({ config: { urls: [flaky.url], timeoutMs: 2000, attempts: 1, trust: { trusted, crls: [] } }, store, retryMs: 200, onRound: (r) => rounds.push(r.stored) });
+    const ts = new CheckpointTimestamper({
+      config: { urls: [flaky.url], timeoutMs: 2000, attempts: 1, trust: { trusted, crls: [] } },
+      store,
+      retryMs: 200,
+      onRound: (r) => rounds.push(r.stored),
+    });
     const first = await ts.stamp(text);
     expect(first).toMatchObject({ stored: 0, outcomes: [{ kind: "unreachable" }] });
     expect((first!.outcomes[0] as { message: string }).message).toMatch(/HTTP 500/);
     down = false;
-    for (let i = 0; i < 50 && (await store.tokensFor(text)).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await store.tokensFor(text)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await store.tokensFor(text)).length).toBe(1);
     expect(rounds.at(-1)).toBe(1);
     await ts.close();
@@ -219,7 +289,10 @@ describe("the background timestamper", () => {
     const frozen = await startDevTsa(kms.endpoint);
     process.kill(frozen.pid, "SIGSTOP");
     try {
-      const ts = new CheckpointTimestamper({ config: { urls: [frozen.url + "/"], timeoutMs: 60_000, attempts: 3, trust: { trusted, crls: [] } }, store: new MemoryTimestampStore() });
+      const ts = new CheckpointTimestamper({
+        config: { urls: [frozen.url + "/"], timeoutMs: 60_000, attempts: 3, trust: { trusted, crls: [] } },
+        store: new MemoryTimestampStore(),
+      });
       ts.schedule(text);
       const round = ts.stamp(text);
       await new Promise((r) => setTimeout(r, 300));

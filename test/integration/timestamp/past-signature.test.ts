@@ -7,11 +7,23 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestCheckpointTimestamps } from "../../../server/log/timestamping/request-timestamps.js";
-import { parseTsaBundle, validatePastSignature, type CheckpointEvidence, type PastSignatureResult, type TsaPolicy } from "../../../verifier/src/timestamp/index.js";
+import {
+  parseTsaBundle,
+  validatePastSignature,
+  type CheckpointEvidence,
+  type PastSignatureResult,
+  type TsaPolicy,
+} from "../../../verifier/src/timestamp/index.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { createOpensslTsa, type OpensslTsa } from "../../helpers/openssl-tsa.js";
 import { startDevTsa, type DevTsa } from "../../helpers/tsa.js";
-import { agentPki, certificateFacts, checkpointCovering, type AgentPki, type CoveredEntry } from "../../helpers/tsa-evidence.js";
+import {
+  agentPki,
+  certificateFacts,
+  checkpointCovering,
+  type AgentPki,
+  type CoveredEntry,
+} from "../../helpers/tsa-evidence.js";
 import { serveTsa, type HttpTsa } from "../../helpers/tsa-http.js";
 
 let kms: LocalKms;
@@ -30,7 +42,12 @@ const DAY = 86_400_000;
 
 async function stampAll(text: string): Promise<{ tokens: Uint8Array[]; genTimes: number[] }> {
   const trusted = parseTsaBundle(devCaPem + ossl.caPem).trusted;
-  const outcomes = await requestCheckpointTimestamps(text, { urls: [dev.url + "/", osslHttp.url], trusted, timeoutMs: 5000, attempts: 2 });
+  const outcomes = await requestCheckpointTimestamps(text, {
+    urls: [dev.url + "/", osslHttp.url],
+    trusted,
+    timeoutMs: 5000,
+    attempts: 2,
+  });
   const got = outcomes.map((o) => {
     if (o.kind !== "token") throw new Error(`${o.url}: ${o.kind}`);
     return o;
@@ -76,7 +93,10 @@ const first = () => Math.min(...genTimes);
 
 async function revoked(at: number) {
   const cert = await pki.issue(new Date(first() - DAY), new Date(first() + 30 * DAY));
-  const crl = await pki.crl([{ cert, date: new Date(at), reason: x509.X509CrlReason.keyCompromise }], new Date(at + 1000));
+  const crl = await pki.crl(
+    [{ cert, date: new Date(at), reason: x509.X509CrlReason.keyCompromise }],
+    new Date(at + 1000),
+  );
   return { facts: await certificateFacts(cert.rawData, pki.ca, crl.rawData), now: new Date(at + 3_600_000) };
 }
 
@@ -87,12 +107,26 @@ async function expiring(notAfter: number) {
 }
 
 const cases: Case[] = [
-  { name: "revoked for keyCompromise", certificate: () => revoked(last() + 5000), tooEarly: () => revoked(first() - 10_000), noPoe: "REVOKED_NO_POE" },
-  { name: "expired", certificate: () => expiring(last() + 30_000), tooEarly: () => expiring(first() - 10_000), noPoe: "EXPIRED_NO_POE" },
+  {
+    name: "revoked for keyCompromise",
+    certificate: () => revoked(last() + 5000),
+    tooEarly: () => revoked(first() - 10_000),
+    noPoe: "REVOKED_NO_POE",
+  },
+  {
+    name: "expired",
+    certificate: () => expiring(last() + 30_000),
+    tooEarly: () => expiring(first() - 10_000),
+    noPoe: "EXPIRED_NO_POE",
+  },
 ];
 
 describe.each(cases)("a certificate $name after the operation", (c) => {
-  const run = async (t: Uint8Array[], tsa = both(), which: "certificate" | "tooEarly" = "certificate"): Promise<PastSignatureResult> => {
+  const run = async (
+    t: Uint8Array[],
+    tsa = both(),
+    which: "certificate" | "tooEarly" = "certificate",
+  ): Promise<PastSignatureResult> => {
     const { facts, now } = await c[which]();
     return validatePastSignature({ certificate: facts, evidence: evidence(t), tsa, now });
   };
@@ -103,7 +137,11 @@ describe.each(cases)("a certificate $name after the operation", (c) => {
     expect(r.control?.kind).toBe(c.name === "expired" ? "expiry" : "revocation");
     expect(r.tokens.map((t) => t.status)).toEqual(["accepted", "accepted"]);
     const earliest = genTimes.indexOf(first());
-    expect(r.decidingPoe).toMatchObject({ time: new Date(first()).toISOString(), token: earliest, checkpoint: { origin: "kakunin.test/log/issuer-1", size: 11 } });
+    expect(r.decidingPoe).toMatchObject({
+      time: new Date(first()).toISOString(),
+      token: earliest,
+      checkpoint: { origin: "kakunin.test/log/issuer-1", size: 11 },
+    });
     expect(r.decidingPoe!.tsa.name).toMatch(earliest === 0 ? /^CN=Kakunin Dev TSA/ : /^CN=OpenSSL Test TSA/);
     // Each TSA alone decides too.
     for (const t of tokens) expect((await run([t])).indication).toBe("PASSED");
@@ -115,12 +153,20 @@ describe.each(cases)("a certificate $name after the operation", (c) => {
 
   it("with a token from a TSA that is not pinned: INDETERMINATE (ERR_TSA_UNTRUSTED)", async () => {
     const r = await run([tokens[1]!], parseTsaBundle(devCaPem));
-    expect(r).toMatchObject({ indication: "INDETERMINATE", subIndication: c.noPoe, tokens: [{ status: "rejected", code: "ERR_TSA_UNTRUSTED" }] });
+    expect(r).toMatchObject({
+      indication: "INDETERMINATE",
+      subIndication: c.noPoe,
+      tokens: [{ status: "rejected", code: "ERR_TSA_UNTRUSTED" }],
+    });
   });
 
   it("with tokens over another checkpoint: INDETERMINATE (ERR_POE_IMPRINT)", async () => {
     const r = await run(otherTokens);
-    expect(r).toMatchObject({ indication: "INDETERMINATE", subIndication: c.noPoe, tokens: [{ code: "ERR_POE_IMPRINT" }, { code: "ERR_POE_IMPRINT" }] });
+    expect(r).toMatchObject({
+      indication: "INDETERMINATE",
+      subIndication: c.noPoe,
+      tokens: [{ code: "ERR_POE_IMPRINT" }, { code: "ERR_POE_IMPRINT" }],
+    });
   });
 
   it("with genTime after the revocation / expiry: INDETERMINATE", async () => {

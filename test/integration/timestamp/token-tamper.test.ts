@@ -17,7 +17,12 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestCheckpointTimestamps } from "../../../server/log/timestamping/request-timestamps.js";
-import { parseTsaBundle, readTimestampToken, validatePastSignature, type TsaPolicy } from "../../../verifier/src/timestamp/index.js";
+import {
+  parseTsaBundle,
+  readTimestampToken,
+  validatePastSignature,
+  type TsaPolicy,
+} from "../../../verifier/src/timestamp/index.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { createOpensslTsa, type OpensslTsa } from "../../helpers/openssl-tsa.js";
 import { startDevTsa, type DevTsa } from "../../helpers/tsa.js";
@@ -47,15 +52,22 @@ function ignorable(token: Uint8Array, signer: Uint8Array, at: number, mask: numb
     const name = layout.sid.children[0]!;
     const values: DerNode[] = name.children.flatMap((rdn) => rdn.children.map((atv) => atv.children[1]!));
     const value = values.find((v) => inNode(v, at));
-    if (value && at === value.start && STRING_TAGS.has(token[at]!) && STRING_TAGS.has(token[at]! ^ mask)) return "the string type of a sid issuer name attribute";
-    if (value && at >= value.contentStart && mask === 0x20 && isLetter(token[at]!)) return "the case of a letter in the sid issuer name";
+    if (value && at === value.start && STRING_TAGS.has(token[at]!) && STRING_TAGS.has(token[at]! ^ mask))
+      return "the string type of a sid issuer name attribute";
+    if (value && at >= value.contentStart && mask === 0x20 && isLetter(token[at]!))
+      return "the case of a letter in the sid issuer name";
   }
   return undefined;
 }
 
 async function judge(t: (typeof tokens)[number], der: Uint8Array) {
   return validatePastSignature({
-    certificate: { serial: "0101", notBefore: t.genTime - 86_400_000, notAfter: t.genTime + 30 * 86_400_000, revocation: { date: t.genTime + 60_000, reason: "keyCompromise" } },
+    certificate: {
+      serial: "0101",
+      notBefore: t.genTime - 86_400_000,
+      notAfter: t.genTime + 30 * 86_400_000,
+      revocation: { date: t.genTime + 60_000, reason: "keyCompromise" },
+    },
     evidence: [{ ...covered, tokens: [der] }],
     tsa: policy,
     now: new Date(t.genTime + 3_600_000),
@@ -70,11 +82,21 @@ beforeAll(async () => {
   const devTsa = await (await fetch(`${dev.url}/v1/public/tsa.pem`)).text();
   policy = parseTsaBundle(devCa + ossl.caPem);
   covered = await checkpointCovering(2, 5);
-  const outcomes = await requestCheckpointTimestamps(covered.checkpointText, { urls: [dev.url + "/", osslHttp.url], trusted: policy.trusted, timeoutMs: 5000, attempts: 2 });
+  const outcomes = await requestCheckpointTimestamps(covered.checkpointText, {
+    urls: [dev.url + "/", osslHttp.url],
+    trusted: policy.trusted,
+    timeoutMs: 5000,
+    attempts: 2,
+  });
   const signers = [parseTsaBundle(devTsa).trusted[0]!, parseTsaBundle(ossl.tsaPem).trusted[0]!];
   outcomes.forEach((o, i) => {
     if (o.kind !== "token") throw new Error(`${o.url}: ${o.kind}`);
-    tokens.push({ name: i === 0 ? "dev TSA" : "openssl", der: o.token, signer: signers[i]!, genTime: o.genTime.getTime() });
+    tokens.push({
+      name: i === 0 ? "dev TSA" : "openssl",
+      der: o.token,
+      signer: signers[i]!,
+      genTime: o.genTime.getTime(),
+    });
   });
 });
 
@@ -99,7 +121,9 @@ describe("a flipped byte of a real token", () => {
     const caseFlipped = new Uint8Array(devToken.der);
     caseFlipped[letter]! ^= 0x20;
     expect((await judge(devToken, caseFlipped)).indication).toBe("PASSED");
-    const ca = tokenLayout(osslToken.der).certificates!.children.find((c) => !same(osslToken.der.subarray(c.start, c.end), osslToken.signer))!;
+    const ca = tokenLayout(osslToken.der).certificates!.children.find(
+      (c) => !same(osslToken.der.subarray(c.start, c.end), osslToken.signer),
+    )!;
     const caFlipped = new Uint8Array(osslToken.der);
     caFlipped[ca.end - 1]! ^= 0x01; // inside the CA copy's own signature
     expect((await judge(osslToken, caFlipped)).indication).toBe("PASSED");
@@ -122,14 +146,19 @@ describe("a flipped byte of a real token", () => {
 
   it("fast-check: any byte, any XOR mask, either token: PASSED only where ignorable", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 1 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 255 }), async (which, where, mask) => {
-        const t = tokens[which]!;
-        const at = Math.floor(where * t.der.length);
-        const der = new Uint8Array(t.der);
-        der[at]! ^= mask;
-        const r = await judge(t, der);
-        return r.indication !== "PASSED" || ignorable(t.der, t.signer, at, mask) !== undefined;
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 1 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 255 }),
+        async (which, where, mask) => {
+          const t = tokens[which]!;
+          const at = Math.floor(where * t.der.length);
+          const der = new Uint8Array(t.der);
+          der[at]! ^= mask;
+          const r = await judge(t, der);
+          return r.indication !== "PASSED" || ignorable(t.der, t.signer, at, mask) !== undefined;
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -20,8 +20,14 @@ const outputs: { args: string[]; r: CliResult; mints: boolean }[] = [];
 const minted: string[] = [];
 
 /** kakunin with the suite's config file; every output is kept for the token scan at the end. */
-async function kakunin(args: string[], opts: { env?: Record<string, string | undefined>; input?: string; mints?: boolean } = {}): Promise<CliResult> {
-  const r = await runBin(KAKUNIN_BIN, ["--config", config, ...args], { env: { KAKUNIN_TOKEN: undefined, ...opts.env }, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+async function kakunin(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; input?: string; mints?: boolean } = {},
+): Promise<CliResult> {
+  const r = await runBin(KAKUNIN_BIN, ["--config", config, ...args], {
+    env: { KAKUNIN_TOKEN: undefined, ...opts.env },
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+  });
   outputs.push({ args, r, mints: !!opts.mints });
   return r;
 }
@@ -46,7 +52,8 @@ describe("kakunin CLI", () => {
   it("prints help with every command and the exit codes", async () => {
     const r = await kakunin(["--help"]);
     expect(r.code).toBe(0);
-    for (const c of ["profile", "issuers", "agents", "tokens", "sign", "receipt", "export", "checkpoint", "completion"]) expect(r.stdout).toContain(c);
+    for (const c of ["profile", "issuers", "agents", "tokens", "sign", "receipt", "export", "checkpoint", "completion"])
+      expect(r.stdout).toContain(c);
     expect(r.stdout).toMatch(/Exit codes: 0 ok/);
   });
 
@@ -83,7 +90,10 @@ describe("kakunin CLI", () => {
   });
 
   it("prints an issuer token only from issuers create, and an agent token from tokens create", async () => {
-    const r = await kakunin(["--json", "issuers", "create", "Other Ltd"], { env: { KAKUNIN_TOKEN: server.operatorToken }, mints: true });
+    const r = await kakunin(["--json", "issuers", "create", "Other Ltd"], {
+      env: { KAKUNIN_TOKEN: server.operatorToken },
+      mints: true,
+    });
     expect(r.code, r.stderr).toBe(0);
     minted.push(json(r).token);
     expect(json(r).token).toMatch(/^kkn_iss_/);
@@ -96,29 +106,69 @@ describe("kakunin CLI", () => {
   it("signs a file and stdin into receipts that kakunin-verify accepts, also through a pipe", async () => {
     await writeFile(join(dir, "ca.pem"), await (await fetch(`${server.url}/v1/public/ca.pem`)).text());
     await writeFile(join(dir, "payload.bin"), Buffer.from([0, 1, 2, 250, 255]));
-    const fromFile = await kakunin(["--profile", "acme", "--json", "sign", agentId, join(dir, "payload.bin"), "-o", join(dir, "r1.json")]);
+    const fromFile = await kakunin([
+      "--profile",
+      "acme",
+      "--json",
+      "sign",
+      agentId,
+      join(dir, "payload.bin"),
+      "-o",
+      join(dir, "r1.json"),
+    ]);
     expect(fromFile.code, fromFile.stderr).toBe(0);
     expect(json(fromFile)).toMatchObject({ seq: 1, receipt: join(dir, "r1.json") });
-    const v1 = await runBin(VERIFY_BIN, ["receipt", join(dir, "r1.json"), "--ca", join(dir, "ca.pem"), "--payload", join(dir, "payload.bin")]);
+    const v1 = await runBin(VERIFY_BIN, [
+      "receipt",
+      join(dir, "r1.json"),
+      "--ca",
+      join(dir, "ca.pem"),
+      "--payload",
+      join(dir, "payload.bin"),
+    ]);
     expect(v1.code, v1.stdout + v1.stderr).toBe(0);
 
     await writeFile(join(dir, "p.json"), '{"amount":"100.00","action":"transfer"}');
-    const stdin = await kakunin(["--profile", "acme", "sign", agentId, "--payload-json", "--content-type", "application/json"], { input: '{"action":"transfer","amount":"100.00"}' });
+    const stdin = await kakunin(
+      ["--profile", "acme", "sign", agentId, "--payload-json", "--content-type", "application/json"],
+      { input: '{"action":"transfer","amount":"100.00"}' },
+    );
     expect(stdin.code, stdin.stderr).toBe(0);
     expect(JSON.parse(stdin.stdout).format).toBe("kakunin-receipt/1");
     await writeFile(join(dir, "r2.json"), stdin.stdout);
-    const v2 = await runBin(VERIFY_BIN, ["receipt", join(dir, "r2.json"), "--ca", join(dir, "ca.pem"), "--payload-json", join(dir, "p.json")]);
+    const v2 = await runBin(VERIFY_BIN, [
+      "receipt",
+      join(dir, "r2.json"),
+      "--ca",
+      join(dir, "ca.pem"),
+      "--payload-json",
+      join(dir, "p.json"),
+    ]);
     expect(v2.code, v2.stdout + v2.stderr).toBe(0);
 
     // kakunin sign … | kakunin-verify receipt - (the README's pipe), in a real shell
-    const pipe = execFileSync("sh", ["-c", `printf 'hello' | "${process.execPath}" "${KAKUNIN_BIN}" --config "${config}" --profile acme sign ${agentId} | "${process.execPath}" "${VERIFY_BIN}" receipt - --ca "${join(dir, "ca.pem")}" --json`], { encoding: "utf8", env: { ...process.env, KAKUNIN_TOKEN: "" } });
+    const pipe = execFileSync(
+      "sh",
+      [
+        "-c",
+        `printf 'hello' | "${process.execPath}" "${KAKUNIN_BIN}" --config "${config}" --profile acme sign ${agentId} | "${process.execPath}" "${VERIFY_BIN}" receipt - --ca "${join(dir, "ca.pem")}" --json`,
+      ],
+      { encoding: "utf8", env: { ...process.env, KAKUNIN_TOKEN: "" } },
+    );
     expect(JSON.parse(pipe).verdict).toBe("PASSED");
   });
 
   it("rebuilds a verifiable receipt with receipt get, and a tampered one fails", async () => {
     const r = await kakunin(["--profile", "acme", "receipt", "get", "1", "-o", join(dir, "r1b.json")]);
     expect(r.code, r.stderr).toBe(0);
-    const v = await runBin(VERIFY_BIN, ["receipt", join(dir, "r1b.json"), "--ca", join(dir, "ca.pem"), "--payload", join(dir, "payload.bin")]);
+    const v = await runBin(VERIFY_BIN, [
+      "receipt",
+      join(dir, "r1b.json"),
+      "--ca",
+      join(dir, "ca.pem"),
+      "--payload",
+      join(dir, "payload.bin"),
+    ]);
     expect(v.code, v.stdout).toBe(0);
     const tampered = JSON.parse(await readFile(join(dir, "r1b.json"), "utf8"));
     tampered.entry.seq = 7;
@@ -148,13 +198,24 @@ describe("kakunin CLI", () => {
     const missing = await kakunin(["--profile", "acme", "agents", "show", "agt_00000000000000000000000000000000"]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toMatch(/ERR_AGENT_NOT_FOUND: .*not found.*HTTP 404/);
-    const conflict = await kakunin(["--profile", "acme", "--json", "agents", "revoke", agentId, "--reason", "superseded"]);
+    const conflict = await kakunin([
+      "--profile",
+      "acme",
+      "--json",
+      "agents",
+      "revoke",
+      agentId,
+      "--reason",
+      "superseded",
+    ]);
     expect(conflict.code).toBe(5);
     expect(JSON.parse(conflict.stderr).error).toMatchObject({ code: "ERR_ALREADY_REVOKED", status: 409 });
     const invalid = await kakunin(["--profile", "acme", "agents", "show", "not-an-id"]);
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/ERR_VALIDATION: .*\(field id\)/);
-    const badToken = await kakunin(["--profile", "acme", "agents", "list"], { env: { KAKUNIN_TOKEN: "kkn_iss_not-a-real-token" } });
+    const badToken = await kakunin(["--profile", "acme", "agents", "list"], {
+      env: { KAKUNIN_TOKEN: "kkn_iss_not-a-real-token" },
+    });
     expect(badToken.code).toBe(3);
     expect(badToken.stderr).toContain("ERR_UNAUTHORIZED");
     const wrongRole = await kakunin(["--profile", "op", "agents", "list"]);
@@ -163,7 +224,9 @@ describe("kakunin CLI", () => {
     expect(exportRole.code).toBe(3);
     expect(exportRole.stderr).toContain("ERR_FORBIDDEN");
     await expect(stat(join(dir, "never.ndjson.part"))).rejects.toThrow();
-    const down = await kakunin(["--url", "http://127.0.0.1:9", "--retries", "0", "agents", "list"], { env: { KAKUNIN_TOKEN: "kkn_iss_x" } });
+    const down = await kakunin(["--url", "http://127.0.0.1:9", "--retries", "0", "agents", "list"], {
+      env: { KAKUNIN_TOKEN: "kkn_iss_x" },
+    });
     expect(down.code).toBe(6);
     expect(down.stderr).toMatch(/ERR_NETWORK/);
     const usage = await kakunin(["agents", "revoke", agentId, "--reason", "because"]);
@@ -187,7 +250,15 @@ describe("kakunin CLI", () => {
   it("completes commands and subcommands in bash", async () => {
     const script = (await kakunin(["completion", "bash"])).stdout;
     await writeFile(join(dir, "kakunin.bash"), script);
-    const complete = (line: string) => execFileSync("bash", ["-c", `source "${join(dir, "kakunin.bash")}"; COMP_WORDS=(${line}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _kakunin; echo "\${COMPREPLY[*]}"`], { encoding: "utf8" }).trim();
+    const complete = (line: string) =>
+      execFileSync(
+        "bash",
+        [
+          "-c",
+          `source "${join(dir, "kakunin.bash")}"; COMP_WORDS=(${line}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _kakunin; echo "\${COMPREPLY[*]}"`,
+        ],
+        { encoding: "utf8" },
+      ).trim();
     expect(complete("kakunin ag")).toBe("agents");
     expect(complete("kakunin agents r").split(" ").sort()).toEqual(["revoke", "rotate"]);
     expect(complete("kakunin export --pa")).toBe("--payloads");
@@ -200,7 +271,9 @@ describe("kakunin CLI", () => {
     for (const { args, r, mints } of outputs) {
       if (mints) continue;
       for (const s of secrets) {
-        expect(r.stdout.includes(s) || r.stderr.includes(s), `token in output of kakunin ${args.join(" ")}`).toBe(false);
+        expect(r.stdout.includes(s) || r.stderr.includes(s), `token in output of kakunin ${args.join(" ")}`).toBe(
+          false,
+        );
       }
     }
   });

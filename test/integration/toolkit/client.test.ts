@@ -59,19 +59,33 @@ describe("@kakunin/client", () => {
     expect(forbidden).toMatchObject({ code: "ERR_FORBIDDEN", status: 403 });
     const streamed = await op.exportLog().catch((e) => e); // the streamed route reports problems the same way
     expect(streamed).toMatchObject({ code: "ERR_FORBIDDEN", status: 403 });
-    const down = await createKakuninClient({ baseUrl: "http://127.0.0.1:9", retry: { retries: 0 } }).health().catch((e) => e);
+    const down = await createKakuninClient({ baseUrl: "http://127.0.0.1:9", retry: { retries: 0 } })
+      .health()
+      .catch((e) => e);
     expect(down).toMatchObject({ code: "ERR_NETWORK", status: 0 });
   });
 
   it("retries a real 503 (the KMS is down) as Retry-After asks, then raises it", async () => {
     const ownKms = await startLocalKms();
-    const own = await startServer({ kmsEndpoint: ownKms.endpoint }).catch(async (e) => { await ownKms.stop(); throw e; });
+    const own = await startServer({ kmsEndpoint: ownKms.endpoint }).catch(async (e) => {
+      await ownKms.stop();
+      throw e;
+    });
     try {
       const waits: number[] = [];
       const op = createKakuninClient({ baseUrl: own.url, token: own.operatorToken });
       const issuer = await op.createIssuer("Unavailable SA");
       await ownKms.stop(); // registration now needs a KMS that does not answer
-      const iss = createKakuninClient({ baseUrl: own.url, token: issuer.token, retry: { retries: 2, sleep: async (ms) => { waits.push(ms); } } });
+      const iss = createKakuninClient({
+        baseUrl: own.url,
+        token: issuer.token,
+        retry: {
+          retries: 2,
+          sleep: async (ms) => {
+            waits.push(ms);
+          },
+        },
+      });
       const err = await iss.createAgent("never").catch((e) => e);
       expect(err).toBeInstanceOf(KakuninApiError);
       expect(err).toMatchObject({ code: "ERR_KMS_UNAVAILABLE", status: 503 });
@@ -94,12 +108,26 @@ describe("retry policy (scripted HTTP peer)", () => {
   beforeAll(async () => {
     peer = createServer((req, res) => {
       let body = "";
-      req.on("data", (c) => { body += c; }).on("end", () => {
-        bodies.push(body);
-        const step = script.shift() ?? { status: 200 };
-        res.writeHead(step.status, { "content-type": "application/json", ...step.headers });
-        res.end(step.status === 200 ? '{"status":"ok","time":"now"}' : JSON.stringify({ type: "about:blank", title: "x", status: step.status, detail: "later", code: "ERR_OVERLOADED" }));
-      });
+      req
+        .on("data", (c) => {
+          body += c;
+        })
+        .on("end", () => {
+          bodies.push(body);
+          const step = script.shift() ?? { status: 200 };
+          res.writeHead(step.status, { "content-type": "application/json", ...step.headers });
+          res.end(
+            step.status === 200
+              ? '{"status":"ok","time":"now"}'
+              : JSON.stringify({
+                  type: "about:blank",
+                  title: "x",
+                  status: step.status,
+                  detail: "later",
+                  code: "ERR_OVERLOADED",
+                }),
+          );
+        });
     });
     await new Promise<void>((r) => peer.listen(0, "127.0.0.1", r));
     url = `http://127.0.0.1:${(peer.address() as AddressInfo).port}`;
@@ -114,8 +142,17 @@ describe("retry policy (scripted HTTP peer)", () => {
       { status: 503 },
     ];
     bodies.length = 0;
-    const f = retryingFetch({ retries: 3, maxDelayMs: 5_000, baseDelayMs: 100, sleep: async (ms) => { waits.push(ms); } });
-    const res = await f(new Request(`${url}/x`, { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json" } }));
+    const f = retryingFetch({
+      retries: 3,
+      maxDelayMs: 5_000,
+      baseDelayMs: 100,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    const res = await f(
+      new Request(`${url}/x`, { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json" } }),
+    );
     expect(res.status).toBe(200);
     expect(waits).toEqual([2000, 5000, 400]); // 2 s; an hour capped to 5 s; no header → 100·2²
     expect(bodies).toEqual(Array(4).fill('{"a":1}'));
@@ -131,7 +168,9 @@ describe("retry policy (scripted HTTP peer)", () => {
 
   it("does not retry other errors", async () => {
     script = [{ status: 500 }, { status: 200 }];
-    const err = await createKakuninClient({ baseUrl: url, retry: { sleep: async () => undefined } }).health().catch((e) => e);
+    const err = await createKakuninClient({ baseUrl: url, retry: { sleep: async () => undefined } })
+      .health()
+      .catch((e) => e);
     expect(err).toMatchObject({ status: 500 });
     expect(script.length).toBe(1);
   });

@@ -9,7 +9,12 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 
 const { Document, Spectral } = spectralCore;
 
-export interface LintFinding { code: string; severity: "error" | "warning" | "info" | "hint"; path: string; message: string }
+export interface LintFinding {
+  code: string;
+  severity: "error" | "warning" | "info" | "hint";
+  path: string;
+  message: string;
+}
 
 const SEVERITY = ["error", "warning", "info", "hint"] as const;
 
@@ -18,7 +23,12 @@ export async function spectralOas(doc: unknown): Promise<LintFinding[]> {
   const spectral = new Spectral();
   spectral.setRuleset(oas as spectralCore.RulesetDefinition);
   const results = await spectral.run(new Document(JSON.stringify(doc, null, 2), spectralParsers.Json, "openapi.json"));
-  return results.map((r) => ({ code: String(r.code), severity: SEVERITY[r.severity] ?? "error", path: r.path.join("."), message: r.message }));
+  return results.map((r) => ({
+    code: String(r.code),
+    severity: SEVERITY[r.severity] ?? "error",
+    path: r.path.join("."),
+    message: r.message,
+  }));
 }
 
 /** Errors of the OpenAPI JSON schema for the document's version (empty when valid). */

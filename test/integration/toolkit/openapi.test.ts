@@ -9,7 +9,10 @@ import { startServer, type RunningServer } from "../../helpers/server.js";
 import { openApiSchemaErrors, spectralOas } from "./openapi-checks.js";
 
 type Operation = {
-  operationId?: string; summary?: string; description?: string; tags?: string[];
+  operationId?: string;
+  summary?: string;
+  description?: string;
+  tags?: string[];
   requestBody?: { content?: Record<string, { example?: unknown }> };
   responses?: Record<string, { content?: Record<string, { example?: unknown }> }>;
   parameters?: { name: string; in: string; required?: boolean }[];
@@ -21,7 +24,9 @@ let server: RunningServer;
 let doc: Doc;
 
 function operations(d: Doc): [string, Operation][] {
-  return Object.entries(d.paths).flatMap(([path, item]) => Object.entries(item).map(([m, op]) => [`${m.toUpperCase()} ${path}`, op] as [string, Operation]));
+  return Object.entries(d.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([m, op]) => [`${m.toUpperCase()} ${path}`, op] as [string, Operation]),
+  );
 }
 
 beforeAll(async () => {
@@ -66,7 +71,8 @@ describe("GET /openapi.json", () => {
 
   it("gives every JSON request body and every non-binary success and error response an example", () => {
     for (const [where, op] of operations(doc)) {
-      for (const [type, media] of Object.entries(op.requestBody?.content ?? {})) expect(media.example, `${where} request ${type}`).toBeDefined();
+      for (const [type, media] of Object.entries(op.requestBody?.content ?? {}))
+        expect(media.example, `${where} request ${type}`).toBeDefined();
       for (const [status, res] of Object.entries(op.responses ?? {})) {
         for (const [type, media] of Object.entries(res.content ?? {})) {
           if (type === "application/pkix-crl") continue; // DER bytes: no meaningful JSON example
@@ -99,6 +105,13 @@ describe("the checks catch the defects the issue reported", () => {
     op.tags = ["undeclared"];
     op.requestBody!.content!["application/json"]!.example = { name: 42 };
     const codes = (await spectralOas(broken)).map((f) => f.code);
-    expect(codes).toEqual(expect.arrayContaining(["operation-operationId", "operation-description", "operation-tag-defined", "oas3-valid-media-example"]));
+    expect(codes).toEqual(
+      expect.arrayContaining([
+        "operation-operationId",
+        "operation-description",
+        "operation-tag-defined",
+        "oas3-valid-media-example",
+      ]),
+    );
   });
 });

@@ -8,7 +8,19 @@ export const VERIFY_BIN = `${ROOT}verifier/bin/kakunin-verify.js`;
 
 export type CliResult = ProcessResult;
 
-export function runBin(bin: string, args: string[], opts: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string } = {}): Promise<CliResult> {
-  const env = Object.fromEntries(Object.entries({ ...process.env, ...opts.env }).filter(([k, v]) => v !== undefined && !(k.startsWith("KAKUNIN_") && !(opts.env && k in opts.env))));
-  return runProcess(process.execPath, [bin, ...args], { env: env as Record<string, string>, cwd: opts.cwd ?? ROOT, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+export function runBin(
+  bin: string,
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string } = {},
+): Promise<CliResult> {
+  const env = Object.fromEntries(
+    Object.entries({ ...process.env, ...opts.env }).filter(
+      ([k, v]) => v !== undefined && !(k.startsWith("KAKUNIN_") && !(opts.env && k in opts.env)),
+    ),
+  );
+  return runProcess(process.execPath, [bin, ...args], {
+    env: env as Record<string, string>,
+    cwd: opts.cwd ?? ROOT,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+  });
 }

@@ -32,20 +32,44 @@ const OTHER = "iss_other";
 /** A v1-shaped entry, serialised as the server stores it: JCS key order, then hash and sig. */
 function entry(issuer: string, seq: number): Record<string, unknown> {
   const e = {
-    agent: "agt_1", issuer, payloadHash: createHash("sha256").update(`p${seq}`).digest("hex"),
-    prevHash: ZERO_HASH, seq, signer: { alg: "RSASSA_PSS_SHA_256", cert: "01", key: "arn:k" },
-    time: "2026-12-02T18:00:00.000Z", type: "agent.operation", v: 1,
+    agent: "agt_1",
+    issuer,
+    payloadHash: createHash("sha256").update(`p${seq}`).digest("hex"),
+    prevHash: ZERO_HASH,
+    seq,
+    signer: { alg: "RSASSA_PSS_SHA_256", cert: "01", key: "arn:k" },
+    time: "2026-12-02T18:00:00.000Z",
+    type: "agent.operation",
+    v: 1,
   };
-  return { ...e, hash: createHash("sha256").update(JSON.stringify(e)).digest("hex"), sig: Buffer.from(`sig${seq}`).toString("base64") };
+  return {
+    ...e,
+    hash: createHash("sha256").update(JSON.stringify(e)).digest("hex"),
+    sig: Buffer.from(`sig${seq}`).toString("base64"),
+  };
 }
 
 async function addEntries(db: Kysely<any>, issuer: string, from: number, to: number): Promise<void> {
   const rows = [];
   for (let s = from; s < to; s++) {
     const e = entry(issuer, s);
-    rows.push({ issuer_id: issuer, seq: s, hash: e.hash, prev_hash: e.prevHash, type: e.type, agent_id: "agt_1", signer_cert: "01", time: e.time, body: JSON.stringify(e) });
+    rows.push({
+      issuer_id: issuer,
+      seq: s,
+      hash: e.hash,
+      prev_hash: e.prevHash,
+      type: e.type,
+      agent_id: "agt_1",
+      signer_cert: "01",
+      time: e.time,
+      body: JSON.stringify(e),
+    });
   }
-  for (let i = 0; i < rows.length; i += 200) await db.insertInto("entries").values(rows.slice(i, i + 200)).execute();
+  for (let i = 0; i < rows.length; i += 200)
+    await db
+      .insertInto("entries")
+      .values(rows.slice(i, i + 200))
+      .execute();
 }
 
 const kinds = await databaseKinds("tree integrator");
@@ -70,7 +94,13 @@ describe.each(kinds)("tree integrator on %s", (kind) => {
     db = handle.db as unknown as Kysely<LogDb>;
     store = new KyselyLogStore(handle);
     const raw = handle.db as unknown as Kysely<any>;
-    await raw.insertInto("issuers").values([{ id: ISSUER, name: "t", created_at: "x" }, { id: OTHER, name: "o", created_at: "x" }]).execute();
+    await raw
+      .insertInto("issuers")
+      .values([
+        { id: ISSUER, name: "t", created_at: "x" },
+        { id: OTHER, name: "o", created_at: "x" },
+      ])
+      .execute();
   });
 
   afterAll(async () => {
@@ -97,7 +127,13 @@ describe.each(kinds)("tree integrator on %s", (kind) => {
       await verifyInclusion(i, 300, leaves[i]!, await buildProof(inclusionPlan(i, 300), tree), root);
     }
     for (const m of [1, 7, 256, 257, 299]) {
-      await verifyConsistency(m, 300, await rootOfLeafHashes(leaves.slice(0, m)), root, await buildProof(consistencyPlan(m, 300), tree));
+      await verifyConsistency(
+        m,
+        300,
+        await rootOfLeafHashes(leaves.slice(0, m)),
+        root,
+        await buildProof(consistencyPlan(m, 300), tree),
+      );
     }
     // The other issuer's tree is separate.
     expect((await integrate(store, OTHER)).size).toBe(5);
@@ -117,7 +153,11 @@ describe.each(kinds)("tree integrator on %s", (kind) => {
     await addEntries(raw, ISSUER, 301, 303); // 300 is missing
     await expect(integrate(store, ISSUER)).rejects.toBeInstanceOf(TreeIntegrationError);
     expect((await store.treeNodes(ISSUER).head())!.size).toBe(300);
-    const count = await db.selectFrom("tree_nodes").select((eb) => eb.fn.countAll().as("n")).where("issuer_id", "=", ISSUER).executeTakeFirstOrThrow();
+    const count = await db
+      .selectFrom("tree_nodes")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("issuer_id", "=", ISSUER)
+      .executeTakeFirstOrThrow();
     // Exactly the full subtrees of a 300-leaf tree: sum of floor(300 / 2^L) over levels.
     let full = 0;
     for (let span = 1; span <= 300; span *= 2) full += Math.floor(300 / span);

@@ -26,7 +26,14 @@ const box = cliSandbox("kakunin-hardening-real-");
 const enc = new TextEncoder();
 
 async function ok(method: string, path: string, token: string, body?: unknown): Promise<Json> {
-  const res = await fetch(srv.url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(srv.url + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   try {
@@ -70,14 +77,33 @@ describe("real receipts", () => {
   });
   it("a forged entry with an attacker certificate carrying the real serial is FAILED", async () => {
     const real = new x509.X509Certificate(early.certificates[0]);
-    const keys = (await webcrypto.subtle.generateKey({ name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-    const caKeys = (await webcrypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey(
+      { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    )) as CryptoKeyPair;
+    const caKeys = (await webcrypto.subtle.generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    )) as CryptoKeyPair;
     const forged = await x509.X509CertificateGenerator.create({
-      serialNumber: real.serialNumber, subject: real.subject, issuer: real.issuer, notBefore: real.notBefore, notAfter: real.notAfter,
-      publicKey: keys.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, extensions: [...real.extensions],
+      serialNumber: real.serialNumber,
+      subject: real.subject,
+      issuer: real.issuer,
+      notBefore: real.notBefore,
+      notAfter: real.notAfter,
+      publicKey: keys.publicKey,
+      signingKey: caKeys.privateKey,
+      signingAlgorithm: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      extensions: [...real.extensions],
     });
     const entry = await resign({ ...early.entry, payloadHash: "e".repeat(64) }, { keys } as any);
-    const rc = { ...early, entry, certificates: [early.certificates[0], forged.toString("pem"), ...early.certificates.slice(1)] };
+    const rc = {
+      ...early,
+      entry,
+      certificates: [early.certificates[0], forged.toString("pem"), ...early.certificates.slice(1)],
+    };
     const r = await verifyReceipt(rc, { trust: trust() });
     expect(r.verdict).toBe("FAILED");
     expect(r.errors.map((e) => e.code)).toContain("ERR_CERT_PATH");
@@ -89,7 +115,9 @@ describe("a real export", () => {
   it("as served has no parse problem, and every byte flip in an entry or the checkpoint is never PASSED", async () => {
     const base = await verifyExport(lines, { trust: trust() });
     expect(base.errors.filter((e) => e.code === "ERR_MALFORMED")).toEqual([]);
-    const signed = lines.map((l, i) => (l.startsWith('{"kind":"entry"') || l.startsWith('{"kind":"checkpoint"') ? i : -1)).filter((i) => i >= 0);
+    const signed = lines
+      .map((l, i) => (l.startsWith('{"kind":"entry"') || l.startsWith('{"kind":"checkpoint"') ? i : -1))
+      .filter((i) => i >= 0);
     for (let k = 0; k < 40; k++) {
       const i = signed[(k * 7) % signed.length]!;
       const l = lines[i]!;
@@ -109,7 +137,11 @@ describe("a real export", () => {
     const at = text.indexOf('"kind":"entry"');
     const bytes = enc.encode(text);
     const badUtf8 = new Uint8Array([...bytes.slice(0, at), 0xe2, 0x28, ...bytes.slice(at)]);
-    for (const [name, input, field] of [["duplicate", enc.encode(dup.join("\n") + "\n"), "entry.payloadHash"], ["bom", enc.encode(bom.join("\n") + "\n"), "(line)"], ["utf8", badUtf8, "(line)"]] as const) {
+    for (const [name, input, field] of [
+      ["duplicate", enc.encode(dup.join("\n") + "\n"), "entry.payloadHash"],
+      ["bom", enc.encode(bom.join("\n") + "\n"), "(line)"],
+      ["utf8", badUtf8, "(line)"],
+    ] as const) {
       const r = await verifyExportBytes([input], { trust: trust() });
       expect(r.verdict, name).toBe("FAILED");
       expect(r.errors, name).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line: i + 1, field }));

@@ -14,7 +14,13 @@ import { join, resolve } from "node:path";
 import { DescribeKeyCommand, GetPublicKeyCommand } from "@aws-sdk/client-kms";
 import canonicalize from "canonicalize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { entryCanonicalBytes, verifyExport, verifyReceipt, type Report, type TrustAnchor } from "../../../verifier/src/index.js";
+import {
+  entryCanonicalBytes,
+  verifyExport,
+  verifyReceipt,
+  type Report,
+  type TrustAnchor,
+} from "../../../verifier/src/index.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 import { jcs, pssSign, sha256 } from "../../unit/verifier/fixtures/chain.js";
@@ -40,13 +46,30 @@ let ids: { issuerA: string; issuerB: string; a1: string; a2: string; b1: string 
 /** Serials: A1 before and after rotation, A2, the log signer. */
 let serials: { a1old: string; a1new: string; a2: string; log: string };
 /** seq of notable entries in A's chain. */
-let at: { rotated: number; revoked: number; a1Before: number[]; a1After: number[]; a2Before: number[]; withDetails: number; jsonPayload: number; b64Payload: number };
+let at: {
+  rotated: number;
+  revoked: number;
+  a1Before: number[];
+  a1After: number[];
+  a2Before: number[];
+  withDetails: number;
+  jsonPayload: number;
+  b64Payload: number;
+};
 let receipt: { json: Json; payload: unknown };
 
-async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+async function call(
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; json: any; text: string }> {
   const res = await fetch(srv.url + path, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
@@ -63,8 +86,13 @@ async function ok(method: string, path: string, token: string, body?: unknown) {
   if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
   return r;
 }
-const entries = (lines: readonly string[]) => lines.map((l) => JSON.parse(l)).filter((v) => v.kind === "entry").map((v) => v.entry as Json);
-const certLines = (lines: readonly string[]) => lines.map((l) => JSON.parse(l)).filter((v) => v.kind === "certificate") as Json[];
+const entries = (lines: readonly string[]) =>
+  lines
+    .map((l) => JSON.parse(l))
+    .filter((v) => v.kind === "entry")
+    .map((v) => v.entry as Json);
+const certLines = (lines: readonly string[]) =>
+  lines.map((l) => JSON.parse(l)).filter((v) => v.kind === "certificate") as Json[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kakunin-verifier-real-"));
@@ -76,12 +104,17 @@ beforeAll(async () => {
   const a2 = (await ok("POST", "/v1/agents", issA.token, { name: "payments-bot" })).json;
   const b1 = (await ok("POST", "/v1/agents", issB.token, { name: "courier-bot" })).json;
   ids = { issuerA: issA.id, issuerB: issB.id, a1: a1.id, a2: a2.id, b1: b1.id };
-  const op = (agent: string, body: Json, token = issA.token) => ok("POST", `/v1/agents/${agent}/operations`, token, body);
-  const opSeq = async (agent: string, body: Json, token = issA.token) => (await op(agent, body, token)).json.entry.seq as number;
+  const op = (agent: string, body: Json, token = issA.token) =>
+    ok("POST", `/v1/agents/${agent}/operations`, token, body);
+  const opSeq = async (agent: string, body: Json, token = issA.token) =>
+    (await op(agent, body, token)).json.entry.seq as number;
 
   const a1Before = [await opSeq(a1.id, { payload: { invoice: 1, amount: "12.50", currency: "EUR" } })];
   const a2Before = [await opSeq(a2.id, { payloadBase64: Buffer.from("pay 100 to ACME\n").toString("base64") })];
-  const withDetails = await opSeq(a1.id, { payloadBase64: Buffer.from([0, 1, 2, 250, 255]).toString("base64"), contentType: "application/octet-stream" });
+  const withDetails = await opSeq(a1.id, {
+    payloadBase64: Buffer.from([0, 1, 2, 250, 255]).toString("base64"),
+    contentType: "application/octet-stream",
+  });
   a1Before.push(withDetails);
   a2Before.push(await opSeq(a2.id, { payload: { transfer: { to: "ACME", cents: 10000 }, note: "Grüße ✓" } }));
   const rot = (await ok("POST", `/v1/agents/${a1.id}/rotate`, issA.token)).json;
@@ -106,10 +139,21 @@ beforeAll(async () => {
   const es = entries(A);
   const rotated = es.find((e) => e.type === "key.rotated")!;
   const revoked = es.find((e) => e.type === "certificate.revoked")!;
-  serials = { a1old: rot.rotation.oldSerial, a1new: rot.rotation.newSerial, a2: a2.certificate.serial, log: rotated.signer.cert };
+  serials = {
+    a1old: rot.rotation.oldSerial,
+    a1new: rot.rotation.newSerial,
+    a2: a2.certificate.serial,
+    log: rotated.signer.cert,
+  };
   at = {
-    rotated: rotated.seq, revoked: revoked.seq, a1Before, a1After, a2Before, withDetails,
-    jsonPayload: a1Before[0]!, b64Payload: a2Before[0]!,
+    rotated: rotated.seq,
+    revoked: revoked.seq,
+    a1Before,
+    a1After,
+    a2Before,
+    withDetails,
+    jsonPayload: a1Before[0]!,
+    b64Payload: a2Before[0]!,
   };
 }, 180_000);
 
@@ -135,7 +179,10 @@ function flipDerBit(pem: string): string {
   const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)![1]!;
   const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64");
   der[der.length >> 1]! ^= 0x01;
-  return `-----BEGIN ${label}-----\n${der.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END ${label}-----\n`;
+  return `-----BEGIN ${label}-----\n${der
+    .toString("base64")
+    .match(/.{1,64}/g)!
+    .join("\n")}\n-----END ${label}-----\n`;
 }
 /** Deletes entry `seq` and its payload line, as an attacker would. */
 function deleteEntryAndPayload(lines: readonly string[], seq: number): string[] {
@@ -198,7 +245,9 @@ describe("a real export (real server, real local KMS)", () => {
       expect(byserial.get(serial)!.keyState).toBe("Disabled");
       const d = await client.send(new DescribeKeyCommand({ KeyId: keyId }));
       expect(d.KeyMetadata?.KeyState).toBe("Disabled");
-      await expect(client.send(new GetPublicKeyCommand({ KeyId: keyId }))).rejects.toMatchObject({ name: "DisabledException" });
+      await expect(client.send(new GetPublicKeyCommand({ KeyId: keyId }))).rejects.toMatchObject({
+        name: "DisabledException",
+      });
     }
     client.destroy();
     expect(byserial.get(serials.a1old)!.status).toBe("superseded");
@@ -230,12 +279,31 @@ describe("a real export (real server, real local KMS)", () => {
     const pems = new Map(certLines(A).map((c) => [c.serial as string, c.pem as string]));
     const sample = [0, at.a1Before[0]!, at.a2Before[1]!, at.rotated, at.a1After[0]!, at.revoked, es.length - 1];
     const ossl = (entry: Json, name: string) => {
-      const pub = file(`${name}.pub.pem`, new X509Certificate(pems.get(entry.signer.cert)!).publicKey.export({ type: "spki", format: "pem" }) as string);
+      const pub = file(
+        `${name}.pub.pem`,
+        new X509Certificate(pems.get(entry.signer.cert)!).publicKey.export({ type: "spki", format: "pem" }) as string,
+      );
       const msg = join(dir, `${name}.jcs`);
       writeFileSync(msg, entryCanonicalBytes(entry as never));
       const sig = join(dir, `${name}.sig`);
       writeFileSync(sig, Buffer.from(entry.sig, "base64"));
-      const r = spawnSync("openssl", ["dgst", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-verify", pub, "-signature", sig, msg], { encoding: "utf8" });
+      const r = spawnSync(
+        "openssl",
+        [
+          "dgst",
+          "-sha256",
+          "-sigopt",
+          "rsa_padding_mode:pss",
+          "-sigopt",
+          "rsa_pss_saltlen:32",
+          "-verify",
+          pub,
+          "-signature",
+          sig,
+          msg,
+        ],
+        { encoding: "utf8" },
+      );
       return r.status === 0 && r.stdout.includes("Verified OK");
     };
     for (const seq of sample) {
@@ -244,9 +312,11 @@ describe("a real export (real server, real local KMS)", () => {
       // And both reject the same single-bit change in the signed bytes.
       const bad = { ...e, time: t.flipBitKeepAlphabet(e.time, e.time.length - 2) };
       expect(ossl(bad, `bad${seq}`), `openssl on tampered seq ${seq}`).toBe(false);
-      const r = await verify(t.editEntry(A, seq, (x) => {
-        x.time = bad.time;
-      }));
+      const r = await verify(
+        t.editEntry(A, seq, (x) => {
+          x.time = bad.time;
+        }),
+      );
       expect(codesAt(r, seq)).toContain("ERR_HASH_MISMATCH");
     }
     expect((await verify(A)).verdict).toBe("PASSED");
@@ -257,19 +327,46 @@ describe("a real export (real server, real local KMS)", () => {
     const good = await verifyReceipt(receipt.json, { trust: pinned(), payload: { json: receipt.payload } });
     expect(good.errors).toEqual([]);
     expect(good.verdict).toBe("PASSED");
-    const bad = await verifyReceipt(JSON.stringify(receipt.json), { trust: { caCertificate: caPem }, payload: { json: { invoice: 3, final: false } } });
+    const bad = await verifyReceipt(JSON.stringify(receipt.json), {
+      trust: { caCertificate: caPem },
+      payload: { json: { invoice: 3, final: false } },
+    });
     expect(bad.verdict).toBe("FAILED");
     expect(bad.errors.map((e) => e.code)).toEqual(["ERR_PAYLOAD_MISMATCH"]);
     expect(bad.findings[0]?.reason).toBe("PAYLOAD_MISMATCH");
     const p = file("receipt.json", JSON.stringify(receipt.json));
-    expect(cli("receipt", p, "--ca-fingerprint", caFp, "--payload-json", file("payload.json", JSON.stringify(receipt.payload))).status).toBe(0);
+    expect(
+      cli(
+        "receipt",
+        p,
+        "--ca-fingerprint",
+        caFp,
+        "--payload-json",
+        file("payload.json", JSON.stringify(receipt.payload)),
+      ).status,
+    ).toBe(0);
     expect(cli("receipt", p, "--ca-fingerprint", caFp, "--payload-json", file("payload2.json", "[1]")).status).toBe(1);
   });
 });
 
 describe("tamper matrix over the real export", () => {
   const T = () => at.withDetails; // an A1 operation with details, signed by the key later rotated out and disabled
-  const entryFields = ["v", "seq", "time", "type", "issuer", "agent", "signer.cert", "signer.key", "signer.alg", "payloadHash", "prevHash", "details.contentType", "hash", "sig"];
+  const entryFields = [
+    "v",
+    "seq",
+    "time",
+    "type",
+    "issuer",
+    "agent",
+    "signer.cert",
+    "signer.key",
+    "signer.alg",
+    "payloadHash",
+    "prevHash",
+    "details.contentType",
+    "hash",
+    "sig",
+  ];
   const expected: Record<string, { code: string; seq?: (s: number) => number }> = {
     v: { code: "ERR_MALFORMED" }, // v must be 1: a shape error, named with its line
     seq: { code: "ERR_CHAIN_BROKEN", seq: (s) => s ^ 1 },
@@ -295,10 +392,13 @@ describe("tamper matrix over the real export", () => {
       const exp = expected[field]!;
       if (exp.code === "ERR_MALFORMED") {
         expect(r.verdict).toBe("FAILED");
-        expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line: t.entryIndex(A, seq) + 1, field: `entry.${field}` }));
+        expect(r.errors).toContainEqual(
+          expect.objectContaining({ code: "ERR_MALFORMED", line: t.entryIndex(A, seq) + 1, field: `entry.${field}` }),
+        );
       } else expectDetected(r, exp.code, exp.seq ? exp.seq(seq) : seq);
       // Every change to the signed bytes is also a hash mismatch (except hash/sig themselves and v).
-      if (!["v", "hash", "sig"].includes(field)) expect(codesAt(r, exp.seq ? exp.seq(seq) : seq)).toContain("ERR_HASH_MISMATCH");
+      if (!["v", "hash", "sig"].includes(field))
+        expect(codesAt(r, exp.seq ? exp.seq(seq) : seq)).toContain("ERR_HASH_MISMATCH");
     });
   }
   it("one bit flipped in a lifecycle entry's details (key.rotated newCert) → ERR_HASH_MISMATCH at its seq", async () => {
@@ -307,17 +407,21 @@ describe("tamper matrix over the real export", () => {
 
   it("one bit flipped in a certificate line's PEM (inside its DER) → ERR_CERT_PATH, and its entries fail", async () => {
     const i = A.findIndex((l) => l.includes(`"serial":"${serials.a1old}"`));
-    const r = await verify(t.editLine(A, i, (v) => {
-      v.pem = flipDerBit(v.pem);
-    }));
+    const r = await verify(
+      t.editLine(A, i, (v) => {
+        v.pem = flipDerBit(v.pem);
+      }),
+    );
     expect(r.verdict).toBe("FAILED");
     expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CERT_PATH", line: i + 1 }));
     for (const s of at.a1Before) expect(r.findings.find((f) => f.seq === s)?.verdict).toBe("FAILED");
   });
   it("one bit flipped in the CRL → ERR_CRL (revocation unknown)", async () => {
-    const r = await verify(t.editKind(A, "crl", (v) => {
-      v.pem = flipDerBit(v.pem);
-    }));
+    const r = await verify(
+      t.editKind(A, "crl", (v) => {
+        v.pem = flipDerBit(v.pem);
+      }),
+    );
     expect(r.verdict).not.toBe("PASSED");
     expect(codes(r)).toContain("ERR_CRL");
   });
@@ -398,25 +502,31 @@ describe("tamper matrix over the real export", () => {
     expectDetected(r, "ERR_SIGNER_MISMATCH", s);
     expect(codesAt(r, s)).toContain("ERR_SIG_INVALID");
     // Relabelled including the signer (A2's certificate): the signature cannot follow.
-    const r2 = await verify(t.editEntry(A, s, (e) => {
-      e.agent = ids.a2;
-      e.signer = entries(A)[at.a2Before[0]!]!.signer;
-      const { hash: _h, sig: _s, ...body } = e;
-      e.hash = sha256(jcs(body));
-    }));
+    const r2 = await verify(
+      t.editEntry(A, s, (e) => {
+        e.agent = ids.a2;
+        e.signer = entries(A)[at.a2Before[0]!]!.signer;
+        const { hash: _h, sig: _s, ...body } = e;
+        e.hash = sha256(jcs(body));
+      }),
+    );
     expectDetected(r2, "ERR_SIG_INVALID", s);
   });
   it("the payload changed → ERR_PAYLOAD_MISMATCH at its seq (JSON and base64 payloads)", async () => {
     const ij = A.findIndex((l) => l.startsWith('{"kind":"payload"') && JSON.parse(l).seq === at.jsonPayload);
-    const rj = await verify(t.editLine(A, ij, (v) => {
-      v.json.amount = "12.51";
-    }));
+    const rj = await verify(
+      t.editLine(A, ij, (v) => {
+        v.json.amount = "12.51";
+      }),
+    );
     expectDetected(rj, "ERR_PAYLOAD_MISMATCH", at.jsonPayload);
     expect(rj.findings.find((f) => f.seq === at.jsonPayload)?.reason).toBe("PAYLOAD_MISMATCH");
     const ib = A.findIndex((l) => l.startsWith('{"kind":"payload"') && JSON.parse(l).seq === at.b64Payload);
-    const rb = await verify(t.editLine(A, ib, (v) => {
-      v.base64 = Buffer.from("pay 900 to ACME\n").toString("base64");
-    }));
+    const rb = await verify(
+      t.editLine(A, ib, (v) => {
+        v.base64 = Buffer.from("pay 900 to ACME\n").toString("base64");
+      }),
+    );
     expectDetected(rb, "ERR_PAYLOAD_MISMATCH", at.b64Payload);
     expect(rb.errors.map((e) => e.code)).toEqual(["ERR_PAYLOAD_MISMATCH"]);
   });
@@ -445,19 +555,39 @@ describe("tamper matrix over the real export", () => {
           signers.set(v.serial, s);
           out.push(JSON.stringify({ ...v, serial: s.serial, pem: s.pem }));
         } else if (v.kind === "crl") {
-          out.push(JSON.stringify({ ...v, pem: await makeCrl(evil, [{ serial: signers.get(serials.a2)!.serial, date: new Date() }], 1) }));
+          out.push(
+            JSON.stringify({
+              ...v,
+              pem: await makeCrl(evil, [{ serial: signers.get(serials.a2)!.serial, date: new Date() }], 1),
+            }),
+          );
         } else if (v.kind === "entry") {
           const s = signers.get(v.entry.signer.cert)!;
           const remap = (x: unknown) => (typeof x === "string" && signers.has(x) ? signers.get(x)!.serial : x);
-          const details = v.entry.details ? Object.fromEntries(Object.entries(v.entry.details).map(([k, x]) => [k, remap(x)])) : undefined;
-          const { hash: _h, sig: _s, ...body } = { ...v.entry, prevHash: prev, signer: { ...v.entry.signer, cert: s.serial }, ...(details ? { details } : {}) };
+          const details = v.entry.details
+            ? Object.fromEntries(Object.entries(v.entry.details).map(([k, x]) => [k, remap(x)]))
+            : undefined;
+          const {
+            hash: _h,
+            sig: _s,
+            ...body
+          } = {
+            ...v.entry,
+            prevHash: prev,
+            signer: { ...v.entry.signer, cert: s.serial },
+            ...(details ? { details } : {}),
+          };
           if (details && body.type !== "agent.operation") body.payloadHash = sha256(jcs(details));
           const bytes = jcs(body);
           prev = sha256(bytes);
           out.push(JSON.stringify({ kind: "entry", entry: { ...body, hash: prev, sig: await pssSign(s, bytes) } }));
         } else if (v.kind === "checkpoint") {
           const s = signers.get(v.checkpoint.signer.cert)!;
-          const { sig: _s, ...body } = { ...v.checkpoint, head: prev, signer: { ...v.checkpoint.signer, cert: s.serial } };
+          const { sig: _s, ...body } = {
+            ...v.checkpoint,
+            head: prev,
+            signer: { ...v.checkpoint.signer, cert: s.serial },
+          };
           out.push(JSON.stringify({ kind: "checkpoint", checkpoint: { ...body, sig: await pssSign(s, jcs(body)) } }));
         } else out.push(line);
       }
@@ -499,7 +629,15 @@ describe("kakunin-verify CLI on the real export", () => {
   });
   it("1 on a flipped signature, naming its seq", () => {
     const seq = at.withDetails;
-    const r = cli("log", file("sig.ndjson", t.flipEntryField(A, seq, "sig")), "--ca-fingerprint", caFp, "--json", "--workers", "2");
+    const r = cli(
+      "log",
+      file("sig.ndjson", t.flipEntryField(A, seq, "sig")),
+      "--ca-fingerprint",
+      caFp,
+      "--json",
+      "--workers",
+      "2",
+    );
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout).findings).toContainEqual(expect.objectContaining({ seq, code: "ERR_SIG_INVALID" }));
   });
@@ -507,7 +645,9 @@ describe("kakunin-verify CLI on the real export", () => {
     const s = at.a2Before[1]!;
     const del = cli("log", file("del.ndjson", deleteEntryAndPayload(A, s)), "--ca-fingerprint", caFp, "--json");
     expect(del.status).toBe(1);
-    expect(JSON.parse(del.stdout).errors).toContainEqual(expect.objectContaining({ seq: s + 1, code: "ERR_CHAIN_BROKEN" }));
+    expect(JSON.parse(del.stdout).errors).toContainEqual(
+      expect.objectContaining({ seq: s + 1, code: "ERR_CHAIN_BROKEN" }),
+    );
     const tr = cli("log", file("trunc.ndjson", t.truncateTail(A, 1, false)), "--ca-fingerprint", caFp, "--json");
     expect(tr.status).toBe(1);
     expect(JSON.parse(tr.stdout).errors).toContainEqual(expect.objectContaining({ code: "ERR_TRUNCATED" }));

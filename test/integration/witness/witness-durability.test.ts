@@ -24,7 +24,16 @@ describe("kakunin-witness durability", () => {
     const dir = await mkdtemp(join(tmpdir(), "witness-kill-"));
     const log = new TestLog("log.example/crash");
     await log.grow(300);
-    const args = ["--name", "w.example/crash", "--key-file", join(dir, "key.pem"), "--data-dir", dir, "--log", await log.vkey()];
+    const args = [
+      "--name",
+      "w.example/crash",
+      "--key-file",
+      join(dir, "key.pem"),
+      "--data-dir",
+      dir,
+      "--log",
+      await log.vkey(),
+    ];
     const w = await startWitness(args);
     let acked = 0;
     for (let size = 1; size <= 40; size++) {
@@ -55,12 +64,28 @@ describe("kakunin-witness durability", () => {
   it("never rolls back under concurrent add-checkpoint calls, even from two processes on one data directory", async () => {
     // KMS latency widens the window between check and write, where a rollback would happen without the compare-and-set.
     const kms = await startLocalKms({ latencyMs: 10, jitterMs: 20 });
-    const key = await kms.client().send(new CreateKeyCommand({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" }));
-    const env = { KMS_ENDPOINT: kms.endpoint, AWS_REGION: kms.region, AWS_ACCESS_KEY_ID: LOCAL_KMS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: "local" };
+    const key = await kms
+      .client()
+      .send(new CreateKeyCommand({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" }));
+    const env = {
+      KMS_ENDPOINT: kms.endpoint,
+      AWS_REGION: kms.region,
+      AWS_ACCESS_KEY_ID: LOCAL_KMS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: "local",
+    };
     const dir = await mkdtemp(join(tmpdir(), "witness-race-"));
     const log = new TestLog("log.example/race");
     await log.grow(1200);
-    const args = ["--name", "w.example/race", "--kms-key-id", key.KeyMetadata!.KeyId!, "--data-dir", dir, "--log", await log.vkey()];
+    const args = [
+      "--name",
+      "w.example/race",
+      "--kms-key-id",
+      key.KeyMetadata!.KeyId!,
+      "--data-dir",
+      dir,
+      "--log",
+      await log.vkey(),
+    ];
     const a = await startWitness(args, env);
     const b = await startWitness(args, env);
     try {
@@ -75,7 +100,10 @@ describe("kakunin-witness durability", () => {
             let old = 0;
             for (let attempt = 0; attempt < 100; attempt++) {
               const r = await addCheckpoint(url, await log.body(old, target));
-              if (r.status === 200) { cosigned.push(target); return; }
+              if (r.status === 200) {
+                cosigned.push(target);
+                return;
+              }
               expect(r.status, r.text).toBe(409);
               expect(r.type).toBe("text/x.tlog.size");
               old = Number(r.text);
@@ -102,9 +130,30 @@ describe("kakunin-witness durability", () => {
     const dir = await mkdtemp(join(tmpdir(), "witness-kms-"));
     const log = new TestLog("log.example/kms");
     await log.grow(10);
-    const key = await kms.client().send(new CreateKeyCommand({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" }));
-    const env = { KMS_ENDPOINT: kms.endpoint, AWS_REGION: kms.region, AWS_ACCESS_KEY_ID: LOCAL_KMS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: "local" };
-    const w = await startWitness(["--name", "w.example/kms", "--kms-key-id", key.KeyMetadata!.KeyId!, "--kms-timeout-ms", "500", "--data-dir", dir, "--log", await log.vkey()], env);
+    const key = await kms
+      .client()
+      .send(new CreateKeyCommand({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" }));
+    const env = {
+      KMS_ENDPOINT: kms.endpoint,
+      AWS_REGION: kms.region,
+      AWS_ACCESS_KEY_ID: LOCAL_KMS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: "local",
+    };
+    const w = await startWitness(
+      [
+        "--name",
+        "w.example/kms",
+        "--kms-key-id",
+        key.KeyMetadata!.KeyId!,
+        "--kms-timeout-ms",
+        "500",
+        "--data-dir",
+        dir,
+        "--log",
+        await log.vkey(),
+      ],
+      env,
+    );
     try {
       expect((await addCheckpoint(w.url, await log.body(0, 4))).status).toBe(200);
       process.kill(kms.pid, "SIGSTOP");

@@ -26,17 +26,45 @@ const other = new TestLog("log.example/not-followed");
 const prefixed = new TestLog("kakunin.example/issuers/acme");
 
 async function kmsEnv() {
-  return { KMS_ENDPOINT: kms.endpoint, AWS_REGION: kms.region, AWS_ACCESS_KEY_ID: LOCAL_KMS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: "local" };
+  return {
+    KMS_ENDPOINT: kms.endpoint,
+    AWS_REGION: kms.region,
+    AWS_ACCESS_KEY_ID: LOCAL_KMS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: "local",
+  };
 }
 
 beforeAll(async () => {
   kms = await startLocalKms();
-  const created = await kms.client().send(new CreateKeyCommand({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" }));
+  const created = await kms
+    .client()
+    .send(new CreateKeyCommand({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" }));
   kmsKeyId = created.KeyMetadata!.KeyId!;
   const logArgs = ["--log", await log.vkey(), "--log-prefix", "kakunin.example/issuers/", await prefixed.vkey()];
-  w1 = await startWitness(["--name", "w1.example/witness", "--kms-key-id", kmsKeyId, "--data-dir", await mkdtemp(join(tmpdir(), "witness-1-")), ...logArgs], await kmsEnv());
+  w1 = await startWitness(
+    [
+      "--name",
+      "w1.example/witness",
+      "--kms-key-id",
+      kmsKeyId,
+      "--data-dir",
+      await mkdtemp(join(tmpdir(), "witness-1-")),
+      ...logArgs,
+    ],
+    await kmsEnv(),
+  );
   w2Dir = await mkdtemp(join(tmpdir(), "witness-2-"));
-  w2 = await startWitness(["--name", "w2.example/witness", "--key-file", join(w2Dir, "key.pem"), "--data-dir", w2Dir, "--prefix", "/w", ...logArgs]);
+  w2 = await startWitness([
+    "--name",
+    "w2.example/witness",
+    "--key-file",
+    join(w2Dir, "key.pem"),
+    "--data-dir",
+    w2Dir,
+    "--prefix",
+    "/w",
+    ...logArgs,
+  ]);
 });
 afterAll(async () => {
   await w1?.stop();
@@ -50,7 +78,11 @@ describe("kakunin-witness", () => {
     expect(w2.vkey).toMatch(/^w2\.example\/witness\+[0-9a-f]{8}\+/);
     expect(w1.vkey.split("+")[2]).not.toBe(w2.vkey.split("+")[2]);
     expect(statSync(join(w2Dir, "key.pem")).mode & 0o777).toBe(0o600);
-    const index = (await (await fetch(`${w2.url}/`)).json()) as { vkey: string; logs: { origin: string }[]; originPrefixes: { prefix: string }[] };
+    const index = (await (await fetch(`${w2.url}/`)).json()) as {
+      vkey: string;
+      logs: { origin: string }[];
+      originPrefixes: { prefix: string }[];
+    };
     expect(index.vkey).toBe(w2.vkey);
     expect(index.logs.map((l) => l.origin)).toEqual([log.origin]);
     expect(index.originPrefixes.map((p) => p.prefix)).toEqual(["kakunin.example/issuers/"]);
@@ -81,7 +113,24 @@ describe("kakunin-witness", () => {
     writeFileSync(join(dir, "pub.der"), Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), pub]));
     writeFileSync(join(dir, "msg"), `cosignature/v1\ntime ${raw.readBigUInt64BE(4)}\n${await log.text(log.size)}`);
     writeFileSync(join(dir, "sig"), raw.subarray(12));
-    const out = execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-keyform", "DER", "-inkey", join(dir, "pub.der"), "-rawin", "-in", join(dir, "msg"), "-sigfile", join(dir, "sig")], { encoding: "utf8" });
+    const out = execFileSync(
+      "openssl",
+      [
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-keyform",
+        "DER",
+        "-inkey",
+        join(dir, "pub.der"),
+        "-rawin",
+        "-in",
+        join(dir, "msg"),
+        "-sigfile",
+        join(dir, "sig"),
+      ],
+      { encoding: "utf8" },
+    );
     expect(out).toContain("Signature Verified Successfully");
     // Same size, same root: cosigned again.
     expect((await addCheckpoint(w1.url, await log.body(log.size))).status).toBe(200);
@@ -90,7 +139,11 @@ describe("kakunin-witness", () => {
     const note = await (await fetch(`${w2.url}/${hash}/checkpoint`)).text();
     expect(note.startsWith(await log.text(log.size))).toBe(true);
     expect(note).toContain(`\u2014 ${log.origin} `);
-    verifyCosignatureLineFromSpec(await log.text(log.size), note.split("\n").filter((l) => l.startsWith("\u2014 w2.example"))[0]! + "\n", w2.vkey);
+    verifyCosignatureLineFromSpec(
+      await log.text(log.size),
+      note.split("\n").filter((l) => l.startsWith("\u2014 w2.example"))[0]! + "\n",
+      w2.vkey,
+    );
   });
 
   it("follows every origin under --log-prefix", async () => {
@@ -156,9 +209,16 @@ describe("kakunin-witness", () => {
     const proof0 = (await fresh.proof(2, 4)).map((h) => Buffer.from(h).toString("base64") + "\n").join("");
     expect((await addCheckpoint(w1.url, `old 0\n${proof0}\n${await fresh.checkpoint()}`)).status).toBe(422);
     // 422: size 0 with a root that is not the empty tree's.
-    expect((await addCheckpoint(w1.url, `old 0\n\n${await fresh.checkpoint(0, await fresh.root(4))}`)).status).toBe(422);
+    expect((await addCheckpoint(w1.url, `old 0\n\n${await fresh.checkpoint(0, await fresh.root(4))}`)).status).toBe(
+      422,
+    );
     // 400: malformed bodies change nothing.
-    for (const body of ["", "old 01\n\nx", "old 3\nnot base64!\n\n" + (await log.checkpoint()), `old ${size}\n\n${(await log.checkpoint()).replace(/\n\n.*$/s, "\n")}`]) {
+    for (const body of [
+      "",
+      "old 01\n\nx",
+      "old 3\nnot base64!\n\n" + (await log.checkpoint()),
+      `old ${size}\n\n${(await log.checkpoint()).replace(/\n\n.*$/s, "\n")}`,
+    ]) {
       expect((await addCheckpoint(w1.url, body)).status).toBe(400);
     }
     // After all that, the state moved only by the correct request.
@@ -197,7 +257,9 @@ describe("kakunin-witness", () => {
     expect(t1.split("\n")[1]).toBe(t2.split("\n")[1]);
     expect(t1.split("\n")[2]).not.toBe(t2.split("\n")[2]);
     // The refusal carried a valid log signature: it is kept as evidence in w2's origin file, and logged.
-    const db = new Database(join(w2Dir, `${createHash("sha256").update(log.origin).digest("hex")}.sqlite`), { readonly: true });
+    const db = new Database(join(w2Dir, `${createHash("sha256").update(log.origin).digest("hex")}.sqlite`), {
+      readonly: true,
+    });
     const rows = db.prepare("SELECT status, body FROM refused").all() as { status: number; body: string }[];
     db.close();
     expect(rows.some((x) => x.status === 422 && x.body === honest)).toBe(true);
@@ -215,11 +277,29 @@ describe("kakunin-witness command line", () => {
     expect(noKey.stderr).toContain("--kms-key-id");
     // --logs FILE: the same logs from a file, shown by GET /.
     const dir = await mkdtemp(join(tmpdir(), "witness-logs-"));
-    writeFileSync(join(dir, "logs.txt"), `# followed logs\n${await log.vkey()}\nprefix kakunin.example/issuers/ ${await prefixed.vkey()}\n`);
-    const w3 = await startWitness(["--name", "w3.example", "--key-file", join(dir, "key.pem"), "--data-dir", dir, "--logs", join(dir, "logs.txt")]);
+    writeFileSync(
+      join(dir, "logs.txt"),
+      `# followed logs\n${await log.vkey()}\nprefix kakunin.example/issuers/ ${await prefixed.vkey()}\n`,
+    );
+    const w3 = await startWitness([
+      "--name",
+      "w3.example",
+      "--key-file",
+      join(dir, "key.pem"),
+      "--data-dir",
+      dir,
+      "--logs",
+      join(dir, "logs.txt"),
+    ]);
     try {
-      const index = (await (await fetch(`${w3.url}/`)).json()) as { logs: { origin: string }[]; originPrefixes: { prefix: string }[] };
-      expect([index.logs.map((l) => l.origin), index.originPrefixes.map((p) => p.prefix)]).toEqual([[log.origin], ["kakunin.example/issuers/"]]);
+      const index = (await (await fetch(`${w3.url}/`)).json()) as {
+        logs: { origin: string }[];
+        originPrefixes: { prefix: string }[];
+      };
+      expect([index.logs.map((l) => l.origin), index.originPrefixes.map((p) => p.prefix)]).toEqual([
+        [log.origin],
+        ["kakunin.example/issuers/"],
+      ]);
     } finally {
       await w3.stop();
     }

@@ -7,7 +7,14 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkSplitView, evaluateWitnessQuorum, openNote, parseNote, parsePolicy, type TrustPolicy } from "../../../verifier/src/formats/index.js";
+import {
+  checkSplitView,
+  evaluateWitnessQuorum,
+  openNote,
+  parseNote,
+  parsePolicy,
+  type TrustPolicy,
+} from "../../../verifier/src/formats/index.js";
 import { loadWitnessingConfig, type WitnessingConfig } from "../../../server/log/witnessing/config.js";
 import { cosignCheckpoint } from "../../../server/log/witnessing/cosign.js";
 import { MemoryCosignedSizes } from "../../../server/log/witnessing/state.js";
@@ -24,15 +31,29 @@ const TIMEOUT_MS = 15_000;
 
 async function witness(name: string, origins: MerkleTestLog[]): Promise<WitnessProcess> {
   const dir = await mkdtemp(join(tmpdir(), `witnessing-${name}-`));
-  return startWitness(["--name", `${name}.example/witness`, "--key-file", join(dir, "key.pem"), "--data-dir", dir, ...origins.flatMap((l) => ["--log", l.vkey])]);
+  return startWitness([
+    "--name",
+    `${name}.example/witness`,
+    "--key-file",
+    join(dir, "key.pem"),
+    "--data-dir",
+    dir,
+    ...origins.flatMap((l) => ["--log", l.vkey]),
+  ]);
 }
 
 beforeAll(async () => {
-  for (const name of ["growing", "resync", "equivocating", "rollback"]) logs[name] = await MerkleTestLog.create(`log.example/${name}`);
+  for (const name of ["growing", "resync", "equivocating", "rollback"])
+    logs[name] = await MerkleTestLog.create(`log.example/${name}`);
   const all = Object.values(logs);
   [w1, w2] = await Promise.all([witness("w1", all), witness("w2", all)]);
-  cfg = await loadWitnessingConfig({ KAKUNIN_WITNESSES: `w1 ${w1.vkey} ${w1.url}\nw2 ${w2.vkey} ${w2.url}`, KAKUNIN_WITNESS_TIMEOUT_MS: String(TIMEOUT_MS) });
-  policy = await parsePolicy(`${all.map((l) => `log ${l.vkey}`).join("\n")}\nwitness W1 ${w1.vkey} ${w1.url}\nwitness W2 ${w2.vkey} ${w2.url}\ngroup both all W1 W2\nquorum both\n`);
+  cfg = await loadWitnessingConfig({
+    KAKUNIN_WITNESSES: `w1 ${w1.vkey} ${w1.url}\nw2 ${w2.vkey} ${w2.url}`,
+    KAKUNIN_WITNESS_TIMEOUT_MS: String(TIMEOUT_MS),
+  });
+  policy = await parsePolicy(
+    `${all.map((l) => `log ${l.vkey}`).join("\n")}\nwitness W1 ${w1.vkey} ${w1.url}\nwitness W2 ${w2.vkey} ${w2.url}\ngroup both all W1 W2\nquorum both\n`,
+  );
 });
 afterAll(async () => {
   await Promise.all([w1?.stop(), w2?.stop()]);
@@ -51,7 +72,13 @@ describe("log-side witnessing against two kakunin-witness processes", () => {
       await log.grow(grow);
       const note = await log.checkpoint();
       const r = await round(log, note, state);
-      expect(r.outcomes.map((o) => [o.witness, o.kind, o.oldSize, o.resynced]), JSON.stringify(r.outcomes)).toEqual([["w1", "cosigned", previous, false], ["w2", "cosigned", previous, false]]);
+      expect(
+        r.outcomes.map((o) => [o.witness, o.kind, o.oldSize, o.resynced]),
+        JSON.stringify(r.outcomes),
+      ).toEqual([
+        ["w1", "cosigned", previous, false],
+        ["w2", "cosigned", previous, false],
+      ]);
       expect([r.cosigned, r.quorumMet]).toEqual([["w1", "w2"], true]);
       // The log's line first, then w1's and w2's, in configuration order; nothing else changed.
       const lines = r.outcomes.flatMap((o) => (o.kind === "cosigned" ? o.lines : []));
@@ -61,13 +88,22 @@ describe("log-side witnessing against two kakunin-witness processes", () => {
       verifyCosignatureLineFromSpec(text, lines[1]!, w2.vkey);
       await openNote(r.note, [log.key.key]);
       const q = await evaluateWitnessQuorum(r.note, policy);
-      expect([q.log.status, q.cosigned, q.missing, q.quorumMet, q.accepted]).toEqual(["verified", ["W1", "W2"], [], true, true]);
+      expect([q.log.status, q.cosigned, q.missing, q.quorumMet, q.accepted]).toEqual([
+        "verified",
+        ["W1", "W2"],
+        [],
+        true,
+        true,
+      ]);
       expect(await state.get(w1.vkey, log.origin)).toBe(log.size);
       previous = log.size;
     }
     // The same checkpoint again: old size = size, empty proof, cosigned again.
     const again = await round(log, await log.checkpoint(), state);
-    expect(again.outcomes.map((o) => [o.kind, o.oldSize])).toEqual([["cosigned", log.size], ["cosigned", log.size]]);
+    expect(again.outcomes.map((o) => [o.kind, o.oldSize])).toEqual([
+      ["cosigned", log.size],
+      ["cosigned", log.size],
+    ]);
   });
 
   it("resyncs after a 409: the witness knows a later size than the client's state says (none, or an older one)", async () => {
@@ -79,7 +115,13 @@ describe("log-side witnessing against two kakunin-witness processes", () => {
     // A client that lost its state sends old 0; each witness answers 409 "10", the client resends from 10.
     const forgetful = new MemoryCosignedSizes();
     const r = await round(log, await log.checkpoint(), forgetful);
-    expect(r.outcomes.map((o) => [o.kind, o.oldSize, o.resynced]), JSON.stringify(r.outcomes)).toEqual([["cosigned", 10, true], ["cosigned", 10, true]]);
+    expect(
+      r.outcomes.map((o) => [o.kind, o.oldSize, o.resynced]),
+      JSON.stringify(r.outcomes),
+    ).toEqual([
+      ["cosigned", 10, true],
+      ["cosigned", 10, true],
+    ]);
     expect(await forgetful.get(w2.vkey, log.origin)).toBe(17);
     // A stale state (size 4 for w1) is corrected the same way; w2's right state needs no resync.
     await log.grow(6);
@@ -87,7 +129,10 @@ describe("log-side witnessing against two kakunin-witness processes", () => {
     await stale.set(w1.vkey, log.origin, 4);
     await stale.set(w2.vkey, log.origin, 17);
     const s = await round(log, await log.checkpoint(), stale);
-    expect(s.outcomes.map((o) => [o.witness, o.kind, o.oldSize, o.resynced])).toEqual([["w1", "cosigned", 17, true], ["w2", "cosigned", 17, false]]);
+    expect(s.outcomes.map((o) => [o.witness, o.kind, o.oldSize, o.resynced])).toEqual([
+      ["w1", "cosigned", 17, true],
+      ["w2", "cosigned", 17, false],
+    ]);
     expect((await evaluateWitnessQuorum(s.note, policy)).accepted).toBe(true);
   });
 
@@ -104,7 +149,10 @@ describe("log-side witnessing against two kakunin-witness processes", () => {
     // w2 (which cosigned the fork at 12) now sees the honest 12: same size, other root → 422.
     const second = await round(honest, await honest.checkpoint(), stateF, [cfg.witnesses[1]!]);
     const o = second.outcomes[0]!;
-    expect(o.kind === "refused" ? [o.status, o.detail] : o).toEqual([422, expect.stringMatching(/^ERR_WITNESS_CONSISTENCY: size 12 was cosigned with another root/)]);
+    expect(o.kind === "refused" ? [o.status, o.detail] : o).toEqual([
+      422,
+      expect.stringMatching(/^ERR_WITNESS_CONSISTENCY: size 12 was cosigned with another root/),
+    ]);
     // Unchanged (Ed25519 is deterministic): no cosignature added.
     expect(second.note).toBe(await honest.checkpoint());
     expect(parseNote(second.note).signatures).toHaveLength(1);
@@ -131,7 +179,10 @@ describe("log-side witnessing against two kakunin-witness processes", () => {
     expect((await round(log, await log.checkpoint(), state)).cosigned).toEqual(["w1", "w2"]);
     const older = await log.checkpoint(12);
     const r = await round(log, older, state);
-    expect(r.outcomes.map((o) => (o.kind === "refused" ? [o.status, o.oldSize] : o.kind))).toEqual([[400, 20], [400, 20]]);
+    expect(r.outcomes.map((o) => (o.kind === "refused" ? [o.status, o.oldSize] : o.kind))).toEqual([
+      [400, 20],
+      [400, 20],
+    ]);
     expect(r.outcomes[0]!.kind === "refused" && r.outcomes[0]!.detail).toMatch(/ERR_WITNESS_OLD_SIZE/);
     const fresh = new MemoryCosignedSizes();
     const f = await round(log, older, fresh);
@@ -155,9 +206,16 @@ describe("log-side witnessing against two kakunin-witness processes", () => {
     expect([q1.cosigned, q1.missing, q1.quorumMet]).toEqual([["W1"], ["W2"], false]);
     expect(q1.summary).toBe('witness quorum "both" not met (cosigned by W1; missing W2; both has 1 of 2)');
     const forged = await evaluateWitnessQuorum(onlyW1.note + w2LineOld, policy);
-    expect([forged.cosigned, forged.invalid, forged.quorumMet, forged.accepted]).toEqual([["W1"], ["W2"], false, false]);
+    expect([forged.cosigned, forged.invalid, forged.quorumMet, forged.accepted]).toEqual([
+      ["W1"],
+      ["W2"],
+      false,
+      false,
+    ]);
     // A 1-of-2 policy is met by the w1-only note.
-    const anyPolicy = await parsePolicy(`log ${log.vkey}\nwitness W1 ${w1.vkey}\nwitness W2 ${w2.vkey}\ngroup one any W1 W2\nquorum one\n`);
+    const anyPolicy = await parsePolicy(
+      `log ${log.vkey}\nwitness W1 ${w1.vkey}\nwitness W2 ${w2.vkey}\ngroup one any W1 W2\nquorum one\n`,
+    );
     expect((await evaluateWitnessQuorum(onlyW1.note, anyPolicy)).accepted).toBe(true);
   });
 });

@@ -14,7 +14,8 @@ import {
   tilesForSize,
 } from "../../../verifier/src/formats/index.js";
 
-const SPEC_CHECKPOINT = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n";
+const SPEC_CHECKPOINT =
+  "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n";
 
 describe("tlog-checkpoint", () => {
   it("parses the spec's example and formats it back byte for byte", () => {
@@ -56,13 +57,31 @@ describe("tlog-tiles", () => {
     expect(tilePath({ level: 0, index: 1234067, width: TILE_WIDTH })).toBe("tile/0/x001/x234/067");
     expect(tilePath({ level: 2, index: 5, width: 17 })).toBe("tile/2/005.p/17");
     expect(tilePath({ level: "entries", index: 273, width: 112 })).toBe("tile/entries/273.p/112");
-    for (const t of [{ level: 0, index: 1234067, width: 256 }, { level: 63, index: 0, width: 1 }, { level: "entries" as const, index: 999, width: 255 }]) {
+    for (const t of [
+      { level: 0, index: 1234067, width: 256 },
+      { level: 63, index: 0, width: 1 },
+      { level: "entries" as const, index: 999, width: 255 },
+    ]) {
       expect(parseTilePath(tilePath(t))).toEqual(t);
     }
   });
 
   it("refuses non-canonical tile paths", () => {
-    for (const p of ["tile/00/000", "tile/64/000", "tile/0/1", "tile/0/0001", "tile/0/x000/001", "tile/0/001/002", "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/012", "tile/0/000.p/", "tile/0/../000", "tile/entries/x1/000", "tile/0/000/"]) {
+    for (const p of [
+      "tile/00/000",
+      "tile/64/000",
+      "tile/0/1",
+      "tile/0/0001",
+      "tile/0/x000/001",
+      "tile/0/001/002",
+      "tile/0/000.p/0",
+      "tile/0/000.p/256",
+      "tile/0/000.p/012",
+      "tile/0/000.p/",
+      "tile/0/../000",
+      "tile/entries/x1/000",
+      "tile/0/000/",
+    ]) {
       expect(() => parseTilePath(p), p).toThrow();
     }
   });
@@ -72,12 +91,21 @@ describe("tlog-tiles", () => {
     const at = (l: number) => tiles.filter((t) => t.level === l);
     expect(at(0).filter((t) => t.width === 256)).toHaveLength(273);
     expect(at(0).at(-1)).toEqual({ level: 0, index: 273, width: 112 });
-    expect(at(1)).toEqual([{ level: 1, index: 0, width: 256 }, { level: 1, index: 1, width: 17 }]);
+    expect(at(1)).toEqual([
+      { level: 1, index: 0, width: 256 },
+      { level: 1, index: 1, width: 17 },
+    ]);
     expect(at(2)).toEqual([{ level: 2, index: 0, width: 1 }]);
     expect(tiles).toHaveLength(277);
-    expect(tilesForSize(256).filter((t) => t.level !== "entries")).toEqual([{ level: 0, index: 0, width: 256 }, { level: 1, index: 0, width: 1 }]);
+    expect(tilesForSize(256).filter((t) => t.level !== "entries")).toEqual([
+      { level: 0, index: 0, width: 256 },
+      { level: 1, index: 0, width: 1 },
+    ]);
     expect(tilesForSize(0)).toEqual([]);
-    expect(tileNodes({ level: 1, index: 1, width: 2 })).toEqual([{ level: 8, index: 256 }, { level: 8, index: 257 }]);
+    expect(tileNodes({ level: 1, index: 1, width: 2 })).toEqual([
+      { level: 8, index: 256 },
+      { level: 8, index: 257 },
+    ]);
   });
 
   it("entry bundles round-trip and refuse truncation", () => {

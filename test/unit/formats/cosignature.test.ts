@@ -17,7 +17,8 @@ const SPEC_CHECKPOINT =
   "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n" +
   "— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n" +
   "— witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n";
-const SPEC_MESSAGE = "cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+const SPEC_MESSAGE =
+  "cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
 
 function keyPair() {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
@@ -38,10 +39,15 @@ describe("tlog-cosignature/v1", () => {
 
   it("computes key IDs as SHA-256(name ‖ \\n ‖ 0x04 ‖ key)[:4], independently of the implementation", async () => {
     const { raw } = keyPair();
-    const expected = createHash("sha256").update(Buffer.concat([Buffer.from("w.example/1\n"), Buffer.from([4]), raw])).digest().readUInt32BE(0);
+    const expected = createHash("sha256")
+      .update(Buffer.concat([Buffer.from("w.example/1\n"), Buffer.from([4]), raw]))
+      .digest()
+      .readUInt32BE(0);
     expect(await cosignatureKeyId("w.example/1", raw)).toBe(expected);
     const vkey = await formatCosignerVerifierKey("w.example/1", raw);
-    expect(vkey).toBe(`w.example/1+${expected.toString(16).padStart(8, "0")}+${Buffer.concat([Buffer.from([4]), raw]).toString("base64")}`);
+    expect(vkey).toBe(
+      `w.example/1+${expected.toString(16).padStart(8, "0")}+${Buffer.concat([Buffer.from([4]), raw]).toString("base64")}`,
+    );
     const parsed = await parseCosignerVerifierKey(vkey);
     expect(parsed.keyId).toBe(expected);
     expect(Buffer.from(parsed.publicKey).equals(Buffer.from(raw))).toBe(true);
@@ -52,18 +58,24 @@ describe("tlog-cosignature/v1", () => {
     const vkey = await formatCosignerVerifierKey("w", raw);
     const type1 = `w+${vkey.split("+")[1]}+${Buffer.concat([Buffer.from([1]), raw]).toString("base64")}`;
     await expect(parseCosignerVerifierKey(type1)).rejects.toThrow(/type 0x04/);
-    await expect(parseCosignerVerifierKey(vkey.replace(/\+[0-9a-f]{8}\+/, "+00000000+"))).rejects.toThrow(/does not match/);
+    await expect(parseCosignerVerifierKey(vkey.replace(/\+[0-9a-f]{8}\+/, "+00000000+"))).rejects.toThrow(
+      /does not match/,
+    );
     await expect(parseCosignerVerifierKey("w+12345678")).rejects.toThrow(/name\+id\+key/);
   });
 
   it("signs lines a Node verifier accepts over the spec's message layout, and verifies them back", async () => {
     const { raw, privateKey, publicKey } = keyPair();
     const text = "example.com/log\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\next\n";
-    const line = await signCosignature(text, "w.example/1", raw, 1700000000, async (m) => nodeSign(null, m, privateKey));
+    const line = await signCosignature(text, "w.example/1", raw, 1700000000, async (m) =>
+      nodeSign(null, m, privateKey),
+    );
     const sig = parseNote(`${text}\n${line}`).signatures[0]!;
     const c = parseCosignature(sig);
     expect(c.timestamp).toBe(1700000000);
-    expect(nodeVerify(null, Buffer.from(`cosignature/v1\ntime 1700000000\n${text}`), publicKey, c.signature)).toBe(true);
+    expect(nodeVerify(null, Buffer.from(`cosignature/v1\ntime 1700000000\n${text}`), publicKey, c.signature)).toBe(
+      true,
+    );
     const key = await parseCosignerVerifierKey(await formatCosignerVerifierKey("w.example/1", raw));
     expect((await verifyCosignatures(text, [sig], [key])).map((v) => v.timestamp)).toEqual([1700000000]);
   });
@@ -75,12 +87,18 @@ describe("tlog-cosignature/v1", () => {
     const key = await parseCosignerVerifierKey(await formatCosignerVerifierKey("w", raw));
     const sig = parseNote(`${text}\n${line}`).signatures[0]!;
     expect(await verifyCosignatures(text, [sig], [])).toEqual([]);
-    await expect(verifyCosignatures(text.replace("\n1\n", "\n2\n"), [sig], [key])).rejects.toThrow(/invalid cosignature/);
+    await expect(verifyCosignatures(text.replace("\n1\n", "\n2\n"), [sig], [key])).rejects.toThrow(
+      /invalid cosignature/,
+    );
     const badTs = new Uint8Array(sig.signature);
     badTs[7]! ^= 1;
-    await expect(verifyCosignatures(text, [{ ...sig, signature: badTs as typeof sig.signature }], [key])).rejects.toThrow(/invalid cosignature/);
+    await expect(
+      verifyCosignatures(text, [{ ...sig, signature: badTs as typeof sig.signature }], [key]),
+    ).rejects.toThrow(/invalid cosignature/);
     const short = sig.signature.slice(0, 70) as typeof sig.signature;
-    await expect(verifyCosignatures(text, [{ ...sig, signature: short }], [key])).rejects.toThrow(/malformed cosignature/);
+    await expect(verifyCosignatures(text, [{ ...sig, signature: short }], [key])).rejects.toThrow(
+      /malformed cosignature/,
+    );
     // A type-0x01 (log) key with the same name never matches the 0x04 key ID.
     const { ed25519KeyId } = await import("../../../verifier/src/formats/index.js");
     expect(await ed25519KeyId("w", raw)).not.toBe(key.keyId);

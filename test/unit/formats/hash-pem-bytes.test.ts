@@ -7,7 +7,18 @@ import { createHash, X509Certificate } from "node:crypto";
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
 import {
-  base64Decode, base64Encode, bytesEqual, canonicalBytes, entryCanonicalBytes, entryHash, payloadHash, pemDecode, pemEncode, sha256, sha256Hex, ZERO_HASH,
+  base64Decode,
+  base64Encode,
+  bytesEqual,
+  canonicalBytes,
+  entryCanonicalBytes,
+  entryHash,
+  payloadHash,
+  pemDecode,
+  pemEncode,
+  sha256,
+  sha256Hex,
+  ZERO_HASH,
 } from "../../../verifier/src/formats/index.js";
 import { makeCa } from "../verifier/fixtures/pki.js";
 import { rng } from "../verifier/fixtures/rng.js";
@@ -31,10 +42,23 @@ describe("hash", () => {
 
   it("entryHash is SHA-256 of JCS(entry without hash and sig), whatever the key order", async () => {
     const entry = { v: 1, seq: 3, type: "agent.operation", details: { b: 1, a: "é" }, hash: "x", sig: "y" };
-    const reference = nodeHex(Buffer.from(canonicalize({ v: 1, seq: 3, type: "agent.operation", details: { b: 1, a: "é" } })!, "utf8"));
+    const reference = nodeHex(
+      Buffer.from(canonicalize({ v: 1, seq: 3, type: "agent.operation", details: { b: 1, a: "é" } })!, "utf8"),
+    );
     expect(await entryHash(entry)).toBe(reference);
-    expect(await entryHash({ sig: "other", details: { a: "é", b: 1 }, seq: 3, hash: "other", type: "agent.operation", v: 1 })).toBe(reference);
-    expect(Buffer.from(entryCanonicalBytes(entry)).toString("utf8")).toBe('{"details":{"a":"é","b":1},"seq":3,"type":"agent.operation","v":1}');
+    expect(
+      await entryHash({
+        sig: "other",
+        details: { a: "é", b: 1 },
+        seq: 3,
+        hash: "other",
+        type: "agent.operation",
+        v: 1,
+      }),
+    ).toBe(reference);
+    expect(Buffer.from(entryCanonicalBytes(entry)).toString("utf8")).toBe(
+      '{"details":{"a":"é","b":1},"seq":3,"type":"agent.operation","v":1}',
+    );
   });
 
   it("payloadHash: JCS bytes for { json }, the raw bytes otherwise (a view is hashed as its own bytes)", async () => {
@@ -85,7 +109,10 @@ describe("bytes and PEM", () => {
     const next = rng(13);
     for (let n = 0; n <= 200; n++) {
       const der = randomBytes(next, n);
-      const b64 = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+      const b64 = Buffer.from(der)
+        .toString("base64")
+        .replace(/(.{64})/g, "$1\n")
+        .replace(/\n$/, "");
       expect(pemEncode(der, "X509 CRL")).toBe(`-----BEGIN X509 CRL-----\n${b64}\n-----END X509 CRL-----\n`);
     }
   });

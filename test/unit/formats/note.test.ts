@@ -1,18 +1,27 @@
 /** C2SP signed-note: the spec's example, golang.org/x/mod/sumdb/note's vectors, and tampering. */
 import { createPrivateKey, sign as nodeSign } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { formatVerifierKey, openNote, parseNote, parseVerifierKey, signNote } from "../../../verifier/src/formats/index.js";
+import {
+  formatVerifierKey,
+  openNote,
+  parseNote,
+  parseVerifierKey,
+  signNote,
+} from "../../../verifier/src/formats/index.js";
 
 // c2sp.org/signed-note, "Verifier keys / Example".
 const SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
-const SPEC_NOTE = "This is an example message.\n\n— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
+const SPEC_NOTE =
+  "This is an example message.\n\n— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
 // golang.org/x/mod/sumdb/note note_test.go.
 const PETER = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 const PETER_SKEY_SEED = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"; // 0x01 ‖ 32-byte seed
 const ENOCH = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
 const TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-const PETER_SIG = "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
-const ENOCH_SIG = "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
+const PETER_SIG =
+  "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+const ENOCH_SIG =
+  "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
 function ed25519FromSeed(seed: Uint8Array) {
   // PKCS#8 wrapper of an Ed25519 seed (RFC 8410): fixed 16-byte prefix.
@@ -32,7 +41,8 @@ describe("signed note", () => {
   });
 
   it("parses the spec's multi-paragraph example (the last blank line splits text from signatures)", () => {
-    const msg = "Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned è subito sera.\n\n— quasimodo.example/salvatore NnugSzTjtVAewIS+Z/iJhUPeFDkO/5QQ2i5ddnGITLlC+EhfLW9oJKONrMouFSQU0xMcXxj99ihAQwaqP3ZekRwNtIc=\n";
+    const msg =
+      "Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned è subito sera.\n\n— quasimodo.example/salvatore NnugSzTjtVAewIS+Z/iJhUPeFDkO/5QQ2i5ddnGITLlC+EhfLW9oJKONrMouFSQU0xMcXxj99ihAQwaqP3ZekRwNtIc=\n";
     const n = parseNote(msg);
     expect(n.text).toBe("Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned è subito sera.\n");
     expect(n.signatures[0]!.name).toBe("quasimodo.example/salvatore");
@@ -42,7 +52,12 @@ describe("signed note", () => {
     const seed = Buffer.from(PETER_SKEY_SEED, "base64").subarray(1);
     const priv = ed25519FromSeed(seed);
     const key = await parseVerifierKey(PETER);
-    const msg = await signNote(TEXT, "PeterNeumann", key.publicKey, async (m) => new Uint8Array(nodeSign(null, m, priv)));
+    const msg = await signNote(
+      TEXT,
+      "PeterNeumann",
+      key.publicKey,
+      async (m) => new Uint8Array(nodeSign(null, m, priv)),
+    );
     expect(msg).toBe(`${TEXT}\n${PETER_SIG}`);
   });
 
@@ -54,7 +69,9 @@ describe("signed note", () => {
     expect(one.unverified.map((s) => s.name)).toEqual(["EnochRoot"]);
     const both = await openNote(`${TEXT}\n${PETER_SIG}${ENOCH_SIG}`, [peter, enoch]);
     expect(both.verified).toHaveLength(2);
-    await expect(openNote(`${TEXT}\n${PETER_SIG}${ENOCH_SIG}`, [])).rejects.toMatchObject({ code: "ERR_NOTE_SIGNATURE" });
+    await expect(openNote(`${TEXT}\n${PETER_SIG}${ENOCH_SIG}`, [])).rejects.toMatchObject({
+      code: "ERR_NOTE_SIGNATURE",
+    });
     await expect(openNote(`${TEXT}\n${ENOCH_SIG}`, [enoch, peter, enoch])).rejects.toThrow(/ambiguous key/);
   });
 
@@ -73,7 +90,9 @@ describe("signed note", () => {
   it("rejects every mangled verifier key (Go's substring and byte-increment test)", async () => {
     const b = Buffer.from(PETER);
     const bad: string[] = [];
-    for (let i = 0; i <= b.length; i++) for (let j = i + 1; j <= b.length; j++) if (i !== 0 || j !== b.length) bad.push(b.subarray(i, j).toString("latin1"));
+    for (let i = 0; i <= b.length; i++)
+      for (let j = i + 1; j <= b.length; j++)
+        if (i !== 0 || j !== b.length) bad.push(b.subarray(i, j).toString("latin1"));
     for (let i = 0; i < b.length; i++) {
       const c = Buffer.from(b);
       c[i]!++;
@@ -86,7 +105,9 @@ describe("signed note", () => {
 
   it("attacker: tampered text, tampered signature, wrong ID, name collision, duplicates, too many lines", async () => {
     const peter = await parseVerifierKey(PETER);
-    await expect(openNote(`${TEXT.replace("answer", "Answer")}\n${PETER_SIG}`, [peter])).rejects.toThrow(/invalid signature/);
+    await expect(openNote(`${TEXT.replace("answer", "Answer")}\n${PETER_SIG}`, [peter])).rejects.toThrow(
+      /invalid signature/,
+    );
     const badSig = PETER_SIG.slice(0, 60) + "ABCD" + PETER_SIG.slice(60);
     await expect(openNote(`${TEXT}\n${badSig}`, [peter])).rejects.toThrow(/invalid signature/);
     // Same name, other key ID: an unknown key, ignored, so no verified signature remains.
@@ -97,8 +118,12 @@ describe("signed note", () => {
     expect(ok.verified).toHaveLength(1);
     expect(ok.unverified).toHaveLength(1);
     // Two different signature lines by the same known key: refused, one of them is not the log's.
-    await expect(openNote(`${TEXT}\n${PETER_SIG}${badSig}`, [peter])).rejects.toMatchObject({ code: "ERR_NOTE_SIGNATURE" });
-    await expect(openNote(`${TEXT}\n${PETER_SIG.repeat(101)}`, [peter])).rejects.toMatchObject({ code: "ERR_NOTE_FORMAT" });
+    await expect(openNote(`${TEXT}\n${PETER_SIG}${badSig}`, [peter])).rejects.toMatchObject({
+      code: "ERR_NOTE_SIGNATURE",
+    });
+    await expect(openNote(`${TEXT}\n${PETER_SIG.repeat(101)}`, [peter])).rejects.toMatchObject({
+      code: "ERR_NOTE_FORMAT",
+    });
     expect((await openNote(`${TEXT}\n${PETER_SIG.repeat(16)}`, [peter])).verified).toHaveLength(1);
   });
 
@@ -117,7 +142,10 @@ describe("signed note", () => {
       `${TEXT}\n— PeterNeumann AAAA\n`,
       `${TEXT}\r\n${PETER_SIG}`,
     ];
-    for (const msg of bad) await expect(openNote(msg, [peter]), JSON.stringify(msg)).rejects.toMatchObject({ code: expect.stringMatching(/ERR_NOTE_FORMAT|ERR_MALFORMED/) });
+    for (const msg of bad)
+      await expect(openNote(msg, [peter]), JSON.stringify(msg)).rejects.toMatchObject({
+        code: expect.stringMatching(/ERR_NOTE_FORMAT|ERR_MALFORMED/),
+      });
   });
 });
 

@@ -25,7 +25,9 @@ async function mth(leaves: Uint8Array[]): Promise<Uint8Array> {
 }
 
 /** A node store filled only through CompactRange.append, as the server's integrator fills its table. */
-async function grow(n: number): Promise<{ leaves: Uint8Array[]; store: Map<string, Uint8Array>; reader: NodeReader; range: CompactRange }> {
+async function grow(
+  n: number,
+): Promise<{ leaves: Uint8Array[]; store: Map<string, Uint8Array>; reader: NodeReader; range: CompactRange }> {
   const leaves: Uint8Array[] = [];
   const store = new Map<string, Uint8Array>();
   const range = new CompactRange();
@@ -93,8 +95,12 @@ describe("proof generation", () => {
     await expect(verifyInclusion(9, 40, leaves[9]!, proof, root)).rejects.toMatchObject({ code: "ERR_PROOF" });
     await expect(verifyInclusion(9, 21, leaves[10]!, proof, root)).rejects.toMatchObject({ code: "ERR_PROOF" });
     await expect(verifyInclusion(9, 21, leaves[9]!, proof.slice(1), root)).rejects.toMatchObject({ code: "ERR_PROOF" });
-    await expect(verifyInclusion(9, 21, leaves[9]!, [...proof, proof[0]!], root)).rejects.toMatchObject({ code: "ERR_PROOF" });
-    await expect(verifyInclusion(9, 21, leaves[9]!, [...proof].reverse(), root)).rejects.toMatchObject({ code: "ERR_PROOF" });
+    await expect(verifyInclusion(9, 21, leaves[9]!, [...proof, proof[0]!], root)).rejects.toMatchObject({
+      code: "ERR_PROOF",
+    });
+    await expect(verifyInclusion(9, 21, leaves[9]!, [...proof].reverse(), root)).rejects.toMatchObject({
+      code: "ERR_PROOF",
+    });
     await expect(verifyInclusion(9, 2 ** 64, leaves[9]!, proof, root)).rejects.toMatchObject({ code: "ERR_PROOF" });
     await expect(verifyInclusion(-1, 21, leaves[9]!, proof, root)).rejects.toMatchObject({ code: "ERR_PROOF" });
     const c = await buildProof(consistencyPlan(13, 21), reader);
@@ -109,24 +115,30 @@ describe("proof generation", () => {
   it("property: any flipped bit in any proof hash is refused", async () => {
     const { leaves, reader } = await grow(300);
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 2, max: 300 }), fc.nat(), fc.nat(), fc.nat({ max: 255 }), async (n, i0, which, bit) => {
-        const i = i0 % n;
-        const root = await mth(leaves.slice(0, n));
-        const proof = await buildProof(inclusionPlan(i, n), reader);
-        await verifyInclusion(i, n, leaves[i]!, proof, root);
-        const bad = proof.map((p) => new Uint8Array(p));
-        bad[which % bad.length]![bit >> 3]! ^= 1 << (bit & 7);
-        await expect(verifyInclusion(i, n, leaves[i]!, bad, root)).rejects.toMatchObject({ code: "ERR_PROOF" });
-        const m = 1 + (i0 % (n - 1));
-        const cons = await buildProof(consistencyPlan(m, n), reader);
-        const root1 = await mth(leaves.slice(0, m));
-        await verifyConsistency(m, n, root1, root, cons);
-        if (cons.length > 0) {
-          const badC = cons.map((p) => new Uint8Array(p));
-          badC[which % badC.length]![bit >> 3]! ^= 1 << (bit & 7);
-          await expect(verifyConsistency(m, n, root1, root, badC)).rejects.toMatchObject({ code: "ERR_PROOF" });
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 300 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat({ max: 255 }),
+        async (n, i0, which, bit) => {
+          const i = i0 % n;
+          const root = await mth(leaves.slice(0, n));
+          const proof = await buildProof(inclusionPlan(i, n), reader);
+          await verifyInclusion(i, n, leaves[i]!, proof, root);
+          const bad = proof.map((p) => new Uint8Array(p));
+          bad[which % bad.length]![bit >> 3]! ^= 1 << (bit & 7);
+          await expect(verifyInclusion(i, n, leaves[i]!, bad, root)).rejects.toMatchObject({ code: "ERR_PROOF" });
+          const m = 1 + (i0 % (n - 1));
+          const cons = await buildProof(consistencyPlan(m, n), reader);
+          const root1 = await mth(leaves.slice(0, m));
+          await verifyConsistency(m, n, root1, root, cons);
+          if (cons.length > 0) {
+            const badC = cons.map((p) => new Uint8Array(p));
+            badC[which % badC.length]![bit >> 3]! ^= 1 << (bit & 7);
+            await expect(verifyConsistency(m, n, root1, root, badC)).rejects.toMatchObject({ code: "ERR_PROOF" });
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });

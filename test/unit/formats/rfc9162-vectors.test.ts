@@ -24,13 +24,25 @@ describe("RFC 9162 vectors", () => {
   });
 
   it.each(inclusion.map((c) => [c.name, c.data] as const))("inclusion %s", async (_name, d) => {
-    const run = verifyInclusion(d.leafIdx as number, d.treeSize as number, b64(d.leafHash as string), ((d.proof as string[] | null) ?? []).map(b64), b64(d.root as string));
+    const run = verifyInclusion(
+      d.leafIdx as number,
+      d.treeSize as number,
+      b64(d.leafHash as string),
+      ((d.proof as string[] | null) ?? []).map(b64),
+      b64(d.root as string),
+    );
     if (d.wantErr) await expect(run).rejects.toMatchObject({ code: "ERR_PROOF" });
     else await expect(run).resolves.toBeUndefined();
   });
 
   it.each(consistency.map((c) => [c.name, c.data] as const))("consistency %s", async (_name, d) => {
-    const run = verifyConsistency(d.size1 as number, d.size2 as number, b64(d.root1 as string), b64(d.root2 as string), ((d.proof as string[] | null) ?? []).map(b64));
+    const run = verifyConsistency(
+      d.size1 as number,
+      d.size2 as number,
+      b64(d.root1 as string),
+      b64(d.root2 as string),
+      ((d.proof as string[] | null) ?? []).map(b64),
+    );
     if (d.wantErr) await expect(run).rejects.toMatchObject({ code: "ERR_PROOF" });
     else await expect(run).resolves.toBeUndefined();
   });

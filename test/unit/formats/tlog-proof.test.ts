@@ -52,14 +52,27 @@ describe("tlog-proof", () => {
     for (const l of leaves) for (const n of await range.append(l)) store.set(`${n.id.level}/${n.id.index}`, n.hash);
     const reader: NodeReader = { readNodes: async (ids) => ids.map((id) => store.get(`${id.level}/${id.index}`)!) };
     const text = formatCheckpoint({ origin: "example.com/log", size: 11, root: await range.root(), extensions: [] });
-    const note = await signNote(text, "example.com/log", pub, async (m) => new Uint8Array(nodeSign(null, m, privateKey)));
-    const proofText = formatTlogProof({ index: 6, proof: await buildProof(inclusionPlan(6, 11), reader), checkpoint: note });
+    const note = await signNote(
+      text,
+      "example.com/log",
+      pub,
+      async (m) => new Uint8Array(nodeSign(null, m, privateKey)),
+    );
+    const proofText = formatTlogProof({
+      index: 6,
+      proof: await buildProof(inclusionPlan(6, 11), reader),
+      checkpoint: note,
+    });
 
     const got = parseTlogProof(proofText);
-    const opened = await openNote(got.checkpoint, [await parseVerifierKey(await formatVerifierKey("example.com/log", pub))]);
+    const opened = await openNote(got.checkpoint, [
+      await parseVerifierKey(await formatVerifierKey("example.com/log", pub)),
+    ]);
     const cp = parseCheckpoint(opened.text);
     await verifyInclusion(got.index, cp.size, leaves[6]!, got.proof, cp.root);
-    await expect(verifyInclusion(got.index, cp.size, leaves[5]!, got.proof, cp.root)).rejects.toMatchObject({ code: "ERR_PROOF" });
+    await expect(verifyInclusion(got.index, cp.size, leaves[5]!, got.proof, cp.root)).rejects.toMatchObject({
+      code: "ERR_PROOF",
+    });
   });
 
   it("refuses malformed proofs", () => {
@@ -67,7 +80,10 @@ describe("tlog-proof", () => {
       SPEC_EXAMPLE.replace("c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2"),
       SPEC_EXAMPLE.replace("index 73894", "index 073894"),
       SPEC_EXAMPLE.replace("index 73894", "index -1"),
-      SPEC_EXAMPLE.replace("gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPlQ=", "gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPl=="),
+      SPEC_EXAMPLE.replace(
+        "gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPlQ=",
+        "gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPl==",
+      ),
       SPEC_EXAMPLE.replace("\n\nexample.com", "\nexample.com"),
       "c2sp.org/tlog-proof@v1\nindex 1\n\n",
     ];

@@ -11,8 +11,16 @@ import type { z } from "@hono/zod-openapi";
 import { CheckpointSchema, LogEntrySchema, ReceiptSchema, SignerRefSchema } from "../../../server/log/wire-schemas.js";
 import { entryCanonicalText, sha256 } from "../../../server/log/canonical.js";
 import {
-  ENTRY_ALG, RECEIPT_FORMAT, ZERO_HASH, entryHash, utf8Encode,
-  type Checkpoint, type LogEntry, type Receipt, type SignerRef, type UnsignedEntry,
+  ENTRY_ALG,
+  RECEIPT_FORMAT,
+  ZERO_HASH,
+  entryHash,
+  utf8Encode,
+  type Checkpoint,
+  type LogEntry,
+  type Receipt,
+  type SignerRef,
+  type UnsignedEntry,
 } from "../../../verifier/src/formats/index.js";
 import { parseCheckpoint, parseEntry } from "../../../verifier/src/index.js";
 
@@ -30,22 +38,62 @@ const compileTimeChecks: [
 // Every member of each type, named once (a missing or extra key fails to typecheck).
 const SIGNER_REF_KEYS: Record<keyof SignerRef, true> = { cert: true, key: true, alg: true };
 const LOG_ENTRY_KEYS: Record<keyof LogEntry, true> = {
-  v: true, seq: true, time: true, type: true, issuer: true, agent: true, signer: true, payloadHash: true, prevHash: true, details: true, hash: true, sig: true,
+  v: true,
+  seq: true,
+  time: true,
+  type: true,
+  issuer: true,
+  agent: true,
+  signer: true,
+  payloadHash: true,
+  prevHash: true,
+  details: true,
+  hash: true,
+  sig: true,
 };
-const CHECKPOINT_KEYS: Record<keyof Checkpoint, true> = { issuer: true, size: true, head: true, time: true, signer: true, sig: true };
-const RECEIPT_KEYS: Record<keyof Receipt, true> = { format: true, entry: true, certificates: true, crl: true, checkpoint: true };
+const CHECKPOINT_KEYS: Record<keyof Checkpoint, true> = {
+  issuer: true,
+  size: true,
+  head: true,
+  time: true,
+  signer: true,
+  sig: true,
+};
+const RECEIPT_KEYS: Record<keyof Receipt, true> = {
+  format: true,
+  entry: true,
+  certificates: true,
+  crl: true,
+  checkpoint: true,
+};
 
 const sorted = (o: object) => Object.keys(o).sort();
-const signer: SignerRef = { cert: "26a01046ac2d6662cb3b718e0fd5a503", key: "arn:aws:kms:eu-west-1:111122223333:key/1382f1d9", alg: ENTRY_ALG };
+const signer: SignerRef = {
+  cert: "26a01046ac2d6662cb3b718e0fd5a503",
+  key: "arn:aws:kms:eu-west-1:111122223333:key/1382f1d9",
+  alg: ENTRY_ALG,
+};
 
 /** An entry as the sequencer builds it: canonical text of the unsigned entry, SHA-256 with node:crypto. */
 function serverEntry(seq: number, prevHash: string): LogEntry {
   const unsigned: UnsignedEntry = {
-    v: 1, seq, time: "2026-12-02T17:13:02.215Z", type: "agent.operation", issuer: "iss_e58b3f18df024250e02cce7200de60cb",
-    agent: "agt_250b0ad5ee659166c44c72f8c53f0ae2", signer, payloadHash: "ab".repeat(32), prevHash, details: { contentType: "application/json" },
+    v: 1,
+    seq,
+    time: "2026-12-02T17:13:02.215Z",
+    type: "agent.operation",
+    issuer: "iss_e58b3f18df024250e02cce7200de60cb",
+    agent: "agt_250b0ad5ee659166c44c72f8c53f0ae2",
+    signer,
+    payloadHash: "ab".repeat(32),
+    prevHash,
+    details: { contentType: "application/json" },
   };
   const text = entryCanonicalText(unsigned);
-  return { ...(JSON.parse(text) as UnsignedEntry), hash: sha256(Buffer.from(text, "utf8")).toString("hex"), sig: "c2lnbmF0dXJl" };
+  return {
+    ...(JSON.parse(text) as UnsignedEntry),
+    hash: sha256(Buffer.from(text, "utf8")).toString("hex"),
+    sig: "c2lnbmF0dXJl",
+  };
 }
 
 describe("server zod schemas against the formats wire types", () => {
@@ -68,7 +116,14 @@ describe("server zod schemas against the formats wire types", () => {
     expect(await entryHash(entry as unknown as Record<string, unknown>)).toBe(entry.hash);
     expect(sha256(utf8Encode(entryCanonicalText(entry))).toString("hex")).toBe(entry.hash);
 
-    const checkpoint: Checkpoint = { issuer: entry.issuer, size: 1, head: entry.hash, time: entry.time, signer, sig: "c2ln" };
+    const checkpoint: Checkpoint = {
+      issuer: entry.issuer,
+      size: 1,
+      head: entry.hash,
+      time: entry.time,
+      signer,
+      sig: "c2ln",
+    };
     expect(CheckpointSchema.parse(checkpoint)).toEqual(checkpoint);
     expect(parseCheckpoint(checkpoint)).toMatchObject({ size: 1, head: entry.hash });
     const receipt: Receipt = { format: RECEIPT_FORMAT, entry, certificates: ["agent PEM", "CA PEM"], checkpoint };
@@ -78,7 +133,9 @@ describe("server zod schemas against the formats wire types", () => {
   it("the schemas refuse what the types exclude", () => {
     const entry = serverEntry(1, "cd".repeat(32));
     expect(LogEntrySchema.safeParse({ ...entry, v: 2 }).success).toBe(false);
-    expect(LogEntrySchema.safeParse({ ...entry, signer: { ...signer, alg: "RSASSA_PKCS1_V1_5_SHA_256" } }).success).toBe(false);
+    expect(
+      LogEntrySchema.safeParse({ ...entry, signer: { ...signer, alg: "RSASSA_PKCS1_V1_5_SHA_256" } }).success,
+    ).toBe(false);
     expect(LogEntrySchema.safeParse({ ...entry, prevHash: "0".repeat(63) }).success).toBe(false);
     expect(ReceiptSchema.safeParse({ format: "kakunin-receipt/2", entry, certificates: [] }).success).toBe(false);
   });

@@ -28,15 +28,29 @@ describe("the sample trail (folder store)", () => {
       "111122223333_CloudTrail_eu-west-1_20240514T1005Z_Mu0KsOhtH1ar15ZZ.json.gz",
       "111122223333_CloudTrail_eu-west-1_20240514T1015Z_q3Vb8NxT2cLm5RwA.json.gz",
     ]);
-    expect(read.events.map((e) => e.eventName)).toEqual(["Sign", "GetPublicKey", "Sign", "Sign", "DisableKey", "Sign", "Sign"]);
+    expect(read.events.map((e) => e.eventName)).toEqual([
+      "Sign",
+      "GetPublicKey",
+      "Sign",
+      "Sign",
+      "DisableKey",
+      "Sign",
+      "Sign",
+    ]);
     expect(read.digests).toHaveLength(1);
-    expect(read.digests[0]!.digest).toMatchObject({ kind: "digest", digestStartTime: "2024-05-14T10:00:00Z", digestEndTime: "2024-05-14T11:00:00Z" });
+    expect(read.digests[0]!.digest).toMatchObject({
+      kind: "digest",
+      digestStartTime: "2024-05-14T10:00:00Z",
+      digestEndTime: "2024-05-14T11:00:00Z",
+    });
     // The digest vouches for exactly the two log files read.
     expect(read.digests[0]!.digest.logFiles.map((k) => join(FIXTURES, k)).sort()).toEqual([...read.logFiles].sort());
   });
 
   it("resolves every Sign to its key ARN: from an ARN, a bare key id, an alias (via resources[])", async () => {
-    const read = await readCloudTrailWindow(new DirCloudTrailStore(FIXTURES), DAY, DAY + 86_400_000 - 1, { scope: SCOPE });
+    const read = await readCloudTrailWindow(new DirCloudTrailStore(FIXTURES), DAY, DAY + 86_400_000 - 1, {
+      scope: SCOPE,
+    });
     const signs = read.events.filter((e) => e.eventName === "Sign");
     expect(signs.map((e) => [e.keyRef, e.keyArn])).toEqual([
       [KEY_A, KEY_A],
@@ -52,12 +66,19 @@ describe("the sample trail (folder store)", () => {
       account: "111122223333",
       errorCode: undefined,
       sourceIpAddress: "198.51.100.7",
-      caller: { type: "AssumedRole", arn: "arn:aws:sts::111122223333:assumed-role/kakunin-service/kakunin-server", accessKeyId: "ASIAEXAMPLESESSION01" },
+      caller: {
+        type: "AssumedRole",
+        arn: "arn:aws:sts::111122223333:assumed-role/kakunin-service/kakunin-server",
+        accessKeyId: "ASIAEXAMPLESESSION01",
+      },
     });
     expect(own!.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(alice!.caller).toMatchObject({ type: "IAMUser", arn: "arn:aws:iam::111122223333:user/Alice" });
     expect(disabled).toMatchObject({ errorCode: "DisabledException", errorMessage: `${KEY_A} is disabled.` });
-    expect(denied).toMatchObject({ errorCode: "AccessDenied", caller: { arn: "arn:aws:iam::111122223333:user/Mallory" } });
+    expect(denied).toMatchObject({
+      errorCode: "AccessDenied",
+      caller: { arn: "arn:aws:iam::111122223333:user/Mallory" },
+    });
   });
 
   it("does not enter day folders outside the window, and filters by the delivery time in the name", async () => {
@@ -74,7 +95,10 @@ describe("the sample trail (folder store)", () => {
     const store = new DirCloudTrailStore(FIXTURES);
     const first = await readCloudTrailWindow(store, DAY, DAY + 86_400_000 - 1, { scope: SCOPE });
     const seen = new Set([...first.logFiles, ...first.digests.map((d) => d.key)]);
-    const again = await readCloudTrailWindow(store, DAY, DAY + 86_400_000 - 1, { scope: SCOPE, alreadyRead: (k) => seen.has(k) });
+    const again = await readCloudTrailWindow(store, DAY, DAY + 86_400_000 - 1, {
+      scope: SCOPE,
+      alreadyRead: (k) => seen.has(k),
+    });
     expect(again).toEqual({ events: [], logFiles: [], digests: [], problems: [] });
   });
 });
@@ -93,7 +117,9 @@ describe("bad input", () => {
   };
 
   it("a KMS record without a required field names the file, record and field; the file's other records still count", async () => {
-    const bytes = gzipSync(JSON.stringify({ Records: [sign, { ...sign, eventTime: "yesterday" }, { ...sign, eventID: 7 }, "nope"] }));
+    const bytes = gzipSync(
+      JSON.stringify({ Records: [sign, { ...sign, eventTime: "yesterday" }, { ...sign, eventID: 7 }, "nope"] }),
+    );
     const file = await readCloudTrailFile(bytes, "f.json.gz");
     if (file.kind !== "log") throw new Error("expected a log file");
     expect(file.events).toHaveLength(1);
@@ -107,12 +133,19 @@ describe("bad input", () => {
   });
 
   it("a file that is not gzip JSON, or neither a log nor a digest file, is a CloudTrailFormatError naming it", async () => {
-    await expect(readCloudTrailFile(Buffer.from([0x1f, 0x8b, 1, 2, 3]), "broken.json.gz")).rejects.toThrow(/^broken.json.gz: not gzip-compressed UTF-8 JSON/);
-    await expect(readCloudTrailFile(gzipSync("{"), "half.json.gz")).rejects.toThrow(/^half.json.gz: not JSON/);
-    await expect(readCloudTrailFile(gzipSync("{}"), "empty.json.gz")).rejects.toThrow("empty.json.gz: Records: missing: neither a CloudTrail log file nor a digest file");
-    await expect(readCloudTrailFile(gzipSync(JSON.stringify({ digestStartTime: "x", digestEndTime: "y", logFiles: [{}] })), "d.json.gz")).rejects.toThrow(
-      "d.json.gz: logFiles[0].s3Object: missing or not a string",
+    await expect(readCloudTrailFile(Buffer.from([0x1f, 0x8b, 1, 2, 3]), "broken.json.gz")).rejects.toThrow(
+      /^broken.json.gz: not gzip-compressed UTF-8 JSON/,
     );
+    await expect(readCloudTrailFile(gzipSync("{"), "half.json.gz")).rejects.toThrow(/^half.json.gz: not JSON/);
+    await expect(readCloudTrailFile(gzipSync("{}"), "empty.json.gz")).rejects.toThrow(
+      "empty.json.gz: Records: missing: neither a CloudTrail log file nor a digest file",
+    );
+    await expect(
+      readCloudTrailFile(
+        gzipSync(JSON.stringify({ digestStartTime: "x", digestEndTime: "y", logFiles: [{}] })),
+        "d.json.gz",
+      ),
+    ).rejects.toThrow("d.json.gz: logFiles[0].s3Object: missing or not a string");
     await expect(readCloudTrailFile(gzipSync("[]"), "a.json.gz")).rejects.toBeInstanceOf(CloudTrailFormatError);
   });
 
@@ -120,7 +153,10 @@ describe("bad input", () => {
     const dir = await mkdtemp(join(tmpdir(), "kakunin-ct-"));
     const day = join(dir, "AWSLogs", "111122223333", "CloudTrail", "eu-west-1", "2024", "05", "14");
     await mkdir(day, { recursive: true });
-    await writeFile(join(day, "111122223333_CloudTrail_eu-west-1_20240514T1005Z_AAAAAAAAAAAAAAAA.json.gz"), gzipSync(JSON.stringify({ Records: [sign] })));
+    await writeFile(
+      join(day, "111122223333_CloudTrail_eu-west-1_20240514T1005Z_AAAAAAAAAAAAAAAA.json.gz"),
+      gzipSync(JSON.stringify({ Records: [sign] })),
+    );
     await writeFile(join(day, "111122223333_CloudTrail_eu-west-1_20240514T1010Z_BBBBBBBBBBBBBBBB.json.gz"), "not gzip");
     const read = await readCloudTrailWindow(new DirCloudTrailStore(dir), DAY, DAY + 86_400_000 - 1, { scope: SCOPE });
     expect(read.events).toHaveLength(1);
@@ -129,7 +165,9 @@ describe("bad input", () => {
   });
 
   it("a folder that does not exist is CloudTrailUnavailableError", async () => {
-    await expect(new DirCloudTrailStore("/nonexistent/kakunin-ct").list(0, 1, SCOPE)).rejects.toMatchObject({ code: "ERR_CLOUDTRAIL_UNAVAILABLE" });
+    await expect(new DirCloudTrailStore("/nonexistent/kakunin-ct").list(0, 1, SCOPE)).rejects.toMatchObject({
+      code: "ERR_CLOUDTRAIL_UNAVAILABLE",
+    });
   });
 
   it("other services' records are dropped, not errors", () => {
@@ -145,25 +183,45 @@ describe("names and locations", () => {
       region: "us-east-2",
       deliveredAt: Date.parse("2015-08-01T02:10:00Z"),
     });
-    expect(parseCloudTrailName("111122223333_CloudTrail-Digest_us-east-2_my-trail_us-east-2_20150817T150131Z.json.gz")).toMatchObject({
+    expect(
+      parseCloudTrailName("111122223333_CloudTrail-Digest_us-east-2_my-trail_us-east-2_20150817T150131Z.json.gz"),
+    ).toMatchObject({
       kind: "digest",
       deliveredAt: Date.parse("2015-08-17T15:01:31Z"),
     });
-    expect(parseCloudTrailName("111122223333_CloudTrail-Digest_us-east-2_my-trail_us-east-2_20150817T150131Z_backfill.json.gz")?.kind).toBe("digest");
+    expect(
+      parseCloudTrailName(
+        "111122223333_CloudTrail-Digest_us-east-2_my-trail_us-east-2_20150817T150131Z_backfill.json.gz",
+      )?.kind,
+    ).toBe("digest");
     expect(parseCloudTrailName("notes.json.gz")).toBeUndefined();
   });
 
   it("lists the UTC day folders of a window", () => {
-    expect(dayFolders(Date.parse("2024-02-28T23:00:00Z"), Date.parse("2024-03-01T00:30:00Z"))).toEqual(["2024/02/28", "2024/02/29", "2024/03/01"]);
+    expect(dayFolders(Date.parse("2024-02-28T23:00:00Z"), Date.parse("2024-03-01T00:30:00Z"))).toEqual([
+      "2024/02/28",
+      "2024/02/29",
+      "2024/03/01",
+    ]);
   });
 
   it("parses KAKUNIN_CLOUDTRAIL", () => {
     expect(parseCloudTrailLocation("dir:/var/lib/trail")).toEqual({ kind: "dir", path: "/var/lib/trail" });
-    expect(parseCloudTrailLocation("s3://my-trail-bucket")).toEqual({ kind: "s3", bucket: "my-trail-bucket", prefix: "" });
-    expect(parseCloudTrailLocation("s3://my-trail-bucket/org/trails")).toEqual({ kind: "s3", bucket: "my-trail-bucket", prefix: "org/trails/" });
+    expect(parseCloudTrailLocation("s3://my-trail-bucket")).toEqual({
+      kind: "s3",
+      bucket: "my-trail-bucket",
+      prefix: "",
+    });
+    expect(parseCloudTrailLocation("s3://my-trail-bucket/org/trails")).toEqual({
+      kind: "s3",
+      bucket: "my-trail-bucket",
+      prefix: "org/trails/",
+    });
     for (const bad of ["", "dir:", "/var/lib/trail", "s3://", "s3://UPPER/x", "http://bucket/x"]) {
       expect(() => parseCloudTrailLocation(bad)).toThrow(MonitoringConfigError);
     }
-    expect(() => parseCloudTrailLocation("ftp://x")).toThrow("KAKUNIN_CLOUDTRAIL: expected dir:<folder> or s3://<bucket>/<prefix>");
+    expect(() => parseCloudTrailLocation("ftp://x")).toThrow(
+      "KAKUNIN_CLOUDTRAIL: expected dir:<folder> or s3://<bucket>/<prefix>",
+    );
   });
 });

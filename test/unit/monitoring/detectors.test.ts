@@ -32,10 +32,15 @@ const habits = (agentId: string, overrides: Partial<AgentHabits> = {}): AgentHab
 function steadyStream(counts: number[], startMs = T0): SignObservation[] {
   const h = habits("agt_steady");
   const random = prng(7);
-  return counts.flatMap((n, i) => Array.from({ length: n }, (_, k) => sign(h, startMs + i * BUCKET + Math.floor(((k + 0.5) * BUCKET) / n), h.tokens[0]!, h.addresses[0]!, random)));
+  return counts.flatMap((n, i) =>
+    Array.from({ length: n }, (_, k) =>
+      sign(h, startMs + i * BUCKET + Math.floor(((k + 0.5) * BUCKET) / n), h.tokens[0]!, h.addresses[0]!, random),
+    ),
+  );
 }
 
-const feed = (monitor: AnomalyMonitor, observations: Observation[]): Alert[] => observations.flatMap((o) => monitor.observe(o));
+const feed = (monitor: AnomalyMonitor, observations: Observation[]): Alert[] =>
+  observations.flatMap((o) => monitor.observe(o));
 
 describe("signing-rate burst (learned per agent)", () => {
   const warmup = DEFAULT_MONITOR_OPTIONS.burst.warmupBuckets;
@@ -70,7 +75,9 @@ describe("signing-rate burst (learned per agent)", () => {
           const random = prng(11);
           const n = 50 * rate;
           // The burst's signatures arrive within `spread` of a bucket.
-          const burst = Array.from({ length: n }, (_, k) => sign(h, burstStart + Math.floor((k * spread * BUCKET) / n), h.tokens[0]!, h.addresses[0]!, random));
+          const burst = Array.from({ length: n }, (_, k) =>
+            sign(h, burstStart + Math.floor((k * spread * BUCKET) / n), h.tokens[0]!, h.addresses[0]!, random),
+          );
           const alerts = feed(monitor, burst).filter((a) => a.kind === "signing-burst");
           expect(alerts).toHaveLength(1);
           expect(Date.parse(alerts[0]!.time)).toBeLessThan(burstStart + BUCKET);
@@ -103,41 +110,61 @@ describe("a scripted fortnight of normal traffic", () => {
     habits("agt_reports", { peakPerMinute: 0.3, startHour: 6, endHour: 10 }),
     habits("agt_support", { peakPerMinute: 12, startHour: 0, endHour: 24 }),
     habits("agt_night", { peakPerMinute: 2, startHour: 22, endHour: 24 }),
-    habits("agt_trader", { peakPerMinute: 3, startHour: 7, endHour: 16, addresses: ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"] }),
+    habits("agt_trader", {
+      peakPerMinute: 3,
+      startHour: 7,
+      endHour: 16,
+      addresses: ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"],
+    }),
   ];
   const random = prng(2024);
   const days = 14;
-  const traffic = interleave(agents.flatMap((a) => Array.from({ length: days }, (_, d) => normalDay(a, T0 + d * DAY, random))));
+  const traffic = interleave(
+    agents.flatMap((a) => Array.from({ length: days }, (_, d) => normalDay(a, T0 + d * DAY, random))),
+  );
 
   // One monitor lives through the fortnight, then through the anomalies (the tests run in order).
   const monitor = new AnomalyMonitor();
 
   it("raises no alert at all (false positives counted)", () => {
     const alerts = feed(monitor, traffic);
-    console.log(`scripted fortnight: ${traffic.length} signatures by ${agents.length} agents, ${alerts.length} false positives`);
+    console.log(
+      `scripted fortnight: ${traffic.length} signatures by ${agents.length} agents, ${alerts.length} false positives`,
+    );
     expect(alerts).toEqual([]);
   });
 
   it("then flags the same agents' anomalies: 50× from a new address, a new token, 03:00 activity", () => {
     const payments = agents[0]!;
     const attackStart = T0 + days * DAY + 11 * 3_600_000; // 11:00 on day 15, its busy hours
-    const burst = Array.from({ length: 8 * 50 }, (_, k) => sign(payments, attackStart + k * 100, payments.tokens[0]!, "192.0.2.66", random));
+    const burst = Array.from({ length: 8 * 50 }, (_, k) =>
+      sign(payments, attackStart + k * 100, payments.tokens[0]!, "192.0.2.66", random),
+    );
     const alerts = feed(monitor, burst);
     const kinds = alerts.map((a) => a.kind);
     expect(kinds).toContain("signing-burst");
     expect(kinds).toContain("new-source-address");
     for (const a of alerts) expect(Date.parse(a.time) - attackStart).toBeLessThan(60_000);
     const newAddress = alerts.find((a) => a.kind === "new-source-address")!;
-    expect(newAddress).toMatchObject({ agentId: "agt_payments", issuerId: "iss_acme", keyArn: payments.keyArn, evidence: { sourceAddress: "192.0.2.66" } });
+    expect(newAddress).toMatchObject({
+      agentId: "agt_payments",
+      issuerId: "iss_acme",
+      keyArn: payments.keyArn,
+      evidence: { sourceAddress: "192.0.2.66" },
+    });
     expect(alerts.filter((a) => a.kind === "new-source-address")).toHaveLength(1); // once, then known
 
     const reports = agents[1]!;
-    const night = monitor.observe(sign(reports, T0 + days * DAY + 3 * 3_600_000, reports.tokens[0]!, reports.addresses[0]!, random));
+    const night = monitor.observe(
+      sign(reports, T0 + days * DAY + 3 * 3_600_000, reports.tokens[0]!, reports.addresses[0]!, random),
+    );
     expect(night.map((a) => a.kind)).toEqual(["unusual-hours"]);
     expect(night[0]!.evidence).toMatchObject({ hourUtc: 3 });
     expect(night[0]!.evidence.usualHoursUtc).toEqual([6, 7, 8, 9]);
 
-    const stolen = monitor.observe(sign(reports, T0 + days * DAY + 8 * 3_600_000, "tok_unknown", reports.addresses[0]!, random));
+    const stolen = monitor.observe(
+      sign(reports, T0 + days * DAY + 8 * 3_600_000, "tok_unknown", reports.addresses[0]!, random),
+    );
     expect(stolen.map((a) => a.kind)).toEqual(["new-token"]);
   });
 });
@@ -145,7 +172,8 @@ describe("a scripted fortnight of normal traffic", () => {
 describe("callers, refused attempts, authentication failures", () => {
   const h = habits("agt_one");
   const random = prng(3);
-  const history = (n: number) => Array.from({ length: n }, (_, i) => sign(h, T0 + i * MINUTE, h.tokens[i % 2]!, h.addresses[i % 3]!, random));
+  const history = (n: number) =>
+    Array.from({ length: n }, (_, i) => sign(h, T0 + i * MINUTE, h.tokens[i % 2]!, h.addresses[i % 3]!, random));
 
   it("learns callers silently during warm-up, then reports a new token or address once", () => {
     const monitor = new AnomalyMonitor();
@@ -161,7 +189,16 @@ describe("callers, refused attempts, authentication failures", () => {
 
   it("a Sign on a revoked agent alerts at once; repeats within the cooldown are counted into the next alert", () => {
     const monitor = new AnomalyMonitor();
-    const refused = (timeMs: number): Observation => ({ type: "sign-refused", timeMs, issuerId: "iss_acme", agentId: "agt_one", keyArn: KEY, tokenId: "tok_1", sourceAddress: "192.0.2.1", code: "ERR_AGENT_REVOKED" });
+    const refused = (timeMs: number): Observation => ({
+      type: "sign-refused",
+      timeMs,
+      issuerId: "iss_acme",
+      agentId: "agt_one",
+      keyArn: KEY,
+      tokenId: "tok_1",
+      sourceAddress: "192.0.2.1",
+      code: "ERR_AGENT_REVOKED",
+    });
     expect(monitor.observe(refused(T0)).map((a) => [a.kind, a.severity])).toEqual([["key-state", "high"]]);
     expect(feed(monitor, [refused(T0 + MINUTE), refused(T0 + 2 * MINUTE)])).toEqual([]);
     const later = monitor.observe(refused(T0 + DEFAULT_MONITOR_OPTIONS.defaultCooldownMs));
@@ -171,7 +208,14 @@ describe("callers, refused attempts, authentication failures", () => {
 
   it("repeated authentication failures against one agent: the sixth in five minutes alerts, naming the sources", () => {
     const monitor = new AnomalyMonitor();
-    const fail = (i: number): Observation => ({ type: "auth-failure", timeMs: T0 + i * 1000, issuerId: undefined, agentId: "agt_one", sourceAddress: `192.0.2.${i % 2}`, code: "ERR_UNAUTHORIZED" });
+    const fail = (i: number): Observation => ({
+      type: "auth-failure",
+      timeMs: T0 + i * 1000,
+      issuerId: undefined,
+      agentId: "agt_one",
+      sourceAddress: `192.0.2.${i % 2}`,
+      code: "ERR_UNAUTHORIZED",
+    });
     expect(feed(monitor, [0, 1, 2, 3, 4].map(fail))).toEqual([]);
     const alerts = monitor.observe(fail(5));
     expect(alerts.map((a) => a.kind)).toEqual(["auth-failures"]);

@@ -27,12 +27,26 @@ const event = (over: Partial<KmsEvent>): KmsEvent => ({
   keyRef: KEY,
   errorCode: undefined,
   errorMessage: undefined,
-  caller: { type: "IAMUser", arn: "arn:aws:iam::111122223333:user/Mallory", principalId: undefined, accessKeyId: "AKIAEXAMPLE", accountId: "111122223333", invokedBy: undefined },
+  caller: {
+    type: "IAMUser",
+    arn: "arn:aws:iam::111122223333:user/Mallory",
+    principalId: undefined,
+    accessKeyId: "AKIAEXAMPLE",
+    accountId: "111122223333",
+    invokedBy: undefined,
+  },
   sourceIpAddress: "192.0.2.66",
   userAgent: "aws-cli/2",
   ...over,
 });
-const recordedEntry = (requestId: string, keyArn = KEY): RecordedSignature => ({ keyArn, requestId, kind: "entry", ref: "42", issuerId: "iss_acme", agentId: "agt_pay" });
+const recordedEntry = (requestId: string, keyArn = KEY): RecordedSignature => ({
+  keyArn,
+  requestId,
+  kind: "entry",
+  ref: "42",
+  issuerId: "iss_acme",
+  agentId: "agt_pay",
+});
 
 describe("reconcile (pure)", () => {
   const owners = new Map([[KEY, AGENT]]);
@@ -60,11 +74,22 @@ describe("reconcile (pure)", () => {
     expect(result.refused.map((r) => r.event.requestId)).toEqual(["req-refused"]);
     expect(result.unresolved.map((e) => e.requestId)).toEqual(["req-alias"]);
     expect(result.foreign).toBe(1);
-    expect(signaturesToLookUp(events, owners).map((r) => r.requestId)).toEqual(["req-logged", "req-unlogged", "req-young", "req-wrong-key"]);
+    expect(signaturesToLookUp(events, owners).map((r) => r.requestId)).toEqual([
+      "req-logged",
+      "req-unlogged",
+      "req-young",
+      "req-wrong-key",
+    ]);
   });
 
   it("an unlogged signature is a critical alert naming the request id and the caller", () => {
-    const result = reconcile({ events: [event({ requestId: "req-unlogged" })], owners, recorded: new Map(), nowMs: NOW, graceMs: 0 });
+    const result = reconcile({
+      events: [event({ requestId: "req-unlogged" })],
+      owners,
+      recorded: new Map(),
+      nowMs: NOW,
+      graceMs: 0,
+    });
     const [alert, ...rest] = reconciliationAlerts(result, NOW);
     expect(rest).toEqual([]);
     expect(alert).toMatchObject({
@@ -74,7 +99,13 @@ describe("reconcile (pure)", () => {
       agentId: "agt_pay",
       keyArn: KEY,
       time: new Date(NOW).toISOString(),
-      evidence: { source: "cloudtrail", requestId: "req-unlogged", callerArn: "arn:aws:iam::111122223333:user/Mallory", sourceIpAddress: "192.0.2.66", keyRole: "agent" },
+      evidence: {
+        source: "cloudtrail",
+        requestId: "req-unlogged",
+        callerArn: "arn:aws:iam::111122223333:user/Mallory",
+        sourceIpAddress: "192.0.2.66",
+        keyRole: "agent",
+      },
     });
     expect(alert!.summary).toContain("req-unlogged");
     // The same finding always has the same id.
@@ -87,7 +118,10 @@ describe("reconcile (pure)", () => {
       event({ requestId: "b", errorCode: "AccessDeniedException" }),
       event({ requestId: "c", errorCode: "ValidationException" }),
     ];
-    const alerts = reconciliationAlerts(reconcile({ events, owners, recorded: new Map(), nowMs: NOW, graceMs: 0 }), NOW);
+    const alerts = reconciliationAlerts(
+      reconcile({ events, owners, recorded: new Map(), nowMs: NOW, graceMs: 0 }),
+      NOW,
+    );
     expect(alerts.map((a) => [a.kind, a.evidence.requestId])).toEqual([
       ["key-state", "a"],
       ["kms-access-denied", "b"],
@@ -122,7 +156,16 @@ describe("Reconciler over the sample trail", () => {
     recorded.record({ ...recordedEntry(first.events[0]!.requestId), keyArn: ownKey });
 
     const run1 = await reconciler.runOnce();
-    expect(run1).toMatchObject({ logFilesRead: 2, digestFilesSkipped: 0, kmsEvents: 7, signEvents: 5, matched: 1, refused: 2, foreign: 0, problems: [] });
+    expect(run1).toMatchObject({
+      logFilesRead: 2,
+      digestFilesSkipped: 0,
+      kmsEvents: 7,
+      signEvents: 5,
+      matched: 1,
+      refused: 2,
+      foreign: 0,
+      problems: [],
+    });
     // Grace ends at 10:03:00: Alice's 10:02:44 Sign (CA key, no record) is judged, her 10:03:15 one waits.
     expect(run1).toMatchObject({ unlogged: 1, pending: 1 });
     expect(run1.alerts.map((a) => [a.kind, a.evidence.eventTime]).sort()).toEqual([
@@ -130,7 +173,11 @@ describe("Reconciler over the sample trail", () => {
       ["kms-access-denied", "2024-05-14T10:12:01.000Z"],
       ["unlogged-signature", "2024-05-14T10:02:44.000Z"],
     ]);
-    expect(run1.alerts.find((a) => a.kind === "unlogged-signature")).toMatchObject({ keyArn: OTHER, agentId: null, evidence: { keyRole: "ca", keyRef: "0987dcba-09fe-87dc-65ba-ab0987654321" } });
+    expect(run1.alerts.find((a) => a.kind === "unlogged-signature")).toMatchObject({
+      keyArn: OTHER,
+      agentId: null,
+      evidence: { keyRole: "ca", keyRef: "0987dcba-09fe-87dc-65ba-ab0987654321" },
+    });
 
     now += 60 * 60_000; // the digest (delivered 11:00) is in this window; only the waiting Sign is judged
     const run2 = await reconciler.runOnce();
@@ -153,21 +200,33 @@ describe("webhook signature", () => {
     expect(verifySignatureHeader(secret, header, '{"a":2}', 1_700_000_100)).toBe(false);
     expect(verifySignatureHeader("t".repeat(32), header, '{"a":1}', 1_700_000_100)).toBe(false);
     expect(verifySignatureHeader(secret, header, '{"a":1}', 1_700_001_000)).toBe(false);
-    expect(verifySignatureHeader(secret, header.replace("t=1700000000", "t=1700000001"), '{"a":1}', 1_700_000_100)).toBe(false);
+    expect(
+      verifySignatureHeader(secret, header.replace("t=1700000000", "t=1700000001"), '{"a":1}', 1_700_000_100),
+    ).toBe(false);
     expect(verifySignatureHeader(secret, "garbage", '{"a":1}', 1_700_000_100)).toBe(false);
   });
 });
 
 describe("monitoring settings", () => {
   it("reads the defaults and valid values", () => {
-    expect(loadMonitoringConfig({})).toEqual({ cloudTrail: undefined, reconcileIntervalMs: 300_000, cloudTrailTimeoutMs: 10_000, webhookUrl: undefined, webhookSecret: undefined });
+    expect(loadMonitoringConfig({})).toEqual({
+      cloudTrail: undefined,
+      reconcileIntervalMs: 300_000,
+      cloudTrailTimeoutMs: 10_000,
+      webhookUrl: undefined,
+      webhookSecret: undefined,
+    });
     const config = loadMonitoringConfig({
       KAKUNIN_CLOUDTRAIL: "s3://trail-bucket/p",
       KAKUNIN_RECONCILE_INTERVAL_MS: "60000",
       KAKUNIN_ALERT_WEBHOOK: "https://soc.example/hooks/kakunin",
       KAKUNIN_ALERT_WEBHOOK_SECRET: "x".repeat(40),
     });
-    expect(config).toMatchObject({ cloudTrail: { kind: "s3", bucket: "trail-bucket", prefix: "p/" }, reconcileIntervalMs: 60_000, webhookUrl: "https://soc.example/hooks/kakunin" });
+    expect(config).toMatchObject({
+      cloudTrail: { kind: "s3", bucket: "trail-bucket", prefix: "p/" },
+      reconcileIntervalMs: 60_000,
+      webhookUrl: "https://soc.example/hooks/kakunin",
+    });
   });
 
   it("refuses bad values with the setting's name, never echoing the secret", () => {
@@ -180,7 +239,10 @@ describe("monitoring settings", () => {
       }
       throw new Error("accepted");
     };
-    expect(attempt({ KAKUNIN_RECONCILE_INTERVAL_MS: "5m" })).toMatchObject({ code: "ERR_MONITORING_CONFIG", setting: "KAKUNIN_RECONCILE_INTERVAL_MS" });
+    expect(attempt({ KAKUNIN_RECONCILE_INTERVAL_MS: "5m" })).toMatchObject({
+      code: "ERR_MONITORING_CONFIG",
+      setting: "KAKUNIN_RECONCILE_INTERVAL_MS",
+    });
     expect(attempt({ KAKUNIN_RECONCILE_INTERVAL_MS: "10" }).message).toContain(">= 1000");
     expect(attempt({ KAKUNIN_ALERT_WEBHOOK: "ftp://x" }).setting).toBe("KAKUNIN_ALERT_WEBHOOK");
     expect(attempt({ KAKUNIN_ALERT_WEBHOOK: "https://u:p@x.example/" }).setting).toBe("KAKUNIN_ALERT_WEBHOOK");

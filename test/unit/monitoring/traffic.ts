@@ -55,12 +55,19 @@ export function normalDay(habits: AgentHabits, dayStartMs: number, random: () =>
     const n = poisson(habits.peakPerMinute * shape * dayFactor, random);
     const minuteStart = dayStartMs + habits.startHour * 3_600_000 + minute * MINUTE;
     const times = Array.from({ length: n }, () => minuteStart + Math.floor(random() * MINUTE)).sort((a, b) => a - b);
-    for (const timeMs of times) out.push(sign(habits, timeMs, pick(habits.tokens, random), pick(habits.addresses, random), random));
+    for (const timeMs of times)
+      out.push(sign(habits, timeMs, pick(habits.tokens, random), pick(habits.addresses, random), random));
   }
   return out;
 }
 
-export function sign(habits: AgentHabits, timeMs: number, tokenId: string, sourceAddress: string, random: () => number): SignObservation {
+export function sign(
+  habits: AgentHabits,
+  timeMs: number,
+  tokenId: string,
+  sourceAddress: string,
+  random: () => number,
+): SignObservation {
   return {
     type: "sign",
     timeMs,

@@ -13,13 +13,19 @@ import { publicRoutes } from "../../../server/routes/public.js";
 describe("systemKeySpec", () => {
   it("names the CA key: alias, role tag, description and the system row holding its ARN", () => {
     expect(systemKeySpec("ca")).toEqual({
-      systemName: "ca_key_arn", alias: "alias/kakunin/ca", tags: { "kakunin:role": "ca" }, description: "Kakunin certificate authority key",
+      systemName: "ca_key_arn",
+      alias: "alias/kakunin/ca",
+      tags: { "kakunin:role": "ca" },
+      description: "Kakunin certificate authority key",
     });
   });
 
   it("names the log signer key likewise, under its own alias and row", () => {
     expect(systemKeySpec("log")).toEqual({
-      systemName: "log_key_arn", alias: "alias/kakunin/log", tags: { "kakunin:role": "log" }, description: "Kakunin audit log signer key",
+      systemName: "log_key_arn",
+      alias: "alias/kakunin/log",
+      tags: { "kakunin:role": "log" },
+      description: "Kakunin audit log signer key",
     });
     expect(CA_ALIAS).not.toBe(LOG_ALIAS);
   });
@@ -29,7 +35,11 @@ describe("caOptions", () => {
   const config = { trustDomain: "acme.example", publicUrl: "https://kakunin.acme.example", agentValidityDays: 90 };
 
   it("takes the trust domain and agent validity from the configuration", () => {
-    expect(caOptions(config)).toEqual({ trustDomain: "acme.example", crlUrl: "https://kakunin.acme.example/v1/public/crl", agentValidityDays: 90 });
+    expect(caOptions(config)).toEqual({
+      trustDomain: "acme.example",
+      crlUrl: "https://kakunin.acme.example/v1/public/crl",
+      agentValidityDays: 90,
+    });
   });
 
   it("points certificates' CRL distribution point at the route that serves the DER CRL", () => {

@@ -36,14 +36,21 @@ function app() {
 
 async function post(body: string | Uint8Array<ArrayBuffer>, type = "application/json") {
   const res = await app().request("/echo", { method: "POST", headers: { "content-type": type }, body });
-  return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    type: res.headers.get("content-type"),
+    body: (await res.json()) as Record<string, unknown>,
+  };
 }
 
 describe("readRequestBody", () => {
   it("parses an I-JSON body once; the route reads the same value and text", async () => {
     const r = await post('{"payload":{"amount":"100.00","n":1e2}}');
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ json: { payload: { amount: "100.00", n: 100 } }, text: '{"payload":{"amount":"100.00","n":1e2}}' });
+    expect(r.body).toEqual({
+      json: { payload: { amount: "100.00", n: 100 } },
+      text: '{"payload":{"amount":"100.00","n":1e2}}',
+    });
   });
 
   it("treats +json media types as JSON and others as opaque text", async () => {

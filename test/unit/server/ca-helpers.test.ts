@@ -37,13 +37,17 @@ describe("newSerial", () => {
 describe("PEM", () => {
   it("encodes RFC 7468 blocks (64 columns, trailing newline) that decode to the same bytes", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300, size: "max" }), fc.constantFrom("CERTIFICATE", "X509 CRL", "PUBLIC KEY"), (der, label) => {
-        const pem = pemEncode(der, label);
-        expect(pem.startsWith(`-----BEGIN ${label}-----\n`)).toBe(true);
-        expect(pem.endsWith(`-----END ${label}-----\n`)).toBe(true);
-        expect(pem.split("\n").every((l) => l.length <= 64 || l.startsWith("-----"))).toBe(true);
-        expect(Buffer.from(pemDecode(pem, label)).equals(Buffer.from(der))).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300, size: "max" }),
+        fc.constantFrom("CERTIFICATE", "X509 CRL", "PUBLIC KEY"),
+        (der, label) => {
+          const pem = pemEncode(der, label);
+          expect(pem.startsWith(`-----BEGIN ${label}-----\n`)).toBe(true);
+          expect(pem.endsWith(`-----END ${label}-----\n`)).toBe(true);
+          expect(pem.split("\n").every((l) => l.length <= 64 || l.startsWith("-----"))).toBe(true);
+          expect(Buffer.from(pemDecode(pem, label)).equals(Buffer.from(der))).toBe(true);
+        },
+      ),
     );
   });
 
@@ -100,7 +104,10 @@ describe("certificate facts read back by the CA", () => {
     const der = new Uint8Array(cert.rawData);
     const info = certificateInfo(der);
     expect(info.serial).toBe("7f00ab");
-    expect([info.notBefore.toISOString(), info.notAfter.toISOString()]).toEqual(["2026-01-01T00:00:00.000Z", "2027-01-01T00:00:00.000Z"]);
+    expect([info.notBefore.toISOString(), info.notAfter.toISOString()]).toEqual([
+      "2026-01-01T00:00:00.000Z",
+      "2027-01-01T00:00:00.000Z",
+    ]);
     expect(info.subject).toBe("CN=Fixture, O=Kakunin");
     const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
     expect(bytesEqual(info.spki, spki)).toBe(true);

@@ -151,7 +151,11 @@ describe("a CRL built from these pieces", () => {
     const alg = { ...SIGNING_ALGORITHM, publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
     const keys = (await crypto.subtle.generateKey(alg, false, ["sign", "verify"])) as CryptoKeyPair;
     const thisUpdate = new Date("2026-01-01T00:00:00Z");
-    const revoked: [string, RevocationReason][] = [["0a", "keyCompromise"], ["7fee", "unspecified"], ["01ff", "cessationOfOperation"]];
+    const revoked: [string, RevocationReason][] = [
+      ["0a", "keyCompromise"],
+      ["7fee", "unspecified"],
+      ["01ff", "cessationOfOperation"],
+    ];
     const entries = revoked.map(([serialNumber, reason]) => {
       const code = reasonCode(reason);
       return { serialNumber, revocationDate: thisUpdate, ...(code !== undefined ? { reason: code } : {}) };
@@ -168,18 +172,30 @@ describe("a CRL built from these pieces", () => {
     const der = new Uint8Array(crl.rawData);
 
     const parsed = new x509.X509Crl(der.slice().buffer);
-    expect(parsed.entries.map((e) => [e.serialNumber.toLowerCase(), e.reason])).toEqual([["0a", 1], ["7fee", undefined], ["01ff", 5]]);
+    expect(parsed.entries.map((e) => [e.serialNumber.toLowerCase(), e.reason])).toEqual([
+      ["0a", 1],
+      ["7fee", undefined],
+      ["01ff", 5],
+    ]);
     const number = parsed.getExtension(OID_CRL_NUMBER)!;
     expect(decodeInteger(new Uint8Array(number.value))).toBe(12345678901234567890n);
 
     const dir = mkdtempSync(join(tmpdir(), "kakunin-crl-unit-"));
     try {
       writeFileSync(join(dir, "crl.pem"), crlPem(der));
-      const text = execFileSync("openssl", ["crl", "-in", join(dir, "crl.pem"), "-noout", "-text"], { encoding: "utf8" });
+      const text = execFileSync("openssl", ["crl", "-in", join(dir, "crl.pem"), "-noout", "-text"], {
+        encoding: "utf8",
+      });
       expect(text).toMatch(/Version 2/);
       expect(text).toMatch(/X509v3 CRL Number:\s+12345678901234567890/);
-      const reasons = [...text.matchAll(/Serial Number: (\w+)[\s\S]*?(?=Serial Number:|Signature Algorithm)/g)].map((m) => [m[1]!.toLowerCase(), /Key Compromise|Cessation Of Operation/.exec(m[0])?.[0] ?? null]);
-      expect(reasons).toEqual([["0a", "Key Compromise"], ["7fee", null], ["01ff", "Cessation Of Operation"]]);
+      const reasons = [...text.matchAll(/Serial Number: (\w+)[\s\S]*?(?=Serial Number:|Signature Algorithm)/g)].map(
+        (m) => [m[1]!.toLowerCase(), /Key Compromise|Cessation Of Operation/.exec(m[0])?.[0] ?? null],
+      );
+      expect(reasons).toEqual([
+        ["0a", "Key Compromise"],
+        ["7fee", null],
+        ["01ff", "Cessation Of Operation"],
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

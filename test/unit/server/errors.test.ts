@@ -23,7 +23,12 @@ describe("KakuninError and its kinds", () => {
   it("carry the documented status, code and Retry-After", () => {
     const rows = [
       [new ValidationError("v"), 400, "ERR_VALIDATION", undefined],
-      [new ValidationError("v", { status: 422, code: "ERR_INVALID_NAME", field: "name" }), 422, "ERR_INVALID_NAME", undefined],
+      [
+        new ValidationError("v", { status: 422, code: "ERR_INVALID_NAME", field: "name" }),
+        422,
+        "ERR_INVALID_NAME",
+        undefined,
+      ],
       [new UnauthorizedError(), 401, "ERR_UNAUTHORIZED", undefined],
       [new ForbiddenError(), 403, "ERR_FORBIDDEN", undefined],
       [new NotFoundError(), 404, "ERR_NOT_FOUND", undefined],
@@ -64,7 +69,9 @@ describe("storageFailure", () => {
     for (const code of ["SQLITE_FULL", "SQLITE_IOERR_WRITE", "53100", "ENOSPC"]) {
       const direct = storageFailure(Object.assign(new Error("x"), { code }));
       expect([direct?.status, direct?.code], code).toEqual([507, "ERR_STORAGE_FULL"]);
-      const wrapped = new Error("commit failed", { cause: new Error("inner", { cause: Object.assign(new Error("disk"), { code }) }) });
+      const wrapped = new Error("commit failed", {
+        cause: new Error("inner", { cause: Object.assign(new Error("disk"), { code }) }),
+      });
       expect(storageFailure(wrapped)?.code, `${code} as a cause`).toBe("ERR_STORAGE_FULL");
     }
   });
@@ -72,7 +79,14 @@ describe("storageFailure", () => {
   it("passes a StorageFullError through and says nothing of other errors", () => {
     const full = new StorageFullError();
     expect(storageFailure(full)).toBe(full);
-    for (const e of [new Error("x"), Object.assign(new Error("x"), { code: "SQLITE_BUSY" }), Object.assign(new Error("x"), { code: "23505" }), undefined, null, "ENOSPC"]) {
+    for (const e of [
+      new Error("x"),
+      Object.assign(new Error("x"), { code: "SQLITE_BUSY" }),
+      Object.assign(new Error("x"), { code: "23505" }),
+      undefined,
+      null,
+      "ENOSPC",
+    ]) {
       expect(storageFailure(e)).toBeUndefined();
     }
   });

@@ -13,7 +13,14 @@ import {
   KmsDeadlineError,
   withDeadline,
 } from "../../../server/kms/deadline.js";
-import { KeyStateError, KmsFailureError, KmsNotFoundError, KmsUnavailableError, RegionNotAllowedError, mapKmsError } from "../../../server/kms/errors.js";
+import {
+  KeyStateError,
+  KmsFailureError,
+  KmsNotFoundError,
+  KmsUnavailableError,
+  RegionNotAllowedError,
+  mapKmsError,
+} from "../../../server/kms/errors.js";
 import { buildKeyPolicy } from "../../../server/kms/policy.js";
 
 afterEach(() => {
@@ -29,7 +36,11 @@ describe("withDeadline", () => {
 
   it("passes the call's own failure through unchanged", async () => {
     const own = new Error("own");
-    await expect(withDeadline("Sign", 1000, async () => { throw own; })).rejects.toBe(own);
+    await expect(
+      withDeadline("Sign", 1000, async () => {
+        throw own;
+      }),
+    ).rejects.toBe(own);
   });
 
   it("fails at the deadline, not before, even when the call ignores its signal; the signal is aborted with the same error", async () => {
@@ -38,13 +49,20 @@ describe("withDeadline", () => {
     const outcome = withDeadline("CreateKey", 5000, (s) => {
       signal = s;
       return new Promise<never>(() => {}); // a KMS that never answers
-    }).then(() => "resolved", (e: unknown) => e);
+    }).then(
+      () => "resolved",
+      (e: unknown) => e,
+    );
     await vi.advanceTimersByTimeAsync(4999);
     expect(signal!.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     const e = await outcome;
     expect(e).toBeInstanceOf(KmsDeadlineError);
-    expect([(e as KmsDeadlineError).name, (e as KmsDeadlineError).code, (e as Error).message]).toEqual(["TimeoutError", "ETIMEDOUT", "KMS CreateKey did not answer within 5000 ms"]);
+    expect([(e as KmsDeadlineError).name, (e as KmsDeadlineError).code, (e as Error).message]).toEqual([
+      "TimeoutError",
+      "ETIMEDOUT",
+      "KMS CreateKey did not answer within 5000 ms",
+    ]);
     expect(signal!.aborted).toBe(true);
     expect(signal!.reason).toBe(e);
   });
@@ -56,7 +74,9 @@ describe("withDeadline", () => {
   });
 
   it("the defaults are the documented ones", () => {
-    expect([DEFAULT_KMS_CALL_TIMEOUT_MS, CREATE_KEY_MIN_TIMEOUT_MS, DEFAULT_REQUEST_DEADLINE_MS]).toEqual([2000, 5000, 5000]);
+    expect([DEFAULT_KMS_CALL_TIMEOUT_MS, CREATE_KEY_MIN_TIMEOUT_MS, DEFAULT_REQUEST_DEADLINE_MS]).toEqual([
+      2000, 5000, 5000,
+    ]);
   });
 });
 
@@ -76,7 +96,12 @@ describe("mapKmsError", () => {
       const err = sdkError(name);
       const m = mapKmsError(err, "Sign");
       expect(m).toBeInstanceOf(KeyStateError);
-      expect([m.status, m.code, m.message, m.cause]).toEqual([409, "ERR_KEY_STATE", `KMS Sign failed: ${name} (${name} message)`, err]);
+      expect([m.status, m.code, m.message, m.cause]).toEqual([
+        409,
+        "ERR_KEY_STATE",
+        `KMS Sign failed: ${name} (${name} message)`,
+        err,
+      ]);
     }
   });
 
@@ -88,8 +113,17 @@ describe("mapKmsError", () => {
 
   it("throttling is 503 with Retry-After 1, or what the response's Retry-After header says (whole seconds, at least 1)", () => {
     const t = mapKmsError(sdkError("ThrottlingException"), "Sign");
-    expect([t.constructor, t.status, t.code, t.retryAfter]).toEqual([KmsUnavailableError, 503, "ERR_KMS_UNAVAILABLE", 1]);
-    const header = (v: string) => mapKmsError(sdkError("ThrottlingException", { $response: { statusCode: 400, headers: { "retry-after": v } } }), "Sign").retryAfter;
+    expect([t.constructor, t.status, t.code, t.retryAfter]).toEqual([
+      KmsUnavailableError,
+      503,
+      "ERR_KMS_UNAVAILABLE",
+      1,
+    ]);
+    const header = (v: string) =>
+      mapKmsError(
+        sdkError("ThrottlingException", { $response: { statusCode: 400, headers: { "retry-after": v } } }),
+        "Sign",
+      ).retryAfter;
     expect([header("7"), header("0.2"), header("0"), header("2.5")]).toEqual([7, 1, 1, 3]);
     const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
     expect(header(inTenSeconds)).toBeGreaterThanOrEqual(9);
@@ -119,13 +153,20 @@ describe("mapKmsError", () => {
   it("network failures are 503, found in the error or in its causes", () => {
     for (const code of ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "UND_ERR_SOCKET"]) {
       expect(mapKmsError(Object.assign(new Error("x"), { code }), "Sign").status, code).toBe(503);
-      const wrapped = new Error("fetch failed", { cause: new Error("inner", { cause: Object.assign(new Error("socket"), { code }) }) });
+      const wrapped = new Error("fetch failed", {
+        cause: new Error("inner", { cause: Object.assign(new Error("socket"), { code }) }),
+      });
       expect(mapKmsError(wrapped, "Sign").status, `${code} in a cause`).toBe(503);
     }
   });
 
   it("a request KMS refused is 502 ERR_KMS_FAILURE naming the AWS exception, never retried as unavailable", () => {
-    for (const name of ["AccessDeniedException", "ValidationException", "InvalidKeyUsageException", "UnsupportedOperationException"]) {
+    for (const name of [
+      "AccessDeniedException",
+      "ValidationException",
+      "InvalidKeyUsageException",
+      "UnsupportedOperationException",
+    ]) {
       const m = mapKmsError(sdkError(name, { $fault: "client", $metadata: { httpStatusCode: 400 } }), "Sign");
       expect(m).toBeInstanceOf(KmsFailureError);
       expect([m.status, m.code, (m as KmsFailureError).awsCode]).toEqual([502, "ERR_KMS_FAILURE", name]);
@@ -135,7 +176,15 @@ describe("mapKmsError", () => {
   });
 
   it("anything at all maps to a typed error with a status the API documents; 503s always carry Retry-After ≥ 1", () => {
-    const names = fc.constantFrom("ThrottlingException", "DisabledException", "NotFoundException", "AccessDeniedException", "KMSInternalException", "X", "");
+    const names = fc.constantFrom(
+      "ThrottlingException",
+      "DisabledException",
+      "NotFoundException",
+      "AccessDeniedException",
+      "KMSInternalException",
+      "X",
+      "",
+    );
     const thing = fc.oneof(
       fc.record(
         {
@@ -144,7 +193,10 @@ describe("mapKmsError", () => {
           message: fc.string(),
           $fault: fc.constantFrom("client", "server"),
           $metadata: fc.record({ httpStatusCode: fc.integer({ min: 100, max: 599 }) }),
-          $response: fc.record({ statusCode: fc.integer({ min: 100, max: 599 }), headers: fc.dictionary(fc.constantFrom("retry-after", "Retry-After", "x"), fc.string()) }),
+          $response: fc.record({
+            statusCode: fc.integer({ min: 100, max: 599 }),
+            headers: fc.dictionary(fc.constantFrom("retry-after", "Retry-After", "x"), fc.string()),
+          }),
           $retryable: fc.record({ throttling: fc.boolean() }),
         },
         { requiredKeys: [] },
@@ -165,18 +217,33 @@ describe("mapKmsError", () => {
 
   it("RegionNotAllowedError names the region and the allowed list", () => {
     const e = new RegionNotAllowedError("us-east-1", ["eu-west-1", "eu-central-1"]);
-    expect([e.status, e.code, e.region, e.message]).toEqual([400, "ERR_REGION_NOT_ALLOWED", "us-east-1", "KMS region us-east-1 is not in the allowed regions (eu-west-1, eu-central-1)"]);
+    expect([e.status, e.code, e.region, e.message]).toEqual([
+      400,
+      "ERR_REGION_NOT_ALLOWED",
+      "us-east-1",
+      "KMS region us-east-1 is not in the allowed regions (eu-west-1, eu-central-1)",
+    ]);
   });
 });
 
 describe("buildKeyPolicy", () => {
   it("lets the service role sign, read and disable — never delete or re-policy — and the account administer without deleting", () => {
     const role = "arn:aws:iam::111122223333:role/kakunin-service";
-    const p = JSON.parse(buildKeyPolicy({ accountId: "111122223333", serviceRoleArn: role, purpose: "agent", region: "eu-west-1" }));
+    const p = JSON.parse(
+      buildKeyPolicy({ accountId: "111122223333", serviceRoleArn: role, purpose: "agent", region: "eu-west-1" }),
+    );
     expect(p.Id).toBe("kakunin-agent-key");
     const bySid = Object.fromEntries(p.Statement.map((s: { Sid: string }) => [s.Sid, s]));
-    expect(bySid.KakuninServiceUse).toMatchObject({ Effect: "Allow", Principal: { AWS: role }, Action: ["kms:Sign", "kms:GetPublicKey", "kms:DescribeKey", "kms:DisableKey"] });
-    expect(bySid.KakuninServiceNeverDeletesOrRepolicies).toMatchObject({ Effect: "Deny", Principal: { AWS: role }, Action: ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"] });
+    expect(bySid.KakuninServiceUse).toMatchObject({
+      Effect: "Allow",
+      Principal: { AWS: role },
+      Action: ["kms:Sign", "kms:GetPublicKey", "kms:DescribeKey", "kms:DisableKey"],
+    });
+    expect(bySid.KakuninServiceNeverDeletesOrRepolicies).toMatchObject({
+      Effect: "Deny",
+      Principal: { AWS: role },
+      Action: ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"],
+    });
     const admin = bySid.AccountAdministrationExceptDeletion;
     expect(admin.Principal).toEqual({ AWS: "arn:aws:iam::111122223333:root" });
     expect(admin.Action.some((a: string) => /Sign|Verify|ScheduleKeyDeletion|Delete/.test(a))).toBe(false);
@@ -185,7 +252,16 @@ describe("buildKeyPolicy", () => {
 
   it("refuses an account id that is not 12 digits", () => {
     for (const accountId of ["", "11112222333", "1111222233334", "11112222333a"]) {
-      expect(() => buildKeyPolicy({ accountId, serviceRoleArn: "arn:aws:iam::111122223333:role/r", purpose: "ca", region: "eu-west-1" }), accountId).toThrow(/12 digits/);
+      expect(
+        () =>
+          buildKeyPolicy({
+            accountId,
+            serviceRoleArn: "arn:aws:iam::111122223333:role/r",
+            purpose: "ca",
+            region: "eu-west-1",
+          }),
+        accountId,
+      ).toThrow(/12 digits/);
     }
   });
 });

@@ -30,7 +30,9 @@ describe("contractDetails", () => {
         for (const bad of [undefined, null, 10, {}, ["0a"], true]) {
           const d = { ...full, [f]: bad };
           if (bad === undefined) delete d[f];
-          expect(() => contractDetails(type, d), `${type}.${f}=${JSON.stringify(bad)}`).toThrow(`${type} details need "${f}" (FORMATS.md)`);
+          expect(() => contractDetails(type, d), `${type}.${f}=${JSON.stringify(bad)}`).toThrow(
+            `${type} details need "${f}" (FORMATS.md)`,
+          );
         }
       }
     }

@@ -17,26 +17,47 @@ const ARN = "arn:aws:kms:eu-central-1:000000000000:key/1";
 const ARN2 = "arn:aws:kms:eu-central-1:000000000000:key/2";
 
 /** Does `details` contain every member of `match` with the same value (what AuditLog.findLifecycle checks)? */
-const matches = (details: Record<string, unknown>, match: Record<string, string>) => Object.entries(match).every(([k, v]) => details[k] === v);
+const matches = (details: Record<string, unknown>, match: Record<string, string>) =>
+  Object.entries(match).every(([k, v]) => details[k] === v);
 
 describe("agent.registered", () => {
   it("names the first certificate, the key, the agent's name and the validity (ISO)", () => {
     const e = agentRegisteredEntry(AGENT, {
-      name: "invoice-bot", serial: "5f0c2a9e", keyArn: ARN,
-      notBefore: new Date("2026-01-01T00:00:00.000Z"), notAfter: new Date("2027-01-01T00:00:00.000Z"),
+      name: "invoice-bot",
+      serial: "5f0c2a9e",
+      keyArn: ARN,
+      notBefore: new Date("2026-01-01T00:00:00.000Z"),
+      notAfter: new Date("2027-01-01T00:00:00.000Z"),
     });
     expect(e).toEqual({
-      type: "agent.registered", agent: AGENT,
-      details: { name: "invoice-bot", cert: "5f0c2a9e", key: ARN, notBefore: "2026-01-01T00:00:00.000Z", notAfter: "2027-01-01T00:00:00.000Z" },
+      type: "agent.registered",
+      agent: AGENT,
+      details: {
+        name: "invoice-bot",
+        cert: "5f0c2a9e",
+        key: ARN,
+        notBefore: "2026-01-01T00:00:00.000Z",
+        notAfter: "2027-01-01T00:00:00.000Z",
+      },
     });
   });
 });
 
 describe("key.rotated", () => {
-  const e = keyRotatedEntry(AGENT, { rotationId: "rot_1", oldSerial: "0a", oldKeyArn: ARN, newSerial: "0b", newKeyArn: ARN2 });
+  const e = keyRotatedEntry(AGENT, {
+    rotationId: "rot_1",
+    oldSerial: "0a",
+    oldKeyArn: ARN,
+    newSerial: "0b",
+    newKeyArn: ARN2,
+  });
 
   it("names the rotation, the old and the new certificate and key", () => {
-    expect(e).toEqual({ type: "key.rotated", agent: AGENT, details: { rotation: "rot_1", oldCert: "0a", oldKey: ARN, newCert: "0b", newKey: ARN2 } });
+    expect(e).toEqual({
+      type: "key.rotated",
+      agent: AGENT,
+      details: { rotation: "rot_1", oldCert: "0a", oldKey: ARN, newCert: "0b", newKey: ARN2 },
+    });
   });
 
   it("is found again by its rotation id, and only by its own", () => {
@@ -46,11 +67,18 @@ describe("key.rotated", () => {
 });
 
 describe("certificate.revoked", () => {
-  const e = certificateRevokedEntry(AGENT, { serial: "0b", keyArn: ARN2, reason: "keyCompromise", revokedAt: "2026-06-01T00:00:00.000Z", crlNumber: 3 });
+  const e = certificateRevokedEntry(AGENT, {
+    serial: "0b",
+    keyArn: ARN2,
+    reason: "keyCompromise",
+    revokedAt: "2026-06-01T00:00:00.000Z",
+    crlNumber: 3,
+  });
 
   it("names the certificate, its key, the reason, the time and the CRL that first lists it", () => {
     expect(e).toEqual({
-      type: "certificate.revoked", agent: AGENT,
+      type: "certificate.revoked",
+      agent: AGENT,
       details: { cert: "0b", key: ARN2, reason: "keyCompromise", revokedAt: "2026-06-01T00:00:00.000Z", crlNumber: 3 },
     });
   });

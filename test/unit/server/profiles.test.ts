@@ -54,12 +54,15 @@ function spkiKeyId(spki: Uint8Array): string {
   p = algStart + algLen;
   expect(spki[p]).toBe(0x03);
   const [bitsLen, bitsStart] = readLen(p + 1);
-  return createHash("sha1").update(spki.subarray(bitsStart + 1, bitsStart + bitsLen)).digest("hex");
+  return createHash("sha1")
+    .update(spki.subarray(bitsStart + 1, bitsStart + bitsLen))
+    .digest("hex");
 }
 
 describe("assertAgentId", () => {
   it("accepts 1–64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit", () => {
-    for (const id of ["a", "agt_0123456789abcdef", "A.b-c_d", "9", "x".repeat(64)]) expect(() => assertAgentId(id), id).not.toThrow();
+    for (const id of ["a", "agt_0123456789abcdef", "A.b-c_d", "9", "x".repeat(64)])
+      expect(() => assertAgentId(id), id).not.toThrow();
   });
 
   it("refuses anything else with a 422 naming agentId", () => {
@@ -72,7 +75,9 @@ describe("assertAgentId", () => {
 
   it("an accepted id is one path segment of its SPIFFE URI, unchanged", () => {
     const idChar = fc.constantFrom(..."ABCXYZabcxyz0189._-");
-    const id = fc.tuple(fc.constantFrom(..."aZ09"), fc.array(idChar, { maxLength: 63, size: "max" })).map(([h, t]) => h + t.join(""));
+    const id = fc
+      .tuple(fc.constantFrom(..."aZ09"), fc.array(idChar, { maxLength: 63, size: "max" }))
+      .map(([h, t]) => h + t.join(""));
     fc.assert(
       fc.property(id, (agentId) => {
         assertAgentId(agentId);
@@ -85,7 +90,8 @@ describe("assertAgentId", () => {
 
 describe("assertIssuerName", () => {
   it("accepts 1–64 printable code points, counted as code points", () => {
-    for (const n of ["Acme", "Acme, Inc.", "CN=not parsed", "株式会社", "😀".repeat(64), " padded "]) expect(() => assertIssuerName(n), n).not.toThrow();
+    for (const n of ["Acme", "Acme, Inc.", "CN=not parsed", "株式会社", "😀".repeat(64), " padded "])
+      expect(() => assertIssuerName(n), n).not.toThrow();
   });
 
   it("refuses blank, over-long and control-character names with a 422 naming issuerName", () => {
@@ -98,8 +104,10 @@ describe("assertIssuerName", () => {
 
 describe("assertTrustDomain and SPIFFE IDs", () => {
   it("accepts lowercase DNS-like trust domains and refuses the rest", () => {
-    for (const td of ["kakunin.local", "a", "example.eu", "a-b.c_d"]) expect(() => assertTrustDomain(td), td).not.toThrow();
-    for (const td of ["", "Kakunin.local", "-a", "a-", "a.", "a/b", "a b", "a:8080", "x".repeat(256)]) expect(() => assertTrustDomain(td), td).toThrow(/trust domain/);
+    for (const td of ["kakunin.local", "a", "example.eu", "a-b.c_d"])
+      expect(() => assertTrustDomain(td), td).not.toThrow();
+    for (const td of ["", "Kakunin.local", "-a", "a-", "a.", "a/b", "a b", "a:8080", "x".repeat(256)])
+      expect(() => assertTrustDomain(td), td).toThrow(/trust domain/);
   });
 
   it("builds the agent and log URIs of the profile", () => {
@@ -144,10 +152,18 @@ describe("assertRsaSpki", () => {
   });
 
   it("refuses smaller RSA keys, other key types and garbage, naming the field", () => {
-    const ec = new Uint8Array(generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "der", type: "spki" }));
+    const ec = new Uint8Array(
+      generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "der", type: "spki" }),
+    );
     const ed = new Uint8Array(generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }));
     const truncated = RSA_2048.subarray(0, RSA_2048.length - 1);
-    for (const [what, spki] of [["rsa1024", rsaSpki(1024)], ["ec", ec], ["ed25519", ed], ["truncated", truncated], ["empty", new Uint8Array()]] as const) {
+    for (const [what, spki] of [
+      ["rsa1024", rsaSpki(1024)],
+      ["ec", ec],
+      ["ed25519", ed],
+      ["truncated", truncated],
+      ["empty", new Uint8Array()],
+    ] as const) {
       const e = validationError(() => assertRsaSpki(spki, "newKey"));
       expect([e.status, e.field], what).toEqual([422, "newKey"]);
     }
@@ -155,7 +171,11 @@ describe("assertRsaSpki", () => {
 });
 
 describe("validity windows", () => {
-  const date = fc.date({ min: new Date("1950-01-01T00:00:00Z"), max: new Date("2200-01-01T00:00:00Z"), noInvalidDate: true });
+  const date = fc.date({
+    min: new Date("1950-01-01T00:00:00Z"),
+    max: new Date("2200-01-01T00:00:00Z"),
+    noInvalidDate: true,
+  });
 
   it("truncateToSecond drops the milliseconds and nothing else", () => {
     fc.assert(
@@ -181,19 +201,27 @@ describe("validity windows", () => {
 
   it("never ends past the cap (the CA's notAfter), truncated to its second", () => {
     fc.assert(
-      fc.property(date, fc.integer({ min: 1, max: 4000 }), fc.integer({ min: 0, max: 4000 * DAY_MS }), (nb, days, offset) => {
-        const cap = new Date(nb.getTime() + offset);
-        const w = validityWindow(nb, days, cap);
-        expect(w.notAfter.getTime()).toBeLessThanOrEqual(cap.getTime());
-        const uncapped = truncateToSecond(nb).getTime() + days * DAY_MS;
-        expect(w.notAfter.getTime()).toBe(uncapped > cap.getTime() ? truncateToSecond(cap).getTime() : uncapped);
-      }),
+      fc.property(
+        date,
+        fc.integer({ min: 1, max: 4000 }),
+        fc.integer({ min: 0, max: 4000 * DAY_MS }),
+        (nb, days, offset) => {
+          const cap = new Date(nb.getTime() + offset);
+          const w = validityWindow(nb, days, cap);
+          expect(w.notAfter.getTime()).toBeLessThanOrEqual(cap.getTime());
+          const uncapped = truncateToSecond(nb).getTime() + days * DAY_MS;
+          expect(w.notAfter.getTime()).toBe(uncapped > cap.getTime() ? truncateToSecond(cap).getTime() : uncapped);
+        },
+      ),
     );
   });
 
   it("without a cap is notBefore + days", () => {
     const w = validityWindow(new Date("2026-01-01T00:00:00.500Z"), 365);
-    expect([w.notBefore.toISOString(), w.notAfter.toISOString()]).toEqual(["2026-01-01T00:00:00.000Z", "2027-01-01T00:00:00.000Z"]);
+    expect([w.notBefore.toISOString(), w.notAfter.toISOString()]).toEqual([
+      "2026-01-01T00:00:00.000Z",
+      "2027-01-01T00:00:00.000Z",
+    ]);
   });
 });
 
@@ -220,7 +248,15 @@ describe("extensions", () => {
     const exts = await signerExtensions({ spki: RSA_2048, san, caKeyId: "0a1b2c3d", crlUrl });
     const m = byOid(exts);
     expect(m.size).toBe(exts.length);
-    expect([...m.keys()].sort()).toEqual(["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.31", "2.5.29.35", "2.5.29.37"]);
+    expect([...m.keys()].sort()).toEqual([
+      "2.5.29.14",
+      "2.5.29.15",
+      "2.5.29.17",
+      "2.5.29.19",
+      "2.5.29.31",
+      "2.5.29.35",
+      "2.5.29.37",
+    ]);
     const bc = m.get("2.5.29.19") as x509.BasicConstraintsExtension;
     expect([bc.ca, bc.critical]).toEqual([false, true]);
     const ku = m.get("2.5.29.15") as x509.KeyUsagesExtension;
@@ -232,7 +268,14 @@ describe("extensions", () => {
     expect((m.get("2.5.29.14") as x509.SubjectKeyIdentifierExtension).keyId).toBe(spkiKeyId(RSA_2048));
     expect((m.get("2.5.29.35") as x509.AuthorityKeyIdentifierExtension).keyId).toBe("0a1b2c3d");
     const dp = m.get("2.5.29.31") as x509.CRLDistributionPointsExtension;
-    expect(dp.distributionPoints.map((p) => p.distributionPoint?.fullName?.map((n) => n.uniformResourceIdentifier))).toEqual([[crlUrl]]);
-    expect(exts.filter((e) => e.critical).map((e) => e.type).sort()).toEqual(["2.5.29.15", "2.5.29.19"]);
+    expect(
+      dp.distributionPoints.map((p) => p.distributionPoint?.fullName?.map((n) => n.uniformResourceIdentifier)),
+    ).toEqual([[crlUrl]]);
+    expect(
+      exts
+        .filter((e) => e.critical)
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(["2.5.29.15", "2.5.29.19"]);
   });
 });

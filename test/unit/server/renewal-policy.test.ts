@@ -1,6 +1,12 @@
 /** When certificates are renewed and CRLs refreshed (server/authority/renewal-policy.ts). */
 import { describe, expect, it } from "vitest";
-import { crlNextUpdate, crlRefreshDue, DAY_MS, daysAfter, renewalCutoff } from "../../../server/authority/renewal-policy.js";
+import {
+  crlNextUpdate,
+  crlRefreshDue,
+  DAY_MS,
+  daysAfter,
+  renewalCutoff,
+} from "../../../server/authority/renewal-policy.js";
 
 const now = new Date("2026-03-01T12:00:00.000Z");
 

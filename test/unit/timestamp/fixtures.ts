@@ -21,13 +21,25 @@ export async function rsaKey(): Promise<TestKey> {
   const pkcs8 = privateKey.export({ format: "der", type: "pkcs8" });
   const priv = await crypto.subtle.importKey("pkcs8", pkcs8, RSA, true, ["sign"]);
   const jwk = await crypto.subtle.exportKey("jwk", priv);
-  const pub = await crypto.subtle.importKey("jwk", { kty: "RSA", n: jwk.n!, e: jwk.e!, alg: "RS256", ext: true }, RSA, true, ["verify"]);
+  const pub = await crypto.subtle.importKey(
+    "jwk",
+    { kty: "RSA", n: jwk.n!, e: jwk.e!, alg: "RS256", ext: true },
+    RSA,
+    true,
+    ["verify"],
+  );
   return { node: privateKey, priv, pub };
 }
 
 /** RSASSA-PKCS1-v1_5 over a precomputed SHA-256 digest (what KMS MessageType=DIGEST does). */
 export function signDigestWith(key: TestKey) {
-  return async (digest: Uint8Array) => new Uint8Array(privateEncrypt({ key: key.node, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([DIGEST_INFO_SHA256, digest])));
+  return async (digest: Uint8Array) =>
+    new Uint8Array(
+      privateEncrypt(
+        { key: key.node, padding: constants.RSA_PKCS1_PADDING },
+        Buffer.concat([DIGEST_INFO_SHA256, digest]),
+      ),
+    );
 }
 
 export interface CertOptions {
@@ -39,16 +51,32 @@ export interface CertOptions {
   serial?: string;
 }
 
-export async function issue(subject: string, key: TestKey, issuer: { name: string; key: TestKey }, o: CertOptions = {}): Promise<x509.X509Certificate> {
+export async function issue(
+  subject: string,
+  key: TestKey,
+  issuer: { name: string; key: TestKey },
+  o: CertOptions = {},
+): Promise<x509.X509Certificate> {
   const extensions: x509.Extension[] = [];
   if (o.ca) {
-    extensions.push(new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true));
+    extensions.push(
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true),
+    );
   } else {
     extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true));
-    if (o.ekus !== null) extensions.push(new x509.ExtendedKeyUsageExtension(o.ekus ?? [x509.ExtendedKeyUsage.timeStamping], o.ekuCritical ?? true));
+    if (o.ekus !== null)
+      extensions.push(
+        new x509.ExtendedKeyUsageExtension(o.ekus ?? [x509.ExtendedKeyUsage.timeStamping], o.ekuCritical ?? true),
+      );
   }
   return x509.X509CertificateGenerator.create({
-    serialNumber: o.serial ?? "01" + Math.floor(Math.random() * 1e9).toString(16).padStart(8, "0"),
+    serialNumber:
+      o.serial ??
+      "01" +
+        Math.floor(Math.random() * 1e9)
+          .toString(16)
+          .padStart(8, "0"),
     subject,
     issuer: issuer.name,
     notBefore: o.notBefore ?? new Date("2026-01-01T00:00:00Z"),
@@ -75,6 +103,12 @@ export async function testTsa(o: CertOptions = {}, now = () => GEN_TIME): Promis
   const caName = "CN=Unit TSA CA";
   const ca = await issue(caName, caKey, { name: caName, key: caKey }, { ca: true });
   const tsa = await issue("CN=Unit TSA", tsaKey, { name: caName, key: caKey }, o);
-  const responder = new Responder({ certificate: new Uint8Array(tsa.rawData), policy: "1.2.3.4.5", signDigest: signDigestWith(tsaKey), now, accuracySeconds: 1 });
+  const responder = new Responder({
+    certificate: new Uint8Array(tsa.rawData),
+    policy: "1.2.3.4.5",
+    signDigest: signDigestWith(tsaKey),
+    now,
+    accuracySeconds: 1,
+  });
   return { caKey, tsaKey, ca, tsa, responder };
 }

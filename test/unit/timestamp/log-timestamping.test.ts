@@ -8,7 +8,12 @@ import { MemoryTimestampStore, type CheckpointTimestamp } from "../../../server/
 import { CheckpointTimestamper } from "../../../server/log/timestamping/timestamper.js";
 import { checkpointTsr } from "../../../server/log/timestamping/tsr.js";
 import { assertStrictDer } from "../../../verifier/src/timestamp/der-strict.js";
-import { buildTimestampRequest, encodeTimestampResponse, extractTimestampToken, parseTsaBundle } from "../../../verifier/src/timestamp/index.js";
+import {
+  buildTimestampRequest,
+  encodeTimestampResponse,
+  extractTimestampToken,
+  parseTsaBundle,
+} from "../../../verifier/src/timestamp/index.js";
 import { pemEncode } from "../../../verifier/src/formats/pem.js";
 import { checkpointCovering } from "../../helpers/tsa-evidence.js";
 import { testTsa } from "./fixtures.js";
@@ -17,7 +22,10 @@ describe("KAKUNIN_TSA_URLS", () => {
   it("parses comma-separated http(s) URLs in order, blanks trimmed; empty is off", () => {
     expect(parseTsaUrls(undefined)).toEqual([]);
     expect(parseTsaUrls("  ")).toEqual([]);
-    expect(parseTsaUrls(" http://tsa.example/ , https://tsa.example:8443/rfc3161?x=1")).toEqual(["http://tsa.example/", "https://tsa.example:8443/rfc3161?x=1"]);
+    expect(parseTsaUrls(" http://tsa.example/ , https://tsa.example:8443/rfc3161?x=1")).toEqual([
+      "http://tsa.example/",
+      "https://tsa.example:8443/rfc3161?x=1",
+    ]);
   });
 
   it.each([
@@ -47,23 +55,49 @@ describe("KAKUNIN_TSA_URLS", () => {
 
 describe("loadTimestampingConfig", () => {
   const ca = async () => {
-    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
-    return x509.X509CertificateGenerator.createSelfSigned({ serialNumber: "01", name: "CN=Pin", notBefore: new Date("2026-01-01"), notAfter: new Date("2027-01-01"), signingAlgorithm: { name: "ECDSA", hash: "SHA-256" }, keys });
+    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
+      "sign",
+      "verify",
+    ])) as CryptoKeyPair;
+    return x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: "01",
+      name: "CN=Pin",
+      notBefore: new Date("2026-01-01"),
+      notAfter: new Date("2027-01-01"),
+      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+      keys,
+    });
   };
 
   it("defaults, and a trust file read through the --tsa bundle parser", async () => {
     const pem = (await ca()).toString("pem");
-    const c = loadTimestampingConfig({ KAKUNIN_TSA_URLS: "http://tsa.example/", KAKUNIN_TSA_TRUST_FILE: "/pin.pem" }, () => pem);
+    const c = loadTimestampingConfig(
+      { KAKUNIN_TSA_URLS: "http://tsa.example/", KAKUNIN_TSA_TRUST_FILE: "/pin.pem" },
+      () => pem,
+    );
     expect(c).toMatchObject({ urls: ["http://tsa.example/"], timeoutMs: 5000, attempts: 2 });
     expect(c.trust?.trusted.length).toBe(1);
     expect(loadTimestampingConfig({})).toEqual({ urls: [], timeoutMs: 5000, attempts: 2 });
   });
 
   it("errors name the variable: no pin, unreadable or bad pin, out-of-range numbers, a policy that is not an OID", async () => {
-    expect(() => loadTimestampingConfig({ KAKUNIN_TSA_URLS: "http://tsa.example/" })).toThrow(/KAKUNIN_TSA_TRUST_FILE is not/);
-    expect(() => loadTimestampingConfig({ KAKUNIN_TSA_TRUST_FILE: "/nope.pem" }, () => { throw Object.assign(new Error("x"), { code: "ENOENT" }); })).toThrow(/KAKUNIN_TSA_TRUST_FILE \/nope.pem cannot be read: ENOENT/);
-    expect(() => loadTimestampingConfig({ KAKUNIN_TSA_TRUST_FILE: "/k.pem" }, () => "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")).toThrow(/KAKUNIN_TSA_TRUST_FILE line 1 \(block 1\): PRIVATE KEY is neither CERTIFICATE nor X509 CRL/);
-    expect(() => loadTimestampingConfig({ KAKUNIN_TSA_TIMEOUT_MS: "0" })).toThrow(/Invalid KAKUNIN_TSA_TIMEOUT_MS: "0"/);
+    expect(() => loadTimestampingConfig({ KAKUNIN_TSA_URLS: "http://tsa.example/" })).toThrow(
+      /KAKUNIN_TSA_TRUST_FILE is not/,
+    );
+    expect(() =>
+      loadTimestampingConfig({ KAKUNIN_TSA_TRUST_FILE: "/nope.pem" }, () => {
+        throw Object.assign(new Error("x"), { code: "ENOENT" });
+      }),
+    ).toThrow(/KAKUNIN_TSA_TRUST_FILE \/nope.pem cannot be read: ENOENT/);
+    expect(() =>
+      loadTimestampingConfig(
+        { KAKUNIN_TSA_TRUST_FILE: "/k.pem" },
+        () => "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+      ),
+    ).toThrow(/KAKUNIN_TSA_TRUST_FILE line 1 \(block 1\): PRIVATE KEY is neither CERTIFICATE nor X509 CRL/);
+    expect(() => loadTimestampingConfig({ KAKUNIN_TSA_TIMEOUT_MS: "0" })).toThrow(
+      /Invalid KAKUNIN_TSA_TIMEOUT_MS: "0"/,
+    );
     expect(() => loadTimestampingConfig({ KAKUNIN_TSA_ATTEMPTS: "6" })).toThrow(/KAKUNIN_TSA_ATTEMPTS/);
     expect(() => loadTimestampingConfig({ KAKUNIN_TSA_POLICY: "1.2.x" })).toThrow(/KAKUNIN_TSA_POLICY/);
   });
@@ -80,8 +114,16 @@ describe("loadTimestampingConfig", () => {
     const b = parseTsaBundle(pin.toString("pem"));
     expect(b).toMatchObject({ crls: [] });
     expect(b.trusted.length).toBe(1);
-    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
-    const crl = await x509.X509CrlGenerator.create({ issuer: "CN=Pin", thisUpdate: new Date("2026-06-01"), signingAlgorithm: { name: "ECDSA", hash: "SHA-256" }, signingKey: keys.privateKey });
+    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
+      "sign",
+      "verify",
+    ])) as CryptoKeyPair;
+    const crl = await x509.X509CrlGenerator.create({
+      issuer: "CN=Pin",
+      thisUpdate: new Date("2026-06-01"),
+      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+      signingKey: keys.privateKey,
+    });
     const crlPemOk = pemEncode(new Uint8Array(crl.rawData), "X509 CRL"); // RFC 7468 label (@peculiar/x509 writes "CRL")
     const withCrl = parseTsaBundle(pin.toString("pem") + "\n" + crlPemOk);
     expect([withCrl.trusted.length, withCrl.crls.length]).toEqual([1, 1]);
@@ -94,15 +136,27 @@ describe("token store and checkpoint.tsr", async () => {
   const t = await testTsa();
   const a = await checkpointCovering(1, 4);
   const b = await checkpointCovering(1, 6);
-  const tokenOver = async (text: string) => extractTimestampToken(await t.responder.respond(buildTimestampRequest(new Uint8Array(createHash("sha256").update(text).digest())).der));
-  const stored = (url: string, token: Uint8Array, genTime: string, serial: string): CheckpointTimestamp => ({ tsaUrl: url, token, genTime: new Date(genTime), serialNumber: serial, policy: "1.2.3.4.5", tsaName: "CN=Unit TSA" });
+  const tokenOver = async (text: string) =>
+    extractTimestampToken(
+      await t.responder.respond(buildTimestampRequest(new Uint8Array(createHash("sha256").update(text).digest())).der),
+    );
+  const stored = (url: string, token: Uint8Array, genTime: string, serial: string): CheckpointTimestamp => ({
+    tsaUrl: url,
+    token,
+    genTime: new Date(genTime),
+    serialNumber: serial,
+    policy: "1.2.3.4.5",
+    tsaName: "CN=Unit TSA",
+  });
 
   it("adds without duplicates or replacement; firstCovering picks the smallest checkpoint that contains the leaf", async () => {
     const store = new MemoryTimestampStore();
     const ta = stored("http://a/", await tokenOver(a.checkpointText), "2026-06-01T12:00:00Z", "01");
     await store.add(a.checkpointText, [ta]);
     await store.add(a.checkpointText, [ta, { ...ta, serialNumber: "02" }]);
-    await store.add(b.checkpointText, [stored("http://a/", await tokenOver(b.checkpointText), "2026-06-01T12:01:00Z", "03")]);
+    await store.add(b.checkpointText, [
+      stored("http://a/", await tokenOver(b.checkpointText), "2026-06-01T12:01:00Z", "03"),
+    ]);
     await store.add("not a checkpoint\n", []); // nothing to add: not even parsed
     expect((await store.tokensFor(a.checkpointText)).map((x) => x.serialNumber)).toEqual(["01", "02"]);
     expect(await store.tokensFor("other\n")).toEqual([]);

@@ -4,15 +4,37 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { describe, expect, it } from "vitest";
 import { FAIL, parseTimestampRequest, RequestRefused } from "../../../scripts/tsa/request.js";
-import { buildTimestampRequest, extractTimestampToken, parseTsaTrustList, randomNonce, TimestampRejectedError } from "../../../verifier/src/timestamp/index.js";
+import {
+  buildTimestampRequest,
+  extractTimestampToken,
+  parseTsaTrustList,
+  randomNonce,
+  TimestampRejectedError,
+} from "../../../verifier/src/timestamp/index.js";
 import { failInfoNames } from "../../../verifier/src/timestamp/fail-info.js";
 import { testTsa } from "./fixtures.js";
 
 const imprint = new Uint8Array(createHash("sha256").update("x").digest());
 
-function req(hashOid: string, hashed: Uint8Array, extra: asn1js.AsnType[] = [], params?: asn1js.AsnType, version = 1): Uint8Array {
-  const alg = new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: hashOid }), ...(params ? [params] : [])] });
-  return new Uint8Array(new asn1js.Sequence({ value: [new asn1js.Integer({ value: version }), new asn1js.Sequence({ value: [alg, new asn1js.OctetString({ valueHex: hashed })] }), ...extra] }).toBER());
+function req(
+  hashOid: string,
+  hashed: Uint8Array,
+  extra: asn1js.AsnType[] = [],
+  params?: asn1js.AsnType,
+  version = 1,
+): Uint8Array {
+  const alg = new asn1js.Sequence({
+    value: [new asn1js.ObjectIdentifier({ value: hashOid }), ...(params ? [params] : [])],
+  });
+  return new Uint8Array(
+    new asn1js.Sequence({
+      value: [
+        new asn1js.Integer({ value: version }),
+        new asn1js.Sequence({ value: [alg, new asn1js.OctetString({ valueHex: hashed })] }),
+        ...extra,
+      ],
+    }).toBER(),
+  );
 }
 
 function refusal(der: Uint8Array): number {
@@ -35,7 +57,11 @@ describe("buildTimestampRequest", () => {
     expect(parsed.nonce!.valueBlock.valueDec).toBe(0x1234);
     expect(parsed.certReq).toBe(true);
     // certReq false is omitted (DER DEFAULT FALSE).
-    expect(new pkijs.TimeStampReq({ schema: asn1js.fromBER(buildTimestampRequest(imprint, { certReq: false }).der.slice().buffer).result }).certReq).toBeUndefined();
+    expect(
+      new pkijs.TimeStampReq({
+        schema: asn1js.fromBER(buildTimestampRequest(imprint, { certReq: false }).der.slice().buffer).result,
+      }).certReq,
+    ).toBeUndefined();
   });
 
   it("random nonces are positive, minimal and differ", () => {
@@ -72,11 +98,15 @@ describe("dev TSA request parser", () => {
     expect(refusal(new Uint8Array([...req("2.16.840.1.101.3.4.2.1", imprint), 0]))).toBe(FAIL.badDataFormat);
     expect(refusal(new Uint8Array([0xff, 0xff]))).toBe(FAIL.badDataFormat);
     expect(refusal(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]))).toBe(FAIL.badDataFormat);
-    expect(refusal(req("2.16.840.1.101.3.4.2.1", imprint, [new asn1js.Integer({ valueHex: new Uint8Array([0x80, 1]) })]))).toBe(FAIL.badDataFormat);
+    expect(
+      refusal(req("2.16.840.1.101.3.4.2.1", imprint, [new asn1js.Integer({ valueHex: new Uint8Array([0x80, 1]) })])),
+    ).toBe(FAIL.badDataFormat);
   });
 
   it("unacceptedPolicy and unacceptedExtension", () => {
-    expect(refusal(req("2.16.840.1.101.3.4.2.1", imprint, [new asn1js.ObjectIdentifier({ value: "1.2.4" })]))).toBe(FAIL.unacceptedPolicy);
+    expect(refusal(req("2.16.840.1.101.3.4.2.1", imprint, [new asn1js.ObjectIdentifier({ value: "1.2.4" })]))).toBe(
+      FAIL.unacceptedPolicy,
+    );
     expect(refusal(req("2.16.840.1.101.3.4.2.1", imprint, [new asn1js.ObjectIdentifier({ value: "1.2.3" })]))).toBe(-1);
     const ext = new pkijs.Extension({ extnID: "1.2.5", extnValue: new asn1js.Null().toBER() });
     const exts = new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [ext.toSchema()] });
@@ -120,7 +150,14 @@ describe("dev TSA responder", () => {
     const { Responder } = await import("../../../scripts/tsa/responder.js");
     const t = await testTsa();
     const seen: unknown[] = [];
-    const r = new Responder({ certificate: new Uint8Array(t.tsa.rawData), policy: "1.2.3", now: () => new Date(), accuracySeconds: 1, signDigest: async () => Promise.reject(new Error("secret-ish detail")), onSystemFailure: (e) => seen.push(e) });
+    const r = new Responder({
+      certificate: new Uint8Array(t.tsa.rawData),
+      policy: "1.2.3",
+      now: () => new Date(),
+      accuracySeconds: 1,
+      signDigest: async () => Promise.reject(new Error("secret-ish detail")),
+      onSystemFailure: (e) => seen.push(e),
+    });
     const reply = await r.respond(buildTimestampRequest(imprint).der);
     expect(Buffer.from(reply).toString("latin1")).not.toContain("secret-ish");
     expect(() => extractTimestampToken(reply)).toThrow(/systemFailure/);
@@ -139,7 +176,9 @@ describe("failInfo names and the trust list", () => {
   it("a trust list holds only CERTIFICATE blocks", async () => {
     const t = await testTsa();
     expect(parseTsaTrustList(t.ca.toString("pem") + "\n" + t.tsa.toString("pem"))).toHaveLength(2);
-    expect(() => parseTsaTrustList("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")).toThrow(/expected CERTIFICATE/);
+    expect(() => parseTsaTrustList("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")).toThrow(
+      /expected CERTIFICATE/,
+    );
     expect(() => parseTsaTrustList("nothing here")).toThrow(expect.objectContaining({ code: "ERR_TSA_MALFORMED" }));
   });
 });

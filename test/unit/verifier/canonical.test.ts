@@ -1,6 +1,12 @@
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
-import { canonicalBytes, canonicalJson, checkpointCanonicalBytes, entryCanonicalBytes, withoutFields } from "../../../verifier/src/formats/canonical.js";
+import {
+  canonicalBytes,
+  canonicalJson,
+  checkpointCanonicalBytes,
+  entryCanonicalBytes,
+  withoutFields,
+} from "../../../verifier/src/formats/canonical.js";
 
 /** A small deterministic PRNG so failures reproduce. */
 function rng(seed: number) {
@@ -14,8 +20,47 @@ function rng(seed: number) {
   };
 }
 
-const CHARS = ["a", "Z", "0", "\"", "\\", "/", "\n", "\t", "\u0000", "\u001f", "\u007f", "é", "€", "\u2028", "\u2029", "😀", "\uD800", "\uDFFF", "\uFEFF", " ", "__proto__", "toJSON"];
-const NUMBERS = [0, -0, 1, -1, 1.5, 1e21, 1e-7, 123456789012345680000, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 5e-324, 0.1 + 0.2, NaN, Infinity, -Infinity];
+const CHARS = [
+  "a",
+  "Z",
+  "0",
+  '"',
+  "\\",
+  "/",
+  "\n",
+  "\t",
+  "\u0000",
+  "\u001f",
+  "\u007f",
+  "é",
+  "€",
+  "\u2028",
+  "\u2029",
+  "😀",
+  "\uD800",
+  "\uDFFF",
+  "\uFEFF",
+  " ",
+  "__proto__",
+  "toJSON",
+];
+const NUMBERS = [
+  0,
+  -0,
+  1,
+  -1,
+  1.5,
+  1e21,
+  1e-7,
+  123456789012345680000,
+  Number.MAX_SAFE_INTEGER,
+  Number.MIN_VALUE,
+  5e-324,
+  0.1 + 0.2,
+  NaN,
+  Infinity,
+  -Infinity,
+];
 
 function value(r: () => number, depth: number): unknown {
   const k = Math.floor(r() * (depth > 4 ? 5 : 8));
@@ -68,8 +113,15 @@ describe("fast RFC 8785 canonicalisation", () => {
     const cyc: Record<string, unknown> = {};
     cyc.self = cyc;
     const unusual: unknown[] = [
-      { toJSON: () => ({ b: 1, a: 2 }) }, new Date(0), { a: undefined, b: 1 }, [undefined, 1], { d: new Map() },
-      Object.create(null), Object.assign(Object.create(null), { z: 1, a: [1] }), cyc, JSON.parse('{"__proto__":{"x":1},"a":1}'),
+      { toJSON: () => ({ b: 1, a: 2 }) },
+      new Date(0),
+      { a: undefined, b: 1 },
+      [undefined, 1],
+      { d: new Map() },
+      Object.create(null),
+      Object.assign(Object.create(null), { z: 1, a: [1] }),
+      cyc,
+      JSON.parse('{"__proto__":{"x":1},"a":1}'),
     ];
     for (const v of unusual) expect(ours(v)).toBe(reference(v));
   });
@@ -84,13 +136,21 @@ describe("fast RFC 8785 canonicalisation", () => {
       const keyed = { [str(r)]: sorted, a: str(r), "\\ud800": "\\udfff", k: { [str(r)]: 1, [str(r)]: str(r) } };
       expect(ours(keyed)).toBe(reference(keyed));
     }
-    for (const v of [{ "\\ud83d": 1 }, { a: "\\ud83d\\ude00" }, { a: "x\uD83D\uDE00", b: "\uDE00" }, { "\uD800": 1 }]) expect(ours(v)).toBe(reference(v));
+    for (const v of [{ "\\ud83d": 1 }, { a: "\\ud83d\\ude00" }, { a: "x\uD83D\uDE00", b: "\uDE00" }, { "\uD800": 1 }])
+      expect(ours(v)).toBe(reference(v));
   });
   it("entry and checkpoint bytes leave out hash/sig exactly as withoutFields + canonicalize", () => {
     const r = rng(41);
     const dec = new TextDecoder();
     for (let i = 0; i < 2_000; i++) {
-      const e: Record<string, unknown> = { v: 1, seq: i, hash: "h", sig: "s", details: value(r, 1), [str(r)]: value(r, 2) };
+      const e: Record<string, unknown> = {
+        v: 1,
+        seq: i,
+        hash: "h",
+        sig: "s",
+        details: value(r, 1),
+        [str(r)]: value(r, 2),
+      };
       const ref = reference(withoutFields(e, "hash", "sig"));
       let got: string;
       try {

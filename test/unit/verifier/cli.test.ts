@@ -53,22 +53,46 @@ describe("kakunin-verify", () => {
   it("signature: 0 with a base64 file, 1 with another message", async () => {
     const msg = file("msg.bin", "signed bytes");
     const sig = file("sig.b64", await pssSign(s.a2, new TextEncoder().encode("signed bytes")));
-    const args = ["signature", "--cert", file("a2.pem", s.a2.pem), "--sig", sig, "--ca", file("ca2.pem", s.ca.pem), "--crl", file("crl.pem", s.crl)];
+    const args = [
+      "signature",
+      "--cert",
+      file("a2.pem", s.a2.pem),
+      "--sig",
+      sig,
+      "--ca",
+      file("ca2.pem", s.ca.pem),
+      "--crl",
+      file("crl.pem", s.crl),
+    ];
     expect(cli(...args, "--message", msg).status).toBe(0);
     expect(cli(...args, "--message", file("msg2.bin", "other bytes")).status).toBe(1);
   });
   it("2 on usage errors and unreadable input; 1 on a malformed line inside a readable export (naming file, line, field)", () => {
     expect(cli("log").status).toBe(2);
-    expect(cli("log", join(dir, "missing.ndjson"), "--ca-fingerprint", s.ca.fingerprint).stderr).toContain("missing.ndjson");
+    expect(cli("log", join(dir, "missing.ndjson"), "--ca-fingerprint", s.ca.fingerprint).stderr).toContain(
+      "missing.ndjson",
+    );
     expect(cli("log", join(dir, "missing.ndjson"), "--ca-fingerprint", s.ca.fingerprint).status).toBe(2);
     expect(cli("log", file("x.ndjson", s.lines.join("\n"))).status).toBe(2); // no trust anchor
-    const bad = file("malformed.ndjson", t.editEntry(s.lines, 2, (e) => { e.seq = "two"; }).join("\n"));
+    const bad = file(
+      "malformed.ndjson",
+      t
+        .editEntry(s.lines, 2, (e) => {
+          e.seq = "two";
+        })
+        .join("\n"),
+    );
     const r = cli("log", bad, "--ca-fingerprint", s.ca.fingerprint);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`malformed.ndjson:${t.entryIndex(s.lines, 2) + 1} field entry.seq`);
     // Not NDJSON from the first line, or no header: nothing can be judged.
-    expect(cli("log", file("garbage.ndjson", "not json\n" + s.lines.join("\n")), "--ca-fingerprint", s.ca.fingerprint).status).toBe(2);
-    expect(cli("log", file("noheader.ndjson", s.lines.slice(1).join("\n")), "--ca-fingerprint", s.ca.fingerprint).status).toBe(2);
+    expect(
+      cli("log", file("garbage.ndjson", "not json\n" + s.lines.join("\n")), "--ca-fingerprint", s.ca.fingerprint)
+        .status,
+    ).toBe(2);
+    expect(
+      cli("log", file("noheader.ndjson", s.lines.slice(1).join("\n")), "--ca-fingerprint", s.ca.fingerprint).status,
+    ).toBe(2);
     expect(cli("log", file("empty.ndjson", ""), "--ca-fingerprint", s.ca.fingerprint).status).toBe(2);
     expect(cli("receipt", file("notjson.json", "{{"), "--ca-fingerprint", s.ca.fingerprint).status).toBe(2);
     const help = cli("--help");
@@ -79,10 +103,18 @@ describe("kakunin-verify", () => {
     const lines = await s.chain.exportLines(s.certs, s.crl, { payloads: true });
     const i = lines.findIndex((l) => l.includes('"kind":"entry"') && l.includes('"seq":5,'));
     expect(lines[i + 1]).toContain('"kind":"payload","seq":5');
-    const r = cli("log", file("orphan.ndjson", lines.filter((_, j) => j !== i).join("\n")), "--ca-fingerprint", s.ca.fingerprint, "--json");
+    const r = cli(
+      "log",
+      file("orphan.ndjson", lines.filter((_, j) => j !== i).join("\n")),
+      "--ca-fingerprint",
+      s.ca.fingerprint,
+      "--json",
+    );
     expect(r.status).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(j.verdict).toBe("FAILED");
-    expect(j.errors.map((e: { code: string }) => e.code)).toEqual(expect.arrayContaining(["ERR_MALFORMED", "ERR_CHAIN_BROKEN"]));
+    expect(j.errors.map((e: { code: string }) => e.code)).toEqual(
+      expect.arrayContaining(["ERR_MALFORMED", "ERR_CHAIN_BROKEN"]),
+    );
   });
 });

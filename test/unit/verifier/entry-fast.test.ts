@@ -20,7 +20,6 @@ beforeAll(async () => {
   lines = t.serverFormat((await scenario()).lines).filter((l) => l.startsWith('{"kind":"entry"'));
 }, 120_000);
 
-
 /** The general path's answer, or the error it throws. */
 function general(line: string) {
   try {
@@ -45,7 +44,33 @@ function agree(line: string): boolean {
   return true;
 }
 
-const ALPHABET = ['"', "\\", " ", "\n", "{", "}", ",", ":", "0", "1", "9", "a", "f", "g", "A", "=", "+", "/", ".", "-", "é", "\u2028", "\uD800", "\u0000", "\u007f"];
+const ALPHABET = [
+  '"',
+  "\\",
+  " ",
+  "\n",
+  "{",
+  "}",
+  ",",
+  ":",
+  "0",
+  "1",
+  "9",
+  "a",
+  "f",
+  "g",
+  "A",
+  "=",
+  "+",
+  "/",
+  ".",
+  "-",
+  "é",
+  "\u2028",
+  "\uD800",
+  "\u0000",
+  "\u007f",
+];
 
 describe("parseEntryLineFast", () => {
   it("recognises the operations of a server-format export and agrees with the general path", () => {
@@ -53,7 +78,8 @@ describe("parseEntryLineFast", () => {
     expect(ops.length).toBeGreaterThan(3);
     for (const l of ops) expect(agree(l)).toBe(true);
     // Lifecycle entries (details with certificates) always take the general path.
-    for (const l of lines.filter((l) => !l.includes('"type":"agent.operation"'))) expect(parseEntryLineFast(l)).toBeUndefined();
+    for (const l of lines.filter((l) => !l.includes('"type":"agent.operation"')))
+      expect(parseEntryLineFast(l)).toBeUndefined();
   });
 
   it("declines what it cannot prove canonical: whitespace, escapes, key order, extra fields, number forms, surrogates", () => {
@@ -91,7 +117,12 @@ describe("parseEntryLineFast", () => {
         const at = Math.floor(next() * l.length);
         const ch = next() < 0.5 ? ALPHABET[Math.floor(next() * ALPHABET.length)]! : l[Math.floor(next() * l.length)]!;
         const op = next();
-        l = op < 0.4 ? l.slice(0, at) + ch + l.slice(at + 1) : op < 0.7 ? l.slice(0, at) + ch + l.slice(at) : l.slice(0, at) + l.slice(at + 1);
+        l =
+          op < 0.4
+            ? l.slice(0, at) + ch + l.slice(at + 1)
+            : op < 0.7
+              ? l.slice(0, at) + ch + l.slice(at)
+              : l.slice(0, at) + l.slice(at + 1);
       }
       if (agree(l)) accepted++;
     }
@@ -103,7 +134,26 @@ describe("parseEntryLineFast", () => {
 describe("entryCanonicalText", () => {
   it("equals the reference canonicalize on entries in any key order, with awkward values", () => {
     const next = rng(7);
-    const values: unknown[] = [0, -0, 1e21, 1e-7, 0.1, 123456789012345680000, "é", "😀", "\u2028", "\u007f", "a\"b\\c\n", null, true, [], {}, [1, "x", { b: 1, a: 2 }], { "10": 1, "9": 2, a: 3 }, { "": 1, " ": 2 }];
+    const values: unknown[] = [
+      0,
+      -0,
+      1e21,
+      1e-7,
+      0.1,
+      123456789012345680000,
+      "é",
+      "😀",
+      "\u2028",
+      "\u007f",
+      'a"b\\c\n',
+      null,
+      true,
+      [],
+      {},
+      [1, "x", { b: 1, a: 2 }],
+      { "10": 1, "9": 2, a: 3 },
+      { "": 1, " ": 2 },
+    ];
     const keys = ["agent", "issuer", "seq", "v", "details", "zeta", "Zeta", "_x", "10", "2", "é"];
     for (let i = 0; i < 3000; i++) {
       const o: Record<string, unknown> = {};

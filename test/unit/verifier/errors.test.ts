@@ -12,9 +12,26 @@ import { decodeLine, INVALID_UTF8 } from "../../../verifier/src/export/line-deco
 
 /** The codes reports carry, in their documented order: tests, FORMATS.md and the portal depend on them. */
 const STABLE_CODES = [
-  "ERR_MALFORMED", "ERR_UNTRUSTED_ROOT", "ERR_CERT_PATH", "ERR_CRL", "ERR_CHAIN_BROKEN", "ERR_WRONG_ISSUER", "ERR_HASH_MISMATCH",
-  "ERR_SIG_INVALID", "ERR_UNKNOWN_SIGNER", "ERR_SIGNER_MISMATCH", "ERR_REVOKED", "ERR_EXPIRED", "ERR_NOT_YET_VALID", "ERR_SUPERSEDED",
-  "ERR_TRUNCATED", "ERR_CHECKPOINT", "ERR_PAYLOAD_MISMATCH", "ERR_NO_POE", "ERR_LIFECYCLE", "ERR_UNSUPPORTED",
+  "ERR_MALFORMED",
+  "ERR_UNTRUSTED_ROOT",
+  "ERR_CERT_PATH",
+  "ERR_CRL",
+  "ERR_CHAIN_BROKEN",
+  "ERR_WRONG_ISSUER",
+  "ERR_HASH_MISMATCH",
+  "ERR_SIG_INVALID",
+  "ERR_UNKNOWN_SIGNER",
+  "ERR_SIGNER_MISMATCH",
+  "ERR_REVOKED",
+  "ERR_EXPIRED",
+  "ERR_NOT_YET_VALID",
+  "ERR_SUPERSEDED",
+  "ERR_TRUNCATED",
+  "ERR_CHECKPOINT",
+  "ERR_PAYLOAD_MISMATCH",
+  "ERR_NO_POE",
+  "ERR_LIFECYCLE",
+  "ERR_UNSUPPORTED",
 ];
 
 /** `| \`ERR_X\` | REASON | meaning |` rows of verifier/README.md "Error codes". */
@@ -22,7 +39,8 @@ function readmeTable(): Map<string, string | undefined> {
   const readme = readFileSync(new URL("../../../verifier/README.md", import.meta.url), "utf8");
   const section = readme.slice(readme.indexOf("## Error codes"), readme.indexOf("Codes are stable"));
   const rows = new Map<string, string | undefined>();
-  for (const m of section.matchAll(/^\| `(ERR_[A-Z_]+)` \| ([A-Z_]+|—) \|/gm)) rows.set(m[1]!, m[2] === "—" ? undefined : m[2]);
+  for (const m of section.matchAll(/^\| `(ERR_[A-Z_]+)` \| ([A-Z_]+|—) \|/gm))
+    rows.set(m[1]!, m[2] === "—" ? undefined : m[2]);
   return rows;
 }
 
@@ -48,7 +66,12 @@ describe("error codes and reasons", () => {
     const e = new VerificationError("ERR_CHAIN_BROKEN", "gap", { seq: 4, line: 9, field: "entry.seq" });
     expect(e).toBeInstanceOf(Error);
     expect({ code: e.code, message: e.message, seq: e.seq, line: e.line, field: e.field, name: e.name }).toEqual({
-      code: "ERR_CHAIN_BROKEN", message: "gap", seq: 4, line: 9, field: "entry.seq", name: "VerificationError",
+      code: "ERR_CHAIN_BROKEN",
+      message: "gap",
+      seq: 4,
+      line: 9,
+      field: "entry.seq",
+      name: "VerificationError",
     });
     expect(new VerificationError("ERR_CRL", "x").seq).toBeUndefined();
     const t = new TimestampRejectedError("no", 2, ["badAlg"]);
@@ -70,14 +93,24 @@ describe("problems and findings", () => {
   it("unreadable and untrustedRoot judge whatever was thrown, wrapping non-VerificationErrors as ERR_MALFORMED", () => {
     const cert = new VerificationError("ERR_CERT_PATH", "not a CA");
     expect(untrustedRoot(cert)).toMatchObject({ reason: "UNTRUSTED_ROOT", error: cert, level: "failed" });
-    expect(unreadable(new TypeError("boom"))).toMatchObject({ reason: "FORMAT_FAILURE", error: { code: "ERR_MALFORMED", message: "TypeError: boom" } });
-    expect(untrustedRoot("odd")).toMatchObject({ reason: "UNTRUSTED_ROOT", error: { code: "ERR_MALFORMED", message: "odd" } });
+    expect(unreadable(new TypeError("boom"))).toMatchObject({
+      reason: "FORMAT_FAILURE",
+      error: { code: "ERR_MALFORMED", message: "TypeError: boom" },
+    });
+    expect(untrustedRoot("odd")).toMatchObject({
+      reason: "UNTRUSTED_ROOT",
+      error: { code: "ERR_MALFORMED", message: "odd" },
+    });
   });
 
   it("findingOf: seq, line, verdict, reason, code, message in that order (reports are compared as JSON)", () => {
     const p = indeterminate(new VerificationError("ERR_NO_POE", "revoked", { seq: 5 }));
-    expect(JSON.stringify(findingOf(p, { seq: 5, line: 12 }))).toBe('{"seq":5,"line":12,"verdict":"INDETERMINATE","reason":"NO_POE","code":"ERR_NO_POE","message":"revoked"}');
-    expect(JSON.stringify(findingOf(failed(new VerificationError("ERR_UNSUPPORTED", "x")), {}))).toBe('{"verdict":"FAILED","code":"ERR_UNSUPPORTED","message":"x"}');
+    expect(JSON.stringify(findingOf(p, { seq: 5, line: 12 }))).toBe(
+      '{"seq":5,"line":12,"verdict":"INDETERMINATE","reason":"NO_POE","code":"ERR_NO_POE","message":"revoked"}',
+    );
+    expect(JSON.stringify(findingOf(failed(new VerificationError("ERR_UNSUPPORTED", "x")), {}))).toBe(
+      '{"verdict":"FAILED","code":"ERR_UNSUPPORTED","message":"x"}',
+    );
   });
 });
 

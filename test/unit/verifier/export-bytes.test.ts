@@ -27,13 +27,18 @@ afterAll(async () => {
 
 const trust = () => ({ caFingerprint: s.ca.fingerprint });
 /** What must agree between paths. */
-const essence = (r: Report) => ({ verdict: r.verdict, counts: r.counts, steps: r.steps.map((x) => [x.name, x.status]), errors: r.errors.map((e) => [e.code, e.line, e.seq, e.field]), findings: r.findings.map((f) => [f.seq, f.line, f.verdict, f.reason, f.code]) });
-
+const essence = (r: Report) => ({
+  verdict: r.verdict,
+  counts: r.counts,
+  steps: r.steps.map((x) => [x.name, x.status]),
+  errors: r.errors.map((e) => [e.code, e.line, e.seq, e.field]),
+  findings: r.findings.map((f) => [f.seq, f.line, f.verdict, f.reason, f.code]),
+});
 
 /** The bytes cut into chunks: 1 byte, a fixed size, or random sizes. */
 function* chunked(bytes: Uint8Array, mode: "1" | "7" | "random" | "whole", seed = 1): Generator<Uint8Array> {
   const next = rng(seed);
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const n = mode === "1" ? 1 : mode === "7" ? 7 : mode === "whole" ? bytes.length : 1 + Math.floor(next() * 400);
     // Node's Buffer-like views over a larger buffer, as fs streams give them.
     yield bytes.subarray(i, Math.min(bytes.length, i + n));
@@ -54,11 +59,36 @@ const variants = (L: readonly string[]): [string, string[]][] => {
     ["seq flipped", t.flipEntryField(L, 3, "seq")],
     ["time flipped", t.flipEntryField(L, 9, "time")],
     ["details flipped", t.flipEntryField(L, 2, "details.contentType")],
-    ["sig not base64", t.editEntry(L, 5, (e) => { e.sig = "not*base64"; })],
-    ["sig empty", t.editEntry(L, 5, (e) => { e.sig = ""; })],
-    ["sig too long", t.editEntry(L, 5, (e) => { e.sig = "QUFB".repeat(600); })],
-    ["unknown signer", t.editEntry(L, 6, (e) => { e.signer.cert = "0a"; })],
-    ["PKCS#1 alg", t.editEntry(L, 6, (e) => { e.signer.alg = "RSASSA_PKCS1_V1_5_SHA_256"; })],
+    [
+      "sig not base64",
+      t.editEntry(L, 5, (e) => {
+        e.sig = "not*base64";
+      }),
+    ],
+    [
+      "sig empty",
+      t.editEntry(L, 5, (e) => {
+        e.sig = "";
+      }),
+    ],
+    [
+      "sig too long",
+      t.editEntry(L, 5, (e) => {
+        e.sig = "QUFB".repeat(600);
+      }),
+    ],
+    [
+      "unknown signer",
+      t.editEntry(L, 6, (e) => {
+        e.signer.cert = "0a";
+      }),
+    ],
+    [
+      "PKCS#1 alg",
+      t.editEntry(L, 6, (e) => {
+        e.signer.alg = "RSASSA_PKCS1_V1_5_SHA_256";
+      }),
+    ],
     ["entry deleted", t.deleteEntry(L, 5)],
     ["entry duplicated", t.duplicateEntry(L, 5)],
     ["entries swapped", t.swapEntries(L, 5, 6)],
@@ -81,9 +111,14 @@ describe("verifyExportBytes + NodeWorkerPool agree with verifyExport (WebCrypto,
     it(`every tamper variant, ${format}, native and node:crypto workers, several chunkings`, async () => {
       for (const [name, lines] of variants(format === "server format" ? t.serverFormat(s.lines) : s.lines)) {
         const ref = essence(await verifyExport(lines, { trust: trust() }));
-        for (const [pool, label] of [[native, "native"], [nodeCrypto, "node:crypto"]] as const) {
+        for (const [pool, label] of [
+          [native, "native"],
+          [nodeCrypto, "node:crypto"],
+        ] as const) {
           for (const mode of ["whole", "7", "random"] as const) {
-            const got = essence(await verifyExportBytes(chunked(text(lines), mode, name.length), { trust: trust(), pool, batchSize: 3 }));
+            const got = essence(
+              await verifyExportBytes(chunked(text(lines), mode, name.length), { trust: trust(), pool, batchSize: 3 }),
+            );
             expect(got, `${name} / ${label} / chunks ${mode}`).toEqual(ref);
           }
         }
@@ -94,22 +129,30 @@ describe("verifyExportBytes + NodeWorkerPool agree with verifyExport (WebCrypto,
   it("CRLF line ends, 1-byte chunks and a missing final newline give the same report", async () => {
     const lines = t.serverFormat(t.flipEntryField(s.lines, 5, "sig"));
     const ref = essence(await verifyExport(lines, { trust: trust() }));
-    expect(essence(await verifyExportBytes(chunked(text(lines, "\r\n"), "1"), { trust: trust(), pool: native }))).toEqual(ref);
+    expect(
+      essence(await verifyExportBytes(chunked(text(lines, "\r\n"), "1"), { trust: trust(), pool: native })),
+    ).toEqual(ref);
     const noFinal = new TextEncoder().encode(lines.join("\n"));
     expect(essence(await verifyExportBytes([noFinal], { trust: trust(), pool: native }))).toEqual(ref);
   });
 
   it("without a pool (in-thread WebCrypto) too, and an over-long line without an end never buffers whole", async () => {
     const lines = t.serverFormat(s.lines);
-    expect(essence(await verifyExportBytes(chunked(text(lines), "random", 7), { trust: trust() }))).toEqual(essence(await verifyExport(lines, { trust: trust() })));
+    expect(essence(await verifyExportBytes(chunked(text(lines), "random", 7), { trust: trust() }))).toEqual(
+      essence(await verifyExport(lines, { trust: trust() })),
+    );
     // 4 MiB without a newline in the middle of the body, in random chunks: reported at its line
     // (as verifyExport reports a 4 Mi-character line), the rest still verified.
     const at = t.entryIndex(lines, 5);
     const huge = new Uint8Array(4 << 20).fill(0x61);
-    const chunks = [text(lines.slice(0, at)), huge, new Uint8Array([10]), text(lines.slice(at + 1))].flatMap((c) => [...chunked(c, "random", 3)]);
+    const chunks = [text(lines.slice(0, at)), huge, new Uint8Array([10]), text(lines.slice(at + 1))].flatMap((c) => [
+      ...chunked(c, "random", 3),
+    ]);
     const r = await verifyExportBytes(chunks, { trust: trust(), pool: native });
     expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line: at + 1 }));
-    const ref = await verifyExport([...lines.slice(0, at), "a".repeat(4 << 20), ...lines.slice(at + 1)], { trust: trust() });
+    const ref = await verifyExport([...lines.slice(0, at), "a".repeat(4 << 20), ...lines.slice(at + 1)], {
+      trust: trust(),
+    });
     expect(essence(r)).toEqual(essence(ref));
   });
 

@@ -112,7 +112,20 @@ describe("verifyExport: per-entry verdicts across rotation and revocation", () =
 });
 
 describe("verifyExport: tamper matrix", () => {
-  const entryFields = ["v", "seq", "time", "type", "issuer", "agent", "signer.cert", "signer.key", "signer.alg", "payloadHash", "prevHash", "details.contentType"];
+  const entryFields = [
+    "v",
+    "seq",
+    "time",
+    "type",
+    "issuer",
+    "agent",
+    "signer.cert",
+    "signer.key",
+    "signer.alg",
+    "payloadHash",
+    "prevHash",
+    "details.contentType",
+  ];
   for (const f of entryFields) {
     it(`a bit flipped in entry field ${f} fails at that seq`, async () => {
       const r = await run(t.flipEntryField(s.lines, 5, f));
@@ -120,8 +133,21 @@ describe("verifyExport: tamper matrix", () => {
       const codes = r.errors.map((e) => e.code);
       // Every change is caught at seq 5 (or, for `seq` itself, at the changed seq 4).
       const at = f === "seq" ? 4 : 5;
-      expect(r.errors.some((e) => e.seq === at || (e.code === "ERR_MALFORMED" && e.line === t.entryIndex(s.lines, 5) + 1))).toBe(true);
-      expect(codes.some((c) => ["ERR_HASH_MISMATCH", "ERR_MALFORMED", "ERR_CHAIN_BROKEN", "ERR_UNKNOWN_SIGNER", "ERR_SIG_INVALID", "ERR_WRONG_ISSUER"].includes(c))).toBe(true);
+      expect(
+        r.errors.some((e) => e.seq === at || (e.code === "ERR_MALFORMED" && e.line === t.entryIndex(s.lines, 5) + 1)),
+      ).toBe(true);
+      expect(
+        codes.some((c) =>
+          [
+            "ERR_HASH_MISMATCH",
+            "ERR_MALFORMED",
+            "ERR_CHAIN_BROKEN",
+            "ERR_UNKNOWN_SIGNER",
+            "ERR_SIG_INVALID",
+            "ERR_WRONG_ISSUER",
+          ].includes(c),
+        ),
+      ).toBe(true);
     });
   }
   it("a bit flipped in hash: HASH_FAILURE at seq 5 and CHAIN_BROKEN at seq 6", async () => {
@@ -158,7 +184,11 @@ describe("verifyExport: tamper matrix", () => {
   });
   it("an inserted forged entry fails its signature and breaks the chain after it", async () => {
     const forged = { ...s.chain.entries[5]!, agent: "agt_bob" };
-    const lines = t.insertLine(s.lines, t.entryIndex(s.lines, 6), JSON.stringify({ kind: "entry", entry: { ...forged, seq: 6, prevHash: s.chain.entries[5]!.hash } }));
+    const lines = t.insertLine(
+      s.lines,
+      t.entryIndex(s.lines, 6),
+      JSON.stringify({ kind: "entry", entry: { ...forged, seq: 6, prevHash: s.chain.entries[5]!.hash } }),
+    );
     const r = await run(lines);
     expect(r.verdict).toBe("FAILED");
     expect(codesAt(r, 6)).toContain("ERR_HASH_MISMATCH");
@@ -180,7 +210,9 @@ describe("verifyExport: tamper matrix", () => {
     it(`a bit flipped in checkpoint.${f} is detected`, async () => {
       const r = await run(t.flipLineField(s.lines, t.kindIndex(s.lines, "checkpoint"), `checkpoint.${f}`));
       expect(r.verdict).toBe("FAILED");
-      expect(r.errors.map((e) => e.code).some((c) => ["ERR_CHECKPOINT", "ERR_MALFORMED", "ERR_TRUNCATED"].includes(c))).toBe(true);
+      expect(
+        r.errors.map((e) => e.code).some((c) => ["ERR_CHECKPOINT", "ERR_MALFORMED", "ERR_TRUNCATED"].includes(c)),
+      ).toBe(true);
     });
   }
   it("entries spliced in from another issuer's chain are WRONG_ISSUER", async () => {
@@ -207,7 +239,10 @@ describe("verifyExport: tamper matrix", () => {
   });
   it("a lifecycle entry signed by an agent key is SIGNER_MISMATCH", async () => {
     const { resign } = await import("./fixtures/chain.js");
-    const e4 = await resign({ ...s.chain.entries[4]!, signer: { cert: s.a1.serial, key: s.a1.keyArn, alg: "RSASSA_PSS_SHA_256" } }, s.a1);
+    const e4 = await resign(
+      { ...s.chain.entries[4]!, signer: { cert: s.a1.serial, key: s.a1.keyArn, alg: "RSASSA_PSS_SHA_256" } },
+      s.a1,
+    );
     const r = await run(t.editEntry(s.lines, 4, () => e4));
     expect(codesAt(r, 4)).toContain("ERR_SIGNER_MISMATCH");
   });
@@ -222,14 +257,18 @@ describe("verifyExport: tamper matrix", () => {
     expect(r.verdict).toBe("FAILED");
     expect(r.errors[0]?.code).toBe("ERR_UNTRUSTED_ROOT");
     const r2 = await run(lines, { trust: { caCertificate: s.ca.pem } });
-    expect(r2.errors.map((e) => e.code)).toEqual(expect.arrayContaining(["ERR_UNTRUSTED_ROOT", "ERR_CERT_PATH", "ERR_CRL"]));
+    expect(r2.errors.map((e) => e.code)).toEqual(
+      expect.arrayContaining(["ERR_UNTRUSTED_ROOT", "ERR_CERT_PATH", "ERR_CRL"]),
+    );
     expect(r2.counts.passed).toBe(0);
   });
   it("the export's CA swapped for an attacker's (own certs kept) is ERR_UNTRUSTED_ROOT", async () => {
     const evilCa = await makeCa();
-    const r = await run(t.editKind(s.lines, "header", (h) => {
-      h.caCertificate = evilCa.pem;
-    }));
+    const r = await run(
+      t.editKind(s.lines, "header", (h) => {
+        h.caCertificate = evilCa.pem;
+      }),
+    );
     expect(r.errors.map((e) => e.code)).toContain("ERR_UNTRUSTED_ROOT");
   });
   it("an agent certificate forged with another key is ERR_CERT_PATH and its entries fail", async () => {
@@ -251,9 +290,11 @@ describe("verifyExport: tamper matrix", () => {
   it("a CRL with a bad signature is ERR_CRL", async () => {
     const evilCa = await makeCa();
     const forgedCrl = await makeCrl(s.ca, [], 99, { signingKey: evilCa.keys.privateKey });
-    const r = await run(t.editKind(s.lines, "crl", (v) => {
-      v.pem = forgedCrl;
-    }));
+    const r = await run(
+      t.editKind(s.lines, "crl", (v) => {
+        v.pem = forgedCrl;
+      }),
+    );
     expect(r.verdict).toBe("FAILED");
     expect(r.errors.map((e) => e.code)).toContain("ERR_CRL");
     const r2 = await run(t.flipLineField(s.lines, t.kindIndex(s.lines, "crl"), "pem"));
@@ -261,9 +302,11 @@ describe("verifyExport: tamper matrix", () => {
   });
   it("a CRL dated in the future is ERR_CRL", async () => {
     const future = await makeCrl(s.ca, [], 5, { thisUpdate: new Date(Date.now() + 86_400_000) });
-    const r = await run(t.editKind(s.lines, "crl", (v) => {
-      v.pem = future;
-    }));
+    const r = await run(
+      t.editKind(s.lines, "crl", (v) => {
+        v.pem = future;
+      }),
+    );
     expect(r.errors.map((e) => e.code)).toContain("ERR_CRL");
   });
   it("a certificate missing from the export gives UNKNOWN_SIGNER", async () => {

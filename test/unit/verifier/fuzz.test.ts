@@ -10,7 +10,7 @@ beforeAll(async () => {
 
 // Deterministic PRNG so failures reproduce.
 function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  return () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 }
 
 describe("fuzz: hostile lines never crash or hang, and give ERR_MALFORMED with the line", () => {
@@ -38,7 +38,20 @@ describe("fuzz: hostile lines never crash or hang, and give ERR_MALFORMED with t
     }
   });
   it("wrong types in each entry field name the field", async () => {
-    for (const f of ["v", "seq", "time", "type", "issuer", "agent", "signer", "payloadHash", "prevHash", "hash", "sig", "details"]) {
+    for (const f of [
+      "v",
+      "seq",
+      "time",
+      "type",
+      "issuer",
+      "agent",
+      "signer",
+      "payloadHash",
+      "prevHash",
+      "hash",
+      "sig",
+      "details",
+    ]) {
       for (const bad of [null, 12.5, "str", [], { a: 1 }, true]) {
         const lines = t.editEntry(s.lines, 4, (e) => {
           e[f] = bad;
@@ -47,7 +60,12 @@ describe("fuzz: hostile lines never crash or hang, and give ERR_MALFORMED with t
         expect(r.verdict).toBe("FAILED");
         const line = t.entryIndex(s.lines, 4) + 1;
         // Either the shape check names the field on that line, or (same-typed value) the hash catches it.
-        const named = r.errors.some((e) => e.code === "ERR_MALFORMED" && e.line === line && (e.field === `entry.${f}` || e.field?.startsWith(`entry.${f}.`)));
+        const named = r.errors.some(
+          (e) =>
+            e.code === "ERR_MALFORMED" &&
+            e.line === line &&
+            (e.field === `entry.${f}` || e.field?.startsWith(`entry.${f}.`)),
+        );
         const hashed = r.errors.some((e) => e.code === "ERR_HASH_MISMATCH" && e.seq === 4);
         expect(named || hashed, `${f}=${JSON.stringify(bad)}`).toBe(true);
       }
@@ -57,17 +75,28 @@ describe("fuzz: hostile lines never crash or hang, and give ERR_MALFORMED with t
     const huge = `{"kind":"entry","entry":{"pad":"${"A".repeat(MAX_LINE_LENGTH)}"}}`;
     const lines = t.insertLine(s.lines, t.entryIndex(s.lines, 2), huge);
     const r = await verifyExport(lines, { trust: trust() });
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line: t.entryIndex(s.lines, 2) + 1 }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_MALFORMED", line: t.entryIndex(s.lines, 2) + 1 }),
+    );
   });
   it("invalid base64 and PEM are ERR_MALFORMED (or a certificate/CRL error), never an exception", async () => {
     expect(() => base64Decode("ab=c")).toThrow(expect.objectContaining({ code: "ERR_MALFORMED" }));
     expect(() => base64Decode("abc")).toThrow(expect.objectContaining({ code: "ERR_MALFORMED" }));
-    expect(() => pemDecode("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----", "CERTIFICATE")).toThrow(expect.objectContaining({ code: "ERR_MALFORMED" }));
+    expect(() => pemDecode("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----", "CERTIFICATE")).toThrow(
+      expect.objectContaining({ code: "ERR_MALFORMED" }),
+    );
     const i = s.lines.findIndex((l) => l.includes(`"serial":"${s.a1.serial}"`));
-    for (const pem of ["not a pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----"]) {
-      const r = await verifyExport(t.editLine(s.lines, i, (v) => {
-        v.pem = pem;
-      }), { trust: trust() });
+    for (const pem of [
+      "not a pem",
+      "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+      "-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----",
+    ]) {
+      const r = await verifyExport(
+        t.editLine(s.lines, i, (v) => {
+          v.pem = pem;
+        }),
+        { trust: trust() },
+      );
       expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line: i + 1 }));
     }
     const sigBad = t.editEntry(s.lines, 2, (e) => {

@@ -11,7 +11,8 @@ let stale: string;
 beforeAll(async () => {
   s = await scenario();
   stale = await makeCrl(s.ca, [{ serial: s.b1.serial, date: new Date(s.chain.timeOf(7)) }], 4, {
-    thisUpdate: new Date(Date.now() - 3 * DAY), nextUpdate: new Date(Date.now() - DAY),
+    thisUpdate: new Date(Date.now() - 3 * DAY),
+    nextUpdate: new Date(Date.now() - DAY),
   });
 }, 120_000);
 
@@ -27,7 +28,9 @@ describe("a CRL past its nextUpdate", () => {
     expect(r.verdict).toBe("INDETERMINATE");
     expect(step(r, "CRL")).toMatchObject({ status: "indeterminate" });
     expect(step(r, "CRL")!.detail).toMatch(/past its nextUpdate/);
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CRL", message: expect.stringMatching(/nextUpdate/) }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_CRL", message: expect.stringMatching(/nextUpdate/) }),
+    );
     expect(r.counts).toMatchObject({ entries: 10, passed: 10, failed: 0, indeterminate: 0 });
     // The same export with the current CRL passes.
     expect((await verifyExport(s.lines, { trust: trust() })).verdict).toBe("PASSED");
@@ -39,27 +42,55 @@ describe("a CRL past its nextUpdate", () => {
     expect(step(r, "CRL")?.status).toBe("indeterminate");
     // A fresher CRL supplied by the caller wins (higher cRLNumber is not needed: the stale one is 4, s.crl is 3, so pass a newer one).
     const fresh = await makeCrl(s.ca, [{ serial: s.b1.serial, date: new Date(s.chain.timeOf(7)) }], 5);
-    expect((await verifyReceipt(await s.chain.receipt(5, { crl: stale }, s.signerOf), { trust: trust(), crls: [fresh] })).verdict).toBe("PASSED");
+    expect(
+      (await verifyReceipt(await s.chain.receipt(5, { crl: stale }, s.signerOf), { trust: trust(), crls: [fresh] }))
+        .verdict,
+    ).toBe("PASSED");
     const revoked = await verifyReceipt(await s.chain.receipt(3, { crl: stale }, s.signerOf), { trust: trust() });
     expect(revoked.findings[0]).toMatchObject({ verdict: "INDETERMINATE", code: "ERR_NO_POE" });
     expect(step(revoked, "CRL")?.status).toBe("passed");
   });
   it("signature: INDETERMINATE with ERR_CRL", async () => {
     const sig = await pssSign(s.a2, msg);
-    const r = await verifySignature({ message: msg, signature: sig, certificate: s.a2.pem, trust: { caCertificate: s.ca.pem }, crls: [stale] });
+    const r = await verifySignature({
+      message: msg,
+      signature: sig,
+      certificate: s.a2.pem,
+      trust: { caCertificate: s.ca.pem },
+      crls: [stale],
+    });
     expect(r.verdict).toBe("INDETERMINATE");
     expect(codes(r)).toEqual(["ERR_CRL"]);
-    expect((await verifySignature({ message: msg, signature: sig, certificate: s.a2.pem, trust: { caCertificate: s.ca.pem }, crls: [s.crl] })).verdict).toBe("PASSED");
+    expect(
+      (
+        await verifySignature({
+          message: msg,
+          signature: sig,
+          certificate: s.a2.pem,
+          trust: { caCertificate: s.ca.pem },
+          crls: [s.crl],
+        })
+      ).verdict,
+    ).toBe("PASSED");
   });
 });
 
 describe("certificates against the CA", () => {
-  const check = async (agent: Signer) => verifySignature({ message: msg, signature: await pssSign(agent, msg), certificate: agent.pem, trust: { caCertificate: s.ca.pem }, crls: [s.crl] });
+  const check = async (agent: Signer) =>
+    verifySignature({
+      message: msg,
+      signature: await pssSign(agent, msg),
+      certificate: agent.pem,
+      trust: { caCertificate: s.ca.pem },
+      crls: [s.crl],
+    });
   it("validity must lie within the CA's", async () => {
     const late = await issueAgent(s.ca, "agt_late", { notAfter: new Date(s.ca.cert.notAfter.getTime() + DAY) });
     const r = await check(late);
     expect(r.verdict).toBe("FAILED");
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CERT_PATH", message: expect.stringMatching(/validity/) }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_CERT_PATH", message: expect.stringMatching(/validity/) }),
+    );
     const early = await issueAgent(s.ca, "agt_early", { notBefore: new Date(s.ca.cert.notBefore.getTime() - DAY) });
     expect(codes(await check(early))).toContain("ERR_CERT_PATH");
   });
@@ -68,7 +99,9 @@ describe("certificates against the CA", () => {
     const wrong = await issueAgent(s.ca, "agt_wrong_aki", { akiKey: other.keys.publicKey });
     const r = await check(wrong);
     expect(r.verdict).toBe("FAILED");
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CERT_PATH", message: expect.stringMatching(/authorityKeyIdentifier/) }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_CERT_PATH", message: expect.stringMatching(/authorityKeyIdentifier/) }),
+    );
     const none = await issueAgent(s.ca, "agt_no_aki", { akiKey: null });
     expect(codes(await check(none))).toContain("ERR_CERT_PATH");
   });
@@ -79,7 +112,8 @@ describe("lifecycle details vs certificates", () => {
   beforeAll(async () => {
     a3 = await issueAgent(s.ca, "agt_alice");
   }, 60_000);
-  const verify = async (chain: ChainBuilder, certs: Signer[]) => verifyExport(await chain.exportLines(certs, s.crl), { trust: trust() });
+  const verify = async (chain: ChainBuilder, certs: Signer[]) =>
+    verifyExport(await chain.exportLines(certs, s.crl), { trust: trust() });
 
   it("agent.registered cert must be a certificate of that agent", async () => {
     const c = new ChainBuilder(s.ca, s.log);
@@ -117,7 +151,9 @@ describe("lifecycle details vs certificates", () => {
     expect(codesAt(r, 3)).toEqual([]);
     expect(codesAt(r, 4)).toEqual(["ERR_LIFECYCLE"]);
     // The range ends before any announcement that could name a3: undecided (issue 13 class 4), not FAILED.
-    expect(r.findings).toContainEqual(expect.objectContaining({ seq: 4, verdict: "INDETERMINATE", reason: "LIFECYCLE_MISMATCH" }));
+    expect(r.findings).toContainEqual(
+      expect.objectContaining({ seq: 4, verdict: "INDETERMINATE", reason: "LIFECYCLE_MISMATCH" }),
+    );
     expect(codesAt(r, 5)).toEqual(["ERR_SUPERSEDED"]);
   });
   it("an operation signed by the new certificate just before its key.rotated entry passes (the server activates it first)", async () => {

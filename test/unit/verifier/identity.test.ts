@@ -21,8 +21,16 @@ const box = cliSandbox("kakunin-identity-");
 
 beforeAll(async () => {
   s = await scenario();
-  const keys = (await webcrypto.subtle.generateKey({ name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  attackerCaKeys = (await webcrypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(
+    { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+    true,
+    ["sign", "verify"],
+  )) as CryptoKeyPair;
+  attackerCaKeys = (await webcrypto.subtle.generateKey(
+    { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+    true,
+    ["sign", "verify"],
+  )) as CryptoKeyPair;
   forged = await issueAgent(s.ca, "agt_alice", { serial: s.a2.serial, keys, signingKey: attackerCaKeys.privateKey });
 }, 120_000);
 
@@ -42,7 +50,12 @@ describe("two different certificates with one serial", () => {
       const rc = await forgedReceipt(order);
       const r = await verifyReceipt(rc, { trust: trust() });
       expect(r.verdict).toBe("FAILED");
-      expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CERT_PATH", message: expect.stringContaining(`two different certificates with serial ${s.a2.serial}`) }));
+      expect(r.errors).toContainEqual(
+        expect.objectContaining({
+          code: "ERR_CERT_PATH",
+          message: expect.stringContaining(`two different certificates with serial ${s.a2.serial}`),
+        }),
+      );
       const c = box.cli("receipt", box.file(JSON.stringify(rc)), "--ca-fingerprint", s.ca.fingerprint, "--json");
       expect(c.status).toBe(EXIT.FAILED);
       expect(c.json!.verdict).toBe(r.verdict);
@@ -60,9 +73,17 @@ describe("two different certificates with one serial", () => {
   });
 
   it("receipt: a conflicting serial on the log signer stops the checkpoint from counting", async () => {
-    const logForged = await issueLogSigner(s.ca, { serial: s.log.serial, keys: forged.keys, signingKey: attackerCaKeys.privateKey });
+    const logForged = await issueLogSigner(s.ca, {
+      serial: s.log.serial,
+      keys: forged.keys,
+      signingKey: attackerCaKeys.privateKey,
+    });
     const cp = await s.chain.checkpoint(4, { time: new Date(s.chain.timeOf(3)) });
-    const rc = await s.chain.receipt(3, { crl: s.crl, certs: [s.b1.pem, s.ca.pem, s.log.pem, logForged.pem], checkpoint: cp }, s.signerOf);
+    const rc = await s.chain.receipt(
+      3,
+      { crl: s.crl, certs: [s.b1.pem, s.ca.pem, s.log.pem, logForged.pem], checkpoint: cp },
+      s.signerOf,
+    );
     const r = await verifyReceipt(rc, { trust: trust() });
     expect(r.verdict).toBe("FAILED");
     expect(r.findings[0]?.code).not.toBe("OK");
@@ -77,11 +98,29 @@ describe("two different certificates with one serial", () => {
       const lines = t.insertLine(s.lines, order === "real-first" ? certIdx + 1 : certIdx, forgedLine);
       const r = await verifyExport(lines, { trust: trust() });
       expect(r.verdict).toBe("FAILED");
-      expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CERT_PATH", message: expect.stringContaining("two different certificates") }));
-      for (const seq of [5, 8, 9]) expect(r.findings).toContainEqual(expect.objectContaining({ seq, verdict: "FAILED", reason: "CERT_PATH_FAILURE" }));
-      const c = box.cli("log", box.file(lines.join("\n") + "\n"), "--ca-fingerprint", s.ca.fingerprint, "--json", "--workers", "1");
+      expect(r.errors).toContainEqual(
+        expect.objectContaining({
+          code: "ERR_CERT_PATH",
+          message: expect.stringContaining("two different certificates"),
+        }),
+      );
+      for (const seq of [5, 8, 9])
+        expect(r.findings).toContainEqual(
+          expect.objectContaining({ seq, verdict: "FAILED", reason: "CERT_PATH_FAILURE" }),
+        );
+      const c = box.cli(
+        "log",
+        box.file(lines.join("\n") + "\n"),
+        "--ca-fingerprint",
+        s.ca.fingerprint,
+        "--json",
+        "--workers",
+        "1",
+      );
       expect(c.status).toBe(EXIT.FAILED);
-      expect(c.json!.findings.filter((f) => f.verdict !== "PASSED").map((f) => f.seq)).toEqual(r.findings.filter((f) => f.verdict !== "PASSED").map((f) => f.seq));
+      expect(c.json!.findings.filter((f) => f.verdict !== "PASSED").map((f) => f.seq)).toEqual(
+        r.findings.filter((f) => f.verdict !== "PASSED").map((f) => f.seq),
+      );
     });
   }
 });

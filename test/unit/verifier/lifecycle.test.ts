@@ -18,14 +18,29 @@ let a2: Signer;
 let b1: Signer;
 beforeAll(async () => {
   ca = await makeCa();
-  [log, a1, a2, b1] = await Promise.all([issueLogSigner(ca), issueAgent(ca, "agt_alice"), issueAgent(ca, "agt_alice"), issueAgent(ca, "agt_bob")]);
+  [log, a1, a2, b1] = await Promise.all([
+    issueLogSigner(ca),
+    issueAgent(ca, "agt_alice"),
+    issueAgent(ca, "agt_alice"),
+    issueAgent(ca, "agt_bob"),
+  ]);
 }, 120_000);
 
 async function check(lines: string[]): Promise<Report> {
   const r = await verifyExport(lines, { trust: { caFingerprint: ca.fingerprint } });
-  const c = box.cli("log", box.file(lines.join("\n") + "\n"), "--ca-fingerprint", ca.fingerprint, "--json", "--workers", "1");
+  const c = box.cli(
+    "log",
+    box.file(lines.join("\n") + "\n"),
+    "--ca-fingerprint",
+    ca.fingerprint,
+    "--json",
+    "--workers",
+    "1",
+  );
   expect(c.status).toBe(EXIT[r.verdict]);
-  expect(c.json!.findings.map((f) => [f.seq, f.verdict, f.code])).toEqual(r.findings.map((f) => [f.seq, f.verdict, f.code]));
+  expect(c.json!.findings.map((f) => [f.seq, f.verdict, f.code])).toEqual(
+    r.findings.map((f) => [f.seq, f.verdict, f.code]),
+  );
   return r;
 }
 
@@ -51,7 +66,8 @@ describe("lifecycle cross-checks", () => {
     const cp = await chain.checkpoint(5, { time: new Date(Date.now()) }); // after the revocation: no proof
     const r = await check(await chain.exportLines([log, a1, a2], crl, { checkpoint: cp }));
     expect(r.verdict).toBe("INDETERMINATE");
-    for (const seq of [2, 4]) expect(r.findings).toContainEqual(expect.objectContaining({ seq, verdict: "INDETERMINATE", reason: "NO_POE" }));
+    for (const seq of [2, 4])
+      expect(r.findings).toContainEqual(expect.objectContaining({ seq, verdict: "INDETERMINATE", reason: "NO_POE" }));
     // Control: without the revocation all pass.
     const ok = await check(await chain.exportLines([log, a1, a2], await makeCrl(ca, [], 3)));
     expect(ok.verdict).toBe("PASSED");
@@ -64,7 +80,9 @@ describe("lifecycle cross-checks", () => {
     await chain.rotated(a1, a2);
     const r = await check(await chain.exportLines([log, a1, a2], await makeCrl(ca, [], 1), { to: 2 }));
     expect(r.verdict).toBe("INDETERMINATE");
-    expect(r.findings).toContainEqual(expect.objectContaining({ seq: 2, verdict: "INDETERMINATE", code: "ERR_LIFECYCLE" }));
+    expect(r.findings).toContainEqual(
+      expect.objectContaining({ seq: 2, verdict: "INDETERMINATE", code: "ERR_LIFECYCLE" }),
+    );
     // The full range announces it: PASSED.
     expect((await check(await chain.exportLines([log, a1, a2], await makeCrl(ca, [], 1)))).verdict).toBe("PASSED");
   });

@@ -22,13 +22,25 @@ const second = (t: number, n = 0) => Math.ceil(t / 1000) * 1000 + n * 1000;
 
 /** Range 0..6 (b1 revoked in the CRL only: its entries 3 and 6 need a proof of existence). */
 async function exportUpTo6(opts: { crlRevoked: { serial: string; date: number }[]; cpTime: number }) {
-  const crl = await makeCrl(s.ca, opts.crlRevoked.map((r) => ({ serial: r.serial, date: new Date(r.date) })), 9);
+  const crl = await makeCrl(
+    s.ca,
+    opts.crlRevoked.map((r) => ({ serial: r.serial, date: new Date(r.date) })),
+    9,
+  );
   const checkpoint = await s.chain.checkpoint(7, { time: new Date(opts.cpTime) });
   return s.chain.exportLines(s.certs, crl, { to: 6, checkpoint });
 }
 
 function both(lines: string[], r: Report) {
-  const c = box.cli("log", box.file(lines.join("\n") + "\n"), "--ca-fingerprint", s.ca.fingerprint, "--json", "--workers", "1");
+  const c = box.cli(
+    "log",
+    box.file(lines.join("\n") + "\n"),
+    "--ca-fingerprint",
+    s.ca.fingerprint,
+    "--json",
+    "--workers",
+    "1",
+  );
   expect(c.status).toBe(EXIT[r.verdict]);
   expect(c.json!.verdict).toBe(r.verdict);
   return c;
@@ -45,10 +57,18 @@ describe("export: a checkpoint's proof of existence", () => {
   });
   it("a checkpoint by a log signer revoked before the checkpoint's time proves nothing: NO_POE, INDETERMINATE", async () => {
     const revB = second(ms(6), 5);
-    const lines = await exportUpTo6({ crlRevoked: [{ serial: s.b1.serial, date: revB }, { serial: s.log.serial, date: second(ms(6)) - 1000 }], cpTime: ms(6) + 500 });
+    const lines = await exportUpTo6({
+      crlRevoked: [
+        { serial: s.b1.serial, date: revB },
+        { serial: s.log.serial, date: second(ms(6)) - 1000 },
+      ],
+      cpTime: ms(6) + 500,
+    });
     const r = await verifyExport(lines, { trust: trust() });
     expect(r.verdict).toBe("INDETERMINATE");
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CHECKPOINT", message: expect.stringContaining("proves nothing") }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_CHECKPOINT", message: expect.stringContaining("proves nothing") }),
+    );
     for (const seq of [3, 6]) expect(r.findings).toContainEqual(expect.objectContaining({ seq, reason: "NO_POE" }));
     both(lines, r);
   });
@@ -56,7 +76,12 @@ describe("export: a checkpoint's proof of existence", () => {
     const lines = await exportUpTo6({ crlRevoked: [], cpTime: ms(6) - 1 });
     const r = await verifyExport(lines, { trust: trust() });
     expect(r.verdict).toBe("FAILED");
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CHECKPOINT", message: expect.stringContaining("before the time of entry 6") }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({
+        code: "ERR_CHECKPOINT",
+        message: expect.stringContaining("before the time of entry 6"),
+      }),
+    );
     both(lines, r);
   });
   it("same second: a checkpoint within the revocation's second does not prove precedence; 1 ms before its start does", async () => {
@@ -90,7 +115,12 @@ describe("receipt: the checkpoint", () => {
     const rc = await receipt3(cp);
     const r = await verifyReceipt(rc, { trust: trust() });
     expect(r.verdict).toBe("FAILED");
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CHECKPOINT", message: expect.stringContaining("head is not this entry's hash") }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({
+        code: "ERR_CHECKPOINT",
+        message: expect.stringContaining("head is not this entry's hash"),
+      }),
+    );
     expect(r.steps.find((x) => x.name === "checkpoint")?.detail).not.toContain("covers the entry");
     cliAgrees(rc, r);
   });
@@ -104,12 +134,21 @@ describe("receipt: the checkpoint", () => {
   });
   it("a checkpoint by a revoked log signer does not launder a revoked agent's entry (INDETERMINATE)", async () => {
     const cpTime = ms(3) + 100;
-    const crl = await makeCrl(s.ca, [{ serial: s.b1.serial, date: new Date(second(ms(7))) }, { serial: s.log.serial, date: new Date(second(ms(3)) - 1000) }], 10);
+    const crl = await makeCrl(
+      s.ca,
+      [
+        { serial: s.b1.serial, date: new Date(second(ms(7))) },
+        { serial: s.log.serial, date: new Date(second(ms(3)) - 1000) },
+      ],
+      10,
+    );
     const rc = await receipt3(await s.chain.checkpoint(4, { time: new Date(cpTime) }), crl);
     const r = await verifyReceipt(rc, { trust: trust() });
     expect(r.verdict).toBe("INDETERMINATE");
     expect(r.errors.map((e) => e.code)).toContain("ERR_NO_POE");
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_CHECKPOINT", message: expect.stringContaining("proves nothing") }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_CHECKPOINT", message: expect.stringContaining("proves nothing") }),
+    );
     cliAgrees(rc, r);
   });
   it("a checkpoint beyond the entry (size > seq + 1) proves nothing about it and says so", async () => {

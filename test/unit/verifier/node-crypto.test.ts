@@ -17,15 +17,36 @@ let s: Scenario;
 let keys: Map<string, Uint8Array>;
 beforeAll(async () => {
   s = await scenario();
-  keys = new Map(await Promise.all(s.certs.map(async (c) => [c.serial, new Uint8Array(await webcrypto.subtle.exportKey("spki", c.keys.publicKey))] as [string, Uint8Array])));
+  keys = new Map(
+    await Promise.all(
+      s.certs.map(
+        async (c) =>
+          [c.serial, new Uint8Array(await webcrypto.subtle.exportKey("spki", c.keys.publicKey))] as [
+            string,
+            Uint8Array,
+          ],
+      ),
+    ),
+  );
 }, 120_000);
 
 // computedHash is left out: a host crypto may report only whether it matches (the native addon).
-const strip = (rs: LineResult[]) => rs.map((r) => (r.kind === "entry" ? { seq: r.entry.seq, hashOk: r.hashOk, sigOk: r.sigOk } : r));
+const strip = (rs: LineResult[]) =>
+  rs.map((r) => (r.kind === "entry" ? { seq: r.entry.seq, hashOk: r.hashOk, sigOk: r.sigOk } : r));
 
 describe("node:crypto LineCrypto (the CLI workers' backend)", () => {
   it("gives exactly the WebCrypto results, untouched and tampered", async () => {
-    const variants = [s.lines, t.flipEntryField(s.lines, 4, "sig"), t.flipEntryField(s.lines, 5, "time"), t.editEntry(s.lines, 6, (e) => { e.sig = "AAAA"; }), t.editEntry(s.lines, 7, (e) => { e.signer.cert = "0a"; })];
+    const variants = [
+      s.lines,
+      t.flipEntryField(s.lines, 4, "sig"),
+      t.flipEntryField(s.lines, 5, "time"),
+      t.editEntry(s.lines, 6, (e) => {
+        e.sig = "AAAA";
+      }),
+      t.editEntry(s.lines, 7, (e) => {
+        e.signer.cert = "0a";
+      }),
+    ];
     for (const lines of variants) {
       const web = await new LineVerifier(keys).verifyLines(lines);
       const node = await new LineVerifier(keys, nodeLineCrypto({ native: false })).verifyLines(lines);
@@ -44,7 +65,10 @@ describe("node:crypto LineCrypto (the CLI workers' backend)", () => {
   it("drives verifyExport to the same report", async () => {
     const v = new LineVerifier(undefined, nodeLineCrypto());
     const pool: SignaturePool = { setKeys: (k) => v.setKeys(k), verifyLines: (l) => v.verifyLines(l) };
-    const r = await verifyExport(t.flipEntryField(s.lines, 6, "sig"), { trust: { caFingerprint: s.ca.fingerprint }, pool });
+    const r = await verifyExport(t.flipEntryField(s.lines, 6, "sig"), {
+      trust: { caFingerprint: s.ca.fingerprint },
+      pool,
+    });
     expect(r.findings).toContainEqual(expect.objectContaining({ seq: 6, code: "ERR_SIG_INVALID" }));
     expect(r.counts.failed).toBe(1);
   });
@@ -67,7 +91,17 @@ describe("native addon (optional OpenSSL accelerator of the CLI)", () => {
     expect(a.verifyEntry(key, msg, h.toUpperCase(), sig)).toBe(2); // hashes are lowercase hex
     expect(a.verifyEntry(null, msg, h, sig)).toBe(1);
     expect(a.verifyEntry(a.prepareKey(keys.get(s.b1.serial)!), msg, h, sig)).toBe(1); // another key
-    for (const bad of ["", "====", "QUFB=", "QUFBQQ", "QU=B", "QUFB\"", `${sig}AAAA`.replace(/=/g, "A"), "@".repeat(344), "A".repeat(5000)]) {
+    for (const bad of [
+      "",
+      "====",
+      "QUFB=",
+      "QUFBQQ",
+      "QU=B",
+      'QUFB"',
+      `${sig}AAAA`.replace(/=/g, "A"),
+      "@".repeat(344),
+      "A".repeat(5000),
+    ]) {
       const bits = a.verifyEntry(key, msg, h, bad);
       expect(bits & 2, bad.slice(0, 20)).toBe(0);
       // Not strict padded base64 → bit 2 (the JavaScript side then reports ERR_MALFORMED); valid base64 of the wrong length is just a bad signature.
@@ -76,7 +110,9 @@ describe("native addon (optional OpenSSL accelerator of the CLI)", () => {
     expect(a.prepareKey(new Uint8Array([1, 2, 3]))).toBeNull();
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "der", type: "spki" });
     expect(a.prepareKey(new Uint8Array(ec))).toBeNull();
-    expect(() => a.verifyEntry(key, 5 as unknown as string, h, sig)).toThrow(expect.objectContaining({ code: "ERR_NATIVE" }));
+    expect(() => a.verifyEntry(key, 5 as unknown as string, h, sig)).toThrow(
+      expect.objectContaining({ code: "ERR_NATIVE" }),
+    );
   });
   it.skipIf(!addon)("its verdicts match `openssl dgst -verify` on the scenario's entries", () => {
     const a = addon!;
@@ -89,8 +125,27 @@ describe("native addon (optional OpenSSL accelerator of the CLI)", () => {
       const signer = s.signerOf(rest.signer.cert);
       writeFileSync(join(dir, "m"), msg);
       writeFileSync(join(dir, "s"), Buffer.from(sig, "base64"));
-      writeFileSync(join(dir, "k.pem"), createPublicKey({ key: Buffer.from(keys.get(signer.serial)!), format: "der", type: "spki" }).export({ format: "pem", type: "spki" }));
-      const ossl = spawnSync("openssl", ["dgst", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-verify", join(dir, "k.pem"), "-signature", join(dir, "s"), join(dir, "m")]).status === 0;
+      writeFileSync(
+        join(dir, "k.pem"),
+        createPublicKey({ key: Buffer.from(keys.get(signer.serial)!), format: "der", type: "spki" }).export({
+          format: "pem",
+          type: "spki",
+        }),
+      );
+      const ossl =
+        spawnSync("openssl", [
+          "dgst",
+          "-sha256",
+          "-sigopt",
+          "rsa_padding_mode:pss",
+          "-sigopt",
+          "rsa_pss_saltlen:32",
+          "-verify",
+          join(dir, "k.pem"),
+          "-signature",
+          join(dir, "s"),
+          join(dir, "m"),
+        ]).status === 0;
       expect(ossl).toBe(true);
       expect(a.verifyEntry(a.prepareKey(keys.get(signer.serial)!), msg, hash, sig)).toBe(3);
       expect(a.verifyEntry(a.prepareKey(keys.get(signer.serial)!), `${msg} `, hash, sig) & 2).toBe(0);

@@ -3,7 +3,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { canonicalBytes, entryHash, formatReport, verifyReceipt, verifySignature } from "../../../verifier/src/index.js";
+import {
+  canonicalBytes,
+  entryHash,
+  formatReport,
+  verifyReceipt,
+  verifySignature,
+} from "../../../verifier/src/index.js";
 import { jcs, pssSign } from "./fixtures/chain.js";
 import { makeCa, makeCrl, publicKeyPem } from "./fixtures/pki.js";
 import { scenario, type Scenario } from "./fixtures/scenario.js";
@@ -14,7 +20,8 @@ beforeAll(async () => {
   s = await scenario();
 }, 120_000);
 const trust = () => ({ caFingerprint: s.ca.fingerprint });
-const receipt = (seq: number, opts: Parameters<Scenario["chain"]["receipt"]>[1] = {}) => s.chain.receipt(seq, { crl: s.crl, ...opts }, s.signerOf);
+const receipt = (seq: number, opts: Parameters<Scenario["chain"]["receipt"]>[1] = {}) =>
+  s.chain.receipt(seq, { crl: s.crl, ...opts }, s.signerOf);
 
 describe("verifyReceipt", () => {
   it("a valid receipt passes, as object or string, with one PASSED finding", async () => {
@@ -56,10 +63,18 @@ describe("verifyReceipt", () => {
     const payload = s.chain.payloads.get(5) as { json: unknown };
     expect((await verifyReceipt(rc, { trust: trust(), payload: { json: payload.json } })).verdict).toBe("PASSED");
     const r = await verifyReceipt(rc, { trust: trust(), payload: { json: { op: "transfer", n: 6 } } });
-    expect(r.findings[0]).toMatchObject({ verdict: "FAILED", reason: "PAYLOAD_MISMATCH", code: "ERR_PAYLOAD_MISMATCH" });
+    expect(r.findings[0]).toMatchObject({
+      verdict: "FAILED",
+      reason: "PAYLOAD_MISMATCH",
+      code: "ERR_PAYLOAD_MISMATCH",
+    });
     const raw = await receipt(3, { crl: await makeCrl(s.ca, [], 1) });
-    expect((await verifyReceipt(raw, { trust: trust(), payload: new TextEncoder().encode("raw payload bytes") })).verdict).toBe("PASSED");
-    expect((await verifyReceipt(raw, { trust: trust(), payload: new TextEncoder().encode("raw payload bytez") })).verdict).toBe("FAILED");
+    expect(
+      (await verifyReceipt(raw, { trust: trust(), payload: new TextEncoder().encode("raw payload bytes") })).verdict,
+    ).toBe("PASSED");
+    expect(
+      (await verifyReceipt(raw, { trust: trust(), payload: new TextEncoder().encode("raw payload bytez") })).verdict,
+    ).toBe("FAILED");
   });
   it("the receipt's own CA is not trusted: another pinned CA gives ERR_UNTRUSTED_ROOT", async () => {
     const other = await makeCa();
@@ -80,7 +95,11 @@ describe("verifyReceipt", () => {
     expect((await verifyReceipt(rc, { trust: trust(), crls: [der] })).verdict).toBe("PASSED");
   });
   it("garbage is ERR_MALFORMED naming the field", async () => {
-    for (const [input, field] of [["{", "(receipt)"], [{ format: "x" }, "format"], [{ format: "kakunin-receipt/1", entry: { v: 1 } }, "entry.type"]] as const) {
+    for (const [input, field] of [
+      ["{", "(receipt)"],
+      [{ format: "x" }, "format"],
+      [{ format: "kakunin-receipt/1", entry: { v: 1 } }, "entry.type"],
+    ] as const) {
       const r = await verifyReceipt(input, { trust: trust() });
       expect(r.verdict).toBe("FAILED");
       expect(r.errors[0]).toMatchObject({ code: "ERR_MALFORMED", field });
@@ -93,20 +112,49 @@ describe("verifySignature", () => {
     const message = new TextEncoder().encode("hello regulator");
     const sig = await pssSign(s.a2, message);
     const crls = [s.crl];
-    const ok = await verifySignature({ message, signature: sig, certificate: s.a2.pem, trust: { caCertificate: s.ca.pem }, crls });
+    const ok = await verifySignature({
+      message,
+      signature: sig,
+      certificate: s.a2.pem,
+      trust: { caCertificate: s.ca.pem },
+      crls,
+    });
     expect(ok.verdict).toBe("PASSED");
-    const bad = await verifySignature({ message: new TextEncoder().encode("hello regulatoR"), signature: sig, certificate: s.a2.pem, trust: { caCertificate: s.ca.pem }, crls });
+    const bad = await verifySignature({
+      message: new TextEncoder().encode("hello regulatoR"),
+      signature: sig,
+      certificate: s.a2.pem,
+      trust: { caCertificate: s.ca.pem },
+      crls,
+    });
     expect(bad.findings[0]).toMatchObject({ reason: "SIG_CRYPTO_FAILURE", code: "ERR_SIG_INVALID" });
     // Fingerprint trust needs the CA in the bundle.
-    const fp = await verifySignature({ message, signature: sig, certificate: s.a2.pem + s.ca.pem, trust: trust(), crls });
+    const fp = await verifySignature({
+      message,
+      signature: sig,
+      certificate: s.a2.pem + s.ca.pem,
+      trust: trust(),
+      crls,
+    });
     expect(fp.verdict).toBe("PASSED");
   });
   it("a revoked certificate gives NO_POE; bad base64 is ERR_MALFORMED", async () => {
     const message = new TextEncoder().encode("x");
     const sig = await pssSign(s.b1, message);
-    const r = await verifySignature({ message, signature: sig, certificate: s.b1.pem, trust: { caCertificate: s.ca.pem }, crls: [s.crl] });
+    const r = await verifySignature({
+      message,
+      signature: sig,
+      certificate: s.b1.pem,
+      trust: { caCertificate: s.ca.pem },
+      crls: [s.crl],
+    });
     expect(r.findings[0]?.code).toBe("ERR_NO_POE");
-    const m = await verifySignature({ message, signature: "%%%", certificate: s.b1.pem, trust: { caCertificate: s.ca.pem } });
+    const m = await verifySignature({
+      message,
+      signature: "%%%",
+      certificate: s.b1.pem,
+      trust: { caCertificate: s.ca.pem },
+    });
     expect(m.errors[0]).toMatchObject({ code: "ERR_MALFORMED", field: "signature" });
   });
 });
@@ -126,7 +174,23 @@ describe("openssl cross-check", () => {
       writeFileSync(join(dir, "pub.pem"), await publicKeyPem(signer));
       const ossl = (file: string) => {
         try {
-          execFileSync("openssl", ["dgst", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-verify", join(dir, "pub.pem"), "-signature", join(dir, "sig.bin"), join(dir, file)], { stdio: "pipe" });
+          execFileSync(
+            "openssl",
+            [
+              "dgst",
+              "-sha256",
+              "-sigopt",
+              "rsa_padding_mode:pss",
+              "-sigopt",
+              "rsa_pss_saltlen:32",
+              "-verify",
+              join(dir, "pub.pem"),
+              "-signature",
+              join(dir, "sig.bin"),
+              join(dir, file),
+            ],
+            { stdio: "pipe" },
+          );
           return true;
         } catch {
           return false;
@@ -137,7 +201,11 @@ describe("openssl cross-check", () => {
       tampered[10]! ^= 1;
       writeFileSync(join(dir, "tampered.jcs"), tampered);
       expect(ossl("tampered.jcs")).toBe(false);
-      expect(execFileSync("openssl", ["dgst", "-sha256", "-r", join(dir, "entry.jcs")]).toString().split(" ")[0]).toBe(e.hash);
+      expect(
+        execFileSync("openssl", ["dgst", "-sha256", "-r", join(dir, "entry.jcs")])
+          .toString()
+          .split(" ")[0],
+      ).toBe(e.hash);
     }
   });
   it("the fixture certificates pass openssl verify -x509_strict -crl_check", () => {
@@ -145,7 +213,22 @@ describe("openssl cross-check", () => {
     writeFileSync(join(dir, "ca.pem"), s.ca.pem);
     writeFileSync(join(dir, "crl.pem"), s.crl.replace(/X509 CRL/g, "X509 CRL"));
     writeFileSync(join(dir, "a2.pem"), s.a2.pem);
-    const out = execFileSync("openssl", ["verify", "-x509_strict", "-crl_check", "-CAfile", join(dir, "ca.pem"), "-CRLfile", join(dir, "crl.pem"), "-purpose", "any", join(dir, "a2.pem")], { stdio: "pipe" }).toString();
+    const out = execFileSync(
+      "openssl",
+      [
+        "verify",
+        "-x509_strict",
+        "-crl_check",
+        "-CAfile",
+        join(dir, "ca.pem"),
+        "-CRLfile",
+        join(dir, "crl.pem"),
+        "-purpose",
+        "any",
+        join(dir, "a2.pem"),
+      ],
+      { stdio: "pipe" },
+    ).toString();
     expect(out).toContain("OK");
   });
 });

@@ -22,7 +22,14 @@ let newer: string;
 const box = cliSandbox("kakunin-revrule-");
 beforeAll(async () => {
   s = await scenario();
-  newer = await makeCrl(s.ca, [{ serial: s.b1.serial, date: new Date(s.chain.timeOf(7)) }, { serial: s.a2.serial, date: new Date(Date.now() - 2000) }], 4);
+  newer = await makeCrl(
+    s.ca,
+    [
+      { serial: s.b1.serial, date: new Date(s.chain.timeOf(7)) },
+      { serial: s.a2.serial, date: new Date(Date.now() - 2000) },
+    ],
+    4,
+  );
 }, 120_000);
 const trust = () => ({ caFingerprint: s.ca.fingerprint });
 
@@ -56,16 +63,30 @@ describe("the newest valid CRL decides, everywhere", () => {
   it("export: --crl FILE / crls adds revocation data under the same rule (library and CLI agree)", async () => {
     const lib = await verifyExport(s.lines, { trust: trust(), crls: [newer] });
     expect(lib.verdict).toBe("INDETERMINATE");
-    for (const seq of [5, 8, 9]) expect(lib.findings).toContainEqual(expect.objectContaining({ seq, reason: "NO_POE" }));
+    for (const seq of [5, 8, 9])
+      expect(lib.findings).toContainEqual(expect.objectContaining({ seq, reason: "NO_POE" }));
     expect(lib.subject?.crl?.number).toBe("4");
     const exp = box.file(s.lines.join("\n") + "\n");
-    const c = box.cli("log", exp, "--ca-fingerprint", s.ca.fingerprint, "--crl", box.file(newer), "--json", "--workers", "1");
+    const c = box.cli(
+      "log",
+      exp,
+      "--ca-fingerprint",
+      s.ca.fingerprint,
+      "--crl",
+      box.file(newer),
+      "--json",
+      "--workers",
+      "1",
+    );
     expect(c.status).toBe(EXIT.INDETERMINATE);
     expect(c.json!.findings.map((x) => x.seq)).toEqual(lib.findings.map((x) => x.seq));
     expect(box.cli("log", exp, "--ca-fingerprint", s.ca.fingerprint).status).toBe(0);
   });
   it("a stale deciding CRL is reported as such", async () => {
-    const stale = await makeCrl(s.ca, [], 5, { thisUpdate: new Date(Date.now() - 20 * 86_400_000), nextUpdate: new Date(Date.now() - 10 * 86_400_000) });
+    const stale = await makeCrl(s.ca, [], 5, {
+      thisUpdate: new Date(Date.now() - 20 * 86_400_000),
+      nextUpdate: new Date(Date.now() - 10 * 86_400_000),
+    });
     const r = await verifyReceipt(await s.chain.receipt(5, { crl: stale }, s.signerOf), { trust: trust() });
     expect(r.verdict).toBe("INDETERMINATE");
     expect(r.subject?.crl).toMatchObject({ number: "5", stale: true });
@@ -80,26 +101,32 @@ describe("the newest valid CRL decides, everywhere", () => {
     await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/v1/public/crl.pem`;
     try {
-      const agent = await issueAgent(s.ca, "agt_online", { extraExtensions: [new x509.CRLDistributionPointsExtension([url])] });
+      const agent = await issueAgent(s.ca, "agt_online", {
+        extraExtensions: [new x509.CRLDistributionPointsExtension([url])],
+      });
       const chain = new ChainBuilder(s.ca, s.log);
       await chain.registered(agent);
       await chain.operation(agent);
       crlNow = await makeCrl(s.ca, [{ serial: agent.serial, date: new Date(Date.now() - 1000) }], 7);
       const rc = await chain.receipt(1, { crl: await makeCrl(s.ca, [], 6) }, () => agent);
       const f = box.file(JSON.stringify(rc));
-      const run = (...args: string[]) => new Promise<{ status: number | null; out: string }>((resolve) => {
-        const p = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-        let out = "";
-        p.stdout.on("data", (d) => (out += d));
-        p.on("close", (status) => resolve({ status, out }));
-      });
+      const run = (...args: string[]) =>
+        new Promise<{ status: number | null; out: string }>((resolve) => {
+          const p = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+          let out = "";
+          p.stdout.on("data", (d) => (out += d));
+          p.on("close", (status) => resolve({ status, out }));
+        });
       const offline = await run("receipt", f, "--ca-fingerprint", s.ca.fingerprint);
       expect(offline.status).toBe(0);
       expect(served).toBe(0); // offline by default: nothing fetched
       const online = await run("receipt", f, "--ca-fingerprint", s.ca.fingerprint, "--online", "--json");
       expect(served).toBe(1);
       expect(online.status).toBe(EXIT.INDETERMINATE);
-      expect(JSON.parse(online.out).subject.crl).toMatchObject({ number: "7", source: expect.stringContaining(`--online ${url}`) });
+      expect(JSON.parse(online.out).subject.crl).toMatchObject({
+        number: "7",
+        source: expect.stringContaining(`--online ${url}`),
+      });
       const lib = await verifyReceipt(rc, { trust: trust(), crls: [crlNow] });
       expect(lib.verdict).toBe("INDETERMINATE");
     } finally {

@@ -30,7 +30,15 @@ async function smallChain(ca: Ca, agent: Signer, log: Signer, crl: string | null
 }
 
 function cliExport(ca: Ca, lines: string[], r: Report) {
-  const c = box.cli("log", box.file(lines.join("\n") + "\n"), "--ca-fingerprint", ca.fingerprint, "--json", "--workers", "1");
+  const c = box.cli(
+    "log",
+    box.file(lines.join("\n") + "\n"),
+    "--ca-fingerprint",
+    ca.fingerprint,
+    "--json",
+    "--workers",
+    "1",
+  );
   expect(c.json!.verdict).toBe(r.verdict);
   expect(c.status).toBe(EXIT[r.verdict]);
 }
@@ -50,25 +58,44 @@ beforeAll(async () => {
 describe("unknown critical extension", () => {
   it("on an agent certificate: FAILED ERR_CERT_PATH (export and receipt, library and CLI); non-critical is fine", async () => {
     const crl = await makeCrl(ca, [], 1);
-    const bad = await smallChain(ca, await issueAgent(ca, "agt_crit", { extraExtensions: [unknownExt(true)] }), log, crl);
+    const bad = await smallChain(
+      ca,
+      await issueAgent(ca, "agt_crit", { extraExtensions: [unknownExt(true)] }),
+      log,
+      crl,
+    );
     const re = await verifyExport(bad.lines, { trust: { caFingerprint: ca.fingerprint } });
     expect(re.verdict).toBe("FAILED");
-    expect(re.errors).toContainEqual(expect.objectContaining({ code: "ERR_CERT_PATH", message: expect.stringContaining(UNKNOWN_OID) }));
-    expect(re.findings).toContainEqual(expect.objectContaining({ seq: 1, verdict: "FAILED", reason: "CERT_PATH_FAILURE" }));
+    expect(re.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_CERT_PATH", message: expect.stringContaining(UNKNOWN_OID) }),
+    );
+    expect(re.findings).toContainEqual(
+      expect.objectContaining({ seq: 1, verdict: "FAILED", reason: "CERT_PATH_FAILURE" }),
+    );
     cliExport(ca, bad.lines, re);
     const rr = await verifyReceipt(bad.receipt, { trust: { caFingerprint: ca.fingerprint } });
     expect(rr.verdict).toBe("FAILED");
     expect(rr.errors.map((e) => e.code)).toContain("ERR_CERT_PATH");
     cliReceipt(ca, bad.receipt, rr);
 
-    const ok = await smallChain(ca, await issueAgent(ca, "agt_noncrit", { extraExtensions: [unknownExt(false)] }), log, crl);
+    const ok = await smallChain(
+      ca,
+      await issueAgent(ca, "agt_noncrit", { extraExtensions: [unknownExt(false)] }),
+      log,
+      crl,
+    );
     expect((await verifyExport(ok.lines, { trust: { caFingerprint: ca.fingerprint } })).verdict).toBe("PASSED");
     expect((await verifyReceipt(ok.receipt, { trust: { caFingerprint: ca.fingerprint } })).verdict).toBe("PASSED");
   });
   it("on the pinned CA: FAILED (the anchor itself is unusable)", async () => {
     const badCa = await makeCa("Critical CA", { extraExtensions: [unknownExt(true)] });
     const l = await issueLogSigner(badCa);
-    const { lines, receipt } = await smallChain(badCa, await issueAgent(badCa, "agt_x"), l, await makeCrl(badCa, [], 1));
+    const { lines, receipt } = await smallChain(
+      badCa,
+      await issueAgent(badCa, "agt_x"),
+      l,
+      await makeCrl(badCa, [], 1),
+    );
     const re = await verifyExport(lines, { trust: { caFingerprint: badCa.fingerprint } });
     expect(re.verdict).toBe("FAILED");
     expect(re.errors[0]).toMatchObject({ code: "ERR_CERT_PATH", message: expect.stringContaining(UNKNOWN_OID) });
@@ -82,7 +109,9 @@ describe("unknown critical extension", () => {
     const { lines, receipt } = await smallChain(ca, await issueAgent(ca, "agt_y"), log, crl);
     const re = await verifyExport(lines, { trust: { caFingerprint: ca.fingerprint } });
     expect(re.verdict).toBe("INDETERMINATE");
-    expect(re.errors).toContainEqual(expect.objectContaining({ code: "ERR_CRL", message: expect.stringContaining("unknown critical extension") }));
+    expect(re.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_CRL", message: expect.stringContaining("unknown critical extension") }),
+    );
     cliExport(ca, lines, re);
     const rr = await verifyReceipt(receipt, { trust: { caFingerprint: ca.fingerprint } });
     expect(rr.verdict).toBe("INDETERMINATE");
@@ -100,7 +129,9 @@ describe("CRL signer without cRLSign", () => {
     const { lines, receipt } = await smallChain(noCrlSign, agent, l, crl);
     const re = await verifyExport(lines, { trust: { caFingerprint: noCrlSign.fingerprint } });
     expect(re.verdict).toBe("INDETERMINATE");
-    expect(re.errors).toContainEqual(expect.objectContaining({ code: "ERR_CRL", message: expect.stringContaining("cRLSign") }));
+    expect(re.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_CRL", message: expect.stringContaining("cRLSign") }),
+    );
     expect(re.subject?.crl).toBeUndefined();
     cliExport(noCrlSign, lines, re);
     const rr = await verifyReceipt(receipt, { trust: { caCertificate: noCrlSign.pem } });
@@ -129,7 +160,9 @@ describe("docs and code agree: no CRL is INDETERMINATE (exit 3)", () => {
     const { lines } = await smallChain(ca, await issueAgent(ca, "agt_forgedcrl"), log, forged);
     const re = await verifyExport(lines, { trust: { caFingerprint: ca.fingerprint } });
     expect(re.verdict).toBe("FAILED");
-    expect(re.errors).toContainEqual(expect.objectContaining({ code: "ERR_CRL", message: expect.stringContaining("not signed by the pinned CA") }));
+    expect(re.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_CRL", message: expect.stringContaining("not signed by the pinned CA") }),
+    );
     cliExport(ca, lines, re);
   });
 });

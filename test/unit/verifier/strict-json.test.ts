@@ -38,25 +38,75 @@ function cli(bytes: Uint8Array | string, r: Report) {
 
 describe("parseStrictJson", () => {
   it("rejects duplicates at any depth, naming the member; accepts equal names in different objects", () => {
-    expect(() => parseStrictJson('{"a":1,"a":1}')).toThrow(expect.objectContaining({ code: "ERR_MALFORMED", field: "a" }));
-    expect(() => parseStrictJson('{"x":[{"b":{"c":1,"c":2}}]}')).toThrow(expect.objectContaining({ field: "x[0].b.c" }));
+    expect(() => parseStrictJson('{"a":1,"a":1}')).toThrow(
+      expect.objectContaining({ code: "ERR_MALFORMED", field: "a" }),
+    );
+    expect(() => parseStrictJson('{"x":[{"b":{"c":1,"c":2}}]}')).toThrow(
+      expect.objectContaining({ field: "x[0].b.c" }),
+    );
     expect(() => parseStrictJson('{"\\u0061":1,"a":2}')).toThrow(expect.objectContaining({ field: "a" }));
     expect(parseStrictJson('{"a":{"a":1},"b":{"a":":"}}')).toEqual({ a: { a: 1 }, b: { a: ":" } });
     expect(parseStrictJson('{"s":"a\\"b:c\\\\","t":[1,{"u":2}]}')).toEqual({ s: 'a"b:c\\', t: [1, { u: 2 }] });
   });
   it("caps depth before parsing", () => {
-    expect(() => parseStrictJson("[".repeat(MAX_JSON_DEPTH + 1) + "]".repeat(MAX_JSON_DEPTH + 1))).toThrow(expect.objectContaining({ code: "ERR_MALFORMED" }));
+    expect(() => parseStrictJson("[".repeat(MAX_JSON_DEPTH + 1) + "]".repeat(MAX_JSON_DEPTH + 1))).toThrow(
+      expect.objectContaining({ code: "ERR_MALFORMED" }),
+    );
     expect(parseStrictJson("[".repeat(MAX_JSON_DEPTH) + "]".repeat(MAX_JSON_DEPTH))).toBeTruthy();
   });
 });
 
 describe("export: duplicate member names", () => {
   const cases: [string, (lines: string[]) => string[], number, string][] = [
-    ["entry member", (l) => { const i = t.entryIndex(l, 5); l[i] = duplicateMember(l[i]!, '"seq":', "seq", "5"); return l; }, 5, "entry.seq"],
-    ["signer member", (l) => { const i = t.entryIndex(l, 5); l[i] = duplicateMember(l[i]!, '"cert":', "cert", `"${s.a1.serial}"`); return l; }, 5, "entry.signer.cert"],
-    ["line kind", (l) => { const i = t.entryIndex(l, 5); l[i] = duplicateMember(l[i]!, '"kind":', "kind", '"payload"'); return l; }, 5, "kind"],
-    ["header member", (l) => { l[0] = duplicateMember(l[0]!, '"issuer":', "issuer", '"iss_evil"'); return l; }, -1, "issuer"],
-    ["checkpoint member", (l) => { const i = t.kindIndex(l, "checkpoint"); l[i] = duplicateMember(l[i]!, '"size":', "size", "3"); return l; }, -2, "checkpoint.size"],
+    [
+      "entry member",
+      (l) => {
+        const i = t.entryIndex(l, 5);
+        l[i] = duplicateMember(l[i]!, '"seq":', "seq", "5");
+        return l;
+      },
+      5,
+      "entry.seq",
+    ],
+    [
+      "signer member",
+      (l) => {
+        const i = t.entryIndex(l, 5);
+        l[i] = duplicateMember(l[i]!, '"cert":', "cert", `"${s.a1.serial}"`);
+        return l;
+      },
+      5,
+      "entry.signer.cert",
+    ],
+    [
+      "line kind",
+      (l) => {
+        const i = t.entryIndex(l, 5);
+        l[i] = duplicateMember(l[i]!, '"kind":', "kind", '"payload"');
+        return l;
+      },
+      5,
+      "kind",
+    ],
+    [
+      "header member",
+      (l) => {
+        l[0] = duplicateMember(l[0]!, '"issuer":', "issuer", '"iss_evil"');
+        return l;
+      },
+      -1,
+      "issuer",
+    ],
+    [
+      "checkpoint member",
+      (l) => {
+        const i = t.kindIndex(l, "checkpoint");
+        l[i] = duplicateMember(l[i]!, '"size":', "size", "3");
+        return l;
+      },
+      -2,
+      "checkpoint.size",
+    ],
   ];
   for (const [name, mutate, seq, field] of cases) {
     it(`${name}: ERR_MALFORMED naming line and member (library, CLI)`, async () => {
@@ -64,7 +114,14 @@ describe("export: duplicate member names", () => {
       const line = seq >= 0 ? t.entryIndex(s.lines, seq) + 1 : seq === -1 ? 1 : t.kindIndex(s.lines, "checkpoint") + 1;
       const r = await lib(lines);
       expect(r.verdict).toBe("FAILED");
-      expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line, field, message: expect.stringContaining("duplicate member") }));
+      expect(r.errors).toContainEqual(
+        expect.objectContaining({
+          code: "ERR_MALFORMED",
+          line,
+          field,
+          message: expect.stringContaining("duplicate member"),
+        }),
+      );
       const strings = await verifyExport(lines, { trust: trust() });
       expect(strings.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line, field }));
       if (seq === -1) {
@@ -95,9 +152,16 @@ describe("UTF-8, BOM and depth", () => {
     const bad = new Uint8Array([...bytes.slice(0, at), 0xc3, 0x28, ...bytes.slice(at)]);
     const r = await verifyExportBytes([bad], { trust: trust() });
     expect(r.verdict).toBe("FAILED");
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line: i + 1, message: expect.stringContaining("UTF-8") }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_MALFORMED", line: i + 1, message: expect.stringContaining("UTF-8") }),
+    );
     // One byte per chunk: same answer.
-    const r1 = await verifyExportBytes((function* () { for (let k = 0; k < bad.length; k += 997) yield bad.slice(k, k + 997); })(), { trust: trust() });
+    const r1 = await verifyExportBytes(
+      (function* () {
+        for (let k = 0; k < bad.length; k += 997) yield bad.slice(k, k + 997);
+      })(),
+      { trust: trust() },
+    );
     expect(r1.errors).toEqual(r.errors);
     const c = cli(bad, r);
     expect(c.stderr).toContain(`:${i + 1} field (line)`);
@@ -109,7 +173,9 @@ describe("UTF-8, BOM and depth", () => {
     const bad = new Uint8Array([...bytes.slice(0, at), 0xff, ...bytes.slice(at)]);
     const r = await verifyExportBytes([bad], { trust: trust() });
     expect(r.verdict).toBe("FAILED");
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", message: expect.stringContaining("UTF-8") }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({ code: "ERR_MALFORMED", message: expect.stringContaining("UTF-8") }),
+    );
     cli(bad, r);
   });
   it("a BOM at byte 0 is accepted; a BOM at the start of any other line (preamble or body), or a second one, is malformed", async () => {
@@ -124,7 +190,9 @@ describe("UTF-8, BOM and depth", () => {
       const r = await verifyExportBytes([enc.encode(m.join("\n") + "\n")], { trust: trust() });
       expect(r.verdict, `line ${idx + 1}`).toBe("FAILED");
       expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line: idx + 1 }));
-      expect((await verifyExport(m, { trust: trust() })).errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line: idx + 1 }));
+      expect((await verifyExport(m, { trust: trust() })).errors).toContainEqual(
+        expect.objectContaining({ code: "ERR_MALFORMED", line: idx + 1 }),
+      );
       cli(m.join("\n") + "\n", r);
     }
     const twice = await verifyExportBytes([enc.encode("\uFEFF\uFEFF" + lines.join("\n") + "\n")], { trust: trust() });
@@ -135,7 +203,13 @@ describe("UTF-8, BOM and depth", () => {
     const deep = '{"kind":"entry","entry":' + "[".repeat(120_000) + "]".repeat(120_000) + "}";
     const lines = t.insertLine(t.serverFormat(s.lines), t.entryIndex(s.lines, 5), deep);
     const r = await lib(lines);
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: "ERR_MALFORMED", line: t.entryIndex(s.lines, 5) + 1, message: expect.stringContaining("deeper") }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({
+        code: "ERR_MALFORMED",
+        line: t.entryIndex(s.lines, 5) + 1,
+        message: expect.stringContaining("deeper"),
+      }),
+    );
     const c = cli(lines.join("\n") + "\n", r);
     expect(c.status).toBe(1);
     expect(c.stderr).not.toContain("unexpected error");
@@ -157,7 +231,9 @@ describe("receipt and --payload-json", () => {
     const text = JSON.stringify(await s.chain.receipt(5, { crl: s.crl }, s.signerOf));
     expect((await verifyReceipt("\uFEFF" + text, { trust: trust() })).verdict).toBe("PASSED");
     expect(box.cli("receipt", box.file("\uFEFF" + text), "--ca-fingerprint", s.ca.fingerprint).status).toBe(0);
-    expect((await verifyReceipt(text.replace('"entry":', '"entry":\uFEFF'), { trust: trust() })).verdict).toBe("FAILED");
+    expect((await verifyReceipt(text.replace('"entry":', '"entry":\uFEFF'), { trust: trust() })).verdict).toBe(
+      "FAILED",
+    );
     const bytes = enc.encode(text);
     const at = text.indexOf('"agent":"') + 9;
     const bad = new Uint8Array([...bytes.slice(0, at), 0xc3, 0x28, ...bytes.slice(at)]);
@@ -167,7 +243,14 @@ describe("receipt and --payload-json", () => {
   });
   it("--payload-json with a duplicate member is refused, naming it", async () => {
     const rc = box.file(JSON.stringify(await s.chain.receipt(5, { crl: s.crl }, s.signerOf)));
-    const c = box.cli("receipt", rc, "--ca-fingerprint", s.ca.fingerprint, "--payload-json", box.file('{"op":"transfer","n":5,"n":5}'));
+    const c = box.cli(
+      "receipt",
+      rc,
+      "--ca-fingerprint",
+      s.ca.fingerprint,
+      "--payload-json",
+      box.file('{"op":"transfer","n":5,"n":5}'),
+    );
     expect(c.status).toBe(2);
     expect(c.stderr).toContain("field n");
     expect(c.stderr).toContain("duplicate member");

@@ -41,7 +41,26 @@ export function flipBit(s: string, at = s.length - 1): string {
 /** Flips a bit in a hex/base64 string so it stays in its alphabet: a character in the middle is changed to a sibling. */
 export function flipBitKeepAlphabet(s: string, at = Math.floor(s.length / 2)): string {
   const ch = s[at]!;
-  const swap: Record<string, string> = { "0": "1", "1": "0", a: "b", b: "a", A: "B", B: "A", c: "d", d: "c", e: "f", f: "e", "2": "3", "3": "2", "4": "5", "5": "4", "6": "7", "7": "6", "8": "9", "9": "8" };
+  const swap: Record<string, string> = {
+    "0": "1",
+    "1": "0",
+    a: "b",
+    b: "a",
+    A: "B",
+    B: "A",
+    c: "d",
+    d: "c",
+    e: "f",
+    f: "e",
+    "2": "3",
+    "3": "2",
+    "4": "5",
+    "5": "4",
+    "6": "7",
+    "7": "6",
+    "8": "9",
+    "9": "8",
+  };
   const to = swap[ch] ?? (ch === "x" ? "y" : "x");
   return s.slice(0, at) + to + s.slice(at + 1);
 }
@@ -138,7 +157,12 @@ export function editKind(lines: Lines, kind: string, fn: (v: Json) => Json | voi
 export function serverFormat(lines: Lines): string[] {
   const sortDeep = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sortDeep);
-    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortDeep((v as Json)[k])]));
+    if (v && typeof v === "object")
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, sortDeep((v as Json)[k])]),
+      );
     return v;
   };
   return lines.map((l) => {

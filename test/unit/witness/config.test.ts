@@ -6,7 +6,23 @@ const base = ["--name", "w.example/1", "--key-file", "k.pem"];
 
 describe("witness config", () => {
   it("parses repeatable --log and two-value --log-prefix", () => {
-    const c = parseArgs([...base, "--log", "a+1+x", "--log-prefix", "kakunin.example/", "b+2+y", "--log", "c+3+z", "--port", "0", "--prefix", "/w/"], {});
+    const c = parseArgs(
+      [
+        ...base,
+        "--log",
+        "a+1+x",
+        "--log-prefix",
+        "kakunin.example/",
+        "b+2+y",
+        "--log",
+        "c+3+z",
+        "--port",
+        "0",
+        "--prefix",
+        "/w/",
+      ],
+      {},
+    );
     expect(c).not.toBe("help");
     if (c === "help") return;
     expect(c.logs).toEqual([{ vkey: "a+1+x" }, { originPrefix: "kakunin.example/", vkey: "b+2+y" }, { vkey: "c+3+z" }]);
@@ -15,9 +31,17 @@ describe("witness config", () => {
   });
 
   it("reads KMS settings from flags or the environment", () => {
-    const c = parseArgs(["--name", "w", "--kms-key-id", "alias/w", "--log", "a+1+x"], { KMS_ENDPOINT: "http://127.0.0.1:1", AWS_REGION: "eu-central-1" });
+    const c = parseArgs(["--name", "w", "--kms-key-id", "alias/w", "--log", "a+1+x"], {
+      KMS_ENDPOINT: "http://127.0.0.1:1",
+      AWS_REGION: "eu-central-1",
+    });
     if (c === "help") throw new Error("help");
-    expect([c.kmsKeyId, c.kmsEndpoint, c.kmsRegion, c.kmsTimeoutMs]).toEqual(["alias/w", "http://127.0.0.1:1", "eu-central-1", 5000]);
+    expect([c.kmsKeyId, c.kmsEndpoint, c.kmsRegion, c.kmsTimeoutMs]).toEqual([
+      "alias/w",
+      "http://127.0.0.1:1",
+      "eu-central-1",
+      5000,
+    ]);
   });
 
   it("refuses missing and conflicting settings with messages naming the flag", () => {

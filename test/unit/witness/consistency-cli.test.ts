@@ -9,7 +9,8 @@ import { cosignerKey, type CosignerKey } from "../../helpers/witness-keys.js";
 import { MerkleTestLog } from "../../helpers/witness-tree.js";
 
 const BIN = resolve(__dirname, "../../../verifier/bin/kakunin-verify.js");
-const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, "consistency", ...args], { encoding: "utf8", timeout: 120_000 });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, "consistency", ...args], { encoding: "utf8", timeout: 120_000 });
 let dir: string;
 let log: MerkleTestLog;
 let fork: MerkleTestLog;
@@ -38,12 +39,19 @@ describe("kakunin-verify consistency", () => {
     const forkNote = await fork.checkpoint(30);
     const bad = cli(b, file("fork.txt", forkNote), "--log-key", log.vkey);
     expect(bad.status).toBe(1);
-    expect(bad.stdout).toMatch(/^FAILED: log\.example\/cli: the log showed two histories: two different roots at size 30\n/);
+    expect(bad.stdout).toMatch(
+      /^FAILED: log\.example\/cli: the log showed two histories: two different roots at size 30\n/,
+    );
     expect(bad.stdout).toContain("it showed two histories. Evidence (both signed notes):");
     expect(bad.stdout).toContain(await log.checkpoint(30));
     expect(bad.stdout).toContain(forkNote);
     const json = JSON.parse(cli(b, file("fork.txt", forkNote), "--log-key", log.vkey, "--json").stdout);
-    expect(json).toMatchObject({ verdict: "FAILED", reason: "different-roots", conclusive: true, sizes: { older: 30, newer: 30 } });
+    expect(json).toMatchObject({
+      verdict: "FAILED",
+      reason: "different-roots",
+      conclusive: true,
+      sizes: { older: 30, newer: 30 },
+    });
   });
 
   it("1 when consistency is not shown (no proof, or the other history's proof); --policy reports the witnesses", async () => {
@@ -57,7 +65,14 @@ describe("kakunin-verify consistency", () => {
     expect(r.stdout).toContain('  checkpoint of size 25: witness quorum "W1" not met (cosigned by none; missing W1)\n');
     expect(r.stdout).toContain("Consistency was not shown.");
     const wrong = file("fproof.txt", (await fork.proofs(12, 25)).map((h) => `${base64Encode(h)}\n`).join(""));
-    const p = cli(file("c12.txt", cosigned), file("f25.txt", await fork.checkpoint(25)), "--policy", policy, "--proof", wrong);
+    const p = cli(
+      file("c12.txt", cosigned),
+      file("f25.txt", await fork.checkpoint(25)),
+      "--policy",
+      policy,
+      "--proof",
+      wrong,
+    );
     expect(p.status).toBe(1);
     expect(p.stdout).toMatch(/the consistency proof from size 12 to size 25 does not verify/);
   });
@@ -67,12 +82,27 @@ describe("kakunin-verify consistency", () => {
     const noKey = cli(a, a);
     expect([noKey.status, noKey.stderr]).toEqual([2, expect.stringContaining("the log's verifier key is required")]);
     const badPolicy = cli(a, a, "--policy", file("bad-policy.txt", `log ${log.vkey}\nquorum nobody\n`));
-    expect([badPolicy.status, badPolicy.stderr]).toEqual([2, expect.stringMatching(/bad-policy\.txt:2: policy line 2 \(quorum\)/)]);
-    const badProof = cli(a, file("b.txt", await log.checkpoint(9)), "--log-key", log.vkey, "--proof", file("bad-proof.txt", "\nnot base64!\n"));
+    expect([badPolicy.status, badPolicy.stderr]).toEqual([
+      2,
+      expect.stringMatching(/bad-policy\.txt:2: policy line 2 \(quorum\)/),
+    ]);
+    const badProof = cli(
+      a,
+      file("b.txt", await log.checkpoint(9)),
+      "--log-key",
+      log.vkey,
+      "--proof",
+      file("bad-proof.txt", "\nnot base64!\n"),
+    );
     expect([badProof.status, badProof.stderr]).toEqual([2, expect.stringMatching(/bad-proof\.txt:2: not base64/)]);
     const stranger = await MerkleTestLog.create("log.example/cli");
     const unsigned = cli(a, file("s.txt", await (await stranger.grow(5)).checkpoint()), "--log-key", log.vkey);
-    expect([unsigned.status, unsigned.stderr]).toEqual([2, expect.stringMatching(/s\.txt: second checkpoint: note has no verifiable signatures/)]);
-    expect(cli(a, join(dir, "missing.txt"), "--log-key", log.vkey).stderr).toMatch(/cannot read checkpoint .*missing\.txt: ENOENT/);
+    expect([unsigned.status, unsigned.stderr]).toEqual([
+      2,
+      expect.stringMatching(/s\.txt: second checkpoint: note has no verifiable signatures/),
+    ]);
+    expect(cli(a, join(dir, "missing.txt"), "--log-key", log.vkey).stderr).toMatch(
+      /cannot read checkpoint .*missing\.txt: ENOENT/,
+    );
   });
 });

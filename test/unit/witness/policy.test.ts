@@ -22,7 +22,9 @@ quorum X-and-Y
 
 async function keys() {
   const log = await logKey("example.com/behind-the-sofa");
-  const ws = await Promise.all(["X1", "X2", "X3", "Y1", "Y2", "Y3"].map((n) => cosignerKey(`${n.toLowerCase()}.witness.example`)));
+  const ws = await Promise.all(
+    ["X1", "X2", "X3", "Y1", "Y2", "Y3"].map((n) => cosignerKey(`${n.toLowerCase()}.witness.example`)),
+  );
   return { log, ws };
 }
 
@@ -35,7 +37,10 @@ async function specExample() {
 }
 
 async function expectError(text: string | Uint8Array, line: number, field: string, message?: RegExp) {
-  const err = await parsePolicy(text).then(() => undefined, (e: unknown) => e);
+  const err = await parsePolicy(text).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err, `expected an error for:\n${String(text)}`).toBeInstanceOf(PolicyError);
   const e = err as PolicyError;
   expect(e.code).toBe("ERR_POLICY");
@@ -49,11 +54,20 @@ describe("tlog-policy", () => {
     const { text, log, ws } = await specExample();
     const p = await parsePolicy(text);
     expect(p.logs.map((l) => [l.vkey, l.line])).toEqual([[log.vkey, 1]]);
-    expect(p.witnesses.map((w) => [w.name, w.vkey, w.line])).toEqual(ws.map((w, i) => [["X1", "X2", "X3", "Y1", "Y2", "Y3"][i], w.vkey, i < 3 ? 3 + i : 5 + i]));
-    expect(p.groups.map((g) => [g.name, g.threshold, g.members.length, g.line])).toEqual([["X-witnesses", 2, 3, 6], ["Y-witnesses", 1, 3, 11], ["X-and-Y", 2, 2, 13]]);
+    expect(p.witnesses.map((w) => [w.name, w.vkey, w.line])).toEqual(
+      ws.map((w, i) => [["X1", "X2", "X3", "Y1", "Y2", "Y3"][i], w.vkey, i < 3 ? 3 + i : 5 + i]),
+    );
+    expect(p.groups.map((g) => [g.name, g.threshold, g.members.length, g.line])).toEqual([
+      ["X-witnesses", 2, 3, 6],
+      ["Y-witnesses", 1, 3, 11],
+      ["X-and-Y", 2, 2, 13],
+    ]);
     const w = (name: string): QuorumRule => ({ kind: "witness", name });
     expect(p.quorum).toEqual({
-      kind: "group", name: "X-and-Y", threshold: 2, members: [
+      kind: "group",
+      name: "X-and-Y",
+      threshold: 2,
+      members: [
         { kind: "group", name: "X-witnesses", threshold: 2, members: [w("X1"), w("X2"), w("X3")] },
         { kind: "group", name: "Y-witnesses", threshold: 1, members: [w("Y1"), w("Y2"), w("Y3")] },
       ],
@@ -67,21 +81,38 @@ describe("tlog-policy", () => {
 
   it("accepts URLs, tabs, leading/trailing whitespace, comments, blank lines, quorum none, a single-witness quorum, and a missing final newline", async () => {
     const { log, ws } = await keys();
-    const p = await parsePolicy(`# a comment\n \t# indented comment\n\n\tlog ${log.vkey}\thttps://log.example/  \nwitness  w1 ${ws[0]!.vkey} https://w1.example/witness\nquorum none`);
+    const p = await parsePolicy(
+      `# a comment\n \t# indented comment\n\n\tlog ${log.vkey}\thttps://log.example/  \nwitness  w1 ${ws[0]!.vkey} https://w1.example/witness\nquorum none`,
+    );
     expect(p.logs[0]!.url).toBe("https://log.example/");
     expect(p.witnesses[0]).toMatchObject({ name: "w1", url: "https://w1.example/witness", line: 5 });
     expect(p.quorum).toEqual({ kind: "none" });
-    expect((await parsePolicy(`witness w1 ${ws[0]!.vkey}\nquorum w1\n`)).quorum).toEqual({ kind: "witness", name: "w1" });
+    expect((await parsePolicy(`witness w1 ${ws[0]!.vkey}\nquorum w1\n`)).quorum).toEqual({
+      kind: "witness",
+      name: "w1",
+    });
     // No logs is allowed (the log may be known from context); quorum none needs no witnesses.
-    expect(await parsePolicy("quorum none\n")).toEqual({ logs: [], witnesses: [], groups: [], quorum: { kind: "none" } });
+    expect(await parsePolicy("quorum none\n")).toEqual({
+      logs: [],
+      witnesses: [],
+      groups: [],
+      quorum: { kind: "none" },
+    });
     // Non-UTF-8 octets are fine in comments.
-    const bytes = new Uint8Array([...new TextEncoder().encode("# caf"), 0xe9, 0x0a, ...new TextEncoder().encode("quorum none\n")]);
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode("# caf"),
+      0xe9,
+      0x0a,
+      ...new TextEncoder().encode("quorum none\n"),
+    ]);
     expect((await parsePolicy(bytes)).quorum).toEqual({ kind: "none" });
   });
 
   it("names are opaque and case-sensitive; a name may be any signed-note-free token, even a keyword", async () => {
     const { ws } = await keys();
-    const p = await parsePolicy(`witness K ${ws[0]!.vkey}\nwitness \u212a ${ws[1]!.vkey}\ngroup all any K \u212a\nquorum all\n`);
+    const p = await parsePolicy(
+      `witness K ${ws[0]!.vkey}\nwitness \u212a ${ws[1]!.vkey}\ngroup all any K \u212a\nquorum all\n`,
+    );
     expect(p.witnesses.map((w) => w.name)).toEqual(["K", "\u212a"]);
     expect(p.groups[0]).toMatchObject({ name: "all", threshold: 1 });
   });
@@ -96,7 +127,12 @@ describe("tlog-policy", () => {
     await expectError(`quorum none\nquorum none\n`, 2, "quorum", /second quorum line \(the first is line 1\)/);
     await expectError(`quorum\n`, 1, "quorum");
     await expectError(`quorum w1\n`, 1, "quorum", /not a witness or group defined on an earlier line/);
-    await expectError(`group g any w1\nwitness w1 ${a}\nquorum g\n`, 1, "group.member", /"w1" is not a witness or group defined/);
+    await expectError(
+      `group g any w1\nwitness w1 ${a}\nquorum g\n`,
+      1,
+      "group.member",
+      /"w1" is not a witness or group defined/,
+    );
     await expectError(`log ${log.vkey} https://x https://y\nquorum none\n`, 1, "log");
     await expectError(`log\nquorum none\n`, 1, "log");
     await expectError(`log ${a}\nquorum none\n`, 1, "log.vkey", /type 0x01/);
@@ -104,22 +140,61 @@ describe("tlog-policy", () => {
     await expectError(`witness w1 ${log.vkey}\nquorum none\n`, 1, "witness.vkey", /type 0x04/);
     await expectError(`witness w1\nquorum none\n`, 1, "witness");
     await expectError(`witness w1 ${a} https://x extra\nquorum none\n`, 1, "witness");
-    await expectError(`witness w1 ${a}\nwitness w2 ${sameKeyOtherName}\nquorum none\n`, 2, "witness.vkey", /same public key as witness "w1" on line 1/);
-    await expectError(`witness w1 ${a}\nwitness w1 ${b}\nquorum none\n`, 2, "witness.name", /already defined on line 1/);
+    await expectError(
+      `witness w1 ${a}\nwitness w2 ${sameKeyOtherName}\nquorum none\n`,
+      2,
+      "witness.vkey",
+      /same public key as witness "w1" on line 1/,
+    );
+    await expectError(
+      `witness w1 ${a}\nwitness w1 ${b}\nquorum none\n`,
+      2,
+      "witness.name",
+      /already defined on line 1/,
+    );
     await expectError(`witness none ${a}\nquorum none\n`, 1, "witness.name", /predefined/);
     await expectError(`witness w1 ${a}\ngroup w1 any w1\nquorum none\n`, 2, "group.name", /already defined/);
     await expectError(`witness w1 ${a}\ngroup g any\nquorum none\n`, 2, "group");
-    await expectError(`witness w1 ${a}\ngroup g any none\nquorum none\n`, 2, "group.member", /cannot be a group member/);
-    await expectError(`witness w1 ${a}\nwitness w2 ${b}\ngroup g 3 w1 w2\nquorum g\n`, 3, "group.threshold", /1 <= k <= 2, got "3"/);
+    await expectError(
+      `witness w1 ${a}\ngroup g any none\nquorum none\n`,
+      2,
+      "group.member",
+      /cannot be a group member/,
+    );
+    await expectError(
+      `witness w1 ${a}\nwitness w2 ${b}\ngroup g 3 w1 w2\nquorum g\n`,
+      3,
+      "group.threshold",
+      /1 <= k <= 2, got "3"/,
+    );
     await expectError(`witness w1 ${a}\ngroup g 0 w1\nquorum g\n`, 2, "group.threshold");
     await expectError(`witness w1 ${a}\ngroup g -1 w1\nquorum g\n`, 2, "group.threshold");
     await expectError(`witness w1 ${a}\ngroup g most w1\nquorum g\n`, 2, "group.threshold");
-    await expectError(`witness w1 ${a}\ngroup g all w1 w1\nquorum g\n`, 2, "group.member", /already listed as a group member on line 2/);
-    await expectError(`witness w1 ${a}\nwitness w2 ${b}\nwitness w3 ${c}\ngroup g1 any w1 w2\ngroup g2 any w2 w3\nquorum g2\n`, 5, "group.member", /"w2" is already listed as a group member on line 4/);
+    await expectError(
+      `witness w1 ${a}\ngroup g all w1 w1\nquorum g\n`,
+      2,
+      "group.member",
+      /already listed as a group member on line 2/,
+    );
+    await expectError(
+      `witness w1 ${a}\nwitness w2 ${b}\nwitness w3 ${c}\ngroup g1 any w1 w2\ngroup g2 any w2 w3\nquorum g2\n`,
+      5,
+      "group.member",
+      /"w2" is already listed as a group member on line 4/,
+    );
     await expectError(`quorum none\r\n`, 1, "line", /carriage return/);
     await expectError(`# ok\nquorum\u0001 none\n`, 2, "line", /control character 0x01 at column 7/);
     await expectError(`quorum none\x7f\n`, 1, "line", /0x7f/);
-    await expectError(new Uint8Array([...new TextEncoder().encode("witness caf"), 0xe9, ...new TextEncoder().encode(` ${a}\nquorum none\n`)]), 1, "line", /UTF-8/);
+    await expectError(
+      new Uint8Array([
+        ...new TextEncoder().encode("witness caf"),
+        0xe9,
+        ...new TextEncoder().encode(` ${a}\nquorum none\n`),
+      ]),
+      1,
+      "line",
+      /UTF-8/,
+    );
     // An ML-DSA-44 (type 0x06) witness key is not supported: an error, not a witness that can never cosign.
     const mldsa = `w+12345678+${Buffer.concat([Buffer.from([6]), Buffer.alloc(1312)]).toString("base64")}`;
     await expectError(`witness w1 ${mldsa}\nquorum none\n`, 1, "witness.vkey", /type 0x04/);

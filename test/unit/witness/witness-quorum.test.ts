@@ -1,7 +1,12 @@
 /** Witness-quorum evaluation: which signatures verified, groups, forged and unknown lines, and a mutation property. */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { evaluateWitnessQuorum, formatCheckpoint, parsePolicy, type TrustPolicy } from "../../../verifier/src/formats/index.js";
+import {
+  evaluateWitnessQuorum,
+  formatCheckpoint,
+  parsePolicy,
+  type TrustPolicy,
+} from "../../../verifier/src/formats/index.js";
 import { cosignerKey, logKey, type CosignerKey, type LogKey } from "../../helpers/witness-keys.js";
 
 const ORIGIN = "log.example/issuer-a";
@@ -33,7 +38,13 @@ describe("witness quorum", () => {
     const p = await policy("group two 2 W1 W2 W3\nquorum two");
     const two = await evaluateWitnessQuorum(await cosigned(ws[0]!, ws[2]!), p);
     expect(two.log.status).toBe("verified");
-    expect([two.cosigned, two.missing, two.invalid, two.quorumMet, two.accepted]).toEqual([["W1", "W3"], ["W2"], [], true, true]);
+    expect([two.cosigned, two.missing, two.invalid, two.quorumMet, two.accepted]).toEqual([
+      ["W1", "W3"],
+      ["W2"],
+      [],
+      true,
+      true,
+    ]);
     expect(two.witnesses[0]).toMatchObject({ name: "W1", status: "cosigned", timestamp: 1_700_000_000 });
     expect(two.groups).toEqual([{ name: "two", threshold: 2, witnessed: 2, members: 3, met: true }]);
     const one = await evaluateWitnessQuorum(await cosigned(ws[1]!), p);
@@ -48,7 +59,10 @@ describe("witness quorum", () => {
     expect((await evaluateWitnessQuorum(await cosigned(ws[1]!, ws[2]!), nested)).quorumMet).toBe(true);
     const r = await evaluateWitnessQuorum(await cosigned(ws[0]!, ws[1]!), nested);
     expect(r.quorumMet).toBe(false);
-    expect(r.groups.map((g) => [g.name, g.met])).toEqual([["a", true], ["both", false]]);
+    expect(r.groups.map((g) => [g.name, g.met])).toEqual([
+      ["a", true],
+      ["both", false],
+    ]);
     expect((await evaluateWitnessQuorum(await cosigned(ws[2]!), await policy("quorum W3"))).quorumMet).toBe(true);
     expect((await evaluateWitnessQuorum(await cosigned(ws[1]!), await policy("quorum W3"))).quorumMet).toBe(false);
     const free = await evaluateWitnessQuorum(note, await policy("quorum none"));
@@ -65,7 +79,10 @@ describe("witness quorum", () => {
     expect(r.witnesses[1]!.detail).toMatch(/invalid cosignature/);
     // A stranger's valid cosignature, and a line named like W3 with another key, count for nothing.
     const impostor = await cosignerKey(ws[2]!.name);
-    const s = await evaluateWitnessQuorum(note + (await stranger.cosign(TEXT)) + (await impostor.cosign(TEXT)) + (await ws[0]!.cosign(TEXT)), p);
+    const s = await evaluateWitnessQuorum(
+      note + (await stranger.cosign(TEXT)) + (await impostor.cosign(TEXT)) + (await ws[0]!.cosign(TEXT)),
+      p,
+    );
     expect([s.cosigned, s.missing, s.invalid]).toEqual([["W1"], ["W2", "W3"], []]);
     // Two valid lines and a forged third: quorum met, but a pinned witness's line failed, so not accepted.
     const t = await evaluateWitnessQuorum((await cosigned(ws[0]!, ws[1]!)) + (await ws[2]!.cosign(otherText)), p);
@@ -78,15 +95,25 @@ describe("witness quorum", () => {
     const other = await logKey(ORIGIN);
     const bad = await evaluateWitnessQuorum((await other.signNote(TEXT)) + (await ws[0]!.cosign(TEXT)), p);
     expect([bad.log.status, bad.quorumMet, bad.accepted]).toEqual(["invalid", true, false]);
-    const unpinned = await evaluateWitnessQuorum(await cosigned(ws[0]!), await parsePolicy(`witness W1 ${ws[0]!.vkey}\nquorum W1\n`));
+    const unpinned = await evaluateWitnessQuorum(
+      await cosigned(ws[0]!),
+      await parsePolicy(`witness W1 ${ws[0]!.vkey}\nquorum W1\n`),
+    );
     expect(unpinned.log.status).toBe("not-pinned");
     expect(unpinned.accepted).toBe(false);
     // The log key can come from context instead of the policy.
-    const ctx = await evaluateWitnessQuorum(await cosigned(ws[0]!), await parsePolicy(`witness W1 ${ws[0]!.vkey}\nquorum W1\n`), { logKeys: [log.key] });
+    const ctx = await evaluateWitnessQuorum(
+      await cosigned(ws[0]!),
+      await parsePolicy(`witness W1 ${ws[0]!.vkey}\nquorum W1\n`),
+      { logKeys: [log.key] },
+    );
     expect([ctx.log.status, ctx.accepted]).toEqual(["verified", true]);
     // A pinned key of another origin does not sign for this one.
     const elsewhere = await logKey("log.example/issuer-b", log.pair);
-    const cross = await evaluateWitnessQuorum((await elsewhere.signNote(TEXT)) + (await ws[0]!.cosign(TEXT)), await parsePolicy(`log ${elsewhere.vkey}\nwitness W1 ${ws[0]!.vkey}\nquorum W1\n`));
+    const cross = await evaluateWitnessQuorum(
+      (await elsewhere.signNote(TEXT)) + (await ws[0]!.cosign(TEXT)),
+      await parsePolicy(`log ${elsewhere.vkey}\nwitness W1 ${ws[0]!.vkey}\nquorum W1\n`),
+    );
     expect(cross.log.status).toBe("not-pinned");
   });
 

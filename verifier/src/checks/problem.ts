@@ -12,8 +12,16 @@ export interface CheckProblem {
   level: "failed" | "indeterminate";
 }
 
-export const failed = (error: VerificationError, reason = reasonOf(error.code)): CheckProblem => ({ reason, error, level: "failed" });
-export const indeterminate = (error: VerificationError, reason = reasonOf(error.code)): CheckProblem => ({ reason, error, level: "indeterminate" });
+export const failed = (error: VerificationError, reason = reasonOf(error.code)): CheckProblem => ({
+  reason,
+  error,
+  level: "failed",
+});
+export const indeterminate = (error: VerificationError, reason = reasonOf(error.code)): CheckProblem => ({
+  reason,
+  error,
+  level: "indeterminate",
+});
 
 /** The finding a problem decides (FAILED or INDETERMINATE, its reason and code). */
 export function findingOf(p: CheckProblem, where: { seq?: number; line?: number }): Finding {

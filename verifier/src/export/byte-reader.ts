@@ -28,7 +28,10 @@ const OVERLONG_BYTES = 3 * MAX_LINE_LENGTH;
  * offers {@link SignaturePool.verifyBlock}, so this thread does almost nothing per entry. Memory
  * stays bounded: a line without an end past 3 MiB is reported as too long and skipped, not kept.
  */
-export async function verifyExportBytes(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: VerifyExportOptions): Promise<Report> {
+export async function verifyExportBytes(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  opts: VerifyExportOptions,
+): Promise<Report> {
   const f = new Feeder(new ExportVerifier(opts), opts);
   f.bomChecked = true; // the BOM is judged on bytes here
   const decoder = strictUtf8Decoder();

@@ -7,8 +7,22 @@
 import { malformed, VerificationError } from "../errors.js";
 import { checkCertificate, type CheckedCert } from "../checks/cert-path/index.js";
 import { ChainLinker } from "../checks/chain-links/index.js";
-import { authenticateCheckpoint, checkpointCoverage, checkpointTimeProblems, revokedSignerProblems } from "../checks/checkpoint/index.js";
-import { crlDetail, crlInputs, crlSubject, loadCrls, staleCrlError, type CrlArg, type CrlInfo, type CrlInput } from "../checks/crl/index.js";
+import {
+  authenticateCheckpoint,
+  checkpointCoverage,
+  checkpointTimeProblems,
+  revokedSignerProblems,
+} from "../checks/checkpoint/index.js";
+import {
+  crlDetail,
+  crlInputs,
+  crlSubject,
+  loadCrls,
+  staleCrlError,
+  type CrlArg,
+  type CrlInfo,
+  type CrlInput,
+} from "../checks/crl/index.js";
 import { payloadProblems } from "../checks/payload/index.js";
 import { failed, findingOf, indeterminate, unreadable, untrustedRoot, type CheckProblem } from "../checks/problem.js";
 import { signatureProblems } from "../checks/signatures/index.js";
@@ -158,12 +172,27 @@ export class ExportVerifier {
     for (const { line, cert, claims } of this.certLines) {
       const checked: CheckedCert = this.ca
         ? await checkCertificate(cert, this.ca)
-        : { ...cert, role: "unknown", pathError: new VerificationError("ERR_CERT_PATH", `certificate ${cert.serial}: no trusted CA to check it against`) };
+        : {
+            ...cert,
+            role: "unknown",
+            pathError: new VerificationError(
+              "ERR_CERT_PATH",
+              `certificate ${cert.serial}: no trusted CA to check it against`,
+            ),
+          };
       if (claims.serial !== cert.serial) {
-        checked.pathError ??= new VerificationError("ERR_CERT_PATH", `certificate line says serial ${claims.serial}, the certificate has ${cert.serial}`, { field: "serial" });
+        checked.pathError ??= new VerificationError(
+          "ERR_CERT_PATH",
+          `certificate line says serial ${claims.serial}, the certificate has ${cert.serial}`,
+          { field: "serial" },
+        );
       }
       if (claims.agent && checked.role === "agent" && claims.agent !== checked.agentId) {
-        checked.pathError ??= new VerificationError("ERR_CERT_PATH", `certificate line says agent ${claims.agent}, the certificate is for ${checked.agentId}`, { field: "agent" });
+        checked.pathError ??= new VerificationError(
+          "ERR_CERT_PATH",
+          `certificate line says agent ${claims.agent}, the certificate is for ${checked.agentId}`,
+          { field: "agent" },
+        );
       }
       const conflict = conflicts.get(cert.serial);
       if (conflict) checked.pathError = conflict;
@@ -172,7 +201,11 @@ export class ExportVerifier {
       if (!prev || checked.pathError) this.certs.set(cert.serial, checked);
     }
     if (this.ca) {
-      const { crl, problems } = await loadCrls([...this.crlLines, ...crlInputs(this.opts.crls, "crls", "a CRL given by the caller")], this.ca, this.now);
+      const { crl, problems } = await loadCrls(
+        [...this.crlLines, ...crlInputs(this.opts.crls, "crls", "a CRL given by the caller")],
+        this.ca,
+        this.now,
+      );
       for (const p of problems) this.problem(STEP.crl, p);
       if (crl) this.crl = crl;
       if (crl?.stale) this.problem(STEP.crl, indeterminate(staleCrlError(crl)));
@@ -186,7 +219,14 @@ export class ExportVerifier {
       issuer: h.issuer,
       range: { from: h.from, to: h.to },
       exportedAt: new Date(h.exportedAt).toISOString(),
-      ...(this.ca ? { ca: { ...(this.ca.subjectCN ? { subject: this.ca.subjectCN } : {}), fingerprint: `sha256:${this.ca.fingerprint}` } } : {}),
+      ...(this.ca
+        ? {
+            ca: {
+              ...(this.ca.subjectCN ? { subject: this.ca.subjectCN } : {}),
+              fingerprint: `sha256:${this.ca.fingerprint}`,
+            },
+          }
+        : {}),
       ...(this.crl ? { crl: crlSubject(this.crl) } : {}),
     };
   }
@@ -198,7 +238,11 @@ export class ExportVerifier {
     this.current = undefined;
     if (c.pending && c.problems.length === 0) return; // decided at the end (NO_POE or proven)
     const first = c.problems.find((p) => p.level === "failed") ?? c.problems[0];
-    this.rb.finding(first ? findingOf(first, { seq: c.entry.seq, line: c.line }) : { seq: c.entry.seq, line: c.line, verdict: "PASSED", code: "OK", message: "entry verified" });
+    this.rb.finding(
+      first
+        ? findingOf(first, { seq: c.entry.seq, line: c.line })
+        : { seq: c.entry.seq, line: c.line, verdict: "PASSED", code: "OK", message: "entry verified" },
+    );
   }
 
   async entry(r: Extract<LineResult, { kind: "entry" }>, line: number): Promise<void> {
@@ -212,7 +256,10 @@ export class ExportVerifier {
         this.problem(step, p, { line, seq: e.seq });
       }
     };
-    if (this.checkpoint) add(STEP.checkpoint, [failed(new VerificationError("ERR_CHECKPOINT", `entry ${e.seq} after the checkpoint line`, { seq: e.seq }))]);
+    if (this.checkpoint)
+      add(STEP.checkpoint, [
+        failed(new VerificationError("ERR_CHECKPOINT", `entry ${e.seq} after the checkpoint line`, { seq: e.seq })),
+      ]);
     add(STEP.links, this.linker!.next(e));
     const cert = this.certs.get(e.signer.cert);
     add(STEP.sigs, signatureProblems(e, r.hashOk, r.sigOk, cert));
@@ -232,7 +279,10 @@ export class ExportVerifier {
     this.payloadLines++;
     const c = this.current;
     if (!c || c.entry.seq !== r.seq) {
-      this.lineUnreadable(malformed(`payload for seq ${r.seq} does not follow its entry`, { field: "payload.seq" }), line);
+      this.lineUnreadable(
+        malformed(`payload for seq ${r.seq} does not follow its entry`, { field: "payload.seq" }),
+        line,
+      );
       return;
     }
     const ps = payloadProblems(r.seq, c.entry.payloadHash, r.hash);
@@ -273,10 +323,23 @@ export class ExportVerifier {
     const last = this.linker!.last;
     const present = last ? last.seq + 1 : h.from;
     if (!this.checkpoint) {
-      this.problem(STEP.checkpoint, failed(new VerificationError("ERR_TRUNCATED", "the export has no checkpoint: its tail cannot be proven complete", { seq: present })));
+      this.problem(
+        STEP.checkpoint,
+        failed(
+          new VerificationError("ERR_TRUNCATED", "the export has no checkpoint: its tail cannot be proven complete", {
+            seq: present,
+          }),
+        ),
+      );
     } else {
-      const { checkpoint, problems } = await authenticateCheckpoint(this.checkpoint.raw, h.issuer, this.certs, this.localVerifier);
-      for (const p of problems) this.problem(p.reason === "FORMAT_FAILURE" ? STEP.parse : STEP.checkpoint, p, { line: this.checkpoint.line });
+      const { checkpoint, problems } = await authenticateCheckpoint(
+        this.checkpoint.raw,
+        h.issuer,
+        this.certs,
+        this.localVerifier,
+      );
+      for (const p of problems)
+        this.problem(p.reason === "FORMAT_FAILURE" ? STEP.parse : STEP.checkpoint, p, { line: this.checkpoint.line });
       if (checkpoint) {
         const ps = [
           ...checkpointCoverage(checkpoint, last, h.from),
@@ -286,13 +349,29 @@ export class ExportVerifier {
         for (const p of ps) this.problem(STEP.checkpoint, p, { line: this.checkpoint.line });
         // Proof of existence only from a checkpoint that is authentic, covers exactly these entries and is trusted.
         if (ps.length === 0) proofTime = checkpoint.time;
-        rb.report.subject!.checkpoint = { size: checkpoint.size, head: checkpoint.head, time: new Date(checkpoint.time).toISOString() };
+        rb.report.subject!.checkpoint = {
+          size: checkpoint.size,
+          head: checkpoint.head,
+          time: new Date(checkpoint.time).toISOString(),
+        };
       }
     }
     if (present < h.to + 1) {
-      this.problem(STEP.checkpoint, failed(new VerificationError("ERR_TRUNCATED", `header range ends at seq ${h.to} but the entries end at ${present - 1}`, { seq: present })));
+      this.problem(
+        STEP.checkpoint,
+        failed(
+          new VerificationError(
+            "ERR_TRUNCATED",
+            `header range ends at seq ${h.to} but the entries end at ${present - 1}`,
+            { seq: present },
+          ),
+        ),
+      );
     } else if (present > h.to + 1) {
-      this.problem(STEP.parse, failed(malformed(`entries beyond header range.to ${h.to}`, { field: "header.range.to" })));
+      this.problem(
+        STEP.parse,
+        failed(malformed(`entries beyond header range.to ${h.to}`, { field: "header.range.to" })),
+      );
     }
     // Entries whose status only the end of the export decides (CRL revocation, certificate announcement).
     for (const p of this.tracker!.resolve(proofTime)) {
@@ -300,7 +379,13 @@ export class ExportVerifier {
         this.problem(STEP.status, p.problem, { ...(p.line !== undefined ? { line: p.line } : {}), seq: p.seq });
         rb.finding(findingOf(p.problem, { seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}) }));
       } else {
-        rb.finding({ seq: p.seq, ...(p.line !== undefined ? { line: p.line } : {}), verdict: "PASSED", code: "OK", message: "entry's certificate status decided at the end of the export" });
+        rb.finding({
+          seq: p.seq,
+          ...(p.line !== undefined ? { line: p.line } : {}),
+          verdict: "PASSED",
+          code: "OK",
+          message: "entry's certificate status decided at the end of the export",
+        });
       }
     }
     this.steps();
@@ -315,7 +400,8 @@ export class ExportVerifier {
       [STEP.crl]: this.crl ? crlDetail(this.crl) : "no valid CRL: revocation status unknown",
       [STEP.links]: `${this.entries} entries: seq contiguous, prevHash links, issuer`,
       [STEP.sigs]: "hash of canonical bytes (JCS) and RSASSA-PSS signature per entry, signer allowed",
-      [STEP.status]: "entry time within certificate validity; position vs rotation/revocation; lifecycle details name the agent's certificates",
+      [STEP.status]:
+        "entry time within certificate validity; position vs rotation/revocation; lifecycle details name the agent's certificates",
       [STEP.payloads]: `${this.payloadLines} payload(s) hashed and compared`,
       [STEP.checkpoint]: "signed by the log signer; size and head match the last entry",
     };

@@ -103,7 +103,8 @@ export class Feeder {
       if (!v.header) this.stopped = true;
       return;
     }
-    if (this.lineNo === 1 && typeof raw === "string" && raw.charCodeAt(0) === 0xfeff && !this.bomChecked) raw = raw.slice(1); // BOM at the start of the input only
+    if (this.lineNo === 1 && typeof raw === "string" && raw.charCodeAt(0) === 0xfeff && !this.bomChecked)
+      raw = raw.slice(1); // BOM at the start of the input only
     this.bomChecked = true;
     if (typeof raw !== "string") {
       v.lineUnreadable(malformed("line is not a string", { field: "(line)" }), this.lineNo);
@@ -145,7 +146,7 @@ export class Feeder {
   async block(bytes: Uint8Array, decoder: TextDecoder): Promise<void> {
     const pool = this.v.pool;
     if (!pool.verifyBlock) {
-      for (let start = 0; start < bytes.length; ) {
+      for (let start = 0; start < bytes.length;) {
         const nl = bytes.indexOf(LF, start);
         await this.line(decodeLine(decoder, bytes.subarray(start, nl)));
         start = nl + 1;

@@ -15,7 +15,10 @@ export { verifyExportBytes } from "./byte-reader.js";
  * whatever the export's size. Every line is attacker-controlled; problems become coded errors and
  * per-entry findings, never exceptions (except a broken `lines` iterable itself).
  */
-export async function verifyExport(lines: AsyncIterable<string> | Iterable<string>, opts: VerifyExportOptions): Promise<Report> {
+export async function verifyExport(
+  lines: AsyncIterable<string> | Iterable<string>,
+  opts: VerifyExportOptions,
+): Promise<Report> {
   const f = new Feeder(new ExportVerifier(opts), opts);
   for await (const raw of lines as AsyncIterable<string>) {
     await f.line(raw);

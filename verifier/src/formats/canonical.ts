@@ -148,7 +148,9 @@ const ENTRY_UNSIGNED = ["hash", "sig"] as const;
 
 /** Canonical bytes of an entry: JCS of the entry without `hash` and `sig`. */
 export function entryCanonicalBytes(entry: WireObject<UnsignedEntry>): Bytes {
-  return toCanonicalBytes(fastJcs(entry, 0, ENTRY_UNSIGNED), () => withoutFields(entry as Record<string, unknown>, "hash", "sig"));
+  return toCanonicalBytes(fastJcs(entry, 0, ENTRY_UNSIGNED), () =>
+    withoutFields(entry as Record<string, unknown>, "hash", "sig"),
+  );
 }
 
 /**
@@ -188,9 +190,17 @@ export function entryCanonicalText(input: WireObject<UnsignedEntry>): string {
   const entry = input as Record<string, unknown>;
   const keys = Object.keys(entry);
   const n = keys.length;
-  if (n > 2 && keys[n - 2] === "hash" && keys[n - 1] === "sig" && typeof entry.hash === "string" && typeof entry.sig === "string" && Object.getPrototypeOf(entry) === Object.prototype) {
+  if (
+    n > 2 &&
+    keys[n - 2] === "hash" &&
+    keys[n - 1] === "sig" &&
+    typeof entry.hash === "string" &&
+    typeof entry.sig === "string" &&
+    Object.getPrototypeOf(entry) === Object.prototype
+  ) {
     let ok = true;
-    for (let i = 0; ok && i < n - 2; i++) ok = (i === 0 || keys[i - 1]! < keys[i]!) && stringifiesAsJcs(entry[keys[i]!], 1);
+    for (let i = 0; ok && i < n - 2; i++)
+      ok = (i === 0 || keys[i - 1]! < keys[i]!) && stringifiesAsJcs(entry[keys[i]!], 1);
     if (ok) {
       const s = JSON.stringify(entry);
       const tail = `,"hash":${JSON.stringify(entry.hash)},"sig":${JSON.stringify(entry.sig)}}`;
@@ -202,5 +212,7 @@ export function entryCanonicalText(input: WireObject<UnsignedEntry>): string {
 
 /** Canonical bytes of a checkpoint: JCS of the checkpoint without `sig`. */
 export function checkpointCanonicalBytes(checkpoint: WireObject<UnsignedCheckpoint>): Bytes {
-  return toCanonicalBytes(fastJcs(checkpoint, 0, ["sig"]), () => withoutFields(checkpoint as Record<string, unknown>, "sig"));
+  return toCanonicalBytes(fastJcs(checkpoint, 0, ["sig"]), () =>
+    withoutFields(checkpoint as Record<string, unknown>, "sig"),
+  );
 }

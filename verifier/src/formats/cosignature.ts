@@ -5,7 +5,14 @@
 import type { Bytes } from "./bytes.js";
 import { base64Encode, utf8Encode } from "./bytes.js";
 import { VerificationError } from "./errors.js";
-import { formatTypedVerifierKey, isValidKeyName, keyIdFor, parseTypedVerifierKey, type NoteSignature, type NoteVerifierKey } from "./note.js";
+import {
+  formatTypedVerifierKey,
+  isValidKeyName,
+  keyIdFor,
+  parseTypedVerifierKey,
+  type NoteSignature,
+  type NoteVerifierKey,
+} from "./note.js";
 
 /** Signature-type byte of Ed25519 cosignatures (in key IDs and vkeys). */
 export const COSIGNATURE_V1_TYPE = 0x04;
@@ -38,21 +45,27 @@ export function parseCosignerVerifierKey(vkey: string): Promise<NoteVerifierKey>
 }
 
 function checkTimestamp(timestamp: number): void {
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP) throw new VerificationError("ERR_NOTE_FORMAT", "timestamp must be a non-negative integer", { field: "timestamp" });
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP)
+    throw new VerificationError("ERR_NOTE_FORMAT", "timestamp must be a non-negative integer", { field: "timestamp" });
 }
 
 /** The signed message: `cosignature/v1\ntime <ts>\n` followed by the checkpoint's note text (with its final newline). */
 export function cosignatureMessage(checkpointText: string, timestamp: number): Bytes {
   checkTimestamp(timestamp);
-  if (!checkpointText.endsWith("\n")) throw new VerificationError("ERR_NOTE_FORMAT", "checkpoint text must end with a newline", { field: "text" });
+  if (!checkpointText.endsWith("\n"))
+    throw new VerificationError("ERR_NOTE_FORMAT", "checkpoint text must end with a newline", { field: "text" });
   return utf8Encode(`cosignature/v1\ntime ${timestamp}\n${checkpointText}`);
 }
 
 /** Splits a note signature's bytes after the key ID into (u64 big-endian timestamp, 64-byte signature). */
 export function parseCosignature(sig: NoteSignature): Cosignature {
-  if (sig.signature.length !== 8 + 64) throw new VerificationError("ERR_NOTE_FORMAT", "an Ed25519 cosignature is 8 timestamp bytes + 64 signature bytes", { field: "signature" });
+  if (sig.signature.length !== 8 + 64)
+    throw new VerificationError("ERR_NOTE_FORMAT", "an Ed25519 cosignature is 8 timestamp bytes + 64 signature bytes", {
+      field: "signature",
+    });
   const ts = new DataView(sig.signature.buffer, sig.signature.byteOffset, 8).getBigUint64(0);
-  if (ts > BigInt(MAX_TIMESTAMP)) throw new VerificationError("ERR_NOTE_FORMAT", "cosignature timestamp is out of range", { field: "timestamp" });
+  if (ts > BigInt(MAX_TIMESTAMP))
+    throw new VerificationError("ERR_NOTE_FORMAT", "cosignature timestamp is out of range", { field: "timestamp" });
   return { name: sig.name, keyId: sig.keyId, timestamp: Number(ts), signature: sig.signature.slice(8) as Bytes };
 }
 
@@ -60,7 +73,8 @@ export function parseCosignature(sig: NoteSignature): Cosignature {
 export function formatCosignatureLine(c: Cosignature): string {
   checkTimestamp(c.timestamp);
   if (!isValidKeyName(c.name)) throw new VerificationError("ERR_NOTE_FORMAT", "invalid key name", { field: "name" });
-  if (c.signature.length !== 64) throw new VerificationError("ERR_NOTE_FORMAT", "Ed25519 signature must be 64 bytes", { field: "signature" });
+  if (c.signature.length !== 64)
+    throw new VerificationError("ERR_NOTE_FORMAT", "Ed25519 signature must be 64 bytes", { field: "signature" });
   const raw = new Uint8Array(4 + 8 + 64);
   const view = new DataView(raw.buffer);
   view.setUint32(0, c.keyId >>> 0);
@@ -87,7 +101,11 @@ export async function signCosignature(
  * {@link parseCosignerVerifierKey}). Lines of unknown (name, ID) pairs are ignored, as the spec requires;
  * a known key's line that does not verify throws NoteSignatureError. Returns the verified ones (maybe none).
  */
-export async function verifyCosignatures(checkpointText: string, signatures: readonly NoteSignature[], known: readonly NoteVerifierKey[]): Promise<Cosignature[]> {
+export async function verifyCosignatures(
+  checkpointText: string,
+  signatures: readonly NoteSignature[],
+  known: readonly NoteVerifierKey[],
+): Promise<Cosignature[]> {
   const out: Cosignature[] = [];
   for (const s of signatures) {
     const key = known.find((k) => k.name === s.name && k.keyId === s.keyId);
@@ -99,7 +117,10 @@ export async function verifyCosignatures(checkpointText: string, signatures: rea
       throw new VerificationError("ERR_NOTE_SIGNATURE", `malformed cosignature by ${s.name}: ${(e as Error).message}`);
     }
     if (!(await verifyEd25519(key.publicKey, cosignatureMessage(checkpointText, c.timestamp), c.signature))) {
-      throw new VerificationError("ERR_NOTE_SIGNATURE", `invalid cosignature for key ${s.name}+${s.keyId.toString(16).padStart(8, "0")}`);
+      throw new VerificationError(
+        "ERR_NOTE_SIGNATURE",
+        `invalid cosignature for key ${s.name}+${s.keyId.toString(16).padStart(8, "0")}`,
+      );
     }
     out.push(c);
   }

@@ -13,7 +13,8 @@ import { hashLeaf } from "./merkle.js";
  */
 export function entryLeafData(entry: Record<string, unknown>): Bytes {
   const { hash, sig } = entry;
-  if (typeof hash !== "string" || typeof sig !== "string") throw new VerificationError("ERR_NOTE_FORMAT", "entry needs string hash and sig", { field: "entry" });
+  if (typeof hash !== "string" || typeof sig !== "string")
+    throw new VerificationError("ERR_NOTE_FORMAT", "entry needs string hash and sig", { field: "entry" });
   const canonical = entryCanonicalText(entry);
   return utf8Encode(`${canonical.slice(0, -1)},"hash":${JSON.stringify(hash)},"sig":${JSON.stringify(sig)}}`);
 }

@@ -34,7 +34,8 @@ export function isValidKeyName(name: string): boolean {
 
 function strictBase64(text: string, field: string): Bytes {
   const bytes = base64Decode(text, field);
-  if (base64Encode(bytes) !== text) throw new VerificationError("ERR_NOTE_FORMAT", `${field} is not canonical base64`, { field });
+  if (base64Encode(bytes) !== text)
+    throw new VerificationError("ERR_NOTE_FORMAT", `${field} is not canonical base64`, { field });
   return bytes;
 }
 
@@ -58,7 +59,8 @@ export function ed25519KeyId(name: string, publicKey: Uint8Array): Promise<numbe
 /** Formats a verifier key `<name>+<hex id>+base64(type ‖ key)` for a 32-byte Ed25519 public key. */
 export async function formatTypedVerifierKey(name: string, type: number, publicKey: Uint8Array): Promise<string> {
   if (!isValidKeyName(name)) throw new VerificationError("ERR_NOTE_FORMAT", "invalid key name", { field: "name" });
-  if (publicKey.length !== 32) throw new VerificationError("ERR_NOTE_FORMAT", "Ed25519 public key must be 32 bytes", { field: "publicKey" });
+  if (publicKey.length !== 32)
+    throw new VerificationError("ERR_NOTE_FORMAT", "Ed25519 public key must be 32 bytes", { field: "publicKey" });
   const id = (await keyIdFor(name, type, publicKey)).toString(16).padStart(8, "0");
   const material = new Uint8Array(33);
   material[0] = type;
@@ -84,13 +86,21 @@ export async function parseTypedVerifierKey(vkey: string, type: number, kind: st
   const hex = vkey.slice(first + 1, second);
   const b64 = vkey.slice(second + 1);
   if (!isValidKeyName(name)) throw new VerificationError("ERR_NOTE_FORMAT", "invalid key name", { field: "vkey.name" });
-  if (!/^[0-9a-f]{8}$/.test(hex)) throw new VerificationError("ERR_NOTE_FORMAT", "key ID must be 8 lowercase hex digits", { field: "vkey.id" });
+  if (!/^[0-9a-f]{8}$/.test(hex))
+    throw new VerificationError("ERR_NOTE_FORMAT", "key ID must be 8 lowercase hex digits", { field: "vkey.id" });
   const material = strictBase64(b64, "vkey.key");
-  if (material[0] !== type) throw new VerificationError("ERR_NOTE_FORMAT", `only ${kind} (type 0x${type.toString(16).padStart(2, "0")}) verifier keys are supported`, { field: "vkey.key" });
-  if (material.length !== 33) throw new VerificationError("ERR_NOTE_FORMAT", "Ed25519 key must be 32 bytes", { field: "vkey.key" });
+  if (material[0] !== type)
+    throw new VerificationError(
+      "ERR_NOTE_FORMAT",
+      `only ${kind} (type 0x${type.toString(16).padStart(2, "0")}) verifier keys are supported`,
+      { field: "vkey.key" },
+    );
+  if (material.length !== 33)
+    throw new VerificationError("ERR_NOTE_FORMAT", "Ed25519 key must be 32 bytes", { field: "vkey.key" });
   const publicKey = material.slice(1) as Bytes;
   const keyId = parseInt(hex, 16);
-  if ((await keyIdFor(name, type, publicKey)) !== keyId) throw new VerificationError("ERR_NOTE_FORMAT", "key ID does not match the key", { field: "vkey.id" });
+  if ((await keyIdFor(name, type, publicKey)) !== keyId)
+    throw new VerificationError("ERR_NOTE_FORMAT", "key ID does not match the key", { field: "vkey.id" });
   return { name, keyId, publicKey };
 }
 
@@ -104,25 +114,33 @@ export function parseNote(input: string | Uint8Array): Note {
   const msg = typeof input === "string" ? input : utf8Decode(input, "note");
   for (const ch of msg) {
     const c = ch.codePointAt(0)!;
-    if ((c < 0x20 && c !== 0x0a) || (c >= 0xd800 && c <= 0xdfff)) throw new VerificationError("ERR_NOTE_FORMAT", "note contains a control character or invalid UTF-8");
+    if ((c < 0x20 && c !== 0x0a) || (c >= 0xd800 && c <= 0xdfff))
+      throw new VerificationError("ERR_NOTE_FORMAT", "note contains a control character or invalid UTF-8");
   }
   const split = msg.lastIndexOf("\n\n");
   if (split < 0) throw new VerificationError("ERR_NOTE_FORMAT", "note has no blank line before its signatures");
   const text = msg.slice(0, split + 1);
   const sigs = msg.slice(split + 2);
-  if (sigs.length === 0 || !sigs.endsWith("\n")) throw new VerificationError("ERR_NOTE_FORMAT", "note has no signature lines, or they do not end in a newline");
+  if (sigs.length === 0 || !sigs.endsWith("\n"))
+    throw new VerificationError("ERR_NOTE_FORMAT", "note has no signature lines, or they do not end in a newline");
   const lines = sigs.slice(0, -1).split("\n");
-  if (lines.length > MAX_NOTE_SIGNATURES) throw new VerificationError("ERR_NOTE_FORMAT", `note has more than ${MAX_NOTE_SIGNATURES} signatures`);
+  if (lines.length > MAX_NOTE_SIGNATURES)
+    throw new VerificationError("ERR_NOTE_FORMAT", `note has more than ${MAX_NOTE_SIGNATURES} signatures`);
   const signatures = lines.map((line, i) => {
     const field = `signature[${i}]`;
-    if (!line.startsWith(SIG_PREFIX)) throw new VerificationError("ERR_NOTE_FORMAT", "signature line must start with an em dash and a space", { field });
+    if (!line.startsWith(SIG_PREFIX))
+      throw new VerificationError("ERR_NOTE_FORMAT", "signature line must start with an em dash and a space", {
+        field,
+      });
     const rest = line.slice(SIG_PREFIX.length);
     const sp = rest.indexOf(" ");
     const name = sp < 0 ? rest : rest.slice(0, sp);
     const b64 = sp < 0 ? "" : rest.slice(sp + 1);
-    if (!isValidKeyName(name) || b64 === "") throw new VerificationError("ERR_NOTE_FORMAT", "signature line needs a key name and a signature", { field });
+    if (!isValidKeyName(name) || b64 === "")
+      throw new VerificationError("ERR_NOTE_FORMAT", "signature line needs a key name and a signature", { field });
     const raw = strictBase64(b64, field);
-    if (raw.length < 5) throw new VerificationError("ERR_NOTE_FORMAT", "signature is shorter than key ID + 1 byte", { field });
+    if (raw.length < 5)
+      throw new VerificationError("ERR_NOTE_FORMAT", "signature is shorter than key ID + 1 byte", { field });
     return { name, keyId: new DataView(raw.buffer).getUint32(0), signature: raw.slice(4) as Bytes };
   });
   return { text, signatures };
@@ -130,8 +148,10 @@ export function parseNote(input: string | Uint8Array): Note {
 
 /** Formats a note: text (must end in a newline) + blank line + one line per signature. */
 export function formatNote(note: Note): string {
-  if (!note.text.endsWith("\n")) throw new VerificationError("ERR_NOTE_FORMAT", "note text must end with a newline", { field: "text" });
-  if (note.signatures.length === 0) throw new VerificationError("ERR_NOTE_FORMAT", "a note needs a signature", { field: "signatures" });
+  if (!note.text.endsWith("\n"))
+    throw new VerificationError("ERR_NOTE_FORMAT", "note text must end with a newline", { field: "text" });
+  if (note.signatures.length === 0)
+    throw new VerificationError("ERR_NOTE_FORMAT", "a note needs a signature", { field: "signatures" });
   let out = `${note.text}\n`;
   for (const s of note.signatures) {
     if (!isValidKeyName(s.name)) throw new VerificationError("ERR_NOTE_FORMAT", "invalid key name", { field: "name" });
@@ -166,10 +186,15 @@ export async function openNote(msg: string | Uint8Array, known: readonly NoteVer
     const tag = `${s.name}+${s.keyId}+${base64Encode(s.signature)}`;
     if (seen.has(tag)) continue;
     seen.add(tag);
-    if (key.length === 0) { unverified.push(s); continue; }
+    if (key.length === 0) {
+      unverified.push(s);
+      continue;
+    }
     if (key.length > 1) throw new VerificationError("ERR_NOTE_SIGNATURE", `ambiguous key ${s.name}+${hexId(s.keyId)}`);
-    if (verified.some((v) => v.name === s.name && v.keyId === s.keyId)) throw new VerificationError("ERR_NOTE_SIGNATURE", `two different signatures by ${s.name}+${hexId(s.keyId)}`);
-    if (!(await verifyEd25519(key[0]!.publicKey, text, s.signature))) throw new VerificationError("ERR_NOTE_SIGNATURE", `invalid signature for key ${s.name}+${hexId(s.keyId)}`);
+    if (verified.some((v) => v.name === s.name && v.keyId === s.keyId))
+      throw new VerificationError("ERR_NOTE_SIGNATURE", `two different signatures by ${s.name}+${hexId(s.keyId)}`);
+    if (!(await verifyEd25519(key[0]!.publicKey, text, s.signature)))
+      throw new VerificationError("ERR_NOTE_SIGNATURE", `invalid signature for key ${s.name}+${hexId(s.keyId)}`);
     verified.push(s);
   }
   if (verified.length === 0) throw new VerificationError("ERR_NOTE_SIGNATURE", "note has no verifiable signatures");
@@ -191,9 +216,13 @@ async function verifyEd25519(publicKey: Bytes, message: Bytes, signature: Bytes)
 }
 
 /** Signs note text with any Ed25519 signer (WebCrypto key, KMS…) and formats the note. */
-export async function signNote(text: string, name: string, publicKey: Uint8Array, sign: (message: Bytes) => Promise<Uint8Array>): Promise<string> {
+export async function signNote(
+  text: string,
+  name: string,
+  publicKey: Uint8Array,
+  sign: (message: Bytes) => Promise<Uint8Array>,
+): Promise<string> {
   const keyId = await ed25519KeyId(name, publicKey);
   const signature = new Uint8Array(await sign(utf8Encode(text))) as Bytes;
   return formatNote({ text, signatures: [{ name, keyId, signature }] });
 }
-

@@ -66,7 +66,10 @@ function checkOctets(bytes: Uint8Array, line: number): void {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (b === TAB || (b >= 0x20 && b !== 0x7f)) continue;
-    const what = b === 0x0d ? "a carriage return (CRLF line endings are not allowed)" : `control character 0x${b.toString(16).padStart(2, "0")}`;
+    const what =
+      b === 0x0d
+        ? "a carriage return (CRLF line endings are not allowed)"
+        : `control character 0x${b.toString(16).padStart(2, "0")}`;
     throw new PolicyError(`policy line ${line} (line): ${what} at column ${i + 1}`, { line, field: "line" });
   }
 }
@@ -115,7 +118,12 @@ class PolicyBuilder {
     if (prev) this.#fail(field, `name "${name}" is already defined on line ${prev.line}`);
   }
 
-  async #key(vkey: string, field: string, parse: (v: string) => Promise<NoteVerifierKey>, kind: string): Promise<NoteVerifierKey> {
+  async #key(
+    vkey: string,
+    field: string,
+    parse: (v: string) => Promise<NoteVerifierKey>,
+    kind: string,
+  ): Promise<NoteVerifierKey> {
     try {
       return await parse(vkey);
     } catch (e) {
@@ -124,7 +132,8 @@ class PolicyBuilder {
   }
 
   async log(args: string[]): Promise<void> {
-    if (args.length < 1 || args.length > 2) this.#fail("log", `expected "log <vkey> [<url>]", got ${args.length} values`);
+    if (args.length < 1 || args.length > 2)
+      this.#fail("log", `expected "log <vkey> [<url>]", got ${args.length} values`);
     this.#limit(this.logs.length, "log");
     const [vkey, url] = args as [string, string | undefined];
     const key = await this.#key(vkey, "log.vkey", parseVerifierKey, "log (Ed25519, type 0x01)");
@@ -134,19 +143,30 @@ class PolicyBuilder {
   }
 
   async witness(args: string[]): Promise<void> {
-    if (args.length < 2 || args.length > 3) this.#fail("witness", `expected "witness <name> <vkey> [<url>]", got ${args.length} values`);
+    if (args.length < 2 || args.length > 3)
+      this.#fail("witness", `expected "witness <name> <vkey> [<url>]", got ${args.length} values`);
     this.#limit(this.witnesses.length, "witness");
     const [name, vkey, url] = args as [string, string, string | undefined];
     this.#newName(name, "witness.name");
-    const key = await this.#key(vkey, "witness.vkey", parseCosignerVerifierKey, "witness (Ed25519 cosignature/v1, type 0x04)");
+    const key = await this.#key(
+      vkey,
+      "witness.vkey",
+      parseCosignerVerifierKey,
+      "witness (Ed25519 cosignature/v1, type 0x04)",
+    );
     const dup = this.witnesses.find((w) => bytesEqual(w.key.publicKey, key.publicKey));
-    if (dup) this.#fail("witness.vkey", `witness "${name}" has the same public key as witness "${dup.name}" on line ${dup.line}`);
+    if (dup)
+      this.#fail(
+        "witness.vkey",
+        `witness "${name}" has the same public key as witness "${dup.name}" on line ${dup.line}`,
+      );
     this.witnesses.push({ name, vkey, key, line: this.#line, ...(url === undefined ? {} : { url }) });
     this.#names.set(name, { rule: { kind: "witness", name }, line: this.#line });
   }
 
   group(args: string[]): void {
-    if (args.length < 3) this.#fail("group", 'expected "group <name> all|any|<k> <member>..." with at least one member');
+    if (args.length < 3)
+      this.#fail("group", 'expected "group <name> all|any|<k> <member>..." with at least one member');
     this.#limit(this.groups.length, "group");
     const [name, k, ...memberNames] = args as [string, string, ...string[]];
     this.#newName(name, "group.name");
@@ -155,14 +175,26 @@ class PolicyBuilder {
     if (k === "all") threshold = n;
     else if (k === "any") threshold = 1;
     else if (/^[0-9]+$/.test(k) && Number(k) >= 1 && Number(k) <= n) threshold = Number(k);
-    else this.#fail("group.threshold", `group "${name}": threshold must be "all", "any" or a decimal k with 1 <= k <= ${n}, got "${k}"`);
+    else
+      this.#fail(
+        "group.threshold",
+        `group "${name}": threshold must be "all", "any" or a decimal k with 1 <= k <= ${n}, got "${k}"`,
+      );
     const members: QuorumRule[] = [];
     for (const m of memberNames) {
       if (m === QUORUM_NONE) this.#fail("group.member", `group "${name}": "${QUORUM_NONE}" cannot be a group member`);
       const def = this.#names.get(m);
-      if (!def) this.#fail("group.member", `group "${name}": member "${m}" is not a witness or group defined on an earlier line`);
+      if (!def)
+        this.#fail(
+          "group.member",
+          `group "${name}": member "${m}" is not a witness or group defined on an earlier line`,
+        );
       const listed = this.#members.get(m);
-      if (listed !== undefined) this.#fail("group.member", `group "${name}": "${m}" is already listed as a group member on line ${listed} (each name may be a member once)`);
+      if (listed !== undefined)
+        this.#fail(
+          "group.member",
+          `group "${name}": "${m}" is already listed as a group member on line ${listed} (each name may be a member once)`,
+        );
       this.#members.set(m, this.#line);
       members.push(def.rule);
     }
@@ -206,18 +238,37 @@ export async function parsePolicy(input: string | Uint8Array): Promise<TrustPoli
     try {
       text = decoder.decode(raw);
     } catch {
-      throw new PolicyError(`policy line ${line} (line): not valid UTF-8 (non-UTF-8 octets are accepted in comments only)`, { line, field: "line" });
+      throw new PolicyError(
+        `policy line ${line} (line): not valid UTF-8 (non-UTF-8 octets are accepted in comments only)`,
+        { line, field: "line" },
+      );
     }
     const [keyword, ...args] = text.split(/[ \t]+/).filter((t) => t !== "");
     switch (keyword) {
-      case "log": await b.log(args); break;
-      case "witness": await b.witness(args); break;
-      case "group": b.group(args); break;
-      case "quorum": b.setQuorum(args); break;
-      default: throw new PolicyError(`policy line ${line} (keyword): unknown keyword "${keyword}" (expected log, witness, group or quorum)`, { line, field: "keyword" });
+      case "log":
+        await b.log(args);
+        break;
+      case "witness":
+        await b.witness(args);
+        break;
+      case "group":
+        b.group(args);
+        break;
+      case "quorum":
+        b.setQuorum(args);
+        break;
+      default:
+        throw new PolicyError(
+          `policy line ${line} (keyword): unknown keyword "${keyword}" (expected log, witness, group or quorum)`,
+          { line, field: "keyword" },
+        );
     }
   }
-  if (!b.quorum) throw new PolicyError(`policy line ${lines.length} (quorum): the policy has no quorum line (use "quorum ${QUORUM_NONE}" to require no cosignatures)`, { line: lines.length, field: "quorum" });
+  if (!b.quorum)
+    throw new PolicyError(
+      `policy line ${lines.length} (quorum): the policy has no quorum line (use "quorum ${QUORUM_NONE}" to require no cosignatures)`,
+      { line: lines.length, field: "quorum" },
+    );
   return { logs: b.logs, witnesses: b.witnesses, groups: b.groups, quorum: b.quorum.rule };
 }
 

@@ -34,13 +34,15 @@ export function rangeNodes(start: number, end: number): NodeId[] {
 }
 
 function checkSizes(a: number, b: number, what: string): void {
-  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || a < 0 || b < 0) throw new VerificationError("ERR_PROOF", `${what}: sizes must be non-negative safe integers`);
+  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || a < 0 || b < 0)
+    throw new VerificationError("ERR_PROOF", `${what}: sizes must be non-negative safe integers`);
 }
 
 /** Plan of the inclusion proof of leaf `index` in the tree of `size`. */
 export function inclusionPlan(index: number, size: number): ProofPlan {
   checkSizes(index, size, "inclusion");
-  if (index >= size) throw new VerificationError("ERR_PROOF", `index ${index} is not below tree size ${size}`, { field: "index" });
+  if (index >= size)
+    throw new VerificationError("ERR_PROOF", `index ${index} is not below tree size ${size}`, { field: "index" });
   const path = (m: number, a: number, b: number): ProofPlan => {
     const n = b - a;
     if (n === 1) return [];
@@ -53,12 +55,15 @@ export function inclusionPlan(index: number, size: number): ProofPlan {
 /** Plan of the consistency proof from size1 to size2 (0 < size1 ≤ size2; equal sizes give an empty proof). */
 export function consistencyPlan(size1: number, size2: number): ProofPlan {
   checkSizes(size1, size2, "consistency");
-  if (size1 === 0 || size1 > size2) throw new VerificationError("ERR_PROOF", `no consistency proof from ${size1} to ${size2}`, { field: "size1" });
+  if (size1 === 0 || size1 > size2)
+    throw new VerificationError("ERR_PROOF", `no consistency proof from ${size1} to ${size2}`, { field: "size1" });
   const sub = (m: number, a: number, b: number, whole: boolean): ProofPlan => {
     const n = b - a;
     if (m === n) return whole ? [] : [rangeNodes(a, b)];
     const k = splitPoint(n);
-    return m <= k ? [...sub(m, a, a + k, whole), rangeNodes(a + k, b)] : [...sub(m - k, a + k, b, false), rangeNodes(a, a + k)];
+    return m <= k
+      ? [...sub(m, a, a + k, whole), rangeNodes(a + k, b)]
+      : [...sub(m - k, a + k, b, false), rangeNodes(a, a + k)];
   };
   return sub(size1, 0, size2, true);
 }
@@ -67,7 +72,8 @@ export function consistencyPlan(size1: number, size2: number): ProofPlan {
 export async function buildProof(plan: ProofPlan, reader: NodeReader): Promise<Bytes[]> {
   const ids = plan.flat();
   const hashes = ids.length ? await reader.readNodes(ids) : [];
-  if (hashes.length !== ids.length) throw new VerificationError("ERR_PROOF", `node reader returned ${hashes.length} of ${ids.length} nodes`);
+  if (hashes.length !== ids.length)
+    throw new VerificationError("ERR_PROOF", `node reader returned ${hashes.length} of ${ids.length} nodes`);
   let at = 0;
   const out: Bytes[] = [];
   for (const group of plan) {
@@ -102,7 +108,11 @@ export class CompactRange {
   /** The right edge of a tree of `size`: the nodes {@link rangeNodes}(0, size) names, in that order. */
   static resume(size: number, edgeHashes: readonly Uint8Array[]): CompactRange {
     const ids = rangeNodes(0, size);
-    if (ids.length !== edgeHashes.length) throw new VerificationError("ERR_PROOF", `a tree of ${size} has ${ids.length} edge nodes, got ${edgeHashes.length}`);
+    if (ids.length !== edgeHashes.length)
+      throw new VerificationError(
+        "ERR_PROOF",
+        `a tree of ${size} has ${ids.length} edge nodes, got ${edgeHashes.length}`,
+      );
     const r = new CompactRange();
     r.#edge = ids.map((id, i) => ({ id, hash: edgeHashes[i]! }));
     r.#size = size;
@@ -114,7 +124,10 @@ export class CompactRange {
     const made = [node];
     while (this.#edge.length > 0 && this.#edge[this.#edge.length - 1]!.id.level === node.id.level) {
       const left = this.#edge.pop()!;
-      node = { id: { level: node.id.level + 1, index: left.id.index / 2 }, hash: await hashChildren(left.hash, node.hash) };
+      node = {
+        id: { level: node.id.level + 1, index: left.id.index / 2 },
+        hash: await hashChildren(left.hash, node.hash),
+      };
       made.push(node);
     }
     this.#edge.push(node);

@@ -2,15 +2,31 @@
 
 /** The reasons a certificate may be revoked for (CRLReason names; removeFromCRL undoes a hold, it is not a reason). */
 export const REVOCATION_REASONS = [
-  "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
-  "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise",
+  "unspecified",
+  "keyCompromise",
+  "cACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold",
+  "privilegeWithdrawn",
+  "aACompromise",
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 /** CRLReason names by their ENUMERATED value (7 is unused). */
 const CRL_REASON_NAMES: readonly string[] = [
-  "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
-  "cessationOfOperation", "certificateHold", "", "removeFromCRL", "privilegeWithdrawn", "aACompromise",
+  "unspecified",
+  "keyCompromise",
+  "cACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold",
+  "",
+  "removeFromCRL",
+  "privilegeWithdrawn",
+  "aACompromise",
 ];
 
 /** The CRLReason name of a reasonCode value, or undefined for a value RFC 5280 does not define. */

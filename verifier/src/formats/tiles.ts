@@ -17,7 +17,8 @@ export interface Tile {
 
 /** `N` as x-prefixed zero-padded 3-digit groups: 1234067 → `x001/x234/067`. */
 export function encodeTileIndex(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) throw new VerificationError("ERR_NOTE_FORMAT", "tile index must be a non-negative integer", { field: "index" });
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new VerificationError("ERR_NOTE_FORMAT", "tile index must be a non-negative integer", { field: "index" });
   const groups: string[] = [];
   let rest = n;
   do {
@@ -29,8 +30,10 @@ export function encodeTileIndex(n: number): string {
 
 /** Path of a tile relative to the log prefix: `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]`. */
 export function tilePath(t: Tile): string {
-  if (t.level !== "entries" && (!Number.isInteger(t.level) || t.level < 0 || t.level > 63)) throw new VerificationError("ERR_NOTE_FORMAT", "tile level must be 0-63", { field: "level" });
-  if (!Number.isInteger(t.width) || t.width < 1 || t.width > TILE_WIDTH) throw new VerificationError("ERR_NOTE_FORMAT", "tile width must be 1-256", { field: "width" });
+  if (t.level !== "entries" && (!Number.isInteger(t.level) || t.level < 0 || t.level > 63))
+    throw new VerificationError("ERR_NOTE_FORMAT", "tile level must be 0-63", { field: "level" });
+  if (!Number.isInteger(t.width) || t.width < 1 || t.width > TILE_WIDTH)
+    throw new VerificationError("ERR_NOTE_FORMAT", "tile width must be 1-256", { field: "width" });
   const p = `tile/${t.level}/${encodeTileIndex(t.index)}`;
   return t.width === TILE_WIDTH ? p : `${p}.p/${t.width}`;
 }
@@ -40,13 +43,17 @@ export function parseTilePath(path: string): Tile {
   const m = /^tile\/(entries|0|[1-9][0-9]?)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]{0,2}))?$/.exec(path);
   if (!m) throw new VerificationError("ERR_NOTE_FORMAT", `not a tile path: ${path.slice(0, 80)}`, { field: "path" });
   const level = m[1] === "entries" ? "entries" : Number(m[1]);
-  if (level !== "entries" && level > 63) throw new VerificationError("ERR_NOTE_FORMAT", "tile level must be 0-63", { field: "level" });
+  if (level !== "entries" && level > 63)
+    throw new VerificationError("ERR_NOTE_FORMAT", "tile level must be 0-63", { field: "level" });
   const groups = m[2]!.split("/");
-  if (groups.length > 1 && groups[0] === "x000") throw new VerificationError("ERR_NOTE_FORMAT", "tile index has a leading zero group", { field: "index" });
+  if (groups.length > 1 && groups[0] === "x000")
+    throw new VerificationError("ERR_NOTE_FORMAT", "tile index has a leading zero group", { field: "index" });
   const index = Number(groups.map((g) => g.replace("x", "")).join(""));
-  if (!Number.isSafeInteger(index)) throw new VerificationError("ERR_NOTE_FORMAT", "tile index too large", { field: "index" });
+  if (!Number.isSafeInteger(index))
+    throw new VerificationError("ERR_NOTE_FORMAT", "tile index too large", { field: "index" });
   const width = m[3] === undefined ? TILE_WIDTH : Number(m[3]);
-  if (m[3] !== undefined && width >= TILE_WIDTH) throw new VerificationError("ERR_NOTE_FORMAT", "partial tile width must be 1-255", { field: "width" });
+  if (m[3] !== undefined && width >= TILE_WIDTH)
+    throw new VerificationError("ERR_NOTE_FORMAT", "partial tile width must be 1-255", { field: "width" });
   return { level, index, width };
 }
 
@@ -78,7 +85,10 @@ export function tileNodes(t: Tile): NodeId[] {
 export function encodeEntryBundle(entries: readonly Uint8Array[]): Bytes {
   let total = 0;
   for (const e of entries) {
-    if (e.length > 0xffff) throw new VerificationError("ERR_NOTE_FORMAT", "entry longer than 65535 bytes cannot be bundled", { field: "entry" });
+    if (e.length > 0xffff)
+      throw new VerificationError("ERR_NOTE_FORMAT", "entry longer than 65535 bytes cannot be bundled", {
+        field: "entry",
+      });
     total += 2 + e.length;
   }
   const out = new Uint8Array(total);
@@ -97,9 +107,11 @@ export function decodeEntryBundle(bundle: Uint8Array): Bytes[] {
   const out: Bytes[] = [];
   let at = 0;
   while (at < bundle.length) {
-    if (at + 2 > bundle.length) throw new VerificationError("ERR_NOTE_FORMAT", "entry bundle ends inside a length prefix");
+    if (at + 2 > bundle.length)
+      throw new VerificationError("ERR_NOTE_FORMAT", "entry bundle ends inside a length prefix");
     const len = (bundle[at]! << 8) | bundle[at + 1]!;
-    if (at + 2 + len > bundle.length) throw new VerificationError("ERR_NOTE_FORMAT", "entry bundle ends inside an entry");
+    if (at + 2 + len > bundle.length)
+      throw new VerificationError("ERR_NOTE_FORMAT", "entry bundle ends inside an entry");
     out.push(bundle.slice(at + 2, at + 2 + len) as Bytes);
     at += 2 + len;
   }

@@ -132,7 +132,8 @@ export interface EntryLine {
 }
 
 /** The payload of the entry just before, when payloads are exported (absent when erased). */
-export type PayloadLine = { kind: "payload"; seq: number; json: unknown } | { kind: "payload"; seq: number; base64: string };
+export type PayloadLine =
+  { kind: "payload"; seq: number; json: unknown } | { kind: "payload"; seq: number; base64: string };
 
 export interface CheckpointLine {
   kind: "checkpoint";

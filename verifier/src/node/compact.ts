@@ -43,7 +43,11 @@ export class CompactEncoder {
 
   #grow(): void {
     const cap = Math.max(1024, this.#cap * 2);
-    const grow = <T extends Float64Array | Uint8Array | Uint32Array>(old: T, make: (n: number) => T, per: number): T => {
+    const grow = <T extends Float64Array | Uint8Array | Uint32Array>(
+      old: T,
+      make: (n: number) => T,
+      per: number,
+    ): T => {
       const a = make(cap * per);
       a.set(old);
       return a;

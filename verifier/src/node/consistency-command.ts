@@ -6,7 +6,12 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
-  checkSplitView, evaluateWitnessQuorum, parsePolicy, parseVerifierKey, type NoteVerifierKey, type TrustPolicy,
+  checkSplitView,
+  evaluateWitnessQuorum,
+  parsePolicy,
+  parseVerifierKey,
+  type NoteVerifierKey,
+  type TrustPolicy,
 } from "../formats/index.js";
 import { base64Decode, base64Encode } from "../formats/bytes.js";
 import { startsWithBom, strictUtf8Decoder } from "../parse/strict-json.js";
@@ -33,22 +38,28 @@ function readText(path: string, what: string): string {
 /** A proof file: one base64 hash a line (blank lines ignored), as tlog-proof and add-checkpoint write them. */
 function readProof(path: string): Uint8Array[] {
   const out: Uint8Array[] = [];
-  readText(path, "proof").split("\n").forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === "") return;
-    let h: Uint8Array;
-    try {
-      h = base64Decode(line, "proof");
-    } catch {
-      throw new UsageError(`proof ${path}:${i + 1}: not base64`);
-    }
-    if (h.length !== 32 || base64Encode(h) !== line) throw new UsageError(`proof ${path}:${i + 1}: not canonical base64 of a 32-byte hash`);
-    out.push(h);
-  });
+  readText(path, "proof")
+    .split("\n")
+    .forEach((raw, i) => {
+      const line = raw.trim();
+      if (line === "") return;
+      let h: Uint8Array;
+      try {
+        h = base64Decode(line, "proof");
+      } catch {
+        throw new UsageError(`proof ${path}:${i + 1}: not base64`);
+      }
+      if (h.length !== 32 || base64Encode(h) !== line)
+        throw new UsageError(`proof ${path}:${i + 1}: not canonical base64 of a 32-byte hash`);
+      out.push(h);
+    });
   return out;
 }
 
-async function logKeys(o: { policy?: string; logKey?: string[] }): Promise<{ keys: NoteVerifierKey[]; policy?: TrustPolicy }> {
+async function logKeys(o: {
+  policy?: string;
+  logKey?: string[];
+}): Promise<{ keys: NoteVerifierKey[]; policy?: TrustPolicy }> {
   let policy: TrustPolicy | undefined;
   if (o.policy) {
     try {
@@ -67,11 +78,18 @@ async function logKeys(o: { policy?: string; logKey?: string[] }): Promise<{ key
       throw new UsageError(`--log-key ${v}: ${(e as Error).message}`);
     }
   }
-  if (keys.length === 0) throw new UsageError("the log's verifier key is required: --log-key VKEY or --policy FILE with a log line (never taken from the input)");
+  if (keys.length === 0)
+    throw new UsageError(
+      "the log's verifier key is required: --log-key VKEY or --policy FILE with a log line (never taken from the input)",
+    );
   return { keys, ...(policy ? { policy } : {}) };
 }
 
-async function run(fileA: string, fileB: string, o: { policy?: string; logKey?: string[]; proof?: string; json?: boolean }): Promise<number> {
+async function run(
+  fileA: string,
+  fileB: string,
+  o: { policy?: string; logKey?: string[]; proof?: string; json?: boolean },
+): Promise<number> {
   const { keys, policy } = await logKeys(o);
   const a = readText(fileA, "checkpoint");
   const b = readText(fileB, "checkpoint");
@@ -84,12 +102,20 @@ async function run(fileA: string, fileB: string, o: { policy?: string; logKey?: 
     const file = field === "first" ? fileA : field === "second" ? fileB : `${fileA}, ${fileB}`;
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
-  const witnessing = policy ? await Promise.all([result.older, result.newer].map((c) => evaluateWitnessQuorum(c.note, policy))) : [];
+  const witnessing = policy
+    ? await Promise.all([result.older, result.newer].map((c) => evaluateWitnessQuorum(c.note, policy)))
+    : [];
   const verdict = result.consistent ? "PASSED" : "FAILED";
   if (o.json) {
     const { older, newer, ...rest } = result;
     const sizes = { older: older.checkpoint.size, newer: newer.checkpoint.size };
-    const witnesses = witnessing.map((q) => ({ size: q.checkpoint.size, cosigned: q.cosigned, missing: q.missing, invalid: q.invalid, quorumMet: q.quorumMet }));
+    const witnesses = witnessing.map((q) => ({
+      size: q.checkpoint.size,
+      cosigned: q.cosigned,
+      missing: q.missing,
+      invalid: q.invalid,
+      quorumMet: q.quorumMet,
+    }));
     process.stdout.write(`${JSON.stringify({ verdict, ...rest, sizes, ...(policy ? { witnesses } : {}) }, null, 2)}\n`);
   } else {
     let out = `${verdict}: ${result.origin}: ${result.detail}\n`;

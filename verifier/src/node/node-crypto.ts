@@ -15,7 +15,11 @@ export function nodeLineCrypto(opts: { native?: boolean } = {}): LineCrypto {
     let k = keys.get(serial);
     if (k === undefined) {
       try {
-        k = createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: "der", type: "spki" });
+        k = createPublicKey({
+          key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength),
+          format: "der",
+          type: "spki",
+        });
         if (k.asymmetricKeyType !== "rsa" && k.asymmetricKeyType !== "rsa-pss") k = null;
       } catch {
         k = null;
@@ -42,7 +46,9 @@ export function nodeLineCrypto(opts: { native?: boolean } = {}): LineCrypto {
     },
     decodeBase64: (b64) => {
       const b = Buffer.from(b64, "base64");
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength) as ReturnType<NonNullable<LineCrypto["decodeBase64"]>>;
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength) as ReturnType<
+        NonNullable<LineCrypto["decodeBase64"]>
+      >;
     },
   };
   const prepared = new Map<string, object | null>();

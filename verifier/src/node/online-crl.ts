@@ -23,7 +23,10 @@ export async function fetchCrls(certPems: readonly string[]): Promise<{ crls: Cr
       const body = new Uint8Array(await res.arrayBuffer());
       if (body.length > MAX_BYTES) throw new Error("response too large");
       const text = new TextDecoder("latin1").decode(body);
-      crls.push({ pem: text.includes("-----BEGIN") ? text : Buffer.from(body).toString("base64"), source: `--online ${url} (fetched ${new Date().toISOString()})` });
+      crls.push({
+        pem: text.includes("-----BEGIN") ? text : Buffer.from(body).toString("base64"),
+        source: `--online ${url} (fetched ${new Date().toISOString()})`,
+      });
     } catch (e) {
       notes.push(`--online: could not fetch ${url}: ${(e as Error).message}`);
     }

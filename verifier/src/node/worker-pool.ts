@@ -34,14 +34,17 @@ export class NodeWorkerPool implements SignaturePool {
     const url = new URL("./worker-entry.mjs", import.meta.url);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(url, { resourceLimits: WORKER_LIMITS, workerData: { native: opts.native !== false } });
-      w.on("message", (m: { id: number; results?: LineResult[]; compact?: CompactResults; error?: string; crypto?: string }) => {
-        const p = this.#pending.get(m.id);
-        if (!p) return;
-        if (m.crypto) this.crypto = m.crypto;
-        this.#pending.delete(m.id);
-        if (m.error !== undefined) p.reject(new Error(m.error));
-        else p.resolve(m.compact ? decodeResults(m.compact) : m.results ?? []);
-      });
+      w.on(
+        "message",
+        (m: { id: number; results?: LineResult[]; compact?: CompactResults; error?: string; crypto?: string }) => {
+          const p = this.#pending.get(m.id);
+          if (!p) return;
+          if (m.crypto) this.crypto = m.crypto;
+          this.#pending.delete(m.id);
+          if (m.error !== undefined) p.reject(new Error(m.error));
+          else p.resolve(m.compact ? decodeResults(m.compact) : (m.results ?? []));
+        },
+      );
       w.on("error", (e) => this.#failAll(e));
       w.unref();
       this.#workers.push(w);
@@ -81,7 +84,10 @@ export class NodeWorkerPool implements SignaturePool {
   /** Hands the block's buffer to a worker (transferred, not copied, when the view spans all of it). */
   verifyBlock(bytes: Uint8Array): Promise<LineResult[]> {
     const w = this.#workers[this.#rr++ % this.#workers.length]!;
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+    const own =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+        ? bytes
+        : bytes.slice();
     return this.#send(w, { type: "block", bytes: own }, [own.buffer as ArrayBuffer]);
   }
 

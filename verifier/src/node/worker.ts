@@ -32,7 +32,7 @@ const PIECE = 96 * 1024;
 
 async function verifyBlock(bytes: Uint8Array): Promise<{ msg: CompactResults; transfer: ArrayBuffer[] }> {
   const enc = new CompactEncoder();
-  for (let start = 0; start < bytes.length; ) {
+  for (let start = 0; start < bytes.length;) {
     let end = Math.min(start + PIECE, bytes.length);
     if (end < bytes.length) {
       const nl = bytes.lastIndexOf(10, end - 1);
@@ -56,7 +56,10 @@ port.on("message", (msg: Msg) => {
   }
   const lines = msg.type === "text" ? msg.text.split("\n") : msg.lines;
   if (lines.length !== (msg.type === "text" ? msg.count : lines.length)) {
-    port.postMessage({ id: msg.id, error: `batch split into ${lines.length} lines, expected ${(msg as { count: number }).count}` });
+    port.postMessage({
+      id: msg.id,
+      error: `batch split into ${lines.length} lines, expected ${(msg as { count: number }).count}`,
+    });
     return;
   }
   reply(msg.id, verifier.verifyLines(lines).then(encodeResults));

@@ -14,7 +14,11 @@ export type Signer = Omit<SignerRef, "alg"> & { alg: string };
  * entry with `time` in epoch ms, and lifecycle `details` narrowed to what verifiers cross-check
  * (absent for other types).
  */
-export type EntryFields = Omit<LogEntry, "v" | "time" | "signer" | "details"> & { time: number; signer: Signer; details?: LifecycleContract };
+export type EntryFields = Omit<LogEntry, "v" | "time" | "signer" | "details"> & {
+  time: number;
+  signer: Signer;
+  details?: LifecycleContract;
+};
 
 /** The fields of a checkpoint, `time` in epoch ms. */
 export type CheckpointFields = Omit<Checkpoint, "time" | "signer"> & { time: number; signer: Signer };

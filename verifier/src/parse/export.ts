@@ -5,7 +5,8 @@ import { EXPORT_FORMAT, type CertificateLine, type ExportHeaderLine } from "../f
 import { HASH_RE, SERIAL_RE, int, isObject, obj, optStr, str, time, type Json } from "./fields.js";
 
 /** The header as read: `exportedAt` in epoch ms, the range flattened. */
-export type ExportHeader = Pick<ExportHeaderLine, "issuer" | "prevHash" | "caCertificate" | "payloads"> & ExportHeaderLine["range"] & { exportedAt: number };
+export type ExportHeader = Pick<ExportHeaderLine, "issuer" | "prevHash" | "caCertificate" | "payloads"> &
+  ExportHeaderLine["range"] & { exportedAt: number };
 
 export function parseHeader(v: Json): ExportHeader {
   if (v.kind !== "header") throw malformed("the first line must be the header", { field: "kind" });
@@ -14,9 +15,11 @@ export function parseHeader(v: Json): ExportHeader {
   const from = int(range, "from", "header.range");
   const to = int(range, "to", "header.range", -1);
   if (to < from - 1) throw malformed("header.range.to is before range.from", { field: "header.range.to" });
-  if (v.payloads !== undefined && typeof v.payloads !== "boolean") throw malformed("header.payloads must be a boolean", { field: "header.payloads" });
+  if (v.payloads !== undefined && typeof v.payloads !== "boolean")
+    throw malformed("header.payloads must be a boolean", { field: "header.payloads" });
   const prevHash = str(v, "prevHash", "header", HASH_RE);
-  if (from === 0 && prevHash !== ZERO_HASH) throw malformed("header.prevHash must be 64 zeros when range.from is 0", { field: "header.prevHash" });
+  if (from === 0 && prevHash !== ZERO_HASH)
+    throw malformed("header.prevHash must be 64 zeros when range.from is 0", { field: "header.prevHash" });
   return {
     issuer: str(v, "issuer", "header", /^.{1,256}$/),
     exportedAt: time(v, "exportedAt", "header"),
@@ -32,7 +35,10 @@ export function parseHeader(v: Json): ExportHeader {
 export type CertificateClaims = Pick<CertificateLine, "serial" | "pem"> & { role?: string; agent?: string };
 
 export function parseCertificateLine(v: Json): CertificateClaims {
-  const out: CertificateClaims = { serial: str(v, "serial", "certificate", SERIAL_RE), pem: str(v, "pem", "certificate") };
+  const out: CertificateClaims = {
+    serial: str(v, "serial", "certificate", SERIAL_RE),
+    pem: str(v, "pem", "certificate"),
+  };
   const role = optStr(v, "role", "certificate");
   const agent = optStr(v, "agent", "certificate");
   if (role !== undefined) out.role = role;

@@ -42,7 +42,8 @@ export const SERIAL_RE = /^[0-9a-f]{1,64}$/;
 // Standard base64 with padding, non-empty; unambiguous, so linear on hostile input.
 // Canonical (RFC 4648 §3.5): the pad bits of the last character are zero, so one byte string has
 // exactly one encoding and a signature cannot be re-spelled.
-export const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)$/;
+export const B64_RE =
+  /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)$/;
 
 /** Same language as HASH_RE, without the regex engine (three per entry). */
 export const HASH: Pattern = {
@@ -60,7 +61,9 @@ const B64_CHAR = new Uint8Array(128);
 for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") B64_CHAR[ch.charCodeAt(0)] = 1;
 const isB64Char = (c: number) => c < 128 && B64_CHAR[c] === 1;
 const B64_VALUE = new Uint8Array(128);
-[..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].forEach((ch, i) => (B64_VALUE[ch.charCodeAt(0)] = i));
+[..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].forEach(
+  (ch, i) => (B64_VALUE[ch.charCodeAt(0)] = i),
+);
 
 /** The padding of a base64 string is canonical (pad bits zero); only the last characters are read. */
 export function canonicalPadding(s: string): boolean {

@@ -129,7 +129,9 @@ export function parseStrictJson(text: string, field = "(line)", what = "line"): 
   }
   if (countKeys(value) !== members) {
     const dup = findDuplicate(text) ?? "(unknown)";
-    throw malformed(`${what} has a duplicate member name ${dup} (RFC 7493: member names must be unique)`, { field: dup });
+    throw malformed(`${what} has a duplicate member name ${dup} (RFC 7493: member names must be unique)`, {
+      field: dup,
+    });
   }
   return value;
 }

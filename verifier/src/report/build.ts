@@ -7,7 +7,18 @@
  * then decides against its date); else PASSED.
  */
 import type { PastSignatureResult } from "../timestamp/poe-types.js";
-import type { BestPoe, BlockOutcome, BuildingBlock, ChainCertificate, DetailedReport, Indication, RevocationFacts, SignerIdentity, SubIndication, ValidationReports } from "./types.js";
+import type {
+  BestPoe,
+  BlockOutcome,
+  BuildingBlock,
+  ChainCertificate,
+  DetailedReport,
+  Indication,
+  RevocationFacts,
+  SignerIdentity,
+  SubIndication,
+  ValidationReports,
+} from "./types.js";
 
 export interface ReportInput {
   validationTime: Date;
@@ -39,7 +50,14 @@ function psvBlock(r: PastSignatureResult | undefined): BlockOutcome | undefined 
   if (!r) return undefined;
   // FAILED: the tampered token's ERR_TSA_* code, or ERR_NOT_YET_VALID; INDETERMINATE: ERR_NO_POE.
   const tampered = r.tokens.find((t) => t.status === "tampered")?.code;
-  const code = r.indication === "PASSED" ? "OK" : r.indication === "INDETERMINATE" ? "ERR_NO_POE" : r.subIndication === "NOT_YET_VALID" ? "ERR_NOT_YET_VALID" : (tampered ?? "ERR_TSA_MALFORMED");
+  const code =
+    r.indication === "PASSED"
+      ? "OK"
+      : r.indication === "INDETERMINATE"
+        ? "ERR_NO_POE"
+        : r.subIndication === "NOT_YET_VALID"
+          ? "ERR_NOT_YET_VALID"
+          : (tampered ?? "ERR_TSA_MALFORMED");
   const o: BlockOutcome = { indication: r.indication, code, message: r.message };
   if (r.subIndication) o.subIndication = r.subIndication;
   return o;
@@ -54,13 +72,18 @@ function verdictOf(input: ReportInput): { verdict: Indication; reason?: SubIndic
     ["cryptographic check", input.cryptographic],
     ["past signature validation", psv],
   ];
-  const decide = (name: string, o: BlockOutcome) => ({ verdict: o.indication, ...(o.subIndication ? { reason: o.subIndication } : {}), message: `${name}: ${o.message ?? o.code ?? o.indication}` });
+  const decide = (name: string, o: BlockOutcome) => ({
+    verdict: o.indication,
+    ...(o.subIndication ? { reason: o.subIndication } : {}),
+    message: `${name}: ${o.message ?? o.code ?? o.indication}`,
+  });
   const failed = named.find(([, o]) => o?.indication === "FAILED");
   if (failed) return decide(failed[0], failed[1]!);
   const early = named.slice(0, 4).find(([, o]) => o?.indication === "INDETERMINATE");
   if (early) return decide(early[0], early[1]!);
   const rev = input.revocationFreshness;
-  if (rev?.indication === "INDETERMINATE" && rev.revocation.status !== "revoked") return decide("revocation freshness", rev);
+  if (rev?.indication === "INDETERMINATE" && rev.revocation.status !== "revoked")
+    return decide("revocation freshness", rev);
   if (psv?.indication === "INDETERMINATE") return decide("past signature validation", psv);
   const missing = [...named, ["revocation freshness", rev] as [string, BlockOutcome | undefined]].find(([, o]) => !o);
   if (missing) return { verdict: "INDETERMINATE", message: `${missing[0]} was not evaluated` };
@@ -70,7 +93,13 @@ function verdictOf(input: ReportInput): { verdict: Indication; reason?: SubIndic
 function bestPoeOf(r: PastSignatureResult | undefined): BestPoe | null {
   const best = r?.decidingPoe ?? r?.bestPoe;
   if (!best) return null;
-  return { time: best.time, latest: best.latest, tsa: best.tsa.name, checkpoint: { origin: best.checkpoint.origin, size: best.checkpoint.size }, decisive: r?.decidingPoe !== undefined };
+  return {
+    time: best.time,
+    latest: best.latest,
+    tsa: best.tsa.name,
+    checkpoint: { origin: best.checkpoint.origin, size: best.checkpoint.size },
+    decisive: r?.decidingPoe !== undefined,
+  };
 }
 
 /** The simple and detailed report of one signature. Pure. */
@@ -78,9 +107,18 @@ export function buildValidationReports(input: ReportInput): ValidationReports {
   const { verdict, reason, message } = verdictOf(input);
   const signer = input.identification?.signer ?? input.signer ?? { serial: "" };
   const validationTime = input.validationTime.toISOString();
-  const head = { validationTime, verdict, ...(reason ? { reason } : {}), message, ...(input.claimedSigningTime ? { claimedSigningTime: input.claimedSigningTime } : {}) };
+  const head = {
+    validationTime,
+    verdict,
+    ...(reason ? { reason } : {}),
+    message,
+    ...(input.claimedSigningTime ? { claimedSigningTime: input.claimedSigningTime } : {}),
+  };
   const psv = input.pastSignature;
-  const pastSignatureValidation: DetailedReport["blocks"]["pastSignatureValidation"] = { ...block(psvBlock(psv)), control: psv?.control ?? null };
+  const pastSignatureValidation: DetailedReport["blocks"]["pastSignatureValidation"] = {
+    ...block(psvBlock(psv)),
+    control: psv?.control ?? null,
+  };
   if (psv?.decidingPoe) pastSignatureValidation.decidingPoe = psv.decidingPoe;
   const cryptographic: DetailedReport["blocks"]["cryptographic"] = block(input.cryptographic);
   if (input.cryptographic?.algorithm) cryptographic.algorithm = input.cryptographic.algorithm;
@@ -95,7 +133,10 @@ export function buildValidationReports(input: ReportInput): ValidationReports {
         format: block(input.format),
         identification: { ...block(input.identification), signer },
         x509Chain: { ...block(input.x509Chain), chain: input.x509Chain?.chain ?? [] },
-        revocationFreshness: { ...block(input.revocationFreshness), revocation: input.revocationFreshness?.revocation ?? { status: "unknown" } },
+        revocationFreshness: {
+          ...block(input.revocationFreshness),
+          revocation: input.revocationFreshness?.revocation ?? { status: "unknown" },
+        },
         cryptographic,
         pastSignatureValidation,
       },

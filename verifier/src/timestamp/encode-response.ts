@@ -23,7 +23,14 @@ export function encodeTimestampResponse(tokenDer: Uint8Array): Bytes {
 /** DER SEQUENCE header (definite length) around already-encoded content. */
 function sequenceOf(content: Uint8Array): Uint8Array {
   const n = content.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  const len =
+    n < 0x80
+      ? [n]
+      : n < 0x100
+        ? [0x81, n]
+        : n < 0x10000
+          ? [0x82, n >> 8, n & 0xff]
+          : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
   const out = new Uint8Array(1 + len.length + n);
   out[0] = 0x30;
   out.set(len, 1);

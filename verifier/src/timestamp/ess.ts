@@ -23,7 +23,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export async function checkEssBinding(attrs: readonly pkijs.Attribute[], signer: pkijs.Certificate): Promise<void> {
   const v1 = attrs.filter((a) => a.type === OID_ATTR_SIGNING_CERTIFICATE);
   const v2 = attrs.filter((a) => a.type === OID_ATTR_SIGNING_CERTIFICATE_V2);
-  if (v1.length + v2.length === 0) fail("the token carries neither a SigningCertificate nor a SigningCertificateV2 signed attribute");
+  if (v1.length + v2.length === 0)
+    fail("the token carries neither a SigningCertificate nor a SigningCertificateV2 signed attribute");
   if (v1.length > 1 || v2.length > 1) fail("a signing-certificate attribute appears more than once");
   for (const attr of [...v1, ...v2]) {
     try {
@@ -58,13 +59,16 @@ async function checkOne(attr: pkijs.Attribute, signer: pkijs.Certificate): Promi
     if (err instanceof UnsupportedAlgorithmError) fail(`ESSCertIDv2 hash ${hashOid} is not supported`);
     throw err;
   }
-  if (!sameBytes(own(certHash.valueBlock.valueHexView), expected)) fail("ESSCertID certHash does not match the signer certificate");
+  if (!sameBytes(own(certHash.valueBlock.valueHexView), expected))
+    fail("ESSCertID certHash does not match the signer certificate");
   const issuerSerial = parts.shift();
   if (issuerSerial === undefined) return;
   if (!(issuerSerial instanceof asn1js.Sequence)) fail("ESSCertID issuerSerial is not a SEQUENCE");
   const [names, serial] = issuerSerial.valueBlock.value;
-  if (!(serial instanceof asn1js.Integer) || !serial.isEqual(signer.serialNumber)) fail("ESSCertID issuerSerial names another serial number");
+  if (!(serial instanceof asn1js.Integer) || !serial.isEqual(signer.serialNumber))
+    fail("ESSCertID issuerSerial names another serial number");
   const generalNames = names instanceof asn1js.Sequence ? new pkijs.GeneralNames({ schema: names }) : undefined;
   const dirName = generalNames?.names.find((n) => n.type === 4)?.value;
-  if (!(dirName instanceof pkijs.RelativeDistinguishedNames) || !dirName.isEqual(signer.issuer)) fail("ESSCertID issuerSerial names another issuer");
+  if (!(dirName instanceof pkijs.RelativeDistinguishedNames) || !dirName.isEqual(signer.issuer))
+    fail("ESSCertID issuerSerial names another issuer");
 }

@@ -52,7 +52,11 @@ async function readCapped(res: Response, url: string, max: number): Promise<Uint
  * (timeout, connection, HTTP status, content type, oversize reply) are ERR_TSA_UNAVAILABLE, with
  * `reason` timeout / network / http; a reply that arrives but fails a check throws the check's own error.
  */
-export async function fetchTimestamp(url: string, sha256Imprint: Uint8Array, opts: FetchTimestampOptions): Promise<VerifiedTimestamp & { token: Bytes }> {
+export async function fetchTimestamp(
+  url: string,
+  sha256Imprint: Uint8Array,
+  opts: FetchTimestampOptions,
+): Promise<VerifiedTimestamp & { token: Bytes }> {
   const req = buildTimestampRequest(sha256Imprint, opts);
   const doFetch = opts.fetch ?? globalThis.fetch;
   // One controller for the deadline and the caller's signal, so body reading is bounded too.
@@ -78,7 +82,8 @@ export async function fetchTimestamp(url: string, sha256Imprint: Uint8Array, opt
     let refused: string | undefined;
     if (res.status !== 200) refused = `TSA ${url} answered HTTP ${res.status}`;
     else if (type !== "application/timestamp-reply") refused = `TSA ${url} answered ${type || "no content type"}`;
-    else if (Number(res.headers.get("content-length") ?? 0) > MAX_REPLY_BYTES) refused = `TSA ${url} reply exceeds ${MAX_REPLY_BYTES} bytes`;
+    else if (Number(res.headers.get("content-length") ?? 0) > MAX_REPLY_BYTES)
+      refused = `TSA ${url} reply exceeds ${MAX_REPLY_BYTES} bytes`;
     if (refused) {
       await res.body?.cancel().catch(() => undefined); // frees the connection
       throw new TimestampUnavailableError(refused, "http");
@@ -86,10 +91,14 @@ export async function fetchTimestamp(url: string, sha256Imprint: Uint8Array, opt
     body = await readCapped(res, url, MAX_REPLY_BYTES);
   } catch (err) {
     if (err instanceof TimestampUnavailableError) throw err;
-    if (timedOut) throw new TimestampUnavailableError(`TSA ${url} did not answer within ${opts.timeoutMs} ms`, "timeout");
+    if (timedOut)
+      throw new TimestampUnavailableError(`TSA ${url} did not answer within ${opts.timeoutMs} ms`, "timeout");
     if (controller.signal.aborted) throw new TimestampUnavailableError(`TSA ${url}: request cancelled`, "timeout");
     const cause = (err as { cause?: { code?: unknown } }).cause?.code;
-    throw new TimestampUnavailableError(`TSA ${url} unreachable: ${(err as Error).message}${typeof cause === "string" ? ` (${cause})` : ""}`, "network");
+    throw new TimestampUnavailableError(
+      `TSA ${url} unreachable: ${(err as Error).message}${typeof cause === "string" ? ` (${cause})` : ""}`,
+      "network",
+    );
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener("abort", onAbort);

@@ -9,7 +9,14 @@ export { extractTimestampToken, verifyTimestampResponse } from "./response.js";
 export { verifyTimestampToken, type TimestampExpectation, type VerifiedTimestamp } from "./verify-token.js";
 export { parseTsaTrustList } from "./trust-list.js";
 export { fetchTimestamp, type FetchTimestampOptions } from "./fetch-timestamp.js";
-export { TimestampMalformedError, TimestampMismatchError, TimestampRejectedError, TimestampSignatureError, TimestampUnavailableError, TimestampUntrustedError } from "./errors.js";
+export {
+  TimestampMalformedError,
+  TimestampMismatchError,
+  TimestampRejectedError,
+  TimestampSignatureError,
+  TimestampUnavailableError,
+  TimestampUntrustedError,
+} from "./errors.js";
 export { FAIL_INFO_BITS } from "./fail-info.js";
 export { readTimestampToken, subjectName, type TimestampTokenInfo } from "./token-info.js";
 export { encodeTimestampResponse } from "./encode-response.js";

@@ -42,29 +42,60 @@ function coverageProblem(ctx: EvidenceContext): string | undefined {
   if ("error" in cp) return `the checkpoint text is not a checkpoint: ${cp.error}`;
   const inc = ctx.evidence.inclusion;
   if (!inc) return "no verified inclusion proof ties the entry to this checkpoint";
-  if (inc.treeSize !== cp.size) return `the inclusion proof is for a tree of ${inc.treeSize}, the checkpoint is of ${cp.size}`;
+  if (inc.treeSize !== cp.size)
+    return `the inclusion proof is for a tree of ${inc.treeSize}, the checkpoint is of ${cp.size}`;
   if (!bytesEqual(inc.rootHash, cp.root)) return "the inclusion proof's root is not the checkpoint's root hash";
-  if (!Number.isSafeInteger(inc.leafIndex) || inc.leafIndex < 0 || inc.leafIndex >= cp.size) return `leaf ${inc.leafIndex} is outside a tree of ${cp.size}`;
+  if (!Number.isSafeInteger(inc.leafIndex) || inc.leafIndex < 0 || inc.leafIndex >= cp.size)
+    return `leaf ${inc.leafIndex} is outside a tree of ${cp.size}`;
   return undefined;
 }
 
-function tamperedOrRejected(err: unknown): Pick<TokenAssessment, "status" | "code" | "message"> & { tamper?: "FORMAT_FAILURE" | "HASH_FAILURE" | "SIG_CRYPTO_FAILURE" } {
+function tamperedOrRejected(
+  err: unknown,
+): Pick<TokenAssessment, "status" | "code" | "message"> & {
+  tamper?: "FORMAT_FAILURE" | "HASH_FAILURE" | "SIG_CRYPTO_FAILURE";
+} {
   if (err instanceof VerificationError) {
-    if (err.code === "ERR_TSA_MALFORMED") return { status: "tampered", code: err.code, message: err.message, tamper: "FORMAT_FAILURE" };
-    if (err.code === "ERR_TSA_SIGNATURE") return { status: "tampered", code: err.code, message: err.message, tamper: err.field === "messageDigest" ? "HASH_FAILURE" : "SIG_CRYPTO_FAILURE" };
+    if (err.code === "ERR_TSA_MALFORMED")
+      return { status: "tampered", code: err.code, message: err.message, tamper: "FORMAT_FAILURE" };
+    if (err.code === "ERR_TSA_SIGNATURE")
+      return {
+        status: "tampered",
+        code: err.code,
+        message: err.message,
+        tamper: err.field === "messageDigest" ? "HASH_FAILURE" : "SIG_CRYPTO_FAILURE",
+      };
     return { status: "rejected", code: err.code, message: err.message };
   }
   // Anything unexpected from parsing hostile DER counts as a malformed token, never as a pass.
-  return { status: "tampered", code: "ERR_TSA_MALFORMED", message: `the token could not be checked: ${(err as Error).message}`, tamper: "FORMAT_FAILURE" };
+  return {
+    status: "tampered",
+    code: "ERR_TSA_MALFORMED",
+    message: `the token could not be checked: ${(err as Error).message}`,
+    tamper: "FORMAT_FAILURE",
+  };
 }
 
-function proofOf(ctx: EvidenceContext, token: number, info: TimestampTokenInfo, v: VerifiedTimestamp): ProofOfExistence {
-  const cp = "error" in ctx.checkpoint ? { origin: "", size: 0, root: "" } : { origin: ctx.checkpoint.origin, size: ctx.checkpoint.size, root: base64Encode(ctx.checkpoint.root) };
+function proofOf(
+  ctx: EvidenceContext,
+  token: number,
+  info: TimestampTokenInfo,
+  v: VerifiedTimestamp,
+): ProofOfExistence {
+  const cp =
+    "error" in ctx.checkpoint
+      ? { origin: "", size: 0, root: "" }
+      : { origin: ctx.checkpoint.origin, size: ctx.checkpoint.size, root: base64Encode(ctx.checkpoint.root) };
   const accuracy = v.accuracyMs ?? 0;
   const poe: ProofOfExistence = {
     time: v.genTime.toISOString(),
     latest: new Date(v.genTime.getTime() + Math.ceil(accuracy)).toISOString(),
-    tsa: { name: subjectName(v.signer), certificateSerial: certificateSerial(v.signer), policy: v.policy, tokenSerial: info.serialNumber },
+    tsa: {
+      name: subjectName(v.signer),
+      certificateSerial: certificateSerial(v.signer),
+      policy: v.policy,
+      tokenSerial: info.serialNumber,
+    },
     checkpoint: { evidence: ctx.index, ...cp },
     token,
   };
@@ -87,13 +118,23 @@ export async function assessToken(
     info = readTimestampToken(der);
     // The token's own imprint is what its signature covers; whether it is this checkpoint's comes after.
     const imprint = info.imprintAlgorithm === OID_SHA256 && info.imprint.length === 32 ? info.imprint : ctx.imprint;
-    verified = await verifyTimestampToken(der, { imprint, trusted: policy.trusted, ...(policy.acceptedPolicies ? { acceptedPolicies: policy.acceptedPolicies } : {}) });
+    verified = await verifyTimestampToken(der, {
+      imprint,
+      trusted: policy.trusted,
+      ...(policy.acceptedPolicies ? { acceptedPolicies: policy.acceptedPolicies } : {}),
+    });
   } catch (err) {
     return { ...base, ...tamperedOrRejected(err) };
   }
   const poe = proofOf(ctx, token, info, verified);
   if (verified.genTime.getTime() > now.getTime() + FUTURE_SKEW_MS) {
-    return { ...base, status: "rejected", code: "ERR_POE_FUTURE", message: `genTime ${poe.time} is after the validation time ${now.toISOString()}`, poe };
+    return {
+      ...base,
+      status: "rejected",
+      code: "ERR_POE_FUTURE",
+      message: `genTime ${poe.time} is after the validation time ${now.toISOString()}`,
+      poe,
+    };
   }
   let tsaRevocation;
   try {
@@ -102,14 +143,35 @@ export async function assessToken(
     return { ...base, ...tamperedOrRejected(err), poe };
   }
   const withRev = { ...base, poe, tsaRevocation };
-  if (tsaRevocation.verdict === "revoked") return { ...withRev, status: "rejected", code: "ERR_TSA_REVOKED", message: tsaRevocation.message ?? "the TSA certificate is revoked" };
+  if (tsaRevocation.verdict === "revoked")
+    return {
+      ...withRev,
+      status: "rejected",
+      code: "ERR_TSA_REVOKED",
+      message: tsaRevocation.message ?? "the TSA certificate is revoked",
+    };
   if (tsaRevocation.verdict === "unknown" && policy.requireRevocationData) {
-    return { ...withRev, status: "rejected", code: "ERR_TSA_REVOCATION_UNKNOWN", message: `TSA revocation status unknown (${tsaRevocation.message ?? "no CRL"}) and the policy requires it` };
+    return {
+      ...withRev,
+      status: "rejected",
+      code: "ERR_TSA_REVOCATION_UNKNOWN",
+      message: `TSA revocation status unknown (${tsaRevocation.message ?? "no CRL"}) and the policy requires it`,
+    };
   }
   if (!bytesEqual(info.imprint, ctx.imprint)) {
-    return { ...withRev, status: "rejected", code: "ERR_POE_IMPRINT", message: "the token is over another text: its imprint is not SHA-256 of this checkpoint text" };
+    return {
+      ...withRev,
+      status: "rejected",
+      code: "ERR_POE_IMPRINT",
+      message: "the token is over another text: its imprint is not SHA-256 of this checkpoint text",
+    };
   }
   const uncovered = coverageProblem(ctx);
   if (uncovered) return { ...withRev, status: "rejected", code: "ERR_POE_COVERAGE", message: uncovered };
-  return { ...withRev, status: "accepted", code: "OK", message: `timestamp by ${poe.tsa.name} at ${poe.time} over checkpoint ${poe.checkpoint.origin} size ${poe.checkpoint.size}` };
+  return {
+    ...withRev,
+    status: "accepted",
+    code: "OK",
+    message: `timestamp by ${poe.tsa.name} at ${poe.time} over checkpoint ${poe.checkpoint.origin} size ${poe.checkpoint.size}`,
+  };
 }

@@ -57,7 +57,8 @@ export type PsvIndication = "PASSED" | "INDETERMINATE" | "FAILED";
  * ETSI EN 319 102-1 sub-indications used here. EXPIRED_NO_POE is Kakunin's name for ETSI's
  * OUT_OF_BOUNDS_NO_POE (the certificate's validity ended and nothing proves the signature is older).
  */
-export type PsvSubIndication = "REVOKED_NO_POE" | "EXPIRED_NO_POE" | "NOT_YET_VALID" | "FORMAT_FAILURE" | "HASH_FAILURE" | "SIG_CRYPTO_FAILURE";
+export type PsvSubIndication =
+  "REVOKED_NO_POE" | "EXPIRED_NO_POE" | "NOT_YET_VALID" | "FORMAT_FAILURE" | "HASH_FAILURE" | "SIG_CRYPTO_FAILURE";
 
 /** A proof that the entry existed at a time: a verified timestamp over a checkpoint covering it. */
 export interface ProofOfExistence {

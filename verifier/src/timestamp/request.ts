@@ -34,7 +34,10 @@ export function randomNonce(length = 16): Bytes {
 
 /** TimeStampReq ::= SEQUENCE { version 1, messageImprint, reqPolicy?, nonce?, certReq DEFAULT FALSE, extensions? }. */
 export function buildTimestampRequest(sha256Imprint: Uint8Array, opts: TimestampRequestOptions = {}): TimestampRequest {
-  if (sha256Imprint.length !== 32) throw malformed(`imprint must be a 32-byte SHA-256 digest, got ${sha256Imprint.length} bytes`, { field: "imprint" });
+  if (sha256Imprint.length !== 32)
+    throw malformed(`imprint must be a 32-byte SHA-256 digest, got ${sha256Imprint.length} bytes`, {
+      field: "imprint",
+    });
   const nonce = opts.nonce ? new Uint8Array(opts.nonce) : randomNonce();
   if (nonce.length === 0 || nonce[0]! & 0x80 || (nonce.length > 1 && nonce[0] === 0 && !(nonce[1]! & 0x80))) {
     throw malformed("nonce must be positive minimal INTEGER content octets", { field: "nonce" });
@@ -43,7 +46,10 @@ export function buildTimestampRequest(sha256Imprint: Uint8Array, opts: Timestamp
   const fields: asn1js.AsnType[] = [
     new asn1js.Integer({ value: 1 }),
     new asn1js.Sequence({
-      value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID_SHA256 })] }), new asn1js.OctetString({ valueHex: imprint })],
+      value: [
+        new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID_SHA256 })] }),
+        new asn1js.OctetString({ valueHex: imprint }),
+      ],
     }),
   ];
   if (opts.policy) fields.push(new asn1js.ObjectIdentifier({ value: opts.policy }));

@@ -8,7 +8,14 @@ import { failInfoNames } from "./fail-info.js";
 import { own } from "./signature.js";
 import { parseDer, verifyTimestampToken, type TimestampExpectation, type VerifiedTimestamp } from "./verify-token.js";
 
-const STATUS_NAMES = ["granted", "grantedWithMods", "rejection", "waiting", "revocationWarning", "revocationNotification"];
+const STATUS_NAMES = [
+  "granted",
+  "grantedWithMods",
+  "rejection",
+  "waiting",
+  "revocationWarning",
+  "revocationNotification",
+];
 
 /**
  * TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo OPTIONAL }.
@@ -20,13 +27,16 @@ export function extractTimestampToken(responseDer: Uint8Array): Bytes {
   const statusInfo = fields[0];
   const statusParts = statusInfo instanceof asn1js.Sequence ? statusInfo.valueBlock.value : [];
   const status = statusParts[0];
-  if (!(status instanceof asn1js.Integer) || fields.length > 2) throw new TimestampMalformedError("timeStampResp is not a TimeStampResp", { field: "timeStampResp" });
+  if (!(status instanceof asn1js.Integer) || fields.length > 2)
+    throw new TimestampMalformedError("timeStampResp is not a TimeStampResp", { field: "timeStampResp" });
   const code = status.valueBlock.valueDec;
   if (code !== 0 && code !== 1) {
     const bits = statusParts.find((p) => p instanceof asn1js.BitString);
     const failInfo = bits ? failInfoNames((bits as asn1js.BitString).valueBlock.valueHexView) : [];
     const text = statusParts.find((p) => p instanceof asn1js.Sequence) as asn1js.Sequence | undefined;
-    const texts = text ? text.valueBlock.value.map((v) => (v instanceof asn1js.Utf8String ? v.valueBlock.value : "")).filter(Boolean) : [];
+    const texts = text
+      ? text.valueBlock.value.map((v) => (v instanceof asn1js.Utf8String ? v.valueBlock.value : "")).filter(Boolean)
+      : [];
     throw new TimestampRejectedError(
       `the TSA answered ${STATUS_NAMES[code] ?? `status ${code}`}${failInfo.length ? ` (${failInfo.join(", ")})` : ""}${texts.length ? `: ${texts.join("; ")}` : ""}`,
       code,
@@ -34,12 +44,16 @@ export function extractTimestampToken(responseDer: Uint8Array): Bytes {
     );
   }
   const token = fields[1];
-  if (!token) throw new TimestampMalformedError("a granted timeStampResp carries no timeStampToken", { field: "timeStampToken" });
+  if (!token)
+    throw new TimestampMalformedError("a granted timeStampResp carries no timeStampToken", { field: "timeStampToken" });
   return own(token.toBER());
 }
 
 /** Extracts and verifies the token of a TimeStampResp; also returns the token's DER (what receipts store). */
-export async function verifyTimestampResponse(responseDer: Uint8Array, expect: TimestampExpectation): Promise<VerifiedTimestamp & { token: Bytes }> {
+export async function verifyTimestampResponse(
+  responseDer: Uint8Array,
+  expect: TimestampExpectation,
+): Promise<VerifiedTimestamp & { token: Bytes }> {
   const token = extractTimestampToken(responseDer);
   return { ...(await verifyTimestampToken(token, expect)), token };
 }

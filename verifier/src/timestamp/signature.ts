@@ -27,7 +27,10 @@ const RSA_SIG_HASH: Record<string, string> = {
   [OID_SHA512_WITH_RSA]: OID_SHA512,
 };
 const ECDSA_SIG_HASH: Record<string, string> = { [OID_ECDSA_SHA256]: OID_SHA256, [OID_ECDSA_SHA384]: OID_SHA384 };
-const CURVES: Record<string, { name: string; size: number }> = { [OID_P256]: { name: "P-256", size: 32 }, [OID_P384]: { name: "P-384", size: 48 } };
+const CURVES: Record<string, { name: string; size: number }> = {
+  [OID_P256]: { name: "P-256", size: 32 },
+  [OID_P384]: { name: "P-384", size: 48 },
+};
 
 /** Thrown for an algorithm outside the accepted set; callers map it to their own error. */
 export class UnsupportedAlgorithmError extends Error {}
@@ -64,25 +67,42 @@ function ecdsaDerToRaw(der: Uint8Array, size: number): Bytes | undefined {
  * Verifies `signature` over `data` with the key in `spki`. `signatureOid` names the algorithm;
  * for CMS's bare rsaEncryption the hash comes from `digestOid` (RFC 5754 §3.2).
  */
-export async function verifySignature(spki: pkijs.PublicKeyInfo, signatureOid: string, digestOid: string | undefined, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function verifySignature(
+  spki: pkijs.PublicKeyInfo,
+  signatureOid: string,
+  digestOid: string | undefined,
+  data: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   const keyOid = spki.algorithm.algorithmId;
   const spkiDer = own(spki.toSchema().toBER());
   if (keyOid === OID_RSA_ENCRYPTION) {
     const hashOid = signatureOid === OID_RSA_ENCRYPTION ? digestOid : RSA_SIG_HASH[signatureOid];
     if (!hashOid || ![OID_SHA256, OID_SHA384, OID_SHA512].includes(hashOid)) {
-      throw new UnsupportedAlgorithmError(`signature algorithm ${signatureOid} (digest ${digestOid ?? "-"}) is not supported for RSA`);
+      throw new UnsupportedAlgorithmError(
+        `signature algorithm ${signatureOid} (digest ${digestOid ?? "-"}) is not supported for RSA`,
+      );
     }
-    const key = await crypto.subtle.importKey("spki", spkiDer, { name: "RSASSA-PKCS1-v1_5", hash: HASHES[hashOid]!.name }, false, ["verify"]);
+    const key = await crypto.subtle.importKey(
+      "spki",
+      spkiDer,
+      { name: "RSASSA-PKCS1-v1_5", hash: HASHES[hashOid]!.name },
+      false,
+      ["verify"],
+    );
     return crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, own(signature), own(data));
   }
   if (keyOid === OID_EC_PUBLIC_KEY) {
     const hashOid = ECDSA_SIG_HASH[signatureOid];
     const params = spki.algorithm.algorithmParams;
     const curve = params instanceof asn1js.ObjectIdentifier ? CURVES[params.valueBlock.toString()] : undefined;
-    if (!hashOid || !curve) throw new UnsupportedAlgorithmError(`signature algorithm ${signatureOid} is not supported for this EC key`);
+    if (!hashOid || !curve)
+      throw new UnsupportedAlgorithmError(`signature algorithm ${signatureOid} is not supported for this EC key`);
     const raw = ecdsaDerToRaw(signature, curve.size);
     if (!raw) return false;
-    const key = await crypto.subtle.importKey("spki", spkiDer, { name: "ECDSA", namedCurve: curve.name }, false, ["verify"]);
+    const key = await crypto.subtle.importKey("spki", spkiDer, { name: "ECDSA", namedCurve: curve.name }, false, [
+      "verify",
+    ]);
     return crypto.subtle.verify({ name: "ECDSA", hash: HASHES[hashOid]!.name }, key, raw, own(data));
   }
   throw new UnsupportedAlgorithmError(`public key algorithm ${keyOid} is not supported`);

@@ -32,11 +32,14 @@ export interface TimestampTokenInfo {
 export function readTimestampToken(tokenDer: Uint8Array): TimestampTokenInfo {
   try {
     const contentInfo = new pkijs.ContentInfo({ schema: parseDer(tokenDer, "timeStampToken") });
-    if (contentInfo.contentType !== OID_SIGNED_DATA) throw new TimestampMalformedError("timeStampToken is not SignedData", { field: "timeStampToken" });
+    if (contentInfo.contentType !== OID_SIGNED_DATA)
+      throw new TimestampMalformedError("timeStampToken is not SignedData", { field: "timeStampToken" });
     const signedData = new pkijs.SignedData({ schema: contentInfo.content });
     const octets = signedData.encapContentInfo.eContent;
     if (signedData.encapContentInfo.eContentType !== OID_CT_TST_INFO || !octets || octets.valueBlock.isConstructed) {
-      throw new TimestampMalformedError("timeStampToken does not carry a primitive id-ct-TSTInfo", { field: "timeStampToken" });
+      throw new TimestampMalformedError("timeStampToken does not carry a primitive id-ct-TSTInfo", {
+        field: "timeStampToken",
+      });
     }
     const tst = new pkijs.TSTInfo({ schema: parseDer(own(octets.valueBlock.valueHexView), "tstInfo") });
     const info: TimestampTokenInfo = {
@@ -45,15 +48,22 @@ export function readTimestampToken(tokenDer: Uint8Array): TimestampTokenInfo {
       genTime: tst.genTime,
       policy: tst.policy,
       serialNumber: hexEncode(tst.serialNumber.valueBlock.valueHexView),
-      certificates: (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate).map((c) => own(c.toSchema().toBER())),
+      certificates: (signedData.certificates ?? [])
+        .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+        .map((c) => own(c.toSchema().toBER())),
     };
-    if (tst.accuracy) info.accuracyMs = (tst.accuracy.seconds ?? 0) * 1000 + (tst.accuracy.millis ?? 0) + (tst.accuracy.micros ?? 0) / 1000;
+    if (tst.accuracy)
+      info.accuracyMs =
+        (tst.accuracy.seconds ?? 0) * 1000 + (tst.accuracy.millis ?? 0) + (tst.accuracy.micros ?? 0) / 1000;
     if (tst.nonce) info.nonce = own(tst.nonce.valueBlock.valueHexView);
-    if (Number.isNaN(info.genTime.getTime())) throw new TimestampMalformedError("TSTInfo genTime is not a valid time", { field: "tstInfo" });
+    if (Number.isNaN(info.genTime.getTime()))
+      throw new TimestampMalformedError("TSTInfo genTime is not a valid time", { field: "tstInfo" });
     return info;
   } catch (err) {
     if (err instanceof TimestampMalformedError) throw err;
-    throw new TimestampMalformedError(`timeStampToken does not parse: ${(err as Error).message}`, { field: "timeStampToken" });
+    throw new TimestampMalformedError(`timeStampToken does not parse: ${(err as Error).message}`, {
+      field: "timeStampToken",
+    });
   }
 }
 

@@ -13,7 +13,8 @@ export function parseTsaTrustList(pem: string, field = "tsaTrustList"): Bytes[] 
   }
   if (blocks.length === 0) throw new TimestampMalformedError(`${field} holds no certificate`, { field });
   return blocks.map((b, i) => {
-    if (b.label !== "CERTIFICATE") throw new TimestampMalformedError(`${field} block ${i + 1} is ${b.label}, expected CERTIFICATE`, { field });
+    if (b.label !== "CERTIFICATE")
+      throw new TimestampMalformedError(`${field} block ${i + 1} is ${b.label}, expected CERTIFICATE`, { field });
     return b.der;
   });
 }

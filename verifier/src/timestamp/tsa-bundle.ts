@@ -55,6 +55,7 @@ export function parseTsaBundle(pem: string, field = "--tsa"): TsaBundle {
       fail(`${b.label} does not parse`);
     }
   });
-  if (bundle.trusted.length === 0) throw new TimestampMalformedError(`${field} holds no CERTIFICATE: nothing to pin`, { field });
+  if (bundle.trusted.length === 0)
+    throw new TimestampMalformedError(`${field} holds no CERTIFICATE: nothing to pin`, { field });
   return bundle;
 }

@@ -30,7 +30,8 @@ function keyUsageBit(cert: pkijs.Certificate, bit: number): boolean | undefined 
   const [ku] = extensions(cert, OID_EXT_KEY_USAGE);
   if (!ku) return undefined;
   const parsed = asn1js.fromBER(own(ku.extnValue.valueBlock.valueHexView));
-  if (!(parsed.result instanceof asn1js.BitString)) throw new TimestampUntrustedError("keyUsage is not a BIT STRING", { field: "certificate" });
+  if (!(parsed.result instanceof asn1js.BitString))
+    throw new TimestampUntrustedError("keyUsage is not a BIT STRING", { field: "certificate" });
   const bytes = parsed.result.valueBlock.valueHexView;
   return Boolean(bytes[bit >> 3]! & (0x80 >> (bit & 7)));
 }
@@ -45,19 +46,35 @@ function validAt(cert: pkijs.Certificate, at: Date): boolean {
  */
 export function checkTsaCertificate(cert: pkijs.Certificate, genTime: Date): void {
   const ekus = extensions(cert, OID_EXT_EKU);
-  if (ekus.length !== 1) throw new TimestampUntrustedError(`the TSA certificate has ${ekus.length} extendedKeyUsage extensions, RFC 3161 requires exactly one`, { field: "certificate" });
+  if (ekus.length !== 1)
+    throw new TimestampUntrustedError(
+      `the TSA certificate has ${ekus.length} extendedKeyUsage extensions, RFC 3161 requires exactly one`,
+      { field: "certificate" },
+    );
   const eku = ekus[0]!;
-  if (!eku.critical) throw new TimestampUntrustedError("the TSA certificate's extendedKeyUsage is not critical", { field: "certificate" });
+  if (!eku.critical)
+    throw new TimestampUntrustedError("the TSA certificate's extendedKeyUsage is not critical", {
+      field: "certificate",
+    });
   const usage = eku.parsedValue;
   const purposes = usage instanceof pkijs.ExtKeyUsage ? usage.keyPurposes : [];
   if (purposes.length !== 1 || purposes[0] !== OID_KP_TIME_STAMPING) {
-    throw new TimestampUntrustedError(`the TSA certificate's extendedKeyUsage must be id-kp-timeStamping only, got [${purposes.join(", ")}]`, { field: "certificate" });
+    throw new TimestampUntrustedError(
+      `the TSA certificate's extendedKeyUsage must be id-kp-timeStamping only, got [${purposes.join(", ")}]`,
+      { field: "certificate" },
+    );
   }
   const ds = keyUsageBit(cert, KU_DIGITAL_SIGNATURE);
   if (ds === false && !keyUsageBit(cert, KU_NON_REPUDIATION)) {
-    throw new TimestampUntrustedError("the TSA certificate's keyUsage allows neither digitalSignature nor nonRepudiation", { field: "certificate" });
+    throw new TimestampUntrustedError(
+      "the TSA certificate's keyUsage allows neither digitalSignature nor nonRepudiation",
+      { field: "certificate" },
+    );
   }
-  if (!validAt(cert, genTime)) throw new TimestampUntrustedError(`the TSA certificate is not valid at genTime ${genTime.toISOString()}`, { field: "certificate" });
+  if (!validAt(cert, genTime))
+    throw new TimestampUntrustedError(`the TSA certificate is not valid at genTime ${genTime.toISOString()}`, {
+      field: "certificate",
+    });
 }
 
 function isCa(cert: pkijs.Certificate): boolean {
@@ -68,7 +85,13 @@ function isCa(cert: pkijs.Certificate): boolean {
 async function signedBy(cert: pkijs.Certificate, issuer: pkijs.Certificate): Promise<boolean> {
   if (!cert.issuer.isEqual(issuer.subject)) return false;
   try {
-    return await verifySignature(issuer.subjectPublicKeyInfo, cert.signatureAlgorithm.algorithmId, undefined, own(cert.tbsView), own(cert.signatureValue.valueBlock.valueHexView));
+    return await verifySignature(
+      issuer.subjectPublicKeyInfo,
+      cert.signatureAlgorithm.algorithmId,
+      undefined,
+      own(cert.tbsView),
+      own(cert.signatureValue.valueBlock.valueHexView),
+    );
   } catch (err) {
     if (err instanceof UnsupportedAlgorithmError) return false;
     throw err;
@@ -82,7 +105,12 @@ async function signedBy(cert: pkijs.Certificate, issuer: pkijs.Certificate): Pro
  * certificate must be valid at genTime. Revocation of the TSA's certificates is not checked here.
  * Returns the path, signer first, trust anchor last.
  */
-export async function chainToTrustList(signer: pkijs.Certificate, pool: readonly pkijs.Certificate[], trusted: readonly pkijs.Certificate[], genTime: Date): Promise<pkijs.Certificate[]> {
+export async function chainToTrustList(
+  signer: pkijs.Certificate,
+  pool: readonly pkijs.Certificate[],
+  trusted: readonly pkijs.Certificate[],
+  genTime: Date,
+): Promise<pkijs.Certificate[]> {
   const trustedDer = trusted.map(der);
   const isPinned = (c: pkijs.Certificate) => {
     const d = der(c);
@@ -91,7 +119,10 @@ export async function chainToTrustList(signer: pkijs.Certificate, pool: readonly
   const path = [signer];
   let current = signer;
   while (!isPinned(current)) {
-    if (path.length > MAX_PATH) throw new TimestampUntrustedError(`no path to the TSA trust list within ${MAX_PATH} certificates`, { field: "certificate" });
+    if (path.length > MAX_PATH)
+      throw new TimestampUntrustedError(`no path to the TSA trust list within ${MAX_PATH} certificates`, {
+        field: "certificate",
+      });
     let next: pkijs.Certificate | undefined;
     for (const candidate of [...trusted, ...pool]) {
       if (path.some((p) => sameBytes(der(p), der(candidate)))) continue;
@@ -100,10 +131,20 @@ export async function chainToTrustList(signer: pkijs.Certificate, pool: readonly
         break;
       }
     }
-    if (!next) throw new TimestampUntrustedError("the TSA certificate does not chain to the pinned TSA trust list", { field: "certificate" });
-    if (!isCa(next)) throw new TimestampUntrustedError("an issuer on the TSA path is not a CA (basicConstraints)", { field: "certificate" });
-    if (keyUsageBit(next, KU_KEY_CERT_SIGN) === false) throw new TimestampUntrustedError("an issuer on the TSA path lacks keyCertSign", { field: "certificate" });
-    if (!validAt(next, genTime)) throw new TimestampUntrustedError(`an issuer on the TSA path is not valid at genTime ${genTime.toISOString()}`, { field: "certificate" });
+    if (!next)
+      throw new TimestampUntrustedError("the TSA certificate does not chain to the pinned TSA trust list", {
+        field: "certificate",
+      });
+    if (!isCa(next))
+      throw new TimestampUntrustedError("an issuer on the TSA path is not a CA (basicConstraints)", {
+        field: "certificate",
+      });
+    if (keyUsageBit(next, KU_KEY_CERT_SIGN) === false)
+      throw new TimestampUntrustedError("an issuer on the TSA path lacks keyCertSign", { field: "certificate" });
+    if (!validAt(next, genTime))
+      throw new TimestampUntrustedError(`an issuer on the TSA path is not valid at genTime ${genTime.toISOString()}`, {
+        field: "certificate",
+      });
     path.push(next);
     current = next;
   }

@@ -35,8 +35,19 @@ export interface TsaRevocationResult {
   message?: string;
 }
 
-const REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
-  "cessationOfOperation", "certificateHold", "", "removeFromCRL", "privilegeWithdrawn", "aACompromise"];
+const REASONS = [
+  "unspecified",
+  "keyCompromise",
+  "cACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold",
+  "",
+  "removeFromCRL",
+  "privilegeWithdrawn",
+  "aACompromise",
+];
 /** RFC 3161 §4: the reason codes that say the key was not compromised. */
 const BENIGN = new Set(["unspecified", "affiliationChanged", "superseded", "cessationOfOperation"]);
 /** CRL extensions understood here (cRLNumber, authorityKeyIdentifier); entry extensions (reasonCode, invalidityDate). */
@@ -60,15 +71,27 @@ function mayCrlSign(cert: pkijs.Certificate): boolean {
 }
 
 /** A CRL this verifier may rely on: signed by `issuer`, no unknown critical (entry) extension, not from the future. */
-async function usableCrlOf(crl: pkijs.CertificateRevocationList, issuer: pkijs.Certificate, now: Date): Promise<boolean> {
+async function usableCrlOf(
+  crl: pkijs.CertificateRevocationList,
+  issuer: pkijs.Certificate,
+  now: Date,
+): Promise<boolean> {
   if (!crl.issuer.isEqual(issuer.subject) || !mayCrlSign(issuer)) return false;
   if (crl.thisUpdate.value.getTime() > now.getTime() + SKEW_MS) return false;
-  if ((crl.crlExtensions?.extensions ?? []).some((e) => e.critical && !KNOWN_CRL_EXTENSIONS.has(e.extnID))) return false;
+  if ((crl.crlExtensions?.extensions ?? []).some((e) => e.critical && !KNOWN_CRL_EXTENSIONS.has(e.extnID)))
+    return false;
   for (const rc of crl.revokedCertificates ?? []) {
-    if ((rc.crlEntryExtensions?.extensions ?? []).some((e) => e.critical && !KNOWN_ENTRY_EXTENSIONS.has(e.extnID))) return false;
+    if ((rc.crlEntryExtensions?.extensions ?? []).some((e) => e.critical && !KNOWN_ENTRY_EXTENSIONS.has(e.extnID)))
+      return false;
   }
   try {
-    return await verifySignature(issuer.subjectPublicKeyInfo, crl.signatureAlgorithm.algorithmId, undefined, own(crl.tbsView), own(crl.signatureValue.valueBlock.valueHexView));
+    return await verifySignature(
+      issuer.subjectPublicKeyInfo,
+      crl.signatureAlgorithm.algorithmId,
+      undefined,
+      own(crl.tbsView),
+      own(crl.signatureValue.valueBlock.valueHexView),
+    );
   } catch (err) {
     if (err instanceof UnsupportedAlgorithmError) return false;
     throw err;
@@ -79,7 +102,9 @@ function reasonOf(rc: pkijs.RevokedCertificate): string | undefined {
   const ext = rc.crlEntryExtensions?.extensions.find((e) => e.extnID === "2.5.29.21");
   if (!ext) return undefined;
   const en = asn1js.fromBER(own(ext.extnValue.valueBlock.valueHexView)).result;
-  return en instanceof asn1js.Enumerated ? REASONS[en.valueBlock.valueDec] || `reason${en.valueBlock.valueDec}` : "unparsable";
+  return en instanceof asn1js.Enumerated
+    ? REASONS[en.valueBlock.valueDec] || `reason${en.valueBlock.valueDec}`
+    : "unparsable";
 }
 
 /** Parses DER CRLs; one that does not parse is skipped here (the bundle parser reports it by line). */
@@ -100,7 +125,12 @@ export function parseCrls(crls: readonly Uint8Array[]): pkijs.CertificateRevocat
  * its issuer (the next certificate up). `latest` is the latest instant the token may have been
  * made (genTime + accuracy); a benign revocation must start after the second that contains it.
  */
-export async function checkTsaRevocation(path: readonly Uint8Array[], crls: readonly Uint8Array[], latest: Date, now: Date): Promise<TsaRevocationResult> {
+export async function checkTsaRevocation(
+  path: readonly Uint8Array[],
+  crls: readonly Uint8Array[],
+  latest: Date,
+  now: Date,
+): Promise<TsaRevocationResult> {
   const certs = path.map((d) => new pkijs.Certificate({ schema: parseDer(d, "certificate") }));
   const parsed = parseCrls(crls);
   const out: TsaCertificateRevocation[] = [];
@@ -108,7 +138,11 @@ export async function checkTsaRevocation(path: readonly Uint8Array[], crls: read
   let message: string | undefined;
   for (let i = 0; i < certs.length; i++) {
     const cert = certs[i]!;
-    const entry: TsaCertificateRevocation = { subject: subjectName(path[i]!), serial: serialOf(cert.serialNumber), status: "anchor" };
+    const entry: TsaCertificateRevocation = {
+      subject: subjectName(path[i]!),
+      serial: serialOf(cert.serialNumber),
+      status: "anchor",
+    };
     out.push(entry);
     const issuer = certs[i + 1];
     if (!issuer) break;
@@ -118,7 +152,8 @@ export async function checkTsaRevocation(path: readonly Uint8Array[], crls: read
     }
     if (!best) {
       entry.status = "unknown";
-      if (verdict === "ok") [verdict, message] = ["unknown", `no CRL from ${subjectName(path[i + 1]!)} for ${entry.subject}`];
+      if (verdict === "ok")
+        [verdict, message] = ["unknown", `no CRL from ${subjectName(path[i + 1]!)} for ${entry.subject}`];
       continue;
     }
     const stale = best.nextUpdate !== undefined && best.nextUpdate.value.getTime() + SKEW_MS < now.getTime();
@@ -127,7 +162,8 @@ export async function checkTsaRevocation(path: readonly Uint8Array[], crls: read
     const listed = (best.revokedCertificates ?? []).find((rc) => serialOf(rc.userCertificate) === entry.serial);
     if (!listed) {
       entry.status = stale ? "unknown" : "good";
-      if (stale && verdict === "ok") [verdict, message] = ["unknown", `the newest CRL for ${entry.subject} is past its nextUpdate`];
+      if (stale && verdict === "ok")
+        [verdict, message] = ["unknown", `the newest CRL for ${entry.subject} is past its nextUpdate`];
       continue;
     }
     entry.status = "revoked";
@@ -135,12 +171,14 @@ export async function checkTsaRevocation(path: readonly Uint8Array[], crls: read
     entry.date = new Date(date).toISOString();
     const reason = reasonOf(listed);
     if (reason) entry.reason = reason;
-    const benignAndLater = reason !== undefined && BENIGN.has(reason) && latest.getTime() < Math.floor(date / 1000) * 1000;
+    const benignAndLater =
+      reason !== undefined && BENIGN.has(reason) && latest.getTime() < Math.floor(date / 1000) * 1000;
     if (!benignAndLater) {
       verdict = "revoked";
-      message = reason === undefined || !BENIGN.has(reason)
-        ? `${entry.subject} is revoked (${reason ?? "no reasonCode"}): under RFC 3161 §4 no token signed under it can be trusted`
-        : `${entry.subject} was revoked (${reason}) at ${entry.date}, not after the token`;
+      message =
+        reason === undefined || !BENIGN.has(reason)
+          ? `${entry.subject} is revoked (${reason ?? "no reasonCode"}): under RFC 3161 §4 no token signed under it can be trusted`
+          : `${entry.subject} was revoked (${reason}) at ${entry.date}, not after the token`;
     }
   }
   const result: TsaRevocationResult = { verdict, certificates: out };

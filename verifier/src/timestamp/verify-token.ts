@@ -9,8 +9,22 @@ import type { Bytes } from "../formats/bytes.js";
 import { hexEncode } from "../formats/bytes.js";
 import { assertStrictDer } from "./der-strict.js";
 import { checkEssBinding } from "./ess.js";
-import { TimestampMalformedError, TimestampMismatchError, TimestampSignatureError, TimestampUntrustedError } from "./errors.js";
-import { HASHES, OID_ATTR_CONTENT_TYPE, OID_ATTR_MESSAGE_DIGEST, OID_CT_TST_INFO, OID_EXT_SKI, OID_SHA1, OID_SHA256, OID_SIGNED_DATA } from "./oids.js";
+import {
+  TimestampMalformedError,
+  TimestampMismatchError,
+  TimestampSignatureError,
+  TimestampUntrustedError,
+} from "./errors.js";
+import {
+  HASHES,
+  OID_ATTR_CONTENT_TYPE,
+  OID_ATTR_MESSAGE_DIGEST,
+  OID_CT_TST_INFO,
+  OID_EXT_SKI,
+  OID_SHA1,
+  OID_SHA256,
+  OID_SIGNED_DATA,
+} from "./oids.js";
 import { digestByOid, own, UnsupportedAlgorithmError, verifySignature } from "./signature.js";
 import { checkTsaCertificate, chainToTrustList } from "./tsa-certificate.js";
 
@@ -84,7 +98,8 @@ function findSigner(sid: unknown, candidates: readonly pkijs.Certificate[]): pki
 
 function onlyAttribute(attrs: readonly pkijs.Attribute[], oid: string, name: string): asn1js.AsnType {
   const found = attrs.filter((a) => a.type === oid);
-  if (found.length !== 1 || found[0]!.values.length !== 1) throw new TimestampSignatureError(`the token must carry exactly one ${name} signed attribute`, { field: name });
+  if (found.length !== 1 || found[0]!.values.length !== 1)
+    throw new TimestampSignatureError(`the token must carry exactly one ${name} signed attribute`, { field: name });
   return found[0]!.values[0]!;
 }
 
@@ -100,18 +115,34 @@ function plainParameters(alg: pkijs.AlgorithmIdentifier): boolean {
  * subjectKeyIdentifier, the signer's digest algorithm listed in digestAlgorithms, parameters plain.
  */
 function checkCmsVersions(signedData: pkijs.SignedData, signerInfo: pkijs.SignerInfo): void {
-  if (signedData.version !== 3) throw new TimestampMalformedError(`SignedData version ${signedData.version}, expected 3`, { field: "signedData.version" });
+  if (signedData.version !== 3)
+    throw new TimestampMalformedError(`SignedData version ${signedData.version}, expected 3`, {
+      field: "signedData.version",
+    });
   const expected = signerInfo.sid instanceof pkijs.IssuerAndSerialNumber ? 1 : 3;
-  if (signerInfo.version !== expected) throw new TimestampMalformedError(`SignerInfo version ${signerInfo.version}, expected ${expected} for its sid`, { field: "signerInfo.version" });
+  if (signerInfo.version !== expected)
+    throw new TimestampMalformedError(`SignerInfo version ${signerInfo.version}, expected ${expected} for its sid`, {
+      field: "signerInfo.version",
+    });
   const digestOid = signerInfo.digestAlgorithm.algorithmId;
-  if (!signedData.digestAlgorithms.some((a) => a.algorithmId === digestOid)) throw new TimestampMalformedError("digestAlgorithms does not list the signer's digest algorithm", { field: "digestAlgorithms" });
-  if (![...signedData.digestAlgorithms, signerInfo.digestAlgorithm, signerInfo.signatureAlgorithm].every(plainParameters)) {
-    throw new TimestampMalformedError("an algorithm identifier carries parameters other than NULL", { field: "algorithmParameters" });
+  if (!signedData.digestAlgorithms.some((a) => a.algorithmId === digestOid))
+    throw new TimestampMalformedError("digestAlgorithms does not list the signer's digest algorithm", {
+      field: "digestAlgorithms",
+    });
+  if (
+    ![...signedData.digestAlgorithms, signerInfo.digestAlgorithm, signerInfo.signatureAlgorithm].every(plainParameters)
+  ) {
+    throw new TimestampMalformedError("an algorithm identifier carries parameters other than NULL", {
+      field: "algorithmParameters",
+    });
   }
 }
 
 /** Verifies DER `TimeStampToken` (a ContentInfo). Throws a typed error naming the first check that failed. */
-export async function verifyTimestampToken(tokenDer: Uint8Array, expect: TimestampExpectation): Promise<VerifiedTimestamp> {
+export async function verifyTimestampToken(
+  tokenDer: Uint8Array,
+  expect: TimestampExpectation,
+): Promise<VerifiedTimestamp> {
   if (expect.imprint.length !== 32) malformed("expected imprint must be 32 bytes (SHA-256)", "imprint");
   let signedData: pkijs.SignedData;
   let tst: pkijs.TSTInfo;
@@ -124,7 +155,8 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, expect: Timesta
     if (signedData.encapContentInfo.eContentType !== OID_CT_TST_INFO) malformed("eContentType is not id-ct-TSTInfo");
     const octets = signedData.encapContentInfo.eContent;
     // pkijs takes any tag here; RFC 5652 eContent is a universal OCTET STRING.
-    if (!octets || octets.valueBlock.isConstructed || octets.idBlock.tagClass !== 1 || octets.idBlock.tagNumber !== 4) malformed("eContent must be a primitive OCTET STRING");
+    if (!octets || octets.valueBlock.isConstructed || octets.idBlock.tagClass !== 1 || octets.idBlock.tagNumber !== 4)
+      malformed("eContent must be a primitive OCTET STRING");
     eContent = own(octets.valueBlock.valueHexView);
     tst = new pkijs.TSTInfo({ schema: parseDer(eContent, "tstInfo") });
     trusted = expect.trusted.map((d, i) => new pkijs.Certificate({ schema: parseDer(d, `trusted[${i}]`) }));
@@ -135,40 +167,66 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, expect: Timesta
   if (tst.version !== 1) malformed(`TSTInfo version ${tst.version}, expected 1`, "tstInfo");
 
   // What was asked: imprint, nonce, policy.
-  if (tst.messageImprint.hashAlgorithm.algorithmId !== OID_SHA256) throw new TimestampMismatchError("the token's imprint is not SHA-256", { field: "messageImprint" });
-  if (!sameBytes(tst.messageImprint.hashedMessage.valueBlock.valueHexView, expect.imprint)) throw new TimestampMismatchError("the token's imprint is not the one asked for", { field: "messageImprint" });
+  if (tst.messageImprint.hashAlgorithm.algorithmId !== OID_SHA256)
+    throw new TimestampMismatchError("the token's imprint is not SHA-256", { field: "messageImprint" });
+  if (!sameBytes(tst.messageImprint.hashedMessage.valueBlock.valueHexView, expect.imprint))
+    throw new TimestampMismatchError("the token's imprint is not the one asked for", { field: "messageImprint" });
   if (expect.nonce) {
-    if (!tst.nonce || !sameBytes(integerContent(tst.nonce), expect.nonce)) throw new TimestampMismatchError("the token's nonce is not the one sent", { field: "nonce" });
+    if (!tst.nonce || !sameBytes(integerContent(tst.nonce), expect.nonce))
+      throw new TimestampMismatchError("the token's nonce is not the one sent", { field: "nonce" });
   }
-  if (expect.acceptedPolicies && !expect.acceptedPolicies.includes(tst.policy)) throw new TimestampMismatchError(`TSA policy ${tst.policy} is not accepted`, { field: "policy" });
+  if (expect.acceptedPolicies && !expect.acceptedPolicies.includes(tst.policy))
+    throw new TimestampMismatchError(`TSA policy ${tst.policy} is not accepted`, { field: "policy" });
 
   // CMS: one signer, signed attributes binding content type, content digest and signer certificate.
-  if (signedData.signerInfos.length !== 1) throw new TimestampSignatureError(`the token has ${signedData.signerInfos.length} signers, expected 1`, { field: "signerInfos" });
+  if (signedData.signerInfos.length !== 1)
+    throw new TimestampSignatureError(`the token has ${signedData.signerInfos.length} signers, expected 1`, {
+      field: "signerInfos",
+    });
   const signerInfo = signedData.signerInfos[0]!;
   checkCmsVersions(signedData, signerInfo);
   const attrs = signerInfo.signedAttrs?.attributes;
-  if (!attrs || !signerInfo.signedAttrs) throw new TimestampSignatureError("the token has no signed attributes", { field: "signedAttrs" });
+  if (!attrs || !signerInfo.signedAttrs)
+    throw new TimestampSignatureError("the token has no signed attributes", { field: "signedAttrs" });
   const contentType = onlyAttribute(attrs, OID_ATTR_CONTENT_TYPE, "contentType");
   if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.valueBlock.toString() !== OID_CT_TST_INFO) {
-    throw new TimestampSignatureError("the contentType signed attribute is not id-ct-TSTInfo", { field: "contentType" });
+    throw new TimestampSignatureError("the contentType signed attribute is not id-ct-TSTInfo", {
+      field: "contentType",
+    });
   }
   const digestOid = signerInfo.digestAlgorithm.algorithmId;
-  if (!HASHES[digestOid] || digestOid === OID_SHA1) throw new TimestampSignatureError(`digest algorithm ${digestOid} is not accepted`, { field: "digestAlgorithm" });
+  if (!HASHES[digestOid] || digestOid === OID_SHA1)
+    throw new TimestampSignatureError(`digest algorithm ${digestOid} is not accepted`, { field: "digestAlgorithm" });
   const messageDigest = onlyAttribute(attrs, OID_ATTR_MESSAGE_DIGEST, "messageDigest");
-  if (!(messageDigest instanceof asn1js.OctetString) || !sameBytes(messageDigest.valueBlock.valueHexView, await digestByOid(digestOid, eContent))) {
-    throw new TimestampSignatureError("the messageDigest signed attribute does not match TSTInfo", { field: "messageDigest" });
+  if (
+    !(messageDigest instanceof asn1js.OctetString) ||
+    !sameBytes(messageDigest.valueBlock.valueHexView, await digestByOid(digestOid, eContent))
+  ) {
+    throw new TimestampSignatureError("the messageDigest signed attribute does not match TSTInfo", {
+      field: "messageDigest",
+    });
   }
 
   const pool = (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
   const signer = findSigner(signerInfo.sid, [...pool, ...trusted]);
-  if (!signer) throw new TimestampUntrustedError("the token's signer certificate is neither in the token nor in the trust list", { field: "sid" });
+  if (!signer)
+    throw new TimestampUntrustedError("the token's signer certificate is neither in the token nor in the trust list", {
+      field: "sid",
+    });
   await checkEssBinding(attrs, signer);
 
   let ok: boolean;
   try {
-    ok = await verifySignature(signer.subjectPublicKeyInfo, signerInfo.signatureAlgorithm.algorithmId, digestOid, own(signerInfo.signedAttrs.encodedValue), own(signerInfo.signature.valueBlock.valueHexView));
+    ok = await verifySignature(
+      signer.subjectPublicKeyInfo,
+      signerInfo.signatureAlgorithm.algorithmId,
+      digestOid,
+      own(signerInfo.signedAttrs.encodedValue),
+      own(signerInfo.signature.valueBlock.valueHexView),
+    );
   } catch (err) {
-    if (err instanceof UnsupportedAlgorithmError) throw new TimestampSignatureError(err.message, { field: "signatureAlgorithm" });
+    if (err instanceof UnsupportedAlgorithmError)
+      throw new TimestampSignatureError(err.message, { field: "signatureAlgorithm" });
     throw err;
   }
   if (!ok) throw new TimestampSignatureError("the token's CMS signature does not verify", { field: "signature" });
@@ -185,6 +243,8 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, expect: Timesta
     signer: certDer(signer),
     path: path.map(certDer),
   };
-  if (tst.accuracy) result.accuracyMs = (tst.accuracy.seconds ?? 0) * 1000 + (tst.accuracy.millis ?? 0) + (tst.accuracy.micros ?? 0) / 1000;
+  if (tst.accuracy)
+    result.accuracyMs =
+      (tst.accuracy.seconds ?? 0) * 1000 + (tst.accuracy.millis ?? 0) + (tst.accuracy.micros ?? 0) / 1000;
   return result;
 }

@@ -22,7 +22,16 @@ export type SplitViewReason = "different-roots" | "empty-tree-root" | "proof-inv
 /** The outcome of {@link checkSplitView}: the two checkpoints ordered by size (the smaller first). */
 export type SplitViewResult =
   | { consistent: true; origin: string; older: SignedCheckpoint; newer: SignedCheckpoint; detail: string }
-  | { consistent: false; origin: string; older: SignedCheckpoint; newer: SignedCheckpoint; reason: SplitViewReason; conclusive: boolean; detail: string; evidence: string };
+  | {
+      consistent: false;
+      origin: string;
+      older: SignedCheckpoint;
+      newer: SignedCheckpoint;
+      reason: SplitViewReason;
+      conclusive: boolean;
+      detail: string;
+      evidence: string;
+    };
 
 /** A checkpoint with the exact note it came in. */
 export interface SignedCheckpoint {
@@ -39,7 +48,12 @@ async function open(note: string, logKeys: readonly NoteVerifierKey[], which: st
   }
   // tlog-checkpoint: the log's key is named after the origin; another log's key proves nothing here.
   const keys = logKeys.filter((k) => k.name === checkpoint.origin);
-  if (keys.length === 0) throw new VerificationError("ERR_NOTE_SIGNATURE", `${which} checkpoint: no pinned log key is named after its origin "${checkpoint.origin}"`, { field: which });
+  if (keys.length === 0)
+    throw new VerificationError(
+      "ERR_NOTE_SIGNATURE",
+      `${which} checkpoint: no pinned log key is named after its origin "${checkpoint.origin}"`,
+      { field: which },
+    );
   try {
     await openNote(note, keys);
   } catch (e) {
@@ -64,14 +78,24 @@ export async function checkSplitView(
   const a = await open(noteA, logKeys, "first");
   const b = await open(noteB, logKeys, "second");
   if (a.checkpoint.origin !== b.checkpoint.origin) {
-    throw new VerificationError("ERR_NOTE_FORMAT", `the checkpoints are of two origins ("${a.checkpoint.origin}", "${b.checkpoint.origin}")`, { field: "origin" });
+    throw new VerificationError(
+      "ERR_NOTE_FORMAT",
+      `the checkpoints are of two origins ("${a.checkpoint.origin}", "${b.checkpoint.origin}")`,
+      { field: "origin" },
+    );
   }
   const [older, newer] = a.checkpoint.size <= b.checkpoint.size ? [a, b] : [b, a];
   const origin = older.checkpoint.origin;
   const s1 = older.checkpoint.size;
   const s2 = newer.checkpoint.size;
   const fail = (reason: SplitViewReason, conclusive: boolean, detail: string): SplitViewResult => ({
-    consistent: false, origin, older, newer, reason, conclusive, detail,
+    consistent: false,
+    origin,
+    older,
+    newer,
+    reason,
+    conclusive,
+    detail,
     evidence: formatSplitViewEvidence(origin, detail, older, newer, proof),
   });
 
@@ -87,21 +111,38 @@ export async function checkSplitView(
     }
     return fail("different-roots", true, `the log showed two histories: two different roots at size ${s1}`);
   }
-  if (s1 === 0) return { consistent: true, origin, older, newer, detail: "the empty tree is consistent with every tree" };
+  if (s1 === 0)
+    return { consistent: true, origin, older, newer, detail: "the empty tree is consistent with every tree" };
   if (!proof) return fail("proof-missing", false, `no consistency proof from size ${s1} to size ${s2} was given`);
   try {
     await verifyConsistency(s1, s2, older.checkpoint.root, newer.checkpoint.root, proof);
   } catch (e) {
-    return fail("proof-invalid", false, `the consistency proof from size ${s1} to size ${s2} does not verify: ${(e as Error).message}`);
+    return fail(
+      "proof-invalid",
+      false,
+      `the consistency proof from size ${s1} to size ${s2} does not verify: ${(e as Error).message}`,
+    );
   }
-  return { consistent: true, origin, older, newer, detail: `size ${s2} extends size ${s1} (consistency proof verified)` };
+  return {
+    consistent: true,
+    origin,
+    older,
+    newer,
+    detail: `size ${s2} extends size ${s1} (consistency proof verified)`,
+  };
 }
 
 /**
  * The evidence text: a header, then each signed note verbatim (with its final newline) after a marker
  * line giving its length in UTF-16 code units, so a tool can cut it out exactly; then the proof if any.
  */
-export function formatSplitViewEvidence(origin: string, detail: string, older: SignedCheckpoint, newer: SignedCheckpoint, proof?: readonly Uint8Array[]): string {
+export function formatSplitViewEvidence(
+  origin: string,
+  detail: string,
+  older: SignedCheckpoint,
+  newer: SignedCheckpoint,
+  proof?: readonly Uint8Array[],
+): string {
   let out = `kakunin split-view evidence\norigin: ${origin}\nfinding: ${detail}\n\n`;
   out += `----- checkpoint 1: size ${older.checkpoint.size}, ${older.note.length} characters -----\n${older.note}`;
   out += `----- checkpoint 2: size ${newer.checkpoint.size}, ${newer.note.length} characters -----\n${newer.note}`;

@@ -70,12 +70,19 @@ export interface QuorumOptions {
  * NoteFormatError only when the note or checkpoint is malformed; every signature problem is reported
  * in the result.
  */
-export async function evaluateWitnessQuorum(note: string | Uint8Array, policy: TrustPolicy, opts: QuorumOptions = {}): Promise<QuorumEvaluation> {
+export async function evaluateWitnessQuorum(
+  note: string | Uint8Array,
+  policy: TrustPolicy,
+  opts: QuorumOptions = {},
+): Promise<QuorumEvaluation> {
   const parsed = parseNote(note);
   const checkpoint = parseCheckpoint(parsed.text);
   const text = parsed.text;
 
-  const logKeys = [...policyLogKeys(policy, checkpoint.origin), ...(opts.logKeys ?? []).filter((k) => k.name === checkpoint.origin)];
+  const logKeys = [
+    ...policyLogKeys(policy, checkpoint.origin),
+    ...(opts.logKeys ?? []).filter((k) => k.name === checkpoint.origin),
+  ];
   let log: QuorumEvaluation["log"];
   if (logKeys.length === 0) {
     log = { status: "not-pinned", detail: `no log key is pinned for origin "${checkpoint.origin}"` };
@@ -98,7 +105,14 @@ export async function evaluateWitnessQuorum(note: string | Uint8Array, policy: T
     try {
       const [first] = await verifyCosignatures(text, lines, [w.key]);
       const future = opts.now !== undefined && first!.timestamp > opts.now + (opts.maxFutureSeconds ?? 300);
-      if (future) witnesses.push({ name: w.name, vkey: w.vkey, status: "invalid", timestamp: first!.timestamp, detail: `cosignature dated ${first!.timestamp}, in the future` });
+      if (future)
+        witnesses.push({
+          name: w.name,
+          vkey: w.vkey,
+          status: "invalid",
+          timestamp: first!.timestamp,
+          detail: `cosignature dated ${first!.timestamp}, in the future`,
+        });
       else witnesses.push({ name: w.name, vkey: w.vkey, status: "cosigned", timestamp: first!.timestamp });
     } catch (e) {
       witnesses.push({ name: w.name, vkey: w.vkey, status: "invalid", detail: (e as Error).message });
@@ -110,7 +124,13 @@ export async function evaluateWitnessQuorum(note: string | Uint8Array, policy: T
   const met = (rule: QuorumRule): boolean => quorumSatisfied(rule, cosignedSet);
   for (const g of policy.groups) {
     const witnessed = g.members.filter(met).length;
-    groups.push({ name: g.name, threshold: g.threshold, witnessed, members: g.members.length, met: witnessed >= g.threshold });
+    groups.push({
+      name: g.name,
+      threshold: g.threshold,
+      witnessed,
+      members: g.members.length,
+      met: witnessed >= g.threshold,
+    });
   }
   const quorumMet = met(policy.quorum);
   const pick = (s: WitnessStanding["status"]) => witnesses.filter((w) => w.status === s).map((w) => w.name);
@@ -118,7 +138,19 @@ export async function evaluateWitnessQuorum(note: string | Uint8Array, policy: T
   const missing = pick("missing");
   const invalid = pick("invalid");
   const accepted = log.status === "verified" && quorumMet && invalid.length === 0;
-  return { checkpoint, text, log, witnesses, groups, cosigned, missing, invalid, quorumMet, accepted, summary: summarise(policy.quorum, log, quorumMet, cosigned, missing, invalid, groups) };
+  return {
+    checkpoint,
+    text,
+    log,
+    witnesses,
+    groups,
+    cosigned,
+    missing,
+    invalid,
+    quorumMet,
+    accepted,
+    summary: summarise(policy.quorum, log, quorumMet, cosigned, missing, invalid, groups),
+  };
 }
 
 /** Whether the witnesses named in `cosigned` (policy-local names) satisfy `rule`. */
@@ -137,18 +169,26 @@ function quorumName(rule: QuorumRule): string {
 }
 
 function summarise(
-  quorum: QuorumRule, log: QuorumEvaluation["log"], quorumMet: boolean,
-  cosigned: string[], missing: string[], invalid: string[], groups: GroupStanding[],
+  quorum: QuorumRule,
+  log: QuorumEvaluation["log"],
+  quorumMet: boolean,
+  cosigned: string[],
+  missing: string[],
+  invalid: string[],
+  groups: GroupStanding[],
 ): string {
   const parts: string[] = [];
-  if (log.status !== "verified") parts.push(`log signature ${log.status === "not-pinned" ? "not pinned" : "invalid"}: ${log.detail}`);
+  if (log.status !== "verified")
+    parts.push(`log signature ${log.status === "not-pinned" ? "not pinned" : "invalid"}: ${log.detail}`);
   const list = (xs: string[]) => (xs.length ? xs.join(", ") : "none");
   const who = `cosigned by ${list(cosigned)}; missing ${list(missing)}${invalid.length ? `; invalid ${list(invalid)}` : ""}`;
   if (!quorumMet) {
     const short = groups.filter((g) => !g.met).map((g) => `${g.name} has ${g.witnessed} of ${g.threshold}`);
     parts.push(`witness quorum "${quorumName(quorum)}" not met (${who}${short.length ? `; ${short.join(", ")}` : ""})`);
   } else if (invalid.length) {
-    parts.push(`witness quorum "${quorumName(quorum)}" met, but a pinned witness's cosignature does not verify (${who})`);
+    parts.push(
+      `witness quorum "${quorumName(quorum)}" met, but a pinned witness's cosignature does not verify (${who})`,
+    );
   } else {
     parts.push(`witness quorum "${quorumName(quorum)}" met (${who})`);
   }

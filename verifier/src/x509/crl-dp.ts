@@ -22,7 +22,8 @@ export function crlDistributionPoints(pem: string): string[] {
       const dps = (ext?.parsedValue as pkijs.CRLDistributionPoints | undefined)?.distributionPoints ?? [];
       for (const dp of dps) {
         const names = Array.isArray(dp.distributionPoint) ? dp.distributionPoint : [];
-        for (const n of names) if (n.type === 6 && typeof n.value === "string" && /^https?:\/\//i.test(n.value)) out.add(n.value);
+        for (const n of names)
+          if (n.type === 6 && typeof n.value === "string" && /^https?:\/\//i.test(n.value)) out.add(n.value);
       }
     } catch {
       /* not a certificate we can read: nothing to fetch */

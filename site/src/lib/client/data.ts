@@ -59,13 +59,20 @@ export function trustAnchor(): Trust | undefined {
 export function crls(): { pem: string; source: string }[] {
   const dir = directory();
   const crl = dir.crl;
-  return crl?.pem ? [{ pem: crl.pem, source: `the portal's directory${dir.generatedAt ? ` (as of ${dir.generatedAt})` : ""}` }] : [];
+  return crl?.pem
+    ? [{ pem: crl.pem, source: `the portal's directory${dir.generatedAt ? ` (as of ${dir.generatedAt})` : ""}` }]
+    : [];
 }
 
 function fmt(iso: string | null | undefined): string {
   if (!iso) return "unknown";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, " UTC");
 }
 
 function setFreshness(text: string, warn = false): void {
@@ -77,7 +84,8 @@ function setFreshness(text: string, warn = false): void {
 
 function crlNote(dir: Directory): string {
   const next = dir.crl?.nextUpdate;
-  if (next && Date.parse(next) < Date.now()) return ` The revocation list was due for renewal on ${fmt(next)}: later revocations may be missing.`;
+  if (next && Date.parse(next) < Date.now())
+    return ` The revocation list was due for renewal on ${fmt(next)}: later revocations may be missing.`;
   return "";
 }
 
@@ -86,7 +94,11 @@ export function initFreshness(): void {
   const { apiUrl } = load();
   const pin = pinned();
   if (!apiUrl) {
-    if (pin.generatedAt) setFreshness(`Directory and revocation list as of ${fmt(pin.generatedAt)}, fixed when this portal was built.${crlNote(pin)}`, !!crlNote(pin));
+    if (pin.generatedAt)
+      setFreshness(
+        `Directory and revocation list as of ${fmt(pin.generatedAt)}, fixed when this portal was built.${crlNote(pin)}`,
+        !!crlNote(pin),
+      );
     return;
   }
   setFreshness(`Directory as of ${fmt(pin.generatedAt)} (build time); checking ${apiUrl} for newer data…`);
@@ -94,20 +106,33 @@ export function initFreshness(): void {
     try {
       const ctl = new AbortController();
       const timer = setTimeout(() => ctl.abort(), 8000);
-      const res = await fetch(`${apiUrl}/v1/public/directory`, { signal: ctl.signal, credentials: "omit", cache: "no-store" });
+      const res = await fetch(`${apiUrl}/v1/public/directory`, {
+        signal: ctl.signal,
+        credentials: "omit",
+        cache: "no-store",
+      });
       clearTimeout(timer);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const fresh = normaliseDirectory(await res.json(), "api");
       if (pin.ca?.fingerprint && fresh.ca?.fingerprint && fresh.ca.fingerprint !== pin.ca.fingerprint) {
-        setFreshness(`The API at ${apiUrl} now names a different CA than the one pinned in this portal; its data was ignored. Directory as of ${fmt(pin.generatedAt)} (build time).`, true);
+        setFreshness(
+          `The API at ${apiUrl} now names a different CA than the one pinned in this portal; its data was ignored. Directory as of ${fmt(pin.generatedAt)} (build time).`,
+          true,
+        );
         return pin;
       }
       current = fresh;
-      setFreshness(`Directory and revocation list refreshed from ${apiUrl} at ${fmt(new Date().toISOString())} (data as of ${fmt(fresh.generatedAt ?? new Date().toISOString())}).${crlNote(fresh)}`, !!crlNote(fresh));
+      setFreshness(
+        `Directory and revocation list refreshed from ${apiUrl} at ${fmt(new Date().toISOString())} (data as of ${fmt(fresh.generatedAt ?? new Date().toISOString())}).${crlNote(fresh)}`,
+        !!crlNote(fresh),
+      );
       document.dispatchEvent(new CustomEvent("kakunin:directory", { detail: fresh }));
       return fresh;
     } catch {
-      setFreshness(`Could not reach ${apiUrl} to refresh; using the directory and revocation list as of ${fmt(pin.generatedAt)} (build time).${crlNote(pin)}`, true);
+      setFreshness(
+        `Could not reach ${apiUrl} to refresh; using the directory and revocation list as of ${fmt(pin.generatedAt)} (build time).${crlNote(pin)}`,
+        true,
+      );
       return pin;
     }
   })();

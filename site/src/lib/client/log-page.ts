@@ -11,7 +11,11 @@ import { WebWorkerPool } from "./worker-pool";
 
 /** Splits a byte stream into lines, reporting bytes read. Over-long lines are cut (the verifier flags them). */
 /** The stream's chunks, counting bytes read, stopping when `signal` aborts. */
-export async function* chunksOf(stream: ReadableStream<Uint8Array>, onBytes: (n: number) => void, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function* chunksOf(
+  stream: ReadableStream<Uint8Array>,
+  onBytes: (n: number) => void,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   const reader = stream.getReader();
   let read = 0;
   try {
@@ -28,7 +32,11 @@ export async function* chunksOf(stream: ReadableStream<Uint8Array>, onBytes: (n:
   }
 }
 
-export async function* linesOf(stream: ReadableStream<Uint8Array>, onBytes: (n: number) => void, signal: AbortSignal): AsyncGenerator<string> {
+export async function* linesOf(
+  stream: ReadableStream<Uint8Array>,
+  onBytes: (n: number) => void,
+  signal: AbortSignal,
+): AsyncGenerator<string> {
   const reader = stream.getReader();
   const decoder = new TextDecoder("utf-8");
   let buf = "";
@@ -82,11 +90,17 @@ const ROWS = 500;
 function failingTable(report: Report): HTMLElement {
   type Row = { seq?: number; line?: number; verdict: string; code: string; reason?: string; message: string };
   const rows: Row[] = [];
-  for (const f of report.findings) if (f.verdict !== "PASSED") rows.push({ seq: f.seq, line: f.line, verdict: f.verdict, code: f.code, reason: f.reason, message: f.message });
+  for (const f of report.findings)
+    if (f.verdict !== "PASSED")
+      rows.push({ seq: f.seq, line: f.line, verdict: f.verdict, code: f.code, reason: f.reason, message: f.message });
   // Problems not tied to one entry's verdict (checkpoint, truncation, header…).
   const seen = new Set(rows.map((r) => `${r.seq}|${r.code}`));
-  for (const e of report.errors) if (!seen.has(`${e.seq}|${e.code}`)) rows.push({ seq: e.seq, line: e.line, verdict: "—", code: e.code, message: e.message });
-  rows.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER) || (a.line ?? 0) - (b.line ?? 0));
+  for (const e of report.errors)
+    if (!seen.has(`${e.seq}|${e.code}`))
+      rows.push({ seq: e.seq, line: e.line, verdict: "—", code: e.code, message: e.message });
+  rows.sort(
+    (a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER) || (a.line ?? 0) - (b.line ?? 0),
+  );
   if (rows.length === 0) return h("p", { id: "failing-none" }, "No failing entries.");
   const tbody = h("tbody");
   for (const r of rows.slice(0, ROWS)) {
@@ -96,8 +110,14 @@ function failingTable(report: Report): HTMLElement {
         { "data-seq": r.seq === undefined ? undefined : String(r.seq) },
         h("td", { class: "seq" }, r.seq === undefined ? "—" : String(r.seq)),
         h("td", {}, r.line === undefined ? "—" : String(r.line)),
-        h("td", {}, r.verdict === "—" ? "—" : VERDICT_WORD[r.verdict as keyof typeof VERDICT_WORD] ?? r.verdict),
-        h("td", {}, plainReason(r.code, r.reason) ?? r.message, h("br"), h("span", { class: "code hint" }, `${r.code}${r.reason ? ` · ${r.reason}` : ""}: ${r.message}`)),
+        h("td", {}, r.verdict === "—" ? "—" : (VERDICT_WORD[r.verdict as keyof typeof VERDICT_WORD] ?? r.verdict)),
+        h(
+          "td",
+          {},
+          plainReason(r.code, r.reason) ?? r.message,
+          h("br"),
+          h("span", { class: "code hint" }, `${r.code}${r.reason ? ` · ${r.reason}` : ""}: ${r.message}`),
+        ),
       ),
     );
   }
@@ -109,7 +129,18 @@ function failingTable(report: Report): HTMLElement {
       "table",
       { id: "failing" },
       h("caption", {}, `Failing entries and problems (${rows.length.toLocaleString("en")}${more > 0 ? "+" : ""})`),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Seq"), h("th", { scope: "col" }, "Line"), h("th", { scope: "col" }, "Verdict"), h("th", { scope: "col" }, "Reason"))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Seq"),
+          h("th", { scope: "col" }, "Line"),
+          h("th", { scope: "col" }, "Verdict"),
+          h("th", { scope: "col" }, "Reason"),
+        ),
+      ),
       tbody,
     ),
     more > 0 ? h("p", { class: "hint" }, `${more.toLocaleString("en")} more are listed in the technical report.`) : "",
@@ -179,7 +210,10 @@ export function initLogPage(): void {
       out.hidden = true;
       const blob: Blob | null = dropped ?? (area.value.trim() ? new Blob([area.value]) : null);
       if (!blob || blob.size === 0) {
-        fieldError("log-file", dropped ? "This file is empty." : "Choose an exported log file, drop it here, or paste its lines.");
+        fieldError(
+          "log-file",
+          dropped ? "This file is empty." : "Choose an exported log file, drop it here, or paste its lines.",
+        );
         fileInput.focus();
         return;
       }
@@ -194,14 +228,23 @@ export function initLogPage(): void {
       }
       const f = first as Record<string, unknown> | undefined;
       if (!f || typeof f !== "object" || f.kind !== "header") {
-        const what = f && typeof f === "object" && (f as Record<string, unknown>).format === "kakunin-receipt/1" ? " It looks like a receipt: use “Verify a receipt”." : "";
-        fieldError("log-file", `This is not a Kakunin log export: its first line must be a JSON header ({"kind":"header","format":"kakunin-log/1",…}).${what}`);
+        const what =
+          f && typeof f === "object" && (f as Record<string, unknown>).format === "kakunin-receipt/1"
+            ? " It looks like a receipt: use “Verify a receipt”."
+            : "";
+        fieldError(
+          "log-file",
+          `This is not a Kakunin log export: its first line must be a JSON header ({"kind":"header","format":"kakunin-log/1",…}).${what}`,
+        );
         fileInput.focus();
         return;
       }
       const trust = trustAnchor();
       if (!trust) {
-        fieldError("log-file", "This portal pins no certificate authority (it was built without a directory), so it cannot verify anything.");
+        fieldError(
+          "log-file",
+          "This portal pins no certificate authority (it was built without a directory), so it cannot verify anything.",
+        );
         return;
       }
       await ready();
@@ -211,7 +254,10 @@ export function initLogPage(): void {
       try {
         workers = getPool();
       } catch (err) {
-        fieldError("log-file", `This browser cannot start background workers: ${err instanceof Error ? err.message : String(err)}`);
+        fieldError(
+          "log-file",
+          `This browser cannot start background workers: ${err instanceof Error ? err.message : String(err)}`,
+        );
         return;
       }
       button.disabled = true;
@@ -235,10 +281,14 @@ export function initLogPage(): void {
       try {
         // Raw bytes, as the CLI reads them: strict UTF-8 and the BOM rule are the library's, not ours.
         const report = await verifyExportBytes(
-          chunksOf(blob.stream() as ReadableStream<Uint8Array>, (n) => {
-            bytes = n;
-            paint();
-          }, signal),
+          chunksOf(
+            blob.stream() as ReadableStream<Uint8Array>,
+            (n) => {
+              bytes = n;
+              paint();
+            },
+            signal,
+          ),
           {
             trust,
             crls: crls(),

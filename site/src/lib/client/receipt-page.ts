@@ -18,19 +18,30 @@ export function parseReceiptText(text: string): { receipt: Json } | { error: str
     v = JSON.parse(t);
   } catch (e) {
     const where = e instanceof SyntaxError ? ` (${e.message.replace(/^JSON\.parse: /, "")})` : "";
-    return { error: `This is not valid JSON${where}. A receipt is a JSON document that starts with {"format":"kakunin-receipt/1", …}.` };
+    return {
+      error: `This is not valid JSON${where}. A receipt is a JSON document that starts with {"format":"kakunin-receipt/1", …}.`,
+    };
   }
-  if (!isObj(v)) return { error: "This JSON is not a receipt: a receipt is a JSON object, not a list or a single value." };
+  if (!isObj(v))
+    return { error: "This JSON is not a receipt: a receipt is a JSON object, not a list or a single value." };
   if (v.format !== "kakunin-receipt/1") {
-    if (v.kind === "header" || v.kind === "entry") return { error: "This looks like a line of an exported log, not a receipt. Use “Verify a log” for exports." };
-    return { error: `This JSON is not a Kakunin receipt: its "format" should be "kakunin-receipt/1"${typeof v.format === "string" ? `, not "${v.format}"` : ""}.` };
+    if (v.kind === "header" || v.kind === "entry")
+      return { error: "This looks like a line of an exported log, not a receipt. Use “Verify a log” for exports." };
+    return {
+      error: `This JSON is not a Kakunin receipt: its "format" should be "kakunin-receipt/1"${typeof v.format === "string" ? `, not "${v.format}"` : ""}.`,
+    };
   }
   if (!isObj(v.entry)) return { error: `This receipt has no "entry" object, so there is nothing to verify.` };
   return { receipt: v };
 }
 
 /** Chooses how to hash the payload: JSON (canonical) if it is JSON and that matches, else raw bytes. */
-async function payloadOption(bytes: Uint8Array, text: string, fromFile: boolean, expected: unknown): Promise<Uint8Array | { json: unknown }> {
+async function payloadOption(
+  bytes: Uint8Array,
+  text: string,
+  fromFile: boolean,
+  expected: unknown,
+): Promise<Uint8Array | { json: unknown }> {
   let json: { json: unknown } | undefined;
   try {
     json = { json: JSON.parse(text) };
@@ -41,7 +52,8 @@ async function payloadOption(bytes: Uint8Array, text: string, fromFile: boolean,
     if ((await payloadHash(json)) === expected) return json;
     if ((await payloadHash(bytes)) === expected) return bytes;
     // Text pasted with a different line ending or a trailing newline: try the trimmed text.
-    if (!fromFile && (await payloadHash(new TextEncoder().encode(text.trim()))) === expected) return new TextEncoder().encode(text.trim());
+    if (!fromFile && (await payloadHash(new TextEncoder().encode(text.trim()))) === expected)
+      return new TextEncoder().encode(text.trim());
     return json;
   }
   return json && !fromFile ? json : bytes;
@@ -55,17 +67,43 @@ function badge(kind: string, text: string): HTMLElement {
   return h("span", { class: `badge badge-${kind.toLowerCase()}` }, text);
 }
 
-interface TimelineItem { at: string; label: string; cls: string }
+interface TimelineItem {
+  at: string;
+  label: string;
+  cls: string;
+}
 
-function timeline(entryTime: string | undefined, seq: number | undefined, cert: DirCertificate | undefined, report: Report): HTMLElement {
+function timeline(
+  entryTime: string | undefined,
+  seq: number | undefined,
+  cert: DirCertificate | undefined,
+  report: Report,
+): HTMLElement {
   const items: TimelineItem[] = [];
   const c = report.subject?.certificate;
   const issued = cert?.notBefore ?? c?.notBefore;
-  if (issued) items.push({ at: issued, label: `Certificate ${c?.serial ?? cert?.serial ?? ""} issued`, cls: "tl-issued" });
-  if (entryTime) items.push({ at: entryTime, label: `Operation signed and logged${seq !== undefined ? ` as entry ${seq}` : ""}`, cls: "tl-signed" });
-  if (cert?.supersededAt) items.push({ at: cert.supersededAt, label: "Certificate superseded (the agent's key was rotated)", cls: "tl-superseded" });
-  if (cert?.disabledAt) items.push({ at: cert.disabledAt, label: "Key disabled in KMS (it can no longer sign; old signatures still verify)", cls: "tl-disabled" });
-  const revokedAt = cert?.revokedAt ?? (report.subject?.revocation?.status === "revoked" ? report.subject.revocation.date : undefined);
+  if (issued)
+    items.push({ at: issued, label: `Certificate ${c?.serial ?? cert?.serial ?? ""} issued`, cls: "tl-issued" });
+  if (entryTime)
+    items.push({
+      at: entryTime,
+      label: `Operation signed and logged${seq !== undefined ? ` as entry ${seq}` : ""}`,
+      cls: "tl-signed",
+    });
+  if (cert?.supersededAt)
+    items.push({
+      at: cert.supersededAt,
+      label: "Certificate superseded (the agent's key was rotated)",
+      cls: "tl-superseded",
+    });
+  if (cert?.disabledAt)
+    items.push({
+      at: cert.disabledAt,
+      label: "Key disabled in KMS (it can no longer sign; old signatures still verify)",
+      cls: "tl-disabled",
+    });
+  const revokedAt =
+    cert?.revokedAt ?? (report.subject?.revocation?.status === "revoked" ? report.subject.revocation.date : undefined);
   if (revokedAt) {
     const reason = cert?.revocationReason ?? report.subject?.revocation?.reason;
     items.push({ at: revokedAt, label: `Certificate revoked${reason ? ` (${reason})` : ""}`, cls: "tl-revoked" });
@@ -78,8 +116,17 @@ function timeline(entryTime: string | undefined, seq: number | undefined, cert: 
   const ol = h("ol", { class: "timeline", id: "timeline" });
   for (const it of items) {
     const t = Date.parse(it.at);
-    const cls = [it.cls, !Number.isNaN(signedAt) && t > signedAt ? "tl-later" : "", t > now ? "tl-future" : ""].filter(Boolean).join(" ");
-    ol.append(h("li", { class: cls }, h("time", { datetime: it.at }, fmtTime(it.at)), it.label + (t > now ? " (in the future)" : "")));
+    const cls = [it.cls, !Number.isNaN(signedAt) && t > signedAt ? "tl-later" : "", t > now ? "tl-future" : ""]
+      .filter(Boolean)
+      .join(" ");
+    ol.append(
+      h(
+        "li",
+        { class: cls },
+        h("time", { datetime: it.at }, fmtTime(it.at)),
+        it.label + (t > now ? " (in the future)" : ""),
+      ),
+    );
   }
   return ol;
 }
@@ -90,16 +137,21 @@ function headline(report: Report, agentLabel: string, payloadChecked: boolean): 
   if (report.verdict === "PASSED") {
     return `This operation was signed by ${agentLabel}${when} and has not been altered since.${payloadChecked ? " The payload you supplied is the one that was signed." : ""}`;
   }
-  const first = report.findings.find((f) => f.verdict === report.verdict) ?? report.findings.find((f) => f.verdict !== "PASSED");
+  const first =
+    report.findings.find((f) => f.verdict === report.verdict) ?? report.findings.find((f) => f.verdict !== "PASSED");
   const err = report.errors[0];
   const plain = plainReason(first?.code ?? err?.code, first?.reason) ?? first?.message ?? err?.message ?? "";
-  return report.verdict === "FAILED" ? `Do not rely on this receipt. ${plain}` : `The evidence is not enough to decide. ${plain}`;
+  return report.verdict === "FAILED"
+    ? `Do not rely on this receipt. ${plain}`
+    : `The evidence is not enough to decide. ${plain}`;
 }
 
 function renderResult(out: HTMLElement, report: Report, receipt: Json, payloadChecked: boolean): void {
   const entry = isObj(receipt.entry) ? receipt.entry : {};
   const dir = directory();
-  const serial = String(report.subject?.certificate?.serial ?? (isObj(entry.signer) ? entry.signer.cert : "") ?? "").toLowerCase();
+  const serial = String(
+    report.subject?.certificate?.serial ?? (isObj(entry.signer) ? entry.signer.cert : "") ?? "",
+  ).toLowerCase();
   const dirCert = certificatesBySerial(dir).get(serial);
   const agentId = String(report.subject?.agent ?? entry.agent ?? "");
   const dirAgent = dir.agents.find((a) => a.id === agentId);
@@ -112,16 +164,40 @@ function renderResult(out: HTMLElement, report: Report, receipt: Json, payloadCh
   const rows: [HTMLElement, HTMLElement][] = [
     dd("Agent", dirAgent ? `${dirAgent.name} ` : "", h("code", {}, agentId || "unknown")),
     dd("Issuer (firm)", issuerName ? `${issuerName} ` : "", h("code", {}, issuerId || "unknown")),
-    dd("Operation", `${String(entry.type ?? "")}, entry ${String(entry.seq ?? "?")} of the firm's log, ${fmtTime(String(entry.time ?? ""))}`),
+    dd(
+      "Operation",
+      `${String(entry.type ?? "")}, entry ${String(entry.seq ?? "?")} of the firm's log, ${fmtTime(String(entry.time ?? ""))}`,
+    ),
     dd("Payload fingerprint (SHA-256)", h("code", {}, String(entry.payloadHash ?? ""))),
     dd("Certificate serial", h("code", { id: "cert-serial" }, serial || "unknown")),
   ];
   if (c) rows.push(dd("Certificate valid", `${fmtTime(c.notBefore)} – ${fmtTime(c.notAfter)}`));
   if (c?.subject) rows.push(dd("Certificate subject", c.subject));
   const certStatus = dirCert?.status;
-  if (certStatus) rows.push(dd("Certificate status", badge(certStatus, certStatus), dirCert?.supersededAt ? ` since ${fmtTime(dirCert.supersededAt)}` : dirCert?.revokedAt ? ` since ${fmtTime(dirCert.revokedAt)}${dirCert.revocationReason ? ` (${dirCert.revocationReason})` : ""}` : ""));
+  if (certStatus)
+    rows.push(
+      dd(
+        "Certificate status",
+        badge(certStatus, certStatus),
+        dirCert?.supersededAt
+          ? ` since ${fmtTime(dirCert.supersededAt)}`
+          : dirCert?.revokedAt
+            ? ` since ${fmtTime(dirCert.revokedAt)}${dirCert.revocationReason ? ` (${dirCert.revocationReason})` : ""}`
+            : "",
+      ),
+    );
   const rev = report.subject?.revocation;
-  if (rev) rows.push(dd("Revocation list", rev.status === "good" ? `not revoked (CRL #${rev.crlNumber ?? "?"})` : rev.status === "revoked" ? `revoked ${fmtTime(rev.date)}${rev.reason ? ` (${rev.reason})` : ""} (CRL #${rev.crlNumber ?? "?"})` : "unknown"));
+  if (rev)
+    rows.push(
+      dd(
+        "Revocation list",
+        rev.status === "good"
+          ? `not revoked (CRL #${rev.crlNumber ?? "?"})`
+          : rev.status === "revoked"
+            ? `revoked ${fmtTime(rev.date)}${rev.reason ? ` (${rev.reason})` : ""} (CRL #${rev.crlNumber ?? "?"})`
+            : "unknown",
+      ),
+    );
   if (dirCert?.keyState) {
     const disabled = dirCert.keyState.toLowerCase() !== "enabled";
     rows.push(
@@ -129,15 +205,25 @@ function renderResult(out: HTMLElement, report: Report, receipt: Json, payloadCh
         "Signing key",
         h("span", { id: "key-state" }, badge(dirCert.keyState, dirCert.keyState)),
         disabled && dirCert.disabledAt ? ` since ${fmtTime(dirCert.disabledAt)}` : "",
-        disabled ? " — the key can no longer sign; signatures it made before stay verifiable with the public key in the certificate." : "",
+        disabled
+          ? " — the key can no longer sign; signatures it made before stay verifiable with the public key in the certificate."
+          : "",
         dirCert.keyArn ? h("br") : "",
         dirCert.keyArn ? h("code", { class: "hint" }, dirCert.keyArn) : "",
       ),
     );
   } else {
-    rows.push(dd("Signing key", h("span", { id: "key-state" }, "state unknown: this certificate is not in the directory this portal has.")));
+    rows.push(
+      dd(
+        "Signing key",
+        h("span", { id: "key-state" }, "state unknown: this certificate is not in the directory this portal has."),
+      ),
+    );
   }
-  if (report.subject?.checkpoint) rows.push(dd("Checkpoint", `log size ${report.subject.checkpoint.size} at ${fmtTime(report.subject.checkpoint.time)}`));
+  if (report.subject?.checkpoint)
+    rows.push(
+      dd("Checkpoint", `log size ${report.subject.checkpoint.size} at ${fmtTime(report.subject.checkpoint.time)}`),
+    );
   for (const [dt, ddEl] of rows) details.append(dt, ddEl);
 
   const reasons = reasonsList(report);
@@ -149,8 +235,17 @@ function renderResult(out: HTMLElement, report: Report, receipt: Json, payloadCh
     h("h2", {}, "Details"),
     details,
     h("h3", {}, "Timeline"),
-    timeline(typeof entry.time === "string" ? entry.time : undefined, typeof entry.seq === "number" ? entry.seq : undefined, dirCert, report),
-    h("p", { class: "print-only" }, `Verified in the Kakunin portal on ${fmtTime(new Date().toISOString())} against the pinned CA ${report.subject?.ca?.fingerprint ?? ""}.`),
+    timeline(
+      typeof entry.time === "string" ? entry.time : undefined,
+      typeof entry.seq === "number" ? entry.seq : undefined,
+      dirCert,
+      report,
+    ),
+    h(
+      "p",
+      { class: "print-only" },
+      `Verified in the Kakunin portal on ${fmtTime(new Date().toISOString())} against the pinned CA ${report.subject?.ca?.fingerprint ?? ""}.`,
+    ),
     technicalSection(report, name),
   );
   out.hidden = false;
@@ -160,8 +255,18 @@ export function initReceiptPage(): void {
   const form = $<HTMLFormElement>("receipt-form");
   const status = $("status");
   const out = $("result");
-  const receiptIn = new TextOrFile($<HTMLTextAreaElement>("receipt"), $<HTMLInputElement>("receipt-file"), $("receipt-status"), { maxTextChars: 4 << 20 });
-  const payloadIn = new TextOrFile($<HTMLTextAreaElement>("payload"), $<HTMLInputElement>("payload-file"), $("payload-status"), { maxTextChars: 64 << 20 });
+  const receiptIn = new TextOrFile(
+    $<HTMLTextAreaElement>("receipt"),
+    $<HTMLInputElement>("receipt-file"),
+    $("receipt-status"),
+    { maxTextChars: 4 << 20 },
+  );
+  const payloadIn = new TextOrFile(
+    $<HTMLTextAreaElement>("payload"),
+    $<HTMLInputElement>("payload-file"),
+    $("payload-status"),
+    { maxTextChars: 64 << 20 },
+  );
   const button = $<HTMLButtonElement>("verify");
 
   form.addEventListener("reset", () => {
@@ -186,7 +291,10 @@ export function initReceiptPage(): void {
       }
       const trust = trustAnchor();
       if (!trust) {
-        fieldError("receipt", "This portal pins no certificate authority (it was built without a directory), so it cannot verify anything.");
+        fieldError(
+          "receipt",
+          "This portal pins no certificate authority (it was built without a directory), so it cannot verify anything.",
+        );
         return;
       }
       button.disabled = true;
@@ -202,7 +310,10 @@ export function initReceiptPage(): void {
         const malformed = report.steps.find((s) => s.name === "parse" && s.status === "failed");
         if (malformed) {
           const err = report.errors[0];
-          fieldError("receipt", `This receipt is damaged or incomplete: ${err?.message ?? "it does not follow the receipt format"}${err?.field ? ` (field ${err.field})` : ""}.`);
+          fieldError(
+            "receipt",
+            `This receipt is damaged or incomplete: ${err?.message ?? "it does not follow the receipt format"}${err?.field ? ` (field ${err.field})` : ""}.`,
+          );
           status.textContent = "";
           $("receipt").focus();
           return;

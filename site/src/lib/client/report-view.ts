@@ -21,7 +21,12 @@ export function reasonsList(report: Report, limit = 20): HTMLElement | null {
     const key = `${code}|${message}|${where}`;
     if (seen.has(key)) return;
     seen.add(key);
-    items.push({ plain: plainReason(code, reason) ?? message, tech: message, code: reason && reason !== code ? `${code} · ${reason}` : code, where });
+    items.push({
+      plain: plainReason(code, reason) ?? message,
+      tech: message,
+      code: reason && reason !== code ? `${code} · ${reason}` : code,
+      where,
+    });
   };
   for (const e of report.errors) add(e.code, undefined, e.message, e.seq, e.line);
   for (const f of report.findings) if (f.verdict !== "PASSED") add(f.code, f.reason, f.message, f.seq, f.line);
@@ -46,13 +51,19 @@ export function reasonsList(report: Report, limit = 20): HTMLElement | null {
 export function stepsList(report: Report): HTMLElement {
   const ol = h("ol", { class: "steps" });
   for (const s of report.steps) {
-    ol.append(h("li", {}, h("strong", {}, s.name), `: ${STEP_STATUS[s.status] ?? s.status}`, s.detail ? ` — ${s.detail}` : ""));
+    ol.append(
+      h("li", {}, h("strong", {}, s.name), `: ${STEP_STATUS[s.status] ?? s.status}`, s.detail ? ` — ${s.detail}` : ""),
+    );
   }
   return ol;
 }
 
 export function technicalSection(report: Report, fileName: string): HTMLElement {
-  const btn = h("button", { type: "button", class: "secondary", id: "download-report" }, "Download the technical report (JSON)");
+  const btn = h(
+    "button",
+    { type: "button", class: "secondary", id: "download-report" },
+    "Download the technical report (JSON)",
+  );
   btn.addEventListener("click", () => downloadJson(fileName, report));
   const print = h("button", { type: "button", class: "secondary", id: "print" }, "Print for the case file");
   print.addEventListener("click", () => window.print());
@@ -62,6 +73,11 @@ export function technicalSection(report: Report, fileName: string): HTMLElement 
     h("h2", {}, "Checks performed"),
     stepsList(report),
     h("div", { class: "actions" }, btn, print),
-    h("details", { class: "no-print" }, h("summary", {}, "Technical report (JSON)"), h("pre", { id: "report-json" }, JSON.stringify(report, null, 2))),
+    h(
+      "details",
+      { class: "no-print" },
+      h("summary", {}, "Technical report (JSON)"),
+      h("pre", { id: "report-json" }, JSON.stringify(report, null, 2)),
+    ),
   );
 }

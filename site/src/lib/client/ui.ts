@@ -81,7 +81,9 @@ export class TextOrFile {
   async take(f: File): Promise<void> {
     const max = this.opts.maxTextChars ?? 5_000_000;
     if (f.size > max) {
-      this.setStatus(`${f.name} is too large (${f.size.toLocaleString("en")} bytes; at most ${max.toLocaleString("en")}).`);
+      this.setStatus(
+        `${f.name} is too large (${f.size.toLocaleString("en")} bytes; at most ${max.toLocaleString("en")}).`,
+      );
       return;
     }
     const bytes = new Uint8Array(await f.arrayBuffer());
@@ -94,7 +96,11 @@ export class TextOrFile {
     this.area.value = text ?? "";
     this.bytes = bytes;
     this.fileName = f.name;
-    this.setStatus(text === null ? `Using the file ${f.name} (${bytes.length.toLocaleString("en")} bytes, binary).` : `Loaded ${f.name} (${bytes.length.toLocaleString("en")} bytes).`);
+    this.setStatus(
+      text === null
+        ? `Using the file ${f.name} (${bytes.length.toLocaleString("en")} bytes, binary).`
+        : `Loaded ${f.name} (${bytes.length.toLocaleString("en")} bytes).`,
+    );
     this.opts.onFile?.();
   }
 
@@ -127,7 +133,12 @@ export function downloadJson(name: string, value: unknown): void {
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return "unknown";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").replace(/\.(\d+)Z$/, ".$1 UTC");
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.(\d+)Z$/, ".$1 UTC");
 }
 
 /** Moves focus to a freshly rendered result so keyboard and screen-reader users land on it. */

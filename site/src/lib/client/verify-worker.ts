@@ -10,7 +10,8 @@ const verifier = new LineVerifier();
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 scope.onmessage = async (e: MessageEvent) => {
-  const m = e.data as { id: number; type: "keys"; keys: [string, Uint8Array][] } | { id: number; type: "lines"; lines: string[] };
+  const m = e.data as
+    { id: number; type: "keys"; keys: [string, Uint8Array][] } | { id: number; type: "lines"; lines: string[] };
   try {
     if (m.type === "keys") {
       verifier.setKeys(new Map(m.keys));

@@ -20,7 +20,10 @@ export class WebWorkerPool implements SignaturePool {
 
   constructor(size = Math.max(1, Math.min(8, (navigator.hardwareConcurrency || 2) - 0))) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL("./verify-worker.ts", import.meta.url), { type: "module", name: `kakunin-verify-${i}` });
+      const worker = new Worker(new URL("./verify-worker.ts", import.meta.url), {
+        type: "module",
+        name: `kakunin-verify-${i}`,
+      });
       const slot: Slot = { worker, busy: 0 };
       worker.onmessage = (e: MessageEvent) => {
         const d = e.data as { id: number; error?: string; results?: LineResult[]; ok?: boolean };

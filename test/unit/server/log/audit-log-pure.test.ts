@@ -8,7 +8,10 @@ describe("contractDetails", () => {
     const d = { cert: "0a", note: "x" };
     expect(contractDetails("agent.registered", d)).toBe(d);
     expect(contractDetails("key.rotated", { oldCert: "0a", newCert: "0b" })).toEqual({ oldCert: "0a", newCert: "0b" });
-    expect(contractDetails("certificate.revoked", { cert: "0a", reason: "keyCompromise" })).toEqual({ cert: "0a", reason: "keyCompromise" });
+    expect(contractDetails("certificate.revoked", { cert: "0a", reason: "keyCompromise" })).toEqual({
+      cert: "0a",
+      reason: "keyCompromise",
+    });
   });
 
   it("refuses details missing a contract field, or carrying it as a non-string", () => {

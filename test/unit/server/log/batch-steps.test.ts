@@ -7,18 +7,39 @@
 import type { Kysely } from "kysely";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../../../server/db/schema.js";
-import { KakuninError, KeyStateError, KmsUnavailableError, OverloadedError, ValidationError } from "../../../../server/errors.js";
+import {
+  KakuninError,
+  KeyStateError,
+  KmsUnavailableError,
+  OverloadedError,
+  ValidationError,
+} from "../../../../server/errors.js";
 import { BatchSteps, retryable, retryBackoffMs } from "../../../../server/log/batch-steps.js";
 import type { CheckpointPublisher } from "../../../../server/log/checkpoints.js";
 import { mayLaunch } from "../../../../server/log/pipelined-runner.js";
-import { IssuerQueue, type AppendRequest, type Appended, type Pending, type ResolvedSigner } from "../../../../server/log/sequencer.js";
+import {
+  IssuerQueue,
+  type AppendRequest,
+  type Appended,
+  type Pending,
+  type ResolvedSigner,
+} from "../../../../server/log/sequencer.js";
 import { asKmsError, firstFailure } from "../../../../server/log/signer.js";
 import { ChainConflictError } from "../../../../server/log/storage/log-store.js";
-import { CONFLICT_BACKOFF_MS, DEFAULT_LAUNCH_INTERVAL_MS, DEFAULT_MAX_BATCH, DEFAULT_MAX_IN_FLIGHT, RETRY_BACKOFF_MAX_MS } from "../../../../server/log/tuning.js";
+import {
+  CONFLICT_BACKOFF_MS,
+  DEFAULT_LAUNCH_INTERVAL_MS,
+  DEFAULT_MAX_BATCH,
+  DEFAULT_MAX_IN_FLIGHT,
+  RETRY_BACKOFF_MAX_MS,
+} from "../../../../server/log/tuning.js";
 
 const HEAD = { size: 0, head: "0".repeat(64), time: "" };
 const LOG_SIGNER = { keyArn: "arn:log", certSerial: "01", certificatePem: "LOG PEM" };
-const agentSigner = (key: string): ResolvedSigner => ({ ref: { cert: "0a", key, alg: "RSASSA_PSS_SHA_256" }, certificatePem: "PEM" });
+const agentSigner = (key: string): ResolvedSigner => ({
+  ref: { cert: "0a", key, alg: "RSASSA_PSS_SHA_256" },
+  certificatePem: "PEM",
+});
 
 /** A request with its outcome recorded. */
 interface Tracked extends Pending {
@@ -27,7 +48,9 @@ interface Tracked extends Pending {
 function tracked(req: Partial<AppendRequest> = {}, extra: Partial<Pending> = {}): Tracked {
   const p: Tracked = {
     req: { issuerId: "iss_1", type: "agent.operation", agent: "agt_1", payloadHash: "ab".repeat(32), ...req },
-    attempts: 0, conflicts: 0, deadline: Infinity,
+    attempts: 0,
+    conflicts: 0,
+    deadline: Infinity,
     resolve: (value) => (p.outcome = { ok: true, value }),
     reject: (error) => (p.outcome = { ok: false, error }),
     ...extra,
@@ -36,7 +59,10 @@ function tracked(req: Partial<AppendRequest> = {}, extra: Partial<Pending> = {})
 }
 
 /** Steps with a signer that fails for the keys in `failing` (with the error given). */
-function setup(failing: Map<string, unknown> = new Map(), o: { clockGuard?: { check(now: Date): void }; maxAttempts?: number; maxConflicts?: number } = {}) {
+function setup(
+  failing: Map<string, unknown> = new Map(),
+  o: { clockGuard?: { check(now: Date): void }; maxAttempts?: number; maxConflicts?: number } = {},
+) {
   const notified: string[] = [];
   const steps = new BatchSteps({
     db: undefined as unknown as Kysely<Database>, // signer resolution (the only database use) is not exercised here
@@ -63,7 +89,10 @@ describe("BatchSteps.sign + settle", () => {
   it("resolves a fully signed batch only once its commit is durable, then asks for a checkpoint", async () => {
     const { steps, notified, q } = setup();
     const ps = [tracked(), tracked(), tracked()];
-    const signed = await steps.sequenceAndSign(HEAD, ps.map((p) => ({ pending: p, signer: agentSigner("arn:a") })));
+    const signed = await steps.sequenceAndSign(
+      HEAD,
+      ps.map((p) => ({ pending: p, signer: agentSigner("arn:a") })),
+    );
     expect(signed.items).toHaveLength(3);
     let durable!: () => void;
     const backoff = steps.settle(q, signed, new Promise<void>((r) => (durable = r)));
@@ -85,7 +114,10 @@ describe("BatchSteps.sign + settle", () => {
     q.push(waiting);
     const ps = [tracked(), tracked(), tracked({ agent: "agt_bad" }), tracked()];
     const signers = ["arn:a", "arn:a", "arn:bad", "arn:a"];
-    const signed = await steps.sequenceAndSign(HEAD, ps.map((p, i) => ({ pending: p, signer: agentSigner(signers[i]!) })));
+    const signed = await steps.sequenceAndSign(
+      HEAD,
+      ps.map((p, i) => ({ pending: p, signer: agentSigner(signers[i]!) })),
+    );
     expect(signed.items.map((i) => i.entry.seq)).toEqual([0, 1]);
     const backoff = steps.settle(q, signed);
     expect(backoff).toBe(retryBackoffMs(1));
@@ -111,10 +143,21 @@ describe("BatchSteps.sign + settle", () => {
 
   it("fails at once on an error that is not retryable; anything unclassified counts as KMS unavailable", async () => {
     const refusal = new ValidationError("no");
-    const { steps, q } = setup(new Map<string, unknown>([["arn:refused", refusal], ["arn:odd", new Error("socket hang up")]]));
+    const { steps, q } = setup(
+      new Map<string, unknown>([
+        ["arn:refused", refusal],
+        ["arn:odd", new Error("socket hang up")],
+      ]),
+    );
     const a = tracked();
     const b = tracked();
-    steps.settle(q, await steps.sequenceAndSign(HEAD, [{ pending: a, signer: agentSigner("arn:refused") }, { pending: b, signer: agentSigner("arn:odd") }]));
+    steps.settle(
+      q,
+      await steps.sequenceAndSign(HEAD, [
+        { pending: a, signer: agentSigner("arn:refused") },
+        { pending: b, signer: agentSigner("arn:odd") },
+      ]),
+    );
     expect(a.outcome).toEqual({ ok: false, error: refusal });
     expect(b.outcome).toBeUndefined();
     expect(b.lastError).toBeInstanceOf(KmsUnavailableError);
@@ -125,7 +168,11 @@ describe("BatchSteps.sign + settle", () => {
     const { steps, notified, q } = setup();
     const p = tracked();
     const syncError = new Error("EIO");
-    steps.settle(q, await steps.sequenceAndSign(HEAD, [{ pending: p, signer: agentSigner("arn:a") }]), Promise.reject(syncError));
+    steps.settle(
+      q,
+      await steps.sequenceAndSign(HEAD, [{ pending: p, signer: agentSigner("arn:a") }]),
+      Promise.reject(syncError),
+    );
     await flush();
     expect(p.outcome).toEqual({ ok: false, error: syncError });
     expect(notified).toEqual([]);
@@ -139,7 +186,13 @@ describe("BatchSteps.commitFailed", () => {
     const later = tracked();
     q.push(later);
     const ps = [tracked(), tracked()];
-    expect(steps.commitFailed(q, ps.map((p) => ({ pending: p })), new ChainConflictError("iss_1"))).toBe(CONFLICT_BACKOFF_MS);
+    expect(
+      steps.commitFailed(
+        q,
+        ps.map((p) => ({ pending: p })),
+        new ChainConflictError("iss_1"),
+      ),
+    ).toBe(CONFLICT_BACKOFF_MS);
     expect(q.head).toBeUndefined();
     expect(q.take(10)).toEqual([ps[0], ps[1], later]);
     expect(ps.map((p) => p.conflicts)).toEqual([1, 1]);
@@ -160,8 +213,17 @@ describe("BatchSteps.commitFailed", () => {
     const { steps, q } = setup();
     const e = new Error("disk I/O error");
     const ps = [tracked(), tracked()];
-    expect(steps.commitFailed(q, ps.map((p) => ({ pending: p })), e)).toBe(0);
-    expect(ps.map((p) => p.outcome)).toEqual([{ ok: false, error: e }, { ok: false, error: e }]);
+    expect(
+      steps.commitFailed(
+        q,
+        ps.map((p) => ({ pending: p })),
+        e,
+      ),
+    ).toBe(0);
+    expect(ps.map((p) => p.outcome)).toEqual([
+      { ok: false, error: e },
+      { ok: false, error: e },
+    ]);
     expect(q.length).toBe(0);
   });
 });
@@ -184,17 +246,32 @@ describe("BatchSteps.live", () => {
 
   it("fails the whole batch while the clock guard refuses (nothing is sequenced with a wrong time)", () => {
     const skew = new Error("clock skew");
-    const { steps } = setup(new Map(), { clockGuard: { check: () => { throw skew; } } });
+    const { steps } = setup(new Map(), {
+      clockGuard: {
+        check: () => {
+          throw skew;
+        },
+      },
+    });
     const ps = [tracked(), tracked()];
     expect(steps.live(ps)).toEqual([]);
-    expect(ps.map((p) => p.outcome)).toEqual([{ ok: false, error: skew }, { ok: false, error: skew }]);
+    expect(ps.map((p) => p.outcome)).toEqual([
+      { ok: false, error: skew },
+      { ok: false, error: skew },
+    ]);
   });
 });
 
 describe("retry policy", () => {
   it("retries KMS unavailability; a key-state error once, and only for an agent's operation", () => {
-    const op = (attempts: number) => ({ req: { issuerId: "i", type: "agent.operation" as const, agent: "a", payloadHash: "" }, attempts });
-    const lifecycle = { req: { issuerId: "i", type: "key.rotated" as const, agent: "a", payloadHash: "" }, attempts: 1 };
+    const op = (attempts: number) => ({
+      req: { issuerId: "i", type: "agent.operation" as const, agent: "a", payloadHash: "" },
+      attempts,
+    });
+    const lifecycle = {
+      req: { issuerId: "i", type: "key.rotated" as const, agent: "a", payloadHash: "" },
+      attempts: 1,
+    };
     expect(retryable(new KmsUnavailableError(), op(5))).toBe(true);
     expect(retryable(new KeyStateError("disabled"), op(1))).toBe(true);
     expect(retryable(new KeyStateError("disabled"), op(2))).toBe(false);
@@ -203,12 +280,25 @@ describe("retry policy", () => {
   });
 
   it("backs off exponentially from 40 ms, capped", () => {
-    expect([1, 2, 3, 4, 5, 10].map(retryBackoffMs)).toEqual([40, 80, 160, 320, RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MAX_MS]);
+    expect([1, 2, 3, 4, 5, 10].map(retryBackoffMs)).toEqual([
+      40,
+      80,
+      160,
+      320,
+      RETRY_BACKOFF_MAX_MS,
+      RETRY_BACKOFF_MAX_MS,
+    ]);
   });
 
   it("finds the committable prefix; classifies unknown signing errors as KMS unavailable", () => {
     const err = new KmsUnavailableError();
-    expect(firstFailure([{ ok: true, sig: "a" }, { ok: false, error: err }, { ok: true, sig: "b" }])).toBe(1);
+    expect(
+      firstFailure([
+        { ok: true, sig: "a" },
+        { ok: false, error: err },
+        { ok: true, sig: "b" },
+      ]),
+    ).toBe(1);
     expect(firstFailure([{ ok: true, sig: "a" }])).toBe(1);
     expect(firstFailure([])).toBe(0);
     expect(asKmsError(err)).toBe(err);
@@ -217,7 +307,11 @@ describe("retry policy", () => {
 });
 
 describe("mayLaunch (SQLite pipeline)", () => {
-  const l = { maxBatch: DEFAULT_MAX_BATCH, maxInFlight: DEFAULT_MAX_IN_FLIGHT, launchIntervalMs: DEFAULT_LAUNCH_INTERVAL_MS };
+  const l = {
+    maxBatch: DEFAULT_MAX_BATCH,
+    maxInFlight: DEFAULT_MAX_IN_FLIGHT,
+    launchIntervalMs: DEFAULT_LAUNCH_INTERVAL_MS,
+  };
   it("launches the first batch at once, never with nothing queued or with the pipeline full", () => {
     expect(mayLaunch(1, 0, 0, l)).toBe(true);
     expect(mayLaunch(0, 0, Infinity, l)).toBe(false);

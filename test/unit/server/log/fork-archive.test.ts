@@ -3,11 +3,26 @@ import { appendFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { baselineOf, ForkArchive, type ArchivedCheckpoint, type ForkAcknowledgement } from "../../../../server/log/fork-guard/archive.js";
+import {
+  baselineOf,
+  ForkArchive,
+  type ArchivedCheckpoint,
+  type ForkAcknowledgement,
+} from "../../../../server/log/fork-guard/archive.js";
 
-const cp = (size: number, head = `h${size}`): ArchivedCheckpoint => ({ issuer: "iss_1", size, head, time: "2026-12-02T18:00:00.000Z" });
+const cp = (size: number, head = `h${size}`): ArchivedCheckpoint => ({
+  issuer: "iss_1",
+  size,
+  head,
+  time: "2026-12-02T18:00:00.000Z",
+});
 const ack = (size: number, head = `a${size}`): ForkAcknowledgement => ({
-  kind: "fork-acknowledged", issuer: "iss_1", time: "2026-12-02T18:00:00.000Z", abandoned: null, resumedAt: { size, head }, reason: "test",
+  kind: "fork-acknowledged",
+  issuer: "iss_1",
+  time: "2026-12-02T18:00:00.000Z",
+  abandoned: null,
+  resumedAt: { size, head },
+  reason: "test",
 });
 
 describe("baselineOf", () => {
@@ -23,7 +38,9 @@ describe("baselineOf", () => {
   });
 
   it("ignores records without a numeric size and a string head", () => {
-    expect(baselineOf([cp(2), { issuer: "iss_1", size: "7", head: "x", time: "" } as unknown as ArchivedCheckpoint])).toEqual({ size: 2, head: "h2", from: "checkpoint" });
+    expect(
+      baselineOf([cp(2), { issuer: "iss_1", size: "7", head: "x", time: "" } as unknown as ArchivedCheckpoint]),
+    ).toEqual({ size: 2, head: "h2", from: "checkpoint" });
   });
 });
 

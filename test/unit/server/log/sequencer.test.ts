@@ -3,23 +3,42 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
 import { OverloadedError } from "../../../../server/errors.js";
-import { IssuerQueue, sequenceBatch, type AppendRequest, type Pending, type ResolvedSigner } from "../../../../server/log/sequencer.js";
+import {
+  IssuerQueue,
+  sequenceBatch,
+  type AppendRequest,
+  type Pending,
+  type ResolvedSigner,
+} from "../../../../server/log/sequencer.js";
 
 const ZEROS = "0".repeat(64);
-const SIGNER: ResolvedSigner = { ref: { cert: "0a", key: "arn:aws:kms:eu-west-1:111122223333:key/agent", alg: "RSASSA_PSS_SHA_256" }, certificatePem: "PEM" };
+const SIGNER: ResolvedSigner = {
+  ref: { cert: "0a", key: "arn:aws:kms:eu-west-1:111122223333:key/agent", alg: "RSASSA_PSS_SHA_256" },
+  certificatePem: "PEM",
+};
 
 function pending(req: Partial<AppendRequest> = {}): Pending {
   return {
     req: { issuerId: "iss_1", type: "agent.operation", agent: "agt_1", payloadHash: "ab".repeat(32), ...req },
-    attempts: 0, conflicts: 0, deadline: Infinity, resolve: () => undefined, reject: () => undefined,
+    attempts: 0,
+    conflicts: 0,
+    deadline: Infinity,
+    resolve: () => undefined,
+    reject: () => undefined,
   };
 }
 
 describe("sequenceBatch", () => {
   it("numbers entries from the head, links each to the previous hash and hashes the RFC 8785 bytes", () => {
-    const items = [pending(), pending({ agent: "agt_2", details: { contentType: "application/json" } }), pending()].map((p) => ({ pending: p, signer: SIGNER }));
+    const items = [pending(), pending({ agent: "agt_2", details: { contentType: "application/json" } }), pending()].map(
+      (p) => ({ pending: p, signer: SIGNER }),
+    );
     const now = new Date("2026-12-02T18:00:00.000Z");
-    const { entries, head } = sequenceBatch({ size: 7, head: "cd".repeat(32), time: "2026-12-02T17:00:00.000Z" }, items, now);
+    const { entries, head } = sequenceBatch(
+      { size: 7, head: "cd".repeat(32), time: "2026-12-02T17:00:00.000Z" },
+      items,
+      now,
+    );
     expect(entries.map((e) => e.unsigned.seq)).toEqual([7, 8, 9]);
     expect(entries[0]!.unsigned.prevHash).toBe("cd".repeat(32));
     expect(entries[1]!.unsigned.prevHash).toBe(entries[0]!.hash);
@@ -36,20 +55,43 @@ describe("sequenceBatch", () => {
   });
 
   it("keeps the stored JSON in canonical key order, so it carries the signed bytes verbatim", () => {
-    const { entries } = sequenceBatch({ size: 0, head: ZEROS, time: "" }, [{ pending: pending({ details: { z: 1, a: 2 } }), signer: SIGNER }], new Date(0));
+    const { entries } = sequenceBatch(
+      { size: 0, head: ZEROS, time: "" },
+      [{ pending: pending({ details: { z: 1, a: 2 } }), signer: SIGNER }],
+      new Date(0),
+    );
     const e = entries[0]!;
     expect(JSON.stringify(e.unsigned)).toBe(canonicalize(e.unsigned));
-    expect(Object.keys(e.unsigned)).toEqual(["agent", "details", "issuer", "payloadHash", "prevHash", "seq", "signer", "time", "type", "v"]);
+    expect(Object.keys(e.unsigned)).toEqual([
+      "agent",
+      "details",
+      "issuer",
+      "payloadHash",
+      "prevHash",
+      "seq",
+      "signer",
+      "time",
+      "type",
+      "v",
+    ]);
   });
 
   it("omits details when the request has none", () => {
-    const { entries } = sequenceBatch({ size: 0, head: ZEROS, time: "" }, [{ pending: pending(), signer: SIGNER }], new Date(0));
+    const { entries } = sequenceBatch(
+      { size: 0, head: ZEROS, time: "" },
+      [{ pending: pending(), signer: SIGNER }],
+      new Date(0),
+    );
     expect("details" in entries[0]!.unsigned).toBe(false);
   });
 
   it("never lets time go backwards: a head newer than the clock gives its own time", () => {
     const later = "2030-01-01T00:00:00.000Z";
-    const { entries, head } = sequenceBatch({ size: 3, head: ZEROS, time: later }, [{ pending: pending(), signer: SIGNER }], new Date("2026-01-01T00:00:00.000Z"));
+    const { entries, head } = sequenceBatch(
+      { size: 3, head: ZEROS, time: later },
+      [{ pending: pending(), signer: SIGNER }],
+      new Date("2026-01-01T00:00:00.000Z"),
+    );
     expect(entries[0]!.unsigned.time).toBe(later);
     expect(head.time).toBe(later);
   });

@@ -34,12 +34,21 @@ export async function checkCertificate(cert: CertInfo, ca: CertInfo): Promise<Ch
     sigOk = false;
   }
   if (!sigOk) fail("not issued by the pinned CA (issuer name or signature)");
-  if (cert.notBefore < ca.notBefore || cert.notAfter > ca.notAfter) fail("validity period is not within the CA certificate's");
+  if (cert.notBefore < ca.notBefore || cert.notAfter > ca.notAfter)
+    fail("validity period is not within the CA certificate's");
   if (ca.ski !== undefined && cert.akiKeyId !== ca.ski) {
-    fail(cert.akiKeyId === undefined ? "authorityKeyIdentifier missing (the CA has a subjectKeyIdentifier)" : "authorityKeyIdentifier is not the CA's subjectKeyIdentifier");
+    fail(
+      cert.akiKeyId === undefined
+        ? "authorityKeyIdentifier missing (the CA has a subjectKeyIdentifier)"
+        : "authorityKeyIdentifier is not the CA's subjectKeyIdentifier",
+    );
   }
-  if (cert.unknownCritical.length) fail(`has a critical extension this verifier does not process (${cert.unknownCritical.join(", ")}); RFC 5280 requires rejecting it`);
-  if (cert.repeatedExtensions.length) fail(`repeats extension ${cert.repeatedExtensions.join(", ")} (RFC 5280: one instance each)`);
+  if (cert.unknownCritical.length)
+    fail(
+      `has a critical extension this verifier does not process (${cert.unknownCritical.join(", ")}); RFC 5280 requires rejecting it`,
+    );
+  if (cert.repeatedExtensions.length)
+    fail(`repeats extension ${cert.repeatedExtensions.join(", ")} (RFC 5280: one instance each)`);
   if (cert.signatureAlgorithm !== SHA256_WITH_RSA) fail("signature algorithm is not sha256WithRSAEncryption");
   if (cert.basicConstraints.ca) fail("is a CA certificate (CA:FALSE required)");
   if (!cert.keyUsage.present || !cert.keyUsage.digitalSignature) fail("keyUsage digitalSignature missing");

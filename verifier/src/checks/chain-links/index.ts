@@ -23,12 +23,34 @@ export class ChainLinker {
   next(e: { seq: number; prevHash: string; hash: string; issuer: string; time: number }): CheckProblem[] {
     const problems: CheckProblem[] = [];
     if (e.issuer !== this.#issuer) {
-      problems.push(failed(new VerificationError("ERR_WRONG_ISSUER", `entry ${e.seq} belongs to issuer ${e.issuer}, not ${this.#issuer}`, { seq: e.seq })));
+      problems.push(
+        failed(
+          new VerificationError(
+            "ERR_WRONG_ISSUER",
+            `entry ${e.seq} belongs to issuer ${e.issuer}, not ${this.#issuer}`,
+            { seq: e.seq },
+          ),
+        ),
+      );
     }
     if (this.#expectedSeq !== null && e.seq !== this.#expectedSeq) {
-      problems.push(failed(new VerificationError("ERR_CHAIN_BROKEN", `expected seq ${this.#expectedSeq}, found ${e.seq} (entry missing, inserted, duplicated or reordered)`, { seq: e.seq })));
+      problems.push(
+        failed(
+          new VerificationError(
+            "ERR_CHAIN_BROKEN",
+            `expected seq ${this.#expectedSeq}, found ${e.seq} (entry missing, inserted, duplicated or reordered)`,
+            { seq: e.seq },
+          ),
+        ),
+      );
     } else if (this.#prevHash !== null && e.prevHash !== this.#prevHash) {
-      problems.push(failed(new VerificationError("ERR_CHAIN_BROKEN", `entry ${e.seq}: prevHash is not the hash of the previous entry`, { seq: e.seq })));
+      problems.push(
+        failed(
+          new VerificationError("ERR_CHAIN_BROKEN", `entry ${e.seq}: prevHash is not the hash of the previous entry`, {
+            seq: e.seq,
+          }),
+        ),
+      );
     }
     this.#expectedSeq = e.seq + 1;
     this.#prevHash = e.hash;

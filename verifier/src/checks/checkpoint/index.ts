@@ -31,7 +31,8 @@ export async function authenticateCheckpoint(
   else {
     if (cert.role !== "log") bad(`signed by ${cert.role} certificate ${cert.serial}, not the log signer`);
     if (cert.pathError) bad(`log signer certificate: ${cert.pathError.message}`);
-    if (cp.time < cert.notBefore || cp.time > cert.notAfter) bad("time is outside the log signer certificate's validity");
+    if (cp.time < cert.notBefore || cp.time > cert.notAfter)
+      bad("time is outside the log signer certificate's validity");
     let bytes;
     try {
       bytes = checkpointCanonicalBytes(raw as Json);
@@ -53,27 +54,69 @@ export async function authenticateCheckpoint(
 export function revokedSignerProblems(cp: CheckpointFields, crl: CrlInfo | undefined): CheckProblem[] {
   const rev = crl?.revoked.get(cp.signer.cert);
   if (!rev || precedesRevocation(cp.time, rev)) return [];
-  return [indeterminate(new VerificationError("ERR_CHECKPOINT", `checkpoint of ${new Date(cp.time).toISOString()} is signed by log signer certificate ${cp.signer.cert}, revoked at ${new Date(rev.date).toISOString()} (CRL #${crl!.crlNumber}): it proves nothing`))];
+  return [
+    indeterminate(
+      new VerificationError(
+        "ERR_CHECKPOINT",
+        `checkpoint of ${new Date(cp.time).toISOString()} is signed by log signer certificate ${cp.signer.cert}, revoked at ${new Date(rev.date).toISOString()} (CRL #${crl!.crlNumber}): it proves nothing`,
+      ),
+    ),
+  ];
 }
 
 /** A checkpoint is made after the entries it covers: its `time` is never before the last one's. */
-export function checkpointTimeProblems(cp: CheckpointFields, last: { seq: number; time: number } | null): CheckProblem[] {
+export function checkpointTimeProblems(
+  cp: CheckpointFields,
+  last: { seq: number; time: number } | null,
+): CheckProblem[] {
   if (!last || cp.time >= last.time) return [];
-  return [failed(new VerificationError("ERR_CHECKPOINT", `checkpoint time ${new Date(cp.time).toISOString()} is before the time of entry ${last.seq} it covers (${new Date(last.time).toISOString()})`, { seq: last.seq }))];
+  return [
+    failed(
+      new VerificationError(
+        "ERR_CHECKPOINT",
+        `checkpoint time ${new Date(cp.time).toISOString()} is before the time of entry ${last.seq} it covers (${new Date(last.time).toISOString()})`,
+        { seq: last.seq },
+      ),
+    ),
+  ];
 }
 
 /** Compares an authentic checkpoint with the chain's tail (`last` = last entry seen, null if none). */
-export function checkpointCoverage(cp: CheckpointFields, last: { seq: number; hash: string } | null, fromSeq: number): CheckProblem[] {
+export function checkpointCoverage(
+  cp: CheckpointFields,
+  last: { seq: number; hash: string } | null,
+  fromSeq: number,
+): CheckProblem[] {
   const present = last ? last.seq + 1 : fromSeq;
   if (cp.size > present) {
-    return [failed(new VerificationError("ERR_TRUNCATED", `checkpoint says ${cp.size} entries but the export ends at ${present}`, { seq: present }))];
+    return [
+      failed(
+        new VerificationError("ERR_TRUNCATED", `checkpoint says ${cp.size} entries but the export ends at ${present}`, {
+          seq: present,
+        }),
+      ),
+    ];
   }
   if (cp.size < present) {
-    return [failed(new VerificationError("ERR_CHECKPOINT", `entries beyond the checkpoint (size ${cp.size}, found up to seq ${present - 1})`, { seq: cp.size }))];
+    return [
+      failed(
+        new VerificationError(
+          "ERR_CHECKPOINT",
+          `entries beyond the checkpoint (size ${cp.size}, found up to seq ${present - 1})`,
+          { seq: cp.size },
+        ),
+      ),
+    ];
   }
   const head = last ? last.hash : null;
   if (head !== null && head !== cp.head) {
-    return [failed(new VerificationError("ERR_CHECKPOINT", `checkpoint head is not the hash of entry ${present - 1}`, { seq: present - 1 }))];
+    return [
+      failed(
+        new VerificationError("ERR_CHECKPOINT", `checkpoint head is not the hash of entry ${present - 1}`, {
+          seq: present - 1,
+        }),
+      ),
+    ];
   }
   return [];
 }

@@ -73,7 +73,16 @@ async function parseOne(text: string, field: string, source: string, ca: CertInf
   try {
     // The signature over the TBS bytes as received (pkijs's crl.verify() would also refuse unknown
     // critical extensions, which we report apart, as "not usable" rather than "forged").
-    ok = crl.issuer.isEqual(ca.pkijs.subject) && (await pkijs.getCrypto(true).verifyWithPublicKey(crl.tbsView as Uint8Array<ArrayBuffer>, crl.signatureValue, ca.pkijs.subjectPublicKeyInfo, crl.signatureAlgorithm));
+    ok =
+      crl.issuer.isEqual(ca.pkijs.subject) &&
+      (await pkijs
+        .getCrypto(true)
+        .verifyWithPublicKey(
+          crl.tbsView as Uint8Array<ArrayBuffer>,
+          crl.signatureValue,
+          ca.pkijs.subjectPublicKeyInfo,
+          crl.signatureAlgorithm,
+        ));
   } catch {
     ok = false;
   }
@@ -81,15 +90,20 @@ async function parseOne(text: string, field: string, source: string, ca: CertInf
   // RFC 5280 §5.2/§5.3: a critical (entry) extension we do not process makes the CRL unusable
   // (e.g. a delta-CRL indicator or an issuing distribution point scope we would misread).
   for (const e of crl.crlExtensions?.extensions ?? []) {
-    if (e.critical && !KNOWN_CRL_EXTENSIONS.has(e.extnID)) throw new UnusableCrlError(`${field} has an unknown critical extension ${e.extnID}: not used`, { field });
+    if (e.critical && !KNOWN_CRL_EXTENSIONS.has(e.extnID))
+      throw new UnusableCrlError(`${field} has an unknown critical extension ${e.extnID}: not used`, { field });
   }
   for (const rc of crl.revokedCertificates ?? []) {
     for (const e of rc.crlEntryExtensions?.extensions ?? []) {
-      if (e.critical && !KNOWN_CRL_ENTRY_EXTENSIONS.has(e.extnID)) throw new UnusableCrlError(`${field} has an entry with an unknown critical extension ${e.extnID}: not used`, { field });
+      if (e.critical && !KNOWN_CRL_ENTRY_EXTENSIONS.has(e.extnID))
+        throw new UnusableCrlError(`${field} has an entry with an unknown critical extension ${e.extnID}: not used`, {
+          field,
+        });
     }
   }
   const thisUpdate = crl.thisUpdate.value.getTime();
-  if (thisUpdate > now + SKEW_MS) throw new VerificationError("ERR_CRL", `${field} thisUpdate is in the future`, { field });
+  if (thisUpdate > now + SKEW_MS)
+    throw new VerificationError("ERR_CRL", `${field} thisUpdate is in the future`, { field });
   let crlNumber = -1n;
   const numExt = crl.crlExtensions?.extensions.find((e) => e.extnID === "2.5.29.20");
   if (numExt) {
@@ -108,7 +122,13 @@ async function parseOne(text: string, field: string, source: string, ca: CertInf
     }
     revoked.set(serialHex(rc.userCertificate.valueBlock.valueHexView), r);
   }
-  return { crlNumber, thisUpdate, ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate.value.getTime() } : {}), revoked, source };
+  return {
+    crlNumber,
+    thisUpdate,
+    ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate.value.getTime() } : {}),
+    revoked,
+    source,
+  };
 }
 
 /**
@@ -124,7 +144,10 @@ export function precedesRevocation(time: number, rev: Revocation): boolean {
 
 /** The ERR_CRL (indeterminate) for a CRL past its nextUpdate. */
 export function staleCrlError(crl: CrlInfo): VerificationError {
-  return new VerificationError("ERR_CRL", `CRL #${crl.crlNumber} is past its nextUpdate (${new Date(crl.nextUpdate ?? 0).toISOString()}): revocations since then are unknown; supply a current CRL`);
+  return new VerificationError(
+    "ERR_CRL",
+    `CRL #${crl.crlNumber} is past its nextUpdate (${new Date(crl.nextUpdate ?? 0).toISOString()}): revocations since then are unknown; supply a current CRL`,
+  );
 }
 
 /**
@@ -134,20 +157,40 @@ export function staleCrlError(crl: CrlInfo): VerificationError {
  * lacks keyUsage cRLSign (RFC 5280 §4.2.1.3), so no CRL it signs may be relied on. Staleness is
  * marked on the result (`stale`), for the caller to judge.
  */
-export async function loadCrls(inputs: readonly CrlInput[], ca: CertInfo, now: Date): Promise<{ crl?: CrlInfo; problems: CheckProblem[] }> {
-  if (inputs.length === 0) return { problems: [indeterminate(new VerificationError("ERR_CRL", "no CRL: revocation status unknown"))] };
+export async function loadCrls(
+  inputs: readonly CrlInput[],
+  ca: CertInfo,
+  now: Date,
+): Promise<{ crl?: CrlInfo; problems: CheckProblem[] }> {
+  if (inputs.length === 0)
+    return { problems: [indeterminate(new VerificationError("ERR_CRL", "no CRL: revocation status unknown"))] };
   if (!ca.keyUsage.crlSign) {
-    return { problems: [indeterminate(new VerificationError("ERR_CRL", "the pinned CA certificate lacks keyUsage cRLSign: no CRL it signs can be used, revocation status unknown"))] };
+    return {
+      problems: [
+        indeterminate(
+          new VerificationError(
+            "ERR_CRL",
+            "the pinned CA certificate lacks keyUsage cRLSign: no CRL it signs can be used, revocation status unknown",
+          ),
+        ),
+      ],
+    };
   }
   const problems: CheckProblem[] = [];
   let best: CrlInfo | undefined;
   for (const { text, field, source } of inputs) {
     try {
       const c = await parseOne(text, field, source, ca, now.getTime());
-      if (!best || c.crlNumber > best.crlNumber || (c.crlNumber === best.crlNumber && c.thisUpdate > best.thisUpdate)) best = c;
+      if (!best || c.crlNumber > best.crlNumber || (c.crlNumber === best.crlNumber && c.thisUpdate > best.thisUpdate))
+        best = c;
     } catch (e) {
       if (e instanceof UnusableCrlError) problems.push(indeterminate(e));
-      else problems.push(failed(e instanceof VerificationError ? e : new VerificationError("ERR_CRL", `${field}: ${String(e)}`, { field })));
+      else
+        problems.push(
+          failed(
+            e instanceof VerificationError ? e : new VerificationError("ERR_CRL", `${field}: ${String(e)}`, { field }),
+          ),
+        );
     }
   }
   if (best?.nextUpdate !== undefined && best.nextUpdate + SKEW_MS < now.getTime()) best.stale = true;
@@ -175,5 +218,9 @@ export type CrlArg = string | { pem: string; source: string };
 
 /** Normalises caller-given CRLs to inputs. */
 export function crlInputs(crls: readonly CrlArg[] | undefined, field: string, defaultSource: string): CrlInput[] {
-  return (crls ?? []).map((c, i) => (typeof c === "string" ? { text: c, field: `${field}[${i}]`, source: `${defaultSource} #${i + 1}` } : { text: c.pem, field: `${field}[${i}]`, source: c.source }));
+  return (crls ?? []).map((c, i) =>
+    typeof c === "string"
+      ? { text: c, field: `${field}[${i}]`, source: `${defaultSource} #${i + 1}` }
+      : { text: c.pem, field: `${field}[${i}]`, source: c.source },
+  );
 }

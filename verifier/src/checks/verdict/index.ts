@@ -16,10 +16,16 @@ export function validityProblems(seq: number | undefined, time: number, cert: Ch
   const what = seq === undefined ? "signing time" : `entry ${seq}: time`;
   const where = seq === undefined ? {} : { seq };
   if (time < cert.notBefore) {
-    return [failed(new VerificationError("ERR_NOT_YET_VALID", `${what} is before certificate ${cert.serial} notBefore`, where))];
+    return [
+      failed(
+        new VerificationError("ERR_NOT_YET_VALID", `${what} is before certificate ${cert.serial} notBefore`, where),
+      ),
+    ];
   }
   if (time > cert.notAfter) {
-    return [failed(new VerificationError("ERR_EXPIRED", `${what} is after certificate ${cert.serial} notAfter`, where))];
+    return [
+      failed(new VerificationError("ERR_EXPIRED", `${what} is after certificate ${cert.serial} notAfter`, where)),
+    ];
   }
   return [];
 }
@@ -52,11 +58,27 @@ export class CertStatusTracker {
     const seq = entry.seq;
     const revokedAt = this.#revokedAt.get(cert.serial);
     if (revokedAt !== undefined && seq > revokedAt) {
-      return [failed(new VerificationError("ERR_REVOKED", `entry ${seq}: signed by certificate ${cert.serial} after its revocation at seq ${revokedAt}`, { seq }))];
+      return [
+        failed(
+          new VerificationError(
+            "ERR_REVOKED",
+            `entry ${seq}: signed by certificate ${cert.serial} after its revocation at seq ${revokedAt}`,
+            { seq },
+          ),
+        ),
+      ];
     }
     const rotatedAt = this.#rotatedAt.get(cert.serial);
     if (rotatedAt !== undefined && seq > rotatedAt) {
-      return [failed(new VerificationError("ERR_SUPERSEDED", `entry ${seq}: signed by certificate ${cert.serial} after its rotation at seq ${rotatedAt}`, { seq }))];
+      return [
+        failed(
+          new VerificationError(
+            "ERR_SUPERSEDED",
+            `entry ${seq}: signed by certificate ${cert.serial} after its rotation at seq ${rotatedAt}`,
+            { seq },
+          ),
+        ),
+      ];
     }
     // The server activates a rotated-in certificate before it appends `key.rotated` (the entry is
     // the rotation's last step), so an operation may be signed by a certificate that a *later*
@@ -111,10 +133,28 @@ export class CertStatusTracker {
         if (announced) yield this.#crlVerdict(serial, p, proofTime);
         else if ((this.#current.get(agent)?.seq ?? -1) > p.seq) {
           // A later registration/rotation of this agent named another certificate: never announced.
-          yield { ...p, problem: failed(new VerificationError("ERR_LIFECYCLE", `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, which no registration or rotation entry announces (a later one names ${this.#current.get(agent)!.serial})`, { seq: p.seq })) };
+          yield {
+            ...p,
+            problem: failed(
+              new VerificationError(
+                "ERR_LIFECYCLE",
+                `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, which no registration or rotation entry announces (a later one names ${this.#current.get(agent)!.serial})`,
+                { seq: p.seq },
+              ),
+            ),
+          };
         } else {
           // The range ends between first use and announcement, which is legal (FORMATS.md): undecided.
-          yield { ...p, problem: indeterminate(new VerificationError("ERR_LIFECYCLE", `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, not announced by the end of the export (its current certificate is ${current.serial} since seq ${current.seq}); the announcement may follow the range`, { seq: p.seq })) };
+          yield {
+            ...p,
+            problem: indeterminate(
+              new VerificationError(
+                "ERR_LIFECYCLE",
+                `entry ${p.seq}: agent ${agent} signs with certificate ${serial}, not announced by the end of the export (its current certificate is ${current.serial} since seq ${current.seq}); the announcement may follow the range`,
+                { seq: p.seq },
+              ),
+            ),
+          };
         }
       }
     }
@@ -122,14 +162,27 @@ export class CertStatusTracker {
   }
 
   /** CRL status of an authentic entry by `serial`: fine, or NO_POE when the CRL revokes it and nothing proves precedence. */
-  #crlVerdict(serial: string, p: PendingEntry, proofTime: number | undefined): PendingEntry & { problem?: CheckProblem } {
+  #crlVerdict(
+    serial: string,
+    p: PendingEntry,
+    proofTime: number | undefined,
+  ): PendingEntry & { problem?: CheckProblem } {
     const crlRev = this.#crl?.revoked.get(serial);
     if (!crlRev) return p;
     const revokedAt = this.#revokedAt.get(serial);
     // A later revocation entry, or a checkpoint older than the CRL's revocation date, proves precedence.
     if (revokedAt !== undefined && p.seq < revokedAt) return p;
     if (proofTime !== undefined && precedesRevocation(proofTime, crlRev)) return p;
-    return { ...p, problem: indeterminate(new VerificationError("ERR_NO_POE", `entry ${p.seq}: certificate ${serial} is revoked (CRL) and nothing in the export proves the entry precedes the revocation`, { seq: p.seq })) };
+    return {
+      ...p,
+      problem: indeterminate(
+        new VerificationError(
+          "ERR_NO_POE",
+          `entry ${p.seq}: certificate ${serial} is revoked (CRL) and nothing in the export proves the entry precedes the revocation`,
+          { seq: p.seq },
+        ),
+      ),
+    };
   }
 }
 
@@ -146,12 +199,29 @@ export function lifecycleProblems(entry: EntryFields, certs: ReadonlyMap<string,
   const ofAgent = (field: string, serial: string) => {
     const c = certs.get(serial);
     if (c && !(c.role === "agent" && c.agentId === entry.agent)) {
-      problems.push(failed(new VerificationError("ERR_LIFECYCLE", `entry ${seq}: ${entry.type} details.${field} ${serial} is ${c.role === "agent" ? `agent ${c.agentId}'s certificate` : `a ${c.role} certificate`}, not agent ${entry.agent}'s`, { seq, field: `entry.details.${field}` })));
+      problems.push(
+        failed(
+          new VerificationError(
+            "ERR_LIFECYCLE",
+            `entry ${seq}: ${entry.type} details.${field} ${serial} is ${c.role === "agent" ? `agent ${c.agentId}'s certificate` : `a ${c.role} certificate`}, not agent ${entry.agent}'s`,
+            { seq, field: `entry.details.${field}` },
+          ),
+        ),
+      );
     }
   };
   if (d.type === "agent.registered" || d.type === "certificate.revoked") ofAgent("cert", d.cert);
   else {
-    if (d.oldCert === d.newCert) problems.push(failed(new VerificationError("ERR_LIFECYCLE", `entry ${seq}: key.rotated oldCert and newCert are the same certificate`, { seq, field: "entry.details.newCert" })));
+    if (d.oldCert === d.newCert)
+      problems.push(
+        failed(
+          new VerificationError(
+            "ERR_LIFECYCLE",
+            `entry ${seq}: key.rotated oldCert and newCert are the same certificate`,
+            { seq, field: "entry.details.newCert" },
+          ),
+        ),
+      );
     ofAgent("oldCert", d.oldCert);
     ofAgent("newCert", d.newCert);
   }

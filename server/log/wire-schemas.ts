@@ -24,11 +24,9 @@ export const LogEntrySchema = z
     prevHash: Hash,
     details: z.record(z.string(), z.unknown()).optional(),
     hash: Hash,
-    sig: z
-      .string()
-      .openapi({
-        description: "base64 RSASSA-PSS (SHA-256, salt 32) over the entry's RFC 8785 bytes without hash and sig",
-      }),
+    sig: z.string().openapi({
+      description: "base64 RSASSA-PSS (SHA-256, salt 32) over the entry's RFC 8785 bytes without hash and sig",
+    }),
   })
   .openapi("LogEntry");
 

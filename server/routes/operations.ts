@@ -15,13 +15,10 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 const OperationBody = z
   .object({
-    payload: z
-      .unknown()
-      .optional()
-      .openapi({
-        description:
-          "Any I-JSON value (RFC 7493: no duplicate member names, numbers that round-trip through a double, else 422); its RFC 8785 (JCS) bytes are hashed into the entry's payloadHash",
-      }),
+    payload: z.unknown().optional().openapi({
+      description:
+        "Any I-JSON value (RFC 7493: no duplicate member names, numbers that round-trip through a double, else 422); its RFC 8785 (JCS) bytes are hashed into the entry's payloadHash",
+    }),
     payloadBase64: z
       .string()
       .regex(BASE64, "must be standard base64 (with padding)")

@@ -50,9 +50,7 @@ function coverageProblem(ctx: EvidenceContext): string | undefined {
   return undefined;
 }
 
-function tamperedOrRejected(
-  err: unknown,
-): Pick<TokenAssessment, "status" | "code" | "message"> & {
+function tamperedOrRejected(err: unknown): Pick<TokenAssessment, "status" | "code" | "message"> & {
   tamper?: "FORMAT_FAILURE" | "HASH_FAILURE" | "SIG_CRYPTO_FAILURE";
 } {
   if (err instanceof VerificationError) {

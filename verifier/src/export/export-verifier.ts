@@ -33,43 +33,12 @@ import type { Json } from "../parse/fields.js";
 import { InThreadPool, type SignaturePool } from "../pool.js";
 import { ReportBuilder, type Report } from "../report.js";
 import { conflictingSerials } from "../single.js";
-import { resolveTrustAnchor, type TrustAnchor } from "../trust/anchor.js";
+import { resolveTrustAnchor } from "../trust/anchor.js";
 import { LineVerifier, type LineResult } from "../worker-core.js";
 import { parseCertificatePem, type CertInfo } from "../x509/certificate.js";
+import { STEP, type StepName, type VerifyExportOptions } from "./options.js";
 
-/** Options for `verifyExport` and `verifyExportBytes`. */
-export interface VerifyExportOptions {
-  /** The pinned CA. The export's own CA is never trusted by itself. */
-  trust: TrustAnchor;
-  /** Where per-entry work runs; default: in this thread. */
-  pool?: SignaturePool;
-  /** Called after each batch with running totals. */
-  onProgress?(p: { lines: number; entries: number }): void;
-  /**
-   * CRLs besides the export's own (PEM or base64 DER, optionally labelled with their source, e.g.
-   * `--crl` files or one fetched online): the newest valid one decides. See checks/crl.
-   */
-  crls?: CrlArg[];
-  /** Time to judge CRL freshness against; default: now. */
-  now?: Date;
-  /** Lines per batch sent to the pool (default 512). */
-  batchSize?: number;
-  /** A batch is also sent once its lines reach this many characters (default 1 MiB), so memory stays bounded with long lines. */
-  batchChars?: number;
-}
-
-const STEP = {
-  parse: "parse",
-  trust: "trust root",
-  certs: "certificate paths",
-  crl: "CRL",
-  links: "chain links",
-  sigs: "entry signatures",
-  status: "certificate status",
-  payloads: "payloads",
-  checkpoint: "checkpoint",
-} as const;
-type StepName = (typeof STEP)[keyof typeof STEP];
+export type { VerifyExportOptions } from "./options.js";
 
 /** The entry whose payload line may still follow. */
 interface Current {

@@ -5,12 +5,15 @@
  * public key is compared with the one the caller got from KMS GetPublicKey — a cheap guard against a
  * misbehaving HSM or a mix-up of keys.
  */
-import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
-import { KakuninError, ValidationError } from "../errors.js";
+import { ValidationError } from "../errors.js";
 import type { KeyCustody } from "../kms/custody.js";
 import { bytesEqual, toArrayBuffer } from "./bytes.js";
-import { crlNumberExtension, crlPem, reasonCode, type RevocationReason } from "./crl.js";
+import { crlNumberExtension, crlPem } from "./crl.js";
+import { buildSignedCrl, type CrlEntryInput } from "./crl-builder.js";
+import { CaIntegrityError } from "./errors.js";
+import { checkIssued, fingerprintSha256, signCertificate, toIssued, u8, type IssuedCertificate } from "./issue.js";
 import { createKmsCrypto, kmsSigningKey } from "./kms-crypto.js";
+import { signatureVerifies } from "./signed.js";
 import { pemEncode } from "@kakunin/verifier/formats";
 import {
   agentSpiffeId,
@@ -24,7 +27,6 @@ import {
   LOG_SIGNER_CN,
   LOG_SIGNER_VALIDITY_DAYS,
   logSpiffeId,
-  SIGNING_ALGORITHM,
   signerExtensions,
   subjectName,
   truncateToSecond,
@@ -35,26 +37,14 @@ import { x509 } from "./x509.js";
 
 export type { RevocationReason } from "./crl.js";
 export { REVOCATION_REASONS, isRevocationReason } from "./crl.js";
-
-export interface IssuedCertificate {
-  /** lowercase hex */
-  serial: string;
-  der: Uint8Array;
-  pem: string;
-  notBefore: Date;
-  notAfter: Date;
-}
+export type { CrlEntryInput } from "./crl-builder.js";
+export { CaIntegrityError } from "./errors.js";
+export { certificateInfo, fingerprintSha256, type IssuedCertificate } from "./issue.js";
 
 export interface SignedCrl {
   der: Uint8Array;
   /** label "X509 CRL" */
   pem: string;
-}
-
-export interface CrlEntryInput {
-  serial: string;
-  revokedAt: Date;
-  reason: RevocationReason;
 }
 
 export interface CertificateAuthorityOptions {
@@ -64,118 +54,6 @@ export interface CertificateAuthorityOptions {
   agentValidityDays: number;
   /** Default 5 years (capped at the CA's notAfter). */
   logSignerValidityDays?: number;
-}
-
-/** The CA's own output failed a self-check (bad KMS signature, wrong key certified, CA expired). Nothing was issued. */
-export class CaIntegrityError extends KakuninError {
-  constructor(
-    code:
-      | "ERR_CA_SIGNATURE_INVALID"
-      | "ERR_PUBLIC_KEY_MISMATCH"
-      | "ERR_CA_EXPIRED"
-      | "ERR_CA_NOT_YET_VALID"
-      | "ERR_CA_CERTIFICATE_INVALID",
-    message: string,
-    status = 502,
-  ) {
-    super(status, code, message);
-  }
-}
-
-/** AlgorithmIdentifier DER: SEQUENCE { 1.2.840.113549.1.1.11, NULL } */
-const SHA256_WITH_RSA_ALG_ID = new Uint8Array(Buffer.from("300d06092a864886f70d01010b0500", "hex"));
-
-function u8(buf: ArrayBuffer): Uint8Array {
-  return new Uint8Array(buf);
-}
-
-function toIssued(cert: x509.X509Certificate, serial: string): IssuedCertificate {
-  const der = u8(cert.rawData);
-  return { serial, der, pem: pemEncode(der, "CERTIFICATE"), notBefore: cert.notBefore, notAfter: cert.notAfter };
-}
-
-/** Serial, validity, subject and SPKI of a DER certificate. */
-export function certificateInfo(der: Uint8Array): {
-  serial: string;
-  notBefore: Date;
-  notAfter: Date;
-  subject: string;
-  spki: Uint8Array;
-} {
-  const cert = new x509.X509Certificate(toArrayBuffer(der));
-  return {
-    serial: cert.serialNumber.toLowerCase(),
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-    subject: cert.subject,
-    spki: u8(cert.publicKey.rawData),
-  };
-}
-
-/** Lowercase hex SHA-256 of the DER bytes (what verifiers pin). */
-export function fingerprintSha256(der: Uint8Array): string {
-  return createHash("sha256").update(der).digest("hex");
-}
-
-/** Verifies a SIGNED{} structure (certificate or CRL) over its exact TBS bytes with Node (OpenSSL): sha256WithRSAEncryption. */
-function signatureVerifies(der: Uint8Array, issuerSpki: Uint8Array): boolean {
-  try {
-    const { tbs, alg, sig } = splitSigned(der);
-    if (!bytesEqual(alg, SHA256_WITH_RSA_ALG_ID)) return false;
-    return nodeVerify(
-      "sha256",
-      tbs,
-      createPublicKey({ key: Buffer.from(issuerSpki), format: "der", type: "spki" }),
-      sig,
-    );
-  } catch {
-    return false;
-  }
-}
-
-async function signCertificate(
-  crypto: Crypto,
-  keyArn: string,
-  params: {
-    serial: string;
-    subject: x509.Name;
-    issuer: x509.Name;
-    spki: Uint8Array;
-    notBefore: Date;
-    notAfter: Date;
-    extensions: x509.Extension[];
-  },
-): Promise<x509.X509Certificate> {
-  return x509.X509CertificateGenerator.create(
-    {
-      serialNumber: params.serial,
-      subject: params.subject,
-      issuer: params.issuer,
-      notBefore: params.notBefore,
-      notAfter: params.notAfter,
-      publicKey: toArrayBuffer(params.spki),
-      signingKey: kmsSigningKey(keyArn, "RSASSA_PKCS1_V1_5_SHA_256"),
-      signingAlgorithm: SIGNING_ALGORITHM,
-      extensions: params.extensions,
-    },
-    crypto,
-  );
-}
-
-function checkIssued(cert: x509.X509Certificate, serial: string, spki: Uint8Array, caSpki: Uint8Array): void {
-  if (cert.serialNumber.toLowerCase() !== serial)
-    throw new CaIntegrityError("ERR_CA_CERTIFICATE_INVALID", "Issued certificate carries the wrong serial");
-  if (!bytesEqual(u8(cert.publicKey.rawData), spki))
-    throw new CaIntegrityError(
-      "ERR_PUBLIC_KEY_MISMATCH",
-      "Issued certificate does not certify the requested public key",
-    );
-  if (!signatureVerifies(u8(cert.rawData), caSpki)) {
-    throw new CaIntegrityError(
-      "ERR_CA_SIGNATURE_INVALID",
-      "The KMS signature on the certificate does not verify under the CA public key",
-    );
-  }
 }
 
 export class CertificateAuthority {
@@ -363,7 +241,10 @@ export class CertificateAuthority {
     return toIssued(cert, serial);
   }
 
-  /** Signs a v2 CRL (AKI, cRLNumber, reasonCode per entry unless unspecified), verified before it is returned. */
+  /**
+   * Signs a v2 CRL (AKI, cRLNumber; a reasonCode per entry unless unspecified, and then no entry
+   * extensions at all — crl-builder.ts), verified before it is returned.
+   */
   async signCrl(opts: {
     number: bigint | number;
     thisUpdate: Date;
@@ -374,38 +255,17 @@ export class CertificateAuthority {
     const nextUpdate = truncateToSecond(opts.nextUpdate);
     if (!(nextUpdate.getTime() > thisUpdate.getTime()))
       throw new ValidationError("nextUpdate must be after thisUpdate", { field: "nextUpdate", status: 422 });
-    const seen = new Set<string>();
-    const entries: x509.X509CrlEntryParams[] = [];
-    for (const r of opts.revoked) {
-      const serial = typeof r.serial === "string" ? r.serial.toLowerCase().replace(/^(00)+(?=[89a-f])/, "") : "";
-      if (!/^[0-9a-f]{2,40}$/.test(serial) || serial.length % 2)
-        throw new ValidationError(`Not a certificate serial: ${String(r.serial)}`, {
-          field: "revoked.serial",
-          status: 422,
-        });
-      if (seen.has(serial))
-        throw new ValidationError(`Serial ${serial} is listed twice`, { field: "revoked.serial", status: 422 });
-      seen.add(serial);
-      const reason = reasonCode(r.reason);
-      entries.push({
-        serialNumber: serial,
-        revocationDate: truncateToSecond(r.revokedAt),
-        ...(reason !== undefined ? { reason } : {}),
-      });
-    }
-    const crl = await x509.X509CrlGenerator.create(
+    const der = await buildSignedCrl(
       {
         issuer: this.cert.subjectName,
         thisUpdate,
         nextUpdate,
-        entries,
+        revoked: opts.revoked,
         extensions: [new x509.AuthorityKeyIdentifierExtension(this.keyId, false), crlNumberExtension(opts.number)],
-        signingAlgorithm: SIGNING_ALGORITHM,
-        signingKey: kmsSigningKey(this.keyArn, "RSASSA_PKCS1_V1_5_SHA_256"),
       },
       this.crypto,
+      kmsSigningKey(this.keyArn, "RSASSA_PKCS1_V1_5_SHA_256"),
     );
-    const der = u8(crl.rawData);
     if (!signatureVerifies(der, this.spki)) {
       throw new CaIntegrityError(
         "ERR_CA_SIGNATURE_INVALID",
@@ -414,31 +274,4 @@ export class CertificateAuthority {
     }
     return { der, pem: crlPem(der) };
   }
-}
-
-/** Splits a DER SIGNED{} structure (SEQUENCE { tbs, algId, BIT STRING sig }) without re-encoding. */
-function splitSigned(der: Uint8Array): { tbs: Uint8Array; alg: Uint8Array; sig: Uint8Array } {
-  const readTlv = (buf: Uint8Array, off: number): { tag: number; start: number; end: number; hdrStart: number } => {
-    const tag = buf[off]!;
-    let len = buf[off + 1]!;
-    let p = off + 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + buf[p++]!;
-    }
-    return { tag, start: p, end: p + len, hdrStart: off };
-  };
-  const outer = readTlv(der, 0);
-  const tbs = readTlv(der, outer.start);
-  const alg = readTlv(der, tbs.end);
-  const bits = readTlv(der, alg.end);
-  if (outer.tag !== 0x30 || tbs.tag !== 0x30 || alg.tag !== 0x30 || bits.tag !== 0x03 || der[bits.start] !== 0)
-    throw new Error("not a SIGNED structure");
-  if (outer.end !== der.length || bits.end !== outer.end) throw new Error("trailing bytes");
-  return {
-    tbs: der.subarray(tbs.hdrStart, tbs.end),
-    alg: der.subarray(alg.hdrStart, alg.end),
-    sig: der.subarray(bits.start + 1, bits.end),
-  };
 }

@@ -1,7 +1,7 @@
 /**
  * CRL pieces (server/ca/crl.ts): reason codes, the DER INTEGER and cRLNumber extension, the PEM
- * label — and a CRL built from them exactly as CertificateAuthority.signCrl builds one, read back by
- * @peculiar/x509 and by `openssl crl`. (The signature here is a throwaway in-memory WebCrypto key;
+ * label — and a CRL built by server/ca/crl-builder.ts (what CertificateAuthority.signCrl signs), read
+ * back by @peculiar/x509, pkijs and `openssl crl`. (The signature here is a throwaway in-memory WebCrypto key;
  * the KMS-signed CRL is checked in test/integration/ca/authority.test.ts.)
  */
 import { execFileSync } from "node:child_process";
@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as asn1js from "asn1js";
 import fc from "fast-check";
+import * as pkijs from "pkijs";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../server/errors.js";
 import {
@@ -22,8 +23,10 @@ import {
   reasonCode,
   type RevocationReason,
 } from "../../../server/ca/crl.js";
+import { buildSignedCrl, tbsCertList, type CrlEntryInput } from "../../../server/ca/crl-builder.js";
 import { pemDecode } from "../../../verifier/src/formats/pem.js";
 import { SIGNING_ALGORITHM } from "../../../server/ca/profiles.js";
+import { splitSigned } from "../../../server/ca/signed.js";
 import { x509 } from "../../../server/ca/x509.js";
 
 const hex = (u8: Uint8Array) => Buffer.from(u8).toString("hex");
@@ -146,30 +149,24 @@ describe("crlPem", () => {
   });
 });
 
-describe("a CRL built from these pieces", () => {
-  it("carries the cRLNumber, one reasonCode per entry (none for unspecified), and openssl reads it as such", async () => {
+describe("a CRL built by crl-builder.ts (what CertificateAuthority.signCrl signs)", () => {
+  const thisUpdate = new Date("2026-01-01T00:00:00Z");
+  const nextUpdate = new Date("2026-01-08T00:00:00Z");
+  const issuer = new x509.Name("CN=Test CA");
+  const extensions = [crlNumberExtension(12345678901234567890n)];
+  const newKeys = async () => {
     const alg = { ...SIGNING_ALGORITHM, publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
-    const keys = (await crypto.subtle.generateKey(alg, false, ["sign", "verify"])) as CryptoKeyPair;
-    const thisUpdate = new Date("2026-01-01T00:00:00Z");
-    const revoked: [string, RevocationReason][] = [
-      ["0a", "keyCompromise"],
-      ["7fee", "unspecified"],
-      ["01ff", "cessationOfOperation"],
+    return (await crypto.subtle.generateKey(alg, false, ["sign", "verify"])) as CryptoKeyPair;
+  };
+
+  it("carries the cRLNumber, one reasonCode per entry (none, and no entry extensions, for unspecified); openssl and pkijs read it", async () => {
+    const keys = await newKeys();
+    const revoked: CrlEntryInput[] = [
+      { serial: "0a", revokedAt: thisUpdate, reason: "keyCompromise" },
+      { serial: "7fee", revokedAt: thisUpdate, reason: "unspecified" },
+      { serial: "01ff", revokedAt: thisUpdate, reason: "cessationOfOperation" },
     ];
-    const entries = revoked.map(([serialNumber, reason]) => {
-      const code = reasonCode(reason);
-      return { serialNumber, revocationDate: thisUpdate, ...(code !== undefined ? { reason: code } : {}) };
-    });
-    const crl = await x509.X509CrlGenerator.create({
-      issuer: "CN=Test CA",
-      thisUpdate,
-      nextUpdate: new Date("2026-01-08T00:00:00Z"),
-      entries,
-      extensions: [crlNumberExtension(12345678901234567890n)],
-      signingAlgorithm: SIGNING_ALGORITHM,
-      signingKey: keys.privateKey,
-    });
-    const der = new Uint8Array(crl.rawData);
+    const der = await buildSignedCrl({ issuer, thisUpdate, nextUpdate, revoked, extensions }, crypto, keys.privateKey);
 
     const parsed = new x509.X509Crl(der.slice().buffer);
     expect(parsed.entries.map((e) => [e.serialNumber.toLowerCase(), e.reason])).toEqual([
@@ -177,8 +174,19 @@ describe("a CRL built from these pieces", () => {
       ["7fee", undefined],
       ["01ff", 5],
     ]);
+    expect(await parsed.verify({ publicKey: keys.publicKey })).toBe(true);
     const number = parsed.getExtension(OID_CRL_NUMBER)!;
     expect(decodeInteger(new Uint8Array(number.value))).toBe(12345678901234567890n);
+
+    // The unspecified entry is SEQUENCE { serial, revocationDate }: no crlEntryExtensions, not an empty one.
+    const tbs = tbsCertList({ issuer, thisUpdate, nextUpdate, revoked, extensions });
+    expect(hex(der)).toContain(hex(tbs));
+    const entry = new x509.X509CrlEntry(parsed.entries[1]!.rawData);
+    expect(hex(new Uint8Array(entry.rawData))).toBe("30130202 7fee 170d3236303130313030303030305a".replace(/ /g, ""));
+    // pkijs (the verifier's parser) refuses SEQUENCE SIZE (0) for Extensions; it takes this CRL.
+    const asn1 = asn1js.fromBER(der.slice().buffer);
+    const pk = new pkijs.CertificateRevocationList({ schema: asn1.result });
+    expect(pk.revokedCertificates?.map((r) => r.crlEntryExtensions?.extensions.length ?? 0)).toEqual([1, 0, 1]);
 
     const dir = mkdtempSync(join(tmpdir(), "kakunin-crl-unit-"));
     try {
@@ -199,5 +207,42 @@ describe("a CRL built from these pieces", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("is byte for byte what X509CrlGenerator made when every entry has a reason (no change but the fix)", async () => {
+    const keys = await newKeys();
+    const revoked: CrlEntryInput[] = [
+      { serial: "0a", revokedAt: new Date("2025-12-31T10:11:12.345Z"), reason: "keyCompromise" },
+      { serial: "00ff", revokedAt: thisUpdate, reason: "superseded" },
+      { serial: "7fee", revokedAt: thisUpdate, reason: "privilegeWithdrawn" },
+    ];
+    const withAki = [new x509.AuthorityKeyIdentifierExtension("0102030405", false), ...extensions];
+    const ours = tbsCertList({ issuer, thisUpdate, nextUpdate, revoked, extensions: withAki });
+    const generated = await x509.X509CrlGenerator.create({
+      issuer,
+      thisUpdate,
+      nextUpdate,
+      entries: revoked.map((r) => ({
+        serialNumber: r.serial,
+        revocationDate: new Date(Math.floor(r.revokedAt.getTime() / 1000) * 1000),
+        reason: reasonCode(r.reason)!,
+      })),
+      extensions: withAki,
+      signingAlgorithm: SIGNING_ALGORITHM,
+      signingKey: keys.privateKey,
+    });
+    expect(hex(splitSigned(new Uint8Array(generated.rawData)).tbs)).toBe(hex(ours));
+    // And with no entries at all, revokedCertificates is absent in both.
+    const empty = tbsCertList({ issuer, thisUpdate, nextUpdate, revoked: [], extensions: withAki });
+    const generatedEmpty = await x509.X509CrlGenerator.create({
+      issuer,
+      thisUpdate,
+      nextUpdate,
+      entries: [],
+      extensions: withAki,
+      signingAlgorithm: SIGNING_ALGORITHM,
+      signingKey: keys.privateKey,
+    });
+    expect(hex(splitSigned(new Uint8Array(generatedEmpty.rawData)).tbs)).toBe(hex(empty));
   });
 });

@@ -4,8 +4,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRole } from "../auth/middleware.js";
-import { assertAgentOfIssuer } from "../authority/agent-records.js";
-import { ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
+import { authorizeOperation, signOperation } from "../authority/sign-operation.js";
+import { ValidationError } from "../errors.js";
 import { bearerSecurity, errorResponses as E, router } from "../http/openapi.js";
 import { AgentId } from "../http/schemas.js";
 import type { OperationPayload } from "../log/audit-log.js";
@@ -68,18 +68,8 @@ const sign = createRoute({
 export function operationRoutes() {
   const app = router();
   app.openapi(sign, async (c) => {
-    const deps = c.get("deps");
-    const log = deps.log;
-    if (!log) throw new NotFoundError("The audit log is not enabled");
-    const principal = c.get("principal");
     const { id } = c.req.valid("param");
-    if (principal.role === "agent" && principal.agentId !== id)
-      throw new ForbiddenError("An agent token may only sign for its own agent");
-    const issuerId = principal.role === "operator" ? "" : principal.issuerId;
-    // An agent token is bound to its agent and issuer; an issuer token must name one of its own agents.
-    // (The appender resolves the agent's active certificate within the issuer either way.)
-    if (principal.role !== "agent") await assertAgentOfIssuer(deps, issuerId, id);
-
+    const authorized = await authorizeOperation(c.get("deps"), c.get("principal"), id);
     const body = c.req.valid("json");
     const hasJson = body.payload !== undefined;
     const hasBytes = body.payloadBase64 !== undefined;
@@ -90,9 +80,8 @@ export function operationRoutes() {
     const payload: OperationPayload = hasBytes
       ? { bytes: Buffer.from(body.payloadBase64!, "base64") }
       : { json: body.payload };
-    const { receipt } = await log.appendOperation(
-      issuerId,
-      id,
+    const { receipt } = await signOperation(
+      authorized,
       payload,
       body.contentType !== undefined ? { contentType: body.contentType } : {},
     );

@@ -2,6 +2,8 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { cpus } from "node:os";
+import { ZERO_HASH } from "../../verifier/src/formats/hash.js";
+import type { CertificateLine, ExportHeaderLine } from "../../verifier/src/formats/wire.js";
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -64,4 +66,51 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** A signer made by the verifier's PKI test fixtures (test/unit/verifier/fixtures/pki.ts), as export lines need it. */
+export interface FixtureSigner {
+  serial: string;
+  pem: string;
+  role: "agent" | "log";
+  agent: string | null;
+  keyArn: string;
+  cert: { notBefore: Date; notAfter: Date };
+}
+
+/** The `header` line of a generated `kakunin-log/1` export of entries 0 … n − 1, without payloads. */
+export function exportHeaderLine(issuer: string, n: number, caPem: string): string {
+  const header: ExportHeaderLine = {
+    kind: "header",
+    format: "kakunin-log/1",
+    issuer,
+    exportedAt: new Date().toISOString(),
+    range: { from: 0, to: n - 1 },
+    prevHash: ZERO_HASH,
+    caCertificate: caPem,
+    payloads: false,
+  };
+  return JSON.stringify(header);
+}
+
+/** A `certificate` line for a fixture signer: active and enabled unless `extra` says otherwise. */
+export function certificateLine(s: FixtureSigner, extra: Partial<CertificateLine> = {}): string {
+  const line: CertificateLine = {
+    kind: "certificate",
+    serial: s.serial,
+    pem: s.pem,
+    role: s.role,
+    agent: s.agent,
+    status: "active",
+    notBefore: s.cert.notBefore.toISOString(),
+    notAfter: s.cert.notAfter.toISOString(),
+    keyArn: s.keyArn,
+    keyState: "Enabled",
+    disabledAt: null,
+    supersededAt: null,
+    revokedAt: null,
+    revocationReason: null,
+    ...extra,
+  };
+  return JSON.stringify(line);
 }

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import canonicalize from "canonicalize";
-import { table, fmt } from "./lib.js";
+import { certificateLine, exportHeaderLine, fmt, table } from "./lib.js";
 import { ZERO_HASH } from "../../verifier/src/formats/hash.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -54,37 +54,9 @@ async function generateExport(path: string, n: number): Promise<void> {
   const out = createWriteStream(path);
   const write = (s: string) =>
     new Promise<void>((res) => (out.write(s + "\n") ? res() : out.once("drain", () => res())));
-  await write(
-    JSON.stringify({
-      kind: "header",
-      format: "kakunin-log/1",
-      issuer,
-      exportedAt: new Date().toISOString(),
-      range: { from: 0, to: n - 1 },
-      prevHash: ZERO_HASH,
-      caCertificate: ca.pem,
-      payloads: false,
-    }),
-  );
+  await write(exportHeaderLine(issuer, n, ca.pem));
   for (const c of [log, ...agents]) {
-    await write(
-      JSON.stringify({
-        kind: "certificate",
-        serial: c.serial,
-        pem: c.pem,
-        role: c.role,
-        agent: c.agent,
-        status: "active",
-        notBefore: c.cert.notBefore.toISOString(),
-        notAfter: c.cert.notAfter.toISOString(),
-        keyArn: c.keyArn,
-        keyState: "Enabled",
-        disabledAt: null,
-        supersededAt: null,
-        revokedAt: null,
-        revocationReason: null,
-      }),
-    );
+    await write(certificateLine(c));
   }
   await write(JSON.stringify({ kind: "crl", pem: crl }));
   let prev = ZERO_HASH;

@@ -9,6 +9,7 @@ import { pemEncode } from "@kakunin/verifier/formats";
 import type { Config } from "../config.js";
 import type { AppDeps } from "../deps.js";
 import { systemValue } from "../db/views.js";
+import { activeCertificateRow } from "./certificate-row.js";
 import { ensureSystemKey, type SetupContext } from "./system-keys.js";
 
 /** The CA's issuance options from the configuration (the CRL URL is the public DER CRL route). */
@@ -33,20 +34,7 @@ async function storeSystemCertificate(
   await ctx.db.transaction().execute(async (trx) => {
     await trx
       .insertInto("certificates")
-      .values({
-        serial: cert.serial,
-        agent_id: null,
-        key_arn: keyArn,
-        role,
-        der: cert.der,
-        not_before: cert.notBefore.toISOString(),
-        not_after: cert.notAfter.toISOString(),
-        status: "active",
-        superseded_at: null,
-        revoked_at: null,
-        revocation_reason: null,
-        created_at: now.toISOString(),
-      })
+      .values(activeCertificateRow(cert, { role: role, keyArn: keyArn, agentId: null, createdAt: now.toISOString() }))
       .execute();
     await trx.insertInto("system").values({ name: systemName, value: cert.serial }).execute();
   });

@@ -1,6 +1,7 @@
 /** Registration: a new KMS key for the agent, its first certificate, the rows, then `agent.registered`. */
 import type { AppDeps } from "../deps.js";
 import { NotFoundError } from "../errors.js";
+import { activeCertificateRow } from "./certificate-row.js";
 import { newId } from "./ids.js";
 import { AGENT_TAG, ISSUER_TAG } from "./key-tags.js";
 import { agentRegisteredEntry } from "./lifecycle-entries.js";
@@ -63,20 +64,7 @@ export async function registerAgent(deps: AppDeps, issuerId: string, name: strin
         .execute();
       await trx
         .insertInto("certificates")
-        .values({
-          serial: cert.serial,
-          agent_id: agentId,
-          key_arn: arn,
-          role: "agent",
-          der: cert.der,
-          not_before: cert.notBefore.toISOString(),
-          not_after: cert.notAfter.toISOString(),
-          status: "active",
-          superseded_at: null,
-          revoked_at: null,
-          revocation_reason: null,
-          created_at: t,
-        })
+        .values(activeCertificateRow(cert, { role: "agent", keyArn: arn, agentId: agentId, createdAt: t }))
         .execute();
     });
     committed = true;

@@ -6,6 +6,7 @@
 import type { AppDeps } from "../deps.js";
 import type { RotationStep } from "../db/schema.js";
 import { certificateKeyArn } from "./agent-records.js";
+import { activeCertificateRow } from "./certificate-row.js";
 import { newId } from "./ids.js";
 import { AGENT_TAG, ISSUER_TAG, ROTATION_TAG } from "./key-tags.js";
 import { keyRotatedEntry, keyRotatedMatch } from "./lifecycle-entries.js";
@@ -132,20 +133,7 @@ export async function runRotation(
     await db.transaction().execute(async (trx) => {
       await trx
         .insertInto("certificates")
-        .values({
-          serial: cert.serial,
-          agent_id: agent.id,
-          key_arn: newKeyArn,
-          role: "agent",
-          der: cert.der,
-          not_before: cert.notBefore.toISOString(),
-          not_after: cert.notAfter.toISOString(),
-          status: "active",
-          superseded_at: null,
-          revoked_at: null,
-          revocation_reason: null,
-          created_at: t,
-        })
+        .values(activeCertificateRow(cert, { role: "agent", keyArn: newKeyArn, agentId: agent.id, createdAt: t }))
         .execute();
       await trx
         .updateTable("certificates")

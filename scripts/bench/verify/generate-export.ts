@@ -7,7 +7,8 @@ import { createWriteStream, mkdirSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import canonicalize from "canonicalize";
-import { cores } from "../lib.js";
+import { certificateLine, cores, exportHeaderLine } from "../lib.js";
+import type { CertificateLine } from "../../../verifier/src/formats/wire.js";
 import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
 
 /** Agents in the generated export; `run` needs at least AGENTS + 2 entries. */
@@ -110,40 +111,12 @@ export async function generate(n: number, path: string): Promise<Meta> {
   const out = createWriteStream(tmp);
   const write = (s: string) =>
     out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r()));
-  const cert = (s: typeof log, extra: Record<string, unknown>) =>
-    JSON.stringify({
-      kind: "certificate",
-      serial: s.serial,
-      pem: s.pem,
-      role: s.role,
-      agent: s.agent,
-      status: "active",
-      notBefore: s.cert.notBefore.toISOString(),
-      notAfter: s.cert.notAfter.toISOString(),
-      keyArn: s.keyArn,
-      keyState: "Enabled",
-      disabledAt: null,
-      supersededAt: null,
-      revokedAt: null,
-      revocationReason: null,
-      ...extra,
-    });
-  await write(
-    JSON.stringify({
-      kind: "header",
-      format: "kakunin-log/1",
-      issuer,
-      exportedAt: new Date().toISOString(),
-      range: { from: 0, to: n - 1 },
-      prevHash: ZERO_HASH,
-      caCertificate: ca.pem,
-      payloads: false,
-    }) + "\n",
-  );
+  const cert = certificateLine;
+  await write(exportHeaderLine(issuer, n, ca.pem) + "\n");
   const rotTime = new Date(start + rotateAt).toISOString();
   await write(cert(log, {}) + "\n");
   for (const [i, c] of agentCerts.entries()) {
-    const extra =
+    const extra: Partial<CertificateLine> =
       i === 0
         ? { status: "superseded", keyState: "Disabled", disabledAt: rotTime, supersededAt: rotTime }
         : i === revokedAgent

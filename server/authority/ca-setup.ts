@@ -9,7 +9,7 @@ import { pemEncode } from "@kakunin/verifier/formats";
 import type { Config } from "../config.js";
 import type { AppDeps } from "../deps.js";
 import { systemValue } from "../db/views.js";
-import { activeCertificateRow } from "./certificate-row.js";
+import { activeCertificateRow } from "./new-rows.js";
 import { ensureSystemKey, type SetupContext } from "./system-keys.js";
 
 /** The CA's issuance options from the configuration (the CRL URL is the public DER CRL route). */

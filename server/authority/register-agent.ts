@@ -1,7 +1,7 @@
 /** Registration: a new KMS key for the agent, its first certificate, the rows, then `agent.registered`. */
 import type { AppDeps } from "../deps.js";
 import { NotFoundError } from "../errors.js";
-import { activeCertificateRow } from "./certificate-row.js";
+import { activeCertificateRow, newAgentKeyRow } from "./new-rows.js";
 import { newId } from "./ids.js";
 import { AGENT_TAG, ISSUER_TAG } from "./key-tags.js";
 import { agentRegisteredEntry } from "./lifecycle-entries.js";
@@ -52,15 +52,7 @@ export async function registerAgent(deps: AppDeps, issuerId: string, name: strin
         .execute();
       await trx
         .insertInto("keys")
-        .values({
-          arn,
-          agent_id: agentId,
-          purpose: "agent",
-          state: "Enabled",
-          public_key: publicKey,
-          created_at: t,
-          disabled_at: null,
-        })
+        .values(newAgentKeyRow(arn, agentId, publicKey, t))
         .execute();
       await trx
         .insertInto("certificates")

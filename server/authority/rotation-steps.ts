@@ -6,7 +6,7 @@
 import type { AppDeps } from "../deps.js";
 import type { RotationStep } from "../db/schema.js";
 import { certificateKeyArn } from "./agent-records.js";
-import { activeCertificateRow } from "./certificate-row.js";
+import { activeCertificateRow, newAgentKeyRow } from "./new-rows.js";
 import { newId } from "./ids.js";
 import { AGENT_TAG, ISSUER_TAG, ROTATION_TAG } from "./key-tags.js";
 import { keyRotatedEntry, keyRotatedMatch } from "./lifecycle-entries.js";
@@ -98,15 +98,7 @@ export async function runRotation(
       if (!known)
         await trx
           .insertInto("keys")
-          .values({
-            arn,
-            agent_id: agent.id,
-            purpose: "agent",
-            state: "Enabled",
-            public_key: publicKey,
-            created_at: t,
-            disabled_at: null,
-          })
+          .values(newAgentKeyRow(arn, agent.id, publicKey, t))
           .execute();
       await trx
         .updateTable("rotations")

@@ -147,7 +147,12 @@ export async function startServices(
       log: result.deps.log,
       region: config.region,
       logger,
-      ...(config.monitorTimeScale !== 1 ? { monitor: scaledMonitorOptions(config.monitorTimeScale) } : {}),
+      ...(config.monitorTimeScale !== 1
+        ? {
+            monitor: scaledMonitorOptions(config.monitorTimeScale),
+            reconciler: { graceMs: Math.round(60_000 / config.monitorTimeScale) },
+          }
+        : {}),
     });
     return {
       ...result,

@@ -7,9 +7,7 @@ import { base64Encode } from "@kakunin/verifier/formats";
 import type { SequencedEntry } from "./sequencer.js";
 import { ENTRY_ALG, type DigestSigner } from "./types.js";
 
-export type SignResult =
-  | { ok: true; sig: string; requestId?: string | undefined }
-  | { ok: false; error: KakuninError };
+export type SignResult = { ok: true; sig: string; requestId?: string | undefined } | { ok: false; error: KakuninError };
 
 /** Anything KMS throws that custody did not classify is treated as KMS being unavailable. */
 export function asKmsError(e: unknown): KakuninError {

@@ -22,13 +22,13 @@ const AlertSchema = z
     kind: z.enum(ALERT_KINDS as [AlertKind, ...AlertKind[]]),
     severity: z.enum(["info", "warning", "high", "critical"]),
     summary: z.string(),
-    evidence: z.record(z.string(), z.unknown()).openapi({ description: "Counts, baseline, token id, source address, KMS request ids" }),
+    evidence: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "Counts, baseline, token id, source address, KMS request ids" }),
   })
   .openapi("Alert");
 
-const isoTime = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, "must be an ISO 8601 UTC time");
+const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, "must be an ISO 8601 UTC time");
 
 const listAlerts = createRoute({
   operationId: "listAlerts",
@@ -42,7 +42,11 @@ const listAlerts = createRoute({
   middleware: [requireRole("issuer", "operator")],
   request: {
     query: z.object({
-      agent: z.string().max(256).optional().openapi({ param: { name: "agent", in: "query" } }),
+      agent: z
+        .string()
+        .max(256)
+        .optional()
+        .openapi({ param: { name: "agent", in: "query" } }),
       kind: z
         .enum(ALERT_KINDS as [AlertKind, ...AlertKind[]])
         .optional()

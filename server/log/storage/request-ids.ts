@@ -26,7 +26,13 @@ export async function entriesByKmsRequestId(
     for (const r of rows) {
       const key = (JSON.parse(r.body) as { signer?: { key?: string } }).signer?.key;
       if (r.kms_request_id && key)
-        out.push({ requestId: r.kms_request_id, issuerId: r.issuer_id, seq: Number(r.seq), agentId: r.agent_id, keyArn: key });
+        out.push({
+          requestId: r.kms_request_id,
+          issuerId: r.issuer_id,
+          seq: Number(r.seq),
+          agentId: r.agent_id,
+          keyArn: key,
+        });
     }
   }
   return out;

@@ -50,7 +50,10 @@ export class KeyUsageMonitoring {
     this.monitor = new AnomalyMonitor(o.monitor);
     this.reconciler = o.config.cloudTrail
       ? new Reconciler({
-          store: openCloudTrailStore(o.config.cloudTrail, { region: o.region, timeoutMs: o.config.cloudTrailTimeoutMs }),
+          store: openCloudTrailStore(o.config.cloudTrail, {
+            region: o.region,
+            timeoutMs: o.config.cloudTrailTimeoutMs,
+          }),
           owners: new DbKeyOwners(o.db),
           recorded: new DbRecordedSignatures(o.db, o.store),
           publish: (alerts) => this.publish(alerts),

@@ -9,7 +9,8 @@ export function scaledMonitorOptions(scale: number): AnomalyMonitorOptions {
   const d = DEFAULT_MONITOR_OPTIONS;
   const t = (ms: number) => Math.max(1, Math.round(ms / scale));
   const cooldownMs: AnomalyMonitorOptions["cooldownMs"] = {};
-  for (const [kind, ms] of Object.entries(d.cooldownMs)) cooldownMs[kind as keyof typeof cooldownMs] = ms === 0 ? 0 : t(ms);
+  for (const [kind, ms] of Object.entries(d.cooldownMs))
+    cooldownMs[kind as keyof typeof cooldownMs] = ms === 0 ? 0 : t(ms);
   return {
     ...d,
     burst: { ...d.burst, bucketMs: t(d.burst.bucketMs) },

@@ -82,9 +82,9 @@ describe("KmsSignClient against the local KMS", () => {
     const message = Buffer.from("direct sign path");
     const digest = createHash("sha256").update(message).digest();
     const pss = await signer.sign({ keyId: keyArn, digest, algorithm: "RSASSA_PSS_SHA_256" });
-    expect(
-      await opensslVerify({ publicKeyDer: publicKey, message, signature: pss.signature, pssSaltLength: 32 }),
-    ).toBe(true);
+    expect(await opensslVerify({ publicKeyDer: publicKey, message, signature: pss.signature, pssSaltLength: 32 })).toBe(
+      true,
+    );
     const pkcs1 = await signer.sign({ keyId: keyArn, digest, algorithm: "RSASSA_PKCS1_V1_5_SHA_256" });
     expect(await opensslVerify({ publicKeyDer: publicKey, message, signature: pkcs1.signature })).toBe(true);
     // The KMS request id (x-amzn-RequestId) comes back with every signature, one per call.

@@ -39,8 +39,12 @@ export class KeyUsageMonitoring {
   readonly reconciler: Reconciler | undefined;
   private readonly monitor: AnomalyMonitor;
   private readonly dispatcher: AlertDispatcher;
+  private readonly db: Kysely<Database>;
+  private readonly logger: Logger;
 
   constructor(o: KeyUsageMonitoringOptions) {
+    this.db = o.db;
+    this.logger = o.logger;
     this.alerts = new AlertStore(o.db);
     const sinks: AlertSink[] = [this.alerts, new LogAlertSink(o.logger)];
     if (o.log) sinks.push(new ChainAlertSink(o.log));
@@ -69,7 +73,26 @@ export class KeyUsageMonitoring {
   }
 
   publish(alerts: readonly Alert[]): void {
-    this.dispatcher.publish(alerts);
+    const ready = alerts.filter((a) => a.issuerId !== null || a.agentId === null);
+    if (ready.length > 0) this.dispatcher.publish(ready);
+    // An authentication failure names the agent from the path but no issuer (nobody authenticated):
+    // the agent's issuer is looked up here, off the request's path, so the issuer sees the alert too.
+    const orphans = alerts.filter((a) => a.issuerId === null && a.agentId !== null);
+    if (orphans.length > 0)
+      void this.withIssuers(orphans).then(
+        (resolved) => this.dispatcher.publish(resolved),
+        (err: unknown) => {
+          this.logger.error({ err: (err as Error).message }, "could not resolve the issuer of an alert");
+          this.dispatcher.publish(orphans);
+        },
+      );
+  }
+
+  private async withIssuers(alerts: Alert[]): Promise<Alert[]> {
+    const ids = [...new Set(alerts.map((a) => a.agentId!))];
+    const rows = await this.db.selectFrom("agents").select(["id", "issuer_id"]).where("id", "in", ids).execute();
+    const issuerOf = new Map(rows.map((r) => [r.id, r.issuer_id]));
+    return alerts.map((a) => ({ ...a, issuerId: issuerOf.get(a.agentId!) ?? null }));
   }
 
   /** One reconciliation run now; undefined when no CloudTrail location is configured. */

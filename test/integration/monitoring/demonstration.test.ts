@@ -254,4 +254,34 @@ describe("key-usage monitoring, end to end", () => {
     const listed = await alertsOf(issuer.token, "?kind=unlogged-signature");
     expect(listed.map((a) => a.evidence.requestId)).toEqual([requestId]);
   }, 120_000);
+
+  it("signing on a revoked agent (409) and repeated authentication failures against an agent are flagged", async () => {
+    const r = await ok("POST", "/v1/agents", issuer.token, { name: "retired-bot" });
+    await ok("POST", `/v1/agents/${r.id}/revoke`, issuer.token, { reason: "cessationOfOperation" });
+    const refused = await sign(r.id, issuer.token, 1);
+    expect(refused.status).toBe(409);
+    for (let i = 0; i < 8; i++) {
+      const bad = await request("POST", `/v1/agents/${r.id}/operations`, "kkn_agt_not-a-token", { payload: {} });
+      expect(bad.status).toBe(401);
+    }
+    const deadline = Date.now() + 30_000;
+    let kinds = new Set<string>();
+    while (Date.now() < deadline) {
+      kinds = new Set((await alertsOf(issuer.token, `?agent=${r.id}`)).map((a) => a.kind));
+      if (kinds.has("key-state") && kinds.has("auth-failures")) break;
+      await sleep(200);
+    }
+    // The issuer sees both (the failures' issuer is resolved from the agent); nothing else about this agent.
+    expect([...kinds].sort()).toEqual(["auth-failures", "key-state"]);
+    // Another issuer sees none of it; the operator sees it too.
+    const other = await ok("POST", "/v1/issuers", srv.operatorToken, { name: "Beta Logistics" });
+    expect(await alertsOf(other.token)).toEqual([]);
+    expect((await alertsOf(srv.operatorToken, `?agent=${r.id}`)).length).toBe(2);
+    // Paging: one alert per page, newest first, `next` leads to the older one.
+    const page1 = await ok("GET", `/v1/alerts?agent=${r.id}&limit=1`, issuer.token);
+    const page2 = await ok("GET", `/v1/alerts?agent=${r.id}&limit=1&before=${page1.next}`, issuer.token);
+    expect(page1.alerts[0].time >= page2.alerts[0].time).toBe(true);
+    expect(page1.alerts[0].id).not.toBe(page2.alerts[0].id);
+    expect((await request("GET", "/v1/alerts?before=bogus", issuer.token)).status).toBe(400);
+  }, 60_000);
 });

@@ -133,6 +133,8 @@ async function main(): Promise<void> {
       DATA_DIR: dataDir,
       PORT: opts.port!,
       KAKUNIN_PUBLIC_URL: `http://127.0.0.1:${opts.port}`,
+      // Reconciliation against the local KMS's own CloudTrail-shaped files (server/monitoring/README.md).
+      KAKUNIN_CLOUDTRAIL: process.env.KAKUNIN_CLOUDTRAIL ?? `dir:${join(dataDir, "kms", "cloudtrail")}`,
     },
     /listening on (http:\/\/\S+)/,
   );

@@ -13,6 +13,8 @@ import { publicRoutes } from "./routes/public.js";
 import { docsRoutes } from "./routes/docs.js";
 import { operationRoutes } from "./routes/operations.js";
 import { logRoutes } from "./routes/log.js";
+import { monitoringRoutes } from "./routes/monitoring.js";
+import { observeAgentRequests } from "./monitoring/wiring/observe-requests.js";
 
 export type RouteModule = { prefix: string; app: () => OpenAPIHono<AppEnv> };
 
@@ -25,6 +27,8 @@ export const routeModules: RouteModule[] = [
   // The audit log's routes span several prefixes (/v1/agents/{id}/operations, /v1/log, /v1/public/issuers).
   { prefix: "/", app: operationRoutes },
   { prefix: "/", app: logRoutes },
+  // Key-usage monitoring: /v1/alerts, /v1/admin/reconcile.
+  { prefix: "/", app: monitoringRoutes },
 ];
 
 export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenAPIHono<AppEnv> {
@@ -61,6 +65,8 @@ export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenA
   // Bodies are read by requireRole, after authentication (server/http/body.ts); a response sent
   // before that closes the connection instead of receiving the rest.
   app.use("*", closeIfBodyUnread());
+  // Key-usage monitoring hears what happened on an agent's routes once the handler has answered.
+  app.use("/v1/agents/:id/*", observeAgentRequests());
 
   for (const m of [...routeModules, ...extraRoutes]) app.route(m.prefix, m.app());
 

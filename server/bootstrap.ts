@@ -23,6 +23,9 @@ import { ForkArchive } from "./log/fork-guard/archive.js";
 import { ForkGuard } from "./log/fork-guard/guard.js";
 import { KyselyLogStore } from "./log/storage/kysely-store.js";
 import { ClockGuard, serverClock } from "./log/clock.js";
+import { recordOtherSignature } from "./monitoring/wiring/db-recorded-signatures.js";
+import { KeyUsageMonitoring } from "./monitoring/wiring/key-usage-monitoring.js";
+import { scaledMonitorOptions } from "./monitoring/wiring/time-scale.js";
 
 /** What `bootstrap` works with: an open, migrated database and KMS custody. */
 export interface BootstrapInput {
@@ -105,6 +108,8 @@ export async function startServices(
       signTransport: config.kmsSignTransport,
       callTimeoutMs: config.kmsCallTimeoutMs,
     });
+    // Before bootstrap: the CA and log keys' first Signs are Kakunin's too.
+    custody.onSigned = recordOtherSignature(db, logger, () => new Date());
     const clock = serverClock(config.clockOffsetFile);
     const now = opts.now ?? clock.now;
     const result = await bootstrap({ config, db, dialect, custody, logger, now });
@@ -135,12 +140,27 @@ export async function startServices(
         logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
     }
     // ---- end audit log wiring ----
+    result.deps.monitoring = new KeyUsageMonitoring({
+      config: config.monitoring,
+      db,
+      store: new KyselyLogStore({ db, dialect, durability: handle.durability }),
+      log: result.deps.log,
+      region: config.region,
+      logger,
+      ...(config.monitorTimeScale !== 1
+        ? {
+            monitor: scaledMonitorOptions(config.monitorTimeScale),
+            reconciler: { graceMs: Math.round(60_000 / config.monitorTimeScale) },
+          }
+        : {}),
+    });
     return {
       ...result,
       ...(guard ? { forkGuard: guard } : {}),
       close: async () => {
         clockGuard.close();
         clock.close();
+        await result.deps.monitoring?.close();
         await result.deps.log?.close();
         await handle.close();
       },

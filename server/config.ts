@@ -1,5 +1,6 @@
 import path from "node:path";
 import { DEFAULT_KMS_CALL_TIMEOUT_MS, DEFAULT_REQUEST_DEADLINE_MS } from "./kms/deadline.js";
+import { loadMonitoringConfig, type MonitoringConfig } from "./monitoring/monitoring-config.js";
 
 export interface Config {
   port: number;
@@ -43,6 +44,10 @@ export interface Config {
   maxClockSkewMs: number;
   /** Drills and tests only: a file holding an offset (ms) added to the server's clock (KAKUNIN_CLOCK_OFFSET_FILE). */
   clockOffsetFile: string | undefined;
+  /** Key-usage monitoring (server/monitoring/README.md): KAKUNIN_CLOUDTRAIL, KAKUNIN_RECONCILE_INTERVAL_MS, KAKUNIN_ALERT_WEBHOOK(_SECRET). */
+  monitoring: MonitoringConfig;
+  /** Drills and tests only: the detectors' durations divided by this (KAKUNIN_MONITOR_TIME_SCALE, default 1). */
+  monitorTimeScale: number;
 }
 
 const DEFAULT_ALLOWED = [
@@ -109,5 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestDeadlineMs: int(env, "KAKUNIN_REQUEST_DEADLINE_MS", DEFAULT_REQUEST_DEADLINE_MS, 1),
     maxClockSkewMs: int(env, "KAKUNIN_MAX_CLOCK_SKEW_MS", 60_000, 1),
     clockOffsetFile: env.KAKUNIN_CLOCK_OFFSET_FILE || undefined,
+    monitoring: loadMonitoringConfig(env),
+    monitorTimeScale: int(env, "KAKUNIN_MONITOR_TIME_SCALE", 1, 1),
   };
 }

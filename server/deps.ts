@@ -6,6 +6,7 @@ import type { DialectName } from "./db/connect.js";
 import type { KeyCustody } from "./kms/custody.js";
 import type { CertificateAuthority } from "./ca/authority.js";
 import type { AuditLog } from "./log/audit-log.js";
+import type { KeyUsageMonitoring } from "./monitoring/wiring/key-usage-monitoring.js";
 
 /** Everything a request handler needs; injected per app (no module-level singletons). */
 export interface AppDeps {
@@ -19,4 +20,6 @@ export interface AppDeps {
   log?: AuditLog;
   logger: Logger;
   now: () => Date;
+  /** Key-usage monitoring (detectors, reconciliation, alerts); unset only in tests of the API alone. */
+  monitoring?: KeyUsageMonitoring;
 }

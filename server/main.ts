@@ -17,6 +17,7 @@ import { createApp } from "./app.js";
 import { hardenHttpServer, httpServerOptions } from "./http/node-server.js";
 import { startCertificateMaintenance } from "./jobs/certificate-maintenance.js";
 import { publishDueCheckpoints, startCheckpointScheduler } from "./jobs/publish-checkpoints.js";
+import { startKeyUsageReconciliation } from "./jobs/reconcile-key-usage.js";
 import { acknowledgeFork } from "./log/fork-guard/acknowledge.js";
 
 function argValue(name: string): string | undefined {
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   const app = createApp(deps);
   const stopMaintenance = startCertificateMaintenance(deps);
   const stopCheckpoints = startCheckpointScheduler(deps);
+  const stopReconciliation = startKeyUsageReconciliation(deps);
   const server = serve(
     { fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) },
     (info) => {
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       await stopMaintenance();
       await stopCheckpoints();
+      await stopReconciliation();
       await deps.log?.close(); // drain in-flight appends
       // A last checkpoint (witnessed) covering everything acknowledged before the shutdown.
       await publishDueCheckpoints(deps).catch((e) => logger.warn({ err: String(e) }, "final checkpoint failed"));

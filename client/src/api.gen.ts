@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Match CloudTrail's KMS Sign calls against Kakunin's recorded signatures now
+         * @description Operator only. Reads the CloudTrail files delivered since the last run (KAKUNIN_CLOUDTRAIL) and reports each Sign on a Kakunin key that Kakunin did not make as an `unlogged-signature` alert naming its CloudTrail request id. Signs younger than the grace (60 s) are judged on a later run. 404 when no CloudTrail location is configured.
+         */
+        post: operations["reconcileKeyUsage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agents": {
         parameters: {
             query?: never;
@@ -162,6 +182,26 @@ export interface paths {
          * @description Mints a bearer token bound to one agent: it may only sign operations for that agent. Returned once; only its hash is stored. A revoked agent answers 409.
          */
         post: operations["createAgentToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Key-usage alerts, newest first (paged)
+         * @description An issuer token sees the alerts about its own agents; the operator token sees every alert (also those about the CA and log keys). Filter by agent, kind and time (inclusive); follow `next` with `before` for older alerts.
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -442,6 +482,27 @@ export interface components {
             /** @description kkn_agt_… — may only sign for this agent */
             token: string;
         };
+        Alert: {
+            agentId: string | null;
+            /** @description Counts, baseline, token id, source address, KMS request ids */
+            evidence: {
+                [key: string]: unknown;
+            };
+            /** @example alr_3f0c6d2b9a81e4c7d5f60a12 */
+            id: string;
+            issuerId: string | null;
+            keyArn: string | null;
+            /** @enum {string} */
+            kind: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature";
+            /** @enum {string} */
+            severity: "info" | "warning" | "high" | "critical";
+            summary: string;
+            time: string;
+        };
+        AlertsPage: {
+            alerts: components["schemas"]["Alert"][];
+            next: string | null;
+        };
         Certificate: {
             issuedAt: string;
             key: components["schemas"]["Key"];
@@ -608,6 +669,22 @@ export interface components {
             /** @enum {string} */
             format: "kakunin-receipt/1";
         };
+        ReconcileReport: {
+            alerts: components["schemas"]["Alert"][];
+            digestFilesSkipped: number;
+            foreign: number;
+            from: string;
+            kmsEvents: number;
+            logFilesRead: number;
+            matched: number;
+            pending: number;
+            problems: string[];
+            refused: number;
+            signEvents: number;
+            to: string;
+            unlogged: number;
+            unresolved: number;
+        };
         RevocationResult: {
             agent: components["schemas"]["Agent"];
             revocation: {
@@ -739,6 +816,135 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    reconcileKeyUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the run read and found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-12-02T17:30:00.000Z",
+                     *       "to": "2026-12-02T17:50:00.000Z",
+                     *       "logFilesRead": 4,
+                     *       "digestFilesSkipped": 0,
+                     *       "kmsEvents": 212,
+                     *       "signEvents": 207,
+                     *       "matched": 206,
+                     *       "unlogged": 1,
+                     *       "pending": 0,
+                     *       "refused": 0,
+                     *       "unresolved": 0,
+                     *       "foreign": 5,
+                     *       "problems": [],
+                     *       "alerts": [
+                     *         {
+                     *           "id": "alr_9b2e71c04d5a6f38e1c2d7a0",
+                     *           "time": "2026-12-02T17:50:00.412Z",
+                     *           "issuerId": "iss_e58b3f18df024250e02cce7200de60cb",
+                     *           "agentId": "agt_250b0ad5ee659166c44c72f8c53f0ae2",
+                     *           "keyArn": "arn:aws:kms:eu-west-1:111122223333:key/1382f1d9-87ce-4d8f-a319-6b58806a090b",
+                     *           "kind": "unlogged-signature",
+                     *           "severity": "critical",
+                     *           "summary": "KMS Sign on agent agt_250b0ad5ee659166c44c72f8c53f0ae2's key with no Kakunin log entry (request 5f0e2a7c-1b3d-4e6f-8a9b-0c1d2e3f4a5b)",
+                     *           "evidence": {
+                     *             "requestId": "5f0e2a7c-1b3d-4e6f-8a9b-0c1d2e3f4a5b",
+                     *             "sourceIPAddress": "198.51.100.23"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReconcileReport"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Unknown or revoked token",
+                     *       "code": "ERR_UNAUTHORIZED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not use this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This route requires the issuer role",
+                     *       "code": "ERR_FORBIDDEN",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/kms-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "KMS is unavailable or throttling; retry later",
+                     *       "code": "ERR_KMS_UNAVAILABLE",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1943,6 +2149,115 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "The agent is revoked and cannot be rotated",
                      *       "code": "ERR_AGENT_REVOKED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                agent?: string;
+                /** @description the `next` of the previous page */
+                before?: string;
+                kind?: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature";
+                /** @description at most 500, default 100 */
+                limit?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of alerts; `next` is the `before` of the next (older) page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "alerts": [
+                     *         {
+                     *           "id": "alr_3f0c6d2b9a81e4c7d5f60a12",
+                     *           "time": "2026-12-02T17:45:12.031Z",
+                     *           "issuerId": "iss_e58b3f18df024250e02cce7200de60cb",
+                     *           "agentId": "agt_250b0ad5ee659166c44c72f8c53f0ae2",
+                     *           "keyArn": "arn:aws:kms:eu-west-1:111122223333:key/1382f1d9-87ce-4d8f-a319-6b58806a090b",
+                     *           "kind": "new-source-address",
+                     *           "severity": "warning",
+                     *           "summary": "agent agt_250b0ad5ee659166c44c72f8c53f0ae2 signed from a new source address 203.0.113.7",
+                     *           "evidence": {
+                     *             "tokenId": "tok_8c1d2e3f4a5b6c7d",
+                     *             "sourceAddress": "203.0.113.7",
+                     *             "knownAddresses": 1
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertsPage"];
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Unknown or revoked token",
+                     *       "code": "ERR_UNAUTHORIZED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not use this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This route requires the issuer role",
+                     *       "code": "ERR_FORBIDDEN",
                      *       "instance": "/v1/agents"
                      *     }
                      */

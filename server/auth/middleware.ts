@@ -22,11 +22,12 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
   const { db } = c.get("deps");
   const row = await db
     .selectFrom("tokens")
-    .select(["role", "issuer_id", "agent_id"])
+    .select(["id", "role", "issuer_id", "agent_id"])
     .where("token_hash", "=", hashToken(m[1]))
     .where("revoked_at", "is", null)
     .executeTakeFirst();
   if (!row) throw new UnauthorizedError("Unknown or revoked token");
+  c.set("tokenId", row.id);
   if (row.role === "operator") return { role: "operator" };
   if (row.role === "issuer" && row.issuer_id) return { role: "issuer", issuerId: row.issuer_id };
   if (row.role === "agent" && row.issuer_id && row.agent_id)

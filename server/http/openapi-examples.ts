@@ -255,4 +255,56 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           .join("\n") + "\n",
     },
   },
+  listAlerts: {
+    responses: {
+      200: {
+        alerts: [
+          {
+            id: "alr_3f0c6d2b9a81e4c7d5f60a12",
+            time: "2026-12-02T17:45:12.031Z",
+            issuerId: ISSUER,
+            agentId: AGENT,
+            keyArn: KEY,
+            kind: "new-source-address",
+            severity: "warning",
+            summary: `agent ${AGENT} signed from a new source address 203.0.113.7`,
+            evidence: { tokenId: "tok_8c1d2e3f4a5b6c7d", sourceAddress: "203.0.113.7", knownAddresses: 1 },
+          },
+        ],
+        next: null,
+      },
+    },
+  },
+  reconcileKeyUsage: {
+    responses: {
+      200: {
+        from: "2026-12-02T17:30:00.000Z",
+        to: "2026-12-02T17:50:00.000Z",
+        logFilesRead: 4,
+        digestFilesSkipped: 0,
+        kmsEvents: 212,
+        signEvents: 207,
+        matched: 206,
+        unlogged: 1,
+        pending: 0,
+        refused: 0,
+        unresolved: 0,
+        foreign: 5,
+        problems: [],
+        alerts: [
+          {
+            id: "alr_9b2e71c04d5a6f38e1c2d7a0",
+            time: "2026-12-02T17:50:00.412Z",
+            issuerId: ISSUER,
+            agentId: AGENT,
+            keyArn: KEY,
+            kind: "unlogged-signature",
+            severity: "critical",
+            summary: `KMS Sign on agent ${AGENT}'s key with no Kakunin log entry (request 5f0e2a7c-1b3d-4e6f-8a9b-0c1d2e3f4a5b)`,
+            evidence: { requestId: "5f0e2a7c-1b3d-4e6f-8a9b-0c1d2e3f4a5b", sourceIPAddress: "198.51.100.23" },
+          },
+        ],
+      },
+    },
+  },
 };

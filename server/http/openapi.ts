@@ -149,6 +149,11 @@ export function openApiConfig(publicUrl: string) {
         name: "public",
         description: "Unauthenticated reads for relying parties and regulators: CA, CRL, certificates, checkpoints",
       },
+      {
+        name: "monitoring",
+        description:
+          "Key-usage monitoring: alerts (issuer: its own; operator: all) and reconciliation of KMS Sign calls with CloudTrail (operator)",
+      },
     ],
   };
 }

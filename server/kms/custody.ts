@@ -205,6 +205,25 @@ export class KeyCustody {
 
   /** Signs a precomputed SHA-256 digest (MessageType=DIGEST) inside KMS. */
   async signDigest(arn: string, digest: Uint8Array, alg: SigningAlgorithm): Promise<Uint8Array> {
+    const { signature, requestId } = await this.signDigestWithRequestId(arn, digest, alg);
+    // Signatures made outside the log's entry path (certificates, CRLs, checkpoints) are noted
+    // here, so reconciliation knows them as Kakunin's; entries carry their request id themselves.
+    if (requestId !== undefined) this.onSigned?.(arn, requestId);
+    return signature;
+  }
+
+  /**
+   * Who hears of each Sign made through `signDigest` (key ARN and KMS request id): monitoring
+   * records them (server/monitoring/db-recorded-signatures.ts). Must not throw or block.
+   */
+  onSigned: ((arn: string, requestId: string) => void) | undefined;
+
+  /** Sign, with the KMS request id (`x-amzn-RequestId`; what CloudTrail records as `requestID`). */
+  async signDigestWithRequestId(
+    arn: string,
+    digest: Uint8Array,
+    alg: SigningAlgorithm,
+  ): Promise<{ signature: Uint8Array; requestId: string | undefined }> {
     if (alg !== "RSASSA_PSS_SHA_256" && alg !== "RSASSA_PKCS1_V1_5_SHA_256")
       throw new Error(`Unsupported signing algorithm: ${String(alg)}`);
     if (digest.length !== 32) throw new Error(`A SHA-256 digest is 32 bytes, got ${digest.length}`);
@@ -219,7 +238,7 @@ export class KeyCustody {
     );
     if (!out.Signature || out.Signature.length === 0)
       throw new KmsFailureError("InvalidResponse", "KMS Sign returned no signature");
-    return new Uint8Array(out.Signature);
+    return { signature: new Uint8Array(out.Signature), requestId: out.$metadata.requestId };
   }
 
   /** Disables the key. Idempotent: an already disabled key is fine. Never deletes. */

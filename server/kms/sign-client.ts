@@ -27,6 +27,12 @@ export interface SignRequest {
   algorithm: string;
 }
 
+export interface SignResponse {
+  signature: Uint8Array;
+  /** `x-amzn-RequestId`, when KMS sent one. */
+  requestId: string | undefined;
+}
+
 interface Target {
   protocol: "http:" | "https:";
   hostname: string;
@@ -178,18 +184,21 @@ export class KmsSignClient {
 
   constructor(private readonly client: KMSClient) {}
 
-  /** Signs with KMS; resolves to the raw signature bytes. Rejects with a KmsSignError (or a network error). */
-  async sign(req: SignRequest, signal?: AbortSignal): Promise<Uint8Array> {
+  /**
+   * Signs with KMS; resolves to the raw signature bytes and the KMS request id (`x-amzn-RequestId`,
+   * CloudTrail's `requestID`). Rejects with a KmsSignError (or a network error).
+   */
+  async sign(req: SignRequest, signal?: AbortSignal): Promise<SignResponse> {
     const target = await (this.target ??= this.resolveTarget());
     const maxAttempts = Math.max(1, await this.client.config.maxAttempts());
     const body = `{"KeyId":${JSON.stringify(req.keyId)},"Message":"${Buffer.from(req.digest.buffer, req.digest.byteOffset, req.digest.byteLength).toString("base64")}","MessageType":"DIGEST","SigningAlgorithm":${JSON.stringify(req.algorithm)}}`;
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await this.post(target, body, signal);
+        const { out, requestId } = await this.post(target, body, signal);
         const sig = typeof out.Signature === "string" ? Buffer.from(out.Signature, "base64") : undefined;
         if (!sig || sig.length === 0)
           throw new KmsSignError("InvalidResponse", "KMS Sign returned no signature", 200, undefined);
-        return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
+        return { signature: new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength), requestId };
       } catch (err) {
         // Never retry past the caller's deadline (custody aborts `signal` when it passes).
         if (attempt >= maxAttempts || signal?.aborted || !this.retryable(err)) throw err;
@@ -257,7 +266,11 @@ export class KmsSignClient {
     return key;
   };
 
-  private async post(target: Target, body: string, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+  private async post(
+    target: Target,
+    body: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ out: Record<string, unknown>; requestId: string | undefined }> {
     if (signal?.aborted) throw signal.reason;
     const credentials = (await this.client.config.credentials()) as Credentials;
     const headers = signV4({
@@ -304,7 +317,10 @@ export class KmsSignClient {
                   ),
                 );
             }
-            if (status >= 200 && status < 300) return resolve(parsed);
+            if (status >= 200 && status < 300) {
+              const id = res.headers["x-amzn-requestid"];
+              return resolve({ out: parsed, requestId: typeof id === "string" && id ? id : undefined });
+            }
             const h = flatHeaders(res.headers);
             const rawCode =
               h["x-amzn-errortype"] ??

@@ -329,6 +329,7 @@ export function contractDetails(type: LifecycleType, d: Record<string, unknown>)
     "agent.registered": ["cert"],
     "key.rotated": ["oldCert", "newCert"],
     "certificate.revoked": ["cert", "reason"],
+    "key.anomaly": ["alert", "kind", "severity"],
   };
   for (const name of required[type]) {
     if (typeof d[name] !== "string") throw new Error(`${type} details need "${name}" (FORMATS.md)`);

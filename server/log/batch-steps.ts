@@ -171,6 +171,7 @@ export class BatchSteps {
       const entry: LogEntry = { ...e.unsigned, hash: e.hash, sig: s.ok ? s.sig : "" };
       const item: SignedItem = { entry, appended: { entry, signer: e.signer }, pending: e.pending };
       if (e.pending.req.payload) item.payload = e.pending.req.payload;
+      if (s.ok && s.requestId !== undefined) item.kmsRequestId = s.requestId;
       items.push(item);
     }
     return { entries, sigs, items };

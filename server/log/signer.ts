@@ -7,7 +7,7 @@ import { base64Encode } from "@kakunin/verifier/formats";
 import type { SequencedEntry } from "./sequencer.js";
 import { ENTRY_ALG, type DigestSigner } from "./types.js";
 
-export type SignResult = { ok: true; sig: string } | { ok: false; error: KakuninError };
+export type SignResult = { ok: true; sig: string; requestId?: string | undefined } | { ok: false; error: KakuninError };
 
 /** Anything KMS throws that custody did not classify is treated as KMS being unavailable. */
 export function asKmsError(e: unknown): KakuninError {
@@ -19,8 +19,16 @@ export async function signBatch(custody: DigestSigner, entries: SequencedEntry[]
   return Promise.all(
     entries.map(async (e): Promise<SignResult> => {
       try {
+        if (custody.signDigestWithRequestId) {
+          const { signature, requestId } = await custody.signDigestWithRequestId(
+            e.unsigned.signer.key,
+            e.digest,
+            ENTRY_ALG,
+          );
+          return { ok: true, sig: base64Encode(signature), requestId };
+        }
         const sig = await custody.signDigest(e.unsigned.signer.key, e.digest, ENTRY_ALG);
-        return { ok: true, sig: base64Encode(sig) };
+        return { ok: true, sig: base64Encode(sig), requestId: undefined };
       } catch (err) {
         return { ok: false, error: asKmsError(err) };
       }

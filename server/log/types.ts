@@ -23,6 +23,12 @@ export interface StoredPayload {
 /** What signs an entry or checkpoint: the digest-signing part of KeyCustody. */
 export interface DigestSigner {
   signDigest(arn: string, digest: Uint8Array, alg: "RSASSA_PSS_SHA_256"): Promise<Uint8Array>;
+  /** Sign with the KMS request id (stored with the entry for reconciliation with CloudTrail). */
+  signDigestWithRequestId?(
+    arn: string,
+    digest: Uint8Array,
+    alg: "RSASSA_PSS_SHA_256",
+  ): Promise<{ signature: Uint8Array; requestId: string | undefined }>;
   /** KeyCustody's view of KMS: while degraded, reads serve what is already signed instead of calling KMS. */
   readonly health?: { readonly degraded: boolean };
 }

@@ -12,7 +12,8 @@ export interface SignatureRef {
 
 /** What a recorded signature produced. */
 export interface RecordedSignature extends SignatureRef {
-  kind: "entry" | "certificate" | "crl" | "checkpoint";
+  /** `authority`: a CA or log key Sign (certificate, CRL or checkpoint) known by its request id only. */
+  kind: "entry" | "certificate" | "crl" | "checkpoint" | "authority";
   /** The product's identity: entry seq, certificate serial, CRL number, checkpoint size. */
   ref: string;
   issuerId: string | undefined;

@@ -85,6 +85,7 @@ export function operationRoutes() {
       payload,
       body.contentType !== undefined ? { contentType: body.contentType } : {},
     );
+    c.set("signedWithKey", receipt.entry.signer.key);
     c.header("location", `/v1/log/entries?from=${receipt.entry.seq}&to=${receipt.entry.seq}`);
     return c.json(receipt as z.infer<typeof ReceiptSchema>, 201);
   });

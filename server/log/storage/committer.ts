@@ -79,7 +79,7 @@ export async function writeBatch(
     await trx
       .insertInto("entries")
       .values(
-        chunk.map(({ entry: e }) => ({
+        chunk.map(({ entry: e, kmsRequestId }) => ({
           issuer_id: issuerId,
           seq: e.seq,
           hash: e.hash,
@@ -89,6 +89,7 @@ export async function writeBatch(
           signer_cert: e.signer.cert,
           time: e.time,
           body: JSON.stringify(e),
+          kms_request_id: kmsRequestId ?? null,
         })),
       )
       .execute();

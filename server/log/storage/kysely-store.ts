@@ -24,6 +24,7 @@ import type {
 } from "./log-store.js";
 import type { LogDb } from "./tables.js";
 import { TreeNodeReader, treeTransaction } from "./tree-nodes.js";
+import { entriesByKmsRequestId, type EntryByRequestId } from "./request-ids.js";
 
 export interface KyselyLogStoreOptions {
   db: Kysely<Database>;
@@ -249,6 +250,10 @@ export class KyselyLogStore implements LogStore {
     return (
       (await this.db.selectFrom("issuers").select("id").where("id", "=", issuerId).executeTakeFirst()) !== undefined
     );
+  }
+
+  entriesByKmsRequestId(requestIds: readonly string[]): Promise<EntryByRequestId[]> {
+    return entriesByKmsRequestId(this.db, requestIds);
   }
 
   // ---- Merkle tree ----

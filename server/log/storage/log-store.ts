@@ -7,6 +7,9 @@
  */
 import type { NodeId, NodeReader } from "../../../verifier/src/formats/index.js";
 import type { Checkpoint, LifecycleType, LogEntry, StoredPayload } from "../types.js";
+import type { EntryByRequestId } from "./request-ids.js";
+
+export type { EntryByRequestId } from "./request-ids.js";
 
 /** The committed tip of an issuer's chain. */
 export interface ChainHead {
@@ -28,6 +31,8 @@ export class ChainConflictError extends Error {
 export interface CommitItem {
   entry: LogEntry;
   payload?: StoredPayload;
+  /** KMS request id of the entry's Sign: stored beside the entry (never in its JSON), for reconciliation. */
+  kmsRequestId?: string;
 }
 
 /** A batch committed by {@link LogStore.commitBatch}: the new head, and when it is on stable storage. */
@@ -131,6 +136,9 @@ export interface LogStore {
 
   /** Does the issuer exist (the public checkpoint route answers 404 otherwise). */
   issuerExists(issuerId: string): Promise<boolean>;
+
+  /** Entries whose Sign had one of these KMS request ids (key-usage reconciliation; never served). */
+  entriesByKmsRequestId(requestIds: readonly string[]): Promise<EntryByRequestId[]>;
 
   // ---- Merkle tree ----
   treeNodes(issuerId: string): TreeNodes;

@@ -16,6 +16,8 @@ export interface EntriesTable {
   time: string;
   /** the full entry JSON (with hash and sig) */
   body: string;
+  /** KMS request id of the entry's Sign (migration 007); never exported */
+  kms_request_id: string | null;
 }
 export interface PayloadsTable {
   issuer_id: string;

@@ -82,13 +82,19 @@ describe("KmsSignClient against the local KMS", () => {
     const message = Buffer.from("direct sign path");
     const digest = createHash("sha256").update(message).digest();
     const pss = await signer.sign({ keyId: keyArn, digest, algorithm: "RSASSA_PSS_SHA_256" });
-    expect(await opensslVerify({ publicKeyDer: publicKey, message, signature: pss, pssSaltLength: 32 })).toBe(true);
+    expect(await opensslVerify({ publicKeyDer: publicKey, message, signature: pss.signature, pssSaltLength: 32 })).toBe(
+      true,
+    );
     const pkcs1 = await signer.sign({ keyId: keyArn, digest, algorithm: "RSASSA_PKCS1_V1_5_SHA_256" });
-    expect(await opensslVerify({ publicKeyDer: publicKey, message, signature: pkcs1 })).toBe(true);
+    expect(await opensslVerify({ publicKeyDer: publicKey, message, signature: pkcs1.signature })).toBe(true);
+    // The KMS request id (x-amzn-RequestId) comes back with every signature, one per call.
+    expect(pss.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(pkcs1.requestId).not.toBe(pss.requestId);
     const many = await Promise.all(
       Array.from({ length: 64 }, () => signer.sign({ keyId: keyArn, digest, algorithm: "RSASSA_PSS_SHA_256" })),
     );
-    expect(new Set(many.map((s) => Buffer.from(s).toString("hex"))).size).toBe(64); // PSS is randomised
+    expect(new Set(many.map((s) => Buffer.from(s.signature).toString("hex"))).size).toBe(64); // PSS is randomised
+    expect(new Set(many.map((s) => s.requestId)).size).toBe(64);
     signer.close();
   });
 

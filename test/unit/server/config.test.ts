@@ -52,6 +52,14 @@ describe("loadConfig", () => {
       requestDeadlineMs: DEFAULT_REQUEST_DEADLINE_MS,
       maxClockSkewMs: 60_000,
       clockOffsetFile: undefined,
+      monitoring: {
+        cloudTrail: undefined,
+        reconcileIntervalMs: 300_000,
+        cloudTrailTimeoutMs: 10_000,
+        webhookUrl: undefined,
+        webhookSecret: undefined,
+      },
+      monitorTimeScale: 1,
     });
   });
 

@@ -11,7 +11,7 @@ export const RECEIPT_FORMAT = "kakunin-receipt/1" as const;
 export const EXPORT_FORMAT = "kakunin-log/1" as const;
 
 /** Entry types signed by the log signer. */
-export const LIFECYCLE_TYPES = ["agent.registered", "key.rotated", "certificate.revoked"] as const;
+export const LIFECYCLE_TYPES = ["agent.registered", "key.rotated", "certificate.revoked", "key.anomaly"] as const;
 export type LifecycleType = (typeof LIFECYCLE_TYPES)[number];
 const LIFECYCLE_TYPE_SET: ReadonlySet<string> = new Set(LIFECYCLE_TYPES);
 export function isLifecycleType(type: string): type is LifecycleType {

@@ -1,0 +1,107 @@
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { Database } from "../../db/schema.js";
+import type { AuditLog } from "../../log/audit-log.js";
+import type { LogStore } from "../../log/storage/log-store.js";
+import { AlertDispatcher, type AlertSink } from "../alert-sink.js";
+import type { Alert } from "../alert.js";
+import { AnomalyMonitor, type AnomalyMonitorOptions } from "../anomaly-monitor.js";
+import { LogAlertSink } from "../log-sink.js";
+import { openCloudTrailStore, type MonitoringConfig } from "../monitoring-config.js";
+import type { Observation } from "../observation.js";
+import { Reconciler, type ReconcileReport, type ReconcilerOptions } from "../reconciler.js";
+import { WebhookAlertSink } from "../webhook-sink.js";
+import { AlertStore } from "./alert-store.js";
+import { ChainAlertSink } from "./chain-sink.js";
+import { DbKeyOwners } from "./db-key-owners.js";
+import { DbRecordedSignatures } from "./db-recorded-signatures.js";
+
+export interface KeyUsageMonitoringOptions {
+  config: MonitoringConfig;
+  db: Kysely<Database>;
+  store: LogStore;
+  /** Alerts about an agent become `key.anomaly` entries on its issuer's chain. */
+  log: AuditLog | undefined;
+  region: string;
+  logger: Logger;
+  /** Detector settings (tests shorten the warm-up). */
+  monitor?: Partial<AnomalyMonitorOptions>;
+  reconciler?: Partial<ReconcilerOptions>;
+}
+
+/**
+ * One per process: the anomaly detectors fed from the request path, the reconciler over
+ * CloudTrail (when KAKUNIN_CLOUDTRAIL is set), and the alert fan-out — the alerts table,
+ * the issuer's chain, pino, and the webhook when configured.
+ */
+export class KeyUsageMonitoring {
+  readonly alerts: AlertStore;
+  readonly reconciler: Reconciler | undefined;
+  private readonly monitor: AnomalyMonitor;
+  private readonly dispatcher: AlertDispatcher;
+  private readonly db: Kysely<Database>;
+  private readonly logger: Logger;
+
+  constructor(o: KeyUsageMonitoringOptions) {
+    this.db = o.db;
+    this.logger = o.logger;
+    this.alerts = new AlertStore(o.db);
+    const sinks: AlertSink[] = [this.alerts, new LogAlertSink(o.logger)];
+    if (o.log) sinks.push(new ChainAlertSink(o.log));
+    if (o.config.webhookUrl && o.config.webhookSecret)
+      sinks.push(new WebhookAlertSink({ url: o.config.webhookUrl, secret: o.config.webhookSecret }));
+    this.dispatcher = new AlertDispatcher(sinks, o.logger);
+    this.monitor = new AnomalyMonitor(o.monitor);
+    this.reconciler = o.config.cloudTrail
+      ? new Reconciler({
+          store: openCloudTrailStore(o.config.cloudTrail, {
+            region: o.region,
+            timeoutMs: o.config.cloudTrailTimeoutMs,
+          }),
+          owners: new DbKeyOwners(o.db),
+          recorded: new DbRecordedSignatures(o.db, o.store),
+          publish: (alerts) => this.publish(alerts),
+          ...(o.reconciler ? { options: o.reconciler } : {}),
+        })
+      : undefined;
+  }
+
+  /** Feeds the detectors (synchronous, about a microsecond); alerts are delivered without waiting. */
+  observe(observation: Observation): void {
+    const alerts = this.monitor.observe(observation);
+    if (alerts.length > 0) this.publish(alerts);
+  }
+
+  publish(alerts: readonly Alert[]): void {
+    const ready = alerts.filter((a) => a.issuerId !== null || a.agentId === null);
+    if (ready.length > 0) this.dispatcher.publish(ready);
+    // An authentication failure names the agent from the path but no issuer (nobody authenticated):
+    // the agent's issuer is looked up here, off the request's path, so the issuer sees the alert too.
+    const orphans = alerts.filter((a) => a.issuerId === null && a.agentId !== null);
+    if (orphans.length > 0)
+      void this.withIssuers(orphans).then(
+        (resolved) => this.dispatcher.publish(resolved),
+        (err: unknown) => {
+          this.logger.error({ err: (err as Error).message }, "could not resolve the issuer of an alert");
+          this.dispatcher.publish(orphans);
+        },
+      );
+  }
+
+  private async withIssuers(alerts: Alert[]): Promise<Alert[]> {
+    const ids = [...new Set(alerts.map((a) => a.agentId!))];
+    const rows = await this.db.selectFrom("agents").select(["id", "issuer_id"]).where("id", "in", ids).execute();
+    const issuerOf = new Map(rows.map((r) => [r.id, r.issuer_id]));
+    return alerts.map((a) => ({ ...a, issuerId: issuerOf.get(a.agentId!) ?? null }));
+  }
+
+  /** One reconciliation run now; undefined when no CloudTrail location is configured. */
+  async reconcile(): Promise<ReconcileReport | undefined> {
+    return this.reconciler?.runOnce();
+  }
+
+  /** Waits for alert deliveries under way (shutdown). */
+  async close(): Promise<void> {
+    await this.dispatcher.flush();
+  }
+}

@@ -1,5 +1,7 @@
 import path from "node:path";
 import { DEFAULT_KMS_CALL_TIMEOUT_MS, DEFAULT_REQUEST_DEADLINE_MS } from "./kms/deadline.js";
+import { loadTimestampingConfig, type TimestampingConfig } from "./log/timestamping/config.js";
+import { loadWitnessingConfig, type WitnessingConfig } from "./log/witnessing/config.js";
 
 export interface Config {
   port: number;
@@ -43,6 +45,10 @@ export interface Config {
   maxClockSkewMs: number;
   /** Drills and tests only: a file holding an offset (ms) added to the server's clock (KAKUNIN_CLOCK_OFFSET_FILE). */
   clockOffsetFile: string | undefined;
+  /** Witnesses checkpoints are sent to (KAKUNIN_WITNESSES / KAKUNIN_WITNESS_POLICY; server/log/witnessing/README.md). Set by loadServerConfig; absent = none. */
+  witnessing?: WitnessingConfig;
+  /** TSAs that timestamp checkpoints (KAKUNIN_TSA_*; server/log/timestamping/README.md). Set by loadServerConfig; absent = none. */
+  timestamping?: TimestampingConfig;
 }
 
 const DEFAULT_ALLOWED = [
@@ -110,4 +116,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxClockSkewMs: int(env, "KAKUNIN_MAX_CLOCK_SKEW_MS", 60_000, 1),
     clockOffsetFile: env.KAKUNIN_CLOCK_OFFSET_FILE || undefined,
   };
+}
+
+/**
+ * loadConfig plus the witnesses and TSAs (asynchronous: witness key IDs are hashed with WebCrypto).
+ * A bad setting throws `WitnessConfigError` (ERR_WITNESS_CONFIG) or `TimestampingConfigError`
+ * (ERR_CONFIG), naming the variable and the item.
+ */
+export async function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const config = loadConfig(env);
+  return { ...config, witnessing: await loadWitnessingConfig(env), timestamping: loadTimestampingConfig(env) };
 }

@@ -19,6 +19,7 @@ import { setUpCertificateAuthority, setUpCheckpointKey, setUpLogSigner } from ".
 import { listIssuers } from "./authority/issuers.js";
 import { LogV2 } from "./log/tree/log-v2.js";
 import type { CheckpointHook } from "./log/tree/checkpoint-hooks.js";
+import { CheckpointTrust } from "./log/checkpoint-trust.js";
 import { ensureOperatorToken } from "./authority/operator-token.js";
 import { ensureFirstCrl } from "./authority/publish-crl.js";
 import { AuditLog } from "./log/audit-log.js";
@@ -151,6 +152,20 @@ export async function startServices(
         now: result.deps.now,
         logger,
       });
+      // Witnesses and TSAs (KAKUNIN_WITNESSES, KAKUNIN_TSA_URLS): hooks on every new checkpoint, in the background.
+      const v2 = result.deps.logV2;
+      result.deps.checkpointTrust = new CheckpointTrust({
+        db,
+        log: {
+          consistencyProof: (issuer, from, to) => v2.proofs.consistencyProof(issuer, from, to),
+          treeCheckpointAt: (issuer, size) => store.treeCheckpointAt(issuer, size),
+          addCheckpointSignatures: (issuer, size, note) => store.addCheckpointSignatures(issuer, size, note),
+        },
+        ...(config.witnessing ? { witnessing: config.witnessing } : {}),
+        ...(config.timestamping ? { timestamping: config.timestamping } : {}),
+        logger,
+      });
+      for (const h of result.deps.checkpointTrust.hooks) v2.addHook(h);
       await result.deps.logV2.start();
     }
     // ---- end audit log wiring ----
@@ -162,6 +177,7 @@ export async function startServices(
         clock.close();
         await result.deps.log?.close();
         await result.deps.logV2?.close();
+        await result.deps.checkpointTrust?.close();
         await handle.close();
       },
     };

@@ -268,6 +268,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/logs/{issuer}/checkpoint.tsr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * RFC 3161 timestamp of the latest timestamped checkpoint (DER TimeStampResp)
+         * @description One granted DER TimeStampResp (RFC 3161 §2.4.2) whose token's message imprint is SHA-256 of a checkpoint text of this issuer's log — the latest checkpoint a TSA of KAKUNIN_TSA_URLS has timestamped, by the first of those TSAs that did. `kakunin-checkpoint-size` names that checkpoint; its text is `…/timestamped-checkpoint`. 404 until a checkpoint has been timestamped (or without TSAs).
+         */
+        get: operations["getCheckpointTimestamp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/logs/{issuer}/timestamped-checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The checkpoint text that checkpoint.tsr timestamps
+         * @description The C2SP tlog-checkpoint text (origin, size, base64 root; no signature lines) of the latest timestamped checkpoint: exactly the bytes whose SHA-256 is the imprint of `…/checkpoint.tsr`. Its signed note (with cosignatures) is the checkpoint of that size. 404 until a checkpoint has been timestamped.
+         */
+        get: operations["getTimestampedCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/public/agents/{id}": {
         parameters: {
             query?: never;
@@ -2532,6 +2572,138 @@ export interface operations {
                      *       "status": 503,
                      *       "detail": "KMS is unavailable or throttling; retry later",
                      *       "code": "ERR_KMS_UNAVAILABLE",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCheckpointTimestamp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issuer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description TimeStampResp */
+            200: {
+                headers: {
+                    /** @description Size of the timestamped checkpoint */
+                    "kakunin-checkpoint-size"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example (DER TimeStampResp bytes) */
+                    "application/timestamp-reply": string;
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTimestampedCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issuer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Checkpoint text */
+            200: {
+                headers: {
+                    /** @description Size of the timestamped checkpoint */
+                    "kakunin-checkpoint-size"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example kakunin.example/iss_e58b3f18df024250e02cce7200de60cb
+                     *     42
+                     *     qoDKDvJLMTm6TuPAkYqZc7s2LGzAZbKpkexqvnhlNEQ=
+                     */
+                    "text/plain; charset=utf-8": string;
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
                      *       "instance": "/v1/agents"
                      *     }
                      */

@@ -180,6 +180,12 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   getCaCertificate: { responses: { 200: CA_PEM } },
   getCrlPem: { responses: { 200: CRL_PEM } },
+  getCheckpointTimestamp: { responses: { 200: "(DER TimeStampResp bytes)" } },
+  getTimestampedCheckpoint: {
+    responses: {
+      200: "kakunin.example/iss_e58b3f18df024250e02cce7200de60cb\n42\nqoDKDvJLMTm6TuPAkYqZc7s2LGzAZbKpkexqvnhlNEQ=\n",
+    },
+  },
   getPublicAgent: { responses: { 200: agent("fresh") } },
   getPublicCertificate: {
     responses: {

@@ -13,6 +13,7 @@ import {
   type Bytes,
   type Tile,
 } from "../../../verifier/src/formats/index.js";
+import { NotFoundError } from "../../errors.js";
 import type { LogStore } from "../storage/log-store.js";
 import { catchUpTrees } from "./catch-up.js";
 import type { CheckpointHook, SignedCheckpoint } from "./checkpoint-hooks.js";
@@ -71,6 +72,12 @@ export class LogV2 {
 
   close(): Promise<void> {
     return this.publisher.close();
+  }
+
+  /** Throws ERR_ISSUER_NOT_FOUND (404) unless the issuer exists. */
+  async requireLog(issuerId: string): Promise<void> {
+    if (!(await this.o.store.issuerExists(issuerId)))
+      throw new NotFoundError(`Issuer ${issuerId} not found`, "ERR_ISSUER_NOT_FOUND");
   }
 
   origin(issuerId: string): string {

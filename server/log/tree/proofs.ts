@@ -6,9 +6,14 @@
 import { buildProof, consistencyPlan, inclusionPlan } from "../../../verifier/src/formats/index.js";
 import type { LogStore } from "../storage/log-store.js";
 
-/** A proof was asked for outside the tree (index ≥ size, from > to, size beyond the integrated tree). */
+/** A proof was asked for with impossible sizes (ERR_PROOF_RANGE) or beyond the integrated tree (ERR_BEYOND_TREE). */
 export class ProofRangeError extends Error {
-  readonly code = "ERR_PROOF_RANGE";
+  constructor(
+    message: string,
+    readonly code: "ERR_PROOF_RANGE" | "ERR_BEYOND_TREE" = "ERR_PROOF_RANGE",
+  ) {
+    super(message);
+  }
 }
 
 export class TreeProofs {
@@ -23,7 +28,8 @@ export class TreeProofs {
     if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size)
       throw new ProofRangeError(`index must be in [0, size): index ${index}, size ${size}`);
     const have = await this.treeSize(issuerId);
-    if (size > have) throw new ProofRangeError(`the tree of ${issuerId} has ${have} leaves, not ${size}`);
+    if (size > have)
+      throw new ProofRangeError(`the tree of ${issuerId} has ${have} leaves, not ${size}`, "ERR_BEYOND_TREE");
     return buildProof(inclusionPlan(index, size), this.store.treeNodes(issuerId));
   }
 
@@ -32,7 +38,8 @@ export class TreeProofs {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to)
       throw new ProofRangeError(`need 0 ≤ from ≤ to: from ${from}, to ${to}`);
     const have = await this.treeSize(issuerId);
-    if (to > have) throw new ProofRangeError(`the tree of ${issuerId} has ${have} leaves, not ${to}`);
+    if (to > have)
+      throw new ProofRangeError(`the tree of ${issuerId} has ${have} leaves, not ${to}`, "ERR_BEYOND_TREE");
     if (from === 0 || from === to) return [];
     return buildProof(consistencyPlan(from, to), this.store.treeNodes(issuerId));
   }

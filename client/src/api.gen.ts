@@ -317,7 +317,7 @@ export interface paths {
         };
         /**
          * The issuer log's latest checkpoint (C2SP signed note)
-         * @description The latest C2SP tlog-checkpoint (origin, size, base64 RFC 9162 root) of the issuer's Merkle tree as a signed note: the log key's Ed25519 signature first, then any cosignatures. Signed at most every KAKUNIN_CHECKPOINT_INTERVAL_MS while the tree grows; this read never waits on KMS. 404 before the first checkpoint.
+         * @description The latest C2SP tlog-checkpoint (origin, size, base64 RFC 9162 root) of the issuer's Merkle tree as a signed note: the log key's Ed25519 signature first, then any cosignatures. Signed at most every KAKUNIN_CHECKPOINT_INTERVAL_MS while the tree grows; this read never waits on KMS. 404 before the first checkpoint. With witnesses configured (KAKUNIN_WITNESSES), the header `kakunin-witness-quorum: met|missing; cosigned=…[; missing=…]` says which of them have cosigned this note and whether that is the quorum (a checkpoint below it is published anyway and re-sent to the missing witnesses).
          */
         get: operations["getLogCheckpointNote"];
         put?: never;
@@ -802,8 +802,10 @@ export interface components {
             entry: components["schemas"]["LogEntry"];
             /** @enum {string} */
             format: "kakunin-receipt/2";
-            /** @description c2sp.org/tlog-proof@v1 text: index, inclusion proof and the covering checkpoint note verbatim with every signature */
+            /** @description c2sp.org/tlog-proof@v1 text: index, inclusion proof and the covering checkpoint note verbatim with every signature (the smallest timestamped checkpoint covering the entry once there is one, else the latest) */
             proof: string;
+            /** @description base64 DER RFC 3161 TimeStampTokens whose imprint is SHA-256 of the checkpoint text in `proof`; absent until a TSA has timestamped a checkpoint covering the entry */
+            timestamps?: string[];
         };
         RevocationResult: {
             agent: components["schemas"]["Agent"];

@@ -14,6 +14,7 @@ import { bearerSecurity, errorResponses as E, publicErrorResponses as PE, router
 import { DecimalInteger } from "../http/schemas.js";
 import type { LogV2 } from "../log/tree/log-v2.js";
 import { ProofRangeError } from "../log/tree/proofs.js";
+import { stampedEntryProof } from "../log/receipt-timestamps.js";
 import { MAX_RECEIPT_WAIT_MS, receiptV2, RECEIPT_V2_FORMAT } from "../log/tree/receipt-v2.js";
 import { LogEntrySchema } from "../log/wire-schemas.js";
 import { base64Encode, parseTilePath, VerificationError, type Tile } from "../../verifier/src/formats/index.js";
@@ -69,7 +70,7 @@ const checkpoint = createRoute({
   operationId: "getLogCheckpointNote",
   summary: "The issuer log's latest checkpoint (C2SP signed note)",
   description:
-    "The latest C2SP tlog-checkpoint (origin, size, base64 RFC 9162 root) of the issuer's Merkle tree as a signed note: the log key's Ed25519 signature first, then any cosignatures. Signed at most every KAKUNIN_CHECKPOINT_INTERVAL_MS while the tree grows; this read never waits on KMS. 404 before the first checkpoint.",
+    "The latest C2SP tlog-checkpoint (origin, size, base64 RFC 9162 root) of the issuer's Merkle tree as a signed note: the log key's Ed25519 signature first, then any cosignatures. Signed at most every KAKUNIN_CHECKPOINT_INTERVAL_MS while the tree grows; this read never waits on KMS. 404 before the first checkpoint. With witnesses configured (KAKUNIN_WITNESSES), the header `kakunin-witness-quorum: met|missing; cosigned=…[; missing=…]` says which of them have cosigned this note and whether that is the quorum (a checkpoint below it is published anyway and re-sent to the missing witnesses).",
   method: "get",
   path: "/v1/logs/{issuer}/checkpoint",
   tags: ["public"],
@@ -148,7 +149,11 @@ const ReceiptV2Schema = z
     crl: z.string().optional(),
     proof: z.string().openapi({
       description:
-        "c2sp.org/tlog-proof@v1 text: index, inclusion proof and the covering checkpoint note verbatim with every signature",
+        "c2sp.org/tlog-proof@v1 text: index, inclusion proof and the covering checkpoint note verbatim with every signature (the smallest timestamped checkpoint covering the entry once there is one, else the latest)",
+    }),
+    timestamps: z.array(z.string()).optional().openapi({
+      description:
+        "base64 DER RFC 3161 TimeStampTokens whose imprint is SHA-256 of the checkpoint text in `proof`; absent until a TSA has timestamped a checkpoint covering the entry",
     }),
   })
   .openapi("ReceiptV2");
@@ -250,7 +255,12 @@ export function tlogRoutes() {
     await v2.requireLog(issuer);
     const cp = await v2.latestCheckpoint(issuer);
     if (!cp) throw new NotFoundError(`No checkpoint of ${issuer}'s log is published yet`, "ERR_NO_CHECKPOINT");
-    return c.text(cp.note, 200, { "content-type": TEXT, "cache-control": SHORT });
+    const quorum = await c.get("deps").checkpointTrust?.quorumHeader(cp.note);
+    return c.text(cp.note, 200, {
+      "content-type": TEXT,
+      "cache-control": SHORT,
+      ...(quorum ? { "kakunin-witness-quorum": quorum } : {}),
+    });
   });
 
   // Documented as {tile}; routed with a multi-segment parameter (tile paths have several segments).
@@ -285,6 +295,9 @@ export function tlogRoutes() {
       const r = await receiptV2(deps.log, logV2(deps), p.issuerId, seq, {
         ...(p.role === "agent" ? { agentId: p.agentId } : {}),
         waitMs: (wait ?? 0) * 1000,
+        ...(deps.checkpointTrust
+          ? { stamped: (s: number) => stampedEntryProof(deps.checkpointTrust!, logV2(deps), p.issuerId, s) }
+          : {}),
       });
       return c.json(r as z.infer<typeof ReceiptV2Schema>, 200);
     } catch (e) {

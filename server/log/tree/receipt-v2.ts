@@ -12,7 +12,12 @@ export const RECEIPT_V2_FORMAT = "kakunin-receipt/2";
 /** The longest a receipt request may wait for a covering checkpoint. */
 export const MAX_RECEIPT_WAIT_MS = 5000;
 
-export type ReceiptV2 = Omit<Receipt, "format"> & { format: typeof RECEIPT_V2_FORMAT; proof: string };
+export type ReceiptV2 = Omit<Receipt, "format"> & {
+  format: typeof RECEIPT_V2_FORMAT;
+  proof: string;
+  /** base64 DER TimeStampTokens over the checkpoint in `proof` (server/log/receipt-timestamps.ts); absent until one is timestamped */
+  timestamps?: string[];
+};
 
 /** Thrown while no checkpoint covers the entry yet (the route answers 404 with Retry-After). */
 export class ReceiptNotReadyError extends NotFoundError {
@@ -26,7 +31,12 @@ export async function receiptV2(
   v2: LogV2,
   issuerId: string,
   seq: number,
-  opts: { agentId?: string; waitMs?: number } = {},
+  opts: {
+    agentId?: string;
+    waitMs?: number;
+    /** The smallest timestamped checkpoint covering the entry, when there is one (then `proof` is against it). */
+    stamped?: (seq: number) => Promise<{ proof: string; timestamps: string[] } | undefined>;
+  } = {},
 ): Promise<ReceiptV2> {
   const v1 = await log.storedReceipt(issuerId, seq);
   if (!v1) throw new NotFoundError(`Entry ${seq} is not in the log`, "ERR_ENTRY_NOT_FOUND");
@@ -34,5 +44,7 @@ export async function receiptV2(
     throw new ForbiddenError("An agent may read the receipts of its own entries only");
   const proved = await v2.entryProof(issuerId, seq, Math.min(MAX_RECEIPT_WAIT_MS, Math.max(0, opts.waitMs ?? 0)));
   if (!proved) throw new ReceiptNotReadyError(seq);
+  const stamped = await opts.stamped?.(seq);
+  if (stamped) return { ...v1, format: RECEIPT_V2_FORMAT, proof: stamped.proof, timestamps: stamped.timestamps };
   return { ...v1, format: RECEIPT_V2_FORMAT, proof: proved.proof };
 }

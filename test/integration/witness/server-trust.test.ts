@@ -13,7 +13,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileSigner } from "../../../scripts/witness/signer.js";
 import { checkpointVerifierKey } from "../../../scripts/start-trust-services.js";
-import { formatCosignerVerifierKey, parseCheckpoint, parseNote } from "../../../verifier/src/formats/index.js";
+import {
+  formatCosignerVerifierKey,
+  parseCheckpoint,
+  parseNote,
+  parseTlogProof,
+} from "../../../verifier/src/formats/index.js";
 import { apiClient, setupIssuer, type TestIssuer } from "../../helpers/client.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { runProcess } from "../../helpers/process.js";
@@ -93,6 +98,31 @@ async function tsr(): Promise<{ size: number; tsr: Buffer; text: string } | unde
 
 const serverLog = () => readFile(server.logPath, "utf8");
 
+/** The issuer log's latest checkpoint as served, with its kakunin-witness-quorum header. */
+async function servedCheckpoint(): Promise<{ size: number; note: string; quorum: string | null }> {
+  const res = await fetch(`${server.url}/v1/logs/${issuer.id}/checkpoint`);
+  expect(res.status).toBe(200);
+  const note = await res.text();
+  return { size: parseCheckpoint(parseNote(note).text).size, note, quorum: res.headers.get("kakunin-witness-quorum") };
+}
+
+async function receipt(seq: number): Promise<{ proof: string; timestamps?: string[] }> {
+  const res = await fetch(`${server.url}/v1/log/entries/${seq}/receipt?wait=5`, {
+    headers: { authorization: `Bearer ${issuer.token}` },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { proof: string; timestamps?: string[] };
+}
+
+async function opensslVerify(data: string, args: string[]): Promise<string> {
+  const dir = server.dataDir;
+  await writeFile(join(dir, "verify-data.txt"), data);
+  const r = await runProcess("openssl", [
+    ...["ts", "-verify", "-data", join(dir, "verify-data.txt"), ...args, "-CAfile", join(dir, "tsa-ca.pem")],
+  ]);
+  return r.stdout + r.stderr;
+}
+
 beforeAll(async () => {
   kms = await startLocalKms();
   tsaPort = await freePort();
@@ -161,6 +191,24 @@ describe("server with witnesses and a TSA", () => {
     ]);
     expect(wrong.stdout + wrong.stderr).not.toContain("Verification: OK");
     expect(await serverLog()).toMatch(/"cosigned":\["w1","w2"\].*"msg":"checkpoint witnessed"/);
+
+    // The served checkpoint carries both cosignatures, and the header says the quorum is met.
+    const served = await until("the served checkpoint cosigned by both", async () => {
+      const c = await servedCheckpoint();
+      return c.size >= size && c.quorum === "met; cosigned=w1,w2" ? c : undefined;
+    });
+    expect(parseNote(served.note).signatures).toHaveLength(3);
+
+    // Receipts v2: the tokens of the smallest timestamped checkpoint covering the entry, and the proof against it.
+    const r = await receipt(seqs[0]!);
+    expect(r.timestamps?.length).toBe(1);
+    const inProof = parseNote(parseTlogProof(r.proof).checkpoint).text;
+    expect(parseTlogProof(r.proof).index).toBe(seqs[0]);
+    await writeFile(join(dir, "token.der"), Buffer.from(r.timestamps![0]!, "base64"));
+    expect(await opensslVerify(inProof, ["-token_in", "-in", join(dir, "token.der")])).toContain("Verification: OK");
+    expect(await opensslVerify(inProof + "x", ["-token_in", "-in", join(dir, "token.der")])).not.toContain(
+      "Verification: OK",
+    );
   }, 120_000);
 
   it("a witness killed (SIGKILL): appends keep answering 201, the quorum is reported missing, and the witness catches up after a restart", async () => {
@@ -177,10 +225,20 @@ describe("server with witnesses and a TSA", () => {
         /"cosigned":\["w1"\].*"checkpoint published without its witness quorum; will retry"/.test(await serverLog()) ||
         undefined,
     );
+    // Published anyway, flagged: w1's cosignature only (the latest checkpoint's round may still be under way).
+    const flagged = await until("the served checkpoint flagged", async () => {
+      const c = await servedCheckpoint();
+      return c.quorum === "missing; cosigned=w1; missing=w2" ? c : undefined;
+    });
+    expect(flagged.size).toBeGreaterThanOrEqual(size);
     await startW("w2");
     await until(
       "w2 cosigned the checkpoint it missed",
       async () => ((await witnessedSize("w2")) ?? 0) >= size || undefined,
+    );
+    await until(
+      "the served checkpoint back at quorum",
+      async () => (await servedCheckpoint()).quorum === "met; cosigned=w1,w2" || undefined,
     );
   }, 120_000);
 

@@ -6,7 +6,7 @@
  * that is down never stops appends, and the next checkpoint is timestamped once it is back.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -162,6 +162,7 @@ afterAll(async () => {
   await server?.stop();
   await tsa?.stop();
   await kms?.stop();
+  if (server) await rm(server.dataDir, { recursive: true, force: true });
 });
 
 describe("server with witnesses and a TSA", () => {

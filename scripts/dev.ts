@@ -2,8 +2,10 @@
  * `npm start`: the whole stack on one machine, for a newcomer.
  *
  * 1. the local KMS (its own process and data directory: key material never enters the API's process),
- * 2. the API server on SQLite (prints the operator token on its first start),
- * 3. the portal, built with the current public directory and served beside the API.
+ * 2. the dev TSA and one local `kakunin-witness` (scripts/start-trust-services.ts; optional: one that
+ *    fails to start is reported and the rest runs without it),
+ * 3. the API server on SQLite (prints the operator token on its first start), configured with them,
+ * 4. the portal, built with the current public directory and served beside the API.
  *
  * Ctrl-C stops everything. Data lives in `.data/` (git-ignored); delete it to start afresh.
  */
@@ -12,6 +14,15 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import {
+  checkpointVerifierKey,
+  planDevWitness,
+  startDevTsa,
+  startDevWitness,
+  trustServicesEnv,
+  type DevTsa,
+  type DevWitness,
+} from "./start-trust-services.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -21,7 +32,11 @@ const { values: opts } = parseArgs({
     "kms-port": { type: "string", default: process.env.KMS_PORT ?? "4599" },
     port: { type: "string", default: process.env.PORT ?? "8080" },
     "portal-port": { type: "string", default: process.env.PORTAL_PORT ?? "4321" },
+    "tsa-port": { type: "string", default: process.env.TSA_PORT ?? "3161" },
+    "witness-port": { type: "string", default: process.env.WITNESS_PORT ?? "7380" },
     "skip-portal": { type: "boolean", default: false },
+    "skip-tsa": { type: "boolean", default: false },
+    "skip-witness": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -29,14 +44,18 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   console.log(`Usage: npm start [-- options]
 
-Starts the local KMS, the Kakunin API (SQLite) and the regulator portal.
+Starts the local KMS, the dev TSA, a local witness, the Kakunin API (SQLite) and the regulator portal.
 
 Options:
   --data-dir DIR      where the KMS keys and the database live (default .data)
   --kms-port N        local KMS port (default 4599)
   --port N            API port (default 8080)
   --portal-port N     portal port (default 4321)
+  --tsa-port N        dev TSA port (default 3161)
+  --witness-port N    local kakunin-witness port (default 7380)
   --skip-portal       do not build and serve the portal
+  --skip-tsa          no dev TSA (or set KAKUNIN_TSA_URLS yourself)
+  --skip-witness      no local witness (or set KAKUNIN_WITNESSES / KAKUNIN_WITNESS_POLICY yourself)
 `);
   process.exit(0);
 }
@@ -53,6 +72,8 @@ function start(
   args: string[],
   env: NodeJS.ProcessEnv,
   ready: RegExp,
+  /** optional: stopping after it was ready is reported, the stack keeps running */
+  opts: { optional?: boolean } = {},
 ): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: string[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(root, entry), ...args], {
@@ -85,6 +106,8 @@ function start(
       if (!settled) {
         settled = true;
         reject(new Error(`${name} exited (${signal ?? code}) before it was ready:\n${output.join("\n")}`));
+      } else if (!shuttingDown && opts.optional) {
+        console.warn(`! ${name} stopped (${signal ?? code}); the rest keeps running without it.`);
       } else if (!shuttingDown) {
         console.error(`${name} stopped unexpectedly (${signal ?? code}); stopping the stack.`);
         void shutdown(1);
@@ -113,7 +136,7 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 async function main(): Promise<void> {
-  console.log("Kakunin: starting the local KMS, the API and the portal…");
+  console.log("Kakunin: starting the local KMS, the dev TSA, a witness, the API and the portal…");
 
   const kms = await start(
     "kms",
@@ -123,6 +146,16 @@ async function main(): Promise<void> {
     /listening on (http:\/\/\S+)/,
   );
   const kmsEndpoint = kms.match[1]!;
+
+  // An operator's own witnesses / TSAs win over the local ones.
+  const ownTsa = !!process.env.KAKUNIN_TSA_URLS;
+  const ownWitness = !!(process.env.KAKUNIN_WITNESSES || process.env.KAKUNIN_WITNESS_POLICY);
+  const tsa: DevTsa | undefined =
+    opts["skip-tsa"] || ownTsa
+      ? undefined
+      : await startDevTsa(start, { kmsEndpoint, port: opts["tsa-port"]!, dataDir });
+  const witness: DevWitness | undefined =
+    opts["skip-witness"] || ownWitness ? undefined : await planDevWitness({ dataDir, port: opts["witness-port"]! });
 
   const api = await start(
     "api",
@@ -135,6 +168,7 @@ async function main(): Promise<void> {
       KAKUNIN_PUBLIC_URL: `http://127.0.0.1:${opts.port}`,
       // Reconciliation against the local KMS's own CloudTrail-shaped files (server/monitoring/README.md).
       KAKUNIN_CLOUDTRAIL: process.env.KAKUNIN_CLOUDTRAIL ?? `dir:${join(dataDir, "kms", "cloudtrail")}`,
+      ...trustServicesEnv(tsa, witness),
     },
     /listening on (http:\/\/\S+)/,
   );
@@ -143,6 +177,18 @@ async function main(): Promise<void> {
   // right after its "listening" line; give that line a moment to arrive.
   await new Promise((r) => setTimeout(r, 300));
   const operatorToken = api.output.join("\n").match(/kkn_op_[A-Za-z0-9_-]+/)?.[0];
+
+  // The log name is KAKUNIN_PUBLIC_URL without its scheme unless KAKUNIN_LOG_NAME says otherwise.
+  const logName = process.env.KAKUNIN_LOG_NAME || `127.0.0.1:${opts.port}`;
+  const witnessUp = witness
+    ? await checkpointVerifierKey(kmsEndpoint, logName).then(
+        (vkey) => startDevWitness(start, witness, `${logName}/`, vkey),
+        (e: unknown) => {
+          console.warn(`! The server's checkpoint key cannot be read (${(e as Error).message}); no local witness.`);
+          return false;
+        },
+      )
+    : false;
 
   let portalUrl: string | undefined;
   if (!opts["skip-portal"] && existsSync(join(root, "scripts/export-directory.ts"))) {
@@ -166,6 +212,8 @@ Kakunin is running.
   API          ${apiUrl}        (OpenAPI: ${apiUrl}/openapi.json, docs: ${apiUrl}/docs)
   Portal       ${portalUrl ?? "(not built)"}
   Local KMS    ${kmsEndpoint}   (keys in ${join(dataDir, "kms")})
+  Dev TSA      ${tsa ? `${tsa.url}   (pinned CA: ${tsa.trustFile})` : ownTsa ? "(KAKUNIN_TSA_URLS from your environment)" : "(not running: checkpoints are not timestamped)"}
+  Witness      ${witness && witnessUp ? `${witness.url}   vkey ${witness.vkey}` : ownWitness ? "(KAKUNIN_WITNESSES / KAKUNIN_WITNESS_POLICY from your environment)" : "(not running: checkpoints are published unwitnessed, flagged)"}
   Database     ${join(dataDir, "kakunin.db")}
   Operator     ${
     operatorToken

@@ -15,6 +15,8 @@ import { operationRoutes } from "./routes/operations.js";
 import { logRoutes } from "./routes/log.js";
 import { monitoringRoutes } from "./routes/monitoring.js";
 import { observeAgentRequests } from "./monitoring/wiring/observe-requests.js";
+import { tlogRoutes } from "./routes/tlog.js";
+import { checkpointTimestampRoutes } from "./routes/checkpoint-timestamps.js";
 
 export type RouteModule = { prefix: string; app: () => OpenAPIHono<AppEnv> };
 
@@ -29,6 +31,10 @@ export const routeModules: RouteModule[] = [
   { prefix: "/", app: logRoutes },
   // Key-usage monitoring: /v1/alerts, /v1/admin/reconcile.
   { prefix: "/", app: monitoringRoutes },
+  // Log v2: /v1/logs/…, /v1/public/log-keys, /v1/log/entries/{seq}/receipt.
+  { prefix: "/", app: tlogRoutes },
+  // Log v2 checkpoint timestamps: /v1/logs/{issuer}/checkpoint.tsr and …/timestamped-checkpoint.
+  { prefix: "/", app: checkpointTimestampRoutes },
 ];
 
 export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenAPIHono<AppEnv> {

@@ -15,7 +15,11 @@ import { KeyCustody } from "./kms/custody.js";
 import { createDb } from "./db/connect.js";
 import { migrate } from "./db/migrations/index.js";
 import type { AppDeps } from "./deps.js";
-import { setUpCertificateAuthority, setUpLogSigner } from "./authority/ca-setup.js";
+import { setUpCertificateAuthority, setUpCheckpointKey, setUpLogSigner } from "./authority/ca-setup.js";
+import { listIssuers } from "./authority/issuers.js";
+import { LogV2 } from "./log/tree/log-v2.js";
+import type { CheckpointHook } from "./log/tree/checkpoint-hooks.js";
+import { CheckpointTrust } from "./log/checkpoint-trust.js";
 import { ensureOperatorToken } from "./authority/operator-token.js";
 import { ensureFirstCrl } from "./authority/publish-crl.js";
 import { AuditLog } from "./log/audit-log.js";
@@ -55,7 +59,8 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
       const setup = { db, custody, logger, now };
       const ca = await setUpCertificateAuthority(setup, config);
       const logSigner = await setUpLogSigner(setup, ca);
-      const deps: AppDeps = { config, db, dialect: input.dialect, custody, ca, logger, now, logSigner };
+      const checkpointKey = await setUpCheckpointKey(setup);
+      const deps: AppDeps = { config, db, dialect: input.dialect, custody, ca, logger, now, logSigner, checkpointKey };
       await ensureFirstCrl(deps);
       const newOperatorToken = await ensureOperatorToken(db, config.operatorToken, now);
       return newOperatorToken ? { deps, newOperatorToken } : { deps };
@@ -93,6 +98,8 @@ export async function startServices(
     kms?: KMSClient;
     now?: () => Date;
     /** tests only: run without the audit log */ auditLog?: boolean;
+    /** Log v2 checkpoint consumers (witnesses, timestamps), called after each new checkpoint is stored */
+    checkpointHooks?: CheckpointHook[];
     /** main.ts: checkpoints are published by the cluster-wide job (startCheckpointScheduler), not per instance */ scheduledCheckpoints?: boolean;
   } = {},
 ): Promise<Services> {
@@ -138,6 +145,33 @@ export async function startServices(
       });
       for (const f of await guard.checkAll())
         logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
+      // Log v2: trees lagging their chains are caught up before any append is accepted.
+      result.deps.logV2 = new LogV2({
+        store,
+        signer: custody,
+        key: result.deps.checkpointKey,
+        logName: config.logName,
+        intervalMs: config.checkpointIntervalMs,
+        hooks: opts.checkpointHooks ?? [],
+        issuerIds: async () => (await listIssuers(result.deps)).map((i) => i.id),
+        now: result.deps.now,
+        logger,
+      });
+      // Witnesses and TSAs (KAKUNIN_WITNESSES, KAKUNIN_TSA_URLS): hooks on every new checkpoint, in the background.
+      const v2 = result.deps.logV2;
+      result.deps.checkpointTrust = new CheckpointTrust({
+        db,
+        log: {
+          consistencyProof: (issuer, from, to) => v2.proofs.consistencyProof(issuer, from, to),
+          treeCheckpointAt: (issuer, size) => store.treeCheckpointAt(issuer, size),
+          addCheckpointSignatures: (issuer, size, note) => store.addCheckpointSignatures(issuer, size, note),
+        },
+        ...(config.witnessing ? { witnessing: config.witnessing } : {}),
+        ...(config.timestamping ? { timestamping: config.timestamping } : {}),
+        logger,
+      });
+      for (const h of result.deps.checkpointTrust.hooks) v2.addHook(h);
+      await result.deps.logV2.start();
     }
     // ---- end audit log wiring ----
     result.deps.monitoring = new KeyUsageMonitoring({
@@ -162,6 +196,8 @@ export async function startServices(
         clock.close();
         await result.deps.monitoring?.close();
         await result.deps.log?.close();
+        await result.deps.logV2?.close();
+        await result.deps.checkpointTrust?.close();
         await handle.close();
       },
     };

@@ -7,6 +7,9 @@ import type { KeyCustody } from "./kms/custody.js";
 import type { CertificateAuthority } from "./ca/authority.js";
 import type { AuditLog } from "./log/audit-log.js";
 import type { KeyUsageMonitoring } from "./monitoring/wiring/key-usage-monitoring.js";
+import type { CheckpointKey } from "./log/tree/log-key.js";
+import type { LogV2 } from "./log/tree/log-v2.js";
+import type { CheckpointTrust } from "./log/checkpoint-trust.js";
 
 /** Everything a request handler needs; injected per app (no module-level singletons). */
 export interface AppDeps {
@@ -16,6 +19,12 @@ export interface AppDeps {
   custody: KeyCustody;
   ca: CertificateAuthority;
   logSigner: { keyArn: string; certSerial: string; certificatePem: string };
+  /** Log v2: the Ed25519 KMS key that signs every issuer's signed-note checkpoints. */
+  checkpointKey: CheckpointKey;
+  /** Log v2 (trees, checkpoints, proofs, tiles); unset only without the audit log. */
+  logV2?: LogV2;
+  /** Witnesses and TSAs around log v2 checkpoints (quorum of a note, checkpoint.tsr, receipt timestamps); unset without the audit log. */
+  checkpointTrust?: CheckpointTrust;
   /** The audit log; lifecycle routes call `appendLifecycle` as their last step (unset only in tests of the API alone). */
   log?: AuditLog;
   logger: Logger;

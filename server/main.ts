@@ -9,7 +9,7 @@
  *       # current head, print the record and exit. See server/deploy/README.md ("Backups and restores").
  */
 import { serve } from "@hono/node-server";
-import { loadConfig } from "./config.js";
+import { loadServerConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServices } from "./bootstrap.js";
 import { rotateOperatorToken } from "./authority/operator-token.js";
@@ -26,7 +26,7 @@ function argValue(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = await loadServerConfig();
   const logger = createLogger(config.logLevel);
   const services = await startServices(config, logger, { scheduledCheckpoints: true });
   const { deps } = services;

@@ -4,7 +4,7 @@
  * application's keys in the same account are not Kakunin's business.
  */
 export interface KeyOwner {
-  role: "agent" | "ca" | "log";
+  role: "agent" | "ca" | "log" | "tlog";
   issuerId: string | undefined;
   agentId: string | undefined;
 }

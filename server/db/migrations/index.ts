@@ -4,6 +4,8 @@ import { makeInitial } from "./001_initial.js";
 import { makeAuditLog } from "./002_audit_log.js";
 import { makeMerkleTree } from "./003_merkle_tree.js";
 import { makeKeyUsageMonitoring } from "./007_key_usage_monitoring.js";
+import { makeTreeCheckpoints } from "./004_tree_checkpoints.js";
+import { makeWitnessTimestamps } from "./005_witness_timestamps.js";
 
 /** In-code provider: ordered by name. Add new migrations to this list (one line each). */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -15,6 +17,10 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     "003_merkle_tree": makeMerkleTree(dialect),
     // Key-usage monitoring: KMS request ids of Kakunin's Signs, and alerts.
     "007_key_usage_monitoring": makeKeyUsageMonitoring(dialect),
+    // Log v2: signed-note checkpoints of every issuer's tree.
+    "004_tree_checkpoints": makeTreeCheckpoints(dialect),
+    // Witness sizes and checkpoint timestamp tokens (issues 16, 17).
+    "005_witness_timestamps": makeWitnessTimestamps(dialect),
   };
 }
 

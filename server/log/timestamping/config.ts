@@ -1,6 +1,6 @@
 /**
- * Settings of checkpoint timestamping, read from the environment. Not yet part of server/config.ts
- * (the log v2 wiring adds it); errors name the variable and the offending item.
+ * Settings of checkpoint timestamping, read from the environment (server/config.ts
+ * `loadServerConfig`); errors name the variable and the offending item.
  */
 import { readFileSync } from "node:fs";
 import { parseTsaBundle, type TsaBundle } from "../../../verifier/src/timestamp/index.js";

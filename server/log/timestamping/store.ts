@@ -1,6 +1,7 @@
 /**
- * Where timestamp tokens over checkpoints are kept. Store-agnostic: the log v2 wiring adds a table
- * behind this interface; `MemoryTimestampStore` is the reference implementation (and the tests').
+ * Where timestamp tokens over checkpoints are kept. Store-agnostic: the server keeps them in its
+ * database (`KyselyTimestampStore`, server/log/storage/timestamp-tokens.ts, migration 005);
+ * `MemoryTimestampStore` is the reference implementation (and the tests').
  */
 import { createHash } from "node:crypto";
 import { parseCheckpoint } from "../../../verifier/src/formats/index.js";
@@ -40,6 +41,8 @@ export interface CheckpointTimestampStore {
    * the earliest proof of existence for that entry, since every later checkpoint covers it too.
    */
   firstCovering(origin: string, leafIndex: number): Promise<StampedCheckpoint | undefined>;
+  /** The largest stamped checkpoint of `origin` (what `…/checkpoint.tsr` serves), undefined when none. */
+  latestStamped(origin: string): Promise<StampedCheckpoint | undefined>;
 }
 
 /** SHA-256 of the text, hex: the key a table would use (the text itself may be long). */
@@ -74,6 +77,14 @@ export class MemoryTimestampStore implements CheckpointTimestampStore {
     let best: StampedCheckpoint | undefined;
     for (const s of this.#byKey.values()) {
       if (s.origin === origin && s.size > leafIndex && (!best || s.size < best.size)) best = s;
+    }
+    return best && { ...best, tokens: [...best.tokens] };
+  }
+
+  async latestStamped(origin: string): Promise<StampedCheckpoint | undefined> {
+    let best: StampedCheckpoint | undefined;
+    for (const s of this.#byKey.values()) {
+      if (s.origin === origin && (!best || s.size > best.size)) best = s;
     }
     return best && { ...best, tokens: [...best.tokens] };
   }

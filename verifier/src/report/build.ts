@@ -90,7 +90,12 @@ function verdictOf(input: ReportInput): { verdict: Indication; reason?: SubIndic
     ...(o.subIndication ? { reason: o.subIndication } : {}),
     message: `${name}: ${o.message ?? o.code ?? o.indication}`,
   });
-  const failed = named.find(([, o]) => o?.indication === "FAILED");
+  // A FAILED revocation block (a CRL not signed by the pinned CA: tampering) decides like the others.
+  const failed = [
+    ...named.slice(0, 3),
+    ["revocation freshness", input.revocationFreshness] as const,
+    ...named.slice(3),
+  ].find(([, o]) => o?.indication === "FAILED");
   if (failed) return decide(failed[0], failed[1]!);
   const early = named.slice(0, -1).find(([, o]) => o?.indication === "INDETERMINATE");
   if (early) return decide(early[0], early[1]!);

@@ -79,6 +79,10 @@ export function receiptValidationReports(
     const o = outcomeOf(report, [name]);
     return o ? [{ name, outcome: o }] : [];
   });
+  // The builder lets stale revocation data pass for a revoked certificate (a revocation is final);
+  // the verifier already did so, and any INDETERMINATE its CRL step still has must decide here too.
+  if (crl?.indication === "INDETERMINATE" && s.revocation?.status === "revoked")
+    input.additional.unshift({ name: "CRL", outcome: crl });
   if (psv) input.pastSignature = psv;
   else {
     const status = outcomeOf(report, ["certificate status"]);

@@ -62,7 +62,10 @@ async function ok(method: string, path: string, token: string, body?: unknown): 
 
 beforeAll(async () => {
   kms = await startLocalKms();
-  [srv, tsa] = await Promise.all([startServer({ kmsEndpoint: kms.endpoint }), startDevTsa(kms.endpoint)]);
+  [srv, tsa] = await Promise.all([
+    startServer({ kmsEndpoint: kms.endpoint, env: { KAKUNIN_AGENT_VALIDITY_DAYS: "1" } }),
+    startDevTsa(kms.endpoint),
+  ]);
   const iss = await ok("POST", "/v1/issuers", srv.operatorToken, { name: "Receipts v2 Co" });
   const agent = await ok("POST", "/v1/agents", iss.token, { name: "v2-bot" });
   v1 = await ok("POST", `/v1/agents/${agent.id}/operations`, iss.token, { payload: { pay: 1 } });
@@ -145,6 +148,25 @@ describe("kakunin-receipt/2 from real pieces", () => {
     const r = await verifyReceipt(await good([]), { trust: await material(), crls: [crlNow] });
     expect(verdictOf(r)).toEqual({ verdict: "INDETERMINATE", code: "ERR_NO_POE" });
     expect(r.simple).toMatchObject({ verdict: "INDETERMINATE", reason: "REVOKED_NO_POE" });
+  });
+
+  it("expired (1-day certificate, clock an hour past notAfter): PASSED by the POE; without timestamps INDETERMINATE ERR_EXPIRED_NO_POE", async () => {
+    const notAfter = Date.parse(
+      (await verifyReceipt(v1, { trust: { caCertificate: caPem } })).subject!.certificate!.notAfter,
+    );
+    const now = new Date(notAfter + 3_600_000);
+    // The receipt's own CRL (made before the revocation, still fresh at `now`): the certificate is only expired.
+    const r = await verifyReceipt(await good(), { trust: await material(), now });
+    expect(verdictOf(r)).toEqual({ verdict: "PASSED", code: "OK" });
+    expect(r.subject?.poe?.control?.kind).toBe("expiry");
+    expect(r.simple?.bestPoe?.decisive).toBe(true);
+    const none = await verifyReceipt(await good([]), { trust: await material(), now });
+    expect(verdictOf(none)).toEqual({ verdict: "INDETERMINATE", code: "ERR_EXPIRED_NO_POE" });
+    expect(none.simple).toMatchObject({ verdict: "INDETERMINATE", reason: "EXPIRED_NO_POE" });
+    // Without --tsa the v1 rule stands: the entry's time was within the validity period.
+    expect((await verifyReceipt(await good([]), { trust: await material({ tsa: undefined }), now })).verdict).toBe(
+      "PASSED",
+    );
   });
 
   it("TSA attacks: untrusted TSA, token over another checkpoint, genTime after the revocation → INDETERMINATE; a flipped byte → FAILED", async () => {

@@ -13,6 +13,7 @@ import { publicRoutes } from "./routes/public.js";
 import { docsRoutes } from "./routes/docs.js";
 import { operationRoutes } from "./routes/operations.js";
 import { logRoutes } from "./routes/log.js";
+import { tlogRoutes } from "./routes/tlog.js";
 
 export type RouteModule = { prefix: string; app: () => OpenAPIHono<AppEnv> };
 
@@ -25,6 +26,8 @@ export const routeModules: RouteModule[] = [
   // The audit log's routes span several prefixes (/v1/agents/{id}/operations, /v1/log, /v1/public/issuers).
   { prefix: "/", app: operationRoutes },
   { prefix: "/", app: logRoutes },
+  // Log v2: /v1/logs/…, /v1/public/log-keys, /v1/log/entries/{seq}/receipt.
+  { prefix: "/", app: tlogRoutes },
 ];
 
 export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenAPIHono<AppEnv> {

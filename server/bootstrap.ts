@@ -15,7 +15,10 @@ import { KeyCustody } from "./kms/custody.js";
 import { createDb } from "./db/connect.js";
 import { migrate } from "./db/migrations/index.js";
 import type { AppDeps } from "./deps.js";
-import { setUpCertificateAuthority, setUpLogSigner } from "./authority/ca-setup.js";
+import { setUpCertificateAuthority, setUpCheckpointKey, setUpLogSigner } from "./authority/ca-setup.js";
+import { listIssuers } from "./authority/issuers.js";
+import { LogV2 } from "./log/tree/log-v2.js";
+import type { CheckpointHook } from "./log/tree/checkpoint-hooks.js";
 import { ensureOperatorToken } from "./authority/operator-token.js";
 import { ensureFirstCrl } from "./authority/publish-crl.js";
 import { AuditLog } from "./log/audit-log.js";
@@ -52,7 +55,8 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
       const setup = { db, custody, logger, now };
       const ca = await setUpCertificateAuthority(setup, config);
       const logSigner = await setUpLogSigner(setup, ca);
-      const deps: AppDeps = { config, db, dialect: input.dialect, custody, ca, logger, now, logSigner };
+      const checkpointKey = await setUpCheckpointKey(setup);
+      const deps: AppDeps = { config, db, dialect: input.dialect, custody, ca, logger, now, logSigner, checkpointKey };
       await ensureFirstCrl(deps);
       const newOperatorToken = await ensureOperatorToken(db, config.operatorToken, now);
       return newOperatorToken ? { deps, newOperatorToken } : { deps };
@@ -90,6 +94,8 @@ export async function startServices(
     kms?: KMSClient;
     now?: () => Date;
     /** tests only: run without the audit log */ auditLog?: boolean;
+    /** Log v2 checkpoint consumers (witnesses, timestamps), called after each new checkpoint is stored */
+    checkpointHooks?: CheckpointHook[];
     /** main.ts: checkpoints are published by the cluster-wide job (startCheckpointScheduler), not per instance */ scheduledCheckpoints?: boolean;
   } = {},
 ): Promise<Services> {
@@ -133,6 +139,19 @@ export async function startServices(
       });
       for (const f of await guard.checkAll())
         logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
+      // Log v2: trees lagging their chains are caught up before any append is accepted.
+      result.deps.logV2 = new LogV2({
+        store,
+        signer: custody,
+        key: result.deps.checkpointKey,
+        logName: config.logName,
+        intervalMs: config.checkpointIntervalMs,
+        hooks: opts.checkpointHooks ?? [],
+        issuerIds: async () => (await listIssuers(result.deps)).map((i) => i.id),
+        now: result.deps.now,
+        logger,
+      });
+      await result.deps.logV2.start();
     }
     // ---- end audit log wiring ----
     return {
@@ -142,6 +161,7 @@ export async function startServices(
         clockGuard.close();
         clock.close();
         await result.deps.log?.close();
+        await result.deps.logV2?.close();
         await handle.close();
       },
     };

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { logNameFrom } from "./log/tree/log-key.js";
 import { DEFAULT_KMS_CALL_TIMEOUT_MS, DEFAULT_REQUEST_DEADLINE_MS } from "./kms/deadline.js";
 
 export interface Config {
@@ -33,6 +34,12 @@ export interface Config {
   witnessDir: string;
   /** Cluster-wide checkpoint publication period, ms (KAKUNIN_CHECKPOINT_INTERVAL_MS, default 1000; 0 = per-instance debounce). */
   checkpointIntervalMs: number;
+  /** Log v2: origin prefix of every issuer's log (KAKUNIN_LOG_NAME; default: KAKUNIN_PUBLIC_URL's host and path). */
+  logName: string;
+  /** Log v2: entry bundles readable without the issuer's token (KAKUNIN_PUBLIC_ENTRIES=true). */
+  publicEntries: boolean;
+  /** Log v2: folder the tiles job keeps the published log in (KAKUNIN_TILES_DIR; unset: no job). */
+  tilesDir: string | undefined;
   /** How KMS Sign is called: "direct" (default, server/kms/sign-client.ts) or "sdk" (KAKUNIN_KMS_SIGN_TRANSPORT). */
   kmsSignTransport: "direct" | "sdk";
   /** Bound on each KMS call, the SDK's retries included, ms (KAKUNIN_KMS_CALL_TIMEOUT_MS, default 2000). */
@@ -104,6 +111,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceRoleArn: env.KAKUNIN_SERVICE_ROLE_ARN || undefined,
     witnessDir: path.resolve(env.KAKUNIN_WITNESS_DIR || path.join(dataDir, "witness")),
     checkpointIntervalMs: int(env, "KAKUNIN_CHECKPOINT_INTERVAL_MS", 1000),
+    logName: logNameFrom(
+      env.KAKUNIN_LOG_NAME,
+      (env.KAKUNIN_PUBLIC_URL || `http://${host}:${port}`).replace(/\/+$/, ""),
+    ),
+    publicEntries: env.KAKUNIN_PUBLIC_ENTRIES === "true",
+    tilesDir: env.KAKUNIN_TILES_DIR ? path.resolve(env.KAKUNIN_TILES_DIR) : undefined,
     kmsSignTransport,
     kmsCallTimeoutMs: int(env, "KAKUNIN_KMS_CALL_TIMEOUT_MS", DEFAULT_KMS_CALL_TIMEOUT_MS, 1),
     requestDeadlineMs: int(env, "KAKUNIN_REQUEST_DEADLINE_MS", DEFAULT_REQUEST_DEADLINE_MS, 1),

@@ -6,6 +6,8 @@ import type { DialectName } from "./db/connect.js";
 import type { KeyCustody } from "./kms/custody.js";
 import type { CertificateAuthority } from "./ca/authority.js";
 import type { AuditLog } from "./log/audit-log.js";
+import type { CheckpointKey } from "./log/tree/log-key.js";
+import type { LogV2 } from "./log/tree/log-v2.js";
 
 /** Everything a request handler needs; injected per app (no module-level singletons). */
 export interface AppDeps {
@@ -15,6 +17,10 @@ export interface AppDeps {
   custody: KeyCustody;
   ca: CertificateAuthority;
   logSigner: { keyArn: string; certSerial: string; certificatePem: string };
+  /** Log v2: the Ed25519 KMS key that signs every issuer's signed-note checkpoints. */
+  checkpointKey: CheckpointKey;
+  /** Log v2 (trees, checkpoints, proofs, tiles); unset only without the audit log. */
+  logV2?: LogV2;
   /** The audit log; lifecycle routes call `appendLifecycle` as their last step (unset only in tests of the API alone). */
   log?: AuditLog;
   logger: Logger;

@@ -248,6 +248,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/log/entries/{seq}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The kakunin-receipt/2 of an entry (with its tlog proof)
+         * @description Every kakunin-receipt/1 member of entry `seq` plus `proof` (c2sp.org/tlog-proof@v1: index, inclusion proof, the checkpoint note verbatim). Needs the issuer's token, or the agent's own token for its entries. Available once a checkpoint covers the entry: `?wait=N` waits up to N seconds (at most 5) for one; otherwise 404 ERR_RECEIPT_NOT_READY with Retry-After.
+         */
+        get: operations["getReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/log/export": {
         parameters: {
             query?: never;
@@ -260,6 +280,106 @@ export interface paths {
          * @description Streams the chain as kakunin-log/1 NDJSON: a header, the certificates, the CRL, the entries (with stored payloads if `payloads=true`) and a covering checkpoint. Verify it offline with `kakunin-verify log`.
          */
         get: operations["exportLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every issuer's log (origin and published size)
+         * @description Every issuer log of this authority: its issuer id, its origin `<KAKUNIN_LOG_NAME>/<issuer id>` (the first line of its checkpoints and the name of its signed-note verifier key) and the size of its latest checkpoint (0 before the first).
+         */
+        get: operations["listLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/logs/{issuer}/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The issuer log's latest checkpoint (C2SP signed note)
+         * @description The latest C2SP tlog-checkpoint (origin, size, base64 RFC 9162 root) of the issuer's Merkle tree as a signed note: the log key's Ed25519 signature first, then any cosignatures. Signed at most every KAKUNIN_CHECKPOINT_INTERVAL_MS while the tree grows; this read never waits on KMS. 404 before the first checkpoint.
+         */
+        get: operations["getLogCheckpointNote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/logs/{issuer}/proof/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consistency proof between two tree sizes (RFC 9162 §2.1.4)
+         * @description The hashes proving the tree of `to` leaves extends the tree of `from` leaves: one base64 hash per line (none when from is 0 or equals to). 400 unless from ≤ to; 404 if to is beyond the tree.
+         */
+        get: operations["getConsistencyProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/logs/{issuer}/proof/inclusion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inclusion proof of a leaf (RFC 9162 §2.1.3)
+         * @description The hashes proving leaf `index` is in the issuer's tree of `size` leaves: one base64 hash per line. 400 unless index < size; 404 if size is beyond the tree.
+         */
+        get: operations["getInclusionProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/logs/{issuer}/tile/{tile}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A hash tile or entry bundle (C2SP tlog-tiles)
+         * @description `{tile}` is the rest of the path exactly as tlog-tiles encodes it: `<L>/<N>[.p/<W>]` (a hash tile: level-8·L tree hashes, 32 bytes each) or `entries/<N>[.p/<W>]` (an entry bundle: each entry's leaf data, FORMATS.md "Merkle tree leaves", after a big-endian uint16 length). Full tiles are immutable; partial tiles are short lived; a tile beyond the latest checkpoint is 404. Entry bundles need the issuer's token unless KAKUNIN_PUBLIC_ENTRIES=true.
+         */
+        get: operations["getLogTile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -408,6 +528,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/public/log-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The logs' signed-note verifier keys
+         * @description One C2SP signed-note verifier key per line, `<origin>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>`, one per issuer log (the key name is the log's origin), current key first. The key is one Ed25519 key in KMS (`alias/kakunin/tlog`). Pin the line of the log you check.
+         */
+        get: operations["getLogKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -547,6 +687,13 @@ export interface components {
             /** @enum {number} */
             v: 1;
         };
+        LogList: {
+            logs: {
+                issuer: string;
+                origin: string;
+                size: number;
+            }[];
+        };
         Operation: {
             /**
              * @description Media type of the payload; recorded in the signed entry's details
@@ -607,6 +754,16 @@ export interface components {
             entry: components["schemas"]["LogEntry"];
             /** @enum {string} */
             format: "kakunin-receipt/1";
+        };
+        ReceiptV2: {
+            /** @description [signer certificate PEM, CA certificate PEM] */
+            certificates: string[];
+            crl?: string;
+            entry: components["schemas"]["LogEntry"];
+            /** @enum {string} */
+            format: "kakunin-receipt/2";
+            /** @description c2sp.org/tlog-proof@v1 text: index, inclusion proof and the covering checkpoint note verbatim with every signature */
+            proof: string;
         };
         RevocationResult: {
             agent: components["schemas"]["Agent"];
@@ -2427,6 +2584,135 @@ export interface operations {
             };
         };
     };
+    getReceipt: {
+        parameters: {
+            query?: {
+                wait?: string;
+            };
+            header?: never;
+            path: {
+                seq: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "format": "kakunin-receipt/2",
+                     *       "entry": {
+                     *         "v": 1,
+                     *         "seq": 1,
+                     *         "time": "2026-12-02T17:13:02.197Z",
+                     *         "type": "agent.operation",
+                     *         "issuer": "iss_e58b3f18df024250e02cce7200de60cb",
+                     *         "agent": "agt_250b0ad5ee659166c44c72f8c53f0ae2",
+                     *         "signer": {
+                     *           "cert": "26a01046ac2d6662cb3b718e0fd5a503",
+                     *           "key": "arn:aws:kms:eu-west-1:111122223333:key/1382f1d9-87ce-4d8f-a319-6b58806a090b",
+                     *           "alg": "RSASSA_PSS_SHA_256"
+                     *         },
+                     *         "payloadHash": "883eff9a45bdb09cf2941f536201681e78035fe26ceb99fddef2ce4696091a00",
+                     *         "prevHash": "335f1a7c8346d15b227f95036671e524f025e4a7fc64011d5cfe796b4bed7c89",
+                     *         "hash": "0256934711e84062e2363ee7dbce64623337c6d163d1738ce5850838bdbe9398",
+                     *         "sig": "FlRRjME7FYABNIUYu0TiYDFuMEX9kaLbiQlyo6vx5fuUMrZCWBLD/ngPWTd3FEeFImNacO2BNWMDaMuRgospgtXg=="
+                     *       },
+                     *       "certificates": [
+                     *         "-----BEGIN CERTIFICATE-----\nMIID8jCCAtqgAwIBAgIQJqAQRqwtZmLLO3GODtWlAzANBgkqhkiG9w0BAQsFADA…\n-----END CERTIFICATE-----\n",
+                     *         "-----BEGIN CERTIFICATE-----\nMIIDSDCCAjCgAwIBAgIQWWjhNsplhhvGqWUJzJ6sLzANBgkqhkiG9w0BAQsFADA…\n-----END CERTIFICATE-----\n"
+                     *       ],
+                     *       "crl": "-----BEGIN X509 CRL-----\nMIIBpjCBjwIBATANBgkqhkiG9w0BAQsFADA…\n-----END X509 CRL-----\n",
+                     *       "proof": "c2sp.org/tlog-proof@v1\nindex 1\nlUqMIr2eNWvBXNmZ+p1cSGyG4jYQd7IWkJE1VbtRknc=\n\nkakunin.example/iss_e58b3f18df024250e02cce7200de60cb\n2\nAlZpNHHoQGLiNj7n285kYjM3xtFj0XOM5YUIOL2+k5g=\n\n— kakunin.example/iss_e58b3f18df024250e02cce7200de60cb Wh8MPqvHdZt3lWm3Q0aBq6gTHb5c1y6u0oG3C5V9y8gV2JmFyx3k1a8v0Qw2m6P4tYzC1nEeR7sL9bXcVh2fA3kQ5w==\n"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReceiptV2"];
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Unknown or revoked token",
+                     *       "code": "ERR_UNAUTHORIZED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not use this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This route requires the issuer role",
+                     *       "code": "ERR_FORBIDDEN",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     exportLog: {
         parameters: {
             query?: {
@@ -2532,6 +2818,339 @@ export interface operations {
                      *       "status": 503,
                      *       "detail": "KMS is unavailable or throttling; retry later",
                      *       "code": "ERR_KMS_UNAVAILABLE",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listLogs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The logs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "logs": [
+                     *         {
+                     *           "issuer": "iss_e58b3f18df024250e02cce7200de60cb",
+                     *           "origin": "kakunin.example/iss_e58b3f18df024250e02cce7200de60cb",
+                     *           "size": 2
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogList"];
+                };
+            };
+        };
+    };
+    getLogCheckpointNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issuer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed note */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example kakunin.example/iss_e58b3f18df024250e02cce7200de60cb
+                     *     2
+                     *     AlZpNHHoQGLiNj7n285kYjM3xtFj0XOM5YUIOL2+k5g=
+                     *
+                     *     — kakunin.example/iss_e58b3f18df024250e02cce7200de60cb Wh8MPqvHdZt3lWm3Q0aBq6gTHb5c1y6u0oG3C5V9y8gV2JmFyx3k1a8v0Qw2m6P4tYzC1nEeR7sL9bXcVh2fA3kQ5w==
+                     */
+                    "text/plain; charset=utf-8": string;
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsistencyProof: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path: {
+                issuer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Base64 hashes, one per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example lUqMIr2eNWvBXNmZ+p1cSGyG4jYQd7IWkJE1VbtRknc= */
+                    "text/plain; charset=utf-8": string;
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getInclusionProof: {
+        parameters: {
+            query: {
+                index: string;
+                size: string;
+            };
+            header?: never;
+            path: {
+                issuer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Base64 hashes, one per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example lUqMIr2eNWvBXNmZ+p1cSGyG4jYQd7IWkJE1VbtRknc=
+                     *     3Z2nL7hZ0cYc6S1wZEq7bqQe0r5Zq2V7C0mV1yHh8e4=
+                     */
+                    "text/plain; charset=utf-8": string;
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogTile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issuer: string;
+                tile: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tile bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example (32 bytes per hash; entry bundles: uint16 length + leaf data per entry) */
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Unknown or revoked token",
+                     *       "code": "ERR_UNAUTHORIZED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not use this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This route requires the issuer role",
+                     *       "code": "ERR_FORBIDDEN",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
                      *       "instance": "/v1/agents"
                      *     }
                      */
@@ -3006,6 +3625,27 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Verifier keys, one per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example kakunin.example/iss_e58b3f18df024250e02cce7200de60cb+5a1f0c3e+AaG4cZtDvE1zVv0zUKqJxq1i3Jm8qEzTjZb4s0n6WqfM */
+                    "text/plain; charset=utf-8": string;
                 };
             };
         };

@@ -10,6 +10,7 @@ import type { Config } from "../config.js";
 import type { AppDeps } from "../deps.js";
 import { systemValue } from "../db/views.js";
 import { ensureSystemKey, type SetupContext } from "./system-keys.js";
+import { ed25519PublicKeyFromSpki, type CheckpointKey } from "../log/tree/log-key.js";
 
 /** The CA's issuance options from the configuration (the CRL URL is the public DER CRL route). */
 export function caOptions(
@@ -99,4 +100,10 @@ export async function setUpLogSigner(
     certSerial: logSerial,
     certificatePem: pemEncode(await certificateDer(ctx, logSerial), "CERTIFICATE"),
   };
+}
+
+/** The log v2 checkpoint key (Ed25519 in KMS, purpose `tlog`): its ARN and raw public key. */
+export async function setUpCheckpointKey(ctx: SetupContext): Promise<CheckpointKey> {
+  const key = await ensureSystemKey(ctx, "tlog");
+  return { arn: key.arn, publicKey: ed25519PublicKeyFromSpki(key.publicKey) };
 }

@@ -1,16 +1,25 @@
 /**
- * The authority's own KMS keys — the CA key and the log signer key — found or created on first
- * start, each recorded once in `keys` (with its public key) and in `system` (by ARN).
+ * The authority's own KMS keys — the CA key, the log signer key and the Ed25519 checkpoint key of
+ * log v2 (`tlog`) — found or created on first start, each recorded once in `keys` (with its public key) and in `system` (by ARN).
  */
 import type { Kysely } from "kysely";
 import type { Database, KeyPurpose } from "../db/schema.js";
 import { systemValue } from "../db/views.js";
-import type { KeyCustody } from "../kms/custody.js";
+import type { KeyCustody, SigningKeySpec } from "../kms/custody.js";
 
 /** KMS alias of the CA key. */
 export const CA_ALIAS = "alias/kakunin/ca";
 /** KMS alias of the log signer key. */
 export const LOG_ALIAS = "alias/kakunin/log";
+/** KMS alias of the log v2 checkpoint key (Ed25519; signs every issuer's signed-note checkpoints). */
+export const TLOG_ALIAS = "alias/kakunin/tlog";
+
+const ALIASES: Record<SystemKeyPurpose, string> = { ca: CA_ALIAS, log: LOG_ALIAS, tlog: TLOG_ALIAS };
+const DESCRIPTIONS: Record<SystemKeyPurpose, string> = {
+  ca: "Kakunin certificate authority key",
+  log: "Kakunin audit log signer key",
+  tlog: "Kakunin log checkpoint key (Ed25519, C2SP signed notes)",
+};
 
 /** A key the authority holds for itself rather than for an agent. */
 export type SystemKeyPurpose = Exclude<KeyPurpose, "agent">;
@@ -29,19 +38,21 @@ export interface SystemKeySpec {
   alias: string;
   tags: Record<string, string>;
   description: string;
+  keySpec: SigningKeySpec;
 }
 
-/** The alias, tags, description and `system` row of the CA or log signer key. */
+/** The alias, tags, description, key spec and `system` row of a system key. */
 export function systemKeySpec(purpose: SystemKeyPurpose): SystemKeySpec {
   return {
     systemName: `${purpose}_key_arn`,
-    alias: purpose === "ca" ? CA_ALIAS : LOG_ALIAS,
+    alias: ALIASES[purpose],
     tags: { "kakunin:role": purpose },
-    description: `Kakunin ${purpose === "ca" ? "certificate authority" : "audit log signer"} key`,
+    description: DESCRIPTIONS[purpose],
+    keySpec: purpose === "tlog" ? "ECC_NIST_EDWARDS25519" : "RSA_2048",
   };
 }
 
-/** The ARN and public key of the CA or log signer key, created (or found by alias) on first use. */
+/** The ARN and public key (DER SPKI) of a system key, created (or found by alias) on first use. */
 export async function ensureSystemKey(
   ctx: SetupContext,
   purpose: SystemKeyPurpose,
@@ -53,8 +64,15 @@ export async function ensureSystemKey(
     // A crash between CreateKey and storing the ARN leaves an aliased key: find it first.
     arn =
       (await custody.findKeyByAlias(spec.alias)) ??
-      (await custody.createSigningKey({ purpose, alias: spec.alias, tags: spec.tags, description: spec.description }))
-        .arn;
+      (
+        await custody.createSigningKey({
+          purpose,
+          alias: spec.alias,
+          tags: spec.tags,
+          description: spec.description,
+          keySpec: spec.keySpec,
+        })
+      ).arn;
   }
   const known = await db.selectFrom("keys").select("public_key").where("arn", "=", arn).executeTakeFirst();
   if (known) return { arn, publicKey: new Uint8Array(known.public_key) };

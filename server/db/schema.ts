@@ -4,7 +4,8 @@
  * No column ever holds private key material or a plaintext token.
  */
 export type Role = "operator" | "issuer" | "agent";
-export type KeyPurpose = "agent" | "ca" | "log";
+/** `tlog`: the Ed25519 key that signs the log v2 checkpoints (C2SP signed notes). */
+export type KeyPurpose = "agent" | "ca" | "log" | "tlog";
 export type KeyState = "Enabled" | "Disabled" | "PendingCreation";
 export type CertificateStatus = "active" | "superseded" | "revoked";
 export type CertificateRole = "agent" | "ca" | "log";

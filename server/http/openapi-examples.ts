@@ -21,6 +21,11 @@ const CA_PEM =
 const CRL_PEM = "-----BEGIN X509 CRL-----\nMIIBpjCBjwIBATANBgkqhkiG9w0BAQsFADA…\n-----END X509 CRL-----\n";
 const SIG = "FlRRjME7FYABNIUYu0TiYDFuMEX9kaLbiQlyo6vx5fuUMrZCWBLD/ngPWTd3FEeFImNacO2BNWMDaMuRgospgtXg==";
 const HEAD = "0256934711e84062e2363ee7dbce64623337c6d163d1738ce5850838bdbe9398";
+const LOG_ORIGIN = `kakunin.example/${ISSUER}`;
+const LOG_VKEY = `${LOG_ORIGIN}+5a1f0c3e+AaG4cZtDvE1zVv0zUKqJxq1i3Jm8qEzTjZb4s0n6WqfM`;
+const PROOF_HASH = "lUqMIr2eNWvBXNmZ+p1cSGyG4jYQd7IWkJE1VbtRknc=";
+const PROOF_HASH_2 = "3Z2nL7hZ0cYc6S1wZEq7bqQe0r5Zq2V7C0mV1yHh8e4=";
+const CHECKPOINT_NOTE = `${LOG_ORIGIN}\n2\nAlZpNHHoQGLiNj7n285kYjM3xtFj0XOM5YUIOL2+k5g=\n\n— ${LOG_ORIGIN} Wh8MPqvHdZt3lWm3Q0aBq6gTHb5c1y6u0oG3C5V9y8gV2JmFyx3k1a8v0Qw2m6P4tYzC1nEeR7sL9bXcVh2fA3kQ5w==\n`;
 const PREV = "335f1a7c8346d15b227f95036671e524f025e4a7fc64011d5cfe796b4bed7c89";
 
 const key = (arn: string, disabledAt: string | null) => ({
@@ -253,6 +258,25 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
         ]
           .map((line) => JSON.stringify(line))
           .join("\n") + "\n",
+    },
+  },
+
+  // Log v2 (C2SP tlog-checkpoint, tlog-tiles, signed notes; kakunin-receipt/2).
+  listLogs: { responses: { 200: { logs: [{ issuer: ISSUER, origin: LOG_ORIGIN, size: 2 }] } } },
+  getLogKeys: { responses: { 200: `${LOG_VKEY}\n` } },
+  getLogCheckpointNote: { responses: { 200: CHECKPOINT_NOTE } },
+  getLogTile: { responses: { 200: "(32 bytes per hash; entry bundles: uint16 length + leaf data per entry)" } },
+  getInclusionProof: { responses: { 200: `${PROOF_HASH}\n${PROOF_HASH_2}\n` } },
+  getConsistencyProof: { responses: { 200: `${PROOF_HASH}\n` } },
+  getReceipt: {
+    responses: {
+      200: {
+        format: "kakunin-receipt/2",
+        entry: operationEntry,
+        certificates: [CERT_PEM, CA_PEM],
+        crl: CRL_PEM,
+        proof: `c2sp.org/tlog-proof@v1\nindex 1\n${PROOF_HASH}\n\n${CHECKPOINT_NOTE}`,
+      },
     },
   },
 };

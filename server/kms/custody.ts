@@ -31,7 +31,9 @@ import { buildKeyPolicy, type KeyPolicyContext } from "./policy.js";
 import { KmsSignClient } from "./sign-client.js";
 
 export type SigningAlgorithm = "RSASSA_PSS_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_256";
-export type KeyPurpose = "agent" | "ca" | "log";
+export type KeyPurpose = "agent" | "ca" | "log" | "tlog";
+/** Key specs Kakunin creates: RSA_2048 for certificates and v1 entries, Ed25519 for signed-note checkpoints. */
+export type SigningKeySpec = "RSA_2048" | "ECC_NIST_EDWARDS25519";
 export type { KeyPolicyContext } from "./policy.js";
 
 export const CA_KEY_ALIAS = "alias/kakunin/ca";
@@ -116,6 +118,8 @@ export class KeyCustody {
     tags: Record<string, string>;
     description: string;
     alias?: string;
+    /** Default RSA_2048. */
+    keySpec?: SigningKeySpec;
   }): Promise<{ arn: string }> {
     await this.assertRegions();
     if (opts.alias !== undefined && !ALIAS_RE.test(opts.alias)) throw new Error(`Invalid KMS alias: ${opts.alias}`);
@@ -130,7 +134,7 @@ export class KeyCustody {
     const created = await this.call("CreateKey", (signal) =>
       this.client.send(
         new CreateKeyCommand({
-          KeySpec: "RSA_2048",
+          KeySpec: opts.keySpec ?? "RSA_2048",
           KeyUsage: "SIGN_VERIFY",
           Origin: "AWS_KMS",
           Description: opts.description,
@@ -219,6 +223,24 @@ export class KeyCustody {
     );
     if (!out.Signature || out.Signature.length === 0)
       throw new KmsFailureError("InvalidResponse", "KMS Sign returned no signature");
+    return new Uint8Array(out.Signature);
+  }
+
+  /**
+   * Signs `message` itself with an Ed25519 key (ED25519_SHA_512, MessageType=RAW: Ed25519 hashes
+   * internally; KMS takes RAW messages of at most 4096 bytes).
+   */
+  async signEd25519(arn: string, message: Uint8Array): Promise<Uint8Array> {
+    if (message.length === 0 || message.length > 4096)
+      throw new Error(`KMS signs RAW messages of 1 to 4096 bytes, got ${message.length}`);
+    const out = await this.call("Sign", (signal) =>
+      this.client.send(
+        new SignCommand({ KeyId: arn, Message: message, MessageType: "RAW", SigningAlgorithm: "ED25519_SHA_512" }),
+        { abortSignal: signal },
+      ),
+    );
+    if (!out.Signature || out.Signature.length !== 64)
+      throw new KmsFailureError("InvalidResponse", "KMS Sign returned no Ed25519 signature");
     return new Uint8Array(out.Signature);
   }
 

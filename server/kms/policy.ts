@@ -9,7 +9,7 @@
 export interface KeyPolicyContext {
   accountId: string;
   serviceRoleArn: string;
-  purpose: "agent" | "ca" | "log";
+  purpose: "agent" | "ca" | "log" | "tlog";
   region: string;
 }
 

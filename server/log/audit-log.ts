@@ -12,7 +12,7 @@ import type { Database } from "../db/schema.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { Appender } from "./appender.js";
 import { canonicalBytes, sha256Hex } from "./canonical.js";
-import { currentCrlPem, PemCache } from "./certificates.js";
+import { certificateLines, currentCrlPem, PemCache } from "./certificates.js";
 import { CheckpointPublisher } from "./checkpoints.js";
 import { exportLines, planExport, type ExportOptions, type ExportPlan } from "./export.js";
 import type { LogGuard } from "./guard.js";
@@ -184,6 +184,17 @@ export class AuditLog {
     const crl = await this.currentCrl();
     if (crl !== undefined) receipt.crl = crl;
     return { entry: appended.entry, receipt };
+  }
+
+  /** The kakunin-receipt/1 members of stored entry `seq` (its signer's certificate, the CA's, the current CRL), or undefined. */
+  async storedReceipt(issuerId: string, seq: number): Promise<Receipt | undefined> {
+    const entry = await this.shown(this.store.entry(issuerId, seq));
+    if (!entry) return undefined;
+    const [signer] = await certificateLines(this.db, [entry.signer.cert]);
+    const receipt: Receipt = { format: "kakunin-receipt/1", entry, certificates: [signer?.pem ?? "", this.caPem] };
+    const crl = await this.currentCrl();
+    if (crl !== undefined) receipt.crl = crl;
+    return receipt;
   }
 
   /** The latest CRL; concurrent callers (a whole committed batch) share one query. */

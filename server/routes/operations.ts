@@ -97,6 +97,8 @@ export function operationRoutes() {
       body.contentType !== undefined ? { contentType: body.contentType } : {},
     );
     c.header("location", `/v1/log/entries?from=${receipt.entry.seq}&to=${receipt.entry.seq}`);
+    // The kakunin-receipt/2 (with the tlog proof) is served there once a checkpoint covers the entry.
+    c.header("link", `</v1/log/entries/${receipt.entry.seq}/receipt>; rel="kakunin-receipt-v2"`);
     return c.json(receipt as z.infer<typeof ReceiptSchema>, 201);
   });
   return app;

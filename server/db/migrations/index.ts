@@ -3,6 +3,7 @@ import type { Db, DialectName } from "../connect.js";
 import { makeInitial } from "./001_initial.js";
 import { makeAuditLog } from "./002_audit_log.js";
 import { makeMerkleTree } from "./003_merkle_tree.js";
+import { makeTreeCheckpoints } from "./004_tree_checkpoints.js";
 
 /** In-code provider: ordered by name. Add new migrations to this list (one line each). */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -12,6 +13,8 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     "002_audit_log": makeAuditLog(dialect),
     // Log v2: Merkle tree nodes and the integrated size/root per issuer.
     "003_merkle_tree": makeMerkleTree(dialect),
+    // Log v2: signed-note checkpoints of every issuer's tree.
+    "004_tree_checkpoints": makeTreeCheckpoints(dialect),
   };
 }
 

@@ -5,7 +5,7 @@
  * batches one at a time per issuer; SQLite has one writer, and its batch commits go through the WAL
  * group sync (`durability`, server/db/durability.ts).
  */
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../../db/schema.js";
 import type { DialectName } from "../../db/connect.js";
 import { synchronousCommits, type CommitDurability } from "../../db/durability.js";
@@ -24,6 +24,10 @@ import type {
 } from "./log-store.js";
 import type { LogDb } from "./tables.js";
 import { TreeNodeReader, treeTransaction } from "./tree-nodes.js";
+import { appendToTree, catchUpChunk } from "./tree-append.js";
+import * as checkpoints from "./tree-checkpoints.js";
+import type { RightEdge } from "../tree/right-edge.js";
+import type { SignedCheckpoint } from "../tree/checkpoint-hooks.js";
 
 export interface KyselyLogStoreOptions {
   db: Kysely<Database>;
@@ -39,6 +43,9 @@ export class KyselyLogStore implements LogStore {
   private readonly db: Kysely<LogDb>;
   private readonly dialect: DialectName;
   private readonly durability: CommitDurability;
+  /** The right edge of each issuer's tree as of this process's last commit (re-read when another process appended). */
+  private readonly edges = new Map<string, RightEdge>();
+  private readonly treeListeners: ((issuerId: string, size: number) => void)[] = [];
 
   constructor(o: KyselyLogStoreOptions) {
     this.db = o.db as unknown as Kysely<LogDb>;
@@ -54,17 +61,60 @@ export class KyselyLogStore implements LogStore {
   }
 
   async commitBatch(issuerId: string, expected: ChainHead, items: CommitItem[]): Promise<CommittedBatch> {
-    const c = await this.durability.commit(this.db, (trx) => writeBatch(trx, this.dialect, issuerId, expected, items));
-    return { head: c.value, durable: c.durable };
+    try {
+      const c = await this.durability.commit(this.db, async (trx) => {
+        const head = await writeBatch(trx, this.dialect, issuerId, expected, items);
+        const edge = items.length ? await this.extendTree(trx, issuerId, expected.size, items) : undefined;
+        return { head, edge };
+      });
+      this.treeCommitted(issuerId, c.value.edge);
+      return { head: c.value.head, durable: c.durable };
+    } catch (e) {
+      this.edges.delete(issuerId);
+      throw e;
+    }
   }
 
-  withChainLock<T>(issuerId: string, fn: (chain: LockedChain) => Promise<T>): Promise<T> {
+  async withChainLock<T>(issuerId: string, fn: (chain: LockedChain) => Promise<T>): Promise<T> {
     const { dialect } = this;
-    return this.db.transaction().execute(async (trx) => {
-      const { waited } = await lockChain(trx, dialect, issuerId);
-      const head = await readHead(trx, issuerId);
-      return fn({ head, waited, write: (items) => writeBatch(trx, dialect, issuerId, head, items) });
-    });
+    let edge: RightEdge | undefined;
+    try {
+      const out = await this.db.transaction().execute(async (trx) => {
+        const { waited } = await lockChain(trx, dialect, issuerId);
+        const head = await readHead(trx, issuerId);
+        return fn({
+          head,
+          waited,
+          write: async (items) => {
+            const next = await writeBatch(trx, dialect, issuerId, head, items);
+            if (items.length) edge = await this.extendTree(trx, issuerId, head.size, items);
+            return next;
+          },
+        });
+      });
+      this.treeCommitted(issuerId, edge);
+      return out;
+    } catch (e) {
+      this.edges.delete(issuerId);
+      throw e;
+    }
+  }
+
+  private extendTree(trx: Transaction<LogDb>, issuerId: string, base: number, items: CommitItem[]) {
+    return appendToTree(
+      trx,
+      issuerId,
+      base,
+      items.map((i) => i.entry),
+      this.edges.get(issuerId),
+    );
+  }
+
+  /** After the commit: keep the new edge, tell the listeners (the checkpoint publisher). */
+  private treeCommitted(issuerId: string, edge: RightEdge | undefined): void {
+    if (!edge) return;
+    this.edges.set(issuerId, edge);
+    for (const l of this.treeListeners) l(issuerId, edge.size);
   }
 
   flushed(): Promise<void> {
@@ -259,5 +309,40 @@ export class KyselyLogStore implements LogStore {
 
   withTreeTransaction<T>(fn: (trx: TreeTransaction) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => fn(treeTransaction(trx)));
+  }
+
+  onTreeGrew(listener: (issuerId: string, size: number) => void): void {
+    this.treeListeners.push(listener);
+  }
+
+  treeLag(): Promise<{ issuerId: string; chainSize: number; treeSize: number }[]> {
+    return checkpoints.treeLag(this.db);
+  }
+
+  async catchUpTree(issuerId: string, max: number): Promise<number> {
+    this.edges.delete(issuerId);
+    return this.db.transaction().execute((trx) => catchUpChunk(trx, issuerId, max));
+  }
+
+  // ---- signed-note checkpoints ----
+
+  storeTreeCheckpoint(issuerId: string, size: number, note: string, createdAt: string): Promise<boolean> {
+    return checkpoints.storeTreeCheckpoint(this.db, issuerId, size, note, createdAt);
+  }
+
+  latestTreeCheckpoint(issuerId: string): Promise<SignedCheckpoint | undefined> {
+    return checkpoints.latestTreeCheckpoint(this.db, issuerId);
+  }
+
+  treeCheckpointAt(issuerId: string, size: number): Promise<SignedCheckpoint | undefined> {
+    return checkpoints.treeCheckpointAt(this.db, issuerId, size);
+  }
+
+  addCheckpointSignatures(issuerId: string, size: number, note: string): Promise<SignedCheckpoint> {
+    return checkpoints.addCheckpointSignatures(this.db, issuerId, size, note);
+  }
+
+  treeCheckpointSizes(): Promise<Map<string, number>> {
+    return checkpoints.treeCheckpointSizes(this.db);
   }
 }

@@ -6,6 +6,7 @@
  * their differences inside it) is kysely-store.ts.
  */
 import type { NodeId, NodeReader } from "../../../verifier/src/formats/index.js";
+import type { SignedCheckpoint } from "../tree/checkpoint-hooks.js";
 import type { Checkpoint, LifecycleType, LogEntry, StoredPayload } from "../types.js";
 
 /** The committed tip of an issuer's chain. */
@@ -133,6 +134,29 @@ export interface LogStore {
   issuerExists(issuerId: string): Promise<boolean>;
 
   // ---- Merkle tree ----
+  /**
+   * Every batch commit ({@link commitBatch}, {@link LockedChain.write}) also appends the batch's
+   * leaves to the issuer's tree in the same transaction: tree size == chain size, atomically.
+   */
   treeNodes(issuerId: string): TreeNodes;
   withTreeTransaction<T>(fn: (trx: TreeTransaction) => Promise<T>): Promise<T>;
+  /** Called after each commit that grew a tree (this process's commits; not yet necessarily durable). */
+  onTreeGrew(listener: (issuerId: string, size: number) => void): void;
+  /** Every issuer's chain size and tree size (a tree lags only in a database from before log v2). */
+  treeLag(): Promise<{ issuerId: string; chainSize: number; treeSize: number }[]>;
+  /** Integrates up to `max` entries of a lagging tree in one write transaction; the tree size afterwards. */
+  catchUpTree(issuerId: string, max: number): Promise<number>;
+
+  // ---- signed-note checkpoints (log v2) ----
+  /** Stores the note of a checkpoint of `size` unless one is stored (another process signed first); was it stored. */
+  storeTreeCheckpoint(issuerId: string, size: number, note: string, createdAt: string): Promise<boolean>;
+  latestTreeCheckpoint(issuerId: string): Promise<SignedCheckpoint | undefined>;
+  treeCheckpointAt(issuerId: string, size: number): Promise<SignedCheckpoint | undefined>;
+  /**
+   * Replaces the stored note of checkpoint `size` by `note`: same body and a superset of its
+   * signature lines, the log's first (CheckpointNoteError otherwise; nothing changes).
+   */
+  addCheckpointSignatures(issuerId: string, size: number, note: string): Promise<SignedCheckpoint>;
+  /** The latest checkpoint size of every issuer that has one. */
+  treeCheckpointSizes(): Promise<Map<string, number>>;
 }

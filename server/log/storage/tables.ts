@@ -1,5 +1,5 @@
 /**
- * Table types of the log (migrations 002_audit_log and 003_merkle_tree). They are not part of
+ * Table types of the log (migrations 002_audit_log, 003_merkle_tree and 004_tree_checkpoints). They are not part of
  * `Database` (server/db/schema.ts): only the log's storage (this folder) is typed against `LogDb`,
  * so no other module can query a log table without saying so.
  */
@@ -52,6 +52,14 @@ export interface TreeHeadsTable {
   root: Uint8Array;
 }
 
+/** Every signed-note checkpoint of an issuer's tree (log signature first, then cosignatures). */
+export interface TreeCheckpointsTable {
+  issuer_id: string;
+  size: number;
+  note: string;
+  created_at: string;
+}
+
 export interface LogTables {
   entries: EntriesTable;
   payloads: PayloadsTable;
@@ -59,6 +67,7 @@ export interface LogTables {
   chain_heads: ChainHeadsTable;
   tree_nodes: TreeNodesTable;
   tree_heads: TreeHeadsTable;
+  tree_checkpoints: TreeCheckpointsTable;
 }
 
 export type LogDb = Database & LogTables;

@@ -40,4 +40,30 @@ describe("server/deploy policies", () => {
       expect(denied, a).toContain(a);
     for (const a of allowed) expect(denied.has(a), a).toBe(false);
   });
+
+  it("iam-policy.json lets CreateKey make each purpose's key spec (Ed25519 only for the checkpoint key) and use tlog keys", () => {
+    const policy = JSON.parse(read("server/deploy/iam-policy.json"));
+    /** Does an Allow statement for `action` match these request values (StringEquals conditions only)? */
+    const allows = (action: string, values: Record<string, string>) =>
+      policy.Statement.some(
+        (st: any) =>
+          st.Effect === "Allow" &&
+          [st.Action].flat().includes(action) &&
+          Object.entries(st.Condition?.StringEquals ?? {}).every(
+            ([k, v]) => !(k in values) || [v].flat().includes(values[k]),
+          ),
+      );
+    const create = (purpose: string, spec: string) =>
+      allows("kms:CreateKey", {
+        "kms:KeySpec": spec,
+        "aws:RequestTag/kakunin:purpose": purpose,
+        "aws:RequestedRegion": "eu-west-1",
+      });
+    for (const p of ["agent", "ca", "log"]) expect(create(p, "RSA_2048"), p).toBe(true);
+    expect(create("tlog", "ECC_NIST_EDWARDS25519")).toBe(true);
+    expect(create("agent", "ECC_NIST_EDWARDS25519")).toBe(false);
+    expect(create("tlog", "RSA_2048")).toBe(false);
+    const onTlog = { "aws:ResourceTag/kakunin:purpose": "tlog", "aws:RequestedRegion": "eu-west-1" };
+    for (const a of ["kms:Sign", "kms:GetPublicKey", "kms:CreateAlias"]) expect(allows(a, onTlog), a).toBe(true);
+  });
 });

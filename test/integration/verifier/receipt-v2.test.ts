@@ -18,6 +18,7 @@ import { agentPki } from "../../helpers/tsa-evidence.js";
 import { cosignerKey, logKey, type LogKey } from "../../helpers/witness-keys.js";
 import type { WitnessProcess } from "../../helpers/witness.js";
 import { cliSandbox, EXIT } from "../../unit/verifier/fixtures/cli.js";
+import { inNode, tokenLayout } from "../../helpers/tsa-der.js";
 import { cosign, EntryTree, receiptV2, signedNote, stamp, witnessFor } from "./v2-fixture.js";
 
 type Json = Record<string, any>;
@@ -283,6 +284,31 @@ describe("kakunin-receipt/2 from real pieces", () => {
     );
     // The tlog proof itself round-trips: the property mutates the real thing.
     expect(formatTlogProof(parseTlogProof(base.proof))).toBe(base.proof);
+  });
+
+  it("property: flipping bits of the timestamp token never gives PASSED for the revoked agent (outside sid name spellings RFC 5280 matching ignores)", async () => {
+    const trust = await material();
+    expect((await verifyReceipt(await good(), { trust, crls: [crlNow] })).verdict).toBe("PASSED");
+    const layout = tokenLayout(token);
+    // The dev TSA's token carries only its signer certificate: no unread certificate to ignore.
+    expect(layout.certificates?.children.length).toBe(1);
+    const STRING_TAGS = new Set([0x0c, 0x12, 0x13, 0x14, 0x15, 0x16, 0x19, 0x1a, 0x1b, 0x1c, 0x1e]);
+    const isLetter = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(token.length - 1), fc.integer({ min: 1, max: 255 }), async (at, mask) => {
+        if (
+          inNode(layout.sid, at) &&
+          ((mask === 0x20 && isLetter(token[at]!)) ||
+            (STRING_TAGS.has(token[at]!) && STRING_TAGS.has(token[at]! ^ mask)))
+        )
+          return;
+        const t = new Uint8Array(token);
+        t[at]! ^= mask;
+        const r = await verifyReceipt(await good([t]), { trust, crls: [crlNow] });
+        expect(r.verdict, `byte ${at} ^ ${mask}`).not.toBe("PASSED");
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it("CLI: --log-key / --policy / --tsa give the library's verdict, --json the simple and detailed reports", async () => {

@@ -99,7 +99,7 @@ export async function cosign(w: WitnessProcess, note: string): Promise<string> {
 
 /** Tokens from the dev TSA over `text` (DER). */
 export async function stamp(tsaUrl: string, trusted: readonly Uint8Array[], text: string): Promise<Uint8Array> {
-  const [o] = await requestCheckpointTimestamps(text, { urls: [tsaUrl], trusted, timeoutMs: 10_000, attempts: 2 });
+  const [o] = await requestCheckpointTimestamps(text, { urls: [tsaUrl], trusted, timeoutMs: 30_000, attempts: 3 });
   if (o!.kind !== "token") throw new Error(`TSA: ${JSON.stringify(o)}`);
   return o!.token;
 }

@@ -9,6 +9,10 @@
 //                           time (never during verification) and say how fresh the data is.
 //   KAKUNIN_PORTAL_OUT_DIR  where to write the site (default site/dist).
 //   KAKUNIN_PORTAL_BASE     base path when the site is published under a sub-path (default "/").
+//   KAKUNIN_PORTAL_POLICY_FILE  a C2SP tlog-policy (log keys, witness keys, quorum) that receipts v2 are
+//                           verified against (like kakunin-verify --policy).
+//   KAKUNIN_PORTAL_LOG_KEYS     pinned log verifier keys, separated by whitespace (like --log-key).
+//   KAKUNIN_PORTAL_TSA_FILE     the pinned TSA trust list, PEM certificates and optional CRLs (like --tsa).
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineConfig } from "astro/config";
@@ -23,6 +27,19 @@ if (directoryEnv === "none") {
 } else if (process.env.KAKUNIN_DIRECTORY_FILE) {
   throw new Error(`KAKUNIN_DIRECTORY_FILE=${process.env.KAKUNIN_DIRECTORY_FILE} does not exist`);
 }
+
+/** A build-time trust file: its text, or null; a named file that is missing fails the build. */
+function trustFile(env) {
+  const f = process.env[env];
+  if (!f) return null;
+  if (!existsSync(resolve(f))) throw new Error(`${env}=${f} does not exist`);
+  return readFileSync(resolve(f), "utf8");
+}
+const trust = {
+  policy: trustFile("KAKUNIN_PORTAL_POLICY_FILE"),
+  logKeys: (process.env.KAKUNIN_PORTAL_LOG_KEYS ?? "").split(/\s+/).filter((k) => k !== ""),
+  tsa: trustFile("KAKUNIN_PORTAL_TSA_FILE"),
+};
 
 export default defineConfig({
   srcDir: "./site/src",
@@ -41,6 +58,7 @@ export default defineConfig({
     define: {
       "import.meta.env.KAKUNIN_API_URL": JSON.stringify(process.env.KAKUNIN_API_URL ?? ""),
       __KAKUNIN_DIRECTORY__: JSON.stringify(directory),
+      __KAKUNIN_TRUST__: JSON.stringify(trust),
     },
   },
 });

@@ -56,6 +56,8 @@ export function buildPortal(opts: {
   /** a file, or "none" for the empty fallback */ directoryFile: string;
   outDir: string;
   apiUrl?: string;
+  /** More build-time settings (e.g. KAKUNIN_PORTAL_POLICY_FILE). */
+  env?: Record<string, string>;
 }): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, "node_modules/astro/astro.js"), "build"], {
@@ -71,6 +73,7 @@ export function buildPortal(opts: {
         KAKUNIN_DIRECTORY_FILE: opts.directoryFile,
         KAKUNIN_PORTAL_OUT_DIR: opts.outDir,
         KAKUNIN_API_URL: opts.apiUrl ?? "",
+        ...opts.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

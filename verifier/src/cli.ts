@@ -19,6 +19,10 @@ import { NodeWorkerPool } from "./node/worker-pool.js";
 import { fetchCrls } from "./node/online-crl.js";
 import { addConsistencyCommand } from "./node/consistency-command.js";
 import { parseStrictJson, startsWithBom, strictUtf8Decoder } from "./parse/strict-json.js";
+import { parsePolicy } from "./formats/policy.js";
+import { parseVerifierKey } from "./formats/note.js";
+import { parseTsaBundle } from "./timestamp/tsa-bundle.js";
+import type { TrustMaterial } from "./trust/material.js";
 
 const EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 3, USAGE: 2 } as const;
 
@@ -92,6 +96,38 @@ function trustFrom(o: { ca?: string; caFingerprint?: string }): TrustAnchor {
   );
 }
 
+/** --log-key, --policy and --tsa with the pinned CA: the receipt's whole trust material. */
+async function materialFrom(
+  o: { logKey?: string[]; policy?: string; tsa?: string },
+  ca: TrustAnchor,
+): Promise<TrustMaterial> {
+  const m: TrustMaterial = { ca };
+  if (o.logKey?.length) {
+    m.logKeys = await Promise.all(
+      o.logKey.map((k) =>
+        parseVerifierKey(k).catch((e: Error) => {
+          throw new InputError(`--log-key ${k}: ${e.message}`);
+        }),
+      ),
+    );
+  }
+  if (o.policy) {
+    const bytes = new Uint8Array(readFile(o.policy, "policy"));
+    m.policy = await parsePolicy(bytes).catch((e: Error) => {
+      throw new InputError(`policy ${o.policy}: ${e.message}`);
+    });
+  }
+  if (o.tsa) {
+    try {
+      m.tsa = parseTsaBundle(readText(o.tsa, "TSA trust list"), o.tsa);
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(`TSA trust list ${o.tsa}: ${(e as Error).message}`);
+    }
+  }
+  return m;
+}
+
 function output(report: Report, json: boolean, file: string): number {
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   const malformed = report.errors.filter((e) => e.code === "ERR_MALFORMED");
@@ -128,6 +164,7 @@ Examples:
   kakunin-verify log export.ndjson --ca-fingerprint sha256:3F:A2:...
   kakunin-verify log export.ndjson --ca ca.pem --json > report.json
   kakunin-verify receipt receipt.json --ca ca.pem --payload-json payload.json
+  kakunin-verify receipt receipt.json --ca ca.pem --policy policy.txt --tsa tsa.pem --json
   kakunin-verify signature --cert agent.pem --sig sig.b64 --message msg.bin --ca ca.pem --crl crl.pem
 
 Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable input.`,
@@ -217,13 +254,19 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
   trustOptions(
     p
       .command("receipt")
-      .argument("<receipt>", "kakunin-receipt/1 JSON file (- for standard input)")
+      .argument("<receipt>", "kakunin-receipt/1 or /2 JSON file (- for standard input)")
       .description("verify a receipt"),
   )
+    .option(
+      "--log-key <vkey...>",
+      "pinned log verifier key <origin>+<hex id>+<base64> (repeatable): checks a kakunin-receipt/2's checkpoint",
+    )
+    .option("--policy <file>", "C2SP tlog-policy: pinned log keys, witness keys and the cosignature quorum")
+    .option("--tsa <file>", "pinned TSA trust list (PEM certificates, optional CRLs): past signature validation")
     .option("--payload <file>", "the payload as raw bytes (compared with entry.payloadHash)")
     .option("--payload-json <file>", "the payload as JSON (hashed over its RFC 8785 bytes)")
     .action(async (file: string, o) => {
-      const trust = trustFrom(o);
+      const trust = await materialFrom(o, trustFrom(o));
       const text = readText(file, "receipt");
       if (o.payload && o.payloadJson) throw new InputError("give either --payload or --payload-json");
       let payload: Uint8Array | { json: unknown } | undefined;

@@ -25,7 +25,12 @@ export type Reason =
   | "PAYLOAD_MISMATCH"
   | "TRUNCATED"
   | "CHECKPOINT_FAILURE"
-  | "LIFECYCLE_MISMATCH";
+  | "LIFECYCLE_MISMATCH"
+  | "INCLUSION_FAILURE"
+  | "LOG_KEY_NOT_PINNED"
+  | "WITNESS_QUORUM"
+  | "EXPIRED_NO_POE"
+  | "TIMESTAMP_FAILURE";
 
 /**
  * Every code a report can carry, with the reason of a finding it decides (README "Error codes").
@@ -76,6 +81,24 @@ export const ERROR_REASONS = {
   ERR_LIFECYCLE: "LIFECYCLE_MISMATCH",
   /** An algorithm or format version this verifier does not implement (reserved). */
   ERR_UNSUPPORTED: undefined,
+  /**
+   * kakunin-receipt/2: the tlog proof does not put this entry in the checkpoint's tree (unreadable
+   * proof, index is not the entry's seq, proof does not lead to the checkpoint's root), or the
+   * checkpoint's origin is not `<log name>/<the entry's issuer>`.
+   */
+  ERR_INCLUSION: "INCLUSION_FAILURE",
+  /** kakunin-receipt/2: the checkpoint note's log signature is invalid, or no pinned log key signed it. */
+  ERR_LOG_SIGNATURE: "CHECKPOINT_FAILURE",
+  /** kakunin-receipt/2 verified without a pinned log key (`--log-key` / `--policy`): the inclusion proves nothing yet (INDETERMINATE). */
+  ERR_LOG_KEY_NOT_PINNED: "LOG_KEY_NOT_PINNED",
+  /** The checkpoint lacks the policy's quorum of valid witness cosignatures (INDETERMINATE; the missing witnesses are named). */
+  ERR_WITNESS_QUORUM: "WITNESS_QUORUM",
+  /** A cosignature line by a pinned witness key does not verify (FAILED). */
+  ERR_COSIGNATURE: "CHECKPOINT_FAILURE",
+  /** The certificate expired before the validation time and no timestamp proves the signature came first (INDETERMINATE). */
+  ERR_EXPIRED_NO_POE: "EXPIRED_NO_POE",
+  /** A timestamp token in the receipt is tampered: its bytes do not verify (FAILED). */
+  ERR_TIMESTAMP: "TIMESTAMP_FAILURE",
 } as const satisfies Record<`ERR_${string}`, Reason | undefined>;
 
 /** A code a report can carry. */

@@ -25,6 +25,20 @@ export function formatReport(report: Report, maxFindings = 50): string {
     out.push(
       `  range: seq ${s.range.from}..${s.range.to}${s.checkpoint ? `, checkpoint size ${s.checkpoint.size} at ${s.checkpoint.time}` : ""}`,
     );
+  if (s?.log) {
+    const l = s.log;
+    out.push(`  checkpoint: ${l.origin} size ${l.size} root ${l.root}; leaf ${l.index}`);
+    if (l.witnesses)
+      out.push(
+        `  witnesses: ${l.witnesses.map((w) => `${w.name} ${w.status}${w.time ? ` ${w.time}` : ""}`).join(", ") || "none in the policy"}; quorum ${l.quorumMet ? "met" : "not met"}`,
+      );
+  }
+  if (s?.poe) {
+    const d = s.poe.decidedBy;
+    out.push(
+      `  proof of existence: ${d ? `${d.tsa.name} at ${d.time} over checkpoint size ${d.checkpoint.size}` : "none decisive"} (${s.poe.indication})`,
+    );
+  }
   out.push("Steps:");
   for (const st of report.steps) out.push(`  ${MARK[st.status]} ${st.name}${st.detail ? `: ${st.detail}` : ""}`);
   const c = report.counts;

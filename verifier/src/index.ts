@@ -5,7 +5,9 @@
  */
 
 /** Verify one `kakunin-receipt/1`. */
-export { verifyReceipt, RECEIPT_FORMAT, type VerifyReceiptOptions } from "./verify-receipt.js";
+export { verifyReceipt, RECEIPT_FORMAT, RECEIPT_V2_FORMAT, type VerifyReceiptOptions } from "./verify-receipt.js";
+/** The pinned trust material of a receipt: CA, log keys, witness policy, TSA list. */
+export { trustMaterialOf, pinnedLogKeys, type TrustMaterial, type TrustInput } from "./trust/material.js";
 /** Verify a `kakunin-log/1` export, streaming. */
 export { verifyExport, verifyExportBytes, type VerifyExportOptions } from "./export/index.js";
 /** Verify a bare signature with a certificate. */
@@ -13,7 +15,17 @@ export { verifySignature, type VerifySignatureOptions } from "./verify-signature
 /** Render a report as text. */
 export { formatReport } from "./format.js";
 /** Report types. */
-export type { Report, Finding, Step, Verdict, Reason, ReportError, ReportSubject } from "./report.js";
+export type {
+  Report,
+  Finding,
+  Step,
+  Verdict,
+  Reason,
+  ReportError,
+  ReportSubject,
+  ReportLog,
+  ReportPoe,
+} from "./report.js";
 /** The pinned trust anchor and fingerprint normalisation. */
 export { normaliseFingerprint, type TrustAnchor } from "./trust/anchor.js";
 /** The pool interface for parallel verification, and the in-thread default. */

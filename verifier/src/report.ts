@@ -1,5 +1,7 @@
 /** The report every verify* function returns, and the builder that keeps its memory bounded. */
 import type { Reason, VerificationError } from "./errors.js";
+import type { ProofOfExistence } from "./timestamp/poe-types.js";
+import type { ValidationReports } from "./report/types.js";
 
 export type { Reason };
 
@@ -54,7 +56,40 @@ export interface ReportSubject {
   /** The CRL that decided revocation (the newest valid one available), and whether it may be stale. */
   crl?: { number: string; thisUpdate: string; nextUpdate?: string; source: string; stale: boolean };
   range?: { from: number; to: number };
+  /** kakunin-receipt/2: the checkpoint, the inclusion and the witnesses. */
+  log?: ReportLog;
+  /** Past signature validation (with a pinned TSA list). */
+  poe?: ReportPoe;
   exportedAt?: string;
+}
+
+/** The signed-note checkpoint of a `kakunin-receipt/2` and the entry's place in it. */
+export interface ReportLog {
+  origin: string;
+  size: number;
+  /** Base64 root hash. */
+  root: string;
+  /** The leaf index the proof is for. */
+  index: number;
+  /** Names on the note's signature lines (log and witnesses), verified or not. */
+  signatures: string[];
+  /** The pinned log key(s) whose signature verified (`<name>+<hex id>`). */
+  logSignedBy?: string[];
+  /** With a policy: every policy witness and whether it cosigned (time: its cosignature's timestamp). */
+  witnesses?: { name: string; status: "cosigned" | "missing" | "invalid"; time?: string }[];
+  quorumMet?: boolean;
+}
+
+/** Past signature validation of a receipt: which proof of existence decided, and every token's fate. */
+export interface ReportPoe {
+  /** PASSED / INDETERMINATE / FAILED of past signature validation. */
+  indication: "PASSED" | "INDETERMINATE" | "FAILED";
+  message: string;
+  /** What the proof had to precede: the revocation or the expiry (null: nothing needed). */
+  control: { kind: "revocation" | "expiry"; time: string } | null;
+  /** The proof of existence that decided (earliest valid timestamp before the control time). */
+  decidedBy?: ProofOfExistence;
+  tokens: { token: number; status: string; code: string; message: string }[];
 }
 
 /** The result of verifyReceipt, verifyExport or verifySignature. */
@@ -71,6 +106,10 @@ export interface Report {
   errors: ReportError[];
   errorsOmitted?: number;
   subject?: ReportSubject;
+  /** Receipts: the EU DSS-shaped simple report (verifier/FORMATS.md "Validation reports"). */
+  simple?: ValidationReports["simple"];
+  /** Receipts: the EU DSS-shaped detailed report, one entry per building block. */
+  detailed?: ValidationReports["detailed"];
 }
 
 /** Caps so a hostile export of millions of bad lines cannot exhaust memory. */

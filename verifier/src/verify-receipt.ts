@@ -1,4 +1,8 @@
-/** verifyReceipt: one `kakunin-receipt/1` (what signing returns; what a regulator pastes). */
+/**
+ * verifyReceipt: one `kakunin-receipt/1` or `kakunin-receipt/2` (what signing returns; what a
+ * regulator pastes). v2 adds the log inclusion (checks/log-inclusion) and, with a pinned TSA list,
+ * past signature validation over the receipt's timestamps (checks/past-signature).
+ */
 import { malformed, VerificationError } from "./errors.js";
 import { authenticateCheckpoint, checkpointTimeProblems, revokedSignerProblems } from "./checks/checkpoint/index.js";
 import { crlInputs as crlInputsOf, precedesRevocation, type CrlArg, type CrlInput } from "./checks/crl/index.js";
@@ -12,18 +16,28 @@ import { isObject, type Json } from "./parse/fields.js";
 import { ReportBuilder, type Report } from "./report.js";
 import { noPoe, parseCertificates, SingleCheck, trustAndPath } from "./single.js";
 import type { TrustAnchor } from "./trust/anchor.js";
+import type { TrustMaterial } from "./trust/material.js";
 import { entryCanonicalBytes } from "./formats/canonical.js";
 import { payloadHash, sha256Hex } from "./formats/hash.js";
 import { LineVerifier, MAX_LINE_LENGTH } from "./worker-core.js";
-import { RECEIPT_FORMAT } from "./formats/wire.js";
+import { RECEIPT_FORMAT, RECEIPT_V2_FORMAT } from "./formats/wire.js";
 import type { CertInfo } from "./x509/certificate.js";
+import { base64Decode } from "./formats/bytes.js";
+import { checkLogInclusion, type LogInclusionResult } from "./checks/log-inclusion/index.js";
+import { checkPastSignature } from "./checks/past-signature/index.js";
+import { trustMaterialOf, type TrustInput } from "./trust/material.js";
+import { receiptValidationReports } from "./report/from-steps.js";
+import type { PastSignatureResult } from "./timestamp/poe-types.js";
 
-export { RECEIPT_FORMAT };
+export { RECEIPT_FORMAT, RECEIPT_V2_FORMAT };
 
 /** Options for {@link verifyReceipt}. */
 export interface VerifyReceiptOptions {
-  /** The pinned CA; the CA inside the receipt is informative only. */
-  trust: TrustAnchor;
+  /**
+   * The pinned CA, or the whole trust material (CA, log keys, witness policy, TSA list). The CA
+   * and log key inside a receipt are informative only.
+   */
+  trust: TrustAnchor | TrustMaterial;
   /** The payload, to compare with entry.payloadHash: raw bytes, or `{ json }` hashed over its JCS bytes. */
   payload?: Uint8Array | { json: unknown };
   /**
@@ -43,6 +57,8 @@ export interface VerifyReceiptOptions {
 export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions): Promise<Report> {
   const rb = new ReportBuilder("receipt");
   const now = opts.now ?? new Date();
+  const trust = trustMaterialOf(opts.trust as TrustInput);
+  let tokens: Uint8Array[] = [];
   // Parse.
   let r: Json;
   let entry: EntryFields;
@@ -61,8 +77,10 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
     }
     if (!isObject(v)) throw malformed("receipt must be a JSON object", { field: "(receipt)" });
     r = v;
-    if (r.format !== RECEIPT_FORMAT) throw malformed(`receipt.format must be ${RECEIPT_FORMAT}`, { field: "format" });
+    if (r.format !== RECEIPT_FORMAT && r.format !== RECEIPT_V2_FORMAT)
+      throw malformed(`receipt.format must be ${RECEIPT_FORMAT} or ${RECEIPT_V2_FORMAT}`, { field: "format" });
     readable = true;
+    if (r.format === RECEIPT_V2_FORMAT) tokens = parseV2Members(r);
     entry = parseEntry(r.entry, "entry");
     if (
       !Array.isArray(r.certificates) ||
@@ -81,7 +99,7 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
     return sc.finish("");
   }
   const sc = new SingleCheck(rb, entry.seq);
-  sc.step("parse", "receipt is kakunin-receipt/1 with a well-formed entry", []);
+  sc.step("parse", `receipt is ${r.format as string} with a well-formed entry`, []);
   rb.report.subject = {
     issuer: entry.issuer,
     agent: entry.agent,
@@ -94,7 +112,7 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
     ...(typeof r.crl === "string" ? [{ text: r.crl, field: "crl", source: "the receipt" }] : []),
     ...crlInputsOf(opts.crls, "crls", "a CRL given by the caller"),
   ];
-  const { leaf, crl, others } = await trustAndPath(sc, opts.trust, certs, entry.signer.cert, crlInputs, now);
+  const { leaf, crl, others } = await trustAndPath(sc, trust.ca, certs, entry.signer.cert, crlInputs, now);
 
   // Entry hash and signature (same code path as the export's workers).
   const bytes = entryCanonicalBytes(r.entry as Json);
@@ -121,11 +139,45 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
     sigProblems,
   );
 
+  // Log v2: inclusion, the checkpoint's log signature, the witnesses (the entry is judged even
+  // when its signature is not, so a forged entry also shows whether the log committed to it).
+  let logv2: LogInclusionResult | undefined;
+  if (r.format === RECEIPT_V2_FORMAT) {
+    logv2 = await checkLogInclusion(r.entry as Json, entry.seq, entry.issuer, r.proof as string, trust, now);
+    if (logv2.log) rb.report.subject.log = logv2.log;
+    sc.step("log inclusion", logv2.inclusion.detail, logv2.inclusion.problems);
+    if (logv2.signature) sc.step("checkpoint signature", logv2.signature.detail, logv2.signature.problems);
+    else sc.skip("checkpoint signature", "the tlog proof is unreadable");
+    if (logv2.witnesses) sc.step("witness quorum", logv2.witnesses.detail, logv2.witnesses.problems);
+    else
+      sc.skip("witness quorum", trust.policy ? "the tlog proof is unreadable" : "no witness policy pinned (--policy)");
+  }
+
   // Validity and revocation at the entry's position.
+  let psv: PastSignatureResult | undefined;
   if (leaf && authentic) {
     const ps: CheckProblem[] = validityProblems(entry.seq, entry.time, leaf);
     const rev = crl?.revoked.get(leaf.serial);
     let proven = false;
+    // Past signature validation: with a pinned TSA list, the receipt's timestamps decide a revoked or expired certificate.
+    if (trust.tsa && logv2) {
+      const p = await checkPastSignature({
+        leaf,
+        revocation: rev,
+        checkpointText: logv2.checkpointText,
+        inclusion: logv2.verified,
+        tokens,
+        tsa: trust.tsa,
+        now,
+        seq: entry.seq,
+      });
+      psv = p.result;
+      rb.report.subject.poe = p.poe;
+      sc.step("proof of existence", p.result.message, p.problems);
+      proven = true; // decided by past signature validation, not by the v1 checkpoint
+    } else if (trust.tsa) sc.skip("proof of existence", "a kakunin-receipt/1 carries no timestamps");
+    else if (logv2 && tokens.length)
+      sc.skip("proof of existence", "no TSA trust list pinned (--tsa): the timestamps are not judged");
     // Checkpoint (optional; verifiable only if the log signer certificate is included).
     const cp = r.checkpoint;
     const logCert = others.find((c) => c.role === "log");
@@ -163,7 +215,7 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
         cps.push(...revokedSignerProblems(c, crl));
         if (cps.length === 0 && c.size === entry.seq + 1) {
           detail = "signed by the log signer; its head is this entry (it covers the entry)";
-          if (rev && precedesRevocation(c.time, rev)) proven = true;
+          if (rev && !psv && precedesRevocation(c.time, rev)) proven = true;
         } else if (cps.length === 0) {
           detail = `signed by the log signer; size ${c.size} is beyond seq ${entry.seq} and kakunin-receipt/1 carries no inclusion proof, so it proves nothing about this entry`;
         }
@@ -186,5 +238,19 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyReceiptOptions
     }
     sc.step("payload", "SHA-256 of the payload equals entry.payloadHash", ps);
   } else sc.skip("payload", "no payload supplied");
-  return sc.finish("receipt verified");
+  const report = sc.finish("receipt verified");
+  const { simple, detailed } = receiptValidationReports(report, now, psv);
+  report.simple = simple;
+  report.detailed = detailed;
+  return report;
+}
+
+/** The v2 members: `proof` a string, `timestamps` (optional) base64 DER tokens. */
+function parseV2Members(r: Json): Uint8Array[] {
+  if (typeof r.proof !== "string" || r.proof === "")
+    throw malformed("receipt.proof must be a c2sp.org/tlog-proof@v1 text", { field: "proof" });
+  if (r.timestamps === undefined) return [];
+  if (!Array.isArray(r.timestamps) || !r.timestamps.every((t) => typeof t === "string"))
+    throw malformed("receipt.timestamps must be an array of base64 DER TimeStampTokens", { field: "timestamps" });
+  return (r.timestamps as string[]).map((t, i) => base64Decode(t, `timestamps[${i}]`));
 }

@@ -13,10 +13,26 @@ export const directory: Directory = pinnedDoc
   ? normaliseDirectory(pinnedDoc, "build")
   : normaliseDirectory(example, "example");
 
+declare const __KAKUNIN_TRUST__: unknown;
+
+/** Log v2 trust pinned at build time (astro.config.mjs: KAKUNIN_PORTAL_POLICY_FILE, …_LOG_KEYS, …_TSA_FILE). */
+export interface BuildTrust {
+  policy: string | null;
+  logKeys: string[];
+  tsa: string | null;
+}
+export const buildTrust: BuildTrust =
+  typeof __KAKUNIN_TRUST__ === "object" && __KAKUNIN_TRUST__
+    ? (__KAKUNIN_TRUST__ as BuildTrust)
+    : { policy: null, logKeys: [], tsa: null };
+
 /** The API URL the site was built with (enables the load-time refresh), or "". */
 export const apiUrl: string = ((import.meta.env.KAKUNIN_API_URL as string | undefined) ?? "").replace(/\/+$/, "");
 
 /** The data embedded in every page for the client scripts. */
 export function clientData(): string {
-  return JSON.stringify({ directory, apiUrl, builtAt: new Date().toISOString() }).replace(/</g, "\\u003c");
+  return JSON.stringify({ directory, apiUrl, trust: buildTrust, builtAt: new Date().toISOString() }).replace(
+    /</g,
+    "\\u003c",
+  );
 }

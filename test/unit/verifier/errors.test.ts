@@ -32,6 +32,13 @@ const STABLE_CODES = [
   "ERR_NO_POE",
   "ERR_LIFECYCLE",
   "ERR_UNSUPPORTED",
+  "ERR_INCLUSION",
+  "ERR_LOG_SIGNATURE",
+  "ERR_LOG_KEY_NOT_PINNED",
+  "ERR_WITNESS_QUORUM",
+  "ERR_COSIGNATURE",
+  "ERR_EXPIRED_NO_POE",
+  "ERR_TIMESTAMP",
 ];
 
 /** `| \`ERR_X\` | REASON | meaning |` rows of verifier/README.md "Error codes". */

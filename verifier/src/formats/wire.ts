@@ -8,6 +8,7 @@
 /** The only signature algorithm of entries and checkpoints (KMS name): RSASSA-PSS, SHA-256, salt 32. */
 export const ENTRY_ALG = "RSASSA_PSS_SHA_256" as const;
 export const RECEIPT_FORMAT = "kakunin-receipt/1" as const;
+export const RECEIPT_V2_FORMAT = "kakunin-receipt/2" as const;
 export const EXPORT_FORMAT = "kakunin-log/1" as const;
 
 /** Entry types signed by the log signer. */
@@ -87,6 +88,22 @@ export interface Receipt {
   /** X509 CRL PEM, current when the receipt was made. */
   crl?: string;
   checkpoint?: Checkpoint;
+}
+
+/**
+ * `kakunin-receipt/2` (FORMATS.md "Receipt (kakunin-receipt/2)"): every v1 member, plus the entry's
+ * inclusion in a signed-note checkpoint and, optionally, RFC 3161 timestamps over that checkpoint.
+ */
+export interface ReceiptV2 extends Omit<Receipt, "format"> {
+  format: typeof RECEIPT_V2_FORMAT;
+  /**
+   * A `c2sp.org/tlog-proof@v1` text: `index <seq>`, the inclusion proof hashes, an empty line, then
+   * the checkpoint signed note verbatim (origin `<log name>/<issuer id>`, size, root; the log's
+   * Ed25519 signature and every witness cosignature it has).
+   */
+  proof: string;
+  /** Base64 DER TimeStampTokens over SHA-256 of the checkpoint's note text (without signature lines). */
+  timestamps?: string[];
 }
 
 /** Export line 1 (`kakunin-log/1` NDJSON). */

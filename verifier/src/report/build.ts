@@ -29,6 +29,17 @@ export interface ReportInput {
   revocationFreshness?: BlockOutcome & { revocation: RevocationFacts };
   cryptographic?: BlockOutcome & { algorithm?: string };
   pastSignature?: PastSignatureResult;
+  /**
+   * The past-signature block's outcome when no {@link PastSignatureResult} decided it (e.g. a
+   * kakunin-receipt/1 whose own checkpoint covers the entry); ignored when `pastSignature` is given.
+   */
+  pastSignatureOutcome?: BlockOutcome;
+  /**
+   * Kakunin's blocks beyond ETSI's, judged like the cryptographic check (a FAILED one decides,
+   * then an INDETERMINATE one): the log inclusion of a kakunin-receipt/2 (inclusion proof,
+   * checkpoint signature, witness quorum), the entry's validity period, the payload.
+   */
+  additional?: { name: string; outcome: BlockOutcome }[];
   /** The entry's own `time`. */
   claimedSigningTime?: string;
   /** Signer facts to show when identification did not run (e.g. only a serial is known). */
@@ -46,8 +57,8 @@ function block(o: BlockOutcome | undefined): BuildingBlock {
   return b;
 }
 
-function psvBlock(r: PastSignatureResult | undefined): BlockOutcome | undefined {
-  if (!r) return undefined;
+function psvBlock(r: PastSignatureResult | undefined, fallback?: BlockOutcome): BlockOutcome | undefined {
+  if (!r) return fallback;
   // FAILED: the tampered token's ERR_TSA_* code, or ERR_NOT_YET_VALID; INDETERMINATE: ERR_NO_POE.
   const tampered = r.tokens.find((t) => t.status === "tampered")?.code;
   const code =
@@ -64,12 +75,14 @@ function psvBlock(r: PastSignatureResult | undefined): BlockOutcome | undefined 
 }
 
 function verdictOf(input: ReportInput): { verdict: Indication; reason?: SubIndication; message: string } {
-  const psv = psvBlock(input.pastSignature);
+  const psv = psvBlock(input.pastSignature, input.pastSignatureOutcome);
+  const extra = (input.additional ?? []).map((a): [string, BlockOutcome | undefined] => [a.name, a.outcome]);
   const named: [string, BlockOutcome | undefined][] = [
     ["format", input.format],
     ["identification", input.identification],
     ["X.509 chain", input.x509Chain],
     ["cryptographic check", input.cryptographic],
+    ...extra,
     ["past signature validation", psv],
   ];
   const decide = (name: string, o: BlockOutcome) => ({
@@ -77,9 +90,14 @@ function verdictOf(input: ReportInput): { verdict: Indication; reason?: SubIndic
     ...(o.subIndication ? { reason: o.subIndication } : {}),
     message: `${name}: ${o.message ?? o.code ?? o.indication}`,
   });
-  const failed = named.find(([, o]) => o?.indication === "FAILED");
+  // A FAILED revocation block (a CRL not signed by the pinned CA: tampering) decides like the others.
+  const failed = [
+    ...named.slice(0, 3),
+    ["revocation freshness", input.revocationFreshness] as const,
+    ...named.slice(3),
+  ].find(([, o]) => o?.indication === "FAILED");
   if (failed) return decide(failed[0], failed[1]!);
-  const early = named.slice(0, 4).find(([, o]) => o?.indication === "INDETERMINATE");
+  const early = named.slice(0, -1).find(([, o]) => o?.indication === "INDETERMINATE");
   if (early) return decide(early[0], early[1]!);
   const rev = input.revocationFreshness;
   if (rev?.indication === "INDETERMINATE" && rev.revocation.status !== "revoked")
@@ -116,7 +134,7 @@ export function buildValidationReports(input: ReportInput): ValidationReports {
   };
   const psv = input.pastSignature;
   const pastSignatureValidation: DetailedReport["blocks"]["pastSignatureValidation"] = {
-    ...block(psvBlock(psv)),
+    ...block(psvBlock(psv, input.pastSignatureOutcome)),
     control: psv?.control ?? null,
   };
   if (psv?.decidingPoe) pastSignatureValidation.decidingPoe = psv.decidingPoe;
@@ -139,6 +157,9 @@ export function buildValidationReports(input: ReportInput): ValidationReports {
         },
         cryptographic,
         pastSignatureValidation,
+        ...(input.additional?.length
+          ? { additional: input.additional.map((a) => ({ name: a.name, ...block(a.outcome) })) }
+          : {}),
       },
       poe,
     },

@@ -115,6 +115,8 @@ export interface DetailedReport {
     revocationFreshness: BuildingBlock & { revocation: RevocationFacts };
     cryptographic: BuildingBlock & { algorithm?: string };
     pastSignatureValidation: BuildingBlock & { control: ControlTime | null; decidingPoe?: ProofOfExistence };
+    /** Kakunin's blocks beyond ETSI's (log inclusion, witness quorum, validity period, payload), in order. */
+    additional?: (BuildingBlock & { name: string })[];
   };
   /** Every timestamp offered as proof of existence, and what became of it. */
   poe: { best?: ProofOfExistence; tokens: TokenAssessment[] };

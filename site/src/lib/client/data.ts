@@ -7,10 +7,15 @@
  * The refresh happens when the page loads; verification itself never touches the network.
  */
 import { normaliseDirectory, type Directory } from "../directory";
+import type { TrustMaterial } from "@kakunin/verifier";
+import { parsePolicy, parseVerifierKey } from "@kakunin/verifier/formats";
+import { parseTsaBundle } from "@kakunin/verifier/timestamp";
 
 interface Embedded {
   directory: Directory;
   apiUrl: string;
+  /** Log v2 trust pinned at build time (site/README.md "Build"). */
+  trust?: { policy: string | null; logKeys: string[]; tsa: string | null };
   builtAt: string;
 }
 
@@ -136,4 +141,24 @@ export function initFreshness(): void {
       return pin;
     }
   })();
+}
+
+/** What the portal was built to pin beyond the CA: log keys, a witness policy, a TSA list (for display). */
+export function pinnedLogTrust(): { policy: boolean; logKeys: number; tsa: boolean } {
+  const t = load().trust;
+  return { policy: !!t?.policy, logKeys: t?.logKeys.length ?? 0, tsa: !!t?.tsa };
+}
+
+/**
+ * The whole trust material for a receipt, from build-time data only (never from the refresh): the
+ * same objects `kakunin-verify receipt --policy --log-key --tsa` builds from the same files. A
+ * build-time file that does not parse throws (the page says so) rather than silently pinning less.
+ */
+export async function trustMaterial(ca: Trust): Promise<TrustMaterial> {
+  const t = load().trust;
+  const m: TrustMaterial = { ca };
+  if (t?.logKeys.length) m.logKeys = await Promise.all(t.logKeys.map((k) => parseVerifierKey(k)));
+  if (t?.policy) m.policy = await parsePolicy(t.policy);
+  if (t?.tsa) m.tsa = parseTsaBundle(t.tsa, "the portal's TSA trust list");
+  return m;
 }

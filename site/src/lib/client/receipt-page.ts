@@ -1,9 +1,10 @@
 /** Verify a receipt: paste/drop a receipt (and optionally its payload), verify in the browser, explain. */
 import { verifyReceipt, payloadHash, type Report } from "@kakunin/verifier";
 import { certificatesBySerial, type DirCertificate } from "../directory";
-import { crls, directory, ready, trustAnchor } from "./data";
+import { crls, directory, ready, trustAnchor, trustMaterial } from "./data";
 import { plainReason } from "./plain";
 import { reasonsList, technicalSection, verdictBox } from "./report-view";
+import { dd, logRows } from "./receipt-log-view";
 import { $, clearErrors, fieldError, fmtTime, focusResult, h, TextOrFile } from "./ui";
 
 type Json = Record<string, unknown>;
@@ -24,11 +25,11 @@ export function parseReceiptText(text: string): { receipt: Json } | { error: str
   }
   if (!isObj(v))
     return { error: "This JSON is not a receipt: a receipt is a JSON object, not a list or a single value." };
-  if (v.format !== "kakunin-receipt/1") {
+  if (v.format !== "kakunin-receipt/1" && v.format !== "kakunin-receipt/2") {
     if (v.kind === "header" || v.kind === "entry")
       return { error: "This looks like a line of an exported log, not a receipt. Use “Verify a log” for exports." };
     return {
-      error: `This JSON is not a Kakunin receipt: its "format" should be "kakunin-receipt/1"${typeof v.format === "string" ? `, not "${v.format}"` : ""}.`,
+      error: `This JSON is not a Kakunin receipt: its "format" should be "kakunin-receipt/1" or "kakunin-receipt/2"${typeof v.format === "string" ? `, not "${v.format}"` : ""}.`,
     };
   }
   if (!isObj(v.entry)) return { error: `This receipt has no "entry" object, so there is nothing to verify.` };
@@ -57,10 +58,6 @@ async function payloadOption(
     return json;
   }
   return json && !fromFile ? json : bytes;
-}
-
-function dd(term: string, ...value: (Node | string)[]): [HTMLElement, HTMLElement] {
-  return [h("dt", {}, term), h("dd", {}, ...value)];
 }
 
 function badge(kind: string, text: string): HTMLElement {
@@ -224,6 +221,7 @@ function renderResult(out: HTMLElement, report: Report, receipt: Json, payloadCh
     rows.push(
       dd("Checkpoint", `log size ${report.subject.checkpoint.size} at ${fmtTime(report.subject.checkpoint.time)}`),
     );
+  rows.push(...logRows(report));
   for (const [dt, ddEl] of rows) details.append(dt, ddEl);
 
   const reasons = reasonsList(report);
@@ -304,7 +302,7 @@ export function initReceiptPage(): void {
         const p = payloadIn.value();
         const havePayload = p.bytes.length > 0 || p.fromFile;
         const entry = parsed.receipt.entry as Json;
-        const opts: Parameters<typeof verifyReceipt>[1] = { trust, crls: crls() };
+        const opts: Parameters<typeof verifyReceipt>[1] = { trust: await trustMaterial(trust), crls: crls() };
         if (havePayload) opts.payload = await payloadOption(p.bytes, p.text, p.fromFile, entry.payloadHash);
         const report = await verifyReceipt(parsed.receipt, opts);
         const malformed = report.steps.find((s) => s.name === "parse" && s.status === "failed");

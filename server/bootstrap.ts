@@ -19,6 +19,7 @@ import { setUpCertificateAuthority, setUpCheckpointKey, setUpLogSigner } from ".
 import { listIssuers } from "./authority/issuers.js";
 import { LogV2 } from "./log/tree/log-v2.js";
 import type { CheckpointHook } from "./log/tree/checkpoint-hooks.js";
+import { TilesJob } from "./jobs/publish-tiles.js";
 import { ensureOperatorToken } from "./authority/operator-token.js";
 import { ensureFirstCrl } from "./authority/publish-crl.js";
 import { AuditLog } from "./log/audit-log.js";
@@ -117,6 +118,7 @@ export async function startServices(
     const clockGuard = new ClockGuard({ db, dialect, now, maxSkewMs: config.maxClockSkewMs, logger });
     // Audit log wiring: lifecycle routes append their entries through it.
     let guard: ForkGuard | undefined;
+    let tiles: TilesJob | undefined;
     if (opts.auditLog !== false) {
       // The log with its fork guard (server/log/fork-guard/): appends are refused on an issuer whose
       // chain disagrees with the archived checkpoints; every checkpoint handed out is archived.
@@ -152,6 +154,11 @@ export async function startServices(
         logger,
       });
       await result.deps.logV2.start();
+      if (config.tilesDir) {
+        tiles = new TilesJob(result.deps.logV2, config.tilesDir, { entries: config.publicEntries, logger });
+        result.deps.logV2.addHook(tiles);
+        tiles.start();
+      }
     }
     // ---- end audit log wiring ----
     return {
@@ -162,6 +169,7 @@ export async function startServices(
         clock.close();
         await result.deps.log?.close();
         await result.deps.logV2?.close();
+        await tiles?.close();
         await handle.close();
       },
     };

@@ -20,6 +20,7 @@ import { listIssuers } from "./authority/issuers.js";
 import { LogV2 } from "./log/tree/log-v2.js";
 import type { CheckpointHook } from "./log/tree/checkpoint-hooks.js";
 import { CheckpointTrust } from "./log/checkpoint-trust.js";
+import { TilesJob } from "./jobs/publish-tiles.js";
 import { ensureOperatorToken } from "./authority/operator-token.js";
 import { ensureFirstCrl } from "./authority/publish-crl.js";
 import { AuditLog } from "./log/audit-log.js";
@@ -123,6 +124,7 @@ export async function startServices(
     const clockGuard = new ClockGuard({ db, dialect, now, maxSkewMs: config.maxClockSkewMs, logger });
     // Audit log wiring: lifecycle routes append their entries through it.
     let guard: ForkGuard | undefined;
+    let tiles: TilesJob | undefined;
     if (opts.auditLog !== false) {
       // The log with its fork guard (server/log/fork-guard/): appends are refused on an issuer whose
       // chain disagrees with the archived checkpoints; every checkpoint handed out is archived.
@@ -172,6 +174,11 @@ export async function startServices(
       });
       for (const h of result.deps.checkpointTrust.hooks) v2.addHook(h);
       await result.deps.logV2.start();
+      if (config.tilesDir) {
+        tiles = new TilesJob(result.deps.logV2, config.tilesDir, { entries: config.publicEntries, logger });
+        result.deps.logV2.addHook(tiles);
+        tiles.start();
+      }
     }
     // ---- end audit log wiring ----
     result.deps.monitoring = new KeyUsageMonitoring({
@@ -198,6 +205,7 @@ export async function startServices(
         await result.deps.log?.close();
         await result.deps.logV2?.close();
         await result.deps.checkpointTrust?.close();
+        await tiles?.close();
         await handle.close();
       },
     };

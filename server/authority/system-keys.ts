@@ -100,3 +100,14 @@ export async function ensureSystemKey(
   });
   return { arn, publicKey };
 }
+
+/** The recorded ARN and public key (DER SPKI) of a system key, without calling KMS; undefined before first start. */
+export async function storedSystemKey(
+  db: Kysely<Database>,
+  purpose: SystemKeyPurpose,
+): Promise<{ arn: string; publicKey: Uint8Array } | undefined> {
+  const arn = await systemValue(db, systemKeySpec(purpose).systemName);
+  if (!arn) return undefined;
+  const row = await db.selectFrom("keys").select("public_key").where("arn", "=", arn).executeTakeFirst();
+  return row ? { arn, publicKey: new Uint8Array(row.public_key) } : undefined;
+}

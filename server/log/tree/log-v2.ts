@@ -45,7 +45,7 @@ export class LogV2 {
 
   constructor(private readonly o: LogV2Options) {
     this.store = o.store;
-    this.hooks = o.hooks ?? [];
+    this.hooks = [...(o.hooks ?? [])];
     this.proofs = new TreeProofs(o.store);
     this.publisher = new TreeCheckpointPublisher({
       store: o.store,

@@ -302,13 +302,14 @@ for (const kind of KINDS)
           expect(ra.deps.logSigner.certSerial).toBe(rb.deps.logSigner.certSerial);
           const caCerts = await a.db.selectFrom("certificates").select("serial").where("role", "=", "ca").execute();
           expect(caCerts).toHaveLength(1);
-          expect(await kmsKeys(kms)).toHaveLength(2); // CA key + log key, nothing more
+          expect(await kmsKeys(kms)).toHaveLength(3); // CA key + log key + checkpoint (Ed25519) key, nothing more
+          expect(ra.deps.checkpointKey).toEqual(rb.deps.checkpointKey);
           const crls = await a.db.selectFrom("crls").select("number").execute();
           expect(crls).toHaveLength(1);
           // A restart reuses everything.
           const again = await mk(a);
           expect(again.deps.ca.fingerprintSha256).toBe(ra.deps.ca.fingerprintSha256);
-          expect(await kmsKeys(kms)).toHaveLength(2);
+          expect(await kmsKeys(kms)).toHaveLength(3);
           await a.close();
           await b.close();
         } finally {

@@ -2,11 +2,19 @@
  * kill -9 of a real server process (server/main.ts) during a burst of appends: after a restart on
  * the same database (the SQLite file, or the same PostgreSQL database), every acknowledged (201)
  * entry is in the chain unchanged, the chain links, every signature verifies (openssl and the
- * verifier), and appending continues from the head. One local KMS for the file; SQLite and, when
+ * verifier), appending continues from the head, and the Merkle tree (log v2) equals the tree over
+ * the chain: the checkpoint after the restart has the primitives' root over every entry. One local KMS for the file; SQLite and, when
  * it answers, PostgreSQL (named [postgres]; skipped loudly otherwise).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyExport } from "@kakunin/verifier";
+import {
+  entryLeafHash,
+  parseCheckpoint,
+  parseNote,
+  parseTlogProof,
+  rootOfLeafHashes,
+} from "../../../verifier/src/formats/index.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { databaseKinds } from "../../helpers/postgres.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
@@ -96,6 +104,19 @@ for (const kind of KINDS)
         expect(next.status).toBe(201);
         expect(next.json.entry.seq).toBe(exp.entries.length);
         expect(next.json.entry.prevHash).toBe(exp.entries.at(-1).hash);
+
+        // Tree and chain never disagree after kill -9: the covering checkpoint's root is the
+        // primitives' root over every entry (the tree was extended in each batch's own commit).
+        const receipt = await call("GET", `/v1/log/entries/${next.json.entry.seq}/receipt?wait=5`, {
+          token: issuer.issuerToken,
+        });
+        expect(receipt.status).toBe(200);
+        const cp = parseCheckpoint(parseNote(parseTlogProof(receipt.json.proof).checkpoint).text);
+        const all = (await call("GET", "/v1/log/export", { token: issuer.issuerToken })).text;
+        const entries = parseExport(all).entries.slice(0, cp.size);
+        expect(entries.length).toBe(cp.size);
+        const root = await rootOfLeafHashes(await Promise.all(entries.map((e: any) => entryLeafHash(e))));
+        expect(Buffer.from(root).equals(Buffer.from(cp.root))).toBe(true);
       });
     });
   });

@@ -35,7 +35,7 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
       .filter((a) => a.AliasName?.startsWith("alias/kakunin/"))
       .map((a) => a.AliasName)
       .sort();
-    expect(ours).toEqual(["alias/kakunin/ca", "alias/kakunin/log"]);
+    expect(ours).toEqual(["alias/kakunin/ca", "alias/kakunin/log", "alias/kakunin/tlog"]);
     const keys = (await client.send(new ListKeysCommand({}))).Keys ?? [];
     const purposes: string[] = [];
     for (const k of keys) {
@@ -58,14 +58,14 @@ describe.skipIf(!RUN)("[postgres] three instances on one database", () => {
     const pems = await Promise.all(c.servers.map((s) => apiClient(s).caPem()));
     expect(pems[0]).toMatch(/BEGIN CERTIFICATE/);
     expect(new Set(pems).size).toBe(1);
-    // Bootstrap created exactly the CA key and the log key, plus at most spares that are disabled.
+    // Bootstrap created exactly the CA key, the log key and the checkpoint key, plus at most spares that are disabled.
     const enabled = [];
     for (const k of keys) {
       const { DescribeKeyCommand } = await import("@aws-sdk/client-kms");
       const d = await client.send(new DescribeKeyCommand({ KeyId: k.KeyId! }));
       if (d.KeyMetadata!.Enabled) enabled.push(d.KeyMetadata!.Arn);
     }
-    expect(enabled).toHaveLength(2);
+    expect(enabled).toHaveLength(3);
   });
 
   it("1,000 concurrent operations for one issuer across the three form one chain that kakunin-verify passes", async () => {

@@ -17,6 +17,7 @@ describe("systemKeySpec", () => {
       alias: "alias/kakunin/ca",
       tags: { "kakunin:role": "ca" },
       description: "Kakunin certificate authority key",
+      keySpec: "RSA_2048",
     });
   });
 
@@ -26,8 +27,19 @@ describe("systemKeySpec", () => {
       alias: "alias/kakunin/log",
       tags: { "kakunin:role": "log" },
       description: "Kakunin audit log signer key",
+      keySpec: "RSA_2048",
     });
     expect(CA_ALIAS).not.toBe(LOG_ALIAS);
+  });
+
+  it("names the log v2 checkpoint key: Ed25519, its own alias and row", () => {
+    expect(systemKeySpec("tlog")).toEqual({
+      systemName: "tlog_key_arn",
+      alias: "alias/kakunin/tlog",
+      tags: { "kakunin:role": "tlog" },
+      description: "Kakunin log checkpoint key (Ed25519, C2SP signed notes)",
+      keySpec: "ECC_NIST_EDWARDS25519",
+    });
   });
 });
 

@@ -47,6 +47,9 @@ describe("loadConfig", () => {
       serviceRoleArn: undefined,
       witnessDir: path.join(dataDir, "witness"),
       checkpointIntervalMs: 1000,
+      logName: "127.0.0.1:8080",
+      publicEntries: false,
+      tilesDir: undefined,
       kmsSignTransport: "direct",
       kmsCallTimeoutMs: DEFAULT_KMS_CALL_TIMEOUT_MS,
       requestDeadlineMs: DEFAULT_REQUEST_DEADLINE_MS,
@@ -167,5 +170,15 @@ describe("loadConfig", () => {
         expect([c.bodyLimit, c.kmsCallTimeoutMs]).toEqual([n, n]);
       }),
     );
+  });
+
+  it("derives KAKUNIN_LOG_NAME from KAKUNIN_PUBLIC_URL (no scheme) and refuses an invalid one", () => {
+    expect(loadConfig({ KAKUNIN_PUBLIC_URL: "https://kakunin.example.eu/" }).logName).toBe("kakunin.example.eu");
+    expect(loadConfig({ KAKUNIN_PUBLIC_URL: "https://example.eu/kakunin" }).logName).toBe("example.eu/kakunin");
+    expect(loadConfig({ KAKUNIN_LOG_NAME: "log.example/eu" }).logName).toBe("log.example/eu");
+    for (const bad of ["has space", "a+b", "trailing/"])
+      expect(() => loadConfig({ KAKUNIN_LOG_NAME: bad }), bad).toThrow(/KAKUNIN_LOG_NAME/);
+    expect(loadConfig({ KAKUNIN_PUBLIC_ENTRIES: "true" }).publicEntries).toBe(true);
+    expect(loadConfig({ KAKUNIN_TILES_DIR: "tiles" }).tilesDir).toBe(path.resolve("tiles"));
   });
 });

@@ -265,7 +265,14 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
     .option("--tsa <file>", "pinned TSA trust list (PEM certificates, optional CRLs): past signature validation")
     .option("--payload <file>", "the payload as raw bytes (compared with entry.payloadHash)")
     .option("--payload-json <file>", "the payload as JSON (hashed over its RFC 8785 bytes)")
+    .option("--now <time>", "judge as at this time (RFC 3339) instead of the clock, e.g. after a certificate expired")
     .action(async (file: string, o) => {
+      let now: Date | undefined;
+      if (o.now !== undefined) {
+        now = new Date(o.now);
+        if (!/^\d{4}-\d{2}-\d{2}T/.test(o.now) || Number.isNaN(now.getTime()))
+          throw new InputError(`--now ${o.now} is not an RFC 3339 time`);
+      }
       const trust = await materialFrom(o, trustFrom(o));
       const text = readText(file, "receipt");
       if (o.payload && o.payloadJson) throw new InputError("give either --payload or --payload-json");
@@ -290,7 +297,12 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
         /* the verifier reports it */
       }
       const crls = [...crlFiles(o.crl), ...(await onlineCrls(o.online, certPems))];
-      const report = await verifyReceipt(text, { trust, ...(payload ? { payload } : {}), crls });
+      const report = await verifyReceipt(text, {
+        trust,
+        ...(payload ? { payload } : {}),
+        crls,
+        ...(now ? { now } : {}),
+      });
       process.exitCode = output(report, o.json, file);
     });
 

@@ -4,7 +4,8 @@
  * then the agent's certificate is revoked for keyCompromise. The real `kakunin-verify` CLI, pinning
  * the CA by fingerprint, the issuer log's key and only the first TSA's CA, judges the receipt:
  * PASSED with the proof of existence named; no timestamps → INDETERMINATE (REVOKED_NO_POE); only
- * the unpinned TSA's token → INDETERMINATE; a token byte flipped → FAILED.
+ * the unpinned TSA's token → INDETERMINATE; a token byte flipped → FAILED. With 1-day certificates,
+ * `--now` a day later shows the expired case: PASSED with the timestamps, EXPIRED_NO_POE without.
  */
 import { spawnSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
@@ -29,6 +30,8 @@ let dir: string;
 let caFp: string;
 let logKeys: string[];
 let receipt: Receipt;
+/** A receipt of the second agent (never revoked), and a time after its 1-day certificate expired. */
+let expiring: { receipt: Receipt; after: string };
 
 const file = async (name: string, text: string) => {
   const p = join(dir, name);
@@ -98,12 +101,22 @@ beforeAll(async () => {
       KAKUNIN_TSA_TRUST_FILE: join(dir, "server-tsa-trust.pem"),
       KAKUNIN_TSA_TIMEOUT_MS: "3000",
       KAKUNIN_CHECKPOINT_INTERVAL_MS: "200",
+      // Certificates expire after one day (no renewal), so `--now` a day later shows the expired case.
+      KAKUNIN_AGENT_VALIDITY_DAYS: "1",
+      KAKUNIN_RENEW_BEFORE_DAYS: "0",
     },
   });
-  issuer = await setupIssuer(server.url, server.operatorToken, 1, "Compromised Bank");
+  issuer = await setupIssuer(server.url, server.operatorToken, 2, "Compromised Bank");
   const agent = issuer.agents[0]!;
   const signed = await apiClient(server.url, agent.token).sign(agent.id, { payload: { transfer: "100.00" } });
   receipt = await timestampedReceipt(signed.entry.seq);
+  const second = issuer.agents[1]!;
+  const later = await apiClient(server.url, second.token).sign(second.id, { payload: { transfer: "5.00" } });
+  const notAfter = new Date(new X509Certificate(second.pem).validTo).getTime();
+  expiring = {
+    receipt: await timestampedReceipt(later.entry.seq),
+    after: new Date(notAfter + 3_600_000).toISOString(),
+  };
 
   // The CRL's revocationDate has whole seconds: a genTime in the same second as the revocation
   // counts as after it (ERR_POE_AFTER_REVOCATION). A compromise reported later is the case shown here.
@@ -165,5 +178,29 @@ describe("a receipt signed before a keyCompromise revocation, judged by the CLI"
     expect(r.status).toBe(1);
     expect(r.report.verdict).toBe("FAILED");
     expect(JSON.stringify(r.report)).toContain("ERR_TIMESTAMP");
+  });
+
+  it("--now after the certificate expired: PASSED with the timestamps, INDETERMINATE (EXPIRED_NO_POE) without", async () => {
+    const r = await verify(expiring.receipt, "expired.json", "--now", expiring.after);
+    expect(r.status, r.text).toBe(0);
+    expect(r.report.simple).toMatchObject({ verdict: "PASSED", bestPoe: { decisive: true } });
+    const { timestamps: _dropped, ...bare } = expiring.receipt;
+    const none = await verify(bare, "expired-bare.json", "--now", expiring.after);
+    expect(none.status, none.text).toBe(3);
+    expect(none.report.simple).toMatchObject({ verdict: "INDETERMINATE", reason: "EXPIRED_NO_POE" });
+    // Judged today, the same bare receipt is fine: the certificate is still valid.
+    expect((await verify(bare, "today-bare.json")).status).toBe(0);
+  });
+
+  it("--now that is not an RFC 3339 time: exit 2, the option named", async () => {
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "receipt", join(dir, "receipt.json"), "--ca-fingerprint", caFp, "--now", "tomorrow"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--now tomorrow is not an RFC 3339 time");
   });
 });

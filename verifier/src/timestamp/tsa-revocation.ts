@@ -5,6 +5,7 @@
  * not compromised), tokens made before the revocation stay valid; revoked with any other reason,
  * or with no reasonCode at all, no token signed under that key can be trusted, whatever its genTime.
  */
+import { crlReasonName } from "../formats/revocation.js";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { hexEncode } from "../formats/bytes.js";
@@ -35,19 +36,6 @@ export interface TsaRevocationResult {
   message?: string;
 }
 
-const REASONS = [
-  "unspecified",
-  "keyCompromise",
-  "cACompromise",
-  "affiliationChanged",
-  "superseded",
-  "cessationOfOperation",
-  "certificateHold",
-  "",
-  "removeFromCRL",
-  "privilegeWithdrawn",
-  "aACompromise",
-];
 /** RFC 3161 §4: the reason codes that say the key was not compromised. */
 const BENIGN = new Set(["unspecified", "affiliationChanged", "superseded", "cessationOfOperation"]);
 /** CRL extensions understood here (cRLNumber, authorityKeyIdentifier); entry extensions (reasonCode, invalidityDate). */
@@ -103,7 +91,7 @@ function reasonOf(rc: pkijs.RevokedCertificate): string | undefined {
   if (!ext) return undefined;
   const en = asn1js.fromBER(own(ext.extnValue.valueBlock.valueHexView)).result;
   return en instanceof asn1js.Enumerated
-    ? REASONS[en.valueBlock.valueDec] || `reason${en.valueBlock.valueDec}`
+    ? (crlReasonName(en.valueBlock.valueDec) ?? `reason${en.valueBlock.valueDec}`)
     : "unparsable";
 }
 

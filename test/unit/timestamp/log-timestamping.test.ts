@@ -92,9 +92,9 @@ describe("loadTimestampingConfig", () => {
     expect(() =>
       loadTimestampingConfig(
         { KAKUNIN_TSA_TRUST_FILE: "/k.pem" },
-        () => "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        () => "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
       ),
-    ).toThrow(/KAKUNIN_TSA_TRUST_FILE line 1 \(block 1\): PRIVATE KEY is neither CERTIFICATE nor X509 CRL/);
+    ).toThrow(/KAKUNIN_TSA_TRUST_FILE line 1 \(block 1\): PUBLIC KEY is neither CERTIFICATE nor X509 CRL/);
     expect(() => loadTimestampingConfig({ KAKUNIN_TSA_TIMEOUT_MS: "0" })).toThrow(
       /Invalid KAKUNIN_TSA_TIMEOUT_MS: "0"/,
     );

@@ -71,7 +71,7 @@ describe("tokens over a checkpoint text from real TSAs", () => {
     const outcomes = await requestCheckpointTimestamps(text, {
       urls: [dev.url + "/", osslHttp.url],
       trusted,
-      timeoutMs: 5000,
+      timeoutMs: 30_000, // not the point here: generous for busy CI machines
       attempts: 2,
     });
     expect(outcomes.map((o) => o.kind)).toEqual(["token", "token"]);
@@ -97,7 +97,7 @@ describe("tokens over a checkpoint text from real TSAs", () => {
       await requestCheckpointTimestamps(text, {
         urls: [dev.url + "/", osslHttp.url],
         trusted,
-        timeoutMs: 5000,
+        timeoutMs: 30_000, // not the point here: generous for busy CI machines
         attempts: 1,
       })
     ).map(token);
@@ -140,7 +140,7 @@ describe("attacker-controlled TSAs", () => {
     const [a, b] = await requestCheckpointTimestamps(text, {
       urls: [replayNonce.url, replayImprint.url],
       trusted,
-      timeoutMs: 5000,
+      timeoutMs: 30_000, // not the point here: generous for busy CI machines
       attempts: 3,
     });
     expect(a).toMatchObject({ kind: "invalid", code: "ERR_TSA_MISMATCH", attempts: 1 });
@@ -158,7 +158,7 @@ describe("attacker-controlled TSAs", () => {
     const outcomes = await requestCheckpointTimestamps(text, {
       urls: [rogueHttp.url, garbage.url],
       trusted,
-      timeoutMs: 5000,
+      timeoutMs: 30_000, // not the point here: generous for busy CI machines
       attempts: 2,
     });
     expect(outcomes[0]).toMatchObject({ kind: "invalid", code: "ERR_TSA_UNTRUSTED", attempts: 1 });
@@ -167,7 +167,7 @@ describe("attacker-controlled TSAs", () => {
     const [refused] = await requestCheckpointTimestamps(text, {
       urls: [dev.url + "/"],
       trusted,
-      timeoutMs: 5000,
+      timeoutMs: 30_000, // not the point here: generous for busy CI machines
       attempts: 2,
       policy: "1.2.3.4.999",
     });
@@ -224,13 +224,14 @@ describe("TSA outages end in bounded outcomes, never a throw", () => {
       const outcomes = await requestCheckpointTimestamps(text, {
         urls: [frozen.url + "/", osslHttp.url],
         trusted,
-        timeoutMs: 700,
+        // Long enough for the live openssl TSA to answer on a busy machine, short enough to bound.
+        timeoutMs: 2000,
         attempts: 2,
         backoffMs: 100,
       });
       expect(outcomes[0]).toMatchObject({ kind: "timeout", attempts: 2 });
-      expect(outcomes[0]!.ms).toBeGreaterThanOrEqual(2 * 700);
-      expect(outcomes[0]!.ms).toBeLessThan(2 * 700 + 100 + 1500);
+      expect(outcomes[0]!.ms).toBeGreaterThanOrEqual(2 * 2000);
+      expect(outcomes[0]!.ms).toBeLessThan(2 * 2000 + 100 + 1500);
       expect(outcomes[1]!.kind).toBe("token");
     } finally {
       process.kill(frozen.pid, "SIGCONT");
@@ -254,7 +255,10 @@ describe("the background timestamper", () => {
     const rounds = await Promise.all([ts.stamp(text), ts.stamp(small), ts.stamp(text)]);
     expect(rounds[0]).toBe(rounds[2]); // one round per text at a time
     const why = JSON.stringify(rounds.map((r) => r?.outcomes.map((o) => ({ ...o, token: undefined }))));
-    expect(rounds.map((r) => r?.stored), why).toEqual([2, 2, 2]);
+    expect(
+      rounds.map((r) => r?.stored),
+      why,
+    ).toEqual([2, 2, 2]);
     expect((await store.tokensFor(text)).map((t) => t.tsaUrl)).toEqual([`${dev.url}/`, osslHttp.url]);
     expect((await store.firstCovering("kakunin.test/log/issuer-1", 5))?.size).toBe(8);
     expect((await store.firstCovering("kakunin.test/log/issuer-1", 9))?.size).toBe(11);

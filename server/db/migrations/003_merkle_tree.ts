@@ -5,7 +5,7 @@ import type { DialectName } from "../connect.js";
  * Log v2 Merkle tree (issue 15), one per issuer:
  * - tree_nodes: every full subtree hash (level, index); level 0 = leaf hashes. Proofs and tiles are
  *   O(log n) primary-key reads.
- * - tree_heads: how many entries are integrated and the root at that size; the integrator advances
+ * - tree_heads: how many entries are integrated and the root at that size; each batch commit advances
  *   it with a compare-and-swap on `size` in the transaction that inserts the nodes.
  */
 export function makeMerkleTree(dialect: DialectName) {

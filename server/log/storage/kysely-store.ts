@@ -20,10 +20,9 @@ import type {
   LockedChain,
   LogStore,
   TreeNodes,
-  TreeTransaction,
 } from "./log-store.js";
 import type { LogDb } from "./tables.js";
-import { TreeNodeReader, treeTransaction } from "./tree-nodes.js";
+import { TreeNodeReader } from "./tree-nodes.js";
 import { entriesByKmsRequestId, type EntryByRequestId } from "./request-ids.js";
 import { appendToTree, catchUpChunk } from "./tree-append.js";
 import * as checkpoints from "./tree-checkpoints.js";
@@ -310,10 +309,6 @@ export class KyselyLogStore implements LogStore {
 
   treeNodes(issuerId: string): TreeNodes {
     return new TreeNodeReader(this.db, issuerId);
-  }
-
-  withTreeTransaction<T>(fn: (trx: TreeTransaction) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(treeTransaction(trx)));
   }
 
   onTreeGrew(listener: (issuerId: string, size: number) => void): void {

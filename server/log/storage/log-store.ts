@@ -1,11 +1,11 @@
 /**
  * LogStore: the one seam between the log and its tables (entries, payloads, chain heads,
  * checkpoints, Merkle tree nodes and heads) — what Tessera keeps behind its storage drivers. The
- * log's modules (appender, checkpoint publisher, export, fork guard, tree integrator, jobs) call it;
+ * log's modules (appender, checkpoint publisher, export, fork guard, tree catch-up, jobs) call it;
  * nothing else touches a log table. Its implementation over Kysely (SQLite and PostgreSQL, with
  * their differences inside it) is kysely-store.ts.
  */
-import type { NodeId, NodeReader } from "../../../verifier/src/formats/index.js";
+import type { NodeReader } from "../../../verifier/src/formats/index.js";
 import type { SignedCheckpoint } from "../tree/checkpoint-hooks.js";
 import type { Checkpoint, LifecycleType, LogEntry, StoredPayload } from "../types.js";
 import type { EntryByRequestId } from "./request-ids.js";
@@ -73,16 +73,6 @@ export interface TreeNodes extends NodeReader {
   head(): Promise<TreeHead | undefined>;
 }
 
-/** The statements of one tree integration, all in one transaction ({@link LogStore.withTreeTransaction}). */
-export interface TreeTransaction {
-  nodes(issuerId: string): TreeNodes;
-  /** Up to `max` entries from seq `from` on, in seq order (a gap shows as a jump in `seq`). */
-  entriesFrom(issuerId: string, from: number, max: number): Promise<{ seq: number; body: string }[]>;
-  insertNodes(issuerId: string, nodes: readonly { id: NodeId; hash: Uint8Array }[]): Promise<void>;
-  /** Advance the tree head from `from` (undefined: the first integration) to `size`/`root`; false if it moved meanwhile. */
-  advance(issuerId: string, from: number | undefined, size: number, root: Uint8Array): Promise<boolean>;
-}
-
 export interface LogStore {
   /**
    * True when several instances append to one chain and the store has a cross-process chain lock
@@ -147,7 +137,6 @@ export interface LogStore {
    * leaves to the issuer's tree in the same transaction: tree size == chain size, atomically.
    */
   treeNodes(issuerId: string): TreeNodes;
-  withTreeTransaction<T>(fn: (trx: TreeTransaction) => Promise<T>): Promise<T>;
   /** Called after each commit that grew a tree (this process's commits; not yet necessarily durable). */
   onTreeGrew(listener: (issuerId: string, size: number) => void): void;
   /** Every issuer's chain size and tree size (a tree lags only in a database from before log v2). */

@@ -24,7 +24,7 @@ async function mth(leaves: Uint8Array[]): Promise<Uint8Array> {
   return hashChildren(await mth(leaves.slice(0, k)), await mth(leaves.slice(k)));
 }
 
-/** A node store filled only through CompactRange.append, as the server's integrator fills its table. */
+/** A node store filled only through CompactRange.append, as the server's batch commits fill its table. */
 async function grow(
   n: number,
 ): Promise<{ leaves: Uint8Array[]; store: Map<string, Uint8Array>; reader: NodeReader; range: CompactRange }> {

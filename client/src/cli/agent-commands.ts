@@ -1,10 +1,11 @@
 /** issuers create, agents create|list|show|rotate|revoke, tokens create. */
 import { Option, type Command } from "commander";
-import type { Agent } from "../client.js";
+import type { Agent, RevocationReason } from "../client.js";
 import { configPath, readConfig, resolveTarget, writeConfig } from "./config.js";
 import { clientFor, globals } from "./context.js";
 import { printFields, printJson, printTable } from "./output.js";
 
+/** The API's revocation reasons (RFC 5280 CRLReason names), for `--reason` choices and help. */
 const REASONS = [
   "unspecified",
   "keyCompromise",
@@ -15,7 +16,10 @@ const REASONS = [
   "certificateHold",
   "privilegeWithdrawn",
   "aACompromise",
-] as const;
+] as const satisfies readonly RevocationReason[];
+// The generated OpenAPI types keep this list honest: a reason the API adds fails to compile here.
+const everyReasonListed: [Exclude<RevocationReason, (typeof REASONS)[number]>] extends [never] ? true : never = true;
+void everyReasonListed;
 
 function showAgent(a: Agent): void {
   printFields([

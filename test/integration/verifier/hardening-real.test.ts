@@ -13,6 +13,7 @@ import { resign } from "../../unit/verifier/fixtures/chain.js";
 import { cliSandbox, EXIT } from "../../unit/verifier/fixtures/cli.js";
 import * as t from "../../unit/verifier/tamper.js";
 import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
+import { jsonOk } from "../../helpers/http-json.js";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 type Json = Record<string, any>;
@@ -25,23 +26,8 @@ let lines: string[];
 const box = cliSandbox("kakunin-hardening-real-");
 const enc = new TextEncoder();
 
-async function ok(method: string, path: string, token: string, body?: unknown): Promise<Json> {
-  const res = await fetch(srv.url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { text };
-  }
-}
+const ok = (method: string, path: string, token: string, body?: unknown): Promise<Json> =>
+  jsonOk(srv.url, method, path, token, body);
 
 beforeAll(async () => {
   kms = await startLocalKms();

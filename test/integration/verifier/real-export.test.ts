@@ -30,6 +30,7 @@ import { parseEntry } from "../../../verifier/src/parse/entry.js";
 import { parseEntryLineFast } from "../../../verifier/src/parse/entry-fast.js";
 import { withoutFields } from "../../../verifier/src/formats/canonical.js";
 import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
+import { jsonRequest } from "../../helpers/http-json.js";
 
 const BIN = resolve(__dirname, "../../../verifier/bin/kakunin-verify.js");
 type Json = Record<string, any>;
@@ -58,29 +59,8 @@ let at: {
 };
 let receipt: { json: Json; payload: unknown };
 
-async function call(
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; json: any; text: string }> {
-  const res = await fetch(srv.url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
-}
+const call = (method: string, path: string, token: string, body?: unknown) =>
+  jsonRequest(srv.url, method, path, token, body);
 async function ok(method: string, path: string, token: string, body?: unknown) {
   const r = await call(method, path, token, body);
   if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);

@@ -20,6 +20,7 @@ import type { WitnessProcess } from "../../helpers/witness.js";
 import { cliSandbox, EXIT } from "../../unit/verifier/fixtures/cli.js";
 import { inNode, tokenLayout } from "../../helpers/tsa-der.js";
 import { cosign, EntryTree, receiptV2, signedNote, stamp, witnessFor } from "./v2-fixture.js";
+import { jsonOk } from "../../helpers/http-json.js";
 
 type Json = Record<string, any>;
 let kms: LocalKms;
@@ -43,23 +44,8 @@ let otherToken: Uint8Array; // dev TSA, over the checkpoint of a smaller tree
 let policyText: string;
 const box = cliSandbox("kakunin-receipt-v2-");
 
-async function ok(method: string, path: string, token: string, body?: unknown): Promise<Json> {
-  const res = await fetch(srv.url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const t = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${t}`);
-  try {
-    return JSON.parse(t);
-  } catch {
-    return { text: t };
-  }
-}
+const ok = (method: string, path: string, token: string, body?: unknown): Promise<Json> =>
+  jsonOk(srv.url, method, path, token, body);
 
 beforeAll(async () => {
   kms = await startLocalKms();

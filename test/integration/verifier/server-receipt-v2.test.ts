@@ -10,6 +10,7 @@ import { parseTlogProof, parseVerifierKey } from "../../../verifier/src/formats/
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 import { cliSandbox, EXIT } from "../../unit/verifier/fixtures/cli.js";
+import { jsonOk } from "../../helpers/http-json.js";
 
 type Json = Record<string, any>;
 let kms: LocalKms;
@@ -20,19 +21,8 @@ let vkeys: string[] = [];
 let otherIssuerVkey: string;
 const box = cliSandbox("kakunin-server-v2-");
 
-async function call(method: string, path: string, token: string, body?: unknown): Promise<Json> {
-  const res = await fetch(srv.url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const t = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${t}`);
-  return JSON.parse(t);
-}
+const call = (method: string, path: string, token: string, body?: unknown): Promise<Json> =>
+  jsonOk(srv.url, method, path, token, body);
 
 beforeAll(async () => {
   kms = await startLocalKms();

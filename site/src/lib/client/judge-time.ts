@@ -5,10 +5,8 @@
  * certificate will have expired"); but the time may also come from a link someone sent. So it is
  * never implicit: only an RFC 3339 date-time with an explicit offset is taken (a browser's local
  * time would differ from the CLI's), the result always states the time used, and the page says
- * when the verdict at the chosen time differs from the verdict now.
+ * when the verdict at the chosen time differs from the verdict now (judged-at-view.ts).
  */
-import { VERDICT_WORD, type Verdict } from "./plain";
-import { fmtTime, h } from "./ui";
 
 /** The URL query parameter that sets the field: `/verify/receipt/?at=2026-12-05T10:00:00Z`. */
 export const JUDGE_AT_PARAM = "at";
@@ -43,33 +41,4 @@ export function parseJudgeTime(text: string): { at: Date | undefined } | { error
 export function judgeTimeFromUrl(href: string): string | undefined {
   const v = new URL(href).searchParams.get(JUDGE_AT_PARAM);
   return v === null || v.trim() === "" ? undefined : v;
-}
-
-/**
- * The line every receipt result carries: the time it was judged as at. When that time was chosen
- * and the verdict at the present time differs (`differsNow`), a second line says so, so that a
- * time set by a link cannot change the verdict unnoticed.
- */
-export function judgedAtNote(at: Date, chosen: boolean, differsNow?: { at: Date; verdict: Verdict }): HTMLElement {
-  const iso = at.toISOString();
-  const div = h(
-    "div",
-    { class: chosen ? "judged judged-chosen" : "judged" },
-    h(
-      "p",
-      { id: "judged-at", "data-time": iso, "data-chosen": String(chosen) },
-      "Judged as at ",
-      h("time", { datetime: iso }, fmtTime(iso)),
-      chosen ? " — a time chosen on this page, not the current time." : " (the time of verification).",
-    ),
-  );
-  if (chosen && differsNow)
-    div.append(
-      h(
-        "p",
-        { id: "judged-now", "data-verdict": differsNow.verdict },
-        `Judged as at now (${fmtTime(differsNow.at.toISOString())}), the same receipt is “${VERDICT_WORD[differsNow.verdict]}”.`,
-      ),
-    );
-  return div;
 }

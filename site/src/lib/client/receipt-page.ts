@@ -5,7 +5,8 @@ import { crls, directory, ready, trustAnchor, trustMaterial } from "./data";
 import { plainReason } from "./plain";
 import { reasonsList, technicalSection, verdictBox } from "./report-view";
 import { dd, logRows } from "./receipt-log-view";
-import { judgedAtNote, judgeTimeFromUrl, parseJudgeTime } from "./judge-time";
+import { judgeTimeFromUrl, parseJudgeTime } from "./judge-time";
+import { judgedAtNote } from "./judged-at-view";
 import { $, clearErrors, fieldError, fmtTime, focusResult, h, TextOrFile } from "./ui";
 
 type Json = Record<string, unknown>;

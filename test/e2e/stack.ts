@@ -4,7 +4,7 @@
  * the resulting directory into a temp dir and served by scripts/serve-site.ts.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,14 +51,36 @@ export class Api {
 
 const VITEST_ENV = new Set(["MODE", "DEV", "PROD", "SSR", "BASE_URL", "TEST", "NODE_ENV"]);
 
-/** Runs `astro build` with the given directory file into outDir. */
-export function buildPortal(opts: {
+export interface BuildOptions {
   /** a file, or "none" for the empty fallback */ directoryFile: string;
   outDir: string;
   apiUrl?: string;
   /** More build-time settings (e.g. KAKUNIN_PORTAL_POLICY_FILE). */
   env?: Record<string, string>;
-}): Promise<string> {
+}
+
+/**
+ * Runs `astro build` with the given directory file into outDir. Astro stages a build whose outDir
+ * lies outside the working directory in `<cwd>/.astro/`, one place for every build: suites building
+ * at the same time would overwrite each other's pages (one suite's pinned CA in another's portal).
+ * So each build writes to its own directory under test-results/ (inside the repository, where the
+ * staged server chunks resolve node_modules) and is then moved to outDir.
+ */
+export async function buildPortal(opts: BuildOptions): Promise<string> {
+  const stageRoot = join(ROOT, "test-results");
+  await mkdir(stageRoot, { recursive: true });
+  const stage = await mkdtemp(join(stageRoot, "portal-build-"));
+  try {
+    const out = await astroBuild({ ...opts, outDir: stage });
+    await rm(opts.outDir, { recursive: true, force: true });
+    await cp(stage, opts.outDir, { recursive: true });
+    return out;
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}
+
+function astroBuild(opts: BuildOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, "node_modules/astro/astro.js"), "build"], {
       cwd: ROOT,

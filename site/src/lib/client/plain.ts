@@ -62,6 +62,14 @@ const PLAIN: Record<string, string> = {
     "The agent's certificate has been revoked, and nothing here proves that this was signed before the revocation.",
   NO_POE:
     "The agent's certificate has been revoked, and nothing here proves that this was signed before the revocation.",
+  REVOKED_NO_POE:
+    "The agent's certificate has been revoked, and nothing here proves that this was signed before the revocation.",
+  ERR_EXPIRED_NO_POE:
+    "The agent's certificate had expired by the time this receipt is judged as at, and nothing here proves that it was signed while the certificate was still valid.",
+  EXPIRED_NO_POE:
+    "The agent's certificate had expired by the time this receipt is judged as at, and nothing here proves that it was signed while the certificate was still valid.",
+  ERR_TIMESTAMP: "A timestamp in this receipt has been altered or forged: its signature does not verify.",
+  TIMESTAMP_FAILURE: "A timestamp in this receipt has been altered or forged: its signature does not verify.",
   ERR_UNSUPPORTED: "This uses an algorithm or format version this portal does not support.",
 };
 

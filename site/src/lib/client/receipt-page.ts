@@ -5,6 +5,8 @@ import { crls, directory, ready, trustAnchor, trustMaterial } from "./data";
 import { plainReason } from "./plain";
 import { reasonsList, technicalSection, verdictBox } from "./report-view";
 import { dd, logRows } from "./receipt-log-view";
+import { judgeTimeFromUrl, parseJudgeTime } from "./judge-time";
+import { judgedAtNote } from "./judged-at-view";
 import { $, clearErrors, fieldError, fmtTime, focusResult, h, TextOrFile } from "./ui";
 
 type Json = Record<string, unknown>;
@@ -75,6 +77,7 @@ function timeline(
   seq: number | undefined,
   cert: DirCertificate | undefined,
   report: Report,
+  judgedAt?: Date,
 ): HTMLElement {
   const items: TimelineItem[] = [];
   const c = report.subject?.certificate;
@@ -107,6 +110,8 @@ function timeline(
   }
   const notAfter = cert?.notAfter ?? c?.notAfter;
   if (notAfter) items.push({ at: notAfter, label: "Certificate expires", cls: "tl-expires" });
+  if (judgedAt)
+    items.push({ at: judgedAt.toISOString(), label: "The time chosen to judge this receipt as at", cls: "tl-judged" });
   items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const signedAt = entryTime ? Date.parse(entryTime) : NaN;
   const now = Date.now();
@@ -143,7 +148,14 @@ function headline(report: Report, agentLabel: string, payloadChecked: boolean): 
     : `The evidence is not enough to decide. ${plain}`;
 }
 
-function renderResult(out: HTMLElement, report: Report, receipt: Json, payloadChecked: boolean): void {
+/** The time a result was judged as at: the chosen one, or the clock's; and the verdict now when it differs. */
+interface Judged {
+  at: Date;
+  chosen: boolean;
+  differsNow?: { at: Date; verdict: Report["verdict"] };
+}
+
+function renderResult(out: HTMLElement, report: Report, receipt: Json, payloadChecked: boolean, judged: Judged): void {
   const entry = isObj(receipt.entry) ? receipt.entry : {};
   const dir = directory();
   const serial = String(
@@ -226,9 +238,11 @@ function renderResult(out: HTMLElement, report: Report, receipt: Json, payloadCh
 
   const reasons = reasonsList(report);
   const name = `kakunin-receipt-report-${agentId || "unknown"}-${String(entry.seq ?? "x")}.json`;
+  const verdict = verdictBox(report, headline(report, agentLabel, payloadChecked));
+  verdict.append(judgedAtNote(judged.at, judged.chosen, judged.differsNow));
   out.replaceChildren(
     h("h2", { class: "visually-hidden" }, "Result"),
-    verdictBox(report, headline(report, agentLabel, payloadChecked)),
+    verdict,
     reasons ? h("div", {}, h("h2", {}, "Reasons"), reasons) : "",
     h("h2", {}, "Details"),
     details,
@@ -238,11 +252,12 @@ function renderResult(out: HTMLElement, report: Report, receipt: Json, payloadCh
       typeof entry.seq === "number" ? entry.seq : undefined,
       dirCert,
       report,
+      judged.chosen ? judged.at : undefined,
     ),
     h(
       "p",
       { class: "print-only" },
-      `Verified in the Kakunin portal on ${fmtTime(new Date().toISOString())} against the pinned CA ${report.subject?.ca?.fingerprint ?? ""}.`,
+      `Verified in the Kakunin portal on ${fmtTime(new Date().toISOString())}, judged as at ${fmtTime(judged.at.toISOString())}${judged.chosen ? " (a chosen time)" : ""}, against the pinned CA ${report.subject?.ca?.fingerprint ?? ""}.`,
     ),
     technicalSection(report, name),
   );
@@ -266,21 +281,39 @@ export function initReceiptPage(): void {
     { maxTextChars: 64 << 20 },
   );
   const button = $<HTMLButtonElement>("verify");
+  const judgeIn = $<HTMLInputElement>("judge-at");
+  const fromLink = judgeTimeFromUrl(location.href);
+  const linkNote = () => {
+    $("judge-at-status").textContent =
+      fromLink !== undefined && judgeIn.value === fromLink
+        ? "This time was set by the link you opened (?at=…). Empty the field to judge as at now."
+        : "";
+  };
+  if (fromLink !== undefined) judgeIn.value = fromLink;
+  linkNote();
+  judgeIn.addEventListener("input", linkNote);
 
   form.addEventListener("reset", () => {
     receiptIn.reset();
     payloadIn.reset();
-    clearErrors("receipt", "payload");
+    clearErrors("receipt", "payload", "judge-at");
     out.hidden = true;
     out.replaceChildren();
     status.textContent = "";
+    $("judge-at-status").textContent = "";
   });
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     void (async () => {
-      clearErrors("receipt", "payload");
+      clearErrors("receipt", "payload", "judge-at");
       out.hidden = true;
+      const judgeAt = parseJudgeTime(judgeIn.value);
+      if ("error" in judgeAt) {
+        fieldError("judge-at", judgeAt.error);
+        judgeIn.focus();
+        return;
+      }
       const parsed = parseReceiptText(receiptIn.value().text);
       if ("error" in parsed) {
         fieldError("receipt", parsed.error);
@@ -302,9 +335,20 @@ export function initReceiptPage(): void {
         const p = payloadIn.value();
         const havePayload = p.bytes.length > 0 || p.fromFile;
         const entry = parsed.receipt.entry as Json;
-        const opts: Parameters<typeof verifyReceipt>[1] = { trust: await trustMaterial(trust), crls: crls() };
+        // The clock is read once and passed on, so the report's validationTime is the time shown.
+        const judged: Judged = { at: judgeAt.at ?? new Date(), chosen: judgeAt.at !== undefined };
+        const opts: Parameters<typeof verifyReceipt>[1] = {
+          trust: await trustMaterial(trust),
+          crls: crls(),
+          now: judged.at,
+        };
         if (havePayload) opts.payload = await payloadOption(p.bytes, p.text, p.fromFile, entry.payloadHash);
         const report = await verifyReceipt(parsed.receipt, opts);
+        if (judged.chosen) {
+          const now = new Date();
+          const today = await verifyReceipt(parsed.receipt, { ...opts, now });
+          if (today.verdict !== report.verdict) judged.differsNow = { at: now, verdict: today.verdict };
+        }
         const malformed = report.steps.find((s) => s.name === "parse" && s.status === "failed");
         if (malformed) {
           const err = report.errors[0];
@@ -316,7 +360,7 @@ export function initReceiptPage(): void {
           $("receipt").focus();
           return;
         }
-        renderResult(out, report, parsed.receipt, havePayload);
+        renderResult(out, report, parsed.receipt, havePayload, judged);
         status.textContent = `Verification finished: ${report.verdict === "PASSED" ? "Valid" : report.verdict === "FAILED" ? "Invalid" : "Cannot be determined"}.`;
         focusResult(out);
       } catch (err) {

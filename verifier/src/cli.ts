@@ -21,6 +21,7 @@ import { addConsistencyCommand } from "./node/consistency-command.js";
 import { parseStrictJson, startsWithBom, strictUtf8Decoder } from "./parse/strict-json.js";
 import { parsePolicy } from "./formats/policy.js";
 import { parseVerifierKey } from "./formats/note.js";
+import { parseRfc3339DateTime } from "./formats/date-time.js";
 import { parseTsaBundle } from "./timestamp/tsa-bundle.js";
 import type { TrustMaterial } from "./trust/material.js";
 
@@ -269,9 +270,11 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
     .action(async (file: string, o) => {
       let now: Date | undefined;
       if (o.now !== undefined) {
-        now = new Date(o.now);
-        if (!/^\d{4}-\d{2}-\d{2}T/.test(o.now) || Number.isNaN(now.getTime()))
-          throw new InputError(`--now ${o.now} is not an RFC 3339 time`);
+        now = parseRfc3339DateTime(o.now);
+        if (!now)
+          throw new InputError(
+            `--now ${o.now} is not an RFC 3339 date-time with seconds and a time zone (e.g. 2026-12-05T10:00:00Z)`,
+          );
       }
       const trust = await materialFrom(o, trustFrom(o));
       const text = readText(file, "receipt");

@@ -17,6 +17,7 @@ import { apiClient, setupIssuer, type TestIssuer } from "../../helpers/client.js
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 import { startDevTsa, type DevTsa } from "../../helpers/tsa.js";
+import { parseJudgeTime } from "../../../site/src/lib/client/judge-time.js";
 
 const BIN = resolve(__dirname, "../../../verifier/bin/kakunin-verify.js");
 type Receipt = Record<string, unknown> & { timestamps?: string[] };
@@ -192,15 +193,17 @@ describe("a receipt signed before a keyCompromise revocation, judged by the CLI"
     expect((await verify(bare, "today-bare.json")).status).toBe(0);
   });
 
-  it("--now that is not an RFC 3339 time: exit 2, the option named", async () => {
-    const r = spawnSync(
-      process.execPath,
-      [BIN, "receipt", join(dir, "receipt.json"), "--ca-fingerprint", caFp, "--now", "tomorrow"],
-      {
-        encoding: "utf8",
-      },
-    );
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain("--now tomorrow is not an RFC 3339 time");
+  it("--now that is not an RFC 3339 date-time with a zone: exit 2, the option named (the portal refuses the same texts)", async () => {
+    // Without a zone Node would read local time, and the portal's browser another: both refuse it.
+    for (const bad of ["tomorrow", "2026-12-05T10:00:00", "2026-12-05 10:00:00Z", "2026-02-30T10:00:00Z"]) {
+      const r = spawnSync(
+        process.execPath,
+        [BIN, "receipt", join(dir, "receipt.json"), "--ca-fingerprint", caFp, "--now", bad],
+        { encoding: "utf8" },
+      );
+      expect(r.status, bad).toBe(2);
+      expect(r.stderr).toContain(`--now ${bad} is not an RFC 3339 date-time with seconds and a time zone`);
+      expect(parseJudgeTime(bad)).toHaveProperty("error");
+    }
   });
 });

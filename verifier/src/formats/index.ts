@@ -23,5 +23,6 @@ export * from "./leaf.js";
 export * from "./tlog-proof.js";
 export * from "./cosignature.js";
 export * from "./policy.js";
+export * from "./date-time.js";
 export * from "../trust/witness-quorum.js";
 export * from "../trust/split-view.js";

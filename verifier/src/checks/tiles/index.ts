@@ -7,7 +7,7 @@
  * The caller fetches (`fetchTile`); nothing here touches the network, so a portal can reuse it.
  */
 import { reasonOf, VerificationError, type ReportErrorCode } from "../../errors.js";
-import { base64Encode, bytesEqual } from "../../formats/bytes.js";
+import { base64Encode, bytesEqual, type Bytes } from "../../formats/bytes.js";
 import { parseCheckpoint, type TlogCheckpoint } from "../../formats/checkpoint.js";
 import { emptyRoot, HASH_SIZE } from "../../formats/merkle.js";
 import { openNote, parseNote, type NoteVerifierKey } from "../../formats/note.js";
@@ -332,8 +332,20 @@ async function checkSince(
     f.step("since", from, "not checked: the tiles do not give the checkpoint's root", "skipped");
     return { since };
   }
-  const proof =
-    old.size > 0 && old.size < cp.size ? await buildProof(consistencyPlan(old.size, cp.size), tree) : undefined;
+  let proof: Bytes[] | undefined;
+  let atOld: Uint8Array;
+  try {
+    proof = old.size > 0 && old.size < cp.size ? await buildProof(consistencyPlan(old.size, cp.size), tree) : undefined;
+    atOld = old.size === 0 ? await emptyRoot() : old.size === cp.size ? cp.root : await rootFromNodes(old.size, tree);
+  } catch {
+    f.add(
+      "INDETERMINATE",
+      "ERR_CONSISTENCY",
+      `not shown: a tile the tree at the --since size ${old.size} is computed from is not available`,
+    );
+    f.step("since", from, "");
+    return { since };
+  }
   let result;
   try {
     result = await checkSplitView(input.since!, input.checkpoint, keys, proof);
@@ -353,8 +365,6 @@ async function checkSince(
     return { since: { ...since, consistent: true } };
   }
   // The tiles give the signed root at cp.size, so the tree at old.size is fixed: another root there is a split view.
-  const atOld =
-    old.size === 0 ? await emptyRoot() : old.size === cp.size ? cp.root : await rootFromNodes(old.size, tree);
   const detail = `the log showed two histories: the tiles of its checkpoint of size ${cp.size} give the root ${base64Encode(atOld)} at size ${old.size}, the --since checkpoint says ${since.root}`;
   f.add("FAILED", "ERR_CONSISTENCY", detail);
   f.step("since", from, "");

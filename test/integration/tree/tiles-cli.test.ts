@@ -50,12 +50,12 @@ async function listen(
   handle: (
     path: string,
     headers: Record<string, string | string[] | undefined>,
-  ) => Promise<{ status: number; body: Uint8Array | string }>,
+  ) => Promise<{ status: number; body: Uint8Array | string; location?: string }>,
 ) {
   const server = createServer((req, res) => {
     handle(req.url ?? "/", req.headers).then(
-      ({ status, body }) => {
-        res.writeHead(status, { "content-type": "application/octet-stream" });
+      ({ status, body, location }) => {
+        res.writeHead(status, { "content-type": "application/octet-stream", ...(location ? { location } : {}) });
         res.end(body);
       },
       () => {
@@ -186,6 +186,11 @@ describe("kakunin-verify tiles", () => {
     expect(r.stdout).toContain("✓ entry bundles: 300 of 300 entries");
     expect(r.stdout).toContain("✓ since: size 300 extends the --since checkpoint of size 43");
     expect(r.stdout + r.stderr).not.toContain(issuerToken);
+    // The same log key from a tlog-policy file (no witnesses: quorum none).
+    await writeFile(join(dir, "policy.txt"), `log ${vkey}\nquorum none\n`);
+    const byPolicy = await cli([prefix, "--policy", join(dir, "policy.txt")]);
+    expect([byPolicy.status, byPolicy.stderr]).toEqual([0, ""]);
+    expect(byPolicy.stdout).toContain('✓ witness quorum: witness quorum "none" met');
     const json = JSON.parse((await cli([prefix, "--log-key", vkey, "--json"])).stdout);
     expect(json).toMatchObject({
       verdict: "PASSED",
@@ -334,10 +339,32 @@ describe("kakunin-verify tiles", () => {
     const noToken = await cli([prefix, "--log-key", vkey, "--entries"]);
     expect(noToken.status).toBe(2);
     expect(noToken.stderr).toContain("entry bundles need the issuer's token (HTTP 401): --token T or KAKUNIN_TOKEN");
+    // A redirect of an entry bundle: the token is not sent on to another URL.
+    const hop = await listen(async (path) => {
+      if (path.includes("/tile/entries/")) return { status: 302, body: "", location: `${server!.url}${path}` };
+      const res = await fetch(`${server!.url}${path}`);
+      return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+    });
+    servers.push(hop.server);
+    const moved = await cli([
+      `${hop.url}/v1/logs/${issuerId}/`,
+      "--log-key",
+      vkey,
+      "--entries",
+      "--token",
+      issuerToken,
+    ]);
+    expect(moved.status).toBe(2);
+    expect(moved.stderr).toContain("redirected (HTTP 302); the token is only sent to the URL given");
+    expect(moved.stdout + moved.stderr).not.toContain(issuerToken);
     await writeFile(join(dir, "tampered.checkpoint"), oldNote.replace("\n43\n", "\n44\n"));
     const bad = await cli([prefix, "--log-key", vkey, "--since", join(dir, "tampered.checkpoint")]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`--since ${join(dir, "tampered.checkpoint")}: invalid signature`);
+    await writeFile(join(dir, "bad-policy.txt"), "bogus line\n");
+    const badPolicy = await cli([prefix, "--policy", join(dir, "bad-policy.txt")]);
+    expect(badPolicy.status).toBe(2);
+    expect(badPolicy.stderr).toContain(`policy ${join(dir, "bad-policy.txt")}:1: `);
     const wrongUrl = await cli(["ftp://example/", "--log-key", vkey]);
     expect([wrongUrl.status, wrongUrl.stderr]).toEqual([
       2,

@@ -95,7 +95,18 @@ function fetcher(prefix: URL, timeoutMs: number, token: string | undefined) {
     const headers: Record<string, string> = {};
     if (kind === "entries" && token) headers.authorization = `Bearer ${token}`;
     try {
-      const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      // With a token, no redirects: the token goes to the URL given and nowhere else.
+      const res = await fetch(url, {
+        headers,
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: headers.authorization ? "manual" : "follow",
+      });
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel();
+        throw new UsageError(
+          `${shown(url)}: redirected (HTTP ${res.status}); the token is only sent to the URL given: give the final URL`,
+        );
+      }
       if (res.status === 404) {
         await res.body?.cancel();
         return undefined;

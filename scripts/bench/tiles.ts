@@ -7,15 +7,22 @@
  *      appending): probes append one operation, and from its 2xx time how long until
  *      `GET /v1/log/entries/<seq>/receipt?wait=5` returns the kakunin-receipt/2 with its proof.
  *
- *   npm run bench -- tiles [--duration 5] [--clients 1,16,64] [--load-clients 128] [--latency 15] [--probes 4]
+ *  (c) the checker: `checkTiles` over an in-memory log (no network), tiles and leaves per second.
+ *
+ *   npm run bench -- tiles [--only serve|receipt|checker] [--duration 5] [--clients 1,16,64]
+ *                          [--load-clients 128] [--latency 15] [--probes 4] [--leaves 262149]
  *
  * Server defaults throughout (KAKUNIN_CHECKPOINT_INTERVAL_MS 1000): what a deployment gets.
  */
+import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { startLocalKms } from "../../test/helpers/kms.js";
 import { startServer, type RunningServer } from "../../test/helpers/server.js";
+import { checkTiles } from "../../verifier/src/checks/tiles/index.js";
+import { formatCheckpoint, parseTilePath, type Bytes } from "../../verifier/src/formats/index.js";
 import { parseTlogProof } from "../../verifier/src/formats/tlog-proof.js";
+import { logKey } from "../../test/helpers/witness-keys.js";
 import { load } from "./append/load.js";
 import { cores, fmt, percentile, table } from "./lib.js";
 
@@ -184,6 +191,104 @@ async function receiptAvailability(seconds: number, latencyMs: number, loadClien
   }
 }
 
+/**
+ * (c) The checker itself: `checkTiles` (what `kakunin-verify tiles` runs) over an in-memory log of
+ * `leaves` leaves (tiles built here with node:crypto), no network: hash tiles (and entry bundles)
+ * checked per second, i.e. the verifier's hashing, WebCrypto as in the browser.
+ */
+async function checker(leaves: number): Promise<void> {
+  const sha = (...parts: Uint8Array[]) => {
+    const h = createHash("sha256");
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  };
+  const entry = (i: number) => new TextEncoder().encode(`{"seq":${i},"bench":"entry ${i}"}`);
+  // Level-0 hashes, then each level's hashes as the roots of 256 below (the full tiles one level up).
+  const levels: Uint8Array[][] = [Array.from({ length: leaves }, (_, i) => sha(Uint8Array.of(0), entry(i)))];
+  while (levels[levels.length - 1]!.length >= 256) {
+    const below = levels[levels.length - 1]!;
+    const up: Uint8Array[] = [];
+    for (let t = 0; t + 256 <= below.length; t += 256) {
+      let layer = below.slice(t, t + 256);
+      while (layer.length > 1) {
+        const next: Uint8Array[] = [];
+        for (let i = 0; i < layer.length; i += 2) next.push(sha(Uint8Array.of(1), layer[i]!, layer[i + 1]!));
+        layer = next;
+      }
+      up.push(layer[0]!);
+    }
+    levels.push(up);
+  }
+  // RFC 9162 root over the leaves (compact range).
+  const stack: { size: number; hash: Uint8Array }[] = [];
+  for (const h of levels[0]!) {
+    let node = { size: 1, hash: h };
+    while (stack.length && stack[stack.length - 1]!.size === node.size) {
+      const left = stack.pop()!;
+      node = { size: left.size * 2, hash: sha(Uint8Array.of(1), left.hash, node.hash) };
+    }
+    stack.push(node);
+  }
+  let root = stack.pop()!.hash;
+  while (stack.length) root = sha(Uint8Array.of(1), stack.pop()!.hash, root);
+  const key = await logKey("bench.example/tiles");
+  const note = await key.signNote(
+    formatCheckpoint({ origin: key.name, size: leaves, root: root as Bytes, extensions: [] }),
+  );
+  const fetchTile = async (path: string) => {
+    const t = parseTilePath(path);
+    const from = t.index * 256;
+    if (t.level === "entries") {
+      const parts = Array.from({ length: t.width }, (_, i) => entry(from + i));
+      const out = new Uint8Array(parts.reduce((n, p) => n + 2 + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out[at] = p.length >> 8;
+        out[at + 1] = p.length & 0xff;
+        out.set(p, at + 2);
+        at += 2 + p.length;
+      }
+      return out;
+    }
+    const hs = levels[t.level]!.slice(from, from + t.width);
+    const out = new Uint8Array(hs.length * 32);
+    hs.forEach((h, i) => out.set(h, i * 32));
+    return out;
+  };
+  const rows: (string | number)[][] = [];
+  const nodeHasher = {
+    leaf: (d: Uint8Array) => sha(Uint8Array.of(0), d),
+    children: (l: Uint8Array, r: Uint8Array) => sha(Uint8Array.of(1), l, r),
+  };
+  for (const [hashing, hasher] of [
+    ["WebCrypto (browser)", undefined],
+    ["node:crypto (CLI)", nodeHasher],
+  ] as const)
+    for (const entries of [false, true]) {
+      const t0 = performance.now();
+      const r = await checkTiles({
+        fetchTile,
+        checkpoint: note,
+        logKeys: [key.key],
+        entries,
+        ...(hasher ? { hasher } : {}),
+      });
+      const s = (performance.now() - t0) / 1000;
+      if (r.verdict !== "PASSED") throw new Error(`checkTiles: ${JSON.stringify(r.problems.slice(0, 3))}`);
+      rows.push([
+        entries ? "hash tiles + entry bundles" : "hash tiles",
+        hashing,
+        leaves,
+        r.counts.hashTiles + r.counts.entryBundles,
+        fmt(s, 2),
+        fmt((r.counts.hashTiles + r.counts.entryBundles) / s),
+        fmt(leaves / s),
+      ]);
+    }
+  console.log(`\nThe checker (checkTiles, in memory: no network) over a log of ${leaves} leaves:`);
+  console.log(table(["what", "hashing", "leaves", "tiles", "seconds", "tiles/s", "leaves/s"], rows));
+}
+
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -194,12 +299,14 @@ export async function run(argv: string[]): Promise<void> {
       latency: { type: "string", default: "15" },
       probes: { type: "string", default: "4" },
       only: { type: "string" },
+      leaves: { type: "string", default: "262149" },
     },
   });
   const seconds = Number(values.duration);
   console.log(`machine: ${cores} cores; the load generator, server and KMS processes share them.`);
-  if (values.only !== "receipt") await tileServing(seconds, values.clients!.split(",").map(Number));
-  if (values.only !== "serve")
+  if (!values.only || values.only === "serve") await tileServing(seconds, values.clients!.split(",").map(Number));
+  if (!values.only || values.only === "checker") await checker(Number(values.leaves));
+  if (!values.only || values.only === "receipt")
     await receiptAvailability(
       Math.max(seconds, 10),
       Number(values.latency),

@@ -5,10 +5,11 @@
  * Exit codes as the other commands: 0 PASSED, 1 FAILED, 3 INDETERMINATE, 2 usage error or a log that
  * cannot be read (unreachable, HTTP errors, a deadline passed).
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { checkTiles, type TilesReport } from "../checks/tiles/index.js";
+import { checkTiles, type TilesReport, type TreeHasher } from "../checks/tiles/index.js";
 import { parseCheckpoint } from "../formats/checkpoint.js";
 import { openNote, parseNote, parseVerifierKey, type NoteVerifierKey } from "../formats/note.js";
 import { parsePolicy, type TrustPolicy } from "../formats/policy.js";
@@ -17,6 +18,12 @@ import { startsWithBom, strictUtf8Decoder } from "../parse/strict-json.js";
 const EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 3, USAGE: 2 } as const;
 /** Largest bodies accepted: a note (≤ 100 signature lines), a full hash tile, a full entry bundle. */
 const MAX_BYTES = { checkpoint: 1 << 20, hash: 256 * 32, entries: 256 * (2 + 0xffff) } as const;
+
+/** RFC 9162 hashes with node:crypto, synchronously: the same bytes as WebCrypto, several times faster per hash. */
+const NODE_HASHER: TreeHasher = {
+  leaf: (data) => new Uint8Array(createHash("sha256").update(Uint8Array.of(0)).update(data).digest()),
+  children: (l, r) => new Uint8Array(createHash("sha256").update(Uint8Array.of(1)).update(l).update(r).digest()),
+};
 
 /** A usage error, or a log that cannot be read: exit 2 with the message (never a token). */
 class UsageError extends Error {}
@@ -228,6 +235,7 @@ async function run(url: string, o: TilesOptions): Promise<number> {
       entries: Boolean(o.entries),
       ...(since !== undefined ? { since } : {}),
       concurrency,
+      hasher: NODE_HASHER,
       onProgress: (done, total) => bar.update(done, total),
     });
   } finally {

@@ -20,7 +20,9 @@ import { evaluateWitnessQuorum } from "../../trust/witness-quorum.js";
 import { checkBundle, forEachLimited, readTile, type FetchTile } from "./tile-read.js";
 
 export type { FetchTile } from "./tile-read.js";
-import { tileOfNode, TileNodes, tileRoot } from "./tile-nodes.js";
+import { tileOfNode, TileNodes, tileRoot, WEB_HASHER, type TreeHasher } from "./tile-nodes.js";
+
+export type { TreeHasher } from "./tile-nodes.js";
 
 /** What {@link checkTiles} needs: the published note, the pinned trust, the fetcher and the options. */
 export interface CheckTilesInput {
@@ -39,6 +41,8 @@ export interface CheckTilesInput {
   /** For the cosignatures' timestamps (default: the clock). */
   now?: Date;
   onProgress?: (done: number, total: number) => void;
+  /** The leaf and node hashes of the bulk work (default WebCrypto). */
+  hasher?: TreeHasher;
 }
 
 /** A finding of the tiles check; `tile` names the tile path it is about. */
@@ -227,7 +231,7 @@ async function checkTree(
     const parent = nodes.get(t.level + 1, Math.floor(t.index / TILE_WIDTH));
     if (!parent) return; // not served or malformed: already a finding
     const at = (t.index % TILE_WIDTH) * HASH_SIZE;
-    if (!bytesEqual(await tileRoot(bytes), parent.subarray(at, at + HASH_SIZE)))
+    if (!bytesEqual(await tileRoot(bytes, input.hasher ?? WEB_HASHER), parent.subarray(at, at + HASH_SIZE)))
       f.add(
         "FAILED",
         "ERR_TILE",
@@ -256,7 +260,7 @@ async function checkTree(
       if (needed.has(`0/${t.index}`)) nodes.keep(0, t.index, bytes);
       const bundle = bundles.get(t.index);
       if (!input.entries || !bundle) return;
-      const r = await checkBundle(input.fetchTile, bundle, bytes, cp.size);
+      const r = await checkBundle(input.fetchTile, bundle, bytes, cp.size, input.hasher ?? WEB_HASHER);
       progress();
       counts.entryBundles += r.problems.length ? 0 : 1;
       counts.entries += r.checked;

@@ -4,7 +4,7 @@
  */
 import type { Bytes } from "../../formats/bytes.js";
 import { VerificationError } from "../../formats/errors.js";
-import { HASH_SIZE, hashChildren } from "../../formats/merkle.js";
+import { HASH_SIZE, hashChildren, hashLeaf } from "../../formats/merkle.js";
 import type { NodeId, NodeReader } from "../../formats/proof-build.js";
 import { TILE_HEIGHT, TILE_WIDTH } from "../../formats/tiles.js";
 
@@ -15,15 +15,28 @@ export function tileOfNode(id: NodeId): { level: number; index: number } {
   return { level, index: Math.floor(first / TILE_WIDTH) };
 }
 
+/**
+ * The two RFC 9162 hashes, SHA-256(0x00 ‖ data) and SHA-256(0x01 ‖ left ‖ right), for the bulk of
+ * the work (every tile's root, every entry's leaf hash). Default {@link WEB_HASHER} (WebCrypto); the
+ * CLI passes node:crypto's synchronous ones (no promise and thread-pool job per hash).
+ */
+export interface TreeHasher {
+  leaf(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  children(left: Uint8Array, right: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+/** The WebCrypto hasher of formats/merkle.ts. */
+export const WEB_HASHER: TreeHasher = { leaf: hashLeaf, children: hashChildren };
+
 /** Root of the subtree over a tile's hashes (a full tile: the node one tile level up). */
-export async function tileRoot(tile: Uint8Array): Promise<Bytes> {
+export async function tileRoot(tile: Uint8Array, hasher: TreeHasher = WEB_HASHER): Promise<Bytes> {
   let layer: Uint8Array[] = [];
   for (let at = 0; at < tile.length; at += HASH_SIZE) layer.push(tile.subarray(at, at + HASH_SIZE));
   if (layer.length === 0 || (layer.length & (layer.length - 1)) !== 0)
     throw new VerificationError("ERR_PROOF", `a tile of ${layer.length} hashes has no single subtree root`);
   while (layer.length > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i < layer.length; i += 2) next.push(await hashChildren(layer[i]!, layer[i + 1]!));
+    for (let i = 0; i < layer.length; i += 2) next.push(await hasher.children(layer[i]!, layer[i + 1]!));
     layer = next;
   }
   return new Uint8Array(layer[0]!) as Bytes;

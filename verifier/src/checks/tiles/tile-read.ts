@@ -5,8 +5,9 @@
  * bundle's leaf hashes against its level-0 tile. Browser-safe.
  */
 import { bytesEqual } from "../../formats/bytes.js";
-import { HASH_SIZE, hashLeaf } from "../../formats/merkle.js";
+import { HASH_SIZE } from "../../formats/merkle.js";
 import { decodeEntryBundle, tilePath, TILE_WIDTH, type Tile } from "../../formats/tiles.js";
+import { WEB_HASHER, type TreeHasher } from "./tile-nodes.js";
 
 /**
  * Fetches `path` (relative to the log prefix, e.g. `tile/0/x001/234.p/5`): its bytes, or undefined
@@ -71,6 +72,7 @@ export async function checkBundle(
   t: Tile,
   hashes: Uint8Array,
   size: number,
+  hasher: TreeHasher = WEB_HASHER,
 ): Promise<{ checked: number; problems: TileProblem[] }> {
   const got = await fetchWithFallback(fetchTile, t, "entries");
   if (!got)
@@ -99,7 +101,7 @@ export async function checkBundle(
   let bad = 0;
   const level0 = tilePath({ level: 0, index: t.index, width: t.width });
   for (let i = 0; i < t.width; i++) {
-    const leaf = await hashLeaf(entries[i]!);
+    const leaf = await hasher.leaf(entries[i]!);
     if (bytesEqual(leaf, hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE))) continue;
     const seq = t.index * TILE_WIDTH + i;
     if (++bad <= MAX_NAMED)

@@ -282,14 +282,14 @@ async function checkTree(
         ? "failed"
         : "indeterminate"
       : "passed",
-    detail: `${counts.hashTiles} of ${hashTiles.length} tiles on ${levels} level${levels > 1 ? "s" : ""}: every full tile hashes to its hash one level up`,
+    detail: `${counts.hashTiles} of ${hashTiles.length} tiles on ${levels} level${levels > 1 ? "s" : ""}${tileProblems ? " read" : ": every full tile hashes to its hash one level up"}`,
   });
   if (input.entries) {
     const ps = f.problems.slice(bundleFrom).filter((p) => p.code === "ERR_ENTRY_BUNDLE");
     f.steps.push({
       name: "entry bundles",
       status: ps.some((p) => p.verdict === "FAILED") ? "failed" : ps.length ? "indeterminate" : "passed",
-      detail: `${counts.entries} of ${cp.size} entries: each leaf hash is its level-0 tile's hash`,
+      detail: `${counts.entries} of ${cp.size} entries${ps.length ? " match" : ": each leaf hash is its level-0 tile's hash"}`,
     });
   }
 

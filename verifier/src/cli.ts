@@ -18,6 +18,7 @@ import {
 import { NodeWorkerPool } from "./node/worker-pool.js";
 import { fetchCrls } from "./node/online-crl.js";
 import { addConsistencyCommand } from "./node/consistency-command.js";
+import { addTilesCommand } from "./node/tiles-command.js";
 import { parseStrictJson, startsWithBom, strictUtf8Decoder } from "./parse/strict-json.js";
 import { parsePolicy } from "./formats/policy.js";
 import { parseVerifierKey } from "./formats/note.js";
@@ -353,6 +354,7 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
       process.exitCode = output(report, o.json, o.sig);
     });
   addConsistencyCommand(p);
+  addTilesCommand(p);
   return p;
 }
 

@@ -30,7 +30,9 @@ export type Reason =
   | "LOG_KEY_NOT_PINNED"
   | "WITNESS_QUORUM"
   | "EXPIRED_NO_POE"
-  | "TIMESTAMP_FAILURE";
+  | "TIMESTAMP_FAILURE"
+  | "TILE_FAILURE"
+  | "CONSISTENCY_FAILURE";
 
 /**
  * Every code a report can carry, with the reason of a finding it decides (README "Error codes").
@@ -99,6 +101,20 @@ export const ERROR_REASONS = {
   ERR_EXPIRED_NO_POE: "EXPIRED_NO_POE",
   /** A timestamp token in the receipt is tampered: its bytes do not verify (FAILED). */
   ERR_TIMESTAMP: "TIMESTAMP_FAILURE",
+  /**
+   * `kakunin-verify tiles`: a hash tile is not the log's (wrong length, or its hashes are not the
+   * roots of the tiles below it), or a tile the checkpoint covers is not served (INDETERMINATE).
+   */
+  ERR_TILE: "TILE_FAILURE",
+  /** `kakunin-verify tiles --entries`: an entry bundle is unreadable, has the wrong count, or an entry's leaf hash is not the level-0 tile's. */
+  ERR_ENTRY_BUNDLE: "TILE_FAILURE",
+  /** `kakunin-verify tiles`: the root recomputed from the tiles is not the checkpoint's root. */
+  ERR_TREE_ROOT: "CHECKPOINT_FAILURE",
+  /**
+   * `--since OLD`: the published tree has another root at OLD's size (FAILED: the log showed two
+   * histories, both notes are the evidence), or is smaller than OLD (INDETERMINATE: not shown).
+   */
+  ERR_CONSISTENCY: "CONSISTENCY_FAILURE",
 } as const satisfies Record<`ERR_${string}`, Reason | undefined>;
 
 /** A code a report can carry. */

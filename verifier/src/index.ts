@@ -12,6 +12,16 @@ export { trustMaterialOf, pinnedLogKeys, type TrustMaterial, type TrustInput } f
 export { verifyExport, verifyExportBytes, type VerifyExportOptions } from "./export/index.js";
 /** Verify a bare signature with a certificate. */
 export { verifySignature, type VerifySignatureOptions } from "./verify-signature.js";
+/** Check a published log (C2SP tlog-tiles) against pinned trust; the caller fetches (`kakunin-verify tiles`, a portal). */
+export {
+  checkTiles,
+  type CheckTilesInput,
+  type FetchTile,
+  type TilesReport,
+  type TilesFinding,
+  type TilesStep,
+  type TreeHasher,
+} from "./checks/tiles/index.js";
 /** Render a report as text. */
 export { formatReport } from "./format.js";
 /** Report types. */

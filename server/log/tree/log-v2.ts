@@ -20,6 +20,7 @@ import type { CheckpointHook, SignedCheckpoint } from "./checkpoint-hooks.js";
 import { TreeCheckpointPublisher } from "./checkpoint-publisher.js";
 import { logOrigin, type CheckpointKey } from "./log-key.js";
 import { TreeProofs } from "./proofs.js";
+import { FullTileCache } from "./tile-cache.js";
 
 /** How often a receipt waiting for a checkpoint looks again. */
 const RECEIPT_POLL_MS = 50;
@@ -41,6 +42,8 @@ export class LogV2 {
   readonly publisher: TreeCheckpointPublisher;
   readonly proofs: TreeProofs;
   readonly store: LogStore;
+  /** Full hash tiles already read (immutable): see {@link cachedFullTile}. */
+  readonly fullTiles = new FullTileCache();
   private readonly hooks: CheckpointHook[];
 
   constructor(private readonly o: LogV2Options) {
@@ -106,13 +109,24 @@ export class LogV2 {
     return (await this.o.store.latestTreeCheckpoint(issuerId))?.size ?? 0;
   }
 
+  /**
+   * A full hash tile served before (immutable, so no store read and no size check: it was within
+   * an existing issuer's published tree then, and published trees only grow), or undefined.
+   */
+  cachedFullTile(issuerId: string, t: Tile): Uint8Array | undefined {
+    return this.fullTiles.get(issuerId, t);
+  }
+
   /** A hash tile's bytes, or undefined when it lies beyond the published tree. */
   async hashTile(issuerId: string, t: Tile & { level: number }): Promise<Uint8Array | undefined> {
+    const cached = this.fullTiles.get(issuerId, t);
+    if (cached) return cached;
     const hashes = Math.floor((await this.publishedSize(issuerId)) / TILE_WIDTH ** t.level);
     if (t.index * TILE_WIDTH + t.width > hashes) return undefined;
     const nodes = await this.o.store.treeNodes(issuerId).readNodes(tileNodes(t));
     const out = new Uint8Array(nodes.length * 32);
     nodes.forEach((n, i) => out.set(n, i * 32));
+    this.fullTiles.set(issuerId, t, out);
     return out;
   }
 

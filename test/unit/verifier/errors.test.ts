@@ -39,6 +39,10 @@ const STABLE_CODES = [
   "ERR_COSIGNATURE",
   "ERR_EXPIRED_NO_POE",
   "ERR_TIMESTAMP",
+  "ERR_TILE",
+  "ERR_ENTRY_BUNDLE",
+  "ERR_TREE_ROOT",
+  "ERR_CONSISTENCY",
 ];
 
 /** `| \`ERR_X\` | REASON | meaning |` rows of verifier/README.md "Error codes". */

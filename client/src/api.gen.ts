@@ -673,7 +673,7 @@ export interface components {
             issuerId: string | null;
             keyArn: string | null;
             /** @enum {string} */
-            kind: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature";
+            kind: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature" | "log.fork-suspected";
             /** @enum {string} */
             severity: "info" | "warning" | "high" | "critical";
             summary: string;
@@ -2362,7 +2362,7 @@ export interface operations {
                 agent?: string;
                 /** @description the `next` of the previous page */
                 before?: string;
-                kind?: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature";
+                kind?: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature" | "log.fork-suspected";
                 /** @description at most 500, default 100 */
                 limit?: string;
                 since?: string;

@@ -187,6 +187,7 @@ export async function startServices(
       });
       for (const h of result.deps.checkpointTrust.hooks) v2.addHook(h);
       await result.deps.logV2.start();
+      result.deps.checkpointTrust.start();
       if (config.tilesDir) {
         tiles = new TilesJob(result.deps.logV2, config.tilesDir, { entries: config.publicEntries, logger });
         result.deps.logV2.addHook(tiles);

@@ -7,7 +7,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
 import { KyselyTimestampStore } from "./storage/timestamp-tokens.js";
-import { KyselyCosignedSizes } from "./storage/witness-state.js";
+import { KyselyCosignedSizes, KyselyPendingRetries } from "./storage/witness-state.js";
 import type { TimestampingConfig } from "./timestamping/config.js";
 import { TimestampCheckpointHook } from "./timestamping/checkpoint-hook.js";
 import type { CheckpointTimestampStore, StampedCheckpoint } from "./timestamping/store.js";
@@ -17,6 +17,7 @@ import type { CheckpointHook } from "./tree/checkpoint-hooks.js";
 import { WitnessCheckpointHook, type CosigningLog } from "./witnessing/checkpoint-hook.js";
 import type { WitnessingConfig } from "./witnessing/config.js";
 import { noteQuorum, quorumHeader, type NoteQuorum } from "./witnessing/note-quorum.js";
+import type { PendingRetry } from "./witnessing/state.js";
 
 interface Log {
   info(o: object, msg: string): void;
@@ -33,6 +34,17 @@ export interface CheckpointTrustOptions {
   /** Tests: faster retries. */
   witnessRetryFirstMs?: number;
   tsaRetryMs?: number;
+}
+
+/** A log's witnessing as `GET /v1/logs` shows it: the latest checkpoint's quorum, and the retry under way. */
+export interface LogWitnessing {
+  /** the latest checkpoint's note carries the quorum of verified cosignatures */
+  quorumMet: boolean;
+  cosigned: string[];
+  /** configured witnesses without a verified cosignature on the latest checkpoint */
+  pendingWitnesses: string[];
+  /** the checkpoint being re-sent to its missing witnesses (kept across restarts), or null */
+  retry: Omit<PendingRetry, "origin" | "issuerId"> | null;
 }
 
 /** The latest stamped checkpoint's `checkpoint.tsr`, and which checkpoint it is over. */
@@ -56,6 +68,7 @@ export class CheckpointTrust {
     this.witnesses = new WitnessCheckpointHook({
       config: o.witnessing ?? { witnesses: [], quorum: { kind: "none" }, timeoutMs: 5000 },
       state: new KyselyCosignedSizes(o.db),
+      retries: new KyselyPendingRetries(o.db),
       log: o.log,
       ...(logger ? { logger } : {}),
       ...(o.witnessRetryFirstMs !== undefined ? { retryFirstMs: o.witnessRetryFirstMs } : {}),
@@ -76,6 +89,32 @@ export class CheckpointTrust {
     });
     if (this.witnesses.enabled) this.hooks.push(this.witnesses);
     if (this.timestamper.enabled) this.hooks.push(new TimestampCheckpointHook(this.timestamper));
+  }
+
+  /** Start-up, after the log: resume the witness retries a previous run left (in the background). */
+  start(): void {
+    const resumed = this.witnesses.resume();
+    resumed.catch((e: unknown) =>
+      this.#o.logger?.error({ err: (e as Error).message }, "witness retries could not be resumed"),
+    );
+  }
+
+  /** A log's witnessing for `GET /v1/logs`, from its latest note; undefined without witnesses. */
+  async witnessingOf(origin: string, latestNote: string | undefined): Promise<LogWitnessing | undefined> {
+    const w = this.#o.witnessing;
+    if (!w || w.witnesses.length === 0) return undefined;
+    const q = latestNote
+      ? await noteQuorum(latestNote, w.witnesses, w.quorum)
+      : { met: false, cosigned: [], missing: w.witnesses.map((x) => x.name) };
+    const p = await this.witnesses.pendingRetry(origin);
+    return {
+      quorumMet: q?.met ?? false,
+      cosigned: q?.cosigned ?? [],
+      pendingWitnesses: q?.missing ?? [],
+      retry: p
+        ? { size: p.size, attempts: p.attempts, since: p.since, lastAttemptAt: p.lastAttemptAt, missing: p.missing }
+        : null,
+    };
   }
 
   /** Who cosigned a stored note and whether that is the quorum; undefined without witnesses. */

@@ -25,6 +25,9 @@ interface Log {
   error(o: object, msg: string): void;
 }
 
+/** Notes whose quorum is remembered (about one per issuer log is read at a time). */
+const QUORUM_CACHE = 4096;
+
 export interface CheckpointTrustOptions {
   db: Kysely<Database>;
   log: CosigningLog;
@@ -61,6 +64,7 @@ export class CheckpointTrust {
   readonly timestamper: CheckpointTimestamper;
   readonly tokens: CheckpointTimestampStore;
   readonly #o: CheckpointTrustOptions;
+  readonly #quorums = new Map<string, NoteQuorum>();
 
   constructor(o: CheckpointTrustOptions) {
     this.#o = o;
@@ -99,28 +103,48 @@ export class CheckpointTrust {
     );
   }
 
-  /** A log's witnessing for `GET /v1/logs`, from its latest note; undefined without witnesses. */
-  async witnessingOf(origin: string, latestNote: string | undefined): Promise<LogWitnessing | undefined> {
+  /**
+   * Each log's witnessing for `GET /v1/logs` (keyed by issuer): the quorum of its latest note and the
+   * recorded retry (one query for all of them); undefined without witnesses.
+   */
+  async witnessingOf(
+    logs: readonly { issuer: string; origin: string }[],
+    latestNote: (issuerId: string) => Promise<string | undefined>,
+  ): Promise<Map<string, LogWitnessing> | undefined> {
     const w = this.#o.witnessing;
     if (!w || w.witnesses.length === 0) return undefined;
-    const q = latestNote
-      ? await noteQuorum(latestNote, w.witnesses, w.quorum)
-      : { met: false, cosigned: [], missing: w.witnesses.map((x) => x.name) };
-    const p = await this.witnesses.pendingRetry(origin);
-    return {
-      quorumMet: q?.met ?? false,
-      cosigned: q?.cosigned ?? [],
-      pendingWitnesses: q?.missing ?? [],
-      retry: p
-        ? { size: p.size, attempts: p.attempts, since: p.since, lastAttemptAt: p.lastAttemptAt, missing: p.missing }
-        : null,
-    };
+    const retries = new Map((await this.witnesses.pendingRetries()).map((p) => [p.origin, p]));
+    const out = new Map<string, LogWitnessing>();
+    for (const l of logs) {
+      const note = await latestNote(l.issuer);
+      const q = note ? await this.quorumOf(note) : undefined;
+      const p = retries.get(l.origin);
+      out.set(l.issuer, {
+        quorumMet: q?.met ?? false,
+        cosigned: q?.cosigned ?? [],
+        pendingWitnesses: q?.missing ?? w.witnesses.map((x) => x.name),
+        retry: p
+          ? { size: p.size, attempts: p.attempts, since: p.since, lastAttemptAt: p.lastAttemptAt, missing: p.missing }
+          : null,
+      });
+    }
+    return out;
   }
 
-  /** Who cosigned a stored note and whether that is the quorum; undefined without witnesses. */
-  quorumOf(note: string): Promise<NoteQuorum | undefined> {
+  /**
+   * Who cosigned a stored note and whether that is the quorum; undefined without witnesses. Memoised
+   * by note text (a note changes only when a line is added): the public read routes verify nothing twice.
+   */
+  async quorumOf(note: string): Promise<NoteQuorum | undefined> {
     const w = this.#o.witnessing;
-    return w ? noteQuorum(note, w.witnesses, w.quorum) : Promise.resolve(undefined);
+    if (!w) return undefined;
+    const known = this.#quorums.get(note);
+    if (known) return known;
+    const q = await noteQuorum(note, w.witnesses, w.quorum);
+    if (!q) return undefined;
+    if (this.#quorums.size >= QUORUM_CACHE) this.#quorums.delete(this.#quorums.keys().next().value!);
+    this.#quorums.set(note, q);
+    return q;
   }
 
   /** The `kakunin-witness-quorum` header value for a stored note; undefined without witnesses. */

@@ -273,13 +273,14 @@ export function tlogRoutes() {
     const deps = c.get("deps");
     const v2 = logV2(deps);
     const list = await v2.logs();
-    const trust = deps.checkpointTrust;
-    const out = await Promise.all(
-      list.map(async (l) => {
-        const w = trust && (await trust.witnessingOf(l.origin, (await v2.latestCheckpoint(l.issuer))?.note));
-        return w ? { ...l, witnessing: w } : l;
-      }),
+    const witnessing = await deps.checkpointTrust?.witnessingOf(
+      list,
+      async (issuer) => (await v2.latestCheckpoint(issuer))?.note,
     );
+    const out = list.map((l) => {
+      const w = witnessing?.get(l.issuer);
+      return w ? { ...l, witnessing: w } : l;
+    });
     return c.json({ logs: out }, 200);
   });
 

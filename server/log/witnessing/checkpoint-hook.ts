@@ -151,9 +151,9 @@ export class WitnessCheckpointHook implements CheckpointHook {
     return resumed;
   }
 
-  /** The checkpoint of `origin` being retried (as last recorded), if any. */
-  pendingRetry(origin: string): Promise<PendingRetry | undefined> {
-    return this.#o.retries?.get(origin) ?? Promise.resolve(undefined);
+  /** Every checkpoint being retried (as last recorded), one per origin. */
+  pendingRetries(): Promise<PendingRetry[]> {
+    return this.#o.retries?.list() ?? Promise.resolve([]);
   }
 
   /** Stops retries, cancels witness requests in flight and waits for running rounds. */

@@ -121,6 +121,9 @@ describe("ForkGuard on log v2", () => {
     guard.treeHook.onCheckpoint((await published.treeCheckpointAt(ISSUER, 5))!);
     await guard.settled();
     expect(await new TreeArchive(archiveDir).baseline(ISSUER)).toMatchObject({ size: 5, from: "checkpoint" });
+    // A copy that grew on from the archived size reproduces its root from the stored nodes: no fork.
+    const grown = await database(9, 9, "common", []);
+    expect(await guardOn(grown).status(ISSUER, true)).toBeUndefined();
   });
 
   it("a rolled-back copy without a note of its own: frozen; the evidence is the archived note and the database's size", async () => {

@@ -26,10 +26,13 @@ import { ensureFirstCrl } from "./authority/publish-crl.js";
 import { AuditLog } from "./log/audit-log.js";
 import { ForkArchive } from "./log/fork-guard/archive.js";
 import { ForkGuard } from "./log/fork-guard/guard.js";
+import { TreeArchive } from "./log/fork-guard/tree-archive.js";
+import { logKeyEvidenceSources } from "./log/fork-guard/tree-evidence.js";
 import { KyselyLogStore } from "./log/storage/kysely-store.js";
 import { ClockGuard, serverClock } from "./log/clock.js";
 import { recordOtherSignature } from "./monitoring/wiring/db-recorded-signatures.js";
 import { KeyUsageMonitoring } from "./monitoring/wiring/key-usage-monitoring.js";
+import { forkAlert } from "./monitoring/wiring/fork-alert.js";
 import { scaledMonitorOptions } from "./monitoring/wiring/time-scale.js";
 
 /** What `bootstrap` works with: an open, migrated database and KMS custody. */
@@ -127,9 +130,17 @@ export async function startServices(
     let tiles: TilesJob | undefined;
     if (opts.auditLog !== false) {
       // The log with its fork guard (server/log/fork-guard/): appends are refused on an issuer whose
-      // chain disagrees with the archived checkpoints; every checkpoint handed out is archived.
+      // chain (or v2 tree) disagrees with the archived checkpoints; every checkpoint handed out is archived.
       const store = new KyselyLogStore({ db, dialect, durability: handle.durability });
-      guard = new ForkGuard({ store, archive: new ForkArchive(config.witnessDir), logger });
+      guard = new ForkGuard({
+        store,
+        archive: new ForkArchive(config.witnessDir),
+        logger,
+        tree: {
+          archive: new TreeArchive(config.witnessDir),
+          evidence: logKeyEvidenceSources({ logName: config.logName, key: result.deps.checkpointKey, signer: custody }),
+        },
+      });
       result.deps.log = new AuditLog({
         db,
         dialect,
@@ -154,7 +165,9 @@ export async function startServices(
         key: result.deps.checkpointKey,
         logName: config.logName,
         intervalMs: config.checkpointIntervalMs,
-        hooks: opts.checkpointHooks ?? [],
+        // The fork guard's archive first: each note is archived before any other hook sees it.
+        hooks: [guard.treeHook, ...(opts.checkpointHooks ?? [])],
+        refuse: (issuerId) => guard!.status(issuerId),
         issuerIds: async () => (await listIssuers(result.deps)).map((i) => i.id),
         now: result.deps.now,
         logger,
@@ -174,6 +187,7 @@ export async function startServices(
       });
       for (const h of result.deps.checkpointTrust.hooks) v2.addHook(h);
       await result.deps.logV2.start();
+      result.deps.checkpointTrust.start();
       if (config.tilesDir) {
         tiles = new TilesJob(result.deps.logV2, config.tilesDir, { entries: config.publicEntries, logger });
         result.deps.logV2.addHook(tiles);
@@ -195,6 +209,9 @@ export async function startServices(
           }
         : {}),
     });
+    // A fork the guard found (at start-up, or later before an append) is a critical alert: /v1/alerts,
+    // pino, the webhook — not the frozen chain (server/monitoring/wiring/fork-alert.ts says why).
+    guard?.onFork((r) => result.deps.monitoring?.publish([forkAlert(r, Date.now())]));
     return {
       ...result,
       ...(guard ? { forkGuard: guard } : {}),

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       forked,
       argValue("--reason") ?? "acknowledged by the operator",
       deps.now(),
+      guard.treeArchive,
     );
     logger.warn(
       { ack },

@@ -336,8 +336,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every issuer's log (origin and published size)
-         * @description Every issuer log of this authority: its issuer id, its origin `<KAKUNIN_LOG_NAME>/<issuer id>` (the first line of its checkpoints and the name of its signed-note verifier key) and the size of its latest checkpoint (0 before the first).
+         * Every issuer's log (origin, published size, witnessing)
+         * @description Every issuer log of this authority: its issuer id, its origin `<KAKUNIN_LOG_NAME>/<issuer id>` (the first line of its checkpoints and the name of its signed-note verifier key) and the size of its latest checkpoint (0 before the first). With witnesses configured (KAKUNIN_WITNESSES), `witnessing` says whether the latest checkpoint has its quorum, which witnesses are still missing, and the below-quorum checkpoint being retried, if any.
          */
         get: operations["listLogs"];
         put?: never;
@@ -673,7 +673,7 @@ export interface components {
             issuerId: string | null;
             keyArn: string | null;
             /** @enum {string} */
-            kind: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature";
+            kind: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature" | "log.fork-suspected";
             /** @enum {string} */
             severity: "info" | "warning" | "high" | "critical";
             summary: string;
@@ -793,7 +793,25 @@ export interface components {
                 issuer: string;
                 origin: string;
                 size: number;
+                witnessing?: components["schemas"]["LogWitnessing"];
             }[];
+        };
+        LogWitnessing: {
+            /** @description Witnesses whose cosignature on it verifies. */
+            cosigned: string[];
+            /** @description Configured witnesses without one. */
+            pendingWitnesses: string[];
+            /** @description The latest checkpoint carries the witness quorum. */
+            quorumMet: boolean;
+            /** @description The checkpoint being re-sent to the witnesses it misses, with back-off (kept in the database: a restarted server resumes it); null when none. */
+            retry: {
+                /** @description Rounds made so far (0: the first is under way). */
+                attempts: number;
+                lastAttemptAt: string;
+                missing: string[];
+                since: string;
+                size: number;
+            } | null;
         };
         Operation: {
             /**
@@ -2362,7 +2380,7 @@ export interface operations {
                 agent?: string;
                 /** @description the `next` of the previous page */
                 before?: string;
-                kind?: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature";
+                kind?: "signing-burst" | "new-token" | "new-source-address" | "unusual-hours" | "key-state" | "auth-failures" | "kms-access-denied" | "unlogged-signature" | "log.fork-suspected";
                 /** @description at most 500, default 100 */
                 limit?: string;
                 since?: string;

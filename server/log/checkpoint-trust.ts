@@ -7,7 +7,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
 import { KyselyTimestampStore } from "./storage/timestamp-tokens.js";
-import { KyselyCosignedSizes } from "./storage/witness-state.js";
+import { KyselyCosignedSizes, KyselyPendingRetries } from "./storage/witness-state.js";
 import type { TimestampingConfig } from "./timestamping/config.js";
 import { TimestampCheckpointHook } from "./timestamping/checkpoint-hook.js";
 import type { CheckpointTimestampStore, StampedCheckpoint } from "./timestamping/store.js";
@@ -17,12 +17,16 @@ import type { CheckpointHook } from "./tree/checkpoint-hooks.js";
 import { WitnessCheckpointHook, type CosigningLog } from "./witnessing/checkpoint-hook.js";
 import type { WitnessingConfig } from "./witnessing/config.js";
 import { noteQuorum, quorumHeader, type NoteQuorum } from "./witnessing/note-quorum.js";
+import type { PendingRetry } from "./witnessing/state.js";
 
 interface Log {
   info(o: object, msg: string): void;
   warn(o: object, msg: string): void;
   error(o: object, msg: string): void;
 }
+
+/** Notes whose quorum is remembered (about one per issuer log is read at a time). */
+const QUORUM_CACHE = 4096;
 
 export interface CheckpointTrustOptions {
   db: Kysely<Database>;
@@ -33,6 +37,17 @@ export interface CheckpointTrustOptions {
   /** Tests: faster retries. */
   witnessRetryFirstMs?: number;
   tsaRetryMs?: number;
+}
+
+/** A log's witnessing as `GET /v1/logs` shows it: the latest checkpoint's quorum, and the retry under way. */
+export interface LogWitnessing {
+  /** the latest checkpoint's note carries the quorum of verified cosignatures */
+  quorumMet: boolean;
+  cosigned: string[];
+  /** configured witnesses without a verified cosignature on the latest checkpoint */
+  pendingWitnesses: string[];
+  /** the checkpoint being re-sent to its missing witnesses (kept across restarts), or null */
+  retry: Omit<PendingRetry, "origin" | "issuerId"> | null;
 }
 
 /** The latest stamped checkpoint's `checkpoint.tsr`, and which checkpoint it is over. */
@@ -49,6 +64,7 @@ export class CheckpointTrust {
   readonly timestamper: CheckpointTimestamper;
   readonly tokens: CheckpointTimestampStore;
   readonly #o: CheckpointTrustOptions;
+  readonly #quorums = new Map<string, NoteQuorum>();
 
   constructor(o: CheckpointTrustOptions) {
     this.#o = o;
@@ -56,6 +72,7 @@ export class CheckpointTrust {
     this.witnesses = new WitnessCheckpointHook({
       config: o.witnessing ?? { witnesses: [], quorum: { kind: "none" }, timeoutMs: 5000 },
       state: new KyselyCosignedSizes(o.db),
+      retries: new KyselyPendingRetries(o.db),
       log: o.log,
       ...(logger ? { logger } : {}),
       ...(o.witnessRetryFirstMs !== undefined ? { retryFirstMs: o.witnessRetryFirstMs } : {}),
@@ -78,10 +95,56 @@ export class CheckpointTrust {
     if (this.timestamper.enabled) this.hooks.push(new TimestampCheckpointHook(this.timestamper));
   }
 
-  /** Who cosigned a stored note and whether that is the quorum; undefined without witnesses. */
-  quorumOf(note: string): Promise<NoteQuorum | undefined> {
+  /** Start-up, after the log: resume the witness retries a previous run left (in the background). */
+  start(): void {
+    const resumed = this.witnesses.resume();
+    resumed.catch((e: unknown) =>
+      this.#o.logger?.error({ err: (e as Error).message }, "witness retries could not be resumed"),
+    );
+  }
+
+  /**
+   * Each log's witnessing for `GET /v1/logs` (keyed by issuer): the quorum of its latest note and the
+   * recorded retry (one query for all of them); undefined without witnesses.
+   */
+  async witnessingOf(
+    logs: readonly { issuer: string; origin: string }[],
+    latestNote: (issuerId: string) => Promise<string | undefined>,
+  ): Promise<Map<string, LogWitnessing> | undefined> {
     const w = this.#o.witnessing;
-    return w ? noteQuorum(note, w.witnesses, w.quorum) : Promise.resolve(undefined);
+    if (!w || w.witnesses.length === 0) return undefined;
+    const retries = new Map((await this.witnesses.pendingRetries()).map((p) => [p.origin, p]));
+    const out = new Map<string, LogWitnessing>();
+    for (const l of logs) {
+      const note = await latestNote(l.issuer);
+      const q = note ? await this.quorumOf(note) : undefined;
+      const p = retries.get(l.origin);
+      out.set(l.issuer, {
+        quorumMet: q?.met ?? false,
+        cosigned: q?.cosigned ?? [],
+        pendingWitnesses: q?.missing ?? w.witnesses.map((x) => x.name),
+        retry: p
+          ? { size: p.size, attempts: p.attempts, since: p.since, lastAttemptAt: p.lastAttemptAt, missing: p.missing }
+          : null,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Who cosigned a stored note and whether that is the quorum; undefined without witnesses. Memoised
+   * by note text (a note changes only when a line is added): the public read routes verify nothing twice.
+   */
+  async quorumOf(note: string): Promise<NoteQuorum | undefined> {
+    const w = this.#o.witnessing;
+    if (!w) return undefined;
+    const known = this.#quorums.get(note);
+    if (known) return known;
+    const q = await noteQuorum(note, w.witnesses, w.quorum);
+    if (!q) return undefined;
+    if (this.#quorums.size >= QUORUM_CACHE) this.#quorums.delete(this.#quorums.keys().next().value!);
+    this.#quorums.set(note, q);
+    return q;
   }
 
   /** The `kakunin-witness-quorum` header value for a stored note; undefined without witnesses. */

@@ -36,7 +36,9 @@ export type AlertKind =
   /** KMS refused a Sign on a Kakunin key for lack of permission: someone tried. */
   | "kms-access-denied"
   /** A KMS Sign on a Kakunin key that Kakunin did not make: the key was used outside Kakunin. */
-  | "unlogged-signature";
+  | "unlogged-signature"
+  /** The database disagrees with the checkpoints already handed out (a restore, another database): the issuer's log is frozen. */
+  | "log.fork-suspected";
 
 export const ALERT_KINDS: readonly AlertKind[] = [
   "signing-burst",
@@ -47,6 +49,7 @@ export const ALERT_KINDS: readonly AlertKind[] = [
   "auth-failures",
   "kms-access-denied",
   "unlogged-signature",
+  "log.fork-suspected",
 ];
 
 export type AlertSeverity = "info" | "warning" | "high" | "critical";

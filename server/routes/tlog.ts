@@ -33,11 +33,32 @@ const TEXT = "text/plain; charset=utf-8";
 const IMMUTABLE = "public, max-age=31536000, immutable";
 const SHORT = "public, max-age=2";
 
+const LogWitnessing = z
+  .object({
+    quorumMet: z.boolean().openapi({ description: "The latest checkpoint carries the witness quorum." }),
+    cosigned: z.array(z.string()).openapi({ description: "Witnesses whose cosignature on it verifies." }),
+    pendingWitnesses: z.array(z.string()).openapi({ description: "Configured witnesses without one." }),
+    retry: z
+      .object({
+        size: z.number().int(),
+        attempts: z.number().int().openapi({ description: "Rounds made so far (0: the first is under way)." }),
+        since: z.string(),
+        lastAttemptAt: z.string(),
+        missing: z.array(z.string()),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "The checkpoint being re-sent to the witnesses it misses, with back-off (kept in the database: a restarted server resumes it); null when none.",
+      }),
+  })
+  .openapi("LogWitnessing");
+
 const logs = createRoute({
   operationId: "listLogs",
-  summary: "Every issuer's log (origin and published size)",
+  summary: "Every issuer's log (origin, published size, witnessing)",
   description:
-    "Every issuer log of this authority: its issuer id, its origin `<KAKUNIN_LOG_NAME>/<issuer id>` (the first line of its checkpoints and the name of its signed-note verifier key) and the size of its latest checkpoint (0 before the first).",
+    "Every issuer log of this authority: its issuer id, its origin `<KAKUNIN_LOG_NAME>/<issuer id>` (the first line of its checkpoints and the name of its signed-note verifier key) and the size of its latest checkpoint (0 before the first). With witnesses configured (KAKUNIN_WITNESSES), `witnessing` says whether the latest checkpoint has its quorum, which witnesses are still missing, and the below-quorum checkpoint being retried, if any.",
   method: "get",
   path: "/v1/logs",
   tags: ["public"],
@@ -47,7 +68,16 @@ const logs = createRoute({
       content: {
         "application/json": {
           schema: z
-            .object({ logs: z.array(z.object({ issuer: z.string(), origin: z.string(), size: z.number().int() })) })
+            .object({
+              logs: z.array(
+                z.object({
+                  issuer: z.string(),
+                  origin: z.string(),
+                  size: z.number().int(),
+                  witnessing: LogWitnessing.optional(),
+                }),
+              ),
+            })
             .openapi("LogList"),
         },
       },
@@ -246,7 +276,20 @@ async function serveTile(c: Context<AppEnv>) {
 export function tlogRoutes() {
   const app = router();
 
-  app.openapi(logs, async (c) => c.json({ logs: await logV2(c.get("deps")).logs() }, 200));
+  app.openapi(logs, async (c) => {
+    const deps = c.get("deps");
+    const v2 = logV2(deps);
+    const list = await v2.logs();
+    const witnessing = await deps.checkpointTrust?.witnessingOf(
+      list,
+      async (issuer) => (await v2.latestCheckpoint(issuer))?.note,
+    );
+    const out = list.map((l) => {
+      const w = witnessing?.get(l.issuer);
+      return w ? { ...l, witnessing: w } : l;
+    });
+    return c.json({ logs: out }, 200);
+  });
 
   app.openapi(logKeys, async (c) => {
     const lines = await logV2(c.get("deps")).verifierKeys();

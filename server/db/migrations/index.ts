@@ -6,6 +6,7 @@ import { makeMerkleTree } from "./003_merkle_tree.js";
 import { makeKeyUsageMonitoring } from "./007_key_usage_monitoring.js";
 import { makeTreeCheckpoints } from "./004_tree_checkpoints.js";
 import { makeWitnessTimestamps } from "./005_witness_timestamps.js";
+import { makeWitnessRetries } from "./008_witness_retries.js";
 
 /** In-code provider: ordered by name. Add new migrations to this list (one line each). */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -21,6 +22,9 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     "004_tree_checkpoints": makeTreeCheckpoints(dialect),
     // Witness sizes and checkpoint timestamp tokens (issues 16, 17).
     "005_witness_timestamps": makeWitnessTimestamps(dialect),
+    // The newest checkpoint below its witness quorum per origin, retried across restarts (issue 16).
+    // 008, not the unused 006: Kysely refuses a migration sorted before one a database already ran (007).
+    "008_witness_retries": makeWitnessRetries(dialect),
   };
 }
 

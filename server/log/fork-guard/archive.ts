@@ -46,13 +46,14 @@ export class ForkArchive {
   private dirReady = false;
   constructor(readonly dir: string) {}
 
-  private file(issuerId: string): string {
+  /** The issuer's file (throws on an id that cannot be a file name). */
+  file(issuerId: string): string {
     if (!ISSUER_RE.test(issuerId)) throw new Error(`invalid issuer id for the witness: ${issuerId}`);
     return join(this.dir, `${issuerId}.ndjson`);
   }
 
-  /** Append one record durably (O_APPEND + fdatasync): a single write per line. */
-  async append(issuerId: string, record: ArchivedCheckpoint | ForkAcknowledgement): Promise<void> {
+  /** Append one record durably (O_APPEND + fdatasync): a single write per line (tree-archive.ts appends its own records too). */
+  async append(issuerId: string, record: ArchivedCheckpoint | ForkAcknowledgement | { issuer: string }): Promise<void> {
     if (!this.dirReady) {
       // As sensitive as the database: 0700 / 0600, and files left 0644 by an older version tightened.
       ensurePrivateDir(this.dir);
@@ -86,38 +87,47 @@ export class ForkArchive {
    * file's tail (records are appended in time order; several instances may interleave a little).
    */
   async baseline(issuerId: string): Promise<Baseline | undefined> {
-    const path = this.file(issuerId);
-    let size: number;
-    try {
-      size = (await stat(path)).size;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw e;
-    }
-    const start = Math.max(0, size - TAIL_BYTES);
-    const fh = await open(path, "r");
-    let text: string;
-    try {
-      const buf = Buffer.alloc(size - start);
-      await fh.read(buf, 0, buf.length, start);
-      text = buf.toString("utf8");
-    } finally {
-      await fh.close();
-    }
-    const lines = text.split("\n");
-    if (start > 0) lines.shift(); // partial first line
-    const records: (ArchivedCheckpoint | ForkAcknowledgement)[] = [];
-    for (const l of lines) {
-      if (!l.trim()) continue;
-      try {
-        const r = JSON.parse(l);
-        if (r && r.issuer === issuerId) records.push(r);
-      } catch {
-        // a torn last line (crash mid-write) is ignored
-      }
-    }
-    return baselineOf(records);
+    const records = await readTail(this.file(issuerId), issuerId);
+    return records && baselineOf(records as (ArchivedCheckpoint | ForkAcknowledgement)[]);
   }
+}
+
+/**
+ * The records of one NDJSON archive file that name `issuerId`, in file order, from its last
+ * TAIL_BYTES only (records are appended in time order; several instances may interleave a little);
+ * undefined when the file does not exist. A torn last line (crash mid-write) is ignored.
+ */
+export async function readTail(path: string, issuerId: string): Promise<Record<string, unknown>[] | undefined> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  const start = Math.max(0, size - TAIL_BYTES);
+  const fh = await open(path, "r");
+  let text: string;
+  try {
+    const buf = Buffer.alloc(size - start);
+    await fh.read(buf, 0, buf.length, start);
+    text = buf.toString("utf8");
+  } finally {
+    await fh.close();
+  }
+  const lines = text.split("\n");
+  if (start > 0) lines.shift(); // partial first line
+  const records: Record<string, unknown>[] = [];
+  for (const l of lines) {
+    if (!l.trim()) continue;
+    try {
+      const r = JSON.parse(l);
+      if (r && r.issuer === issuerId) records.push(r);
+    } catch {
+      // a torn last line (crash mid-write) is ignored
+    }
+  }
+  return records;
 }
 
 /** The baseline of an issuer's records, in file order (pure: the file reading is above). */

@@ -24,6 +24,8 @@ export interface TreeCheckpointPublisherOptions {
   hooks: CheckpointHook[];
   now: () => Date;
   logger?: { warn(o: object, msg: string): void };
+  /** Why nothing may be signed for an issuer now (the fork guard's freeze), or undefined. */
+  refuse?: (issuerId: string) => Promise<string | undefined>;
 }
 
 export class TreeCheckpointPublisher {
@@ -68,6 +70,7 @@ export class TreeCheckpointPublisher {
     const head = await store.treeNodes(issuerId).head();
     const latest = await store.latestTreeCheckpoint(issuerId);
     if (!head || head.size === 0 || (latest && latest.size >= head.size)) return latest;
+    if (await this.o.refuse?.(issuerId)) return latest; // a frozen tree is not the published one: sign nothing of it
     this.lastSigned.set(issuerId, Date.now());
     const origin = logOrigin(this.o.logName, issuerId);
     const body = formatCheckpoint({ origin, size: head.size, root: head.root as Bytes, extensions: [] });

@@ -36,6 +36,8 @@ export interface LogV2Options {
   issuerIds: () => Promise<string[]>;
   now: () => Date;
   logger?: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
+  /** The fork guard's freeze: nothing is signed for a frozen issuer. */
+  refuse?: (issuerId: string) => Promise<string | undefined>;
 }
 
 export class LogV2 {
@@ -59,6 +61,7 @@ export class LogV2 {
       hooks: this.hooks,
       now: o.now,
       ...(o.logger ? { logger: o.logger } : {}),
+      ...(o.refuse ? { refuse: o.refuse } : {}),
     });
   }
 

@@ -60,7 +60,13 @@ async function keyLines(url: string, issuerId: string): Promise<string[]> {
 /** An operation through `url` and its kakunin-receipt/2 (waiting for the covering checkpoint). */
 async function signedReceipt(url: string, agentId: string, token: string, i: number): Promise<Json> {
   const v1 = await ok(url, "POST", `/v1/agents/${agentId}/operations`, token, { payload: { i } });
-  return ok(url, "GET", `/v1/log/entries/${v1.entry.seq}/receipt?wait=5`, token);
+  // On a busy machine a checkpoint may take longer than one ?wait=5: ask again (bounded).
+  for (let attempt = 0; ; attempt++) {
+    const r = await call(url, "GET", `/v1/log/entries/${v1.entry.seq}/receipt?wait=5`, token);
+    if (r.status === 200) return r.json!;
+    if (r.status !== 404 || r.json?.code !== "ERR_RECEIPT_NOT_READY" || attempt >= 8)
+      throw new Error(`receipt of entry ${v1.entry.seq}: ${r.status} ${r.text}`);
+  }
 }
 
 const verdict = async (r: Json, keys: NoteVerifierKey[]) =>

@@ -59,8 +59,8 @@ export interface RotateLogKeyContext {
 export interface RotateLogKeyOptions {
   /** Stop once the new key exists (publish its verifier key to witnesses first, then call again). */
   prepare?: boolean;
-  /** Tests: stop (as if crashed) once this step is recorded. */
-  stopAfter?: LogKeyRotationStep;
+  /** Tests: stop (as if crashed) once this step is recorded — or, `CreateKey`, right after KMS made the key, before it is recorded. */
+  stopAfter?: LogKeyRotationStep | "CreateKey";
 }
 
 async function loadRecord(db: Kysely<Database>): Promise<RotationRecord | undefined> {
@@ -102,7 +102,7 @@ async function runRotation(ctx: RotateLogKeyContext, opts: RotateLogKeyOptions):
   const spec = systemKeySpec("tlog");
   let rec = await loadRecord(db);
   const resumed = rec !== undefined;
-  const stop = (step: LogKeyRotationStep) => {
+  const stop = (step: LogKeyRotationStep | "CreateKey") => {
     if (opts.stopAfter === step) throw new SimulatedCrash(step);
   };
   if (!rec) {
@@ -122,6 +122,7 @@ async function runRotation(ctx: RotateLogKeyContext, opts: RotateLogKeyOptions):
         keySpec: spec.keySpec,
       })
     ).arn;
+    stop("CreateKey");
     const spki = await custody.getPublicKey(arn);
     ed25519PublicKeyFromSpki(spki); // refuse anything but an Ed25519 key before recording it
     const t = ctx.now().toISOString();

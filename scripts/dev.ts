@@ -24,6 +24,16 @@ import {
   type DevWitness,
 } from "./start-trust-services.js";
 
+/** The lines of GET /v1/public/log-keys (every issuer log's current and retired keys); none if it does not answer. */
+async function publishedLogKeys(apiUrl: string): Promise<string[]> {
+  try {
+    const res = await fetch(`${apiUrl}/v1/public/log-keys`, { signal: AbortSignal.timeout(5000) });
+    return res.ok ? (await res.text()).split("\n").filter((l) => l.length > 0) : [];
+  } catch {
+    return [];
+  }
+}
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const { values: opts } = parseArgs({
@@ -182,7 +192,7 @@ async function main(): Promise<void> {
   const logName = process.env.KAKUNIN_LOG_NAME || `127.0.0.1:${opts.port}`;
   const witnessUp = witness
     ? await checkpointVerifierKey(kmsEndpoint, logName).then(
-        (vkey) => startDevWitness(start, witness, `${logName}/`, vkey),
+        async (vkey) => startDevWitness(start, witness, `${logName}/`, vkey, await publishedLogKeys(apiUrl)),
         (e: unknown) => {
           console.warn(`! The server's checkpoint key cannot be read (${(e as Error).message}); no local witness.`);
           return false;

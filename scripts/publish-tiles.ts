@@ -11,9 +11,9 @@ import type { Kysely } from "kysely";
 import { loadConfig } from "../server/config.js";
 import { createDb } from "../server/db/connect.js";
 import type { Database } from "../server/db/schema.js";
+import { storedCheckpointKeys } from "../server/authority/log-keys.js";
 import { storedSystemKey } from "../server/authority/system-keys.js";
 import { KyselyLogStore } from "../server/log/storage/kysely-store.js";
-import { ed25519PublicKeyFromSpki } from "../server/log/tree/log-key.js";
 import { LogV2 } from "../server/log/tree/log-v2.js";
 import { writeAllTiles } from "../server/log/tree/tiles-writer.js";
 
@@ -44,7 +44,7 @@ try {
       signer: {
         signEd25519: () => Promise.reject(new Error("publish-tiles never signs")),
       },
-      key: { arn: key.arn, publicKey: ed25519PublicKeyFromSpki(key.publicKey) },
+      keys: storedCheckpointKeys(db),
       logName: config.logName,
       intervalMs: config.checkpointIntervalMs,
       issuerIds: async () =>

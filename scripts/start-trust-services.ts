@@ -116,12 +116,17 @@ export async function checkpointVerifierKey(kmsEndpoint: string, logName: string
   }
 }
 
-/** Starts the planned witness following every origin under `originPrefix` signed by `logVkey`. */
+/**
+ * Starts the planned witness following every origin under `originPrefix` signed by `logVkey` (the
+ * current key), and each origin-named line of `publishedKeys` (GET /v1/public/log-keys: also the
+ * keys a log key rotation retired, whose checkpoints the server may still re-send).
+ */
 export async function startDevWitness(
   start: Starter,
   w: DevWitness,
   originPrefix: string,
   logVkey: string,
+  publishedKeys: readonly string[] = [],
 ): Promise<boolean> {
   try {
     const { output } = await start(
@@ -130,6 +135,7 @@ export async function startDevWitness(
       [
         ...["--port", w.port, "--data-dir", w.dataDir, "--name", w.name, "--key-file", w.keyFile],
         ...["--log-prefix", originPrefix, logVkey],
+        ...publishedKeys.flatMap((k) => ["--log", k]),
       ],
       {},
       /^witness listening: (\S+)/,

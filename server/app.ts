@@ -17,6 +17,7 @@ import { monitoringRoutes } from "./routes/monitoring.js";
 import { observeAgentRequests } from "./monitoring/wiring/observe-requests.js";
 import { tlogRoutes } from "./routes/tlog.js";
 import { checkpointTimestampRoutes } from "./routes/checkpoint-timestamps.js";
+import { logKeyRoutes } from "./routes/log-key.js";
 
 export type RouteModule = { prefix: string; app: () => OpenAPIHono<AppEnv> };
 
@@ -35,6 +36,8 @@ export const routeModules: RouteModule[] = [
   { prefix: "/", app: tlogRoutes },
   // Log v2 checkpoint timestamps: /v1/logs/{issuer}/checkpoint.tsr and …/timestamped-checkpoint.
   { prefix: "/", app: checkpointTimestampRoutes },
+  // Log v2 key rotation (operator): /v1/admin/log-key/rotate.
+  { prefix: "/", app: logKeyRoutes },
 ];
 
 export function createApp(deps: AppDeps, extraRoutes: RouteModule[] = []): OpenAPIHono<AppEnv> {

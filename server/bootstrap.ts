@@ -17,6 +17,7 @@ import { migrate } from "./db/migrations/index.js";
 import type { AppDeps } from "./deps.js";
 import { setUpCertificateAuthority, setUpCheckpointKey, setUpLogSigner } from "./authority/ca-setup.js";
 import { listIssuers } from "./authority/issuers.js";
+import { storedCheckpointKeys } from "./authority/log-keys.js";
 import { LogV2 } from "./log/tree/log-v2.js";
 import type { CheckpointHook } from "./log/tree/checkpoint-hooks.js";
 import { CheckpointTrust } from "./log/checkpoint-trust.js";
@@ -162,7 +163,8 @@ export async function startServices(
       result.deps.logV2 = new LogV2({
         store,
         signer: custody,
-        key: result.deps.checkpointKey,
+        // Read from the database at each publication: a rotation by any instance is picked up.
+        keys: storedCheckpointKeys(db),
         logName: config.logName,
         intervalMs: config.checkpointIntervalMs,
         // The fork guard's archive first: each note is archived before any other hook sees it.

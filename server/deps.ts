@@ -19,7 +19,7 @@ export interface AppDeps {
   custody: KeyCustody;
   ca: CertificateAuthority;
   logSigner: { keyArn: string; certSerial: string; certificatePem: string };
-  /** Log v2: the Ed25519 KMS key that signs every issuer's signed-note checkpoints. */
+  /** Log v2: the Ed25519 KMS key that signed every issuer's checkpoints at start-up (a rotation replaces it in the database; the log reads it from there: server/authority/log-keys.ts). */
   checkpointKey: CheckpointKey;
   /** Log v2 (trees, checkpoints, proofs, tiles); unset only without the audit log. */
   logV2?: LogV2;

@@ -3,6 +3,9 @@
  *
  *   npm run server                              # start (prints the operator token on first start only)
  *   npm run server -- --new-operator-token      # revoke all operator tokens, print a new one, start
+ *   npm run server -- --rotate-log-key [--prepare]
+ *       # rotate the log v2 checkpoint key (or, with --prepare, only create the next one), print the
+ *       # old and new verifier keys as JSON and exit. See server/deploy/README.md ("Log key rotation").
  *   npm run server -- --acknowledge-fork <issuer id> [--reason "<text>"]
  *       # an issuer's chain is frozen (ERR_CHAIN_FORK_SUSPECTED: the database disagrees with the
  *       # witnessed checkpoints): record, in the witness, that the chain continues from the database's
@@ -19,6 +22,8 @@ import { startCertificateMaintenance } from "./jobs/certificate-maintenance.js";
 import { publishDueCheckpoints, startCheckpointScheduler } from "./jobs/publish-checkpoints.js";
 import { startKeyUsageReconciliation } from "./jobs/reconcile-key-usage.js";
 import { acknowledgeFork } from "./log/fork-guard/acknowledge.js";
+import { rotateLogKey } from "./authority/rotate-log-key.js";
+import { formatVerifierKey } from "../verifier/src/formats/index.js";
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -32,6 +37,22 @@ async function main(): Promise<void> {
   const { deps } = services;
   let operatorToken = services.newOperatorToken;
   if (process.argv.includes("--new-operator-token")) operatorToken = await rotateOperatorToken(deps.db, deps.now());
+  if (process.argv.includes("--rotate-log-key")) {
+    const r = await rotateLogKey(deps, { prepare: process.argv.includes("--prepare") });
+    const vkey = (k: { publicKey: Uint8Array }) => formatVerifierKey(config.logName, k.publicKey);
+    const out = {
+      status: r.status,
+      rotationId: r.rotationId,
+      resumed: r.resumed,
+      previous: { arn: r.previous.arn, vkey: await vkey(r.previous) },
+      next: { arn: r.next.arn, vkey: await vkey(r.next) },
+    };
+    logger.warn(out, r.status === "rotated" ? "log key rotated" : "next log key prepared");
+    process.stdout.write(`${JSON.stringify(out)}
+`);
+    await services.close();
+    process.exit(0);
+  }
   const forked = argValue("--acknowledge-fork");
   if (forked !== undefined) {
     const guard = services.forkGuard;

@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/log-key/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the log's checkpoint key (operator)
+         * @description Operator only. Creates a new Ed25519 checkpoint key in KMS, points `alias/kakunin/tlog` at it, signs every later checkpoint with it (every instance picks it up at its next publication) and disables the old key in KMS (never deleted). GET /v1/public/log-keys keeps listing the old key after the new one, so checkpoints and receipts signed before keep verifying. `?prepare=true` only creates the new key and returns its verifier key, so witnesses can trust it before it signs; the next call without it switches. A rotation interrupted by a crash is finished by the next call. 409 ERR_OPERATION_IN_PROGRESS while another rotation runs.
+         */
+        post: operations["rotateLogKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/reconcile": {
         parameters: {
             query?: never;
@@ -617,7 +637,7 @@ export interface paths {
         };
         /**
          * The logs' signed-note verifier keys
-         * @description One C2SP signed-note verifier key per line, `<origin>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>`, one per issuer log (the key name is the log's origin), current key first. The key is one Ed25519 key in KMS (`alias/kakunin/tlog`). Pin the line of the log you check.
+         * @description One C2SP signed-note verifier key per line, `<origin>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>` (the key name is the log's origin): per issuer log, the current key first, then every older key a rotation retired (disabled in KMS, never deleted), newest first, so checkpoints and receipts signed before a rotation keep verifying. The current key is one Ed25519 key in KMS (`alias/kakunin/tlog`). Pin the lines of the log you check.
          */
         get: operations["getLogKeys"];
         put?: never;
@@ -787,6 +807,26 @@ export interface components {
             type: string;
             /** @enum {number} */
             v: 1;
+        };
+        LogKeyRotation: {
+            next: {
+                arn: string;
+                /** @description Signed-note verifier key named after KAKUNIN_LOG_NAME (give it to witnesses as `--log-prefix <log name>/ <vkey>`); each issuer log's own line, named after its origin, is in GET /v1/public/log-keys */
+                vkey: string;
+            };
+            previous: {
+                arn: string;
+                /** @description Signed-note verifier key named after KAKUNIN_LOG_NAME (give it to witnesses as `--log-prefix <log name>/ <vkey>`); each issuer log's own line, named after its origin, is in GET /v1/public/log-keys */
+                vkey: string;
+            };
+            /** @description This call finished a rotation left unfinished (or prepared) before */
+            resumed: boolean;
+            rotationId: string;
+            /**
+             * @description `prepared`: the new key exists, nothing is signed with it yet (call again without prepare to switch); `rotated`: the new key signs, the old key is disabled in KMS
+             * @enum {string}
+             */
+            status: "prepared" | "rotated";
         };
         LogList: {
             logs: {
@@ -1033,6 +1073,140 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    rotateLogKey: {
+        parameters: {
+            query?: {
+                /** @description Only create the next key */
+                prepare?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rotation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "rotated",
+                     *       "rotationId": "lkr_3f6c2a8e9b1d4c7e8f0a1b2c3d4e5f60",
+                     *       "resumed": false,
+                     *       "previous": {
+                     *         "arn": "arn:aws:kms:eu-west-1:111122223333:key/0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+                     *         "vkey": "kakunin.example+5a1d3c0e+AdYtJRw1Hd2v8OdfVP6V2VQ0MZ1rY4I0mXqCz7uG1gTo"
+                     *       },
+                     *       "next": {
+                     *         "arn": "arn:aws:kms:eu-west-1:111122223333:key/9f8e7d6c-5b4a-3c2d-1e0f-a9b8c7d6e5f4",
+                     *         "vkey": "kakunin.example+c27f0b44+AYwUJ5pJbDzxHBOU9CMfXl7TyjTQVbxeFa0Yt9s1WZ0n"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogKeyRotation"];
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Unknown or revoked token",
+                     *       "code": "ERR_UNAUTHORIZED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not use this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This route requires the issuer role",
+                     *       "code": "ERR_FORBIDDEN",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the resource's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-revoked",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "The agent is revoked and cannot be rotated",
+                     *       "code": "ERR_AGENT_REVOKED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/kms-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "KMS is unavailable or throttling; retry later",
+                     *       "code": "ERR_KMS_UNAVAILABLE",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -286,6 +286,23 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       },
     },
   },
+  rotateLogKey: {
+    responses: {
+      200: {
+        status: "rotated",
+        rotationId: "lkr_3f6c2a8e9b1d4c7e8f0a1b2c3d4e5f60",
+        resumed: false,
+        previous: {
+          arn: "arn:aws:kms:eu-west-1:111122223333:key/0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+          vkey: "kakunin.example+5a1d3c0e+AdYtJRw1Hd2v8OdfVP6V2VQ0MZ1rY4I0mXqCz7uG1gTo",
+        },
+        next: {
+          arn: "arn:aws:kms:eu-west-1:111122223333:key/9f8e7d6c-5b4a-3c2d-1e0f-a9b8c7d6e5f4",
+          vkey: "kakunin.example+c27f0b44+AYwUJ5pJbDzxHBOU9CMfXl7TyjTQVbxeFa0Yt9s1WZ0n",
+        },
+      },
+    },
+  },
   reconcileKeyUsage: {
     responses: {
       200: {

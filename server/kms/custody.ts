@@ -7,6 +7,7 @@
  */
 import {
   CreateAliasCommand,
+  UpdateAliasCommand,
   CreateKeyCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
@@ -269,6 +270,14 @@ export class KeyCustody {
   async disableKey(arn: string): Promise<void> {
     await this.call("DisableKey", (signal) =>
       this.client.send(new DisableKeyCommand({ KeyId: arn }), { abortSignal: signal }),
+    );
+  }
+
+  /** Points an existing alias at another key (log key rotation); the old key keeps working until it is disabled. */
+  async updateAlias(alias: string, arn: string): Promise<void> {
+    if (!ALIAS_RE.test(alias)) throw new Error(`Invalid KMS alias: ${alias}`);
+    await this.call("UpdateAlias", (signal) =>
+      this.client.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: arn }), { abortSignal: signal }),
     );
   }
 

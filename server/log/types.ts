@@ -2,13 +2,14 @@
  * Types of the audit log. The wire formats (entries, checkpoints, receipts) are defined once, in
  * `@kakunin/verifier/formats` (verifier/FORMATS.md is the prose); the rest is the server's own.
  */
-export { ENTRY_ALG } from "@kakunin/verifier/formats";
+export { ENTRY_ALG, RECEIPT_V2_FORMAT } from "@kakunin/verifier/formats";
 export type {
   Checkpoint,
   EntryType,
   LifecycleType,
   LogEntry,
   Receipt,
+  ReceiptV2,
   SignerRef,
   UnsignedCheckpoint,
   UnsignedEntry,

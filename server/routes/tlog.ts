@@ -89,7 +89,7 @@ const logKeys = createRoute({
   operationId: "getLogKeys",
   summary: "The logs' signed-note verifier keys",
   description:
-    "One C2SP signed-note verifier key per line, `<origin>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>`, one per issuer log (the key name is the log's origin), current key first. The key is one Ed25519 key in KMS (`alias/kakunin/tlog`). Pin the line of the log you check.",
+    "One C2SP signed-note verifier key per line, `<origin>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>` (the key name is the log's origin): per issuer log, the current key first, then every older key a rotation retired (disabled in KMS, never deleted), newest first, so checkpoints and receipts signed before a rotation keep verifying. The current key is one Ed25519 key in KMS (`alias/kakunin/tlog`). Pin the lines of the log you check.",
   method: "get",
   path: "/v1/public/log-keys",
   tags: ["public"],

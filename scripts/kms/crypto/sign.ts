@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../key-specs.js";
 import { ecdsaP256SignDigest, ecdsaP256VerifyDigest } from "./ecdsa-p256.js";
+import { ed25519phSign, ed25519phVerify, ed25519RawPublicKey } from "./ed25519ph.js";
 import { rsaPkcs1SignDigest, rsaPkcs1VerifyDigest, rsaPssSignDigest, rsaPssVerifyDigest } from "./rsa.js";
 
 /**
@@ -17,7 +18,8 @@ export function signMessage(
 ): Buffer {
   const { scheme, hash } = SIGNING_ALGORITHMS[algorithm];
   if (scheme === "ed25519") return nodeSign(null, message, privateKey); // RFC 8032 pure: 64 raw bytes
-  if (scheme === "ed25519ph") throw new Error("Ed25519ph is not available");
+  // KMS takes a 64-byte DIGEST and still prehashes it (SHA-512): that digest is Ed25519ph's message.
+  if (scheme === "ed25519ph") return ed25519phSign(privateKey, message);
   if (scheme === "ecdsa" && messageType === "RAW") {
     return nodeSign(hash, message, { key: privateKey, dsaEncoding: "der" });
   }
@@ -47,7 +49,7 @@ export function verifyMessage(
       return false;
     }
   }
-  if (scheme === "ed25519ph") return false;
+  if (scheme === "ed25519ph") return ed25519phVerify(ed25519RawPublicKey(publicKey), message, signature);
   if (scheme === "ecdsa" && messageType === "RAW") {
     try {
       return nodeVerify(hash, message, { key: publicKey, dsaEncoding: "der" }, signature);

@@ -1,4 +1,4 @@
-import { createAlias, listAliases } from "./aliases.js";
+import { createAlias, listAliases, updateAlias } from "./aliases.js";
 import type { Operation } from "./context.js";
 import {
   cancelKeyDeletion,
@@ -29,6 +29,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   ListResourceTags: listResourceTags,
   CreateAlias: createAlias,
   ListAliases: listAliases,
+  UpdateAlias: updateAlias,
   GetKeyPolicy: getKeyPolicy,
   PutKeyPolicy: putKeyPolicy,
 };

@@ -1,5 +1,5 @@
 import type { MessageType } from "../crypto/sign.js";
-import { invalidKeyUsage, invalidSignature, KmsError, unsupportedOperation, validation } from "../errors.js";
+import { invalidKeyUsage, invalidSignature, KmsError, validation } from "../errors.js";
 import {
   REQUIRED_MESSAGE_TYPE,
   SIGNING_ALGORITHMS,
@@ -61,12 +61,6 @@ function signingRequest(input: Input, ctx: Parameters<Operation>[1]): SigningReq
   const required = REQUIRED_MESSAGE_TYPE[algorithmName];
   if (required !== undefined && messageType !== required) {
     throw validation(`The signing algorithm ${algorithmName} requires MessageType ${required}.`);
-  }
-  if (algorithmName === "ED25519_PH_SHA_512") {
-    // Node 20's OpenSSL 3.0 has no Ed25519ph; refuse plainly rather than sign something else.
-    throw unsupportedOperation(
-      "ED25519_PH_SHA_512 is not supported by the local KMS (use ED25519_SHA_512 with MessageType RAW).",
-    );
   }
   if (messageType === "DIGEST" && message.length !== SIGNING_ALGORITHMS[algorithmName].digestLength) {
     throw validation(`Digest is invalid length for algorithm ${algorithmName}.`);

@@ -8,7 +8,7 @@
 import { formatCheckpoint, signNote, type Bytes } from "../../../verifier/src/formats/index.js";
 import type { LogStore } from "../storage/log-store.js";
 import type { CheckpointHook, SignedCheckpoint } from "./checkpoint-hooks.js";
-import { logOrigin, type CheckpointKey } from "./log-key.js";
+import { logOrigin, type CheckpointKeys } from "./log-key.js";
 
 /** After a failed signature (KMS down or slow), try again after this long at least. */
 const RETRY_MS = 1000;
@@ -17,7 +17,8 @@ export interface TreeCheckpointPublisherOptions {
   store: LogStore;
   /** Signs the note text inside KMS (KeyCustody.signEd25519, bounded by the KMS call deadline). */
   signer: { signEd25519(arn: string, message: Uint8Array): Promise<Uint8Array> };
-  key: CheckpointKey;
+  /** Read at every publication: a log key rotated by any instance signs the next checkpoint. */
+  keys: CheckpointKeys;
   logName: string;
   /** At most one new checkpoint per issuer per this many ms (KAKUNIN_CHECKPOINT_INTERVAL_MS; 0: after every growth). */
   intervalMs: number;
@@ -74,9 +75,10 @@ export class TreeCheckpointPublisher {
     this.lastSigned.set(issuerId, Date.now());
     const origin = logOrigin(this.o.logName, issuerId);
     const body = formatCheckpoint({ origin, size: head.size, root: head.root as Bytes, extensions: [] });
-    const note = await signNote(body, origin, this.o.key.publicKey, (m) =>
-      this.o.signer.signEd25519(this.o.key.arn, m),
-    );
+    // The current key, read now: after a rotation (here or in another instance) the old key is
+    // disabled in KMS, so a stale one would only fail (DisabledException) and be retried.
+    const key = await this.o.keys.current();
+    const note = await signNote(body, origin, key.publicKey, (m) => this.o.signer.signEd25519(key.arn, m));
     // Another instance may have signed this size first: both are valid; the first stored stays.
     const stored = await store.storeTreeCheckpoint(issuerId, head.size, note, this.o.now().toISOString());
     const cp = await store.treeCheckpointAt(issuerId, head.size);

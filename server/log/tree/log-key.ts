@@ -12,6 +12,23 @@ export interface CheckpointKey {
   publicKey: Uint8Array;
 }
 
+/**
+ * Where the log finds its checkpoint keys. Both are read from the database on every call, so a
+ * rotation made by another instance (server/authority/rotate-log-key.ts) is picked up at the next
+ * publication round without a restart.
+ */
+export interface CheckpointKeys {
+  /** The key that signs new checkpoints. */
+  current(): Promise<CheckpointKey>;
+  /** Every key whose checkpoints still verify: the current key first, then the older (disabled) ones, newest first. */
+  all(): Promise<CheckpointKey[]>;
+}
+
+/** A fixed key (tests, tools): never rotates. */
+export function fixedCheckpointKeys(key: CheckpointKey): CheckpointKeys {
+  return { current: async () => key, all: async () => [key] };
+}
+
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING (32 bytes) }. */
 const ED25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00);
 

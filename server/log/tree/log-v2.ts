@@ -18,7 +18,7 @@ import type { LogStore } from "../storage/log-store.js";
 import { catchUpTrees } from "./catch-up.js";
 import type { CheckpointHook, SignedCheckpoint } from "./checkpoint-hooks.js";
 import { TreeCheckpointPublisher } from "./checkpoint-publisher.js";
-import { logOrigin, type CheckpointKey } from "./log-key.js";
+import { logOrigin, type CheckpointKeys } from "./log-key.js";
 import { TreeProofs } from "./proofs.js";
 import { FullTileCache } from "./tile-cache.js";
 
@@ -28,7 +28,8 @@ const RECEIPT_POLL_MS = 50;
 export interface LogV2Options {
   store: LogStore;
   signer: { signEd25519(arn: string, message: Uint8Array): Promise<Uint8Array> };
-  key: CheckpointKey;
+  /** The current checkpoint key and the older ones (read from the database at each use: rotations are picked up). */
+  keys: CheckpointKeys;
   logName: string;
   intervalMs: number;
   hooks?: CheckpointHook[];
@@ -55,7 +56,7 @@ export class LogV2 {
     this.publisher = new TreeCheckpointPublisher({
       store: o.store,
       signer: o.signer,
-      key: o.key,
+      keys: o.keys,
       logName: o.logName,
       intervalMs: o.intervalMs,
       hooks: this.hooks,
@@ -97,10 +98,18 @@ export class LogV2 {
     return ids.map((issuer) => ({ issuer, origin: this.origin(issuer), size: sizes.get(issuer) ?? 0 }));
   }
 
-  /** The signed-note verifier keys, one per issuer log (the key name is the log's origin); the current key first. */
+  /**
+   * The signed-note verifier keys (the key name is the log's origin): per issuer log, the current key
+   * first, then every older (rotated, disabled) key, newest first — checkpoints signed before a
+   * rotation keep verifying.
+   */
   async verifierKeys(): Promise<string[]> {
     const ids = await this.o.issuerIds();
-    return Promise.all(ids.map((id) => formatVerifierKey(this.origin(id), this.o.key.publicKey)));
+    const keys = await this.o.keys.all();
+    const lines = await Promise.all(
+      ids.map((id) => Promise.all(keys.map((k) => formatVerifierKey(this.origin(id), k.publicKey)))),
+    );
+    return lines.flat();
   }
 
   latestCheckpoint(issuerId: string): Promise<SignedCheckpoint | undefined> {

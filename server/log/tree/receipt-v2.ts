@@ -5,19 +5,13 @@
  */
 import { ForbiddenError, NotFoundError } from "../../errors.js";
 import type { AuditLog } from "../audit-log.js";
-import type { Receipt } from "../types.js";
+import { RECEIPT_V2_FORMAT, type ReceiptV2 } from "../types.js";
 import type { LogV2 } from "./log-v2.js";
 
-export const RECEIPT_V2_FORMAT = "kakunin-receipt/2";
+// The wire type is the formats' one (verifier/src/formats/wire.ts); re-exported for the routes.
+export { RECEIPT_V2_FORMAT, type ReceiptV2 };
 /** The longest a receipt request may wait for a covering checkpoint. */
 export const MAX_RECEIPT_WAIT_MS = 5000;
-
-export type ReceiptV2 = Omit<Receipt, "format"> & {
-  format: typeof RECEIPT_V2_FORMAT;
-  proof: string;
-  /** base64 DER TimeStampTokens over the checkpoint in `proof` (server/log/receipt-timestamps.ts); absent until one is timestamped */
-  timestamps?: string[];
-};
 
 /** Thrown while no checkpoint covers the entry yet (the route answers 404 with Retry-After). */
 export class ReceiptNotReadyError extends NotFoundError {

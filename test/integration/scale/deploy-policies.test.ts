@@ -65,5 +65,14 @@ describe("server/deploy policies", () => {
     expect(create("tlog", "RSA_2048")).toBe(false);
     const onTlog = { "aws:ResourceTag/kakunin:purpose": "tlog", "aws:RequestedRegion": "eu-west-1" };
     for (const a of ["kms:Sign", "kms:GetPublicKey", "kms:CreateAlias"]) expect(allows(a, onTlog), a).toBe(true);
+    // Log key rotation moves alias/kakunin/tlog between checkpoint keys, and no other alias onto any other key.
+    const updates = policy.Statement.filter(
+      (st: any) => st.Effect === "Allow" && [st.Action].flat().includes("kms:UpdateAlias"),
+    );
+    const onAlias = updates.filter((st: any) => String(st.Resource).includes(":alias/"));
+    const onKeys = updates.filter((st: any) => String(st.Resource).includes(":key/"));
+    expect(onAlias.map((st: any) => st.Resource)).toEqual(["arn:aws:kms:*:ACCOUNT_ID:alias/kakunin/tlog"]);
+    expect(onKeys.map((st: any) => st.Condition?.StringEquals?.["aws:ResourceTag/kakunin:purpose"])).toEqual(["tlog"]);
+    expect(updates).toHaveLength(2);
   });
 });

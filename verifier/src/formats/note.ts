@@ -27,9 +27,15 @@ export const MAX_NOTE_SIGNATURES = 100;
 const SIG_PREFIX = "\u2014 ";
 const ED25519 = 0x01;
 
-/** Key names: non-empty, no Unicode spaces, no '+'. */
+/**
+ * Key names: non-empty, no Unicode space (the White_Space property, as Go's unicode.IsSpace in
+ * sumdb/note — so U+FEFF, which JavaScript's `\s` matches, is allowed), no '+', valid UTF-16 (no
+ * lone surrogate: Go requires valid UTF-8).
+ */
 export function isValidKeyName(name: string): boolean {
-  return name.length > 0 && !/[\s+\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u.test(name);
+  return (
+    name.length > 0 && !/[\t\n\v\f\r +\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\p{Cs}/u.test(name)
+  );
 }
 
 function strictBase64(text: string, field: string): Bytes {

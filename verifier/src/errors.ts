@@ -30,7 +30,9 @@ export type Reason =
   | "LOG_KEY_NOT_PINNED"
   | "WITNESS_QUORUM"
   | "EXPIRED_NO_POE"
-  | "TIMESTAMP_FAILURE";
+  | "TIMESTAMP_FAILURE"
+  | "TREE_FAILURE"
+  | "TREE_UNCHECKED";
 
 /**
  * Every code a report can carry, with the reason of a finding it decides (README "Error codes").
@@ -99,6 +101,17 @@ export const ERROR_REASONS = {
   ERR_EXPIRED_NO_POE: "EXPIRED_NO_POE",
   /** A timestamp token in the receipt is tampered: its bytes do not verify (FAILED). */
   ERR_TIMESTAMP: "TIMESTAMP_FAILURE",
+  /**
+   * Export (log v2): a tree-checkpoint line's root is not the root the export's entries give at its
+   * size, its origin is not `<log name>/<issuer>`, or the export does not extend the `--since`
+   * checkpoint (the tree at its size has another root: split-view evidence). FAILED.
+   */
+  ERR_TREE_ROOT: "TREE_FAILURE",
+  /**
+   * Export (log v2): tree checks were asked for (a log key pinned, or `--since`) but cannot be made:
+   * the export starts after seq 0, does not reach the `--since` size, or that checkpoint is unusable (INDETERMINATE).
+   */
+  ERR_TREE_UNCHECKED: "TREE_UNCHECKED",
 } as const satisfies Record<`ERR_${string}`, Reason | undefined>;
 
 /** A code a report can carry. */

@@ -10,8 +10,11 @@ import { parseEntryLineFast } from "./parse/entry-fast.js";
 import { parseStrictJson } from "./parse/strict-json.js";
 import { B64, isObject, int, type Json } from "./parse/fields.js";
 import { base64Decode, type Bytes } from "./formats/bytes.js";
-import { canonicalBytes, entryCanonicalBytes, entryCanonicalText } from "./formats/canonical.js";
+import { canonicalBytes, entryCanonicalText } from "./formats/canonical.js";
 import { sha256Hex } from "./formats/hash.js";
+import { entryLeafText } from "./formats/leaf.js";
+import { hashLeaf } from "./formats/merkle.js";
+import { utf8Encode } from "./formats/bytes.js";
 
 /** Longest line accepted (1 MiB); longer lines are ERR_MALFORMED without being parsed. */
 export const MAX_LINE_LENGTH = 1 << 20;
@@ -29,6 +32,11 @@ export interface EntryLineResult {
   hashOk: boolean;
   /** Signature verdict; null when the signer's key is not in the key table. */
   sigOk: boolean | null;
+  /**
+   * RFC 9162 leaf hash of the entry (FORMATS.md "Merkle tree leaves"), for the export's tree
+   * (checks/tree); absent from pools that do not compute it (the tree is then not recomputed).
+   */
+  leafHash?: Uint8Array;
 }
 /** A `payload` line: its seq and the SHA-256 of its content (JCS bytes for json, raw for base64). */
 export interface PayloadLineResult {
@@ -81,6 +89,8 @@ export interface LineCrypto {
   verifyPss(spki: Bytes, serial: string, message: Bytes, signature: Bytes): boolean | Promise<boolean>;
   /** Drops cached keys (the key table changed). */
   clear?(): void;
+  /** Optional synchronous RFC 9162 leaf hash: SHA-256(0x00 ‖ UTF-8 of `text`); default WebCrypto. */
+  leafHash?(text: string): Bytes;
   /**
    * Optional faster decoder for a signature already known to be strict padded base64 (e.g. Node's
    * Buffer); the default is the portable `base64Decode`.
@@ -189,14 +199,23 @@ export class LineVerifier {
         const r = this.#verifyEntryOneCall(c, entry, entryCanonicalText(value.entry as Json));
         if (r) return r;
       }
-      const bytes = entryCanonicalBytes(value.entry as Json);
+      const text = entryCanonicalText(value.entry as Json);
+      const bytes = utf8Encode(text);
       const computedHash = c.sha256Hex(bytes);
       const sigOk = this.#verifyHost(c, bytes, entry.signer.cert, entry.signer.alg, entry.sig, true);
+      const leaf = c.leafHash ? { leafHash: c.leafHash(entryLeafText(text, entry.hash, entry.sig)) } : {};
       if (typeof computedHash === "string" && (typeof sigOk === "boolean" || sigOk === null)) {
-        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk };
+        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk, ...leaf };
       }
       return Promise.all([computedHash, sigOk]).then(
-        ([h, ok]): LineResult => ({ kind: "entry", entry, computedHash: h, hashOk: h === entry.hash, sigOk: ok }),
+        ([h, ok]): LineResult => ({
+          kind: "entry",
+          entry,
+          computedHash: h,
+          hashOk: h === entry.hash,
+          sigOk: ok,
+          ...leaf,
+        }),
         (e: unknown) => malformedResult(e),
       );
     } catch (e) {
@@ -218,6 +237,7 @@ export class LineVerifier {
       computedHash: hashOk ? entry.hash : "",
       hashOk,
       sigOk: !pss ? false : spki ? (bits & ENTRY_SIG_OK) !== 0 : null,
+      ...(c.leafHash ? { leafHash: c.leafHash(entryLeafText(text, entry.hash, entry.sig)) } : {}),
     };
   }
 
@@ -251,11 +271,15 @@ export class LineVerifier {
       const value = parseLine(line);
       if (value.kind === "entry") {
         const entry = parseEntry(value.entry, "entry");
-        const raw = value.entry as Json;
-        const bytes = entryCanonicalBytes(raw);
+        const text = entryCanonicalText(value.entry as Json);
+        const bytes = utf8Encode(text);
         const computedHash = await this.#sha256(bytes);
         const sigOk = await this.verifySigned(bytes, entry.signer.cert, entry.signer.alg, entry.sig);
-        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk };
+        const leafText = entryLeafText(text, entry.hash, entry.sig);
+        const leafHash = this.#crypto?.leafHash
+          ? this.#crypto.leafHash(leafText)
+          : await hashLeaf(utf8Encode(leafText));
+        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk, leafHash };
       }
       if (value.kind === "payload") {
         const seq = int(value, "seq", "payload");

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CompactRange, hashLeaf, rootOfLeafHashes, type Sha256Fn } from "../../../verifier/src/formats/index.js";
+import { StreamingCompactRange, hashLeaf, rootOfLeafHashes, type Sha256Fn } from "../../../verifier/src/formats/index.js";
 
 const ROOT = join(import.meta.dirname, "../../fixtures/rfc9162-proofs");
 const b64 = (u: Uint8Array): string => Buffer.from(u).toString("base64");
@@ -39,7 +39,7 @@ function vectorRoots(): Map<number, string> {
 }
 
 async function rootsBySize(hash?: Sha256Fn, leaves: Uint8Array[] = []): Promise<string[]> {
-  const range = new CompactRange(hash);
+  const range = new StreamingCompactRange(hash);
   const out = [b64(await range.root())];
   for (const l of leaves) {
     await range.append(l);
@@ -48,7 +48,7 @@ async function rootsBySize(hash?: Sha256Fn, leaves: Uint8Array[] = []): Promise<
   return out;
 }
 
-describe("CompactRange", () => {
+describe("StreamingCompactRange", () => {
   it("gives the RFC 9162 vectors' roots of the reference tree at every size they name", async () => {
     const leafHashes = await Promise.all(LEAVES.map((l) => hashLeaf(l)));
     const want = vectorRoots();
@@ -72,7 +72,7 @@ describe("CompactRange", () => {
   });
 
   it("answers synchronously with a synchronous hash, keeps one node per set bit, and rejects a short hash", () => {
-    const range = new CompactRange(nodeSha256);
+    const range = new StreamingCompactRange(nodeSha256);
     for (let i = 0; i < 1000; i++) expect(range.append(new Uint8Array(32).fill(i % 251))).toBeUndefined();
     expect(range.size).toBe(1000);
     expect(() => range.append(new Uint8Array(31))).toThrow(RangeError);

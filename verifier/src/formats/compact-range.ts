@@ -1,8 +1,9 @@
 /**
- * A compact range over an RFC 9162 §2.1 Merkle tree: leaf hashes are appended one by one and the
+ * A streaming compact range over an RFC 9162 §2.1 Merkle tree: leaf hashes are appended one by one and the
  * root of the tree of the leaves so far can be read at any size, with O(log n) memory (one node
  * per set bit of the size — the perfect subtrees from the left edge). Browser-safe: SHA-256 is
- * WebCrypto's unless the host passes a (possibly synchronous) faster one.
+ * WebCrypto's unless the host passes a (possibly synchronous) faster one. (proof-build.ts's
+ * CompactRange also yields every node it completes, for a node store; this one only roots.)
  */
 import type { Bytes } from "./bytes.js";
 import { sha256 } from "./hash.js";
@@ -27,7 +28,7 @@ function children(left: Uint8Array, right: Uint8Array): Uint8Array<ArrayBuffer> 
  * only when the hash function is asynchronous: then it must be awaited before the next call.
  * Sizes are counted with arithmetic, not bit operations, so they may pass 2^32.
  */
-export class CompactRange {
+export class StreamingCompactRange {
   /** Roots of the perfect subtrees covering [0, size), largest (leftmost) first. */
   #nodes: Uint8Array[] = [];
   #size = 0;

@@ -39,6 +39,8 @@ const STABLE_CODES = [
   "ERR_COSIGNATURE",
   "ERR_EXPIRED_NO_POE",
   "ERR_TIMESTAMP",
+  "ERR_TREE_ROOT",
+  "ERR_TREE_UNCHECKED",
 ];
 
 /** `| \`ERR_X\` | REASON | meaning |` rows of verifier/README.md "Error codes". */

@@ -14,12 +14,14 @@ import {
   formatCheckpoint,
   parseCheckpoint,
   parseNote,
+  parsePolicy,
   parseVerifierKey,
   signNote,
   formatVerifierKey,
   type NoteVerifierKey,
 } from "../../../verifier/src/formats/index.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
+import { cosignerKey } from "../../helpers/witness-keys.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 import { cliSandbox, EXIT } from "../../unit/verifier/fixtures/cli.js";
 
@@ -242,6 +244,35 @@ describe("the real server's export with tree checkpoints", () => {
     expect(lib.errors.map((e) => e.code)).toContain("ERR_TREE_ROOT");
     // A checkpoint signed by a key nobody pinned is a usage error, not evidence.
     expect(box.cli("log", file, "--ca", ca, "--no-progress", "--since", forgedFile, ...keyArgs()).status).toBe(2);
+  });
+
+  it("--policy: the witness quorum is judged on the newest tree checkpoint (INDETERMINATE naming the missing)", async () => {
+    const w1 = await cosignerKey("w1.example");
+    const policy = await parsePolicy(`${vkeys.map((k) => `log ${k}`).join("\n")}\nwitness W1 ${w1.vkey}\nquorum W1\n`);
+    const missing = await verifyExport(lines, { trust: trust(), policy });
+    expect(missing.verdict).toBe("INDETERMINATE");
+    const q = missing.errors.find((e) => e.code === "ERR_WITNESS_QUORUM");
+    expect(q?.message).toContain("missing: W1");
+    expect(missing.tree?.checkpoints.newest).toMatchObject({ quorumMet: false, missing: ["W1"] });
+    // The newest line cosigned by W1: the quorum is met (the older lines need not be).
+    const last = treeLines()[treeLines().length - 1]!;
+    const note = JSON.parse(last).note as string;
+    const cosigned = note + (await w1.cosign(parseNote(note).text));
+    const withW1 = lines.with(lines.indexOf(last), JSON.stringify({ kind: "tree-checkpoint", note: cosigned }));
+    const met = await verifyExport(withW1, { trust: trust(), policy });
+    expect(met.verdict, JSON.stringify(met.errors)).toBe("PASSED");
+    expect(met.tree?.checkpoints.newest).toMatchObject({ quorumMet: true, cosigned: ["W1"] });
+    // A cosignature line of the pinned witness that does not verify: FAILED ERR_COSIGNATURE.
+    const bad = note + (await w1.cosign(parseNote(note).text.replace(/\n$/, " \n")));
+    const b = await verifyExport(
+      lines.with(lines.indexOf(last), JSON.stringify({ kind: "tree-checkpoint", note: bad })),
+      {
+        trust: trust(),
+        policy,
+      },
+    );
+    expect(b.errors.map((e) => e.code)).toContain("ERR_COSIGNATURE");
+    expect(b.verdict).toBe("FAILED");
   });
 
   it("property: changing any signed character of an entry or tree-checkpoint line is never PASSED", async () => {

@@ -103,7 +103,14 @@ export interface LineCrypto {
    * bit stays 0). Returns {@link ENTRY_HASH_OK} | {@link ENTRY_SIG_OK} | {@link ENTRY_SIG_MALFORMED}
    * bits; never throws on bad input.
    */
-  verifyEntry?(spki: Bytes | undefined, serial: string, canonical: string, hashHex: string, sigB64: string): number;
+  verifyEntry?(
+    spki: Bytes | undefined,
+    serial: string,
+    canonical: string,
+    hashHex: string,
+    sigB64: string,
+    leafOut?: Uint8Array,
+  ): number;
   /** A short name for reports, e.g. "node:crypto" or "OpenSSL 3.0.19 (native)". */
   readonly name?: string;
 }
@@ -114,12 +121,16 @@ export const ENTRY_HASH_OK = 1;
 export const ENTRY_SIG_OK = 2;
 /** {@link LineCrypto.verifyEntry} bit: `sigB64` is not strict padded base64 (or too long to judge). */
 export const ENTRY_SIG_MALFORMED = 4;
+/** {@link LineCrypto.verifyEntry} bit: `leafOut` (32 bytes) now holds the entry's RFC 9162 leaf hash. */
+export const ENTRY_LEAF_OK = 8;
 
 /** Does the per-line work with keys cached across calls. One instance per worker. */
 export class LineVerifier {
   #spki = new Map<string, Bytes>();
   #cache = new KeyCache();
   #crypto: LineCrypto | undefined;
+  /** Where a host's one-call verifyEntry writes an entry's leaf hash. */
+  #leafOut = new Uint8Array(32);
 
   /** `crypto`: an alternative to WebCrypto for hashing and verifying (see {@link LineCrypto}). */
   constructor(keys?: KeyTable, crypto?: LineCrypto) {
@@ -227,7 +238,8 @@ export class LineVerifier {
   #verifyEntryOneCall(c: LineCrypto, entry: EntryFields, text: string): EntryLineResult | undefined {
     const spki = this.#spki.get(entry.signer.cert);
     const pss = entry.signer.alg === "RSASSA_PSS_SHA_256"; // FORMATS.md: entries are PSS only.
-    const bits = c.verifyEntry!(pss ? spki : undefined, entry.signer.cert, text, entry.hash, entry.sig);
+    const leaf = this.#leafOut;
+    const bits = c.verifyEntry!(pss ? spki : undefined, entry.signer.cert, text, entry.hash, entry.sig, leaf);
     if (bits & ENTRY_SIG_MALFORMED) return undefined;
     const hashOk = (bits & ENTRY_HASH_OK) !== 0;
     // The recomputed hash itself is not needed by the main thread (only whether it matches).
@@ -237,7 +249,11 @@ export class LineVerifier {
       computedHash: hashOk ? entry.hash : "",
       hashOk,
       sigOk: !pss ? false : spki ? (bits & ENTRY_SIG_OK) !== 0 : null,
-      ...(c.leafHash ? { leafHash: c.leafHash(entryLeafText(text, entry.hash, entry.sig)) } : {}),
+      ...(bits & ENTRY_LEAF_OK
+        ? { leafHash: leaf.slice() }
+        : c.leafHash
+          ? { leafHash: c.leafHash(entryLeafText(text, entry.hash, entry.sig)) }
+          : {}),
     };
   }
 

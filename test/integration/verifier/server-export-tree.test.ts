@@ -35,8 +35,9 @@ let logKeys: NoteVerifierKey[] = [];
 let origin: string;
 /** A checkpoint note the server published after the first appends (what an auditor keeps). */
 let oldNote: string;
-/** The same log exported from seq 2 on. */
+/** The same log exported from seq 2 on, and up to seq 3 only. */
 let partial: string[] = [];
+let head: string[] = [];
 const box = cliSandbox("kakunin-export-tree-");
 
 async function call(method: string, path: string, token: string, body?: unknown): Promise<{ text: string }> {
@@ -96,6 +97,7 @@ beforeAll(async () => {
   await append(agent.id, iss.token, 4);
   lines = (await call("GET", "/v1/log/export?payloads=true", iss.token)).text.split("\n").filter((l) => l);
   partial = (await call("GET", "/v1/log/export?from=2", iss.token)).text.split("\n").filter((l) => l);
+  head = (await call("GET", "/v1/log/export?to=3", iss.token)).text.split("\n").filter((l) => l);
   caPem = await (await fetch(`${srv.url}/v1/public/ca.pem`, { signal: AbortSignal.timeout(10_000) })).text();
   const published = (await (await fetch(`${srv.url}/v1/public/log-keys`)).text()).split("\n").filter((l) => l);
   vkeys = published.filter((l) => l.startsWith(`${origin}+`));
@@ -244,6 +246,29 @@ describe("the real server's export with tree checkpoints", () => {
     expect(lib.errors.map((e) => e.code)).toContain("ERR_TREE_ROOT");
     // A checkpoint signed by a key nobody pinned is a usage error, not evidence.
     expect(box.cli("log", file, "--ca", ca, "--no-progress", "--since", forgedFile, ...keyArgs()).status).toBe(2);
+  });
+
+  it("a misplaced tree checkpoint is ERR_MALFORMED; --since beyond the export or on a partial one is INDETERMINATE", async () => {
+    const last = treeLines()[treeLines().length - 1]!;
+    const at = lines.indexOf(last);
+    const entryBefore = lines.slice(0, at).findLastIndex((l) => l.startsWith('{"kind":"entry"'));
+    const moved = lines.filter((_, i) => i !== at);
+    moved.splice(entryBefore, 0, last);
+    const m = await verifyExport(moved, { trust: trust(), logKeys });
+    expect(m.verdict).toBe("FAILED");
+    expect(m.errors.find((e) => e.code === "ERR_MALFORMED")?.message).toContain("must follow entry");
+
+    const newest = JSON.parse(last).note as string;
+    const size = parseCheckpoint(parseNote(newest).text).size;
+    for (const [part, why] of [
+      [head, `reaches size 4, the checkpoint has size ${size}`],
+      [partial, "starts at seq 2"],
+    ] as const) {
+      const r = await verifyExport(part, { trust: trust(), logKeys, since: newest });
+      expect(r.verdict, JSON.stringify(r.errors)).toBe("INDETERMINATE");
+      expect(r.tree?.since).toMatchObject({ status: "not-checked", size });
+      expect(r.errors.find((e) => e.code === "ERR_TREE_UNCHECKED")?.message).toContain(why);
+    }
   });
 
   it("--policy: the witness quorum is judged on the newest tree checkpoint (INDETERMINATE naming the missing)", async () => {

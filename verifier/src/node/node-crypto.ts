@@ -64,7 +64,7 @@ export function nodeLineCrypto(opts: { native?: boolean } = {}): LineCrypto {
   return {
     ...base,
     name: `${native.openssl} (native addon)`,
-    verifyEntry(spki, serial, canonical, hashHex, sigB64) {
+    verifyEntry(spki, serial, canonical, hashHex, sigB64, leafOut) {
       let key: object | null = null;
       if (spki) {
         let k = prepared.get(serial);
@@ -74,7 +74,7 @@ export function nodeLineCrypto(opts: { native?: boolean } = {}): LineCrypto {
         }
         key = k;
       }
-      return native.verifyEntry(key, canonical, hashHex, sigB64);
+      return native.verifyEntry(key, canonical, hashHex, sigB64, leafOut);
     },
   };
 }

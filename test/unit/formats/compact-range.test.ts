@@ -7,7 +7,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { StreamingCompactRange, hashLeaf, rootOfLeafHashes, type Sha256Fn } from "../../../verifier/src/formats/index.js";
+import {
+  StreamingCompactRange,
+  hashLeaf,
+  rootOfLeafHashes,
+  type Sha256Fn,
+} from "../../../verifier/src/formats/index.js";
 
 const ROOT = join(import.meta.dirname, "../../fixtures/rfc9162-proofs");
 const b64 = (u: Uint8Array): string => Buffer.from(u).toString("base64");

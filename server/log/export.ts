@@ -1,5 +1,6 @@
 /**
- * Export (`kakunin-log/1`, NDJSON): header, certificates, CRL, entries (+ payloads), checkpoint.
+ * Export (`kakunin-log/1`, NDJSON): header, certificates, CRL, entries (+ payloads) with the log
+ * v2 tree-checkpoint lines among them (each right after the entry that ends its tree), checkpoint.
  * Everything that can fail (range validation, the covering checkpoint, which may need a KMS
  * signature) is done in planExport before the first byte is sent; exportLines then reads the
  * entries in keyset pages, so memory stays constant whatever the log's size.
@@ -30,11 +31,19 @@ export interface ExportPlan {
   crlPem: string | undefined;
   checkpoint: Checkpoint;
   /**
+   * The stored signed-note checkpoints (log v2) of sizes in (from, to + 1], the newest
+   * MAX_TREE_CHECKPOINTS of them, ascending: each becomes a tree-checkpoint line after entry size − 1.
+   */
+  treeCheckpoints: { size: number; note: string }[];
+  /**
    * Set when KMS could not sign a checkpoint of the requested range: the export then ends at the
    * latest signed checkpoint (`to` = its size − 1), which is what it can prove, and says so.
    */
   coverage?: { requestedTo: number; logSize: number };
 }
+
+/** At most this many tree-checkpoint lines per export (the newest; FORMATS.md "Export"). */
+export const MAX_TREE_CHECKPOINTS = 1024;
 
 export async function planExport(
   ctx: {
@@ -102,6 +111,8 @@ export async function planExport(
     }
   }
   const certificates = await certificateLines(db, [...serials]);
+  const treeCheckpoints =
+    to >= from ? await store.treeCheckpointNotes(issuerId, from + 1, to + 1, MAX_TREE_CHECKPOINTS) : [];
   const crlPem = await currentCrlPem(db);
   const payloads = opts.payloads === true;
   return {
@@ -123,6 +134,7 @@ export async function planExport(
     certificates,
     crlPem,
     checkpoint,
+    treeCheckpoints,
   };
 }
 
@@ -130,6 +142,8 @@ export async function* exportLines(store: LogStore, plan: ExportPlan): AsyncGene
   yield JSON.stringify(plan.header) + "\n";
   for (const c of plan.certificates) yield JSON.stringify(c) + "\n";
   if (plan.crlPem !== undefined) yield JSON.stringify({ kind: "crl", pem: plan.crlPem }) + "\n";
+  const trees = plan.treeCheckpoints;
+  let t = 0;
   for await (const rows of store.exportPages(plan.issuer, plan.from, plan.to, plan.payloads)) {
     let chunk = "";
     for (const r of rows) {
@@ -141,6 +155,10 @@ export async function* exportLines(store: LogStore, plan: ExportPlan): AsyncGene
           r.kind === "json"
             ? `{"kind":"payload","seq":${seq},"json":${data.toString("utf8")}}\n`
             : `{"kind":"payload","seq":${seq},"base64":"${data.toString("base64")}"}\n`;
+      }
+      while (t < trees.length && trees[t]!.size <= seq + 1) {
+        const c = trees[t++]!;
+        if (c.size === seq + 1) chunk += JSON.stringify({ kind: "tree-checkpoint", note: c.note }) + "\n";
       }
     }
     yield chunk;

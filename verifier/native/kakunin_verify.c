@@ -16,6 +16,7 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,19 +103,35 @@ static long b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
 
 static const char HEX[] = "0123456789abcdef";
 
+/* Is `s` (length n) 64 lowercase hex digits? Then it needs no JSON escaping. */
+static int is_hash_hex(const char *s, size_t n) {
+  if (n != 2 * SHA256_DIGEST_LENGTH) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+  return 1;
+}
+
+static const char HASH_MEMBER[] = ",\"hash\":\"";
+static const char SIG_MEMBER[] = "\",\"sig\":\"";
+
 /*
- * verifyEntry(key | null, message: string, hashHex: string, sigB64: string) -> number
+ * verifyEntry(key | null, message: string, hashHex: string, sigB64: string[, leafOut: Uint8Array]) -> number
  * bit 0: SHA-256 of message's UTF-8 equals hashHex (lowercase hex);
  * bit 1: sigB64 decodes and is a valid RSASSA-PSS signature of that SHA-256 under key;
  * bit 2: sigB64 is not strict padded base64 of at most MAX_SIG bytes (the caller decides what
- *        that means; the JavaScript parser reports it as malformed).
+ *        that means; the JavaScript parser reports it as malformed);
+ * bit 3: leafOut (32 bytes or more) holds the entry's RFC 9162 leaf hash, SHA-256(0x00 ‖ leaf data),
+ *        the leaf data being message without its final "}" then ,"hash":"…","sig":"…"} (verifier
+ *        FORMATS.md "Merkle tree leaves"). Only when hashHex is lowercase hex and sigB64 strict
+ *        base64 (so neither needs JSON escaping) and message ends with "}"; otherwise the caller
+ *        computes it.
  */
 static napi_value verify_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], out;
+  size_t argc = 5;
+  napi_value argv[5], out;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 4) {
-    napi_throw_type_error(env, "ERR_NATIVE", "verifyEntry(key, message, hashHex, sigB64)");
+    napi_throw_type_error(env, "ERR_NATIVE", "verifyEntry(key, message, hashHex, sigB64[, leafOut])");
     return NULL;
   }
   EVP_PKEY_CTX *ctx = NULL;
@@ -122,47 +139,81 @@ static napi_value verify_entry(napi_env env, napi_callback_info info) {
   CHECK(napi_typeof(env, argv[0], &kt));
   if (kt == napi_external) CHECK(napi_get_value_external(env, argv[0], (void **)&ctx));
 
-  /* The message: UTF-8 length first, then a copy into a buffer of exactly that size (+ NUL). */
-  size_t mlen;
-  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &mlen) != napi_ok) {
-    napi_throw_type_error(env, "ERR_NATIVE", "message must be a string");
-    return NULL;
-  }
-  char stack[STACK_MESSAGE];
-  char *msg = mlen < sizeof stack ? stack : malloc(mlen + 1);
-  if (!msg) {
-    napi_throw_error(env, "ERR_NATIVE", "out of memory");
-    return NULL;
-  }
-  size_t copied;
-  napi_status st = napi_get_value_string_utf8(env, argv[1], msg, mlen + 1, &copied);
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  if (st == napi_ok) SHA256((const unsigned char *)msg, copied, md);
-  if (msg != stack) free(msg);
-  if (st != napi_ok || copied != mlen) {
-    napi_throw_error(env, "ERR_NATIVE", "could not read message");
-    return NULL;
-  }
-
   int flags = 0;
-  char hex[2 * SHA256_DIGEST_LENGTH + 1], given[2 * SHA256_DIGEST_LENGTH + 2];
-  for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-    hex[2 * i] = HEX[md[i] >> 4];
-    hex[2 * i + 1] = HEX[md[i] & 15];
-  }
-  size_t glen;
-  if (napi_get_value_string_utf8(env, argv[2], given, sizeof given, &glen) == napi_ok && glen == 2 * SHA256_DIGEST_LENGTH &&
-      memcmp(hex, given, glen) == 0)
-    flags |= 1;
-
+  /* The given hash and the signature text first: the leaf data ends with them. */
+  char given[2 * SHA256_DIGEST_LENGTH + 2];
+  size_t glen = 0;
+  int given_ok = napi_get_value_string_utf8(env, argv[2], given, sizeof given, &glen) == napi_ok;
   char sigtext[MAX_SIG * 4 / 3 + 8];
-  size_t slen;
+  size_t slen = 0;
   unsigned char sig[MAX_SIG];
   long n = -1;
   if (napi_get_value_string_utf8(env, argv[3], sigtext, sizeof sigtext, &slen) == napi_ok && slen < sizeof sigtext - 1)
     n = b64_decode(sigtext, slen, sig, sizeof sig);
   if (n < 0) flags |= 4;
-  else if (ctx && EVP_PKEY_verify(ctx, sig, (size_t)n, md, sizeof md) == 1) flags |= 2;
+
+  unsigned char *leaf_out = NULL;
+  if (argc >= 5) {
+    napi_valuetype lt;
+    bool is_ta = false;
+    CHECK(napi_typeof(env, argv[4], &lt));
+    if (lt == napi_object && napi_is_typedarray(env, argv[4], &is_ta) == napi_ok && is_ta) {
+      napi_typedarray_type tt;
+      size_t tlen;
+      void *data;
+      CHECK(napi_get_typedarray_info(env, argv[4], &tt, &tlen, &data, NULL, NULL));
+      if (tt == napi_uint8_array && tlen >= SHA256_DIGEST_LENGTH) leaf_out = data;
+    }
+  }
+  int want_leaf = leaf_out && n >= 0 && given_ok && is_hash_hex(given, glen);
+
+  /* The message: UTF-8 length first, then a copy into a buffer of exactly that size, with room for
+     the leaf prefix before it and the leaf's suffix after it. */
+  size_t mlen;
+  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &mlen) != napi_ok) {
+    napi_throw_type_error(env, "ERR_NATIVE", "message must be a string");
+    return NULL;
+  }
+  size_t room = 1 + mlen + (sizeof HASH_MEMBER - 1) + glen + (sizeof SIG_MEMBER - 1) + slen + 3;
+  char stack[STACK_MESSAGE];
+  char *buf = room < sizeof stack ? stack : malloc(room);
+  if (!buf) {
+    napi_throw_error(env, "ERR_NATIVE", "out of memory");
+    return NULL;
+  }
+  char *msg = buf + 1;
+  size_t copied;
+  napi_status st = napi_get_value_string_utf8(env, argv[1], msg, mlen + 1, &copied);
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  if (st == napi_ok && copied == mlen) {
+    SHA256((const unsigned char *)msg, copied, md);
+    if (want_leaf && mlen > 0 && msg[mlen - 1] == '}') {
+      char *p = msg + mlen - 1;
+      buf[0] = 0;
+      memcpy(p, HASH_MEMBER, sizeof HASH_MEMBER - 1), p += sizeof HASH_MEMBER - 1;
+      memcpy(p, given, glen), p += glen;
+      memcpy(p, SIG_MEMBER, sizeof SIG_MEMBER - 1), p += sizeof SIG_MEMBER - 1;
+      memcpy(p, sigtext, slen), p += slen;
+      *p++ = '"';
+      *p++ = '}';
+      SHA256((const unsigned char *)buf, (size_t)(p - buf), leaf_out);
+      flags |= 8;
+    }
+  }
+  if (buf != stack) free(buf);
+  if (st != napi_ok || copied != mlen) {
+    napi_throw_error(env, "ERR_NATIVE", "could not read message");
+    return NULL;
+  }
+
+  char hex[2 * SHA256_DIGEST_LENGTH + 1];
+  for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+    hex[2 * i] = HEX[md[i] >> 4];
+    hex[2 * i + 1] = HEX[md[i] & 15];
+  }
+  if (given_ok && glen == 2 * SHA256_DIGEST_LENGTH && memcmp(hex, given, glen) == 0) flags |= 1;
+
+  if (n >= 0 && ctx && EVP_PKEY_verify(ctx, sig, (size_t)n, md, sizeof md) == 1) flags |= 2;
   CHECK(napi_create_int32(env, flags, &out));
   return out;
 }

@@ -24,6 +24,8 @@ import { parsePolicy } from "./formats/policy.js";
 import { parseVerifierKey } from "./formats/note.js";
 import { parseRfc3339DateTime } from "./formats/date-time.js";
 import { parseTsaBundle } from "./timestamp/tsa-bundle.js";
+import { openSinceCheckpoint } from "./checks/tree/index.js";
+import { createHash } from "node:crypto";
 import type { TrustMaterial } from "./trust/material.js";
 
 const EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 3, USAGE: 2 } as const;
@@ -176,8 +178,20 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
     p
       .command("log")
       .argument("<export>", "kakunin-log/1 NDJSON file")
-      .description("verify an exported log (streamed, all cores)"),
+      .description("verify an exported log (streamed, all cores), and with a log key its Merkle tree"),
   )
+    .option(
+      "--log-key <vkey...>",
+      "pinned log verifier key <origin>+<hex id>+<base64> (repeatable): checks the export's tree-checkpoint lines",
+    )
+    .option(
+      "--policy <file>",
+      "C2SP tlog-policy: pinned log keys, witness keys and the quorum the newest checkpoint needs",
+    )
+    .option(
+      "--since <checkpoint>",
+      "a signed checkpoint kept from before: prove the export extends it (needs a log key)",
+    )
     .option("--workers <n>", "worker threads (default: all cores)", (v) => parseInt(v, 10))
     .option("--no-progress", "no progress bar")
     .option(
@@ -188,6 +202,18 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
     .action(async (file: string, o) => {
       const started = performance.now();
       const trust = trustFrom(o);
+      const { logKeys, policy } = await materialFrom(o, trust);
+      let since: string | undefined;
+      if (o.since !== undefined) {
+        if (!logKeys?.length && !policy?.logs.length)
+          throw new InputError("--since needs the log's verifier key: --log-key VKEY or --policy FILE with a log line");
+        since = readText(o.since, "checkpoint");
+        try {
+          await openSinceCheckpoint(since, { ...(logKeys ? { logKeys } : {}), ...(policy ? { policy } : {}) });
+        } catch (e) {
+          throw new InputError(`${o.since}: ${(e as Error).message.replace(/^the --since checkpoint: /, "")}`);
+        }
+      }
       let size = 0;
       try {
         size = statSync(file).size;
@@ -230,10 +256,19 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
           trust,
           pool,
           crls,
+          ...(logKeys ? { logKeys } : {}),
+          ...(policy ? { policy } : {}),
+          ...(since !== undefined ? { since } : {}),
+          treeHash: (d) => createHash("sha256").update(d).digest(),
           onProgress: (pr) => bar?.update(bytes, pr),
         });
         bar?.stop();
         process.exitCode = output(report, o.json, file);
+        const evidence = report.tree?.since?.evidence;
+        if (evidence && !o.json)
+          process.stdout.write(
+            `\nThe export does not extend the --since checkpoint: the log showed two histories. Evidence (both signed notes):\n\n${evidence}`,
+          );
         if (o.stats) {
           const u = process.resourceUsage();
           const stats = {

@@ -32,7 +32,9 @@ export type Reason =
   | "EXPIRED_NO_POE"
   | "TIMESTAMP_FAILURE"
   | "TILE_FAILURE"
-  | "CONSISTENCY_FAILURE";
+  | "CONSISTENCY_FAILURE"
+  | "TREE_FAILURE"
+  | "TREE_UNCHECKED";
 
 /**
  * Every code a report can carry, with the reason of a finding it decides (README "Error codes").
@@ -108,13 +110,23 @@ export const ERROR_REASONS = {
   ERR_TILE: "TILE_FAILURE",
   /** `kakunin-verify tiles --entries`: an entry bundle is unreadable, has the wrong count, or an entry's leaf hash is not the level-0 tile's. */
   ERR_ENTRY_BUNDLE: "TILE_FAILURE",
-  /** `kakunin-verify tiles`: the root recomputed from the tiles is not the checkpoint's root. */
-  ERR_TREE_ROOT: "CHECKPOINT_FAILURE",
   /**
-   * `--since OLD`: the published tree has another root at OLD's size (FAILED: the log showed two
-   * histories, both notes are the evidence), or is smaller than OLD (INDETERMINATE: not shown).
+   * The tree does not give the signed root: `tiles` — the root recomputed from the tiles is not the
+   * checkpoint's; `log` (export) — a tree-checkpoint line's root is not the root the export's
+   * entries give at its size, or its origin is not `<log name>/<issuer>`. FAILED.
+   */
+  ERR_TREE_ROOT: "TREE_FAILURE",
+  /**
+   * `--since OLD` (`tiles` and `log`): the log's tree has another root at OLD's size (FAILED: the log
+   * showed two histories, both notes are the evidence), or `tiles` finds it smaller than OLD
+   * (INDETERMINATE: not shown).
    */
   ERR_CONSISTENCY: "CONSISTENCY_FAILURE",
+  /**
+   * Export (log v2): tree checks were asked for (a log key pinned, or `--since`) but cannot be made:
+   * the export starts after seq 0, does not reach the `--since` size, or that checkpoint is unusable (INDETERMINATE).
+   */
+  ERR_TREE_UNCHECKED: "TREE_UNCHECKED",
 } as const satisfies Record<`ERR_${string}`, Reason | undefined>;
 
 /** A code a report can carry. */

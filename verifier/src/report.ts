@@ -80,6 +80,49 @@ export interface ReportLog {
   quorumMet?: boolean;
 }
 
+/**
+ * An export's log v2 tree (checks/tree): recomputed over the entries (only from seq 0), its
+ * tree-checkpoint lines checked against it, and the `--since` checkpoint.
+ */
+export interface ReportTree {
+  recomputed: boolean;
+  /** Leaves recomputed and the root at that size (base64), when recomputed. */
+  size?: number;
+  root?: string;
+  /** Why the tree was not recomputed (starts after seq 0, entries out of order…). */
+  notRecomputed?: string;
+  /** The lines' log signatures: all verified, some failed, not judged (no log key pinned), or no lines. */
+  signatures: "verified" | "failed" | "not-pinned" | "none";
+  checkpoints: {
+    lines: number;
+    /** Lines whose root equals the recomputed root at their size. */
+    rootsMatched: number;
+    /** Lines a pinned log key signed. */
+    logSigned: number;
+    /** The newest line (largest size): the one the witness quorum is judged on. */
+    newest?: {
+      line: number;
+      origin: string;
+      size: number;
+      root: string;
+      signedBy: string[];
+      quorumMet?: boolean;
+      cosigned?: string[];
+      missing?: string[];
+    };
+  };
+  /** `--since OLD`: extended (same root at its size), not-extended (FAILED, with evidence) or not-checked (why). */
+  since?: {
+    origin?: string;
+    size: number;
+    root: string;
+    status: "extended" | "not-extended" | "not-checked";
+    detail: string;
+    /** Split-view evidence: both signed notes verbatim (trust/split-view.ts format). */
+    evidence?: string;
+  };
+}
+
 /** Past signature validation of a receipt: which proof of existence decided, and every token's fate. */
 export interface ReportPoe {
   /** PASSED / INDETERMINATE / FAILED of past signature validation. */
@@ -106,6 +149,8 @@ export interface Report {
   errors: ReportError[];
   errorsOmitted?: number;
   subject?: ReportSubject;
+  /** Exports: the log v2 tree (recomputed root, tree-checkpoint lines, --since), when there is any to speak of. */
+  tree?: ReportTree;
   /** Receipts: the EU DSS-shaped simple report (verifier/FORMATS.md "Validation reports"). */
   simple?: ValidationReports["simple"];
   /** Receipts: the EU DSS-shaped detailed report, one entry per building block. */

@@ -10,8 +10,11 @@ import { parseEntryLineFast } from "./parse/entry-fast.js";
 import { parseStrictJson } from "./parse/strict-json.js";
 import { B64, isObject, int, type Json } from "./parse/fields.js";
 import { base64Decode, type Bytes } from "./formats/bytes.js";
-import { canonicalBytes, entryCanonicalBytes, entryCanonicalText } from "./formats/canonical.js";
+import { canonicalBytes, entryCanonicalText } from "./formats/canonical.js";
 import { sha256Hex } from "./formats/hash.js";
+import { entryLeafText } from "./formats/leaf.js";
+import { hashLeaf } from "./formats/merkle.js";
+import { utf8Encode } from "./formats/bytes.js";
 
 /** Longest line accepted (1 MiB); longer lines are ERR_MALFORMED without being parsed. */
 export const MAX_LINE_LENGTH = 1 << 20;
@@ -29,6 +32,11 @@ export interface EntryLineResult {
   hashOk: boolean;
   /** Signature verdict; null when the signer's key is not in the key table. */
   sigOk: boolean | null;
+  /**
+   * RFC 9162 leaf hash of the entry (FORMATS.md "Merkle tree leaves"), for the export's tree
+   * (checks/tree); absent from pools that do not compute it (the tree is then not recomputed).
+   */
+  leafHash?: Uint8Array;
 }
 /** A `payload` line: its seq and the SHA-256 of its content (JCS bytes for json, raw for base64). */
 export interface PayloadLineResult {
@@ -81,6 +89,8 @@ export interface LineCrypto {
   verifyPss(spki: Bytes, serial: string, message: Bytes, signature: Bytes): boolean | Promise<boolean>;
   /** Drops cached keys (the key table changed). */
   clear?(): void;
+  /** Optional synchronous RFC 9162 leaf hash: SHA-256(0x00 ‖ UTF-8 of `text`); default WebCrypto. */
+  leafHash?(text: string): Bytes;
   /**
    * Optional faster decoder for a signature already known to be strict padded base64 (e.g. Node's
    * Buffer); the default is the portable `base64Decode`.
@@ -93,7 +103,14 @@ export interface LineCrypto {
    * bit stays 0). Returns {@link ENTRY_HASH_OK} | {@link ENTRY_SIG_OK} | {@link ENTRY_SIG_MALFORMED}
    * bits; never throws on bad input.
    */
-  verifyEntry?(spki: Bytes | undefined, serial: string, canonical: string, hashHex: string, sigB64: string): number;
+  verifyEntry?(
+    spki: Bytes | undefined,
+    serial: string,
+    canonical: string,
+    hashHex: string,
+    sigB64: string,
+    leafOut?: Uint8Array,
+  ): number;
   /** A short name for reports, e.g. "node:crypto" or "OpenSSL 3.0.19 (native)". */
   readonly name?: string;
 }
@@ -104,12 +121,16 @@ export const ENTRY_HASH_OK = 1;
 export const ENTRY_SIG_OK = 2;
 /** {@link LineCrypto.verifyEntry} bit: `sigB64` is not strict padded base64 (or too long to judge). */
 export const ENTRY_SIG_MALFORMED = 4;
+/** {@link LineCrypto.verifyEntry} bit: `leafOut` (32 bytes) now holds the entry's RFC 9162 leaf hash. */
+export const ENTRY_LEAF_OK = 8;
 
 /** Does the per-line work with keys cached across calls. One instance per worker. */
 export class LineVerifier {
   #spki = new Map<string, Bytes>();
   #cache = new KeyCache();
   #crypto: LineCrypto | undefined;
+  /** Where a host's one-call verifyEntry writes an entry's leaf hash. */
+  #leafOut = new Uint8Array(32);
 
   /** `crypto`: an alternative to WebCrypto for hashing and verifying (see {@link LineCrypto}). */
   constructor(keys?: KeyTable, crypto?: LineCrypto) {
@@ -189,14 +210,23 @@ export class LineVerifier {
         const r = this.#verifyEntryOneCall(c, entry, entryCanonicalText(value.entry as Json));
         if (r) return r;
       }
-      const bytes = entryCanonicalBytes(value.entry as Json);
+      const text = entryCanonicalText(value.entry as Json);
+      const bytes = utf8Encode(text);
       const computedHash = c.sha256Hex(bytes);
       const sigOk = this.#verifyHost(c, bytes, entry.signer.cert, entry.signer.alg, entry.sig, true);
+      const leaf = c.leafHash ? { leafHash: c.leafHash(entryLeafText(text, entry.hash, entry.sig)) } : {};
       if (typeof computedHash === "string" && (typeof sigOk === "boolean" || sigOk === null)) {
-        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk };
+        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk, ...leaf };
       }
       return Promise.all([computedHash, sigOk]).then(
-        ([h, ok]): LineResult => ({ kind: "entry", entry, computedHash: h, hashOk: h === entry.hash, sigOk: ok }),
+        ([h, ok]): LineResult => ({
+          kind: "entry",
+          entry,
+          computedHash: h,
+          hashOk: h === entry.hash,
+          sigOk: ok,
+          ...leaf,
+        }),
         (e: unknown) => malformedResult(e),
       );
     } catch (e) {
@@ -208,7 +238,8 @@ export class LineVerifier {
   #verifyEntryOneCall(c: LineCrypto, entry: EntryFields, text: string): EntryLineResult | undefined {
     const spki = this.#spki.get(entry.signer.cert);
     const pss = entry.signer.alg === "RSASSA_PSS_SHA_256"; // FORMATS.md: entries are PSS only.
-    const bits = c.verifyEntry!(pss ? spki : undefined, entry.signer.cert, text, entry.hash, entry.sig);
+    const leaf = this.#leafOut;
+    const bits = c.verifyEntry!(pss ? spki : undefined, entry.signer.cert, text, entry.hash, entry.sig, leaf);
     if (bits & ENTRY_SIG_MALFORMED) return undefined;
     const hashOk = (bits & ENTRY_HASH_OK) !== 0;
     // The recomputed hash itself is not needed by the main thread (only whether it matches).
@@ -218,6 +249,11 @@ export class LineVerifier {
       computedHash: hashOk ? entry.hash : "",
       hashOk,
       sigOk: !pss ? false : spki ? (bits & ENTRY_SIG_OK) !== 0 : null,
+      ...(bits & ENTRY_LEAF_OK
+        ? { leafHash: leaf.slice() }
+        : c.leafHash
+          ? { leafHash: c.leafHash(entryLeafText(text, entry.hash, entry.sig)) }
+          : {}),
     };
   }
 
@@ -251,11 +287,15 @@ export class LineVerifier {
       const value = parseLine(line);
       if (value.kind === "entry") {
         const entry = parseEntry(value.entry, "entry");
-        const raw = value.entry as Json;
-        const bytes = entryCanonicalBytes(raw);
+        const text = entryCanonicalText(value.entry as Json);
+        const bytes = utf8Encode(text);
         const computedHash = await this.#sha256(bytes);
         const sigOk = await this.verifySigned(bytes, entry.signer.cert, entry.signer.alg, entry.sig);
-        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk };
+        const leafText = entryLeafText(text, entry.hash, entry.sig);
+        const leafHash = this.#crypto?.leafHash
+          ? this.#crypto.leafHash(leafText)
+          : await hashLeaf(utf8Encode(leafText));
+        return { kind: "entry", entry, computedHash, hashOk: computedHash === entry.hash, sigOk, leafHash };
       }
       if (value.kind === "payload") {
         const seq = int(value, "seq", "payload");

@@ -345,4 +345,13 @@ export class KyselyLogStore implements LogStore {
   treeCheckpointSizes(): Promise<Map<string, number>> {
     return checkpoints.treeCheckpointSizes(this.db);
   }
+
+  treeCheckpointNotes(
+    issuerId: string,
+    minSize: number,
+    maxSize: number,
+    limit: number,
+  ): Promise<{ size: number; note: string }[]> {
+    return checkpoints.treeCheckpointNotes(this.db, issuerId, minSize, maxSize, limit);
+  }
 }

@@ -156,4 +156,11 @@ export interface LogStore {
   addCheckpointSignatures(issuerId: string, size: number, note: string): Promise<SignedCheckpoint>;
   /** The latest checkpoint size of every issuer that has one. */
   treeCheckpointSizes(): Promise<Map<string, number>>;
+  /** The stored notes of sizes in [minSize, maxSize], the newest `limit`, ascending (an export's tree-checkpoint lines). */
+  treeCheckpointNotes(
+    issuerId: string,
+    minSize: number,
+    maxSize: number,
+    limit: number,
+  ): Promise<{ size: number; note: string }[]>;
 }

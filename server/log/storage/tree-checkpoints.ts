@@ -71,6 +71,29 @@ export async function addCheckpointSignatures(
   throw new CheckpointNoteError(`checkpoint ${size} of ${issuerId} kept changing; cosignatures not added`);
 }
 
+/**
+ * The stored notes of sizes in [minSize, maxSize], the newest `limit` of them, in ascending size
+ * order (an export's tree-checkpoint lines).
+ */
+export async function treeCheckpointNotes(
+  db: Kysely<LogDb>,
+  issuerId: string,
+  minSize: number,
+  maxSize: number,
+  limit: number,
+): Promise<{ size: number; note: string }[]> {
+  const rows = await db
+    .selectFrom("tree_checkpoints")
+    .select(["size", "note"])
+    .where("issuer_id", "=", issuerId)
+    .where("size", ">=", minSize)
+    .where("size", "<=", maxSize)
+    .orderBy("size", "desc")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ size: Number(r.size), note: r.note })).reverse();
+}
+
 export async function treeCheckpointSizes(db: Kysely<LogDb>): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom("tree_checkpoints")

@@ -43,6 +43,7 @@ const STABLE_CODES = [
   "ERR_ENTRY_BUNDLE",
   "ERR_TREE_ROOT",
   "ERR_CONSISTENCY",
+  "ERR_TREE_UNCHECKED",
 ];
 
 /** `| \`ERR_X\` | REASON | meaning |` rows of verifier/README.md "Error codes". */

@@ -7,6 +7,7 @@ import canonicalize from "canonicalize";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LineVerifier, verifyExport, type LineResult, type SignaturePool } from "../../../verifier/src/index.js";
 import { nodeLineCrypto } from "../../../verifier/src/node/node-crypto.js";
+import { entryLeafHash } from "../../../verifier/src/formats/leaf.js";
 import { loadNative } from "../../../verifier/src/node/native.js";
 import { B64 } from "../../../verifier/src/parse/fields.js";
 import { pssSign } from "./fixtures/chain.js";
@@ -114,6 +115,43 @@ describe("native addon (optional OpenSSL accelerator of the CLI)", () => {
       expect.objectContaining({ code: "ERR_NATIVE" }),
     );
   });
+  it.skipIf(!addon)(
+    "writes the entry's RFC 9162 leaf hash (bit 3) only when hash and sig need no escaping",
+    async () => {
+      const a = addon!;
+      const key = a.prepareKey(keys.get(s.a1.serial)!);
+      for (const line of t.serverFormat(s.lines)) {
+        const v = JSON.parse(line);
+        if (v.kind !== "entry") continue;
+        const { hash, sig, ...rest } = v.entry;
+        const msg = canonicalize(rest)!;
+        const want = await entryLeafHash(v.entry);
+        const out = new Uint8Array(40).fill(7);
+        expect(a.verifyEntry(key, msg, hash, sig, out) & 8).toBe(8);
+        expect(Buffer.from(out.subarray(0, 32)).toString("hex")).toBe(Buffer.from(want).toString("hex"));
+        expect(out[32]).toBe(7); // nothing written past the hash
+        // Upper-case hex, non-base64 signature, a message not ending in "}", a short buffer: not written.
+        for (const [m, hh, sg, o] of [
+          [msg, hash.toUpperCase(), sig, new Uint8Array(32)],
+          [msg, hash, `${sig.slice(0, -1)}"`, new Uint8Array(32)],
+          [`${msg} `, hash, sig, new Uint8Array(32)],
+          [msg, hash, sig, new Uint8Array(31)],
+        ] as const) {
+          expect(a.verifyEntry(key, m, hh, sg, o) & 8).toBe(0);
+          expect(o.every((b) => b === 0)).toBe(true);
+        }
+        // A long message (heap path) still gives the right leaf.
+        const long = { ...rest, details: { note: "x".repeat(9000) } };
+        const longMsg = canonicalize(long)!;
+        const longOut = new Uint8Array(32);
+        expect(a.verifyEntry(key, longMsg, hash, sig, longOut) & 8).toBe(8);
+        expect(Buffer.from(longOut).toString("hex")).toBe(
+          Buffer.from(await entryLeafHash({ ...long, hash, sig })).toString("hex"),
+        );
+        break;
+      }
+    },
+  );
   it.skipIf(!addon)("its verdicts match `openssl dgst -verify` on the scenario's entries", () => {
     const a = addon!;
     const dir = mkdtempSync(join(tmpdir(), "kakunin-native-"));

@@ -26,6 +26,7 @@ import {
 import { payloadProblems } from "../checks/payload/index.js";
 import { failed, findingOf, indeterminate, unreadable, untrustedRoot, type CheckProblem } from "../checks/problem.js";
 import { signatureProblems } from "../checks/signatures/index.js";
+import { ExportTree, TREE_CHECKPOINT_KIND, treeStepDetail } from "../checks/tree/index.js";
 import { CertStatusTracker, lifecycleProblems, validityProblems } from "../checks/verdict/index.js";
 import type { EntryFields } from "../parse/entry.js";
 import { parseCertificateLine, parseCrlLine, parseHeader, type ExportHeader } from "../parse/export.js";
@@ -65,6 +66,8 @@ export class ExportVerifier {
   ca?: CertInfo;
   linker?: ChainLinker;
   tracker?: CertStatusTracker;
+  /** Log v2: the tree over the entries and the tree-checkpoint lines. */
+  tree?: ExportTree;
   localVerifier = new LineVerifier();
   current?: Current;
   checkpoint?: { raw: unknown; line: number };
@@ -180,6 +183,8 @@ export class ExportVerifier {
       if (crl?.stale) this.problem(STEP.crl, indeterminate(staleCrlError(crl)));
     }
     this.linker = new ChainLinker(h.issuer, h.from, h.prevHash);
+    this.tree = new ExportTree(this.opts, h.issuer, h.from, (p, where) => this.problem(STEP.tree, p, where));
+    await this.tree.start();
     this.tracker = new CertStatusTracker(this.crl);
     const keys = new Map([...this.certs].map(([serial, c]) => [serial, c.spki as Uint8Array]));
     await this.pool.setKeys(keys);
@@ -230,6 +235,8 @@ export class ExportVerifier {
         failed(new VerificationError("ERR_CHECKPOINT", `entry ${e.seq} after the checkpoint line`, { seq: e.seq })),
       ]);
     add(STEP.links, this.linker!.next(e));
+    const leaf = this.tree!.leaf(r);
+    if (leaf) await leaf;
     const cert = this.certs.get(e.signer.cert);
     add(STEP.sigs, signatureProblems(e, r.hashOk, r.sigOk, cert));
     let pending = false;
@@ -271,6 +278,9 @@ export class ExportVerifier {
       this.finalise();
       if (this.checkpoint) this.lineUnreadable(malformed("a second checkpoint line", { field: "kind" }), line);
       else this.checkpoint = { raw: r.value.checkpoint, line };
+    } else if (r.value.kind === TREE_CHECKPOINT_KIND) {
+      this.finalise();
+      await this.tree!.line(r.value, line, this.linker!.last?.seq);
     } else if (["header", "certificate", "crl"].includes(r.value.kind as string)) {
       this.lineUnreadable(malformed(`${String(r.value.kind)} line after the first entry`, { field: "kind" }), line);
     }
@@ -342,6 +352,8 @@ export class ExportVerifier {
         failed(malformed(`entries beyond header range.to ${h.to}`, { field: "header.range.to" })),
       );
     }
+    const tree = await this.tree!.finish();
+    if (this.tree!.lines > 0 || this.tree!.asked) rb.report.tree = tree;
     // Entries whose status only the end of the export decides (CRL revocation, certificate announcement).
     for (const p of this.tracker!.resolve(proofTime)) {
       if (p.problem) {
@@ -373,13 +385,16 @@ export class ExportVerifier {
         "entry time within certificate validity; position vs rotation/revocation; lifecycle details name the agent's certificates",
       [STEP.payloads]: `${this.payloadLines} payload(s) hashed and compared`,
       [STEP.checkpoint]: "signed by the log signer; size and head match the last entry",
+      [STEP.tree]: treeStepDetail(this.rb.report.tree),
     };
     for (const name of Object.values(STEP)) {
+      if (name === STEP.tree && !this.rb.report.tree) continue; // a v1 export, and no tree check asked for
+      const unjudged = name === STEP.tree && this.rb.report.tree!.signatures === "not-pinned";
       if (name === STEP.payloads && this.payloadLines === 0 && !this.stepFailures.has(name)) {
         this.rb.step(name, "skipped", "no payloads in the export");
         continue;
       }
-      this.rb.step(name, this.stepFailures.get(name) ?? "passed", detail[name]);
+      this.rb.step(name, this.stepFailures.get(name) ?? (unjudged ? "skipped" : "passed"), detail[name]);
     }
   }
 }

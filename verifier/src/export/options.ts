@@ -1,10 +1,15 @@
 /** The options of an export verification, and the named steps its report lists. */
 import type { CrlArg } from "../checks/crl/index.js";
+import type { TreeOptions } from "../checks/tree/index.js";
 import type { SignaturePool } from "../pool.js";
 import type { TrustAnchor } from "../trust/anchor.js";
 
-/** Options for `verifyExport` and `verifyExportBytes`. */
-export interface VerifyExportOptions {
+/**
+ * Options for `verifyExport` and `verifyExportBytes`. The log v2 ones (TreeOptions): `logKeys` and
+ * `policy` pin the log's signed-note keys and witnesses for the tree-checkpoint lines, `since` is
+ * a checkpoint the export must extend, `treeHash` a faster SHA-256 for the tree.
+ */
+export interface VerifyExportOptions extends TreeOptions {
   /** The pinned CA. The export's own CA is never trusted by itself. */
   trust: TrustAnchor;
   /** Where per-entry work runs; default: in this thread. */
@@ -35,5 +40,6 @@ export const STEP = {
   status: "certificate status",
   payloads: "payloads",
   checkpoint: "checkpoint",
+  tree: "tree",
 } as const;
 export type StepName = (typeof STEP)[keyof typeof STEP];

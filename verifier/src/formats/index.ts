@@ -14,6 +14,7 @@ export * from "./hash.js";
 export * from "./pem.js";
 export * from "./revocation.js";
 export * from "./merkle.js";
+export * from "./compact-range.js";
 export * from "./proof-verify.js";
 export * from "./proof-build.js";
 export * from "./note.js";

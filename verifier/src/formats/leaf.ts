@@ -15,8 +15,15 @@ export function entryLeafData(entry: Record<string, unknown>): Bytes {
   const { hash, sig } = entry;
   if (typeof hash !== "string" || typeof sig !== "string")
     throw new VerificationError("ERR_NOTE_FORMAT", "entry needs string hash and sig", { field: "entry" });
-  const canonical = entryCanonicalText(entry);
-  return utf8Encode(`${canonical.slice(0, -1)},"hash":${JSON.stringify(hash)},"sig":${JSON.stringify(sig)}}`);
+  return utf8Encode(entryLeafText(entryCanonicalText(entry), hash, sig));
+}
+
+/**
+ * The leaf data as text, from an entry's canonical text (JCS without `hash` and `sig`) and those
+ * two members: what {@link entryLeafData} encodes (the export verifier's workers hash it directly).
+ */
+export function entryLeafText(canonical: string, hash: string, sig: string): string {
+  return `${canonical.slice(0, -1)},"hash":${JSON.stringify(hash)},"sig":${JSON.stringify(sig)}}`;
 }
 
 /** RFC 9162 leaf hash of an entry. */

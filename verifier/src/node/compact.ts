@@ -16,18 +16,22 @@ export interface CompactResults {
   results: (LineResult | 0)[];
   /** Per compact entry: seq, time. */
   nums: Float64Array;
-  /** Per compact entry: bit 0 hashOk; bits 1–2 sigOk (0 false, 1 true, 2 null). */
+  /** Per compact entry: bit 0 hashOk; bits 1–2 sigOk (0 false, 1 true, 2 null); bit 3 a leaf hash is in `leaves`. */
   flags: Uint8Array;
   /** Per compact entry: indexes into strs of type, issuer, agent, signer.cert, signer.key, signer.alg. */
   refs: Uint32Array;
   strs: string[];
   /** Per compact entry: payloadHash, prevHash, hash as ASCII (64 bytes each). */
   hashes: Uint8Array;
+  /** Per compact entry: its RFC 9162 leaf hash (32 bytes; zeros when flags bit 3 is clear). */
+  leaves: Uint8Array;
 }
 
 const REFS = 6;
 const HEX = 64;
 const ROW = 3 * HEX;
+const LEAF = 32;
+const HAS_LEAF = 8;
 
 /** Builds a {@link CompactResults} one result at a time. */
 export class CompactEncoder {
@@ -38,6 +42,7 @@ export class CompactEncoder {
   #flags = new Uint8Array(0);
   #refs = new Uint32Array(0);
   #hashes = new Uint8Array(0);
+  #leaves = new Uint8Array(0);
   #strs: string[] = [];
   #index = new Map<string, number>();
 
@@ -56,6 +61,7 @@ export class CompactEncoder {
     this.#flags = grow(this.#flags, (n) => new Uint8Array(n), 1);
     this.#refs = grow(this.#refs, (n) => new Uint32Array(n), REFS);
     this.#hashes = grow(this.#hashes, (n) => new Uint8Array(n), ROW);
+    this.#leaves = grow(this.#leaves, (n) => new Uint8Array(n), LEAF);
     this.#cap = cap;
   }
 
@@ -90,7 +96,9 @@ export class CompactEncoder {
       if (this.#hash(e.payloadHash, h) && this.#hash(e.prevHash, h + HEX) && this.#hash(e.hash, h + 2 * HEX)) {
         this.#nums[2 * j] = e.seq;
         this.#nums[2 * j + 1] = e.time;
-        this.#flags[j] = (r.hashOk ? 1 : 0) | ((r.sigOk === null ? 2 : r.sigOk ? 1 : 0) << 1);
+        this.#flags[j] =
+          (r.hashOk ? 1 : 0) | ((r.sigOk === null ? 2 : r.sigOk ? 1 : 0) << 1) | (r.leafHash ? HAS_LEAF : 0);
+        if (r.leafHash) this.#leaves.set(r.leafHash, LEAF * j);
         const b = REFS * j;
         const refs = this.#refs;
         refs[b] = this.#ref(e.type);
@@ -118,9 +126,10 @@ export class CompactEncoder {
     const flags = this.#flags.slice(0, k);
     const refs = this.#refs.slice(0, REFS * k);
     const hashes = this.#hashes.slice(0, ROW * k);
+    const leaves = this.#leaves.slice(0, LEAF * k);
     return {
-      msg: { results: this.#results, nums, flags, refs, strs: this.#strs, hashes },
-      transfer: [nums.buffer, flags.buffer, refs.buffer, hashes.buffer],
+      msg: { results: this.#results, nums, flags, refs, strs: this.#strs, hashes, leaves },
+      transfer: [nums.buffer, flags.buffer, refs.buffer, hashes.buffer, leaves.buffer],
     };
   }
 }
@@ -167,8 +176,9 @@ export function decodeResults(m: CompactResults): LineResult[] {
       },
       computedHash: "",
       hashOk: (f & 1) === 1,
-      sigOk: sig === 2 ? null : sig === 1,
+      sigOk: (sig & 3) === 2 ? null : (sig & 3) === 1,
     };
+    if (f & HAS_LEAF) entry.leafHash = m.leaves.subarray(LEAF * j, LEAF * j + LEAF);
     out[i] = entry;
     j++;
   }

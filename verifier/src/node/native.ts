@@ -12,8 +12,12 @@ import { fileURLToPath } from "node:url";
 export interface NativeAddon {
   /** A prepared RSASSA-PSS verify context for an SPKI, or null if it is not a usable RSA key. */
   prepareKey(spki: Uint8Array): object | null;
-  /** Bit 0: SHA-256(UTF-8 of message) = hashHex; bit 1: the signature verifies under key. */
-  verifyEntry(key: object | null, message: string, hashHex: string, sigB64: string): number;
+  /**
+   * Bit 0: SHA-256(UTF-8 of message) = hashHex; bit 1: the signature verifies under key; bit 2:
+   * sigB64 is not strict base64; bit 3: `leafOut` holds the entry's RFC 9162 leaf hash (builds
+   * before the leaf hash ignore `leafOut` and never set it).
+   */
+  verifyEntry(key: object | null, message: string, hashHex: string, sigB64: string, leafOut?: Uint8Array): number;
   /** OpenSSL version string of the library the addon runs against. */
   readonly openssl: string;
 }

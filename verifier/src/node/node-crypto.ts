@@ -9,6 +9,9 @@ import { constants, createHash, createPublicKey, verify, type KeyObject } from "
 import type { LineCrypto } from "../worker-core.js";
 import { loadNative } from "./native.js";
 
+/** RFC 9162 leaf hash prefix. */
+const LEAF_PREFIX = new Uint8Array([0]);
+
 export function nodeLineCrypto(opts: { native?: boolean } = {}): LineCrypto {
   const keys = new Map<string, KeyObject | null>();
   const keyFor = (spki: Uint8Array, serial: string): KeyObject | null => {
@@ -31,6 +34,10 @@ export function nodeLineCrypto(opts: { native?: boolean } = {}): LineCrypto {
   const base: LineCrypto = {
     name: "node:crypto",
     sha256Hex: (bytes) => createHash("sha256").update(bytes).digest("hex"),
+    leafHash: (text) => {
+      const d = createHash("sha256").update(LEAF_PREFIX).update(text, "utf8").digest();
+      return new Uint8Array(d.buffer, d.byteOffset, d.byteLength) as ReturnType<NonNullable<LineCrypto["leafHash"]>>;
+    },
     verifyPss(spki, serial, message, signature) {
       const key = keyFor(spki, serial);
       if (!key) return false;
@@ -57,7 +64,7 @@ export function nodeLineCrypto(opts: { native?: boolean } = {}): LineCrypto {
   return {
     ...base,
     name: `${native.openssl} (native addon)`,
-    verifyEntry(spki, serial, canonical, hashHex, sigB64) {
+    verifyEntry(spki, serial, canonical, hashHex, sigB64, leafOut) {
       let key: object | null = null;
       if (spki) {
         let k = prepared.get(serial);
@@ -67,7 +74,7 @@ export function nodeLineCrypto(opts: { native?: boolean } = {}): LineCrypto {
         }
         key = k;
       }
-      return native.verifyEntry(key, canonical, hashHex, sigB64);
+      return native.verifyEntry(key, canonical, hashHex, sigB64, leafOut);
     },
   };
 }

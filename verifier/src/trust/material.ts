@@ -31,12 +31,12 @@ export function trustMaterialOf(t: TrustInput): TrustMaterial {
 }
 
 /** The log keys pinned for `origin`: `logKeys` and the policy's `log` lines, whose key name is the origin. */
-export function pinnedLogKeys(t: TrustMaterial, origin: string): NoteVerifierKey[] {
+export function pinnedLogKeys(t: Pick<TrustMaterial, "logKeys" | "policy">, origin: string): NoteVerifierKey[] {
   const all = [...(t.logKeys ?? []), ...(t.policy?.logs.map((l) => l.key) ?? [])].filter((k) => k.name === origin);
   return all.filter((k, i) => all.findIndex((o) => o.keyId === k.keyId && o.name === k.name) === i);
 }
 
 /** Whether any log key is pinned at all (for any origin). */
-export function anyLogKeyPinned(t: TrustMaterial): boolean {
+export function anyLogKeyPinned(t: Pick<TrustMaterial, "logKeys" | "policy">): boolean {
   return (t.logKeys?.length ?? 0) > 0 || (t.policy?.logs.length ?? 0) > 0;
 }

@@ -139,7 +139,7 @@ export async function startServices(
         logger,
         tree: {
           archive: new TreeArchive(config.witnessDir),
-          evidence: logKeyEvidenceSources({ logName: config.logName, key: result.deps.checkpointKey, signer: custody }),
+          evidence: logKeyEvidenceSources({ logName: config.logName, keys: storedCheckpointKeys(db), signer: custody }),
         },
       });
       result.deps.log = new AuditLog({

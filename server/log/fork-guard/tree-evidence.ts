@@ -22,6 +22,7 @@ import {
   type SplitViewReason,
 } from "../../../verifier/src/formats/index.js";
 import type { LogStore } from "../storage/log-store.js";
+import type { CheckpointKeys } from "../tree/log-key.js";
 import type { TreeDisagreement } from "./tree-check.js";
 
 /** What the evidence is built from, besides the database. */
@@ -132,16 +133,19 @@ export async function treeForkEvidence(
 /** The sources of a server with one log key: its origins, its verifier key, and notes signed with it in KMS. */
 export function logKeyEvidenceSources(o: {
   logName: string;
-  key: { arn: string; publicKey: Uint8Array };
+  /** Every checkpoint key, retired ones included: an archived note may predate a rotation. */
+  keys: CheckpointKeys;
   signer: { signEd25519(arn: string, message: Uint8Array): Promise<Uint8Array> };
 }): TreeEvidenceSources {
   const origin = (issuerId: string) => `${o.logName}/${issuerId}`;
   return {
     origin,
-    logKeys: async (name) => [await parseVerifierKey(await formatVerifierKey(name, o.key.publicKey))],
-    signNote: (issuerId, size, root) => {
+    logKeys: async (name) =>
+      Promise.all((await o.keys.all()).map(async (k) => parseVerifierKey(await formatVerifierKey(name, k.publicKey)))),
+    signNote: async (issuerId, size, root) => {
+      const key = await o.keys.current();
       const body = formatCheckpoint({ origin: origin(issuerId), size, root: root as Bytes, extensions: [] });
-      return signNote(body, origin(issuerId), o.key.publicKey, (m) => o.signer.signEd25519(o.key.arn, m));
+      return signNote(body, origin(issuerId), key.publicKey, (m) => o.signer.signEd25519(key.arn, m));
     },
   };
 }

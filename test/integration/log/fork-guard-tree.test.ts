@@ -18,6 +18,7 @@ import { TreeArchive } from "../../../server/log/fork-guard/tree-archive.js";
 import type { TreeEvidenceSources } from "../../../server/log/fork-guard/tree-evidence.js";
 import { KyselyLogStore } from "../../../server/log/storage/kysely-store.js";
 import { TreeCheckpointPublisher } from "../../../server/log/tree/checkpoint-publisher.js";
+import { fixedCheckpointKeys } from "../../../server/log/tree/log-key.js";
 import type { LogEntry } from "../../../server/log/types.js";
 import {
   base64Decode,
@@ -191,7 +192,7 @@ describe.each(kinds)("on %s", (kind) => {
       const publisher = new TreeCheckpointPublisher({
         store,
         signer: { signEd25519: async (_arn, m) => (signed++, signFn(m)) },
-        key: { arn: "arn:test", publicKey },
+        keys: fixedCheckpointKeys({ arn: "arn:test", publicKey }),
         logName: "log.test",
         intervalMs: 0,
         hooks: [],

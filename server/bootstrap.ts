@@ -28,6 +28,7 @@ import { AuditLog } from "./log/audit-log.js";
 import { ForkArchive } from "./log/fork-guard/archive.js";
 import { ForkGuard } from "./log/fork-guard/guard.js";
 import { TreeArchive } from "./log/fork-guard/tree-archive.js";
+import { catchUpTrees } from "./log/tree/catch-up.js";
 import { logKeyEvidenceSources } from "./log/fork-guard/tree-evidence.js";
 import { KyselyLogStore } from "./log/storage/kysely-store.js";
 import { ClockGuard, serverClock } from "./log/clock.js";
@@ -157,6 +158,9 @@ export async function startServices(
         // Cluster-wide publication (server/jobs/publish-checkpoints.ts) replaces the per-instance debounce.
         ...(opts.scheduledCheckpoints && config.checkpointIntervalMs > 0 ? { checkpointDebounceMs: 0 } : {}),
       });
+      // Trees that lag their chains (a database from before log v2, or nodes lost) are rebuilt from the
+      // entries first: the guard judges the tree the chain gives, not a tree still being built.
+      await catchUpTrees(store, logger);
       for (const f of await guard.checkAll())
         logger.error({ issuer: f.issuer, problem: f.problem }, "audit log frozen at start-up (fork suspected)");
       // Log v2: trees lagging their chains are caught up before any append is accepted.

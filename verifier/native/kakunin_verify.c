@@ -11,6 +11,7 @@
  * Every argument after the key handle is attacker-controlled (it comes from the export): lengths
  * are checked before any copy, and nothing here trusts a length it did not compute.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co.: far cheaper than EVP per 65-byte node */
 #include <node_api.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -34,6 +35,15 @@ static void free_ctx(napi_env env, void *data, void *hint) {
 }
 
 /* prepareKey(spki: Uint8Array) -> handle | null. Null when the SPKI is not an RSA key OpenSSL accepts for PSS. */
+/* SHA-256 through the low-level API: OpenSSL 3's one-shot SHA256() fetches the algorithm on every
+ * call, which costs about as much as hashing a whole entry. */
+static void sha256_fast(const void *data, size_t len, unsigned char *md) {
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, data, len);
+  SHA256_Final(md, &c);
+}
+
 static napi_value prepare_key(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], out;
@@ -186,7 +196,7 @@ static napi_value verify_entry(napi_env env, napi_callback_info info) {
   napi_status st = napi_get_value_string_utf8(env, argv[1], msg, mlen + 1, &copied);
   unsigned char md[SHA256_DIGEST_LENGTH];
   if (st == napi_ok && copied == mlen) {
-    SHA256((const unsigned char *)msg, copied, md);
+    sha256_fast((const unsigned char *)msg, copied, md);
     if (want_leaf && mlen > 0 && msg[mlen - 1] == '}') {
       char *p = msg + mlen - 1;
       buf[0] = 0;
@@ -196,7 +206,7 @@ static napi_value verify_entry(napi_env env, napi_callback_info info) {
       memcpy(p, sigtext, slen), p += slen;
       *p++ = '"';
       *p++ = '}';
-      SHA256((const unsigned char *)buf, (size_t)(p - buf), leaf_out);
+      sha256_fast((const unsigned char *)buf, (size_t)(p - buf), leaf_out);
       flags |= 8;
     }
   }
@@ -218,12 +228,42 @@ static napi_value verify_entry(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* sha256Into(input: Uint8Array, out: Uint8Array(>= 32)): out = SHA-256(input). The Merkle tree's
+ * interior nodes (0x01 || left || right) hashed without a node:crypto Hash object per node. */
+static napi_value sha256_into(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "sha256Into(input, out)");
+    return NULL;
+  }
+  void *in = NULL, *out = NULL;
+  size_t ilen = 0, olen = 0;
+  napi_typedarray_type it, ot;
+  bool a = false, b = false;
+  if (napi_is_typedarray(env, argv[0], &a) != napi_ok || !a || napi_is_typedarray(env, argv[1], &b) != napi_ok || !b) {
+    napi_throw_type_error(env, NULL, "sha256Into takes two Uint8Arrays");
+    return NULL;
+  }
+  CHECK(napi_get_typedarray_info(env, argv[0], &it, &ilen, &in, NULL, NULL));
+  CHECK(napi_get_typedarray_info(env, argv[1], &ot, &olen, &out, NULL, NULL));
+  if (it != napi_uint8_array || ot != napi_uint8_array || olen < SHA256_DIGEST_LENGTH) {
+    napi_throw_type_error(env, NULL, "sha256Into takes two Uint8Arrays, the second of at least 32 bytes");
+    return NULL;
+  }
+  sha256_fast(in, ilen, (unsigned char *)out);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value f;
   if (napi_create_function(env, "prepareKey", NAPI_AUTO_LENGTH, prepare_key, NULL, &f) != napi_ok ||
       napi_set_named_property(env, exports, "prepareKey", f) != napi_ok ||
       napi_create_function(env, "verifyEntry", NAPI_AUTO_LENGTH, verify_entry, NULL, &f) != napi_ok ||
-      napi_set_named_property(env, exports, "verifyEntry", f) != napi_ok)
+      napi_set_named_property(env, exports, "verifyEntry", f) != napi_ok ||
+      napi_create_function(env, "sha256Into", NAPI_AUTO_LENGTH, sha256_into, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "sha256Into", f) != napi_ok)
     return NULL;
   napi_value v;
   if (napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &v) == napi_ok)

@@ -37,6 +37,11 @@ export interface EntryLineResult {
    * (checks/tree); absent from pools that do not compute it (the tree is then not recomputed).
    */
   leafHash?: Uint8Array;
+  /**
+   * Set (> 0) when a Node worker has folded the entry into the largest perfect subtree of its block
+   * ending at it (node/compact.ts): `leafHash` is then that subtree's root, of 2^treeHeight leaves.
+   */
+  treeHeight?: number;
 }
 /** A `payload` line: its seq and the SHA-256 of its content (JCS bytes for json, raw for base64). */
 export interface PayloadLineResult {

@@ -152,6 +152,20 @@ describe("native addon (optional OpenSSL accelerator of the CLI)", () => {
       }
     },
   );
+  it.skipIf(!addon)(
+    "sha256Into (the tree's interior nodes) is SHA-256, and refuses what is not two Uint8Arrays",
+    () => {
+      const a = addon!;
+      for (const len of [0, 1, 65, 1000]) {
+        const input = new Uint8Array(len).map((_, i) => (i * 31 + len) & 255);
+        const out = new Uint8Array(32);
+        a.sha256Into!(input, out);
+        expect(Buffer.from(out).toString("hex")).toBe(createHash("sha256").update(input).digest("hex"));
+      }
+      expect(() => a.sha256Into!(new Uint8Array(1), new Uint8Array(31))).toThrow(TypeError);
+      expect(() => (a.sha256Into as (x: unknown, y: unknown) => void)("x", new Uint8Array(32))).toThrow(TypeError);
+    },
+  );
   it.skipIf(!addon)("its verdicts match `openssl dgst -verify` on the scenario's entries", () => {
     const a = addon!;
     const dir = mkdtempSync(join(tmpdir(), "kakunin-native-"));

@@ -45,9 +45,26 @@ export class StreamingCompactRange {
 
   /** Appends one leaf hash (32 bytes: SHA-256(0x00 ‖ leaf data)). */
   append(leafHash: Uint8Array): void | Promise<void> {
-    if (leafHash.length !== HASH_SIZE) throw new RangeError(`a leaf hash has ${HASH_SIZE} bytes`);
-    let node: Uint8Array = leafHash;
+    return this.appendEnding(leafHash, 0);
+  }
+
+  /**
+   * Appends the next leaf as the last of a perfect subtree of 2^height leaves whose root
+   * (`subtreeRoot`) was computed elsewhere — e.g. by a worker, see {@link BlockSubtrees}: the
+   * subtree's other nodes, already on the range, are replaced by it, so only the merges above it are
+   * hashed here. Height 0 is a plain {@link append}. The subtree must end at this leaf: the size's
+   * low `height` bits are all ones (else RangeError).
+   */
+  appendEnding(subtreeRoot: Uint8Array, height: number): void | Promise<void> {
+    if (subtreeRoot.length !== HASH_SIZE) throw new RangeError(`a tree node has ${HASH_SIZE} bytes`);
+    let node: Uint8Array = subtreeRoot;
     let s = this.#size;
+    for (let i = 0; i < height; i++) {
+      if (s % 2 !== 1) throw new RangeError(`no subtree of height ${height} ends at leaf ${this.#size}`);
+      s = (s - 1) / 2;
+    }
+    // The subtree's left part was appended leaf by leaf: those nodes are inside it now.
+    this.#nodes.length -= height;
     // Every trailing 1 bit of the size is a subtree of the same size as the one being carried: merge.
     while (s % 2 === 1) {
       const h = this.#hash(children(this.#nodes.pop()!, node));
@@ -60,6 +77,7 @@ export class StreamingCompactRange {
   }
 
   async #carry(pending: Promise<Uint8Array>, s: number): Promise<void> {
+    // `s` counts in units of the carried node's size, the bit being merged still in it.
     let node = await pending;
     s = (s - 1) / 2;
     while (s % 2 === 1) {
@@ -77,5 +95,56 @@ export class StreamingCompactRange {
     let acc = n[n.length - 1]!;
     for (let i = n.length - 2; i >= 0; i--) acc = await this.#hash(children(n[i]!, acc));
     return new Uint8Array(acc) as Bytes;
+  }
+}
+
+/**
+ * The largest perfect subtree ending at each entry of a block of consecutive leaves, computed where
+ * the leaf hashes are (a worker), so that the thread that keeps the whole tree only hashes across
+ * block boundaries ({@link StreamingCompactRange.appendEnding}). Needs a synchronous SHA-256.
+ * A leaf that does not follow the previous one (a gap, or a block's first) starts over.
+ */
+export class BlockSubtrees {
+  /** Roots of the perfect subtrees ending at the last leaf added, and their heights, leftmost first. */
+  #nodes: Uint8Array[] = [];
+  #heights: number[] = [];
+  #next = -1;
+  readonly #hash: (data: Uint8Array<ArrayBuffer>) => Uint8Array;
+  readonly #maxHeight: number;
+
+  /** `maxHeight` bounds a subtree (e.g. to fit the bits a transport has for it). */
+  constructor(hash: (data: Uint8Array<ArrayBuffer>) => Uint8Array, maxHeight = 15) {
+    this.#hash = hash;
+    this.#maxHeight = maxHeight;
+  }
+
+  /** Forgets the leaves so far (the next one starts a new run). */
+  reset(): void {
+    this.#nodes = [];
+    this.#heights = [];
+    this.#next = -1;
+  }
+
+  /** Leaf `index` with its hash: the root and height of the largest subtree of this run ending at it. */
+  add(index: number, leafHash: Uint8Array): { root: Uint8Array; height: number } {
+    if (index !== this.#next) this.reset();
+    this.#next = index + 1;
+    let node = leafHash;
+    let h = 0;
+    // A subtree of height h+1 ends here when index+1 is a multiple of 2^(h+1) and its left half,
+    // of height h, is the last node of this run.
+    while (
+      h < this.#maxHeight &&
+      this.#heights.length > 0 &&
+      this.#heights[this.#heights.length - 1] === h &&
+      (index + 1) % 2 ** (h + 1) === 0
+    ) {
+      this.#heights.pop();
+      node = this.#hash(children(this.#nodes.pop()!, node));
+      h++;
+    }
+    this.#nodes.push(node);
+    this.#heights.push(h);
+    return { root: node, height: h };
   }
 }

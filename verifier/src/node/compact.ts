@@ -8,7 +8,14 @@
  * Results are added one at a time ({@link CompactEncoder}), so a worker never holds a whole
  * block's result objects (nor, through the hash substrings, the block's text): they die young,
  * which keeps garbage collection cheap.
+ *
+ * Leaf hashes are folded here into the largest perfect subtree of the block ending at each entry
+ * (BlockSubtrees), so the main thread, which keeps the export's whole tree, hashes only across
+ * block boundaries: the tree's hashing runs on the workers' cores.
  */
+import { createHash } from "node:crypto";
+import { BlockSubtrees } from "../formats/compact-range.js";
+import { loadNative } from "./native.js";
 import type { EntryLineResult, LineResult } from "../worker-core.js";
 
 export interface CompactResults {
@@ -16,14 +23,17 @@ export interface CompactResults {
   results: (LineResult | 0)[];
   /** Per compact entry: seq, time. */
   nums: Float64Array;
-  /** Per compact entry: bit 0 hashOk; bits 1–2 sigOk (0 false, 1 true, 2 null); bit 3 a leaf hash is in `leaves`. */
+  /**
+   * Per compact entry: bit 0 hashOk; bits 1–2 sigOk (0 false, 1 true, 2 null); bit 3 a tree node is
+   * in `leaves`; bits 4–7 its height (EntryLineResult.treeHeight).
+   */
   flags: Uint8Array;
   /** Per compact entry: indexes into strs of type, issuer, agent, signer.cert, signer.key, signer.alg. */
   refs: Uint32Array;
   strs: string[];
   /** Per compact entry: payloadHash, prevHash, hash as ASCII (64 bytes each). */
   hashes: Uint8Array;
-  /** Per compact entry: its RFC 9162 leaf hash (32 bytes; zeros when flags bit 3 is clear). */
+  /** Per compact entry: its RFC 9162 leaf hash or subtree root (32 bytes; zeros when flags bit 3 is clear). */
   leaves: Uint8Array;
 }
 
@@ -32,12 +42,33 @@ const HEX = 64;
 const ROW = 3 * HEX;
 const LEAF = 32;
 const HAS_LEAF = 8;
+/** Flags bits 4–7 hold a subtree height. */
+const MAX_HEIGHT = 15;
+const nodeSha256 = (d: Uint8Array) => {
+  const h = createHash("sha256").update(d).digest();
+  return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
+};
+let sha256 = nodeSha256;
+
+/** Tree nodes hashed by the native addon when built and `on` (no Hash object per node), else node:crypto. */
+export function useNativeTreeHash(on: boolean): void {
+  const into = on ? loadNative()?.sha256Into : undefined;
+  sha256 = into
+    ? (d) => {
+        const out = new Uint8Array(32);
+        into(d, out);
+        return out;
+      }
+    : nodeSha256;
+}
 
 /** Builds a {@link CompactResults} one result at a time. */
 export class CompactEncoder {
   #results: (LineResult | 0)[] = [];
   #k = 0;
   #cap = 0;
+  /** The block's leaves folded into subtrees (one encoder per block: a run never spans two). */
+  readonly #subtrees = new BlockSubtrees((d) => sha256(d), MAX_HEIGHT);
   #nums = new Float64Array(0);
   #flags = new Uint8Array(0);
   #refs = new Uint32Array(0);
@@ -88,6 +119,13 @@ export class CompactEncoder {
   }
 
   add(r: LineResult): void {
+    if (r.kind === "entry") {
+      if (r.leafHash && Number.isSafeInteger(r.entry.seq)) {
+        const { root, height } = this.#subtrees.add(r.entry.seq, r.leafHash);
+        r.leafHash = root;
+        if (height > 0) r.treeHeight = height;
+      } else this.#subtrees.reset();
+    }
     if (r.kind === "entry" && r.entry.details === undefined) {
       if (this.#k === this.#cap) this.#grow();
       const j = this.#k;
@@ -97,7 +135,10 @@ export class CompactEncoder {
         this.#nums[2 * j] = e.seq;
         this.#nums[2 * j + 1] = e.time;
         this.#flags[j] =
-          (r.hashOk ? 1 : 0) | ((r.sigOk === null ? 2 : r.sigOk ? 1 : 0) << 1) | (r.leafHash ? HAS_LEAF : 0);
+          (r.hashOk ? 1 : 0) |
+          ((r.sigOk === null ? 2 : r.sigOk ? 1 : 0) << 1) |
+          (r.leafHash ? HAS_LEAF : 0) |
+          ((r.treeHeight ?? 0) << 4);
         if (r.leafHash) this.#leaves.set(r.leafHash, LEAF * j);
         const b = REFS * j;
         const refs = this.#refs;
@@ -179,6 +220,7 @@ export function decodeResults(m: CompactResults): LineResult[] {
       sigOk: (sig & 3) === 2 ? null : (sig & 3) === 1,
     };
     if (f & HAS_LEAF) entry.leafHash = m.leaves.subarray(LEAF * j, LEAF * j + LEAF);
+    if (f >> 4 > 0) entry.treeHeight = f >> 4;
     out[i] = entry;
     j++;
   }

@@ -18,6 +18,8 @@ export interface NativeAddon {
    * before the leaf hash ignore `leafOut` and never set it).
    */
   verifyEntry(key: object | null, message: string, hashHex: string, sigB64: string, leafOut?: Uint8Array): number;
+  /** out[0..32) = SHA-256(input); builds before it lack it (then undefined). */
+  sha256Into?(input: Uint8Array, out: Uint8Array): void;
   /** OpenSSL version string of the library the addon runs against. */
   readonly openssl: string;
 }

@@ -2,10 +2,12 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { strictUtf8Decoder } from "../parse/strict-json.js";
 import { LineVerifier, verifyBlockBytes } from "../worker-core.js";
-import { CompactEncoder, encodeResults, type CompactResults } from "./compact.js";
+import { CompactEncoder, encodeResults, useNativeTreeHash, type CompactResults } from "./compact.js";
 import { nodeLineCrypto } from "./node-crypto.js";
 
-const crypto = nodeLineCrypto({ native: (workerData as { native?: boolean } | null)?.native !== false });
+const native = (workerData as { native?: boolean } | null)?.native !== false;
+const crypto = nodeLineCrypto({ native });
+useNativeTreeHash(native);
 const verifier = new LineVerifier(undefined, crypto);
 // Invalid UTF-8 is malformed (never U+FFFD); a BOM stays in the text, where it is malformed JSON.
 const decoder = strictUtf8Decoder();

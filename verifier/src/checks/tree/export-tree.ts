@@ -90,7 +90,7 @@ export class ExportTree {
     if (this.#since.checkpoint.size === 0) this.#sinceRoot = await this.#range.root();
   }
 
-  /** One entry, in export order (its leaf hash came from the worker). */
+  /** One entry, in export order (its leaf hash, or the worker's subtree ending at it, came from the worker). */
   leaf(r: EntryLineResult): void | Promise<void> {
     if (!this.recomputing) return;
     if (!r.leafHash) {
@@ -101,7 +101,13 @@ export class ExportTree {
       this.#broken = `the entries are not contiguous from seq 0 (seq ${r.entry.seq} where ${this.#range.size} belongs)`;
       return;
     }
-    const p = this.#range.append(r.leafHash);
+    let p;
+    try {
+      p = this.#range.appendEnding(r.leafHash, r.treeHeight ?? 0);
+    } catch (e) {
+      this.#broken = `seq ${r.entry.seq}: ${(e as Error).message}`;
+      return;
+    }
     if (p) return p.then(() => this.#appended());
     return this.#appended();
   }

@@ -16,7 +16,7 @@ import {
   type TrustAnchor,
 } from "./index.js";
 import { NodeWorkerPool } from "./node/worker-pool.js";
-import { fetchCrls } from "./node/online-crl.js";
+import { InputError, crlFiles, exportCertificates, onlineCrls, readFile, readText } from "./node/cli-input.js";
 import { addConsistencyCommand } from "./node/consistency-command.js";
 import { addTilesCommand } from "./node/tiles-command.js";
 import { parseStrictJson, startsWithBom, strictUtf8Decoder } from "./parse/strict-json.js";
@@ -29,67 +29,6 @@ import { createHash } from "node:crypto";
 import type { TrustMaterial } from "./trust/material.js";
 
 const EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 3, USAGE: 2 } as const;
-
-/** Usage or unreadable input: exit 2 with a message naming the file (and line/field). */
-class InputError extends Error {}
-
-let stdinTakenBy: string | undefined;
-
-/** A file's bytes; `-` is standard input (once per run: `kakunin sign … | kakunin-verify receipt -`). */
-function readFile(path: string, what: string): Buffer {
-  if (path === "-") {
-    if (stdinTakenBy)
-      throw new InputError(`cannot read ${what} from standard input: it is already the ${stdinTakenBy}`);
-    stdinTakenBy = what;
-  }
-  try {
-    return readFileSync(path === "-" ? 0 : path);
-  } catch (e) {
-    throw new InputError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-}
-
-/** A text file as strict UTF-8 (invalid sequences are an error, never U+FFFD); a BOM only at byte 0. */
-function readText(path: string, what: string): string {
-  const bytes = readFile(path, what);
-  try {
-    return strictUtf8Decoder().decode(startsWithBom(bytes) ? bytes.subarray(3) : bytes);
-  } catch {
-    throw new InputError(`${what} ${path} is not valid UTF-8`);
-  }
-}
-
-/** CRL files given with --crl, labelled with their path. */
-function crlFiles(files: string[] | undefined): { pem: string; source: string }[] {
-  return (files ?? []).map((f) => ({ pem: readText(f, "CRL"), source: `--crl ${f}` }));
-}
-
-/** --online: fetch the CRLs the certificates point to; say so on stderr when a fetch fails. */
-async function onlineCrls(online: boolean | undefined, certPems: string[]): Promise<{ pem: string; source: string }[]> {
-  if (!online) return [];
-  const { crls, notes } = await fetchCrls(certPems);
-  for (const n of notes) process.stderr.write(`kakunin-verify: ${n}\n`);
-  return crls as { pem: string; source: string }[];
-}
-
-/** Certificate PEMs in an export's preamble (the lines before the first entry), for --online. */
-function exportCertificates(file: string): string[] {
-  const head = readFile(file, "export")
-    .subarray(0, 8 << 20)
-    .toString("utf8")
-    .split("\n");
-  const out: string[] = [];
-  for (const l of head) {
-    try {
-      const v = JSON.parse(l) as { kind?: string; pem?: unknown };
-      if (v.kind === "entry") break;
-      if (v.kind === "certificate" && typeof v.pem === "string") out.push(v.pem);
-    } catch {
-      /* not a preamble line */
-    }
-  }
-  return out;
-}
 
 function trustFrom(o: { ca?: string; caFingerprint?: string }): TrustAnchor {
   if (o.ca && o.caFingerprint) throw new InputError("give either --ca or --ca-fingerprint, not both");

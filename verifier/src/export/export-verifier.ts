@@ -1,8 +1,7 @@
 /**
- * The export verifier: judges a `kakunin-log/1` export line by line, in order, from the results
- * the pool sends back (export/feeder.ts). Memory stays flat: per-certificate state, the previous
- * hash, the current entry. The heavy per-entry work ran in the pool; this thread checks order and
- * links in one pass, and turns every problem into a coded error and a per-entry finding.
+ * The export verifier: judges a `kakunin-log/1` export line by line, in order, from the pool's results
+ * (export/feeder.ts). Memory stays flat: per-certificate state, the previous hash, the current entry.
+ * This thread checks order and links in one pass; every problem becomes a coded error and a finding.
  */
 import { malformed, VerificationError } from "../errors.js";
 import { checkCertificate, type CheckedCert } from "../checks/cert-path/index.js";

@@ -304,8 +304,16 @@ describe("file modes", () => {
     await expect
       .poll(async () => (await readdir(witness).catch(() => [])).length, { timeout: 15_000 })
       .toBeGreaterThan(0);
-    expect(await mode(witness)).toBe("700");
-    for (const f of await readdir(witness)) expect([f, await mode(join(witness, f))]).toEqual([f, "600"]);
+    // Folders (the fork guard's log v2 archive is witness/tree/) 0700, files 0600, all the way down.
+    const walk = async (dir: string): Promise<void> => {
+      expect([dir, await mode(dir)]).toEqual([dir, "700"]);
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) await walk(p);
+        else expect([p, await mode(p)]).toEqual([p, "600"]);
+      }
+    };
+    await walk(witness);
   });
 
   it("a data folder and database left 0755 / 0644 by an older version are tightened at start", async () => {

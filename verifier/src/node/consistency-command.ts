@@ -14,26 +14,10 @@ import {
   type TrustPolicy,
 } from "../formats/index.js";
 import { base64Decode, base64Encode } from "../formats/bytes.js";
-import { startsWithBom, strictUtf8Decoder } from "../parse/strict-json.js";
+// Usage errors and unreadable files are the CLI's one InputError (exit 2), read by its one reader.
+import { InputError as UsageError, readText } from "./cli-input.js";
 
 const EXIT = { PASSED: 0, FAILED: 1, USAGE: 2 } as const;
-
-/** Input that cannot be used: the message names the file (and line, field). */
-class UsageError extends Error {}
-
-function readText(path: string, what: string): string {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  try {
-    return strictUtf8Decoder().decode(startsWithBom(bytes) ? bytes.subarray(3) : bytes);
-  } catch {
-    throw new UsageError(`${what} ${path} is not valid UTF-8`);
-  }
-}
 
 /** A proof file: one base64 hash a line (blank lines ignored), as tlog-proof and add-checkpoint write them. */
 function readProof(path: string): Uint8Array[] {

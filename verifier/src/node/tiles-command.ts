@@ -13,7 +13,9 @@ import { checkTiles, type TilesReport, type TreeHasher } from "../checks/tiles/i
 import { parseCheckpoint } from "../formats/checkpoint.js";
 import { openNote, parseNote, parseVerifierKey, type NoteVerifierKey } from "../formats/note.js";
 import { parsePolicy, type TrustPolicy } from "../formats/policy.js";
-import { startsWithBom, strictUtf8Decoder } from "../parse/strict-json.js";
+import { strictUtf8Decoder } from "../parse/strict-json.js";
+// Usage errors and unreadable files are the CLI's one InputError (exit 2), read by its one reader.
+import { InputError as UsageError, readText } from "./cli-input.js";
 
 const EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 3, USAGE: 2 } as const;
 /** Largest bodies accepted: a note (≤ 100 signature lines), a full hash tile, a full entry bundle. */
@@ -24,23 +26,6 @@ const NODE_HASHER: TreeHasher = {
   leaf: (data) => new Uint8Array(createHash("sha256").update(Uint8Array.of(0)).update(data).digest()),
   children: (l, r) => new Uint8Array(createHash("sha256").update(Uint8Array.of(1)).update(l).update(r).digest()),
 };
-
-/** A usage error, or a log that cannot be read: exit 2 with the message (never a token). */
-class UsageError extends Error {}
-
-function readText(path: string, what: string): string {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  try {
-    return strictUtf8Decoder().decode(startsWithBom(bytes) ? bytes.subarray(3) : bytes);
-  } catch {
-    throw new UsageError(`${what} ${path} is not valid UTF-8`);
-  }
-}
 
 /** --log-key and --policy, as `receipt` and `consistency` read them; at least one log key. */
 async function pinnedTrust(o: { logKey?: string[]; policy?: string }) {

@@ -108,25 +108,34 @@ export async function createOpensslTsa(name = "OpenSSL Test TSA"): Promise<Opens
       "",
     ].join("\n");
   let n = 0;
+  // `openssl ts -reply` reads, increments and rewrites one serial file: two at once can read it
+  // half-written ("Error during serial number generation"). Like any TSA, answer one at a time.
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     dir,
     caPem: await readFile(p("ca.pem"), "utf8"),
     tsaPem: await readFile(p("tsa.pem"), "utf8"),
-    async reply(query, essAlg = "sha256") {
-      const id = ++n;
-      await writeFile(p(`q${id}.tsq`), query);
-      await writeFile(p(`ts${id}.cnf`), config(essAlg));
-      await run("openssl", [
-        "ts",
-        "-reply",
-        "-config",
-        p(`ts${id}.cnf`),
-        "-queryfile",
-        p(`q${id}.tsq`),
-        "-out",
-        p(`r${id}.tsr`),
-      ]);
-      return new Uint8Array(await readFile(p(`r${id}.tsr`)));
+    reply(query, essAlg = "sha256") {
+      const answer = queue.then(() => replyNow(query, essAlg));
+      queue = answer.catch(() => undefined);
+      return answer;
     },
   };
+
+  async function replyNow(query: Uint8Array, essAlg: "sha1" | "sha256"): Promise<Uint8Array> {
+    const id = ++n;
+    await writeFile(p(`q${id}.tsq`), query);
+    await writeFile(p(`ts${id}.cnf`), config(essAlg));
+    await run("openssl", [
+      "ts",
+      "-reply",
+      "-config",
+      p(`ts${id}.cnf`),
+      "-queryfile",
+      p(`q${id}.tsq`),
+      "-out",
+      p(`r${id}.tsr`),
+    ]);
+    return new Uint8Array(await readFile(p(`r${id}.tsr`)));
+  }
 }

@@ -52,9 +52,11 @@ const RETRYABLE = new Set([
   "RequestTimeoutException",
 ]);
 
-const NETWORK = new Set([
+/** Socket-level failures (Node and undici codes) that mean "KMS was not reached": retried, then 503. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  "ECONNABORTED",
   "ETIMEDOUT",
   "EPIPE",
   "ENOTFOUND",
@@ -90,7 +92,7 @@ function retryAfterSeconds(err: SdkLikeError, fallback: number): number {
 function networkCode(err: unknown, depth = 0): string | undefined {
   if (!err || typeof err !== "object" || depth > 4) return undefined;
   const e = err as SdkLikeError;
-  if (typeof e.code === "string" && NETWORK.has(e.code)) return e.code;
+  if (typeof e.code === "string" && NETWORK_ERROR_CODES.has(e.code)) return e.code;
   return networkCode(e.cause, depth + 1);
 }
 

@@ -20,6 +20,7 @@ import { createHash, createHmac } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import type { KMSClient } from "@aws-sdk/client-kms";
+import { NETWORK_ERROR_CODES } from "./errors.js";
 
 export interface SignRequest {
   keyId: string;
@@ -102,17 +103,6 @@ const CLOCK_SKEW = new Set([
   "RequestInTheFuture",
   "RequestTimeTooSkewed",
   "SignatureDoesNotMatch",
-]);
-const NETWORK = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ECONNABORTED",
 ]);
 
 const CONTENT_TYPE = "application/x-amz-json-1.1";
@@ -215,7 +205,7 @@ export class KmsSignClient {
 
   private retryable(err: unknown): boolean {
     const e = err as KmsSignError & { code?: string };
-    if (typeof e?.code === "string" && NETWORK.has(e.code)) return true;
+    if (typeof e?.code === "string" && NETWORK_ERROR_CODES.has(e.code)) return true;
     if (!(err instanceof KmsSignError)) return false;
     if (e.$retryable?.throttling || TRANSIENT.has(e.name) || e.$fault === "server") return true;
     return CLOCK_SKEW.has(e.name) && this.correctClock(e);

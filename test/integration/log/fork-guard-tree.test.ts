@@ -4,11 +4,10 @@
  * one whose notes were published, a rolled-back copy, and copies that grew another history. Notes are signed with an
  * Ed25519 key of node:crypto here (the KMS path is `test/integration/scale/restore-v2.test.ts`).
  */
-import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acknowledgeFork } from "../../../server/log/fork-guard/acknowledge.js";
 import { ForkArchive } from "../../../server/log/fork-guard/archive.js";
@@ -19,7 +18,6 @@ import type { TreeEvidenceSources } from "../../../server/log/fork-guard/tree-ev
 import { KyselyLogStore } from "../../../server/log/storage/kysely-store.js";
 import { TreeCheckpointPublisher } from "../../../server/log/tree/checkpoint-publisher.js";
 import { fixedCheckpointKeys } from "../../../server/log/tree/log-key.js";
-import type { LogEntry } from "../../../server/log/types.js";
 import {
   base64Decode,
   checkSplitView,
@@ -30,7 +28,8 @@ import {
   type Bytes,
 } from "../../../verifier/src/formats/index.js";
 import { databaseKinds } from "../../helpers/postgres.js";
-import { migratedDb } from "../../helpers/store-db.js";
+import { migratedLogStore } from "../../helpers/store-db.js";
+import { syntheticEntry } from "../../helpers/synthetic-entry.js";
 
 const ISSUER = "iss_fork";
 const ORIGIN = `log.test/${ISSUER}`;
@@ -40,40 +39,20 @@ const signFn = async (m: Uint8Array) => new Uint8Array(sign(null, m, key.private
 const signTree = (size: number, root: Uint8Array) =>
   signNote(formatCheckpoint({ origin: ORIGIN, size, root: root as Bytes, extensions: [] }), ORIGIN, publicKey, signFn);
 
-function entry(seq: number, prevHash: string, history: string): LogEntry {
-  const e = {
-    agent: "agt_1",
-    issuer: ISSUER,
-    payloadHash: createHash("sha256").update(`${history}${seq}`).digest("hex"),
-    prevHash,
-    seq,
-    signer: { alg: "RSASSA_PSS_SHA_256", cert: "01", key: "arn:k" },
-    time: "2026-12-03T10:00:00.000Z",
-    type: "agent.operation",
-    v: 1,
-  };
-  return {
-    ...e,
-    hash: createHash("sha256").update(JSON.stringify(e)).digest("hex"),
-    sig: Buffer.from(`sig${seq}`).toString("base64"),
-  } as unknown as LogEntry;
-}
+const entry = (seq: number, prevHash: string, history: string) =>
+  syntheticEntry({ issuer: ISSUER, seq, prevHash, salt: history, time: "2026-12-03T10:00:00.000Z" });
 
 const kinds = await databaseKinds("fork guard on log v2");
 let currentKind: (typeof kinds)[number] = "sqlite";
 
-type Opened = Awaited<ReturnType<typeof migratedDb>> & { store: KyselyLogStore };
+type Opened = Awaited<ReturnType<typeof migratedLogStore>>;
 const opened: Opened[] = [];
 
 /** A database holding `n` entries: the first `shared` of the common history, the rest of `history`. */
 async function database(n: number, shared: number, history: string, notesAt: number[]): Promise<KyselyLogStore> {
-  const db = await migratedDb(currentKind);
-  const store = new KyselyLogStore({ db: db.handle.db, dialect: db.handle.dialect, durability: db.handle.durability });
-  opened.push({ ...db, store });
-  await (db.handle.db as unknown as Kysely<any>)
-    .insertInto("issuers")
-    .values({ id: ISSUER, name: "t", created_at: "x" })
-    .execute();
+  const db = await migratedLogStore(currentKind, [ISSUER]);
+  const store = db.store;
+  opened.push(db);
   for (let i = 0; i < n; i++) {
     const head = await store.head(ISSUER);
     const e = entry(i, head.head, i < shared ? "common" : history);

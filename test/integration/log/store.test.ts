@@ -5,18 +5,13 @@
  * does not verify chains: the appender builds them; test/integration/log checks them end to end).
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../../server/db/connect.js";
-import { migrate } from "../../../server/db/migrations/index.js";
 import { KyselyLogStore } from "../../../server/log/storage/kysely-store.js";
 import { ChainConflictError, type ChainHead, type CommitItem } from "../../../server/log/storage/log-store.js";
 import { EXPORT_PAGE } from "../../../server/log/tuning.js";
 import type { Checkpoint, EntryType, LogEntry } from "../../../server/log/types.js";
-import { createTestDatabase, databaseKinds } from "../../helpers/postgres.js";
+import { databaseKinds } from "../../helpers/postgres.js";
+import { migratedLogStore } from "../../helpers/store-db.js";
 
 const ISSUER = "iss_store";
 const ZEROS = "0".repeat(64);
@@ -50,33 +45,18 @@ function items(from: number, to: number, prev: string): CommitItem[] {
 const kinds = await databaseKinds("log store");
 
 describe.each(kinds)("LogStore on %s", (kind) => {
-  let handle: Db;
-  let cleanup: () => Promise<void>;
+  let opened: Awaited<ReturnType<typeof migratedLogStore>>;
   let store: KyselyLogStore;
   let head: ChainHead;
   const N = EXPORT_PAGE * 2 + 17; // three pages
 
   beforeAll(async () => {
-    if (kind === "postgres") {
-      const pg = await createTestDatabase();
-      handle = await createDb(pg.url);
-      cleanup = pg.drop;
-    } else {
-      const dir = await mkdtemp(join(tmpdir(), "kakunin-store-"));
-      handle = await createDb(join(dir, "s.db"));
-      cleanup = () => rm(dir, { recursive: true, force: true });
-    }
-    await migrate(handle);
-    await (handle.db as unknown as Kysely<any>)
-      .insertInto("issuers")
-      .values({ id: ISSUER, name: "s", created_at: "x" })
-      .execute();
-    store = new KyselyLogStore(handle);
+    opened = await migratedLogStore(kind, [ISSUER]);
+    store = opened.store;
   });
 
   afterAll(async () => {
-    await handle?.close();
-    await cleanup?.();
+    await opened?.close();
   });
 
   it("starts empty, commits batches on the head with a compare-and-swap, and refuses a stale head", async () => {

@@ -5,14 +5,10 @@
  * tree that lags its chain (a database from before log v2) is caught up in chunks or inside the
  * next commit, and stored checkpoints only ever gain signature lines.
  */
-import { createHash, generateKeyPairSync, sign } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { generateKeyPairSync, sign } from "node:crypto";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../../server/db/connect.js";
-import { migrate } from "../../../server/db/migrations/index.js";
+import type { Db } from "../../../server/db/connect.js";
 import { KyselyLogStore } from "../../../server/log/storage/kysely-store.js";
 import type { ChainHead } from "../../../server/log/storage/log-store.js";
 import type { LogEntry } from "../../../server/log/types.js";
@@ -31,28 +27,13 @@ import {
   type Bytes,
 } from "../../../verifier/src/formats/index.js";
 
-import { createTestDatabase, databaseKinds } from "../../helpers/postgres.js";
+import { databaseKinds } from "../../helpers/postgres.js";
+import { syntheticEntry } from "../../helpers/synthetic-entry.js";
+import { migratedLogStore } from "../../helpers/store-db.js";
 
 const ISSUER = "iss_batch";
 
-function entry(seq: number, prevHash: string): LogEntry {
-  const e = {
-    agent: "agt_1",
-    issuer: ISSUER,
-    payloadHash: createHash("sha256").update(`p${seq}`).digest("hex"),
-    prevHash,
-    seq,
-    signer: { alg: "RSASSA_PSS_SHA_256", cert: "01", key: "arn:k" },
-    time: "2026-12-02T18:00:00.000Z",
-    type: "agent.operation",
-    v: 1,
-  };
-  return {
-    ...e,
-    hash: createHash("sha256").update(JSON.stringify(e)).digest("hex"),
-    sig: Buffer.from(`sig${seq}`).toString("base64"),
-  } as unknown as LogEntry;
-}
+const entry = (seq: number, prevHash: string) => syntheticEntry({ issuer: ISSUER, seq, prevHash });
 
 function batch(head: ChainHead, n: number): LogEntry[] {
   const out: LogEntry[] = [];
@@ -68,8 +49,8 @@ function batch(head: ChainHead, n: number): LogEntry[] {
 const kinds = await databaseKinds("tree in the batch commit");
 
 describe.each(kinds)("tree in the batch commit on %s", (kind) => {
+  let opened: Awaited<ReturnType<typeof migratedLogStore>>;
   let handle: Db;
-  let cleanup: () => Promise<void>;
   let store: KyselyLogStore;
   let raw: Kysely<any>;
   const all: LogEntry[] = [];
@@ -93,23 +74,11 @@ describe.each(kinds)("tree in the batch commit on %s", (kind) => {
   const treeHead = async () => (await store.treeNodes(ISSUER).head())!;
 
   beforeAll(async () => {
-    if (kind === "postgres") {
-      const pg = await createTestDatabase();
-      handle = await createDb(pg.url);
-      cleanup = pg.drop;
-    } else {
-      const dir = await mkdtemp(join(tmpdir(), "kakunin-batch-tree-"));
-      handle = await createDb(join(dir, "t.db"));
-      cleanup = () => rm(dir, { recursive: true, force: true });
-    }
-    await migrate(handle);
-    store = new KyselyLogStore(handle);
-    raw = handle.db as unknown as Kysely<any>;
-    await raw.insertInto("issuers").values({ id: ISSUER, name: "t", created_at: "x" }).execute();
+    opened = await migratedLogStore(kind, [ISSUER]);
+    ({ handle, store, raw } = opened);
   });
   afterAll(async () => {
-    await handle?.close();
-    await cleanup?.();
+    await opened?.close();
   });
 
   it("every commit extends the tree to the chain's size; root and proofs match the primitives", async () => {

@@ -3,14 +3,9 @@
  * it at start for logs from before v2) on real SQLite and PostgreSQL: the stored root and proofs
  * built from stored nodes equal what the browser-safe primitives compute over the same entries.
  */
-import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../../server/db/connect.js";
-import { migrate } from "../../../server/db/migrations/index.js";
+import type { Db } from "../../../server/db/connect.js";
 import { KyselyLogStore } from "../../../server/log/storage/kysely-store.js";
 import type { LogDb } from "../../../server/log/storage/tables.js";
 import { TreeAppendError } from "../../../server/log/storage/tree-append.js";
@@ -24,31 +19,14 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "../../../verifier/src/formats/index.js";
-import { createTestDatabase, databaseKinds } from "../../helpers/postgres.js";
-import { ZERO_HASH } from "../../../verifier/src/formats/hash.js";
+import { databaseKinds } from "../../helpers/postgres.js";
+import { syntheticEntry } from "../../helpers/synthetic-entry.js";
+import { migratedLogStore } from "../../helpers/store-db.js";
 
 const ISSUER = "iss_tree";
 const OTHER = "iss_other";
 
-/** A v1-shaped entry, serialised as the server stores it: JCS key order, then hash and sig. */
-function entry(issuer: string, seq: number): Record<string, unknown> {
-  const e = {
-    agent: "agt_1",
-    issuer,
-    payloadHash: createHash("sha256").update(`p${seq}`).digest("hex"),
-    prevHash: ZERO_HASH,
-    seq,
-    signer: { alg: "RSASSA_PSS_SHA_256", cert: "01", key: "arn:k" },
-    time: "2026-12-02T18:00:00.000Z",
-    type: "agent.operation",
-    v: 1,
-  };
-  return {
-    ...e,
-    hash: createHash("sha256").update(JSON.stringify(e)).digest("hex"),
-    sig: Buffer.from(`sig${seq}`).toString("base64"),
-  };
-}
+const entry = (issuer: string, seq: number) => syntheticEntry({ issuer, seq }) as unknown as Record<string, unknown>;
 
 async function addEntries(db: Kysely<any>, issuer: string, from: number, to: number): Promise<void> {
   const rows = [];
@@ -85,37 +63,19 @@ async function addEntries(db: Kysely<any>, issuer: string, from: number, to: num
 const kinds = await databaseKinds("tree catch-up");
 
 describe.each(kinds)("tree catch-up on %s", (kind) => {
+  let opened: Awaited<ReturnType<typeof migratedLogStore>>;
   let handle: Db;
-  let cleanup: () => Promise<void>;
   let db: Kysely<LogDb>;
   let store: KyselyLogStore;
 
   beforeAll(async () => {
-    if (kind === "postgres") {
-      const pg = await createTestDatabase();
-      handle = await createDb(pg.url);
-      cleanup = pg.drop;
-    } else {
-      const dir = await mkdtemp(join(tmpdir(), "kakunin-tree-"));
-      handle = await createDb(join(dir, "t.db"));
-      cleanup = () => rm(dir, { recursive: true, force: true });
-    }
-    await migrate(handle);
+    opened = await migratedLogStore(kind, [ISSUER, OTHER]);
+    ({ handle, store } = opened);
     db = handle.db as unknown as Kysely<LogDb>;
-    store = new KyselyLogStore(handle);
-    const raw = handle.db as unknown as Kysely<any>;
-    await raw
-      .insertInto("issuers")
-      .values([
-        { id: ISSUER, name: "t", created_at: "x" },
-        { id: OTHER, name: "o", created_at: "x" },
-      ])
-      .execute();
   });
 
   afterAll(async () => {
-    await handle?.close();
-    await cleanup?.();
+    await opened?.close();
   });
 
   it("builds in chunks; root and every proof match the primitives", async () => {

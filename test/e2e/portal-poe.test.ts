@@ -7,7 +7,6 @@
  * each case's verdict and DSS report (downloaded from the page) equal the CLI's.
  */
 import { readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright";
@@ -24,6 +23,7 @@ import { startDevTsa, type DevTsa } from "../helpers/tsa.js";
 import { startWitness, type WitnessProcess } from "../helpers/witness.js";
 import { cliSandbox, EXIT } from "../unit/verifier/fixtures/cli.js";
 import { buildPortal, type Json } from "./stack.js";
+import { freePort } from "../helpers/free-port.js";
 
 const RUN = shouldRunBrowser("e2e/portal-poe");
 const LOG_NAME = "kakunin.test"; // the server helper's KAKUNIN_PUBLIC_URL without its scheme
@@ -44,17 +44,6 @@ let compromised: Receipt;
 /** Of an agent whose 1-day certificate is never revoked; `later` is two days on. */
 let expiring: Receipt;
 let later: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The receipt of `seq` once its checkpoint is timestamped and cosigned by both witnesses (bounded). */
 async function finishedReceipt(seq: number): Promise<Receipt> {

@@ -18,6 +18,7 @@ import { noteQuorum } from "../../../server/log/witnessing/note-quorum.js";
 import { parseCheckpoint, parseNote } from "../../../verifier/src/formats/index.js";
 import { startWitness, type WitnessProcess } from "../../helpers/witness.js";
 import { MerkleTestLog } from "../../helpers/witness-tree.js";
+import { until } from "../../helpers/wait.js";
 
 const ISSUER = "iss_hook";
 let log: MerkleTestLog;
@@ -52,15 +53,6 @@ async function publish(grow: number) {
   return cp.size;
 }
 
-async function until<T>(what: string, f: () => T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const roundFor = (size: number, attempt?: number) => () =>
   rounds.find((r) => r.size === size && (attempt === undefined || r.attempt === attempt));
 

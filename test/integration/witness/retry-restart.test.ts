@@ -5,7 +5,6 @@
  * while w2 is still down, w2 comes back — and that same checkpoint (no new one is published) gets
  * w2's cosignature, in the served checkpoint and in a receipt's proof.
  */
-import { createServer } from "node:net";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +21,8 @@ import { apiClient, setupIssuer, type TestIssuer } from "../../helpers/client.js
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 import { startWitness, type WitnessProcess } from "../../helpers/witness.js";
+import { freePort } from "../../helpers/free-port.js";
+import { until } from "../../helpers/wait.js";
 
 const LOG_NAME = "kakunin.test";
 let kms: LocalKms;
@@ -32,17 +33,6 @@ let issuer: TestIssuer;
 let logVkey: string;
 const witnesses: Record<string, { port: string; keyFile: string; vkey: string; proc?: WitnessProcess }> = {};
 
-async function freePort(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(String(port)));
-    });
-  });
-}
-
 async function startW(name: string): Promise<WitnessProcess> {
   const w = witnesses[name]!;
   w.proc = await startWitness([
@@ -50,16 +40,6 @@ async function startW(name: string): Promise<WitnessProcess> {
     ...["--data-dir", join(dataDir, `witness-${name}`), "--log-prefix", `${LOG_NAME}/`, logVkey],
   ]);
   return w.proc;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function served(): Promise<{ size: number; note: string; quorum: string | null }> {
@@ -97,7 +77,7 @@ beforeAll(async () => {
   for (const name of ["w1", "w2"]) {
     const keyFile = join(dataDir, `${name}.pem`);
     witnesses[name] = {
-      port: await freePort(),
+      port: String(await freePort()),
       keyFile,
       vkey: await formatCosignerVerifierKey(`${name}.example/witness`, fileSigner(keyFile).publicKey),
     };

@@ -7,7 +7,6 @@
  */
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +24,8 @@ import { runProcess } from "../../helpers/process.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 import { startDevTsa, type DevTsa } from "../../helpers/tsa.js";
 import { startWitness, type WitnessProcess } from "../../helpers/witness.js";
+import { freePort } from "../../helpers/free-port.js";
+import { until } from "../../helpers/wait.js";
 
 const LOG_NAME = "kakunin.test"; // KAKUNIN_PUBLIC_URL of the server helper, without its scheme
 let kms: LocalKms;
@@ -35,17 +36,6 @@ let issuer: TestIssuer;
 let logVkey: string;
 const witnesses: Record<string, { port: string; keyFile: string; vkey: string; proc?: WitnessProcess }> = {};
 
-async function freePort(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(String(port)));
-    });
-  });
-}
-
 async function startW(name: string): Promise<WitnessProcess> {
   const w = witnesses[name]!;
   w.proc = await startWitness([
@@ -53,16 +43,6 @@ async function startW(name: string): Promise<WitnessProcess> {
     ...["--data-dir", join(server.dataDir, `witness-${name}`), "--log-prefix", `${LOG_NAME}/`, logVkey],
   ]);
   return w.proc;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 45_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const origin = () => `${LOG_NAME}/${issuer.id}`;
@@ -125,14 +105,14 @@ async function opensslVerify(data: string, args: string[]): Promise<string> {
 
 beforeAll(async () => {
   kms = await startLocalKms();
-  tsaPort = await freePort();
+  tsaPort = String(await freePort());
   tsa = await startDevTsa(kms.endpoint, ["--port", tsaPort]);
   const data = await mkdtemp(join(tmpdir(), "server-trust-"));
   await writeFile(join(data, "tsa-ca.pem"), await (await fetch(`${tsa.url}/v1/public/tsa-ca.pem`)).text());
   for (const name of ["w1", "w2"]) {
     const keyFile = join(data, `${name}.pem`);
     witnesses[name] = {
-      port: await freePort(),
+      port: String(await freePort()),
       keyFile,
       vkey: await formatCosignerVerifierKey(`${name}.example/witness`, fileSigner(keyFile).publicKey),
     };

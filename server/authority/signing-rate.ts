@@ -45,8 +45,9 @@ export class SigningRateLimiter {
     if (!bucket || bucket.limit.perMinute !== limit.perMinute || bucket.limit.burst !== limit.burst) {
       // A changed limit keeps what was left (never a fresh burst for free).
       bucket = new TokenBucket(limit, now, bucket ? bucket.level(now) : limit.burst);
+      // Swept before the new bucket goes in: a full one would be swept too, and its take lost.
+      if (this.buckets.size >= this.maxBuckets) this.sweep(now);
       this.buckets.set(agentId, bucket);
-      if (this.buckets.size > this.maxBuckets) this.sweep(now);
     }
     const r = bucket.take(now);
     if (!r.allowed) throw new RateLimitedError(agentId, r.retryAfterSeconds);

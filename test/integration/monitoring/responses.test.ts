@@ -13,7 +13,8 @@
 import { readFile } from "node:fs/promises";
 import { SignCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startInProcessApi, type InProcessApi } from "../../helpers/app.js";
+import { createKakuninClient, KakuninApiError } from "@kakunin/client";
+import { callFetch, startInProcessApi, type InProcessApi } from "../../helpers/app.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 
 let kms: LocalKms;
@@ -146,10 +147,10 @@ describe("signing-rate limit", () => {
     const iss = await newIssuer("Rate Limited Ltd");
     const agent = await newAgent(iss.token, "busy-bot");
     const other = await newAgent(iss.token, "other-bot");
-    // 60 a minute = one a second, 2 at once.
+    // 30 a minute = one every 2 s (slow enough that a loaded machine does not refill in between), 2 at once.
     await ok("PUT", `/v1/issuers/${iss.id}/responses`, iss.token, {
       suspendTokensOnCritical: false,
-      signingRateLimit: { perMinute: 60, burst: 2 },
+      signingRateLimit: { perMinute: 30, burst: 2 },
     });
     expect((await sign(agent.id, agent.token, 1)).status).toBe(201);
     expect((await sign(agent.id, agent.token, 2)).status).toBe(201);
@@ -163,7 +164,7 @@ describe("signing-rate limit", () => {
     expect(refused.json).toMatchObject({ code: "ERR_RATE_LIMITED", status: 429, title: "Too Many Requests" });
     const retryAfter = refused.headers.get("retry-after")!;
     expect(retryAfter).toMatch(/^[1-9][0-9]*$/);
-    expect(Number(retryAfter)).toBe(1);
+    expect(Number(retryAfter)).toBe(2);
     // The issuer's own token signs for the agent from the same bucket.
     expect((await sign(agent.id, iss.token, 4)).status).toBe(429);
     // Nothing appended and no KMS Sign for the refused requests.
@@ -187,6 +188,36 @@ describe("signing-rate limit", () => {
     });
     const burst = await Promise.all([6, 7, 8, 9].map((n) => sign(agent.id, agent.token, n)));
     expect(burst.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+  });
+});
+
+describe("the typed client against the limit", () => {
+  it("waits what Retry-After asks and then signs; without retries it raises ERR_RATE_LIMITED with retryAfter", async () => {
+    const iss = await newIssuer("Client Retries Ltd");
+    const agent = await newAgent(iss.token, "patient-bot");
+    await ok("PUT", `/v1/issuers/${iss.id}/responses`, iss.token, {
+      suspendTokensOnCritical: false,
+      signingRateLimit: { perMinute: 30, burst: 1 },
+    });
+    const waits: { status: number; delayMs: number }[] = [];
+    const client = (retries: number) =>
+      createKakuninClient({
+        baseUrl: "http://kakunin.test",
+        token: agent.token,
+        fetch: callFetch(f.call) as typeof fetch,
+        retry: { retries, onRetry: ({ status, delayMs }) => waits.push({ status, delayMs }) },
+      });
+    await client(0).sign(agent.id, { payload: { n: 1 } });
+    const err = await client(0)
+      .sign(agent.id, { payload: { n: 2 } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KakuninApiError);
+    expect(err).toMatchObject({ code: "ERR_RATE_LIMITED", status: 429, retryAfter: 2 });
+    const started = Date.now();
+    const receipt = await client(3).sign(agent.id, { payload: { n: 3 } });
+    expect(receipt.entry.agent).toBe(agent.id);
+    expect(waits).toEqual([{ status: 429, delayMs: 2000 }]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
   });
 });
 

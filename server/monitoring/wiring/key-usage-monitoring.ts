@@ -109,7 +109,11 @@ export class KeyUsageMonitoring {
     if (now.length > 0) this.dispatcher.publish(now);
     if (!respond) return;
     for (const alert of alerts.filter(needs)) {
-      const task: Promise<void> = respond(alert)
+      // A finding raised again (the reconciler re-reads a day of CloudTrail after a restart; another
+      // instance) was answered the first time: it must not suspend tokens the issuer has resumed since.
+      const task: Promise<void> = this.alerts
+        .has(alert.id)
+        .then((known) => (known ? undefined : respond(alert)))
         .then(
           (response) => (response ? { ...alert, evidence: { ...alert.evidence, response } } : alert),
           (err: unknown) => {

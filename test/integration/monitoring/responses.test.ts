@@ -14,11 +14,16 @@ import { readFile } from "node:fs/promises";
 import { SignCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKakuninClient, KakuninApiError } from "@kakunin/client";
-import { callFetch, startInProcessApi, type InProcessApi } from "../../helpers/app.js";
+import { callFetch, startInProcessApi, startSecondInstance, type InProcessApi } from "../../helpers/app.js";
 import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { databaseKinds } from "../../helpers/postgres.js";
 
 let kms: LocalKms;
+/** Reconciliation over the local KMS's CloudTrail folder; the grace (60 s) divided by 240. */
+const monitoringEnv = () => ({
+  KAKUNIN_CLOUDTRAIL: `dir:${kms.dataDir}/cloudtrail`,
+  KAKUNIN_MONITOR_TIME_SCALE: "240",
+});
 let f: InProcessApi;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -324,6 +329,20 @@ for (const kind of KINDS)
         for (const [i, token] of [victim.token, second].entries())
           expect((await sign(victim.id, token, 10 + i)).status).toBe(201);
         expect(await ok("POST", `/v1/agents/${victim.id}/tokens/resume`, on.token)).toMatchObject({ resumed: 0 });
+
+        // A restart (here: a second instance on the same database, its reconciler reading the last day
+        // of CloudTrail afresh) raises the same finding again: it does not suspend the resumed tokens.
+        const restarted = await startSecondInstance(f, monitoringEnv());
+        try {
+          const again = await restarted.call("POST", "/v1/admin/reconcile", { token: f.operatorToken });
+          expect(again.status).toBe(200);
+          expect(again.json.alerts.map((a: any) => a.id)).toContain(alert.id);
+        } finally {
+          await restarted.close();
+        }
+        expect((await sign(victim.id, victim.token, 20)).status).toBe(201);
+        const once = (await ok("GET", `/v1/alerts?agent=${victim.id}&kind=unlogged-signature`, on.token)).alerts;
+        expect(once.map((a: any) => a.evidence.response.tokensSuspended)).toEqual([2]);
       }, 120_000);
     });
   });

@@ -34,6 +34,9 @@ import { KyselyLogStore } from "./log/storage/kysely-store.js";
 import { ClockGuard, serverClock } from "./log/clock.js";
 import { recordOtherSignature } from "./monitoring/wiring/db-recorded-signatures.js";
 import { KeyUsageMonitoring } from "./monitoring/wiring/key-usage-monitoring.js";
+import { readResponseSettings } from "./authority/issuer-responses.js";
+import { SigningRateLimiter } from "./authority/signing-rate.js";
+import { suspendOnCriticalAlert } from "./authority/token-suspension.js";
 import { forkAlert } from "./monitoring/wiring/fork-alert.js";
 import { scaledMonitorOptions } from "./monitoring/wiring/time-scale.js";
 
@@ -66,7 +69,21 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
       const ca = await setUpCertificateAuthority(setup, config);
       const logSigner = await setUpLogSigner(setup, ca);
       const checkpointKey = await setUpCheckpointKey(setup);
-      const deps: AppDeps = { config, db, dialect: input.dialect, custody, ca, logger, now, logSigner, checkpointKey };
+      const signingRates = new SigningRateLimiter({
+        limitOf: async (issuerId) => (await readResponseSettings(db, issuerId)).signingRateLimit,
+      });
+      const deps: AppDeps = {
+        config,
+        db,
+        dialect: input.dialect,
+        custody,
+        ca,
+        logger,
+        now,
+        logSigner,
+        checkpointKey,
+        signingRates,
+      };
       await ensureFirstCrl(deps);
       const newOperatorToken = await ensureOperatorToken(db, config.operatorToken, now);
       return newOperatorToken ? { deps, newOperatorToken } : { deps };
@@ -206,6 +223,8 @@ export async function startServices(
       db,
       store: new KyselyLogStore({ db, dialect, durability: handle.durability }),
       log: result.deps.log,
+      // The issuer's responses to a critical alert about one of its agents (server/authority/token-suspension.ts).
+      respond: (alert) => suspendOnCriticalAlert(result.deps, alert),
       region: config.region,
       logger,
       ...(config.monitorTimeScale !== 1

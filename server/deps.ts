@@ -10,6 +10,7 @@ import type { KeyUsageMonitoring } from "./monitoring/wiring/key-usage-monitorin
 import type { CheckpointKey } from "./log/tree/log-key.js";
 import type { LogV2 } from "./log/tree/log-v2.js";
 import type { CheckpointTrust } from "./log/checkpoint-trust.js";
+import type { SigningRateLimiter } from "./authority/signing-rate.js";
 
 /** Everything a request handler needs; injected per app (no module-level singletons). */
 export interface AppDeps {
@@ -29,6 +30,8 @@ export interface AppDeps {
   log?: AuditLog;
   logger: Logger;
   now: () => Date;
+  /** The per-agent signing-rate limits of the issuers that set one (in this process's memory). */
+  signingRates: SigningRateLimiter;
   /** Key-usage monitoring (detectors, reconciliation, alerts); unset only in tests of the API alone. */
   monitoring?: KeyUsageMonitoring;
 }

@@ -47,6 +47,32 @@ export class ForbiddenError extends KakuninError {
   }
 }
 
+/**
+ * 403 `ERR_TOKEN_SUSPENDED`: an agent token suspended by a critical key-usage alert (its issuer's
+ * `suspendTokensOnCritical`), refused on every route until the issuer resumes it.
+ */
+export class TokenSuspendedError extends KakuninError {
+  constructor(alertId: string, agentId: string, since: string) {
+    super(
+      403,
+      "ERR_TOKEN_SUSPENDED",
+      `This token is suspended since ${since} after critical alert ${alertId}; the agent's issuer can resume it (POST /v1/agents/${agentId}/tokens/resume)`,
+    );
+  }
+}
+
+/** 429 `ERR_RATE_LIMITED`: the agent's signing-rate limit is used up; Retry-After says when one more signature fits. */
+export class RateLimitedError extends KakuninError {
+  constructor(agentId: string, retryAfterSeconds: number) {
+    super(
+      429,
+      "ERR_RATE_LIMITED",
+      `Agent ${agentId} is over its issuer's signing-rate limit; retry in ${retryAfterSeconds} s`,
+      { retryAfter: retryAfterSeconds },
+    );
+  }
+}
+
 export class NotFoundError extends KakuninError {
   constructor(message = "Not found", code = "ERR_NOT_FOUND") {
     super(404, code, message);

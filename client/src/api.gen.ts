@@ -139,7 +139,7 @@ export interface paths {
         put?: never;
         /**
          * Sign an operation with the agent's key and append it to the issuer's audit log
-         * @description The agent's own token or its issuer's. Exactly one of `payload` (JSON) or `payloadBase64` (bytes). Acknowledged only after the entry is durably committed.
+         * @description The agent's own token or its issuer's. Exactly one of `payload` (JSON) or `payloadBase64` (bytes). Acknowledged only after the entry is durably committed. Beyond the issuer's per-agent signing-rate limit (`PUT /v1/issuers/{id}/responses`): 429 ERR_RATE_LIMITED with Retry-After, nothing signed or written.
          */
         post: operations["signOperation"];
         delete?: never;
@@ -208,6 +208,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agents/{id}/tokens/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume the agent's suspended tokens
+         * @description Lifts the suspension a critical key-usage alert put on the agent's tokens (the issuer's `suspendTokensOnCritical`): every suspended, unrevoked token of the agent is accepted again. Answers which tokens (by id) and which alerts had suspended them; none suspended is a 200 with `resumed: 0`.
+         */
+        post: operations["resumeAgentTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/alerts": {
         parameters: {
             query?: never;
@@ -242,6 +262,30 @@ export interface paths {
          * @description Operator only. Creates an issuer (the organisation that runs agents; its name becomes O= in their certificates) and returns its bearer token once — only the token's hash is stored.
          */
         post: operations["createIssuer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/issuers/{id}/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The issuer's alert responses and signing-rate limit
+         * @description The issuer's responses to key-usage alerts: token suspension on a critical alert and the per-agent signing-rate limit (defaults: off, null). The issuer's own token, or the operator's; another issuer's id answers 404 like an unknown one.
+         */
+        get: operations["getIssuerResponses"];
+        /**
+         * Set the issuer's alert responses and signing-rate limit
+         * @description Replaces the issuer's responses to key-usage alerts. `suspendTokensOnCritical`: a critical alert about an agent suspends its tokens. `signingRateLimit`: each agent's signing-rate limit (`perMinute` 1–60000, `burst` 1–10000; out of range: 422 ERR_INVALID_RATE_LIMIT with `field`), or null for none. A new limit applies at once on this instance, within 5 s on others.
+         */
+        put: operations["setIssuerResponses"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -942,6 +986,17 @@ export interface components {
             unlogged: number;
             unresolved: number;
         };
+        ResponseSettings: {
+            /** @description Each agent's token bucket on `POST /v1/agents/{id}/operations`; beyond it 429 ERR_RATE_LIMITED with Retry-After, nothing signed. Kept per server process. null: no limit */
+            signingRateLimit: {
+                /** @description Signatures an idle agent may make at once */
+                burst: number;
+                /** @description Signatures per minute each agent may sustain */
+                perMinute: number;
+            } | null;
+            /** @description A critical alert about one of the issuer's agents (e.g. unlogged-signature) suspends every live token of that agent: 403 ERR_TOKEN_SUSPENDED until `POST /v1/agents/{id}/tokens/resume` */
+            suspendTokensOnCritical: boolean;
+        };
         RevocationResult: {
             agent: components["schemas"]["Agent"];
             revocation: {
@@ -978,6 +1033,14 @@ export interface components {
             alg: "RSASSA_PSS_SHA_256";
             cert: string;
             key: string;
+        };
+        TokensResumed: {
+            agent: string;
+            /** @description The alerts that had suspended them */
+            alerts: string[];
+            resumed: number;
+            /** @description Ids of the tokens resumed (never their values) */
+            tokenIds: string[];
         };
     };
     responses: never;
@@ -1152,7 +1215,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1281,7 +1344,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1439,7 +1502,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1539,7 +1602,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1729,7 +1792,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1868,7 +1931,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1959,6 +2022,25 @@ export interface operations {
                      *       "code": "ERR_JSON_DUPLICATE_MEMBER",
                      *       "instance": "/v1/agents",
                      *       "field": "payload.d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The agent's signing-rate limit is used up; nothing was signed (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Agent agt_250b0ad5ee659166c44c72f8c53f0ae2 is over its issuer's signing-rate limit; retry in 2 s",
+                     *       "code": "ERR_RATE_LIMITED",
+                     *       "instance": "/v1/agents"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2131,7 +2213,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2346,7 +2428,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2489,7 +2571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2540,6 +2622,117 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "The agent is revoked and cannot be rotated",
                      *       "code": "ERR_AGENT_REVOKED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeAgentTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tokens resumed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agent": "agt_250b0ad5ee659166c44c72f8c53f0ae2",
+                     *       "resumed": 1,
+                     *       "tokenIds": [
+                     *         "tok_6f1d0c9b2e7a4a3c8b5d1e0f9a8b7c6d"
+                     *       ],
+                     *       "alerts": [
+                     *         "alr_3f0c6d2b9a81e4c7d5f60a12"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TokensResumed"];
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Unknown or revoked token",
+                     *       "code": "ERR_UNAUTHORIZED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This route requires the issuer role",
+                     *       "code": "ERR_FORBIDDEN",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
                      *       "instance": "/v1/agents"
                      *     }
                      */
@@ -2636,7 +2829,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2730,7 +2923,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2743,6 +2936,290 @@ export interface operations {
                      *       "status": 403,
                      *       "detail": "This route requires the issuer role",
                      *       "code": "ERR_FORBIDDEN",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/payload-too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body exceeds 1048576 bytes",
+                     *       "code": "ERR_PAYLOAD_TOO_LARGE",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Valid JSON that breaks a rule: I-JSON (duplicate member, inexact number, lone surrogate) or the name rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/json-duplicate-member",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "Duplicate member name \"d\" (RFC 7493 §2.3)",
+                     *       "code": "ERR_JSON_DUPLICATE_MEMBER",
+                     *       "instance": "/v1/agents",
+                     *       "field": "payload.d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of space; nothing was written (see Retry-After) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/storage-full",
+                     *       "title": "Insufficient Storage",
+                     *       "status": 507,
+                     *       "detail": "The database is full; nothing was written",
+                     *       "code": "ERR_STORAGE_FULL",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getIssuerResponses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Current settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "suspendTokensOnCritical": false,
+                     *       "signingRateLimit": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ResponseSettings"];
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Unknown or revoked token",
+                     *       "code": "ERR_UNAUTHORIZED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This route requires the issuer role",
+                     *       "code": "ERR_FORBIDDEN",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setIssuerResponses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "suspendTokensOnCritical": true,
+                 *       "signingRateLimit": {
+                 *         "perMinute": 120,
+                 *         "burst": 20
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResponseSettings"];
+            };
+        };
+        responses: {
+            /** @description Settings stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "suspendTokensOnCritical": true,
+                     *       "signingRateLimit": {
+                     *         "perMinute": 120,
+                     *         "burst": 20
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ResponseSettings"];
+                };
+            };
+            /** @description Malformed request or invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "name: Too small: expected string to have >=1 characters",
+                     *       "code": "ERR_VALIDATION",
+                     *       "instance": "/v1/agents",
+                     *       "field": "name"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Unknown or revoked token",
+                     *       "code": "ERR_UNAUTHORIZED",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This route requires the issuer role",
+                     *       "code": "ERR_FORBIDDEN",
+                     *       "instance": "/v1/agents"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including another issuer's agents) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://kakunin.dev/problems/agent-not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "Agent agt_00000000000000000000000000000000 not found",
+                     *       "code": "ERR_AGENT_NOT_FOUND",
                      *       "instance": "/v1/agents"
                      *     }
                      */
@@ -2862,7 +3339,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3015,7 +3492,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3093,7 +3570,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3222,7 +3699,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3335,7 +3812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3732,7 +4209,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role may not use this route */
+            /** @description The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED) */
             403: {
                 headers: {
                     [name: string]: unknown;

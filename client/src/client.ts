@@ -13,6 +13,7 @@ export type Receipt = Schemas["Receipt"];
 export type Checkpoint = Schemas["Checkpoint"];
 export type RevocationReason = Schemas["Revoke"]["reason"];
 export type OperationBody = Schemas["Operation"];
+export type ResponseSettings = Schemas["ResponseSettings"];
 
 export interface KakuninClientOptions {
   /** Base URL of the API, e.g. http://127.0.0.1:8080 */
@@ -58,6 +59,13 @@ export function createKakuninClient(opts: KakuninClientOptions) {
     revokeAgent: async (agentId: string, reason: RevocationReason) =>
       unwrap(await raw.POST("/v1/agents/{id}/revoke", { ...id(agentId), body: { reason } })),
     createAgentToken: async (agentId: string) => unwrap(await raw.POST("/v1/agents/{id}/tokens", id(agentId))),
+    /** Lifts a suspension a critical alert put on the agent's tokens. */
+    resumeAgentTokens: async (agentId: string) => unwrap(await raw.POST("/v1/agents/{id}/tokens/resume", id(agentId))),
+    /** The issuer's responses to key-usage alerts (issuer: its own; operator: any). */
+    issuerResponses: async (issuerId: string) =>
+      unwrap(await raw.GET("/v1/issuers/{id}/responses", { params: { path: { id: issuerId } } })),
+    setIssuerResponses: async (issuerId: string, body: ResponseSettings) =>
+      unwrap(await raw.PUT("/v1/issuers/{id}/responses", { params: { path: { id: issuerId } }, body })),
     /** Signs an operation; resolves once the entry is durably committed. */
     sign: async (agentId: string, body: OperationBody): Promise<Receipt> =>
       unwrap(await raw.POST("/v1/agents/{id}/operations", { ...id(agentId), body })),

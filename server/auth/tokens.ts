@@ -41,6 +41,8 @@ export async function storeTokenHash(
       agent_id: scope.agentId ?? null,
       created_at: now.toISOString(),
       revoked_at: null,
+      suspended_at: null,
+      suspended_by_alert: null,
     })
     .execute();
 }

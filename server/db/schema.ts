@@ -23,6 +23,20 @@ export interface TokensTable {
   agent_id: string | null;
   created_at: string;
   revoked_at: string | null;
+  /** Suspended (refused with 403 ERR_TOKEN_SUSPENDED) since, until its issuer resumes it (migration 009). */
+  suspended_at: string | null;
+  /** The id of the critical alert that suspended it. */
+  suspended_by_alert: string | null;
+}
+/** An issuer's responses to key-usage alerts (migration 009); no row = off and no limit. */
+export interface IssuerResponsesTable {
+  issuer_id: string;
+  /** 1: a critical alert about one of its agents suspends that agent's tokens. */
+  suspend_on_critical: number;
+  /** The per-agent signing-rate limit; both null = none. */
+  rate_per_minute: number | null;
+  rate_burst: number | null;
+  updated_at: string;
 }
 export interface AgentsTable {
   id: string;
@@ -97,6 +111,7 @@ export interface LeasesTable {
 export interface Database {
   issuers: IssuersTable;
   tokens: TokensTable;
+  issuer_responses: IssuerResponsesTable;
   agents: AgentsTable;
   keys: KeysTable;
   certificates: CertificatesTable;

@@ -183,6 +183,21 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   createAgentToken: {
     responses: { 201: { token: "kkn_agt_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampl", agent: AGENT } },
   },
+  resumeAgentTokens: {
+    responses: {
+      200: {
+        agent: AGENT,
+        resumed: 1,
+        tokenIds: ["tok_6f1d0c9b2e7a4a3c8b5d1e0f9a8b7c6d"],
+        alerts: ["alr_3f0c6d2b9a81e4c7d5f60a12"],
+      },
+    },
+  },
+  getIssuerResponses: { responses: { 200: { suspendTokensOnCritical: false, signingRateLimit: null } } },
+  setIssuerResponses: {
+    request: { suspendTokensOnCritical: true, signingRateLimit: { perMinute: 120, burst: 20 } },
+    responses: { 200: { suspendTokensOnCritical: true, signingRateLimit: { perMinute: 120, burst: 20 } } },
+  },
   getCaCertificate: { responses: { 200: CA_PEM } },
   getCrlPem: { responses: { 200: CRL_PEM } },
   getCheckpointTimestamp: { responses: { 200: "(DER TimeStampResp bytes)" } },

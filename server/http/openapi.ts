@@ -67,7 +67,7 @@ export const errorResponses = {
   ),
   401: problem("Missing or unknown bearer token", 401, "Unauthorized", "ERR_UNAUTHORIZED", "Unknown or revoked token"),
   403: problem(
-    "The token's role may not use this route",
+    "The token's role may not use this route, or a critical alert suspended the token (ERR_TOKEN_SUSPENDED)",
     403,
     "Forbidden",
     "ERR_FORBIDDEN",
@@ -101,6 +101,13 @@ export const errorResponses = {
     "ERR_JSON_DUPLICATE_MEMBER",
     'Duplicate member name "d" (RFC 7493 §2.3)',
     "payload.d",
+  ),
+  429: problem(
+    "The agent's signing-rate limit is used up; nothing was signed (see Retry-After)",
+    429,
+    "Too Many Requests",
+    "ERR_RATE_LIMITED",
+    "Agent agt_250b0ad5ee659166c44c72f8c53f0ae2 is over its issuer's signing-rate limit; retry in 2 s",
   ),
   503: problem(
     "KMS unavailable or throttling, server clock out of step (ERR_CLOCK_SKEW), or too many bodies in flight (ERR_OVERLOADED); see Retry-After",

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { issuerOf, requireRole } from "../auth/middleware.js";
 import { mintAgentToken } from "../authority/agent-tokens.js";
+import { resumeAgentTokens } from "../authority/token-suspension.js";
 import { issuerAgentViews, ownedAgentView } from "../authority/agent-views.js";
 import { registerAgent } from "../authority/register-agent.js";
 import { revokeAgent } from "../authority/revoke-agent.js";
@@ -196,6 +197,36 @@ const tokens = createRoute({
   },
 });
 
+const resume = createRoute({
+  operationId: "resumeAgentTokens",
+  description:
+    "Lifts the suspension a critical key-usage alert put on the agent's tokens (the issuer's `suspendTokensOnCritical`): every suspended, unrevoked token of the agent is accepted again. Answers which tokens (by id) and which alerts had suspended them; none suspended is a 200 with `resumed: 0`.",
+  method: "post",
+  path: "/{id}/tokens/resume",
+  tags: ["agents"],
+  summary: "Resume the agent's suspended tokens",
+  security: bearerSecurity,
+  middleware: issuerOnly,
+  request: { params: IdParam },
+  responses: {
+    200: json(
+      z
+        .object({
+          agent: z.string(),
+          resumed: z.number().int(),
+          tokenIds: z.array(z.string()).openapi({ description: "Ids of the tokens resumed (never their values)" }),
+          alerts: z.array(z.string()).openapi({ description: "The alerts that had suspended them" }),
+        })
+        .openapi("TokensResumed"),
+      "Tokens resumed",
+    ),
+    400: E[400],
+    401: E[401],
+    403: E[403],
+    404: E[404],
+  },
+});
+
 export function agentRoutes() {
   const app = router();
 
@@ -254,6 +285,11 @@ export function agentRoutes() {
     const { id } = c.req.valid("param");
     const token = await mintAgentToken(c.get("deps"), issuerId, id);
     return c.json({ token, agent: id }, 201);
+  });
+
+  app.openapi(resume, async (c) => {
+    const r = await resumeAgentTokens(c.get("deps"), issuerOf(c.get("principal")), c.req.valid("param").id);
+    return c.json(r, 200);
   });
 
   return app;

@@ -47,7 +47,7 @@ const sign = createRoute({
   tags: ["log"],
   summary: "Sign an operation with the agent's key and append it to the issuer's audit log",
   description:
-    "The agent's own token or its issuer's. Exactly one of `payload` (JSON) or `payloadBase64` (bytes). Acknowledged only after the entry is durably committed.",
+    "The agent's own token or its issuer's. Exactly one of `payload` (JSON) or `payloadBase64` (bytes). Acknowledged only after the entry is durably committed. Beyond the issuer's per-agent signing-rate limit (`PUT /v1/issuers/{id}/responses`): 429 ERR_RATE_LIMITED with Retry-After, nothing signed or written.",
   security: bearerSecurity,
   middleware: [requireRole("agent", "issuer")],
   request: { params: IdParam, body: { required: true, content: { "application/json": { schema: OperationBody } } } },
@@ -60,6 +60,7 @@ const sign = createRoute({
     409: E[409],
     413: E[413],
     422: E[422],
+    429: E[429],
     503: E[503],
     507: E[507],
   },

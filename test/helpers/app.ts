@@ -172,8 +172,11 @@ export async function startInProcessApi(opts: InProcessApiOptions = {}): Promise
  */
 export async function startSecondInstance(
   api: Pick<InProcessApi, "dir" | "kms" | "dbEnv">,
+  /** More environment, as startInProcessApi's `env` (e.g. KAKUNIN_CLOUDTRAIL). */
+  env: Record<string, string> = {},
 ): Promise<{ services: Services; call: Call; close(): Promise<void> }> {
-  const services = await startServices(testConfig(api.dir, api.kms.endpoint, api.dbEnv), createLogger("silent"), {
+  const config = testConfig(api.dir, api.kms.endpoint, { ...api.dbEnv, ...env });
+  const services = await startServices(config, createLogger("silent"), {
     kms: api.kms.client({ maxAttempts: 1 }),
   });
   return {

@@ -1,7 +1,7 @@
-/** issuers create, agents create|list|show|rotate|revoke, tokens create. */
+/** issuers create|responses, agents create|list|show|rotate|revoke, tokens create|resume. */
 import { Option, type Command } from "commander";
-import type { Agent, RevocationReason } from "../client.js";
-import { configPath, readConfig, resolveTarget, writeConfig } from "./config.js";
+import type { Agent, ResponseSettings, RevocationReason } from "../client.js";
+import { configPath, readConfig, resolveTarget, UsageError, writeConfig } from "./config.js";
 import { clientFor, globals } from "./context.js";
 import { printFields, printJson, printTable } from "./output.js";
 
@@ -46,8 +46,24 @@ function saveToken(cmd: Command, profile: string, token: string): void {
   writeConfig(path, config);
 }
 
+/** `--rate-limit 120/20` (per minute / burst) or `off`. */
+function parseRateLimit(v: string): ResponseSettings["signingRateLimit"] {
+  if (v === "off") return null;
+  const m = /^(\d{1,9})\/(\d{1,9})$/.exec(v);
+  if (!m) throw new UsageError(`--rate-limit: expected <per minute>/<burst> (e.g. 120/20) or off, got ${v}`);
+  return { perMinute: Number(m[1]), burst: Number(m[2]) };
+}
+
+function showResponses(r: ResponseSettings): void {
+  const l = r.signingRateLimit;
+  printFields([
+    ["suspend tokens on critical", r.suspendTokensOnCritical ? "on" : "off"],
+    ["signing-rate limit", l ? `${l.perMinute}/min, burst ${l.burst} (per agent)` : "none"],
+  ]);
+}
+
 export function agentCommands(program: Command): void {
-  const issuers = program.command("issuers").description("issuers (operator token)");
+  const issuers = program.command("issuers").description("issuers (operator token; responses: the issuer's too)");
   issuers
     .command("create")
     .argument("<name>", "issuer name (becomes O= in its agents' certificates)")
@@ -60,6 +76,30 @@ export function agentCommands(program: Command): void {
       if (globals(cmd).json) return printJson(shown);
       printFields(Object.entries(shown));
       if (!o.saveProfile) process.stderr.write("The token is shown once; only its hash is stored.\n");
+    });
+
+  issuers
+    .command("responses")
+    .argument("<id>", "issuer id (iss_…)")
+    .description("show, or change, the issuer's responses to key-usage alerts")
+    .addOption(
+      new Option("--suspend-on-critical <on|off>", "a critical alert suspends the agent's tokens").choices([
+        "on",
+        "off",
+      ]),
+    )
+    .option("--rate-limit <perMinute/burst|off>", "each agent's signing-rate limit, e.g. 120/20, or off")
+    .action(async (id: string, o: { suspendOnCritical?: "on" | "off"; rateLimit?: string }, cmd: Command) => {
+      const client = clientFor(cmd);
+      let r = await client.issuerResponses(id);
+      if (o.suspendOnCritical !== undefined || o.rateLimit !== undefined)
+        r = await client.setIssuerResponses(id, {
+          suspendTokensOnCritical:
+            o.suspendOnCritical !== undefined ? o.suspendOnCritical === "on" : r.suspendTokensOnCritical,
+          signingRateLimit: o.rateLimit !== undefined ? parseRateLimit(o.rateLimit) : r.signingRateLimit,
+        });
+      if (globals(cmd).json) return printJson(r);
+      showResponses(r);
     });
 
   const agents = program.command("agents").description("the issuer's agents (issuer token)");
@@ -144,5 +184,19 @@ export function agentCommands(program: Command): void {
       const shown = o.saveProfile ? { agent: r.agent, savedToProfile: o.saveProfile } : r;
       if (globals(cmd).json) return printJson(shown);
       printFields(Object.entries(shown));
+    });
+  tokens
+    .command("resume")
+    .argument("<agent>", "agent id")
+    .description("lift the suspension a critical alert put on the agent's tokens")
+    .action(async (agent: string, _o: unknown, cmd: Command) => {
+      const r = await clientFor(cmd).resumeAgentTokens(agent);
+      if (globals(cmd).json) return printJson(r);
+      printFields([
+        ["agent", r.agent],
+        ["resumed", r.resumed],
+        ["tokens", r.tokenIds.join(", ")],
+        ["suspended by", r.alerts.join(", ")],
+      ]);
     });
 }

@@ -7,6 +7,7 @@ import { makeKeyUsageMonitoring } from "./007_key_usage_monitoring.js";
 import { makeTreeCheckpoints } from "./004_tree_checkpoints.js";
 import { makeWitnessTimestamps } from "./005_witness_timestamps.js";
 import { makeWitnessRetries } from "./008_witness_retries.js";
+import { makeAlertResponses } from "./009_alert_responses.js";
 
 /** In-code provider: ordered by name. Add new migrations to this list (one line each). */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -25,6 +26,8 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     // The newest checkpoint below its witness quorum per origin, retried across restarts (issue 16).
     // 008, not the unused 006: Kysely refuses a migration sorted before one a database already ran (007).
     "008_witness_retries": makeWitnessRetries(dialect),
+    // Responses to key-usage alerts per issuer: token suspension on a critical alert, signing-rate limit (issue 18).
+    "009_alert_responses": makeAlertResponses(dialect),
   };
 }
 

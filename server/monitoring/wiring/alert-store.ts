@@ -44,6 +44,12 @@ export class AlertStore implements AlertSink {
       .execute();
   }
 
+  /** Whether alert `id` is stored already (the same finding raised again: after a restart, by another instance). */
+  async has(id: string): Promise<boolean> {
+    const row = await this.db.selectFrom("alerts").select("id").where("id", "=", id).executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Newest first. */
   async list(q: AlertQuery): Promise<Alert[]> {
     let query = this.db.selectFrom("alerts").selectAll();

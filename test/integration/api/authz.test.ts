@@ -77,6 +77,12 @@ for (const kind of KINDS)
           path: () => `/v1/agents/${agentA}/rotate`,
           expect: { none: 401, bad: 401, operator: 403, issuerA: 200, issuerB: 404, agentA: 403, agentB: 403 },
         },
+        {
+          name: "resume agent tokens",
+          method: "POST",
+          path: () => `/v1/agents/${agentA}/tokens/resume`,
+          expect: { none: 401, bad: 401, operator: 403, issuerA: 200, issuerB: 404, agentA: 403, agentB: 403 },
+        },
         // revoke last (issuer A's call revokes agent A2)
         {
           name: "revoke",

@@ -177,6 +177,35 @@ describe("kakunin CLI", () => {
     expect(vt.code).toBe(1);
   });
 
+  it("shows and changes the issuer's alert responses, and resumes an agent's tokens", async () => {
+    const issuerId = json(await kakunin(["--profile", "acme", "--json", "agents", "show", agentId])).issuer.id;
+    const responses = (...more: string[]) =>
+      kakunin(["--profile", "acme", "--json", "issuers", "responses", issuerId, ...more]);
+    expect(json(await responses())).toEqual({ suspendTokensOnCritical: false, signingRateLimit: null });
+    const set = await responses("--suspend-on-critical", "on", "--rate-limit", "600/50");
+    expect(set.code, set.stderr).toBe(0);
+    expect(json(set)).toEqual({ suspendTokensOnCritical: true, signingRateLimit: { perMinute: 600, burst: 50 } });
+    // One option changes only its own setting.
+    expect(json(await responses("--suspend-on-critical", "off"))).toEqual({
+      suspendTokensOnCritical: false,
+      signingRateLimit: { perMinute: 600, burst: 50 },
+    });
+    const table = await kakunin(["--profile", "acme", "issuers", "responses", issuerId]);
+    expect(table.stdout).toContain("600/min, burst 50");
+    const usage = await responses("--rate-limit", "600");
+    expect(usage.code).toBe(2);
+    const range = await responses("--rate-limit", "0/5");
+    expect(range.code).toBe(1);
+    expect(range.stderr).toContain("ERR_INVALID_RATE_LIMIT");
+    expect(json(await responses("--rate-limit", "off"))).toEqual({
+      suspendTokensOnCritical: false,
+      signingRateLimit: null,
+    });
+    const resumed = await kakunin(["--profile", "acme", "--json", "tokens", "resume", agentId]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(json(resumed)).toEqual({ agent: agentId, resumed: 0, tokenIds: [], alerts: [] });
+  });
+
   it("rotates and revokes, exports with a progress bar, and kakunin-verify passes the export", async () => {
     const rot = await kakunin(["--profile", "acme", "--json", "agents", "rotate", agentId]);
     expect(json(rot).rotation.resumed).toBe(false);

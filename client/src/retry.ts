@@ -1,7 +1,9 @@
 /**
- * A fetch that retries 429 and 503 answers, waiting what Retry-After asks (capped), a bounded
- * number of times. Both statuses mean the server did not perform the request ("try later"), so
- * retrying is safe for every method; the request body is re-sent from a clone.
+ * A fetch that retries 429 and 503 answers, waiting what Retry-After asks, a bounded number of
+ * times. Both statuses mean the server did not perform the request ("try later"), so retrying is
+ * safe for every method; the request body is re-sent from a clone. A Retry-After longer than
+ * `maxDelayMs` is not cut short (asking again before then only earns another refusal): the answer
+ * is returned at once, and the caller's error carries its `retryAfter`.
  */
 import { KakuninApiError, parseRetryAfter } from "./errors.js";
 
@@ -10,7 +12,7 @@ export interface RetryOptions {
   retries?: number;
   /** Wait when the answer has no Retry-After, in ms (default 500, doubled each retry). */
   baseDelayMs?: number;
-  /** Upper bound of one wait, in ms, whatever Retry-After says (default 10 000). */
+  /** Longest wait, in ms (default 10 000): a Retry-After beyond it is not waited for but returned. */
   maxDelayMs?: number;
   /** Called before each wait (the CLI prints it; tests record it). */
   onRetry?: (info: { attempt: number; status: number; delayMs: number; url: string }) => void;
@@ -21,12 +23,16 @@ export interface RetryOptions {
 const RETRY_STATUSES = new Set([429, 503]);
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The delay before retry number `attempt` (1-based) of `response`. */
-export function retryDelayMs(response: Response, attempt: number, opts: RetryOptions = {}): number {
+/**
+ * The delay before retry number `attempt` (1-based) of `response`, or undefined when the server's
+ * Retry-After asks for longer than `maxDelayMs` (then there is no retry). Without a Retry-After,
+ * the back-off doubles from `baseDelayMs`, capped at `maxDelayMs`.
+ */
+export function retryDelayMs(response: Response, attempt: number, opts: RetryOptions = {}): number | undefined {
   const max = opts.maxDelayMs ?? 10_000;
   const seconds = parseRetryAfter(response.headers.get("retry-after"));
-  const wanted = seconds !== undefined ? seconds * 1000 : (opts.baseDelayMs ?? 500) * 2 ** (attempt - 1);
-  return Math.min(max, Math.max(0, Math.round(wanted)));
+  if (seconds !== undefined) return seconds * 1000 > max ? undefined : Math.max(0, Math.round(seconds * 1000));
+  return Math.min(max, Math.round((opts.baseDelayMs ?? 500) * 2 ** (attempt - 1)));
 }
 
 /** Wraps `inner` (default: global fetch) with the retry policy. Network failures become ERR_NETWORK. */
@@ -52,6 +58,7 @@ export function retryingFetch(
       }
       if (!RETRY_STATUSES.has(response.status) || attempt >= retries) return response;
       const delayMs = retryDelayMs(response, attempt + 1, opts);
+      if (delayMs === undefined) return response;
       await response.body?.cancel().catch(() => undefined);
       opts.onRetry?.({ attempt: attempt + 1, status: response.status, delayMs, url: request.url });
       await sleep(delayMs);

@@ -134,16 +134,17 @@ describe("retry policy (scripted HTTP peer)", () => {
   });
   afterAll(() => new Promise<void>((r) => peer.close(() => r())));
 
-  it("waits delta-seconds and HTTP-date Retry-After, caps the wait, and re-sends the body", async () => {
+  it("waits delta-seconds and HTTP-date Retry-After, doubles without one (capped), and re-sends the body", async () => {
     const waits: number[] = [];
     script = [
       { status: 429, headers: { "retry-after": "2" } },
-      { status: 503, headers: { "retry-after": new Date(Date.now() + 60 * 60_000).toUTCString() } },
+      { status: 503, headers: { "retry-after": new Date(Date.now() + 4_000).toUTCString() } },
+      { status: 503 },
       { status: 503 },
     ];
     bodies.length = 0;
     const f = retryingFetch({
-      retries: 3,
+      retries: 4,
       maxDelayMs: 5_000,
       baseDelayMs: 100,
       sleep: async (ms) => {
@@ -154,8 +155,24 @@ describe("retry policy (scripted HTTP peer)", () => {
       new Request(`${url}/x`, { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json" } }),
     );
     expect(res.status).toBe(200);
-    expect(waits).toEqual([2000, 5000, 400]); // 2 s; an hour capped to 5 s; no header → 100·2²
-    expect(bodies).toEqual(Array(4).fill('{"a":1}'));
+    expect(waits[0]).toBe(2000);
+    expect(waits[1]).toBeGreaterThan(2000); // the HTTP-date, ≈ 4 s away (1 s precision)
+    expect(waits[1]).toBeLessThanOrEqual(4000);
+    expect(waits.slice(2)).toEqual([400, 800]); // no header → 100·2², 100·2³
+    expect(bodies).toEqual(Array(5).fill('{"a":1}'));
+  });
+
+  it("does not cut a Retry-After beyond maxDelayMs short: returns that answer at once, its retryAfter in the error", async () => {
+    const waits: number[] = [];
+    script = [{ status: 429, headers: { "retry-after": "3600" } }, { status: 200 }];
+    const client = createKakuninClient({
+      baseUrl: url,
+      retry: { maxDelayMs: 5_000, sleep: async (ms) => void waits.push(ms) },
+    });
+    const err = await client.health().catch((e) => e);
+    expect(err).toMatchObject({ status: 429, retryAfter: 3600 });
+    expect(waits).toEqual([]);
+    expect(script.length).toBe(1); // asked once
   });
 
   it("gives up after the bound and returns the last answer as a typed error", async () => {

@@ -39,12 +39,19 @@ export function reportError(e: unknown, json: boolean): number {
     if (json)
       process.stderr.write(
         JSON.stringify({
-          error: { code: e.code, status: e.status, detail: e.detail, ...(e.field ? { field: e.field } : {}) },
+          error: {
+            code: e.code,
+            status: e.status,
+            detail: e.detail,
+            ...(e.field ? { field: e.field } : {}),
+            ...(e.retryAfter !== undefined ? { retryAfter: e.retryAfter } : {}),
+          },
         }) + "\n",
       );
     else
       process.stderr.write(
-        `kakunin: ${e.code}: ${e.detail}${e.field ? ` (field ${e.field})` : ""}${e.status ? ` [HTTP ${e.status}]` : ""}\n`,
+        `kakunin: ${e.code}: ${e.detail}${e.field ? ` (field ${e.field})` : ""}${e.status ? ` [HTTP ${e.status}]` : ""}` +
+          `${e.retryAfter !== undefined ? ` (try again in ${e.retryAfter} s)` : ""}\n`,
       );
   } else {
     const msg = e instanceof Error ? e.message : String(e);

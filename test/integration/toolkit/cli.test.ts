@@ -197,6 +197,21 @@ describe("kakunin CLI", () => {
     const range = await responses("--rate-limit", "0/5");
     expect(range.code).toBe(1);
     expect(range.stderr).toContain("ERR_INVALID_RATE_LIMIT");
+    // One signature a minute: the second is refused with a Retry-After far beyond the client's
+    // longest wait, so the CLI says when to try again at once instead of retrying early.
+    expect((await responses("--rate-limit", "1/1")).code).toBe(0);
+    const sign = (json: boolean) =>
+      kakunin(["--profile", "acme", ...(json ? ["--json"] : []), "sign", agentId, "--payload-json"], {
+        input: '{"n":1}',
+      });
+    const first = await sign(false);
+    expect(first.code, first.stderr).toBe(0);
+    const limited = await sign(false);
+    expect(limited.code).toBe(6);
+    expect(limited.stderr).toMatch(/ERR_RATE_LIMITED: .*\[HTTP 429\] \(try again in \d+ s\)/);
+    const limitedJson = JSON.parse((await sign(true)).stderr);
+    expect(limitedJson.error).toMatchObject({ code: "ERR_RATE_LIMITED", status: 429 });
+    expect(limitedJson.error.retryAfter).toBeGreaterThan(10);
     expect(json(await responses("--rate-limit", "off"))).toEqual({
       suspendTokensOnCritical: false,
       signingRateLimit: null,
@@ -213,12 +228,12 @@ describe("kakunin CLI", () => {
     expect(rev.code, rev.stderr).toBe(0);
     expect(rev.stdout).toContain("keyCompromise");
     const cp = await kakunin(["--profile", "acme", "--json", "checkpoint"]);
-    expect(json(cp).size).toBe(6); // registered, 3 operations, rotated, revoked
+    expect(json(cp).size).toBe(7); // registered, 4 operations (one under the rate limit), rotated, revoked
     const out = join(dir, "log.ndjson");
     const ex = await kakunin(["--profile", "acme", "--json", "export", "-o", out, "--payloads", "--progress"]);
     expect(ex.code, ex.stderr).toBe(0);
-    expect(json(ex)).toEqual({ out, entries: 6 });
-    expect(ex.stderr).toContain("6/6 entries");
+    expect(json(ex)).toEqual({ out, entries: 7 });
+    expect(ex.stderr).toContain("7/7 entries");
     const v = await runBin(VERIFY_BIN, ["log", out, "--ca", join(dir, "ca.pem"), "--no-progress"]);
     expect(v.code, v.stdout).toBe(0);
   });

@@ -35,6 +35,8 @@ export interface CompactResults {
   hashes: Uint8Array;
   /** Per compact entry: its RFC 9162 leaf hash or subtree root (32 bytes; zeros when flags bit 3 is clear). */
   leaves: Uint8Array;
+  /** The block the results are for, handed back to be freed on the main thread (node/worker.ts). */
+  spent?: Uint8Array;
 }
 
 const REFS = 6;

@@ -30,7 +30,7 @@ export class NodeWorkerPool implements SignaturePool {
   /** `native: false`: the workers use node:crypto even when the native addon is built. */
   constructor(size = availableParallelism(), opts: { native?: boolean } = {}) {
     this.size = Math.max(1, size);
-    this.concurrency = this.size * 2;
+    this.concurrency = this.size * Number(process.env.KK_DEPTH ?? 2);
     const url = new URL("./worker-entry.mjs", import.meta.url);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(url, { resourceLimits: WORKER_LIMITS, workerData: { native: opts.native !== false } });

@@ -20,26 +20,45 @@ static int lit(cur *c, const char *s, size_t n) {
 }
 #define LIT(c, s) lit(c, s, sizeof s - 1)
 
+/* 1: a string byte this path takes (printable ASCII and DEL, not '"' or '\\'). */
+static const unsigned char STRCH[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* 1: a lowercase hex digit. */
+static const unsigned char HEXCH[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* A string of printable ASCII other than '"' and '\' (entry-fast.ts's C, within ASCII), min..max
  * long, and its closing quote. */
 static int str(cur *c, size_t min, size_t max, const unsigned char **at, size_t *n) {
   const unsigned char *q = c->p;
-  while (q < c->e && *q != '"') {
-    if (*q < 0x20 || *q > 0x7f || *q == '\\') return 0;
-    q++;
-  }
-  if (q == c->e || (size_t)(q - c->p) < min || (size_t)(q - c->p) > max) return 0;
+  while (q < c->e && STRCH[*q]) q++;
+  /* Anything else before the quote (a control or non-ASCII byte, a backslash) or no quote: not taken. */
+  if (q == c->e || *q != '"' || (size_t)(q - c->p) < min || (size_t)(q - c->p) > max) return 0;
   *at = c->p, *n = (size_t)(q - c->p);
   c->p = q + 1;
   return 1;
 }
 
-static int is_hex(unsigned char x) { return (x >= '0' && x <= '9') || (x >= 'a' && x <= 'f'); }
-
 /* min..max lowercase hex digits and the closing quote. */
 static int hex(cur *c, size_t min, size_t max, const unsigned char **at, size_t *n) {
   const unsigned char *q = c->p;
-  while (q < c->e && is_hex(*q)) q++;
+  while (q < c->e && HEXCH[*q]) q++;
   if (q == c->e || *q != '"' || (size_t)(q - c->p) < min || (size_t)(q - c->p) > max) return 0;
   *at = c->p, *n = (size_t)(q - c->p);
   c->p = q + 1;

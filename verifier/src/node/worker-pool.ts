@@ -32,7 +32,9 @@ export class NodeWorkerPool implements SignaturePool {
   /** `native: false`: the workers use node:crypto even when the native addon is built. */
   constructor(size = availableParallelism(), opts: { native?: boolean } = {}) {
     this.size = Math.max(1, size);
-    this.concurrency = this.size * 2;
+    // Four blocks per worker in flight: a worker still has work queued when this thread is slow to
+    // be scheduled (a shared machine), for about 2 MB more memory.
+    this.concurrency = this.size * 4;
     const url = new URL("./worker-entry.mjs", import.meta.url);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(url, { resourceLimits: WORKER_LIMITS, workerData: { native: opts.native !== false } });

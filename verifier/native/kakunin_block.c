@@ -22,6 +22,7 @@
 #define ROW (3 * HEX64)
 #define MAX_HEIGHT 15
 #define MAX_DEPTH 64
+#define MAX_LINE (1u << 20)
 #define PSS "RSASSA_PSS_SHA_256"
 
 typedef struct {
@@ -197,7 +198,8 @@ static napi_value scan_entries(napi_env env, napi_callback_info info) {
     kk_fields f;
     unsigned char sig[MAX_SIG];
     long sn = -1;
-    if (kk_parse_line(p, e, &f) && kk_b64_canonical((const char *)f.sig, f.sig_len))
+    /* Lines over worker-core.ts's MAX_LINE_LENGTH (1 MiB; bytes are UTF-16 units here) are the general path's to reject. */
+    if ((size_t)(e - p) <= MAX_LINE && kk_parse_line(p, e, &f) && kk_b64_canonical((const char *)f.sig, f.sig_len))
       sn = kk_b64_decode((const char *)f.sig, f.sig_len, sig, sizeof sig);
     long ref[REFS];
     for (int i = 0; i < REFS && sn >= 0; i++)

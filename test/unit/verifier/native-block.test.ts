@@ -90,6 +90,13 @@ describe.skipIf(!nativeBlocks)("native block path", () => {
         op.replace(/"agent":"[^"]*"/, `"agent":"${a}"`),
       ),
       ...["", "k".repeat(300), "\u0080", "\\n"].map((k) => op.replace(/"key":"[^"]*"/, `"key":"${k}"`)),
+      // Just within and just over MAX_LINE_LENGTH (1 MiB): the second is ERR_MALFORMED on both paths.
+      ...[0, 1].map((over) => {
+        const key = /"key":"([^"]*)"/.exec(op)![1]!;
+        const l = op.replace(/"key":"[^"]*"/, `"key":"${"k".repeat((1 << 20) - op.length + key.length + over)}"`);
+        expect(l.length).toBe((1 << 20) + over);
+        return l;
+      }),
       ...["RSASSA_PSS_SHA_256x", "RSASSA_PKCS1_V1_5_SHA_256", ""].map((a) =>
         op.replace(/"alg":"[^"]*"/, `"alg":"${a}"`),
       ),

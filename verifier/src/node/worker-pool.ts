@@ -45,6 +45,8 @@ export class NodeWorkerPool implements SignaturePool {
           if (!p) return;
           if (m.crypto) this.crypto = m.crypto;
           this.#pending.delete(m.id);
+          // The block itself is not kept while its results wait their turn: freed at the next young GC.
+          if (m.compact) m.compact.spent = undefined;
           if (m.error !== undefined) p.reject(new Error(m.error));
           else
             p.resolve(m.compact ? (p.lazy ? new CompactView(m.compact) : decodeResults(m.compact)) : (m.results ?? []));

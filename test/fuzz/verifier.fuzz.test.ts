@@ -5,7 +5,8 @@
  *   1. a change to any signed byte is never PASSED (library), and a re-encoding that keeps every
  *      signed byte gives the original verdict;
  *   2. the CLI (a real child process, worker threads, native crypto when built) gives the library's verdict;
- *   3. the workers' fast path and the general path agree line by line (differential).
+ *   3. the workers' fast path and the general path agree line by line (differential), and so do
+ *      the workers' two block paths (JavaScript, and the native addon's when built).
  * A bounded run is part of `npm test`; `npm run fuzz -- --runs N [--seed S]` runs longer and
  * prints the seed to replay a failure (FUZZ_RUNS / FUZZ_SEED).
  */
@@ -13,6 +14,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LineVerifier, verifyExport, verifyExportBytes, verifyReceipt } from "../../verifier/src/index.js";
 import { nodeLineCrypto } from "../../verifier/src/node/node-crypto.js";
+import { jsBlocks, nativeBlocks, nativeBlocksOf } from "../unit/verifier/fixtures/block-paths.js";
 import { cliSandbox, EXIT } from "../unit/verifier/fixtures/cli.js";
 import { scenario, type Scenario } from "../unit/verifier/fixtures/scenario.js";
 import * as t from "../unit/verifier/tamper.js";
@@ -181,6 +183,10 @@ async function differential(text: string) {
         ? { kind: r.kind, field: r.field }
         : r;
   expect(fast.map(norm)).toEqual(general.map(norm));
+  if (nativeBlocks) {
+    const block = [enc.encode(text.endsWith("\n") ? text : `${text}\n`)];
+    expect((await nativeBlocksOf(keys, block)).results).toEqual(await jsBlocks(keys, block));
+  }
 }
 
 describe("fuzz", () => {

@@ -11,11 +11,8 @@
  * Every argument after the key handle is attacker-controlled (it comes from the export): lengths
  * are checked before any copy, and nothing here trusts a length it did not compute.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co.: far cheaper than EVP per 65-byte node */
-#include <node_api.h>
-#include <openssl/evp.h>
+#include "kakunin_common.h"
 #include <openssl/rsa.h>
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -23,10 +20,6 @@
 
 /* Messages up to this size are copied to the stack; longer ones (rare: lifecycle details) to the heap. */
 #define STACK_MESSAGE 8192
-/* RSA-2048 signatures are 256 bytes; allow up to RSA-8192 (1,024 bytes). */
-#define MAX_SIG 1024
-
-#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "ERR_NATIVE", #call " failed"); return NULL; } } while (0)
 
 static void free_ctx(napi_env env, void *data, void *hint) {
   (void)env;
@@ -34,15 +27,31 @@ static void free_ctx(napi_env env, void *data, void *hint) {
   EVP_PKEY_CTX_free((EVP_PKEY_CTX *)data);
 }
 
-/* prepareKey(spki: Uint8Array) -> handle | null. Null when the SPKI is not an RSA key OpenSSL accepts for PSS. */
-/* SHA-256 through the low-level API: OpenSSL 3's one-shot SHA256() fetches the algorithm on every
- * call, which costs about as much as hashing a whole entry. */
-static void sha256_fast(const void *data, size_t len, unsigned char *md) {
+void kk_sha256(const void *data, size_t len, unsigned char *md) {
   SHA256_CTX c;
   SHA256_Init(&c);
   SHA256_Update(&c, data, len);
   SHA256_Final(md, &c);
 }
+
+EVP_PKEY_CTX *kk_pss_ctx(const unsigned char *der, size_t len) {
+  const unsigned char *p = der;
+  EVP_PKEY *pkey = len > 0 && len < (1u << 20) ? d2i_PUBKEY(NULL, &p, (long)len) : NULL;
+  EVP_PKEY_CTX *ctx = NULL;
+  if (pkey && (EVP_PKEY_base_id(pkey) == EVP_PKEY_RSA || EVP_PKEY_base_id(pkey) == EVP_PKEY_RSA_PSS)) {
+    ctx = EVP_PKEY_CTX_new(pkey, NULL);
+    if (ctx && (EVP_PKEY_verify_init(ctx) <= 0 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+                EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0 ||
+                EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) <= 0)) {
+      EVP_PKEY_CTX_free(ctx);
+      ctx = NULL;
+    }
+  }
+  EVP_PKEY_free(pkey);
+  return ctx;
+}
+
+/* prepareKey(spki: Uint8Array) -> handle | null. Null when the SPKI is not an RSA key OpenSSL accepts for PSS. */
 
 static napi_value prepare_key(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -56,19 +65,7 @@ static napi_value prepare_key(napi_env env, napi_callback_info info) {
   void *data;
   size_t len;
   CHECK(napi_get_typedarray_info(env, argv[0], NULL, &len, &data, NULL, NULL));
-  const unsigned char *p = data;
-  EVP_PKEY *pkey = len > 0 && len < (1u << 20) ? d2i_PUBKEY(NULL, &p, (long)len) : NULL;
-  EVP_PKEY_CTX *ctx = NULL;
-  if (pkey && (EVP_PKEY_base_id(pkey) == EVP_PKEY_RSA || EVP_PKEY_base_id(pkey) == EVP_PKEY_RSA_PSS)) {
-    ctx = EVP_PKEY_CTX_new(pkey, NULL);
-    if (ctx && (EVP_PKEY_verify_init(ctx) <= 0 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-                EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0 ||
-                EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) <= 0)) {
-      EVP_PKEY_CTX_free(ctx);
-      ctx = NULL;
-    }
-  }
-  EVP_PKEY_free(pkey);
+  EVP_PKEY_CTX *ctx = kk_pss_ctx(data, len);
   if (!ctx) {
     CHECK(napi_get_null(env, &out));
     return out;
@@ -81,34 +78,55 @@ static napi_value prepare_key(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static int b64_value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+/* Base64 digit values; 0xff: not a digit ('=' included). Constant: every worker thread reads it. */
+static const unsigned char B64V[256] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3e, 0xff, 0xff, 0xff, 0x3f,
+    0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+    0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,
+    0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32, 0x33, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
 
-/* Strict padded base64 (the B64 pattern of src/parse/fields.ts). Returns the decoded length, or -1. */
-static long b64_decode(const char *in, size_t n, unsigned char *out, size_t cap) {
+long kk_b64_decode(const char *in, size_t n, unsigned char *out, size_t cap) {
   if (n == 0 || n % 4 != 0) return -1;
   size_t pad = in[n - 1] == '=' ? (in[n - 2] == '=' ? 2 : 1) : 0;
   size_t len = n / 4 * 3 - pad;
   if (len > cap) return -1;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 4) {
-    size_t keep = i + 4 == n ? 3 - pad : 3; /* bytes this quad yields; '=' only in the last quad */
-    int a = b64_value(in[i]), b = b64_value(in[i + 1]);
-    int c = keep >= 2 ? b64_value(in[i + 2]) : 0;
-    int d = keep >= 3 ? b64_value(in[i + 3]) : 0;
-    if ((a | b | c | d) < 0) return -1;
-    unsigned v = (unsigned)a << 18 | (unsigned)b << 12 | (unsigned)c << 6 | (unsigned)d;
+  const unsigned char *u = (const unsigned char *)in;
+  size_t full = pad ? n - 4 : n, o = 0;
+  for (size_t i = 0; i < full; i += 4) {
+    unsigned a = B64V[u[i]], b = B64V[u[i + 1]], c = B64V[u[i + 2]], d = B64V[u[i + 3]];
+    if ((a | b | c | d) & 0x80) return -1;
+    unsigned v = a << 18 | b << 12 | c << 6 | d;
     out[o++] = v >> 16;
-    if (keep >= 2) out[o++] = (v >> 8) & 0xff;
-    if (keep >= 3) out[o++] = v & 0xff;
+    out[o++] = (v >> 8) & 0xff;
+    out[o++] = v & 0xff;
+  }
+  if (pad) { /* the last quad: 2 or 3 digits, then '=' padding */
+    unsigned a = B64V[u[n - 4]], b = B64V[u[n - 3]], c = pad == 1 ? B64V[u[n - 2]] : 0;
+    if ((a | b | c) & 0x80) return -1;
+    unsigned v = a << 18 | b << 12 | c << 6;
+    out[o++] = v >> 16;
+    if (pad == 1) out[o++] = (v >> 8) & 0xff;
   }
   return (long)o;
+}
+
+int kk_b64_canonical(const char *in, size_t n) {
+  if (n < 2 || in[n - 1] != '=') return 1;
+  int two = in[n - 2] == '=';
+  return (B64V[(unsigned char)in[two ? n - 3 : n - 2]] & (two ? 0x0f : 0x03)) == 0;
 }
 
 static const char HEX[] = "0123456789abcdef";
@@ -159,7 +177,7 @@ static napi_value verify_entry(napi_env env, napi_callback_info info) {
   unsigned char sig[MAX_SIG];
   long n = -1;
   if (napi_get_value_string_utf8(env, argv[3], sigtext, sizeof sigtext, &slen) == napi_ok && slen < sizeof sigtext - 1)
-    n = b64_decode(sigtext, slen, sig, sizeof sig);
+    n = kk_b64_decode(sigtext, slen, sig, sizeof sig);
   if (n < 0) flags |= 4;
 
   unsigned char *leaf_out = NULL;
@@ -196,7 +214,7 @@ static napi_value verify_entry(napi_env env, napi_callback_info info) {
   napi_status st = napi_get_value_string_utf8(env, argv[1], msg, mlen + 1, &copied);
   unsigned char md[SHA256_DIGEST_LENGTH];
   if (st == napi_ok && copied == mlen) {
-    sha256_fast((const unsigned char *)msg, copied, md);
+    kk_sha256((const unsigned char *)msg, copied, md);
     if (want_leaf && mlen > 0 && msg[mlen - 1] == '}') {
       char *p = msg + mlen - 1;
       buf[0] = 0;
@@ -206,7 +224,7 @@ static napi_value verify_entry(napi_env env, napi_callback_info info) {
       memcpy(p, sigtext, slen), p += slen;
       *p++ = '"';
       *p++ = '}';
-      sha256_fast((const unsigned char *)buf, (size_t)(p - buf), leaf_out);
+      kk_sha256((const unsigned char *)buf, (size_t)(p - buf), leaf_out);
       flags |= 8;
     }
   }
@@ -252,7 +270,7 @@ static napi_value sha256_into(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "sha256Into takes two Uint8Arrays, the second of at least 32 bytes");
     return NULL;
   }
-  sha256_fast(in, ilen, (unsigned char *)out);
+  kk_sha256(in, ilen, (unsigned char *)out);
   return NULL;
 }
 
@@ -263,7 +281,7 @@ NAPI_MODULE_INIT() {
       napi_create_function(env, "verifyEntry", NAPI_AUTO_LENGTH, verify_entry, NULL, &f) != napi_ok ||
       napi_set_named_property(env, exports, "verifyEntry", f) != napi_ok ||
       napi_create_function(env, "sha256Into", NAPI_AUTO_LENGTH, sha256_into, NULL, &f) != napi_ok ||
-      napi_set_named_property(env, exports, "sha256Into", f) != napi_ok)
+      napi_set_named_property(env, exports, "sha256Into", f) != napi_ok || !kk_register_block(env, exports))
     return NULL;
   napi_value v;
   if (napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &v) == napi_ok)

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
-import { createReadStream, readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import {
   formatReport,
   verifyExportBytes,
@@ -159,16 +159,14 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
       } catch (e) {
         throw new InputError(`cannot read export ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
-      // 512 KiB reads: each becomes one block of about 560 entries for a worker (larger blocks gain
-      // nothing and keep more memory in flight).
-      const stream = createReadStream(file, { highWaterMark: 1 << 19 });
-      const opened = new Promise<void>((resolve, reject) => {
-        stream.once("open", () => resolve());
-        stream.once("error", (e) =>
-          reject(new InputError(`cannot read export ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)),
-        );
-      });
-      await opened;
+      const unreadable = (e: unknown) =>
+        new InputError(`cannot read export ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      let fd: number;
+      try {
+        fd = openSync(file, "r");
+      } catch (e) {
+        throw unreadable(e);
+      }
       const bar =
         o.progress && process.stderr.isTTY
           ? new cliProgress.SingleBar(
@@ -184,10 +182,23 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
       bar?.start(size || 1, 0, { lines: 0, entries: 0 });
       const pool = new NodeWorkerPool(o.workers > 0 ? o.workers : undefined, { native: o.native !== false });
       try {
-        const chunks = async function* () {
-          for await (const c of stream as AsyncIterable<Buffer>) {
-            bytes += c.byteLength;
-            yield c;
+        // 512 KiB reads, each becoming one block of about 560 entries for a worker (larger blocks
+        // gain nothing and keep more memory in flight), into one buffer: verifyExportBytes copies
+        // what it keeps of a chunk before asking for the next. Synchronous: from the page cache a
+        // read costs less than the round trip through libuv's thread pool and a fresh buffer
+        // (about 2 s of CPU less per million entries); the workers have blocks queued meanwhile.
+        const chunks = function* () {
+          const buf = Buffer.allocUnsafe(1 << 19);
+          for (;;) {
+            let bytesRead: number;
+            try {
+              bytesRead = readSync(fd, buf, 0, buf.length, null);
+            } catch (e) {
+              throw unreadable(e);
+            }
+            if (bytesRead === 0) return;
+            bytes += bytesRead;
+            yield buf.subarray(0, bytesRead);
           }
         };
         const crls = [...crlFiles(o.crl), ...(await onlineCrls(o.online, o.online ? exportCertificates(file) : []))];
@@ -223,6 +234,7 @@ Exit codes: 0 passed, 1 failed, 3 indeterminate, 2 usage error or unreadable inp
         }
       } finally {
         bar?.stop();
+        closeSync(fd);
         await pool.close();
       }
     });

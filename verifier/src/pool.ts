@@ -2,6 +2,15 @@
 import { LineVerifier, type KeyTable, type LineResult } from "./worker-core.js";
 
 /**
+ * Results for consecutive lines, in order: an array, or a view that builds each result when it is
+ * asked for (the Node pool's, node/compact.ts), so a block's results need not all live at once.
+ */
+export interface LineResults {
+  readonly length: number;
+  at(i: number): LineResult | undefined;
+}
+
+/**
  * A pool that verifies batches of export lines. Implementations: {@link InThreadPool} (default),
  * the Node worker_threads pool (`src/node/worker-pool.ts`), and the portal's Web Worker pool.
  * Each worker should run a {@link LineVerifier} from `worker-core.ts`.
@@ -16,7 +25,7 @@ export interface SignaturePool {
    * "\n"); resolves with one result per line, blank lines included (`kind: "blank"`). The pool may
    * take ownership of `bytes` (e.g. transfer it to a worker). See `verifyExportBytes`.
    */
-  verifyBlock?(bytes: Uint8Array): Promise<LineResult[]>;
+  verifyBlock?(bytes: Uint8Array): Promise<LineResults>;
   /** Suggested number of batches in flight (e.g. 2 × workers). */
   readonly concurrency?: number;
   /** Releases workers. verifyExport does not call it: the pool's owner does. */

@@ -220,6 +220,12 @@ export class ReportBuilder {
     this.report.findings.push(f);
   }
 
+  /** Counts a PASSED entry of an export: what finding() does with one (passed findings are not kept). */
+  passed(): void {
+    this.report.counts.entries++;
+    this.report.counts.passed++;
+  }
+
   /** True once anything FAILED. */
   get failed(): boolean {
     return this.#failed || this.report.counts.failed > 0;

@@ -13,7 +13,6 @@ import {
   revokedSignerProblems,
 } from "../checks/checkpoint/index.js";
 import {
-  crlDetail,
   crlInputs,
   crlSubject,
   loadCrls,
@@ -25,7 +24,7 @@ import {
 import { payloadProblems } from "../checks/payload/index.js";
 import { failed, findingOf, indeterminate, unreadable, untrustedRoot, type CheckProblem } from "../checks/problem.js";
 import { signatureProblems } from "../checks/signatures/index.js";
-import { ExportTree, TREE_CHECKPOINT_KIND, treeStepDetail } from "../checks/tree/index.js";
+import { ExportTree, TREE_CHECKPOINT_KIND } from "../checks/tree/index.js";
 import { CertStatusTracker, lifecycleProblems, validityProblems } from "../checks/verdict/index.js";
 import type { EntryFields } from "../parse/entry.js";
 import { parseCertificateLine, parseCrlLine, parseHeader, type ExportHeader } from "../parse/export.js";
@@ -37,6 +36,7 @@ import { resolveTrustAnchor } from "../trust/anchor.js";
 import { LineVerifier, type LineResult } from "../worker-core.js";
 import { parseCertificatePem, type CertInfo } from "../x509/certificate.js";
 import { STEP, type StepName, type VerifyExportOptions } from "./options.js";
+import { reportSteps } from "./steps.js";
 
 export type { VerifyExportOptions } from "./options.js";
 
@@ -210,41 +210,49 @@ export class ExportVerifier {
     if (!c) return;
     this.current = undefined;
     if (c.pending && c.problems.length === 0) return; // decided at the end (NO_POE or proven)
-    const first = c.problems.find((p) => p.level === "failed") ?? c.problems[0];
-    this.rb.finding(
-      first
-        ? findingOf(first, { seq: c.entry.seq, line: c.line })
-        : { seq: c.entry.seq, line: c.line, verdict: "PASSED", code: "OK", message: "entry verified" },
-    );
+    if (c.problems.length === 0) {
+      this.rb.passed(); // the finding of a passed export entry is counted, not kept
+      return;
+    }
+    const first = c.problems.find((p) => p.level === "failed") ?? c.problems[0]!;
+    this.rb.finding(findingOf(first, { seq: c.entry.seq, line: c.line }));
   }
 
-  async entry(r: Extract<LineResult, { kind: "entry" }>, line: number): Promise<void> {
+  /** One entry's checks, in order; a promise only when the tree's hash is asynchronous. */
+  entry(r: Extract<LineResult, { kind: "entry" }>, line: number): void | Promise<void> {
     this.finalise();
     this.entries++;
     const e = r.entry;
     const problems: CheckProblem[] = [];
-    const add = (step: StepName, ps: CheckProblem[]) => {
-      for (const p of ps) {
-        problems.push(p);
-        this.problem(step, p, { line, seq: e.seq });
-      }
-    };
     if (this.checkpoint)
-      add(STEP.checkpoint, [
+      this.#add(problems, line, e.seq, STEP.checkpoint, [
         failed(new VerificationError("ERR_CHECKPOINT", `entry ${e.seq} after the checkpoint line`, { seq: e.seq })),
       ]);
-    add(STEP.links, this.linker!.next(e));
+    this.#add(problems, line, e.seq, STEP.links, this.linker!.next(e));
     const leaf = this.tree!.leaf(r);
-    if (leaf) await leaf;
+    if (leaf) return leaf.then(() => this.#entryStatus(r, line, problems));
+    this.#entryStatus(r, line, problems);
+  }
+
+  #add(problems: CheckProblem[], line: number, seq: number, step: StepName, ps: CheckProblem[]): void {
+    for (const p of ps) {
+      problems.push(p);
+      this.problem(step, p, { line, seq });
+    }
+  }
+
+  /** The rest of {@link entry}: signature, signer, certificate status. */
+  #entryStatus(r: Extract<LineResult, { kind: "entry" }>, line: number, problems: CheckProblem[]): void {
+    const e = r.entry;
     const cert = this.certs.get(e.signer.cert);
-    add(STEP.sigs, signatureProblems(e, r.hashOk, r.sigOk, cert));
+    this.#add(problems, line, e.seq, STEP.sigs, signatureProblems(e, r.hashOk, r.sigOk, cert));
     let pending = false;
     if (cert && problems.length === 0) {
-      add(STEP.status, validityProblems(e.seq, e.time, cert));
-      if (e.details) add(STEP.status, lifecycleProblems(e, this.certs));
+      this.#add(problems, line, e.seq, STEP.status, validityProblems(e.seq, e.time, cert));
+      if (e.details) this.#add(problems, line, e.seq, STEP.status, lifecycleProblems(e, this.certs));
       const status = this.tracker!.assess(e, cert, line);
       if (status === "pending") pending = true;
-      else add(STEP.status, status);
+      else this.#add(problems, line, e.seq, STEP.status, status);
       if (problems.length === 0) this.tracker!.record(e);
     }
     this.current = { entry: e, line, problems, pending };
@@ -267,11 +275,12 @@ export class ExportVerifier {
     }
   }
 
-  async result(r: LineResult, line: number): Promise<void> {
+  /** One line's result; a promise only when its handling is asynchronous (not entries, normally). */
+  result(r: LineResult, line: number): void | Promise<void> {
     if (r.kind === "blank") return;
     if (r.kind === "malformed") {
       this.chainInterrupted(malformed(r.message, r.field ? { field: r.field } : {}), line);
-    } else if (r.kind === "entry") await this.entry(r, line);
+    } else if (r.kind === "entry") return this.entry(r, line);
     else if (r.kind === "payload") this.payload(r, line);
     else if (r.value.kind === "checkpoint") {
       this.finalise();
@@ -279,7 +288,7 @@ export class ExportVerifier {
       else this.checkpoint = { raw: r.value.checkpoint, line };
     } else if (r.value.kind === TREE_CHECKPOINT_KIND) {
       this.finalise();
-      await this.tree!.line(r.value, line, this.linker!.last?.seq);
+      return this.tree!.line(r.value, line, this.linker!.last?.seq);
     } else if (["header", "certificate", "crl"].includes(r.value.kind as string)) {
       this.lineUnreadable(malformed(`${String(r.value.kind)} line after the first entry`, { field: "kind" }), line);
     }
@@ -368,32 +377,7 @@ export class ExportVerifier {
         });
       }
     }
-    this.steps();
+    reportSteps(this);
     return rb.build();
-  }
-
-  steps(): void {
-    const detail: Record<StepName, string> = {
-      [STEP.parse]: "every line is JSON of the kakunin-log/1 shape",
-      [STEP.trust]: `export CA pinned${this.ca ? ` (sha256:${this.ca.fingerprint})` : ""}`,
-      [STEP.certs]: `${this.certs.size} certificate(s) issued by the pinned CA, profile checked (EKU documentSigning, keyUsage, CA:FALSE, SPIFFE SAN = CN)`,
-      [STEP.crl]: this.crl ? crlDetail(this.crl) : "no valid CRL: revocation status unknown",
-      [STEP.links]: `${this.entries} entries: seq contiguous, prevHash links, issuer`,
-      [STEP.sigs]: "hash of canonical bytes (JCS) and RSASSA-PSS signature per entry, signer allowed",
-      [STEP.status]:
-        "entry time within certificate validity; position vs rotation/revocation; lifecycle details name the agent's certificates",
-      [STEP.payloads]: `${this.payloadLines} payload(s) hashed and compared`,
-      [STEP.checkpoint]: "signed by the log signer; size and head match the last entry",
-      [STEP.tree]: treeStepDetail(this.rb.report.tree),
-    };
-    for (const name of Object.values(STEP)) {
-      if (name === STEP.tree && !this.rb.report.tree) continue; // a v1 export, and no tree check asked for
-      const unjudged = name === STEP.tree && this.rb.report.tree!.signatures === "not-pinned";
-      if (name === STEP.payloads && this.payloadLines === 0 && !this.stepFailures.has(name)) {
-        this.rb.step(name, "skipped", "no payloads in the export");
-        continue;
-      }
-      this.rb.step(name, this.stepFailures.get(name) ?? (unjudged ? "skipped" : "passed"), detail[name]);
-    }
   }
 }

@@ -6,6 +6,7 @@
  */
 import { malformed } from "../errors.js";
 import type { Json } from "../parse/fields.js";
+import type { LineResults } from "../pool.js";
 import type { Report } from "../report.js";
 import { MAX_LINE_LENGTH, parseLine, type LineResult } from "../worker-core.js";
 import type { ExportVerifier, VerifyExportOptions } from "./export-verifier.js";
@@ -15,7 +16,7 @@ import { decodeLine, INVALID_UTF8, LF } from "./line-decoding.js";
 interface InFlight {
   /** Line numbers per result (line path: blank lines were skipped); absent for blocks (one result per line). */
   lineNos?: number[];
-  results: Promise<LineResult[]>;
+  results: Promise<LineResults>;
 }
 
 /**
@@ -56,7 +57,9 @@ export class Feeder {
     const results = await item.results;
     for (let i = 0; i < results.length; i++) {
       this.drained = item.lineNos ? item.lineNos[i]! : this.drained + 1;
-      await this.v.result(results[i]!, this.drained);
+      // Most results are judged synchronously: no promise per line.
+      const p = this.v.result(results.at(i)!, this.drained);
+      if (p) await p;
     }
     this.progress();
   }

@@ -16,6 +16,7 @@
 import { createHash } from "node:crypto";
 import { BlockSubtrees } from "../formats/compact-range.js";
 import { loadNative } from "./native.js";
+import type { LineResults } from "../pool.js";
 import type { EntryLineResult, LineResult } from "../worker-core.js";
 
 export interface CompactResults {
@@ -35,6 +36,8 @@ export interface CompactResults {
   hashes: Uint8Array;
   /** Per compact entry: its RFC 9162 leaf hash or subtree root (32 bytes; zeros when flags bit 3 is clear). */
   leaves: Uint8Array;
+  /** The block the results are for, handed back to be freed on the main thread (node/worker.ts). */
+  spent?: Uint8Array;
 }
 
 const REFS = 6;
@@ -184,19 +187,37 @@ export function encodeResults(results: LineResult[]): { msg: CompactResults; tra
 
 const ascii = new TextDecoder("latin1");
 
-/** Decodes on the main thread into the LineResults verifyExport consumes. */
-export function decodeResults(m: CompactResults): LineResult[] {
-  const { results, nums, flags, refs, strs } = m;
-  // One string for all hashes; each hash is a slice of it.
-  const hashes = ascii.decode(m.hashes);
-  const out: LineResult[] = new Array(results.length);
-  let j = 0;
-  for (let i = 0; i < results.length; i++) {
-    const r = results[i]!;
-    if (r !== 0) {
-      out[i] = r;
-      continue;
-    }
+/**
+ * The results of a {@link CompactResults} on the main thread, each built when asked for: the
+ * export verifier takes them one by one, so each dies young (a block decoded whole as it arrives
+ * would stay alive, and be copied by every young-generation collection, until its turn).
+ */
+export class CompactView implements LineResults {
+  readonly #m: CompactResults;
+  /** Per line: its compact entry's index, or -1 (the result is in m.results). */
+  readonly #row: Int32Array;
+  #hashes?: string;
+
+  constructor(m: CompactResults) {
+    this.#m = m;
+    const row = new Int32Array(m.results.length);
+    let j = 0;
+    for (let i = 0; i < row.length; i++) row[i] = m.results[i] === 0 ? j++ : -1;
+    this.#row = row;
+  }
+
+  get length(): number {
+    return this.#row.length;
+  }
+
+  at(i: number): LineResult | undefined {
+    if (i < 0 || i >= this.#row.length) return undefined;
+    const j = this.#row[i]!;
+    const m = this.#m;
+    if (j < 0) return m.results[i] as LineResult;
+    const { nums, flags, refs, strs } = m;
+    // One string for the block's hashes; each hash is a slice of it.
+    const hashes = (this.#hashes ??= ascii.decode(m.hashes));
     const b = REFS * j;
     const h = ROW * j;
     const f = flags[j]!;
@@ -221,8 +242,14 @@ export function decodeResults(m: CompactResults): LineResult[] {
     };
     if (f & HAS_LEAF) entry.leafHash = m.leaves.subarray(LEAF * j, LEAF * j + LEAF);
     if (f >> 4 > 0) entry.treeHeight = f >> 4;
-    out[i] = entry;
-    j++;
+    return entry;
   }
+}
+
+/** Decodes on the main thread into the LineResults verifyExport consumes (all at once: see {@link CompactView}). */
+export function decodeResults(m: CompactResults): LineResult[] {
+  const view = new CompactView(m);
+  const out: LineResult[] = new Array(view.length);
+  for (let i = 0; i < out.length; i++) out[i] = view.at(i)!;
   return out;
 }

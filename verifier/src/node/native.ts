@@ -20,6 +20,26 @@ export interface NativeAddon {
   verifyEntry(key: object | null, message: string, hashHex: string, sigB64: string, leafOut?: Uint8Array): number;
   /** out[0..32) = SHA-256(input); builds before it lack it (then undefined). */
   sha256Into?(input: Uint8Array, out: Uint8Array): void;
+  /** The block path (native/kakunin_block.c; builds before it lack it): see node/native-block.ts. */
+  keyTable?(keys: [string, Uint8Array][]): object;
+  blockState?(): object;
+  blockReset?(state: object): void;
+  scanEntries?(
+    table: object,
+    state: object,
+    block: Uint8Array,
+    from: number,
+    k: number,
+    nums: Float64Array,
+    flags: Uint8Array,
+    refs: Uint32Array,
+    hashes: Uint8Array,
+    leaves: Uint8Array,
+    strs: Uint32Array,
+    ret: Float64Array,
+  ): void;
+  subtreeAdd?(state: object, seq: number, leaf: Uint8Array): number;
+  subtreeReset?(state: object): void;
   /** OpenSSL version string of the library the addon runs against. */
   readonly openssl: string;
 }

@@ -1,9 +1,9 @@
 /** SignaturePool over Node worker_threads: one worker per core, batches round-robin. */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { SignaturePool } from "../pool.js";
+import type { LineResults, SignaturePool } from "../pool.js";
 import type { KeyTable, LineResult } from "../worker-core.js";
-import { decodeResults, type CompactResults } from "./compact.js";
+import { CompactView, decodeResults, type CompactResults } from "./compact.js";
 
 /**
  * Per-worker V8 heap limits. A worker holds at most a couple of batches (bounded in bytes by
@@ -13,7 +13,9 @@ import { decodeResults, type CompactResults } from "./compact.js";
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } as const;
 
 interface Pending {
-  resolve(r: LineResult[]): void;
+  /** Blocks' results are decoded as they are read (CompactView); batches' at once. */
+  lazy: boolean;
+  resolve(r: LineResults): void;
   reject(e: Error): void;
 }
 
@@ -30,7 +32,9 @@ export class NodeWorkerPool implements SignaturePool {
   /** `native: false`: the workers use node:crypto even when the native addon is built. */
   constructor(size = availableParallelism(), opts: { native?: boolean } = {}) {
     this.size = Math.max(1, size);
-    this.concurrency = this.size * 2;
+    // Four blocks per worker in flight: a worker still has work queued when this thread is slow to
+    // be scheduled (a shared machine), for about 2 MB more memory.
+    this.concurrency = this.size * 4;
     const url = new URL("./worker-entry.mjs", import.meta.url);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(url, { resourceLimits: WORKER_LIMITS, workerData: { native: opts.native !== false } });
@@ -41,8 +45,11 @@ export class NodeWorkerPool implements SignaturePool {
           if (!p) return;
           if (m.crypto) this.crypto = m.crypto;
           this.#pending.delete(m.id);
+          // The block itself is not kept while its results wait their turn: freed at the next young GC.
+          if (m.compact) m.compact.spent = undefined;
           if (m.error !== undefined) p.reject(new Error(m.error));
-          else p.resolve(m.compact ? decodeResults(m.compact) : (m.results ?? []));
+          else
+            p.resolve(m.compact ? (p.lazy ? new CompactView(m.compact) : decodeResults(m.compact)) : (m.results ?? []));
         },
       );
       w.on("error", (e) => this.#failAll(e));
@@ -56,15 +63,20 @@ export class NodeWorkerPool implements SignaturePool {
     this.#pending.clear();
   }
 
-  #send(w: Worker, msg: object, transfer: ArrayBuffer[] = []): Promise<LineResult[]> {
+  #send<R extends LineResults = LineResult[]>(
+    w: Worker,
+    msg: object,
+    transfer: ArrayBuffer[] = [],
+    lazy = false,
+  ): Promise<R> {
     const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+    return new Promise<LineResults>((resolve, reject) => {
+      this.#pending.set(id, { lazy, resolve, reject });
       w.ref();
       w.postMessage({ id, ...msg }, transfer);
     }).finally(() => {
       if (this.#pending.size === 0) for (const x of this.#workers) x.unref();
-    }) as Promise<LineResult[]>;
+    }) as Promise<R>;
   }
 
   async setKeys(keys: KeyTable): Promise<void> {
@@ -82,13 +94,13 @@ export class NodeWorkerPool implements SignaturePool {
   }
 
   /** Hands the block's buffer to a worker (transferred, not copied, when the view spans all of it). */
-  verifyBlock(bytes: Uint8Array): Promise<LineResult[]> {
+  verifyBlock(bytes: Uint8Array): Promise<LineResults> {
     const w = this.#workers[this.#rr++ % this.#workers.length]!;
     const own =
       bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
         ? bytes
         : bytes.slice();
-    return this.#send(w, { type: "block", bytes: own }, [own.buffer as ArrayBuffer]);
+    return this.#send<LineResults>(w, { type: "block", bytes: own }, [own.buffer as ArrayBuffer], true);
   }
 
   async close(): Promise<void> {

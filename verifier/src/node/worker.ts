@@ -3,6 +3,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { strictUtf8Decoder } from "../parse/strict-json.js";
 import { LineVerifier, verifyBlockBytes } from "../worker-core.js";
 import { CompactEncoder, encodeResults, useNativeTreeHash, type CompactResults } from "./compact.js";
+import { hasBlockPath, NativeBlockVerifier } from "./native-block.js";
+import { loadNative } from "./native.js";
 import { nodeLineCrypto } from "./node-crypto.js";
 
 const native = (workerData as { native?: boolean } | null)?.native !== false;
@@ -12,6 +14,9 @@ const verifier = new LineVerifier(undefined, crypto);
 // Invalid UTF-8 is malformed (never U+FFFD); a BOM stays in the text, where it is malformed JSON.
 const decoder = strictUtf8Decoder();
 const port = parentPort!;
+const addon = native ? loadNative() : undefined;
+// Blocks through the addon's block path when it has one (node/native-block.ts), else line by line below.
+const blocks = hasBlockPath(addon) ? new NativeBlockVerifier(addon, verifier, decoder) : undefined;
 
 type Msg =
   | { id: number; type: "keys"; keys: [string, Uint8Array][] }
@@ -49,11 +54,22 @@ async function verifyBlock(bytes: Uint8Array): Promise<{ msg: CompactResults; tr
 port.on("message", (msg: Msg) => {
   if (msg.type === "keys") {
     verifier.setKeys(new Map(msg.keys));
+    blocks?.setKeys(new Map(msg.keys));
     port.postMessage({ id: msg.id, results: [], crypto: crypto.name });
     return;
   }
   if (msg.type === "block") {
-    reply(msg.id, verifyBlock(msg.bytes));
+    // The block's buffer goes back with the results: dead here, it would wait for a full GC
+    // (V8 counts it as external memory: tens of MB per worker); the main thread's frequent
+    // young-generation collections free it at once.
+    const bytes = msg.bytes;
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const done = (blocks ? blocks.verify(bytes) : verifyBlock(bytes)).then(({ msg: m, transfer }) =>
+      whole
+        ? { msg: { ...m, spent: bytes }, transfer: [...transfer, bytes.buffer as ArrayBuffer] }
+        : { msg: m, transfer },
+    );
+    reply(msg.id, done);
     return;
   }
   const lines = msg.type === "text" ? msg.text.split("\n") : msg.lines;

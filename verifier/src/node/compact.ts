@@ -18,6 +18,7 @@ import { BlockSubtrees } from "../formats/compact-range.js";
 import { loadNative } from "./native.js";
 import type { LineResults } from "../pool.js";
 import type { EntryLineResult, LineResult } from "../worker-core.js";
+import { HEX, LEAF, REFS, ROW, ResultColumns } from "./result-columns.js";
 
 export interface CompactResults {
   /** One slot per line: the result itself, or 0 for the next compact entry. */
@@ -40,10 +41,6 @@ export interface CompactResults {
   spent?: Uint8Array;
 }
 
-const REFS = 6;
-const HEX = 64;
-const ROW = 3 * HEX;
-const LEAF = 32;
 const HAS_LEAF = 8;
 /** Flags bits 4–7 hold a subtree height. */
 const MAX_HEIGHT = 15;
@@ -69,35 +66,11 @@ export function useNativeTreeHash(on: boolean): void {
 export class CompactEncoder {
   #results: (LineResult | 0)[] = [];
   #k = 0;
-  #cap = 0;
   /** The block's leaves folded into subtrees (one encoder per block: a run never spans two). */
   readonly #subtrees = new BlockSubtrees((d) => sha256(d), MAX_HEIGHT);
-  #nums = new Float64Array(0);
-  #flags = new Uint8Array(0);
-  #refs = new Uint32Array(0);
-  #hashes = new Uint8Array(0);
-  #leaves = new Uint8Array(0);
+  readonly #cols = new ResultColumns();
   #strs: string[] = [];
   #index = new Map<string, number>();
-
-  #grow(): void {
-    const cap = Math.max(1024, this.#cap * 2);
-    const grow = <T extends Float64Array | Uint8Array | Uint32Array>(
-      old: T,
-      make: (n: number) => T,
-      per: number,
-    ): T => {
-      const a = make(cap * per);
-      a.set(old);
-      return a;
-    };
-    this.#nums = grow(this.#nums, (n) => new Float64Array(n), 2);
-    this.#flags = grow(this.#flags, (n) => new Uint8Array(n), 1);
-    this.#refs = grow(this.#refs, (n) => new Uint32Array(n), REFS);
-    this.#hashes = grow(this.#hashes, (n) => new Uint8Array(n), ROW);
-    this.#leaves = grow(this.#leaves, (n) => new Uint8Array(n), LEAF);
-    this.#cap = cap;
-  }
 
   #ref(s: string): number {
     let j = this.#index.get(s);
@@ -112,7 +85,7 @@ export class CompactEncoder {
   /** Writes a 64-character ASCII hash at `at`; false (nothing meaningful written) otherwise. */
   #hash(s: string, at: number): boolean {
     if (s.length !== HEX) return false;
-    const out = this.#hashes;
+    const out = this.#cols.hashes;
     for (let i = 0; i < HEX; i++) {
       const c = s.charCodeAt(i);
       if (c > 127) return false;
@@ -130,21 +103,22 @@ export class CompactEncoder {
       } else this.#subtrees.reset();
     }
     if (r.kind === "entry" && r.entry.details === undefined) {
-      if (this.#k === this.#cap) this.#grow();
+      const cols = this.#cols;
+      if (this.#k === cols.capacity) cols.reserve(this.#k + 1);
       const j = this.#k;
       const e = r.entry;
       const h = ROW * j;
       if (this.#hash(e.payloadHash, h) && this.#hash(e.prevHash, h + HEX) && this.#hash(e.hash, h + 2 * HEX)) {
-        this.#nums[2 * j] = e.seq;
-        this.#nums[2 * j + 1] = e.time;
-        this.#flags[j] =
+        cols.nums[2 * j] = e.seq;
+        cols.nums[2 * j + 1] = e.time;
+        cols.flags[j] =
           (r.hashOk ? 1 : 0) |
           ((r.sigOk === null ? 2 : r.sigOk ? 1 : 0) << 1) |
           (r.leafHash ? HAS_LEAF : 0) |
           ((r.treeHeight ?? 0) << 4);
-        if (r.leafHash) this.#leaves.set(r.leafHash, LEAF * j);
+        if (r.leafHash) cols.leaves.set(r.leafHash, LEAF * j);
         const b = REFS * j;
-        const refs = this.#refs;
+        const refs = cols.refs;
         refs[b] = this.#ref(e.type);
         refs[b + 1] = this.#ref(e.issuer);
         refs[b + 2] = this.#ref(e.agent);
@@ -165,16 +139,8 @@ export class CompactEncoder {
 
   /** The message and the buffers to transfer with it; the encoder is spent afterwards. */
   finish(): { msg: CompactResults; transfer: ArrayBuffer[] } {
-    const k = this.#k;
-    const nums = this.#nums.slice(0, 2 * k);
-    const flags = this.#flags.slice(0, k);
-    const refs = this.#refs.slice(0, REFS * k);
-    const hashes = this.#hashes.slice(0, ROW * k);
-    const leaves = this.#leaves.slice(0, LEAF * k);
-    return {
-      msg: { results: this.#results, nums, flags, refs, strs: this.#strs, hashes, leaves },
-      transfer: [nums.buffer, flags.buffer, refs.buffer, hashes.buffer, leaves.buffer],
-    };
+    const { arrays, transfer } = this.#cols.take(this.#k);
+    return { msg: { results: this.#results, ...arrays, strs: this.#strs }, transfer };
   }
 }
 

@@ -13,15 +13,12 @@
 import { verifyBlockBytes, type KeyTable, type LineResult, type LineVerifier } from "../worker-core.js";
 import type { CompactResults } from "./compact.js";
 import type { NativeAddon } from "./native.js";
+import { ResultColumns } from "./result-columns.js";
 
 type BlockAddon = Required<
   Pick<NativeAddon, "keyTable" | "blockState" | "blockReset" | "scanEntries" | "subtreeAdd" | "subtreeReset">
 >;
 
-/** Bytes per column row: nums (2 doubles), flags, refs (6), hashes (3 × 64 ASCII), leaves (32). */
-const REFS = 6;
-const ROW = 192;
-const LEAF = 32;
 /** Why scanEntries stopped (ret[3]). */
 const END = 0;
 const FULL = 2;
@@ -42,12 +39,7 @@ export class NativeBlockVerifier {
   readonly #decoder: TextDecoder;
   readonly #state: object;
   #table: object;
-  #cap = 0;
-  #nums = new Float64Array(0);
-  #flags = new Uint8Array(0);
-  #refs = new Uint32Array(0);
-  #hashes = new Uint8Array(0);
-  #leaves = new Uint8Array(0);
+  readonly #cols = new ResultColumns();
   readonly #strOut = new Uint32Array(2 * STR_PAIRS);
   readonly #ret = new Float64Array(4);
 
@@ -65,34 +57,19 @@ export class NativeBlockVerifier {
     this.#table = this.#a.keyTable([...keys].map(([serial, der]) => [serial, new Uint8Array(der)]));
   }
 
-  /** Room for `need` rows, keeping the first `keep`. */
-  #grow(need: number, keep: number): void {
-    if (need <= this.#cap) return;
-    const cap = Math.max(need, 2 * this.#cap, 1024);
-    const grow = <T extends Float64Array | Uint8Array | Uint32Array>(old: T, a: T, per: number): T => {
-      a.set(old.subarray(0, keep * per));
-      return a;
-    };
-    this.#nums = grow(this.#nums, new Float64Array(2 * cap), 2);
-    this.#flags = grow(this.#flags, new Uint8Array(cap), 1);
-    this.#refs = grow(this.#refs, new Uint32Array(REFS * cap), REFS);
-    this.#hashes = grow(this.#hashes, new Uint8Array(ROW * cap), ROW);
-    this.#leaves = grow(this.#leaves, new Uint8Array(LEAF * cap), LEAF);
-    this.#cap = cap;
-  }
-
   /** A block of whole lines ("\n"-separated): the message for the main thread and the buffers to transfer. */
   async verify(bytes: Uint8Array): Promise<{ msg: CompactResults; transfer: ArrayBuffer[] }> {
     const a = this.#a;
     const state = this.#state;
     const ret = this.#ret;
     const strOut = this.#strOut;
+    const cols = this.#cols;
     a.blockReset(state);
     const results: (LineResult | 0)[] = [];
     const strs: string[] = [];
     let k = 0;
     // The shortest line the native path takes is over 300 bytes.
-    this.#grow(Math.ceil(bytes.length / 256) + 1, 0);
+    cols.reserve(Math.ceil(bytes.length / 256) + 1, 0);
     for (let pos = 0; pos < bytes.length;) {
       a.scanEntries(
         this.#table,
@@ -100,11 +77,11 @@ export class NativeBlockVerifier {
         bytes,
         pos,
         k,
-        this.#nums,
-        this.#flags,
-        this.#refs,
-        this.#hashes,
-        this.#leaves,
+        cols.nums,
+        cols.flags,
+        cols.refs,
+        cols.hashes,
+        cols.leaves,
         strOut,
         ret,
       );
@@ -117,7 +94,7 @@ export class NativeBlockVerifier {
       pos = ret[0]!;
       if (ret[3] === END) break;
       if (ret[3] === FULL) {
-        this.#grow(k + 1024, k);
+        cols.reserve(k + 1024, k);
         continue;
       }
       // A line for the general path: results as objects, its leaf folded into the same subtree run.
@@ -140,14 +117,7 @@ export class NativeBlockVerifier {
       }
       pos = end;
     }
-    const nums = this.#nums.slice(0, 2 * k);
-    const flags = this.#flags.slice(0, k);
-    const refs = this.#refs.slice(0, REFS * k);
-    const hashes = this.#hashes.slice(0, ROW * k);
-    const leaves = this.#leaves.slice(0, LEAF * k);
-    return {
-      msg: { results, nums, flags, refs, strs, hashes, leaves },
-      transfer: [nums.buffer, flags.buffer, refs.buffer, hashes.buffer, leaves.buffer],
-    };
+    const { arrays, transfer } = cols.take(k);
+    return { msg: { results, ...arrays, strs }, transfer };
   }
 }

@@ -44,7 +44,7 @@ export function signaturesToLookUp(events: readonly KmsEvent[], owners: Readonly
     e.keyArn !== undefined &&
     e.requestId !== "" &&
     owners.has(e.keyArn)
-      ? [{ keyArn: e.keyArn, requestId: e.requestId }]
+      ? [{ keyArn: e.keyArn, requestId: e.requestId, timeMs: e.eventTime }]
       : [],
   );
 }

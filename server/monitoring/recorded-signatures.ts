@@ -8,10 +8,12 @@ export interface SignatureRef {
   keyArn: string;
   /** The KMS request id (`x-amzn-RequestId`, CloudTrail's `requestID`). */
   requestId: string;
+  /** When KMS saw the Sign (CloudTrail's `eventTime`, epoch ms): where to look for what it signed. */
+  timeMs: number;
 }
 
 /** What a recorded signature produced. */
-export interface RecordedSignature extends SignatureRef {
+export interface RecordedSignature extends Omit<SignatureRef, "timeMs"> {
   /** `authority`: a CA or log key Sign (certificate, CRL or checkpoint) known by its request id only. */
   kind: "entry" | "certificate" | "crl" | "checkpoint" | "authority";
   /** The product's identity: entry seq, certificate serial, CRL number, checkpoint size. */

@@ -8,6 +8,7 @@ import { makeTreeCheckpoints } from "./004_tree_checkpoints.js";
 import { makeWitnessTimestamps } from "./005_witness_timestamps.js";
 import { makeWitnessRetries } from "./008_witness_retries.js";
 import { makeAlertResponses } from "./009_alert_responses.js";
+import { makeRequestIdsByTime } from "./010_request_ids_by_time.js";
 
 /** In-code provider: ordered by name. Add new migrations to this list (one line each). */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -28,6 +29,8 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     "008_witness_retries": makeWitnessRetries(dialect),
     // Responses to key-usage alerts per issuer: token suspension on a critical alert, signing-rate limit (issue 18).
     "009_alert_responses": makeAlertResponses(dialect),
+    // Reconciliation looks request ids up within a time window: an index on entries.time, not on the random ids (issue 18).
+    "010_request_ids_by_time": makeRequestIdsByTime(dialect),
   };
 }
 

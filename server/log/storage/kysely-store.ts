@@ -301,8 +301,8 @@ export class KyselyLogStore implements LogStore {
     );
   }
 
-  entriesByKmsRequestId(requestIds: readonly string[]): Promise<EntryByRequestId[]> {
-    return entriesByKmsRequestId(this.db, requestIds);
+  entriesByKmsRequestId(requestIds: readonly string[], since: string): Promise<EntryByRequestId[]> {
+    return entriesByKmsRequestId(this.db, requestIds, since);
   }
 
   // ---- Merkle tree ----

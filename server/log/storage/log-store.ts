@@ -128,8 +128,11 @@ export interface LogStore {
   /** Does the issuer exist (the public checkpoint route answers 404 otherwise). */
   issuerExists(issuerId: string): Promise<boolean>;
 
-  /** Entries whose Sign had one of these KMS request ids (key-usage reconciliation; never served). */
-  entriesByKmsRequestId(requestIds: readonly string[]): Promise<EntryByRequestId[]>;
+  /**
+   * Entries from `since` on (ISO 8601) whose Sign had one of these KMS request ids (key-usage
+   * reconciliation; never served).
+   */
+  entriesByKmsRequestId(requestIds: readonly string[], since: string): Promise<EntryByRequestId[]>;
 
   // ---- Merkle tree ----
   /**

@@ -6,8 +6,16 @@ import type { RecordedSignature, RecordedSignatures, SignatureRef } from "../rec
 import type { MonitoringDb } from "./tables.js";
 
 /**
+ * How much earlier than KMS's time of a Sign (CloudTrail's `eventTime`) its entry may be dated:
+ * the entry's time is taken before its Sign (which waits at most the request deadline, seconds),
+ * and Kakunin's clock may differ from AWS's. An hour is far more than both.
+ */
+export const ENTRY_BEFORE_SIGN_SLACK_MS = 60 * 60_000;
+
+/**
  * Kakunin's own Signs from the database: entries by their stored KMS request id (through the
- * LogStore), and the CA and log keys' other Signs (certificates, CRLs, checkpoints) from
+ * LogStore, looked for from {@link ENTRY_BEFORE_SIGN_SLACK_MS} before the earliest Sign asked
+ * about), and the CA and log keys' other Signs (certificates, CRLs, checkpoints) from
  * `kms_signatures`, which {@link recordOtherSignature} fills as KeyCustody reports them.
  */
 export class DbRecordedSignatures implements RecordedSignatures {
@@ -25,7 +33,11 @@ export class DbRecordedSignatures implements RecordedSignatures {
     const ids = [...wanted.keys()];
     const found = new Map<string, RecordedSignature>();
     if (ids.length === 0) return found;
-    for (const e of await this.store.entriesByKmsRequestId(ids)) {
+    let earliest = Infinity;
+    for (const r of refs) earliest = Math.min(earliest, r.timeMs);
+    // A time that is not a number would hide entries: then the whole log is searched.
+    const since = Number.isFinite(earliest) ? new Date(earliest - ENTRY_BEFORE_SIGN_SLACK_MS).toISOString() : "";
+    for (const e of await this.store.entriesByKmsRequestId(ids, since)) {
       if (wanted.get(e.requestId) !== e.keyArn) continue; // a request id matches only with its own key
       found.set(e.requestId, {
         requestId: e.requestId,

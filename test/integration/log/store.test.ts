@@ -36,7 +36,12 @@ function items(from: number, to: number, prev: string): CommitItem[] {
       hash,
       sig: "c2ln",
     };
-    out.push(seq % 3 === 0 ? { entry, payload: { kind: "json", data: Buffer.from(`{"n":${seq}}`) } } : { entry });
+    const kmsRequestId = `req-${seq}`;
+    out.push(
+      seq % 3 === 0
+        ? { entry, kmsRequestId, payload: { kind: "json", data: Buffer.from(`{"n":${seq}}`) } }
+        : { entry, kmsRequestId },
+    );
     prev = hash;
   }
   return out;
@@ -113,6 +118,19 @@ describe.each(kinds)("LogStore on %s", (kind) => {
     expect(registered.map((e) => e.seq)).toEqual(Array.from({ length: Math.ceil(N / 35) }, (_, i) => i * 35));
     expect((await store.signerSerials(ISSUER, 0, N - 1)).sort()).toEqual(["0a", "0b"]);
     expect(await store.signerSerials(ISSUER, 1, 1)).toEqual(["0a"]);
+  });
+
+  it("finds entries by KMS request id from a time on (reconciliation), never an older one", async () => {
+    const found = await store.entriesByKmsRequestId(["req-5", "req-6", "req-none"], "2026-12-02T17:00:00.000Z");
+    expect(found.sort((a, b) => a.seq - b.seq)).toEqual([
+      { requestId: "req-5", issuerId: ISSUER, seq: 5, agentId: "agt_0", keyArn: "arn:k" },
+      { requestId: "req-6", issuerId: ISSUER, seq: 6, agentId: "agt_1", keyArn: "arn:k" },
+    ]);
+    // seq 6 is dated .006: from then on seq 5 is not looked at
+    expect(
+      (await store.entriesByKmsRequestId(["req-5", "req-6"], "2026-12-02T18:00:00.006Z")).map((e) => e.seq),
+    ).toEqual([6]);
+    expect(await store.entriesByKmsRequestId(["req-5"], "2026-12-02T18:00:01.000Z")).toEqual([]);
   });
 
   it("pages lifecycle entries and export rows by keyset, across page boundaries, with payloads when asked", async () => {

@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
+import { KMSClient, SignCommand, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { startDaemon } from "./process.js";
 
 /**
@@ -95,4 +95,26 @@ export async function startLocalKms(opts: StartLocalKmsOptions = {}): Promise<Lo
     stop: () => kms.stop("SIGTERM"),
     kill: () => kms.stop("SIGKILL"),
   };
+}
+
+/**
+ * Signs a digest with `keyArn` straight through the AWS SDK, as someone holding KMS access but
+ * bypassing Kakunin would: nothing is logged, so reconciliation must call it an unlogged
+ * signature. Returns the KMS request id CloudTrail records for it.
+ */
+export async function signOutsideKakunin(kms: LocalKms, keyArn: string, fill = 5): Promise<string> {
+  const client = kms.client();
+  try {
+    const out = await client.send(
+      new SignCommand({
+        KeyId: keyArn,
+        Message: new Uint8Array(32).fill(fill),
+        MessageType: "DIGEST",
+        SigningAlgorithm: "RSASSA_PSS_SHA_256",
+      }),
+    );
+    return out.$metadata.requestId!;
+  } finally {
+    client.destroy();
+  }
 }

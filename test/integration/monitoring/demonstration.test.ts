@@ -16,11 +16,10 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { X509Certificate } from "node:crypto";
 import http, { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SignCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyExport } from "../../../verifier/src/index.js";
 import { sha256 } from "../../unit/verifier/fixtures/chain.js";
-import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
+import { signOutsideKakunin, startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { startServer, type RunningServer } from "../../helpers/server.js";
 
 const SECRET = "demo-webhook-secret-0123456789abcdef0123";
@@ -218,17 +217,7 @@ describe("key-usage monitoring, end to end", () => {
   }, 180_000);
 
   it("a KMS Sign made outside Kakunin is an unlogged signature after reconciliation, naming its request id", async () => {
-    const client = kms.client();
-    const direct = await client.send(
-      new SignCommand({
-        KeyId: agent.keyArn,
-        Message: new Uint8Array(32).fill(9),
-        MessageType: "DIGEST",
-        SigningAlgorithm: "RSASSA_PSS_SHA_256",
-      }),
-    );
-    client.destroy();
-    const requestId = direct.$metadata.requestId!;
+    const requestId = await signOutsideKakunin(kms, agent.keyArn, 9);
     expect(requestId).toBeTruthy();
 
     // Only the operator may reconcile.

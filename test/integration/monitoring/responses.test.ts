@@ -11,11 +11,10 @@
  *   setting off keeps its agent's tokens.
  */
 import { readFile } from "node:fs/promises";
-import { SignCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKakuninClient, KakuninApiError } from "@kakunin/client";
 import { callFetch, startInProcessApi, startSecondInstance, type InProcessApi } from "../../helpers/app.js";
-import { startLocalKms, type LocalKms } from "../../helpers/kms.js";
+import { signOutsideKakunin, startLocalKms, type LocalKms } from "../../helpers/kms.js";
 import { databaseKinds } from "../../helpers/postgres.js";
 
 let kms: LocalKms;
@@ -262,20 +261,8 @@ for (const kind of KINDS)
         expect((await sign(victim.id, victim.token, 1)).status).toBe(201);
 
         // Both agents' keys sign once outside Kakunin, straight through the AWS SDK.
-        const client = kms.client();
         const direct: Record<string, string> = {};
-        for (const a of [victim, kept]) {
-          const out = await client.send(
-            new SignCommand({
-              KeyId: a.keyArn,
-              Message: new Uint8Array(32).fill(5),
-              MessageType: "DIGEST",
-              SigningAlgorithm: "RSASSA_PSS_SHA_256",
-            }),
-          );
-          direct[a.id] = out.$metadata.requestId!;
-        }
-        client.destroy();
+        for (const a of [victim, kept]) direct[a.id] = await signOutsideKakunin(kms, a.keyArn);
 
         // Reconcile until both are reported (the KMS writes its CloudTrail file every 2 s).
         const found = new Map<string, any>();
